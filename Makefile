@@ -1,0 +1,44 @@
+# toast-connector: `make demo` syncs the Toast sandbox into files/warehouse.db; `make test` is the whole gate.
+# Each target wraps plain Python commands (see README "Windows and macOS").
+VENV   ?= .venv
+BIN    := $(abspath $(VENV))/bin
+PY     := $(BIN)/python
+PYTHON ?= python3
+export DO_NOT_TRACK := 1
+export PATH := $(BIN):$(PATH)
+
+.PHONY: venv demo test gate nbtest pytest bench package deploy clean-demo
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: setup.py settings.ini
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+demo: venv
+	$(PY) tools/demo.py
+
+clean-demo:
+	rm -rf files .demo
+
+test: venv gate nbtest pytest
+
+gate: venv
+	$(PY) tools/gate.py
+
+nbtest: venv
+	$(BIN)/nbdev_test --n_workers 2
+
+pytest: venv
+	$(PY) -m pytest -q tests
+
+bench: venv
+	$(PY) bench/run.py
+
+package: venv
+	$(PY) tools/package.py
+
+deploy: venv
+	$(PY) tools/package.py --deploy
