@@ -1,0 +1,431 @@
+"""The Toast sandbox over real HTTP on 127.0.0.1: every endpoint family, Toast's rules, limits, faults, TLS, the CLI.
+
+Small profiles only; the whole file runs in well under a minute.
+"""
+import json, os, re, subprocess, sys, time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest, requests
+
+from toast_connector.sandbox.data import ALL_SCOPES, CONFIG_ENDPOINTS, World
+from toast_connector.sandbox.server import Sandbox, toast_ts, parse_toast_date
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)
+PROFILE = dict(seed=5, restaurants=2, days=4, orders_per_day=30, now=NOW)
+LOGIN = "/authentication/v1/authentication/login"
+
+def login(sb, session=None, **over):
+    "POST the login; return the response."
+    body = {"clientId": sb.client_id, "clientSecret": sb.client_secret, "userAccessType": "TOAST_MACHINE_CLIENT", **over}
+    return (session or requests).post(sb.url + LOGIN, json=body, timeout=10, verify=sb.cert_path or True)
+
+class Api:
+    "A tiny test client: logs in, sends the restaurant header, returns responses (JSON parsed with Decimal)."
+    def __init__(self, sb):
+        self.sb, self.s = sb, requests.Session()
+        self.token = login(sb, self.s).json()["token"]["accessToken"]
+    def get(self, path, restaurant=None, params=None, token=None, **kw):
+        h = {"Authorization": f"Bearer {token or self.token}"}
+        if restaurant: h["Toast-Restaurant-External-ID"] = restaurant
+        r = self.s.get(self.sb.url + path, headers=h, params=params, timeout=10, verify=self.sb.cert_path or True, **kw)
+        if r.status_code == 401 and token is None and "expired" in r.text:   # as a client does: log in again once
+            self.token = login(self.sb, self.s).json()["token"]["accessToken"]
+            return self.get(path, restaurant, params, **kw)
+        return r
+
+def js(r): return json.loads(r.text, parse_float=Decimal)
+
+@pytest.fixture(scope="module")
+def sb():
+    with Sandbox(**PROFILE, rate_limits=0) as s:
+        yield s
+
+@pytest.fixture(scope="module")
+def api(sb): return Api(sb)
+
+@pytest.fixture(scope="module")
+def rg(sb): return sb.world.restaurant_guids()[0]
+
+def window(end, days=2): return {"startDate": toast_ts(end - timedelta(days=days)), "endDate": toast_ts(end)}
+
+def all_pages(api, rg, params, size=25):
+    "Every order of a window, following Link rel=next; also returns the number of requests made."
+    out, page, n = [], 1, 0
+    while True:
+        r = api.get("/orders/v2/ordersBulk", rg, {**params, "pageSize": size, "page": page}); n += 1
+        assert r.status_code == 200, r.text
+        batch = js(r)
+        out += batch
+        if 'rel="next"' not in r.headers.get("Link", "") or len(batch) < size: return out, n
+        page += 1
+
+# ---------------------------------------------------------------------------------------------- login and tokens
+def test_login_shape_and_reuse(sb):
+    a, b = login(sb), login(sb)
+    assert a.status_code == b.status_code == 200
+    ta, tb = a.json()["token"], b.json()["token"]
+    assert a.json()["status"] == "SUCCESS" and a.json()["@class"] == ".SuccessfulResponse"
+    assert set(ta) == {"tokenType", "accessToken", "expiresIn", "scope", "idToken", "refreshToken"}
+    assert ta["tokenType"] == "Bearer" and ta["accessToken"] == tb["accessToken"]
+    assert 0 < tb["expiresIn"] <= ta["expiresIn"] <= 86400
+    claims = json.loads(__import__("base64").urlsafe_b64decode(ta["accessToken"].split(".")[1] + "=="))
+    assert set(claims["scope"].split()) == set(ALL_SCOPES) and "partner_guid" in claims
+    assert login(sb, clientSecret="wrong").status_code == 401
+    assert login(sb, userAccessType="HUMAN").status_code == 400
+    st = sb.stats()
+    assert st["logins"] >= 2 and st["tokens_issued"] >= 1 and st["status"]["401"] >= 1
+
+def test_token_errors_and_expiry():
+    with Sandbox(**PROFILE, rate_limits=0, token_ttl=3600) as s:
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        assert api.get("/labor/v1/jobs", rg).status_code == 200
+        assert api.get("/labor/v1/jobs", rg, token="nope").status_code == 401
+        r = s_get = requests.get(s.url + "/labor/v1/jobs", headers={"Toast-Restaurant-External-ID": rg}, timeout=10)
+        assert r.status_code == 401 and js(r)["message"].startswith("Missing")
+        s.advance(2)                                            # past the 1 h lifetime on the sandbox clock
+        r = api.get("/labor/v1/jobs", rg, token=api.token)
+        assert r.status_code == 401 and js(r)["message"] == "Access token expired"
+        new = login(s).json()["token"]
+        assert new["accessToken"] != api.token and new["expiresIn"] == 3600
+        assert api.get("/labor/v1/jobs", rg, token=new["accessToken"]).status_code == 200
+        assert s.stats()["tokens_issued"] == 2
+
+# ---------------------------------------------------------------------------------------------- headers and clock
+def test_date_header_is_world_now(sb, api, rg):
+    r = api.get("/labor/v1/jobs", rg)
+    assert parsedate_to_datetime(r.headers["Date"]) == sb.now.replace(microsecond=0)
+    assert parse_toast_date(r.headers["X-Sandbox-Now"]) == sb.now
+    for h in ("X-Toast-RateLimit-By", "X-Toast-RateLimit-Remaining", "X-Toast-RateLimit-Reset"): assert h in r.headers
+
+def test_restaurant_header_rules(sb, api, rg):
+    r = api.get("/orders/v2/ordersBulk", None, window(NOW))
+    assert r.status_code == 400 and js(r)["fieldName"] == "Toast-Restaurant-External-ID"
+    r = api.get("/orders/v2/ordersBulk", "00000000-0000-4000-8000-000000000000", window(NOW))
+    assert r.status_code == 403
+    body = js(r)
+    assert list(body) == ["status", "code", "message", "messageKey", "fieldName", "link", "requestId",
+                          "developerMessage", "errors", "canRetry"]
+    assert api.get("/orders/v2/nothingHere", rg).status_code == 404
+
+# ---------------------------------------------------------------------------------------------- restaurants
+def test_restaurant_discovery(sb, api, rg):
+    items = js(api.get("/partners/v1/restaurants"))
+    assert {i["restaurantGuid"] for i in items} == set(sb.world.restaurant_guids())
+    for i in items:
+        assert {"restaurantGuid", "managementGroupGuid", "restaurantName", "locationName", "createdDate", "modifiedDate",
+                "isoCreatedDate", "isoModifiedDate", "deleted"} <= set(i)
+    env = js(api.get("/partners/v1/connectedRestaurants", params={"pageSize": 1}))
+    assert {"results", "nextPageToken", "currentPageToken", "totalResultCount", "pageSize"} <= set(env)
+    assert env["totalResultCount"] == 2 and len(env["results"]) == 1 and env["nextPageToken"]
+    env2 = js(api.get("/partners/v1/connectedRestaurants", params={"pageSize": 1, "pageToken": env["nextPageToken"]}))
+    assert env2["nextPageToken"] is None and env2["results"][0] != env["results"][0]
+    assert api.get("/partners/v1/connectedRestaurants", params={"pageSize": 201}).status_code == 400
+    mg = sb.world.management_group_guid
+    assert js(api.get(f"/restaurants/v1/groups/{mg}/restaurants", rg)) == [{"guid": g} for g in sb.world.restaurant_guids()]
+    assert api.get(f"/restaurants/v1/groups/{mg}/restaurants").status_code == 400         # needs a restaurant header
+    d = js(api.get(f"/restaurants/v1/restaurants/{rg}", rg))
+    assert d["guid"] == rg and {"name", "timeZone", "closeoutHour", "managementGroupGuid"} <= set(d["general"])
+    assert api.get("/restaurants/v1/restaurants/00000000-0000-4000-8000-000000000000", rg).status_code == 404
+
+def test_management_access():
+    with Sandbox(**PROFILE, rate_limits=0, access="management") as s:
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        assert api.get("/partners/v1/restaurants").status_code == 403
+        assert api.get("/partners/v1/connectedRestaurants").status_code == 403
+        r = api.get(f"/restaurants/v1/groups/{s.world.management_group_guid}/restaurants", rg)
+        assert r.status_code == 200 and len(js(r)) == 2
+        assert api.get("/restaurants/v1/groups/00000000-0000-4000-8000-000000000000/restaurants", rg).status_code == 403
+
+# ---------------------------------------------------------------------------------------------- orders
+def test_orders_bulk_paging_and_fields(sb, api, rg):
+    got, n = all_pages(api, rg, window(NOW))
+    want = sb.world.orders_modified(rg, NOW - timedelta(days=2), NOW)
+    assert len(want) > 25 and n >= 2
+    assert [o["guid"] for o in got] == [o["guid"] for o in want]
+    o = got[0]
+    assert {"guid", "entityType", "openedDate", "modifiedDate", "businessDate", "voided", "deleted", "checks"} <= set(o)
+    assert isinstance(o["businessDate"], int)
+    c = o["checks"][0]
+    assert {"guid", "amount", "totalAmount", "paymentStatus", "selections", "payments"} <= set(c)
+    assert all(NOW - timedelta(days=2) <= parse_toast_date(x["modifiedDate"]) < NOW for x in got)
+    # money travels as exact numbers: 2 decimal places in the raw text
+    raw = api.get("/orders/v2/ordersBulk", rg, {**window(NOW), "pageSize": 5}).text
+    assert re.search(r'"totalAmount":-?\d+\.\d\d[,}]', raw)
+    # Link: next on a non-empty page, prev after page 1, never last
+    r = api.get("/orders/v2/ordersBulk", rg, {**window(NOW), "pageSize": 5, "page": 2})
+    assert 'rel="next"' in r.headers["Link"] and 'rel="prev"' in r.headers["Link"] and "last" not in r.headers["Link"]
+    assert "page=3" in r.headers["Link"] and "%2B0000" in r.headers["Link"]
+    # one order by guid; businessDate selection
+    one = js(api.get(f"/orders/v2/orders/{o['guid']}", rg))
+    assert one["guid"] == o["guid"]
+    assert api.get("/orders/v2/orders/00000000-0000-4000-8000-000000000000", rg).status_code == 404
+    bd = js(api.get("/orders/v2/ordersBulk", rg, {"businessDate": str(o["businessDate"]), "pageSize": 100}))
+    assert bd and all(x["businessDate"] == o["businessDate"] for x in bd)
+
+def test_orders_bulk_validation(sb, api, rg):
+    w = window(NOW)
+    raw = f"/orders/v2/ordersBulk?startDate={w['startDate']}&endDate={w['endDate']}"     # '+' not encoded
+    r = api.s.get(sb.url + raw, headers={"Authorization": f"Bearer {api.token}", "Toast-Restaurant-External-ID": rg}, timeout=10)
+    assert r.status_code == 400 and js(r)["message"] == "Invalid date format"
+    bad = [{"startDate": w["endDate"], "endDate": w["startDate"]},                        # reversed
+           window(NOW, days=32),                                                            # over a month
+           {"startDate": "2026-03-01"}, {"startDate": "garbage", "endDate": w["endDate"]},
+           {**w, "pageSize": 101}, {**w, "page": 0}, {}, {"businessDate": "2026-03-01"}]
+    for p in bad: assert api.get("/orders/v2/ordersBulk", rg, p).status_code == 400, p
+    assert api.get("/orders/v2/ordersBulk", rg, window(NOW, days=31)).status_code == 200
+
+def test_edited_order_rehomes():
+    with Sandbox(**PROFILE, rate_limits=0) as s:
+        api, rgs = Api(s), s.world.restaurant_guids()
+        t0 = s.now
+        before = {rg: {o["guid"] for o in all_pages(api, rg, window(t0, days=s.days))[0]} for rg in rgs}
+        s.advance(24)
+        t1 = s.now
+        moved = 0
+        for rg in rgs:
+            new = {o["guid"]: o for o in all_pages(api, rg, {"startDate": toast_ts(t0), "endDate": toast_ts(t1)})[0]}
+            old_now = {o["guid"] for o in all_pages(api, rg, window(t0, days=s.days))[0]}
+            edited = before[rg] & set(new)                      # old orders whose modifiedDate moved into the new window
+            moved += len(edited)
+            assert not (edited & old_now)                      # ... and that left the old window
+            assert all(parse_toast_date(new[g]["modifiedDate"]) >= t0 for g in edited)
+        assert moved > 0
+
+# ---------------------------------------------------------------------------------------------- config and menus
+def test_config_endpoints(sb, api, rg):
+    for ep in CONFIG_ENDPOINTS:
+        r = api.get(f"/config/v2/{ep}", rg)
+        assert r.status_code == 200, (ep, r.text)
+        items = js(r)
+        assert isinstance(items, list)
+        for it in items: assert "guid" in it, ep
+    tw = api.get("/config/v2/tipWithholding", rg)
+    assert tw.status_code == 200 and isinstance(js(tw), dict)
+    assert api.get("/config/v2/notAnEndpoint", rg).status_code == 404
+    assert api.get("/config/v2/menuItems", rg, {"lastModified": "2026-03-01T00:00:00.000 0000"}).status_code == 400
+
+def test_config_paging_and_409():
+    with Sandbox(**PROFILE, rate_limits=0) as s:
+        s.config_page_size = 2
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        ep = next(e for e in CONFIG_ENDPOINTS if len(s.world.config_list(rg, e)) > 4)
+        full = s.world.config_list(rg, ep)
+        got, tok = [], None
+        while True:                                         # a full walk while nothing changes
+            r = api.get(f"/config/v2/{ep}", rg, {"pageToken": tok} if tok else None)
+            assert r.status_code == 200
+            got += js(r); tok = r.headers.get("Toast-Next-Page-Token")
+            if not tok: break
+        assert [x["guid"] for x in got] == [x["guid"] for x in full]
+        r = api.get(f"/config/v2/{ep}", rg)
+        tok = r.headers["Toast-Next-Page-Token"]
+        v0 = s.world.config_version(rg)
+        for _ in range(30):                                 # a publish/config edit lands mid-pagination
+            s.advance(12)
+            if s.world.config_version(rg) != v0: break
+        assert s.world.config_version(rg) != v0
+        r = api.get(f"/config/v2/{ep}", rg, {"pageToken": tok})
+        assert r.status_code == 409 and js(r)["status"] == 409
+        assert api.get(f"/config/v2/{ep}", rg).status_code == 200                  # restarting works
+        assert api.get(f"/config/v2/{ep}", rg, {"pageToken": "bogus"}).status_code == 400
+
+def test_menus(sb, api, rg):
+    m = api.get("/menus/v2/metadata", rg)
+    assert m.status_code == 200 and {"restaurantGuid", "lastUpdated"} <= set(js(m))
+    r = api.get("/menus/v2/menus", rg)
+    assert r.status_code == 200
+    assert {"restaurantGuid", "lastUpdated", "restaurantTimeZone", "menus", "modifierGroupReferences",
+            "modifierOptionReferences", "preModifierGroupReferences"} <= set(js(r))
+
+def test_menus_404_before_publish():
+    class Unpublished(World):
+        def menus_metadata(self, rguid): return None
+        def menus(self, rguid): return None
+    with Sandbox(world=Unpublished(seed=5, restaurants=1, days=1, orders_per_day=5, now=NOW), rate_limits=0) as s:
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        assert api.get("/menus/v2/metadata", rg).status_code == 404
+        assert api.get("/menus/v2/menus", rg).status_code == 404
+
+# ---------------------------------------------------------------------------------------------- labor and cash
+def test_labor(sb, api, rg):
+    emps = js(api.get("/labor/v1/employees", rg))
+    assert emps and {"guid", "firstName", "lastName", "jobReferences", "wageOverrides", "deleted"} <= set(emps[0])
+    one = js(api.get("/labor/v1/employees", rg, {"employeeIds": emps[0]["guid"]}))
+    assert [e["guid"] for e in one] == [emps[0]["guid"]]
+    assert api.get("/labor/v1/employees", rg, {"employeeIds": ",".join(f"x{i}" for i in range(101))}).status_code == 400
+    jobs = js(api.get("/labor/v1/jobs", rg))
+    assert jobs and {"guid", "title", "tipped"} <= set(jobs[0])
+    w = window(NOW, days=3)
+    sh = api.get("/labor/v1/shifts", rg, w)
+    assert sh.status_code == 200 and all({"guid", "inDate", "employeeReference"} <= set(x) for x in js(sh))
+    assert api.get("/labor/v1/shifts", rg, window(NOW, days=40)).status_code == 400
+    assert api.get("/labor/v1/shifts", rg).status_code == 400
+    te = js(api.get("/labor/v1/timeEntries", rg, {"modifiedStartDate": w["startDate"], "modifiedEndDate": w["endDate"]}))
+    assert te and {"guid", "inDate", "businessDate", "employeeReference", "breaks", "regularHours"} <= set(te[0])
+    assert isinstance(te[0]["businessDate"], str)
+    assert api.get("/labor/v1/timeEntries", rg, w).status_code == 200
+    assert api.get("/labor/v1/timeEntries", rg, {"businessDate": te[0]["businessDate"]}).status_code == 200
+    assert api.get("/labor/v1/timeEntries", rg).status_code == 400                                   # no selector
+    assert api.get("/labor/v1/timeEntries", rg, {**w, "businessDate": "20260301"}).status_code == 400  # two selectors
+    assert api.get("/labor/v1/timeEntries", rg, {"modifiedStartDate": w["startDate"]}).status_code == 400
+    assert api.get("/labor/v1/timeEntries", rg, {"modifiedStartDate": toast_ts(NOW - timedelta(days=40)),
+                                                 "modifiedEndDate": w["endDate"]}).status_code == 400
+
+def test_cash(sb, api, rg):
+    found = False
+    for d in range(4):
+        bd = (NOW - timedelta(days=d)).strftime("%Y%m%d")
+        e, dp = api.get("/cashmgmt/v1/entries", rg, {"businessDate": bd}), api.get("/cashmgmt/v1/deposits", rg, {"businessDate": bd})
+        assert e.status_code == dp.status_code == 200
+        for x in js(e): assert {"guid", "entityType", "date", "amount", "type"} <= set(x); found = True
+        for x in js(dp): assert {"guid", "entityType", "date", "amount"} <= set(x)
+    assert found
+    assert api.get("/cashmgmt/v1/entries", rg).status_code == 400
+    assert api.get("/cashmgmt/v1/deposits", rg, {"businessDate": "2026-03-01"}).status_code == 400
+
+# ---------------------------------------------------------------------------------------------- scopes
+def test_missing_scope_is_403_on_that_family_only():
+    with Sandbox(**PROFILE, rate_limits=0, scopes=[s for s in ALL_SCOPES if s != "labor.employees:read"]) as s:
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        assert api.get("/labor/v1/employees", rg).status_code == 403
+        assert "labor.employees:read" in js(api.get("/labor/v1/employees", rg))["message"]
+        assert api.get("/labor/v1/jobs", rg).status_code == 200
+        assert api.get("/orders/v2/ordersBulk", rg, window(NOW)).status_code == 200
+        s.set_scopes([x for x in ALL_SCOPES if x != "orders:read"])                  # switch at runtime
+        assert api.get("/orders/v2/ordersBulk", rg, window(NOW)).status_code == 403
+        assert api.get("/labor/v1/employees", rg).status_code == 200
+        assert api.get("/config/v2/tables", rg).status_code == 200
+        r = requests.post(s.url + "/_sandbox/scopes", json={"scopes": ["config:read"]}, timeout=10)
+        assert r.json() == {"scopes": ["config:read"]}
+        assert api.get("/labor/v1/jobs", rg).status_code == 403 and api.get("/config/v2/tables", rg).status_code == 200
+        tok = login(s).json()["token"]["accessToken"]                               # a new token carries the new scopes
+        claims = json.loads(__import__("base64").urlsafe_b64decode(tok.split(".")[1] + "=="))
+        assert tok != api.token and claims["scope"] == "config:read"
+
+# ---------------------------------------------------------------------------------------------- rate limits
+def test_orders_bulk_rate_limit():
+    with Sandbox(**PROFILE, rate_limits=1.0) as s:
+        api, rgs = Api(s), s.world.restaurant_guids()
+        p = {**window(NOW), "pageSize": 1}
+        rs = [api.get("/orders/v2/ordersBulk", rgs[0], p) for _ in range(11)]   # > 5/s in at least one 1 s slice
+        codes = [r.status_code for r in rs]
+        assert 429 in codes and codes[0] == 200, codes
+        r = next(r for r in rs if r.status_code == 429)
+        assert r.headers["X-Toast-RateLimit-By"] == "ENDPOINT" and r.headers["X-Toast-RateLimit-Remaining"] == "0"
+        assert int(r.headers["Retry-After"]) >= 1 and int(r.headers["X-Toast-RateLimit-Reset"]) >= int(s.now.timestamp())
+        assert js(r)["status"] == 429 and js(r)["canRetry"] is True
+        assert api.get("/orders/v2/ordersBulk", rgs[1], p).status_code == 200    # another restaurant is unaffected
+        assert api.get("/labor/v1/jobs", rgs[0]).status_code == 200             # other endpoints have their own budget
+        assert s.stats()["status"]["429"] == codes.count(429)
+
+# ---------------------------------------------------------------------------------------------- faults
+def test_faults_are_reproducible_and_each_kind_happens():
+    def run():
+        with Sandbox(**PROFILE, rate_limits=0, faults="503:0.15,drop:0.1,truncate:0.15,timeout:0.1", fault_seed=9) as s:
+            s.slow_seconds = 0.05
+            api = None
+            while api is None:
+                try: api = Api(s)
+                except (requests.ConnectionError, ValueError, KeyError): pass
+            rg, seen = s.world.restaurant_guids()[0], []
+            for _ in range(40):
+                try:
+                    r = api.get("/labor/v1/jobs", rg)
+                    try: json.loads(r.text); seen.append(r.status_code)
+                    except ValueError: seen.append("truncated")
+                except requests.ConnectionError: seen.append("drop")
+            return seen, s.stats()["faults"]
+    a, fa = run()
+    b, fb = run()
+    assert a == b and fa == fb
+    assert {200, 503, "drop", "truncated"} <= set(a)
+    assert fa.get("timeout", 0) >= 1
+
+def test_latency():
+    with Sandbox(**PROFILE, rate_limits=0, latency_ms=60) as s:
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        t = time.perf_counter(); api.get("/labor/v1/jobs", rg)
+        assert time.perf_counter() - t >= 0.06
+
+# ---------------------------------------------------------------------------------------------- determinism
+def test_same_seed_same_bytes():
+    def transcript():
+        with Sandbox(**PROFILE, rate_limits=0) as s:
+            api, out = Api(s), []
+            out.append(login(s).content)
+            rg = s.world.restaurant_guids()[0]
+            calls = [("/partners/v1/restaurants", None, None), ("/orders/v2/ordersBulk", rg, {**window(NOW), "pageSize": 50}),
+                     ("/config/v2/menuItems", rg, None), ("/menus/v2/menus", rg, None), ("/labor/v1/employees", rg, None),
+                     ("/labor/v1/timeEntries", rg, {"businessDate": (NOW - timedelta(days=1)).strftime("%Y%m%d")}),
+                     ("/cashmgmt/v1/entries", rg, {"businessDate": (NOW - timedelta(days=1)).strftime("%Y%m%d")}),
+                     ("/orders/v2/ordersBulk", rg, {"startDate": "bad"})]
+            for path, r, p in calls:
+                resp = api.get(path, r, p)
+                out.append((resp.status_code, resp.headers["Date"], resp.content))
+            s.advance(6)
+            resp = api.get("/orders/v2/ordersBulk", rg, {"startDate": toast_ts(NOW), "endDate": toast_ts(s.now)})
+            out.append((resp.status_code, resp.content))
+            return out
+    a, b = transcript(), transcript()
+    assert len(a) == 10 and a == b
+
+# ---------------------------------------------------------------------------------------------- sandbox endpoints
+def test_sandbox_endpoints(sb, api, rg):
+    st = requests.get(sb.url + "/_sandbox/stats", timeout=10).json()
+    assert {"requests", "status", "logins", "tokens_issued"} <= set(st)
+    assert st["requests"]["GET /orders/v2/ordersBulk"][rg] >= 1
+    t = requests.get(sb.url + "/_sandbox/truth/restaurants", timeout=10)
+    assert t.status_code == 200 and {"entities", "removed"} <= set(t.json())
+    assert requests.get(sb.url + "/_sandbox/truth/nope", timeout=10).status_code == 404
+    assert requests.post(sb.url + "/_sandbox/advance?hours=-1", timeout=10).status_code == 400
+
+def test_advance_endpoint_moves_clock():
+    with Sandbox(**PROFILE, rate_limits=0) as s:
+        r = requests.post(s.url + "/_sandbox/advance?hours=2", timeout=30)
+        assert r.status_code == 200 and s.now == NOW + timedelta(hours=2)
+        assert r.json()["now"] == toast_ts(NOW + timedelta(hours=2))
+        assert parsedate_to_datetime(r.headers["Date"]) == NOW + timedelta(hours=2)
+
+def test_configuration(sb):
+    cfg = sb.configuration(key="k")
+    assert cfg["domain"] == sb.url and cfg["clientId"] == sb.client_id and cfg["key"] == "k"
+    assert all(isinstance(v, str) for v in cfg.values())
+    assert cfg["initialSyncStart"] == "2026-03-06T15:30:00.000Z"
+
+# ---------------------------------------------------------------------------------------------- TLS and CLI
+def test_tls():
+    with Sandbox(**PROFILE, rate_limits=0, tls=True) as s:
+        assert s.url.startswith("https://127.0.0.1:") and Path(s.cert_path).exists()
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        assert api.get("/labor/v1/jobs", rg).status_code == 200
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(s.url + "/_sandbox/stats", timeout=10)                  # the cert is not in the default store
+        cert = s.cert_path
+    assert not Path(cert).exists()
+
+def test_cli_prints_url_and_stops():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DO_NOT_TRACK": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "toast_connector.sandbox", "--port", "0", "--seed", "3", "--restaurants", "1",
+                          "--days", "2", "--orders-per-day", "10", "--tls", "--scopes", "orders:read,config:read"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        line = p.stdout.readline().strip()
+        m = re.fullmatch(r"Toast sandbox ready at (https://127\.0\.0\.1:\d+)", line)
+        assert m, (line, p.stderr.read() if p.poll() is not None else "")
+        creds = p.stdout.readline().strip()
+        assert creds == "clientId=sandbox-client-id clientSecret=sandbox-client-secret"
+        cert = p.stdout.readline().strip()
+        assert cert.startswith("certificate=") and Path(cert.split("=", 1)[1]).exists()
+        r = requests.post(m[1] + LOGIN, json={"clientId": "sandbox-client-id", "clientSecret": "sandbox-client-secret",
+                                              "userAccessType": "TOAST_MACHINE_CLIENT"}, verify=cert.split("=", 1)[1], timeout=10)
+        claims = json.loads(__import__("base64").urlsafe_b64decode(r.json()["token"]["accessToken"].split(".")[1] + "=="))
+        assert claims["scope"] == "config:read orders:read"
+    finally:
+        p.terminate()
+        out, err = p.communicate(timeout=15)
+    assert p.returncode == 0, err
+    assert "Toast sandbox stopped" in out
