@@ -4,7 +4,7 @@
 
 # %% ../../nbs/30_sandbox_data.ipynb #76ef8269
 from __future__ import annotations
-import bisect, copy, random, uuid
+import bisect, copy, functools, random, time, uuid
 from collections import OrderedDict
 from datetime import datetime, date, timedelta, timezone
 from decimal import Decimal, ROUND_HALF_UP
@@ -42,22 +42,28 @@ def dt_of(ms: int) -> datetime:
     "Aware UTC datetime of epoch milliseconds."
     return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)
 
+@functools.lru_cache(maxsize=1 << 16)
 def toast_ts(ms: int) -> str:
     "Toast's timestamp string `yyyy-MM-dd'T'HH:mm:ss.SSS+0000` for epoch milliseconds."
-    d = dt_of(ms)
-    return f"{d:%Y-%m-%dT%H:%M:%S}.{ms % 1000:03d}+0000"
+    s, r = divmod(ms, 1000)
+    t = time.gmtime(s)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03d+0000" % (t[0], t[1], t[2], t[3], t[4], t[5], r)
 
 def parse_toast_ts(s: str) -> datetime:
     "Parse a Toast timestamp string back to an aware UTC datetime."
     return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
 
+@functools.lru_cache(maxsize=1 << 14)
 def money(cents: int) -> Decimal:
-    "Integer cents as a two-place Decimal."
+    "Integer cents as a two-place Decimal (immutable, so cached and shared)."
     return Decimal(int(cents)).scaleb(-2)
 
+_V4_CLEAR, _V4_SET = ~((0xC000 << 48) | (0xF000 << 64)), (0x8000 << 48) | (0x4000 << 64)
+
 def new_guid(rng: random.Random) -> str:
-    "A version-4 UUID string drawn from a seeded generator (never uuid4)."
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    "A version-4 UUID string drawn from a seeded generator (never uuid4); same as `uuid.UUID(int=..., version=4)`."
+    h = "%032x" % ((rng.getrandbits(128) & _V4_CLEAR) | _V4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 # %% ../../nbs/30_sandbox_data.ipynb #9ba64d7f
 def bd_int(d: date) -> int: "`yyyyMMdd` integer of a date."; return d.year * 10000 + d.month * 100 + d.day
@@ -79,9 +85,25 @@ def business_day_start(bd: int, tz: str, closeout_hour: int) -> int:
     return local_ms(bd_date(bd), closeout_hour * 3600, tz)
 
 # %% ../../nbs/30_sandbox_data.ipynb #c3afbf89
+_REFS: dict = {}
+
 def _ref(obj: dict, entity_type: str | None = None) -> dict | None:
-    "A `{guid, entityType}` reference to an object."
-    return None if obj is None else {"guid": obj["guid"], "entityType": entity_type or obj["entityType"]}
+    "A `{guid, entityType}` reference to an object (shared: served objects are read-only)."
+    if obj is None: return None
+    k = (obj["guid"], entity_type or obj["entityType"])
+    r = _REFS.get(k)
+    if r is None:
+        if len(_REFS) > 200_000: _REFS.clear()
+        r = _REFS[k] = {"guid": k[0], "entityType": k[1]}
+    return r
+
+def _xref(obj: dict, entity_type: str | None = None) -> dict | None:
+    "A `{guid, entityType, externalId}` reference (shared, read-only)."
+    if obj is None: return None
+    k = (obj["guid"], entity_type or obj["entityType"], None)
+    r = _REFS.get(k)
+    if r is None: r = _REFS[k] = {"guid": k[0], "entityType": k[1], "externalId": None}
+    return r
 
 def _pct(cents: int, rate: Decimal) -> int:
     "`rate` percent of `cents`, rounded half up to whole cents."
@@ -133,7 +155,13 @@ class Restaurant:
         self.created_ms = history_start_ms - (30 + rng.randint(0, 300)) * 86400000 - rng.randint(0, 86399999)
         self.first_bd = business_date(history_start_ms, self.tz, self.closeout)
         self.price_factor = Decimal(rng.choice(["0.9", "1.0", "1.1", "1.25"]))
-    def bd(self, ms: int) -> int: "Business date of an instant here."; return business_date(ms, self.tz, self.closeout)
+    def bd(self, ms: int) -> int:
+        "Business date of an instant here (remembers the last business day's bounds: most calls fall inside it)."
+        c = getattr(self, "_bdc", None)
+        if c is not None and c[0] <= ms < c[1]: return c[2]
+        bd = business_date(ms, self.tz, self.closeout)
+        self._bdc = (business_day_start(bd, self.tz, self.closeout), business_day_start(bd_add(bd, 1), self.tz, self.closeout), bd)
+        return bd
     def __repr__(self): return f"Restaurant({self.name!r}, {self.tz}, closeout={self.closeout})"
 
 # %% ../../nbs/30_sandbox_data.ipynb #4d181d7d
@@ -341,7 +369,7 @@ class Catalog:
                                    "email": f"{fn}.{ln}{k}@example.com".lower(),
                                    "phoneNumber": f"555{rng.randint(1000000, 9999999)}", "phoneNumberCountryCode": "1",
                                    "passcode": None, "externalEmployeeId": f"E{k:03d}", "deleted": deleted,
-                                   "jobReferences": [{**_ref(j), "externalId": None} for j in jobs],
+                                   "jobReferences": [_xref(j) for j in jobs],
                                    "wageOverrides": over, "v2EmployeeGuid": new_guid(rng)})
         self.staff = [e for e in self.employees if not e["deleted"]]
         self.job_of = {j["guid"]: j for j in self.jobs}
@@ -397,12 +425,13 @@ class OrderBuilder:
             for o in rng.sample(g["_opts"], n):
                 ms, mc = self._sel(rng, o, at, 1, depth + 1, g, void, bd)
                 if g["_pre"] and rng.random() < 0.3:
-                    ms["preModifier"] = {**_ref(rng.choice(cat.cfg["preModifiers"])), "externalId": None}
+                    ms["preModifier"] = _xref(rng.choice(cat.cfg["preModifiers"]))
                 mods.append(ms); mod_cents += mc
         base = item["_cents"]
         pre_cents = (base + mod_cents) * qty
         s = {"guid": new_guid(rng), "entityType": "MenuItemSelection", "externalId": None,
-             "item": {"guid": item["guid"], "entityType": "MenuItem", "multiLocationId": None, "externalId": None},
+             "item": item.get("_iref") or item.setdefault("_iref", {"guid": item["guid"], "entityType": "MenuItem",
+                                                                   "multiLocationId": None, "externalId": None}),
              "itemGroup": _ref(item["_group"]) if depth == 0 else None,
              "optionGroup": _ref(group) if group else None, "preModifier": None, "quantity": qty,
              "seatNumber": rng.randint(1, 4) if depth == 0 else 0, "unitOfMeasure": "NONE",
@@ -436,7 +465,7 @@ class OrderBuilder:
         "An applied discount of `cents` from config discount `d`."
         return {"guid": new_guid(rng), "entityType": "AppliedDiscount", "externalId": None, "name": d["name"],
                 "discountAmount": money(cents), "nonTaxDiscountAmount": money(0),
-                "discount": {**_ref(d), "externalId": None},
+                "discount": _xref(d),
                 "triggers": [{"selection": {"guid": s["guid"], "entityType": "MenuItemSelection", "externalId": None},
                               "quantity": s["quantity"]} for s in triggers],
                 "approver": None, "processingState": "APPLIED" if at else None,
@@ -459,7 +488,7 @@ class OrderBuilder:
                 "server": _ref(server), "cashDrawer": _ref(cat.cfg["cashDrawers"][0]) if ptype == "CASH" else None,
                 "refundStatus": "NONE", "refund": None, "paymentStatus": "CAPTURED", "voidInfo": None,
                 "houseAccount": {"guid": new_guid(rng), "entityType": "HouseAccount"} if ptype == "HOUSE_ACCOUNT" else None,
-                "otherPayment": {**_ref(rng.choice(cat.cfg["alternatePaymentTypes"])), "externalId": None} if ptype == "OTHER" else None,
+                "otherPayment": _xref(rng.choice(cat.cfg["alternatePaymentTypes"])) if ptype == "OTHER" else None,
                 "createdDevice": {"id": "pos-1"}, "lastModifiedDevice": {"id": "pos-1"}, "mcaRepaymentAmount": None,
                 "cardPaymentId": new_guid(rng) if credit else None, "orderGuid": order_guid, "checkGuid": check_guid,
                 "tenderTransactionGuid": None, "networkTransactionIdentifier": None}
@@ -491,7 +520,7 @@ class OrderBuilder:
                                       chk_deleted, epoch_style))
         o = {"guid": g, "entityType": "Order", "externalId": None, "openedDate": toast_ts(opened),
              "modifiedDate": toast_ts(closed), "promisedDate": toast_ts(opened + 20 * 60000) if not dine_in else None,
-             "channelGuid": None, "diningOption": {**_ref(dopt), "externalId": None}, "checks": checks,
+             "channelGuid": None, "diningOption": _xref(dopt), "checks": checks,
              "table": _ref(table), "serviceArea": _ref(area), "restaurantService": _ref(svc), "revenueCenter": rc,
              "source": "In Store" if dine_in else rng.choice(["In Store", "Online", "API", "Kiosk"]),
              "duration": (closed - opened) // 1000, "deliveryInfo": None,
@@ -499,7 +528,7 @@ class OrderBuilder:
              "numberOfGuests": guests, "voided": voided, "voidDate": toast_ts(closed) if voided else None,
              "voidBusinessDate": bd if voided else None, "paidDate": toast_ts(closed - 30000),
              "closedDate": toast_ts(closed), "deletedDate": toast_ts(closed) if deleted else (EPOCH_DELETED if epoch_style else None),
-             "deleted": deleted, "businessDate": bd, "server": {**_ref(server), "externalId": None},
+             "deleted": deleted, "businessDate": bd, "server": _xref(server),
              "pricingFeatures": ["TAXESV2"] if rng.random() < 0.7 else ["TAXESV2", "TAXESV3"],
              "approvalStatus": "APPROVED", "createdDevice": {"id": f"pos-{rng.randint(1, 4)}"},
              "createdDate": toast_ts(opened), "lastModifiedDevice": {"id": f"pos-{rng.randint(1, 4)}"},
@@ -535,7 +564,7 @@ class OrderBuilder:
             s, unit = self._sel(rng, it, at + (k + 1) * 20000, qty, void=vd, bd=bd)
             if not voided and rng.random() < 0.02:  # a single voided item
                 s["voided"], s["voidDate"], s["voidBusinessDate"] = True, toast_ts(at + 600000), bd
-                s["voidReason"] = {**_ref(rng.choice(cat.cfg["voidReasons"])), "externalId": None}
+                s["voidReason"] = _xref(rng.choice(cat.cfg["voidReasons"]))
             sels.append(s); cents.append([unit * qty, it])
         if rng.random() < 0.01:  # a gift card sale: deferred revenue
             gc = {**copy.deepcopy(sels[0]), "guid": new_guid(rng), "selectionType": "TOAST_CARD_SELL",
@@ -584,7 +613,7 @@ class OrderBuilder:
             amt = _pct(sub, c["percent"]) if c["percent"] else int(c["amount"] * 100)
             at_, t = self._taxes(rng, c["applicableTaxes"], amt) if c["taxable"] else ([], 0)
             charges.append({"guid": new_guid(rng), "entityType": "AppliedServiceCharge", "externalId": None,
-                            "chargeAmount": money(amt), "serviceCharge": {**_ref(c), "externalId": None},
+                            "chargeAmount": money(amt), "serviceCharge": _xref(c),
                             "chargeType": c["amountType"], "name": name, "delivery": name == "Delivery Fee",
                             "takeout": False, "dineIn": name != "Delivery Fee", "gratuity": c["gratuity"],
                             "taxable": c["taxable"], "appliedTaxes": at_, "serviceChargeCalculation": "PRE_DISCOUNT",
@@ -624,7 +653,7 @@ class OrderBuilder:
                 "voidBusinessDate": self.r.bd(closed) if voided else None,
                 "paidDate": None if deleted else toast_ts(paid), "createdDevice": {"id": "pos-1"},
                 "lastModifiedDevice": {"id": "pos-1"}, "duration": (closed - at) // 1000,
-                "openedBy": {**_ref(server), "externalId": None}}
+                "openedBy": _xref(server)}
 
     def _customer(self, rng):
         "A takeout/delivery customer."
@@ -693,8 +722,8 @@ def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, li
             sh_del = created + 86400000 if rng.random() < 0.03 else None
             sh = {"guid": new_guid(rng), "entityType": "Shift", "externalId": None, "createdDate": toast_ts(created),
                   "modifiedDate": toast_ts(sh_del or created), "deletedDate": toast_ts(sh_del) if sh_del else None,
-                  "deleted": sh_del is not None, "jobReference": {**_ref(job), "externalId": None},
-                  "employeeReference": {**_ref(e), "externalId": None}, "inDate": toast_ts(s_in),
+                  "deleted": sh_del is not None, "jobReference": _xref(job),
+                  "employeeReference": _xref(e), "inDate": toast_ts(s_in),
                   "outDate": toast_ts(s_out),
                   "scheduleConfig": None if rng.random() < 0.5 else {"guid": new_guid(rng), "minBeforeClockIn": 15,
                                                                       "minAfterClockIn": 10, "minBeforeClockOut": 0,
@@ -708,7 +737,7 @@ def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, li
             bt = bts[0] if rng.random() < 0.7 else bts[1]
             b_in = t_in + (t_out - t_in) // 2
             b_out = b_in + (bt["duration"] + rng.randint(-2, 5)) * 60000
-            b = {"guid": new_guid(rng), "breakType": {**_ref(bt), "externalId": None}, "paid": bt["paid"],
+            b = {"guid": new_guid(rng), "breakType": _xref(bt), "paid": bt["paid"],
                  "inDate": toast_ts(b_in), "outDate": toast_ts(b_out), "missed": False, "waived": False,
                  "auditResponse": None}
             if rng.random() < 0.4: del b["guid"]
@@ -723,8 +752,8 @@ def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, li
         entries.append((t_in, t_out, del_at, {
             "guid": new_guid(rng), "entityType": "TimeEntry", "externalId": None, "createdDate": toast_ts(t_in),
             "modifiedDate": toast_ts(del_at or t_out + 1000), "deletedDate": toast_ts(del_at) if del_at else None,
-            "deleted": del_at is not None, "jobReference": {**_ref(job), "externalId": None},
-            "employeeReference": {**_ref(e), "externalId": None}, "shiftReference": shift_ref,
+            "deleted": del_at is not None, "jobReference": _xref(job),
+            "employeeReference": _xref(e), "shiftReference": shift_ref,
             "inDate": toast_ts(t_in), "outDate": toast_ts(t_out), "autoClockedOut": False, "businessDate": str(bd),
             "regularHours": reg, "overtimeHours": ot, "hourlyWage": wage, "breaks": breaks,
             "declaredCashTips": money(rng.randint(0, 4000)) if tipped else money(0),
@@ -893,7 +922,8 @@ class World:
         self.rates = dict(DEFAULT_RATES)
         self._step, self._hours = 0, 0.0
         self._cats, self._builders = {}, {}
-        self._skel, self._orders = LRU(512), LRU(24)          # (rguid, bd) -> skeleton / {guid: built order}
+        # (rguid, bd) -> skeleton / {guid: built order}; the order cache holds ~12,000 orders (a month of a busy place)
+        self._skel, self._orders = LRU(512), LRU(max(8, 12000 // max(1, orders_per_day)))
         self._labor, self._cash = LRU(1024), LRU(1024)
         self._where = LRU(200_000)                             # order guid -> (rguid, bd), filled as skeletons are made
         # the overlay
@@ -1339,7 +1369,7 @@ def _event(self, r, at: int, kind: str, sub: int) -> bool:
             st[g] = {**live[0], "guid": g, "createdDate": ts, "modifiedDate": ts, "deletedDate": None, "firstName": fn,
                      "chosenName": None, "lastName": ln, "email": f"{fn}.{ln}.{sub % 1000}@example.com".lower(),
                      "externalEmployeeId": f"E{sub % 100000:05d}", "deleted": False,
-                     "jobReferences": [{**_ref(job), "externalId": None}], "wageOverrides": [], "v2EmployeeGuid": new_guid(rng)}
+                     "jobReferences": [_xref(job)], "wageOverrides": [], "v2EmployeeGuid": new_guid(rng)}
             return True
         if len(live) < (3 if which == "jobs" else 10): return False
         o = rng.choice(live)
