@@ -1,0 +1,92 @@
+"""End to end: `fivetran debug` run by hand against the Toast sandbox, as a user would, in a scratch project.
+
+Checks that the four tables of the first slice land, that a second run resumes from state, that bad
+configuration fails with a one-line message naming the key, and that neither the client secret nor the
+access token appears in the debug output, `files/state.json` or `crash-reports/`.
+"""
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+
+import duckdb, pytest, requests
+
+from toast_connector.sandbox.server import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+FIVETRAN = shutil.which("fivetran", path=str(Path(sys.executable).parent))
+
+def make_project(tmp: Path) -> Path:
+    "A scratch project dir holding connector.py and requirements.txt (the package is installed editable)."
+    proj = tmp / "proj"
+    proj.mkdir()
+    for f in ("connector.py", "requirements.txt"): shutil.copy(ROOT / f, proj / f)
+    return proj
+
+def debug(proj: Path, cfg: dict, name="configuration.json"):
+    "Run `fivetran debug` in `proj` with `cfg`; return (exit code, combined output)."
+    path = proj.parent / name
+    path.write_text(json.dumps(cfg))
+    env = {**os.environ, "DO_NOT_TRACK": "1", "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([FIVETRAN, "debug", str(proj), "--configuration", str(path)], cwd=proj, env=env,
+                       capture_output=True, text=True, timeout=300)
+    return r.returncode, r.stdout + r.stderr
+
+def counts(proj: Path) -> dict:
+    "Row counts per table in the scratch project's warehouse."
+    con = duckdb.connect(str(proj / "files" / "warehouse.db"), read_only=True)
+    try:
+        tabs = [r[0] for r in con.execute("select table_name from information_schema.tables where table_schema='tester'").fetchall()]
+        return {t: con.execute(f'select count(*) from tester."{t}"').fetchone()[0] for t in tabs}
+    finally: con.close()
+
+def token_of(sb) -> str:
+    "The access token the sandbox hands this client (Toast returns the same one while it is valid)."
+    r = requests.post(sb.url + "/authentication/v1/authentication/login", timeout=10,
+                      json={"clientId": sb.client_id, "clientSecret": sb.client_secret, "userAccessType": "TOAST_MACHINE_CLIENT"})
+    return r.json()["token"]["accessToken"]
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(seed=11, restaurants=2, days=3, orders_per_day=12, rate_limits=0) as sb:
+        yield sb
+
+def test_debug_syncs_and_resumes(sandbox, tmp_path):
+    proj = make_project(tmp_path)
+    rc, out = debug(proj, sandbox.configuration())
+    assert rc == 0, out[-3000:]
+    got = counts(proj)
+    for t in ("restaurant", "orders", "orders_check", "orders_check_selection"):
+        assert got.get(t, 0) > 0, (t, got)
+    truth = sandbox.truth("orders")["entities"]["orders"]
+    live = {o["object"]["guid"] for o in truth if not o["object"].get("deleted")}
+    con = duckdb.connect(str(proj / "files" / "warehouse.db"), read_only=True)
+    ids = {r[0] for r in con.execute("select id from tester.orders where not _fivetran_deleted").fetchall()}
+    con.close()
+    assert ids == live
+    state = json.loads((proj / "files" / "state.json").read_text())
+    assert set(state["restaurants"]) == {r["restaurantGuid"] for r in sandbox.world.partner_restaurants()}
+
+    sandbox.advance(6)
+    rc2, out2 = debug(proj, sandbox.configuration(initialSyncStart=json.loads((proj.parent / "configuration.json").read_text())["initialSyncStart"]))
+    assert rc2 == 0, out2[-3000:]
+    assert "resum" in out2.lower(), out2[-3000:]
+
+    secret, token = sandbox.client_secret, token_of(sandbox)
+    blobs = [out, out2, (proj / "files" / "state.json").read_text()]
+    blobs += [p.read_text(errors="replace") for p in (proj / "crash-reports").rglob("*") if p.is_file()] if (proj / "crash-reports").exists() else []
+    for b in blobs:
+        assert secret not in b and token not in b
+
+def test_bad_configuration_names_the_key(sandbox, tmp_path):
+    proj = make_project(tmp_path)
+    rc, out = debug(proj, sandbox.configuration(initialSyncStart="2999-01-01T00:00:00.000Z"))
+    assert rc != 0
+    assert "configuration 'initialSyncStart': is in the future" in out
+    assert sandbox.client_secret not in out
+
+def test_failure_leaves_no_secret_in_crash_reports(sandbox, tmp_path):
+    proj = make_project(tmp_path)
+    cfg = sandbox.configuration(domain="http://127.0.0.1:9", maxAttempts="2", timeoutSeconds="2")
+    rc, out = debug(proj, cfg)
+    assert rc != 0
+    texts = [out] + [p.read_text(errors="replace") for p in proj.rglob("*") if p.is_file() and p.suffix in (".json", ".txt", ".log", "")]
+    assert not any(sandbox.client_secret in t for t in texts)
