@@ -14,11 +14,16 @@ __all__ = ['REFERENCE_MAPS', 'ITEMS', 'GROUPS', 'MENUS', 'MODIFIER_GROUPS', 'MOD
 # %% ../nbs/13_menus.ipynb #2a7ce2f3
 REFERENCE_MAPS = ("modifierGroupReferences", "modifierOptionReferences", "preModifierGroupReferences")
 
+def _ref_id(k):
+    "A map key as the integer reference id it is (a non-numeric key stays text)."
+    return int(k) if str(k).lstrip("-").isdigit() else k
+
 def map_values(m) -> list:
-    "The values of a reference map (`{'3': {...}}`) as a list sorted by reference id; a list passes through."
+    "The values of a reference map (`{'3': {...}}`) as a list sorted by reference id, each with its `referenceId`."
     if m is None: return []
     if isinstance(m, list): return m
-    return [v for _, v in sorted(m.items(), key=lambda kv: (int(kv[0]) if str(kv[0]).lstrip("-").isdigit() else 0, str(kv[0])))]
+    out = [v if v.get("referenceId") is not None else {**v, "referenceId": _ref_id(k)} for k, v in m.items() if isinstance(v, dict)]
+    return sorted(out, key=lambda v: (isinstance(v["referenceId"], str), v["referenceId"]))
 
 def prepare_publish(record: dict, ctx: dict) -> dict:
     "The `/menus` document as one record: its guid is the restaurant's, its reference maps are lists."
