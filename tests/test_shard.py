@@ -1,0 +1,85 @@
+"""Scale-out: connections with `restaurantShard` 1/2 and 2/2 together sync exactly the rows of one unsharded
+connection, and no row twice; each asks Toast only about its own restaurants.
+
+Three in-process syncs (`sync.update` with a recording emitter) of every registered stream against one sandbox
+whose clock does not move between them, so all three see the same Toast."""
+from datetime import datetime, timezone
+
+import pytest
+
+from toast_connector import sync
+from toast_connector.restaurants import shard_of
+from toast_connector.sandbox.server import Sandbox
+
+NOW = datetime(2026, 3, 4, 15, 30, tzinfo=timezone.utc)
+
+
+def run(sb, **cfg):
+    "One full sync into a fresh Recorder; returns (recorder, log lines, restaurants Toast was asked about)."
+    rec, log = sync.Recorder(), sync.ListLog()
+    sb.reset_stats()
+    sync.update(sb.configuration(**cfg), {}, emit=rec, log=log)
+    asked = {r for per in sb.stats()["requests"].values() for r in per if r != "-"}
+    return rec, log, asked
+
+
+def committed(rec) -> dict:
+    "{(table, primary key): row} of everything the recorder committed, sync_log aside (one row per connection)."
+    return {k: v for k, v in rec.warehouse.items() if k[0] != "sync_log"}
+
+
+def upserted_keys(rec) -> list:
+    "(table, primary key) of every upsert, in order, sync_log aside."
+    return [(t, rec.pk(t, d)) for kind, t, d in rec.ops if kind == "upsert" and t != "sync_log"]
+
+
+@pytest.fixture(scope="module")
+def runs():
+    with Sandbox(seed=11, restaurants=4, days=2, orders_per_day=6, now=NOW, rate_limits=0) as sb:
+        guids = sb.world.restaurant_guids()
+        whole = run(sb)
+        halves = [run(sb, restaurantShard=f"{k}/2") for k in (1, 2)]
+        assert sb.now == NOW  # the sandbox's Toast did not change between the three syncs
+    return guids, whole, halves
+
+
+def test_both_shards_have_restaurants(runs):
+    guids, _, _ = runs
+    shards = {g: shard_of(g, 2) for g in guids}
+    assert set(shards.values()) == {1, 2}, shards   # otherwise the test below would prove nothing
+
+
+def test_shards_together_sync_exactly_the_unsharded_rows(runs):
+    _, (whole, _, _), halves = runs
+    w, a, b = committed(whole), committed(halves[0][0]), committed(halves[1][0])
+    assert len(w) > 100 and a and b
+    assert not set(a) & set(b), "a row synced by both shards"
+    assert set(a) | set(b) == set(w), (set(w) - set(a) - set(b), (set(a) | set(b)) - set(w))
+    differ = [k for k in w if (a.get(k) if k in a else b.get(k)) != w[k]]
+    assert not differ, differ[:5]
+    tables = {t for t, _ in w}
+    assert {"restaurant", "orders", "orders_check", "employee", "time_entry"} <= tables, tables
+
+
+def test_no_row_is_emitted_twice_across_shards(runs):
+    _, _, halves = runs
+    ka, kb = set(upserted_keys(halves[0][0])), set(upserted_keys(halves[1][0]))
+    assert ka and kb and not ka & kb
+
+
+def test_each_shard_touches_only_its_restaurants(runs):
+    guids, (whole, _, asked_all), halves = runs
+    assert asked_all == set(guids)
+    for k, (rec, _, asked) in enumerate(halves, 1):
+        mine = {g for g in guids if shard_of(g, 2) == k}
+        assert asked == mine, (k, asked, mine)
+        rids = {row.get("restaurant_id", row.get("id") if t == "restaurant" else None) for (t, _), row in committed(rec).items()}
+        assert rids == mine, (k, rids - mine)
+
+
+def test_sync_log_names_the_shard(runs):
+    _, (whole, _, _), halves = runs
+    assert [r["shard"] for r in whole.rows("sync_log")] == ["1/1"]
+    for k, (rec, _, _) in enumerate(halves, 1):
+        (row,) = rec.rows("sync_log")
+        assert row["shard"] == f"{k}/2" and row["status"] == "succeeded", row
