@@ -18,7 +18,8 @@ from .config import Secret, Settings
 # %% auto #0
 __all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'MAX_LOGINS', 'LOGIN_WINDOW', 'ToastError', 'ToastBadRequest',
            'ToastForbidden', 'ToastNotFound', 'ToastConflict', 'ToastAuthError', 'ToastRetriesExhausted',
-           'cache_fernet', 'login_body', 'parse_login', 'BearerAuth', 'recent_logins', 'next_login_at', 'Auth']
+           'cache_fernet', 'login_body', 'parse_login', 'BearerAuth', 'jwt_claims', 'recent_logins', 'next_login_at',
+           'Auth']
 
 # %% ../nbs/01_auth.ipynb #42eabc28
 class ToastError(Exception):
@@ -80,7 +81,13 @@ class BearerAuth(requests.auth.AuthBase):
         return r
     def __repr__(self): return "BearerAuth(***)"
 
-# %% ../nbs/01_auth.ipynb #b592c57b
+# %% ../nbs/01_auth.ipynb #e73b049c
+def jwt_claims(token: Secret) -> dict:
+    "The (unverified) claims of a JWT access token (scope, partner_guid or management_set_guid); {} if not a JWT."
+    try: return json.loads(base64.urlsafe_b64decode(token.reveal().split(".")[1] + "=" * (-len(token.reveal().split(".")[1]) % 4)))
+    except Exception: return {}
+
+# %% ../nbs/01_auth.ipynb #70d43981
 MAX_LOGINS, LOGIN_WINDOW = 2, 3600.0
 
 def recent_logins(logins, now: float, window: float = LOGIN_WINDOW) -> list[float]:
@@ -96,7 +103,7 @@ def _iso(t: float) -> str:
     "Epoch seconds as `HH:MM:SS UTC` on a date."
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-# %% ../nbs/01_auth.ipynb #2f696270
+# %% ../nbs/01_auth.ipynb #0207413c
 class Auth:
     "Toast access token: encrypted cache in `state['auth']`, renewal near expiry or on 401, two logins an hour at most."
     def __init__(self, settings: Settings, state: dict, login: Callable[[], tuple[Secret, float]], *,

@@ -14,7 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .config import Secret, Settings
-from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, ToastError, ToastBadRequest,
+from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, ToastError, ToastBadRequest,
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted)
 
 # %% auto #0
@@ -282,6 +282,10 @@ class ToastClient:
     def now(self) -> datetime:
         "Toast's clock (latest `Date`/`X-Sandbox-Now` plus local monotonic time since)."
         return self.clock.now()
+
+    def claims(self) -> dict:
+        "The claims of the current access token (`scope`, `partner_guid` or `management_set_guid`), never the token."
+        return jwt_claims(self.auth.token())
 
     def close(self):
         "Close the session if this client created it."
