@@ -197,6 +197,7 @@ class Runner:
     def read(self, params: dict) -> int:
         "Fetch one request's pages, flatten, flush (deletes first). A huge batch is flushed in parts."
         dels, ups, n, cap = [], [], 0, 4 * self.settings.checkpoint_rows
+        self.ctx["params"] = {**self.s.params, **params}     # prepare/base see the request (cash: its businessDate)
         for records in self.fetch(params):
             d, u = self.rows(records)
             dels += d; ups += u
@@ -227,7 +228,7 @@ class Runner:
                 if rate is None: wend = min(wend, start + timedelta(days=1))   # probe the rate with one day
             else: wend = min(end, start + timedelta(days=max_days))
             n = self.read({k.start: W.toast_ts(start), k.end: W.toast_ts(wend)})
-            new_to = min(max(wend, to) if to else wend, self.end)
+            new_to = min(wend, self.end) if to is None else max(to, min(wend, self.end))   # never backwards
             cur = {"to": W.toast_ts(new_to)}
             if adaptive: rate = W.observed_rate(n, start, wend, rate); cur["rate"] = round(rate, 3)
             self.set_cursor(cur)
@@ -359,7 +360,7 @@ class Engine:
         except _Stopped: pass
         except ToastForbidden as e: self.forbidden.add(fkey); self.put(("skip", task, e))
         except ToastAuthError as e: self.put(("fatal", task, e))
-        except ToastError as e: self.put(("fail", task, e))
+        except Exception as e: self.put(("fail", task, e))     # 400, retries exhausted, or a bug in one declaration
         except BaseException as e: self.put(("fatal", task, e))
         finally:
             try: self.put(("done", task))
@@ -373,10 +374,13 @@ class Engine:
     def apply(self, item):
         kind, task = item[0], item[1]
         if kind == "rows":
-            for table, keys in item[2]: self.emit.delete(table, keys); self.rows[table + ":deleted"] += 1
-            for table, row in item[3]: self.emit.upsert(table, row); self.rows[table] += 1
-            self.since_ckpt += len(item[2]) + len(item[3])
-            if self.since_ckpt >= self.settings.checkpoint_rows: self.checkpoint()
+            limit = self.settings.checkpoint_rows
+            for table, keys in item[2]:
+                self.emit.delete(table, keys); self.rows[table + ":deleted"] += 1; self.since_ckpt += 1
+                if self.since_ckpt >= limit: self.checkpoint()
+            for table, row in item[3]:
+                self.emit.upsert(table, row); self.rows[table] += 1; self.since_ckpt += 1
+                if self.since_ckpt >= limit: self.checkpoint()
         elif kind == "cursor":
             self.state["restaurants"].setdefault(task.restaurant.guid, {})[task.stream.name] = item[2]
             self.checkpoint()
@@ -396,9 +400,11 @@ class Engine:
                                  f"(scope {s.scope} missing, or the restaurant is not connected yet); its cursor is unchanged")
         elif kind == "fail":
             e = item[2]
-            self.errors.append({"restaurant": task.restaurant.guid, "stream": task.stream.name, "status": e.status,
-                                "message": e.toast_message or str(e)})
-            self.log.warning(f"{task.label} stopped: {e}; its cursor is unchanged")
+            toast = isinstance(e, ToastError)
+            msg = (e.toast_message or str(e)) if toast else f"{type(e).__name__}: {e}"
+            self.errors.append({"restaurant": task.restaurant.guid, "stream": task.stream.name,
+                                "status": e.status if toast else None, "message": msg})
+            self.log.warning(f"{task.label} stopped: {e if toast else msg}; its cursor is unchanged")
         elif kind == "fatal":
             raise item[2]
 
@@ -468,8 +474,9 @@ class Engine:
                       + (f"; {len(self.errors)} streams failed" if self.errors else ""))
         if self.errors:
             e = self.errors[0]
+            why = f"Toast answered {e['status']}: {e['message']}" if e["status"] else e["message"]
             raise SyncFailed(f"{len(self.errors)} stream(s) failed; the rest was synced and checkpointed. First: "
-                             f"{e['stream']} for restaurant {e['restaurant']}: Toast answered {e['status']}: {e['message']}")
+                             f"{e['stream']} for restaurant {e['restaurant']}: {why}")
         return row
 
 # %% ../nbs/20_sync.ipynb #7b6b8a7b
