@@ -59,9 +59,17 @@ def is_timestamp(value) -> bool:
             and _TS.fullmatch(value) is not None)
 
 # %% ../nbs/04_flatten.ipynb #cad3df40
+from json.encoder import encode_basestring as _jstr
+_LITERAL = {True: "true", False: "false"}
+
 def _enc(o, out: list, sort: bool):
     "Append the JSON text of `o` to `out`."
-    if isinstance(o, Decimal):
+    t = type(o)
+    if t is str: out.append(_jstr(o))
+    elif o is None: out.append("null")
+    elif t is bool: out.append(_LITERAL[o])
+    elif t is int: out.append(int.__repr__(o))
+    elif isinstance(o, Decimal):
         if not o.is_finite(): raise ValueError(f"not a JSON number: {o}")
         out.append(str(o))
     elif isinstance(o, dict):
@@ -69,7 +77,7 @@ def _enc(o, out: list, sort: bool):
         items = sorted(o.items()) if sort else o.items()
         for i, (k, v) in enumerate(items):
             if i: out.append(",")
-            out.append(json.dumps(str(k), ensure_ascii=False)); out.append(":"); _enc(v, out, sort)
+            out.append(_jstr(str(k))); out.append(":"); _enc(v, out, sort)
         out.append("}")
     elif isinstance(o, (list, tuple)):
         out.append("[")
@@ -86,23 +94,49 @@ def to_json(obj, *, sort_keys: bool = False) -> str:
     return "".join(out)
 
 # %% ../nbs/04_flatten.ipynb #383d41ef
+_COLS: dict = {}
+
+def _cols_of(prefix: str) -> dict:
+    "The cache {field: column name} for one prefix (field names are few)."
+    c = _COLS.get(prefix)
+    if c is None:
+        if len(_COLS) > 10_000: _COLS.clear()     # prefixes that are data (id-keyed maps) must not grow it forever
+        c = _COLS[prefix] = {}
+    return c
+
+def _col(cache: dict, prefix: str, k: str) -> str:
+    "The column name of field `k` under `prefix`."
+    c = cache.get(k)
+    if c is None:
+        if len(cache) > 10_000: cache.clear()
+        name = "id" if k == "guid" else snake(k)
+        c = cache[k] = f"{prefix}_{name}" if prefix else name
+    return c
+
+@lru_cache(maxsize=1 << 16)
+def _str_value(v: str):
+    "A string as it lands: timestamps canonical UTC (the epoch sentinel -> None), anything else unchanged."
+    return utc(v) if _TS.fullmatch(v) else v
+
 def _flat_into(row: dict, d: dict, prefix: str, json_fields, skip, entity_types):
     "Write `d`'s scalars into `row` under `prefix`, recursing into nested objects."
+    cache = _cols_of(prefix)
     for k, v in d.items():
-        if v is None or (not prefix and k in skip): continue
-        if k == "entityType":
+        if v is None: continue
+        if k == "entityType":                                # constant per field, unless asked for
             if prefix and prefix in entity_types: row[f"{prefix}_entity_type"] = v
             continue
-        name = "id" if k == "guid" else snake(k)
-        col = f"{prefix}_{name}" if prefix else name
-        if isinstance(v, str):
-            if len(v) >= 20 and v[10:11] in "T " and _TS.fullmatch(v):
-                v = utc(v)
+        t = type(v)
+        if t is str:
+            if len(v) >= 20 and v[10] in "T ":
+                v = _str_value(v)
                 if v is None: continue                       # the epoch sentinel: not set
-            row[col] = v
-        elif isinstance(v, dict) and not (not prefix and k in json_fields): _flat_into(row, v, col, (), (), entity_types)
-        elif isinstance(v, (dict, list, tuple)): row[col] = to_json(v)
-        else: row[col] = v
+            row[cache.get(k) or _col(cache, prefix, k)] = v
+        elif not prefix and k in skip: continue
+        elif t is dict and not (not prefix and k in json_fields):
+            _flat_into(row, v, cache.get(k) or _col(cache, prefix, k), (), (), entity_types)
+        elif t is dict or t is list or t is tuple: row[cache.get(k) or _col(cache, prefix, k)] = to_json(v)
+        else: row[cache.get(k) or _col(cache, prefix, k)] = v
 
 def flatten(record: dict, *, json_fields=(), skip=(), entity_types=()) -> dict:
     "One flat row: snake_case, guid->id, refs->`<f>_id`, nested dicts->prefixed, lists->JSON, timestamps->UTC."
@@ -137,11 +171,12 @@ class Child:
         object.__setattr__(self, "children", tuple(self.children))
         if self.scalar and (self.children or self.recursive): raise ValueError(f"{self.table}: a scalar child has no children")
         if self.link and not self.link_key: raise ValueError(f"{self.table}: a link table needs link_key")
+        object.__setattr__(self, "_skip", frozenset([c.field for c in self.children] + ([self.field] if self.recursive else [])))
 
     @property
     def skip(self) -> frozenset:
         "Fields of an item that are child tables (left out of its row)."
-        return frozenset([c.field for c in self.children] + ([self.field] if self.recursive else []))
+        return self._skip
 
 # %% ../nbs/04_flatten.ipynb #c95f8c0b
 def _sha(text: str) -> str: return hashlib.sha1(text.encode("utf-8")).hexdigest()
