@@ -6,6 +6,7 @@
 from __future__ import annotations
 import bisect, copy, functools, random, time, uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime, date, timedelta, timezone
 from decimal import Decimal, ROUND_HALF_UP
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED',
            'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date', 'bd_add',
            'business_date', 'local_ms', 'business_day_start', 'LRU', 'Restaurant', 'Catalog', 'order_skeleton',
            'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of', 'shift_as_of', 'cash_entry',
-           'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants', 'restaurant',
+           'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants', 'restaurant', 'OrderWindow',
            'orders_modified', 'orders_by_business_date', 'order', 'config_list', 'config_version', 'tip_withholding',
            'menus_metadata', 'menus', 'employees', 'jobs', 'shifts', 'time_entries', 'cash_entries', 'cash_deposits',
            'advance', 'truth']
@@ -569,7 +570,8 @@ class OrderBuilder:
         if rng.random() < 0.01:  # a gift card sale: deferred revenue
             gc = {**copy.deepcopy(sels[0]), "guid": new_guid(rng), "selectionType": "TOAST_CARD_SELL",
                   "deferred": True, "displayName": "Gift Card", "modifiers": [], "appliedTaxes": [],
-                  "salesCategory": _ref(cat.category["Retail"]), "voided": False}
+                  "salesCategory": _ref(cat.category["Retail"]), "voided": False, "voidDate": None,
+                  "voidBusinessDate": None, "voidReason": None}
             gc["price"] = gc["preDiscountPrice"] = gc["receiptLinePrice"] = money(2500)
             sels.append(gc); cents.append([2500, None])
         live = [i for i, s in enumerate(sels) if not s["voided"]]
@@ -1027,13 +1029,26 @@ def _order_obj(self, r, bd, ent) -> dict:
         day[ent[0]] = o
     return o
 
+class OrderWindow(Sequence):
+    "The orders of a modified window, built only when read: `len`, indexing, slicing (a list), iteration."
+    def __init__(self, world, r, hits): self._w, self._r, self._hits = world, r, hits
+    def __len__(self): return len(self._hits)
+    def __getitem__(self, i):
+        if isinstance(i, slice): return [self._w._order_obj(self._r, bd, ent) for bd, ent in self._hits[i]]
+        bd, ent = self._hits[i]
+        return self._w._order_obj(self._r, bd, ent)
+    def __iter__(self): return (self._w._order_obj(self._r, bd, ent) for bd, ent in self._hits)
+    def __eq__(self, other): return isinstance(other, (list, tuple, OrderWindow)) and list(self) == list(other)
+    def __repr__(self): return f"OrderWindow({len(self)} orders)"
+
 @_method(World)
-def orders_modified(self, rguid, start: datetime, end: datetime) -> list[dict]:
-    "Orders whose modifiedDate is in [start, end), oldest modification first (ties by guid)."
+def orders_modified(self, rguid, start: datetime, end: datetime) -> OrderWindow:
+    """Orders whose modifiedDate is in [start, end), oldest modification first (ties by guid).
+    A lazy sequence: only the orders read (e.g. one page `w[0:100]`) are built; `list(...)` materializes."""
     r = self._r(rguid)
-    if r is None: return []
+    if r is None: return OrderWindow(self, r, [])
     s, e = ms_of(start), min(ms_of(end), self._now + 1)
-    if s >= e: return []
+    if s >= e: return OrderWindow(self, r, [])
     days = set(self._bds(r, r.bd(s - (LATE_DAYS + 1) * 86400000), r.bd(e)))
     i = bisect.bisect_left(self._omut_times, (s,))
     while i < len(self._omut_times) and self._omut_times[i][0] < e:
@@ -1046,7 +1061,7 @@ def orders_modified(self, rguid, start: datetime, end: datetime) -> list[dict]:
             m = self._order_mod(r, ent)
             if s <= m < e: hits.append((m, ent[0], bd, ent))
     hits.sort(key=lambda h: (h[0], h[1]))
-    return [self._order_obj(r, bd, ent) for _, _, bd, ent in hits]
+    return OrderWindow(self, r, [(bd, ent) for _, _, bd, ent in hits])
 
 @_method(World)
 def orders_by_business_date(self, rguid, business_date: int) -> list[dict]:
@@ -1465,7 +1480,7 @@ def advance(self, hours: float) -> dict:
     touched = {(rg, bd) for at, rg, bd in self._omut_times[bisect.bisect_right(self._omut_times, (old, "\uffff")):]}
     for k in list(self._orders):
         r = self._by_guid[k[0]]
-        if k in touched or k[1] >= bd_add(r.bd(old), -(LATE_DAYS + 1)): del self._orders[k]
+        if k in touched or k[1] >= bd_add(r.bd(old), -(LATE_DAYS + 2)): del self._orders[k]
     new_orders = sum(1 for r in self._rs if r.connected_ms <= old
                      for bd in self._bds(r, r.bd(old), r.bd(new)) for e in self._skeleton(r, bd) if old < e[1] <= new)
     return {"step": self._step, "hours": hours, "now": toast_ts(new), "new_orders": new_orders, **counts}
