@@ -1,0 +1,388 @@
+"""Configuration, menus, labor and cash families on the real engine against the real sandbox: after every sync of a
+multi-sync scenario (config edits/additions/removals, employee edits/hires/deletions, job edits/deletions, shift and
+time entry edits, menu publishes, late cash undos between syncs) the modelled warehouse's current rows equal the
+sandbox's truth; cash lands on restaurant-local business dates across DST and a 4:00 closeout; a missing scope skips
+only its family and says so once; a config full refresh that fails half-way deletes nothing it should not."""
+import json
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from toast_connector import sync
+from toast_connector.auth import ToastRetriesExhausted
+from toast_connector.client import ToastClient
+from toast_connector.config import validate_configuration
+from toast_connector.configuration import CONFIG_TABLES
+from toast_connector.flatten import table_keys
+from toast_connector.streams import REGISTRY
+from toast_connector.sandbox.server import Sandbox
+from toast_connector.sandbox.data import ALL_SCOPES
+
+UTC = timezone.utc
+NOW = datetime(2026, 11, 20, 15, 0, 0, tzinfo=UTC)
+LAG = timedelta(seconds=120)                      # settings.safety_lag_seconds (default)
+MY_FAMILIES = ("config", "menus", "labor", "labor.employees", "cash")
+BUSY = {"config_edit": 16, "config_remove": 12, "config_add": 8, "employee_edit": 16, "employee_delete": 8,
+        "employee_hire": 6, "job_edit": 6, "job_delete": 3, "menu_publish": 10, "cash_undo": 16,
+        "time_entry_edit": 16, "shift_edit": 16}                       # events per restaurant per day
+
+
+def small(**kw):
+    "A small sandbox: 2 restaurants (New York closeout 4, Los Angeles closeout 0), 3 days, few orders, no limits."
+    sb = Sandbox(**{"seed": 11, "restaurants": 2, "days": 3, "orders_per_day": 4, "rate_limits": 0, "now": NOW, **kw})
+    sb._first_now = sb.now
+    return sb
+
+
+def recorder():
+    "A Recorder that knows every table's primary key (config and menus tables have composite keys)."
+    rec = sync.Recorder()
+    rec.keys = {"restaurant": ("id",), "sync_log": ("sync_id",)}
+    for s in REGISTRY.values(): rec.keys.update(table_keys(s.table, s.key, s.children))
+    return rec
+
+
+def run(sb, rec, client=None, **cfg):
+    "One sync (sync.update) into `rec`, continuing from its last committed state; returns the log."
+    log = sync.ListLog()
+    sync.update(sb.configuration(**{"cashLookbackDays": 5, **cfg}), rec.state, emit=rec, log=log, client=client)
+    return log
+
+
+def ts(s):
+    "A Toast or warehouse timestamp as an aware datetime (None stays None)."
+    if s is None: return None
+    return datetime.fromisoformat(s.replace("Z", "+00:00").replace("+0000", "+00:00"))
+
+
+def start(sb):
+    "The first sync's initialSyncStart (Sandbox.configuration() moves it with the clock; the cursors do not care)."
+    return sb._first_now - timedelta(days=sb.days)
+
+
+# ---- the truth, computed from the sandbox's own objects (no connector code) --------------------------------------
+def ent(sb, family, kind):
+    return [(e["restaurant"], e["object"]) for e in sb.truth(family)["entities"][kind]]
+
+
+def config_truth(sb):
+    "{table: {(id, restaurant): name}} of every config object Toast serves now."
+    out = {t: {(o["guid"], r): o.get("name") for r, o in ent(sb, "config", ep)} for ep, t in CONFIG_TABLES.items()}
+    out["tip_withholding"] = {(o["guid"], r): None for r, o in ent(sb, "config", "tipWithholding")}
+    return out
+
+
+def menus_truth(sb):
+    "{table: {key: value}} from each restaurant's /menus document, walked here independently."
+    t = {k: {} for k in ("published_menu_restaurant", "published_menu", "published_menu_group", "published_menu_item",
+                         "published_modifier_group", "published_modifier_option", "published_pre_modifier_group",
+                         "published_pre_modifier")}
+    for r, doc in ent(sb, "menus", "menus"):
+        t["published_menu_restaurant"][(r,)] = ts(doc["lastUpdated"])
+        for m in doc["menus"]:
+            t["published_menu"][(m["guid"], r)] = m["name"]
+            def walk(groups, parent, depth):
+                for g in groups:
+                    t["published_menu_group"][(g["guid"], m["guid"], r)] = (parent, depth)
+                    for i in g["menuItems"]: t["published_menu_item"][(i["guid"], g["guid"], m["guid"], r)] = i["price"]
+                    walk(g["menuGroups"], g["guid"], depth + 1)
+            walk(m["menuGroups"], None, 1)
+        for k, g in doc["modifierGroupReferences"].items(): t["published_modifier_group"][(int(k), r)] = g["guid"]
+        for k, o in doc["modifierOptionReferences"].items(): t["published_modifier_option"][(int(k), r)] = o["price"]
+        for k, p in doc["preModifierGroupReferences"].items():
+            t["published_pre_modifier_group"][(int(k), r)] = p["guid"]
+            for pm in p["preModifiers"]: t["published_pre_modifier"][(pm["guid"], p["guid"], r)] = pm["fixedPrice"]
+    return t
+
+
+def shifts_served(sb):
+    "Every shift since initialSyncStart the API serves now, scheduled ones ahead included (truth('labor') stops today)."
+    w = sb.world
+    return [o for g in w.restaurant_guids() for o in w.shifts(g, start(sb), w.now + timedelta(days=30))]
+
+
+def labor_truth(sb, cutoff):
+    "Live employees (+ children), jobs, shifts, time entries and breaks; entries modified after `cutoff` left out."
+    emp = {o["guid"]: o for _, o in ent(sb, "labor", "employees") if not o["deleted"]}
+    tes = [o for _, o in ent(sb, "labor", "timeEntries") if ts(o["modifiedDate"]) >= start(sb)]
+    fresh = {o["guid"] for o in tes if ts(o["modifiedDate"]) >= cutoff}        # inside the safety lag: next sync
+    live_te = {o["guid"]: o for o in tes if not o["deleted"] and o["guid"] not in fresh}
+    return {"employee": {g: o["lastName"] for g, o in emp.items()},
+            "employee_job_reference": {(j["guid"], g): None for g, o in emp.items() for j in o["jobReferences"]},
+            "employee_wage_override": {(w["jobReference"]["guid"], g): w["wage"] for g, o in emp.items() for w in o["wageOverrides"]},
+            "job": {o["guid"]: o["defaultWage"] for _, o in ent(sb, "labor", "jobs") if not o["deleted"]},
+            "shift": {o["guid"]: ts(o["outDate"]) for o in shifts_served(sb) if not o["deleted"]},
+            "time_entry": {g: ts(o["modifiedDate"]) for g, o in live_te.items()},
+            "break": Counter({g: len(o["breaks"]) for g, o in live_te.items() if o["breaks"]}),
+            "_fresh": fresh}
+
+
+def cash_truth(sb):
+    "{table: {guid: (restaurant, business date it is filed under, amount)}}, asking the World date by date."
+    w, out = sb.world, {"cash_entry": {}, "cash_deposit": {}}
+    for r, doc in ent(sb, "restaurants", "restaurants"):
+        tz, co = doc["general"]["timeZone"], doc["general"]["closeoutHour"]
+        d = (start(sb) - timedelta(days=2)).astimezone(ZoneInfo(tz)).date()
+        last = (w.now + timedelta(days=1)).astimezone(ZoneInfo(tz)).date()
+        while d <= last:
+            bd = d.year * 10000 + d.month * 100 + d.day
+            for e in w.cash_entries(r, bd): out["cash_entry"][e["guid"]] = (r, bd, e["amount"])
+            for e in w.cash_deposits(r, bd): out["cash_deposit"][e["guid"]] = (r, bd, e["amount"])
+            d += timedelta(days=1)
+    return out
+
+
+# ---- the warehouse's current rows ---------------------------------------------------------------------------------
+def rows(rec, table): return rec.rows(table)
+
+
+def current_breaks(rec):
+    "Breaks whose version equals their time entry's current modified_date (labor.current_sql, modelled)."
+    te = {r["id"]: r["modified_date"] for r in rows(rec, "time_entry")}
+    return [b for b in rows(rec, "break") if te.get(b["time_entry_id"]) == b["time_entry_modified_date"]]
+
+
+def check_config(sb, rec, allow_stale=()):
+    "Config tables equal the truth; `allow_stale` tables may still hold removed objects (before a full refresh)."
+    truth = config_truth(sb)
+    removed = {(x["guid"], x["restaurant"]) for ep, xs in sb.truth("config")["removed"].items() for x in xs}
+    for table, want in truth.items():
+        got = {(r["id"], r["restaurant_id"]): r.get("name") for r in rows(rec, table)}
+        extra = set(got) - set(want)
+        if table in allow_stale: assert extra <= removed, (table, extra - removed)
+        else: assert not extra, (table, extra)
+        assert set(want) <= set(got), (table, set(want) - set(got))
+        assert {k: got[k] for k in want} == want, table                        # edits (renames) landed
+    return truth
+
+
+def check_menus(sb, rec):
+    want = menus_truth(sb)
+    got = {"published_menu_restaurant": {(r["id"],): ts(r["last_updated"]) for r in rows(rec, "published_menu_restaurant")},
+           "published_menu": {(r["id"], r["restaurant_id"]): r["name"] for r in rows(rec, "published_menu")},
+           "published_menu_group": {(r["id"], r["published_menu_id"], r["restaurant_id"]): (r.get("parent_group_id"), r["depth"])
+                                    for r in rows(rec, "published_menu_group")},
+           "published_menu_item": {(r["id"], r["published_menu_group_id"], r["published_menu_id"], r["restaurant_id"]): r["price"]
+                                   for r in rows(rec, "published_menu_item")},
+           "published_modifier_group": {(r["reference_id"], r["restaurant_id"]): r["id"] for r in rows(rec, "published_modifier_group")},
+           "published_modifier_option": {(r["reference_id"], r["restaurant_id"]): r["price"] for r in rows(rec, "published_modifier_option")},
+           "published_pre_modifier_group": {(r["reference_id"], r["restaurant_id"]): r["id"] for r in rows(rec, "published_pre_modifier_group")},
+           "published_pre_modifier": {(r["id"], r["published_pre_modifier_group_id"], r["restaurant_id"]): r["fixed_price"]
+                                      for r in rows(rec, "published_pre_modifier")}}
+    for t in want: assert got[t] == want[t], t
+    return want
+
+
+def check_labor(sb, rec):
+    want = labor_truth(sb, sb.now - LAG)
+    fresh = want.pop("_fresh")
+    got = {"employee": {r["id"]: r["last_name"] for r in rows(rec, "employee")},
+           "employee_job_reference": {(r["id"], r["employee_id"]): None for r in rows(rec, "employee_job_reference")},
+           "employee_wage_override": {(r["id"], r["employee_id"]): r["wage"] for r in rows(rec, "employee_wage_override")},
+           "job": {r["id"]: r["default_wage"] for r in rows(rec, "job")},
+           "shift": {r["id"]: ts(r.get("out_date")) for r in rows(rec, "shift")},
+           "time_entry": {r["id"]: ts(r["modified_date"]) for r in rows(rec, "time_entry") if r["id"] not in fresh},
+           "break": Counter(b["time_entry_id"] for b in current_breaks(rec) if b["time_entry_id"] not in fresh)}
+    for t in want: assert got[t] == want[t], (t, set(got[t]) ^ set(want[t]))
+    return want
+
+
+def check_cash(sb, rec):
+    want = cash_truth(sb)
+    for t in want:
+        got = {r["id"]: (r["restaurant_id"], r["business_date"], r["amount"]) for r in rows(rec, t)}
+        assert got == want[t], (t, {k: (got.get(k), want[t].get(k)) for k in set(got) ^ set(want[t]) or
+                                    [k for k in got if got[k] != want[t][k]]})
+    return want
+
+
+def check_all(sb, rec, allow_stale=()):
+    return {"config": check_config(sb, rec, allow_stale), "menus": check_menus(sb, rec),
+            "labor": check_labor(sb, rec), "cash": check_cash(sb, rec)}
+
+
+def deletes(rec, since, table):
+    return [d for k, t, d in rec.ops[since:] if k == "delete" and t == table]
+
+
+# ---- the scenario -------------------------------------------------------------------------------------------------
+def test_multi_sync_every_table_equals_truth():
+    with small() as sb:
+        sb.world.rates.update(BUSY)
+        rec = recorder()
+        run(sb, rec, configFullRefreshHours=12)                       # 1: first sync pulls everything
+        t1 = check_all(sb, rec)
+        assert all(t1["config"][t] for t in t1["config"]), "every config table has rows"
+        assert t1["labor"]["break"] and t1["labor"]["employee_wage_override"] and t1["cash"]["cash_deposit"]
+        published1 = dict(t1["menus"]["published_menu_restaurant"])
+
+        counts = sb.advance(6)                                        # 2: changes of every kind, then an incremental sync
+        for k in BUSY: assert counts[k] > 0, (k, counts)
+        n = len(rec.ops)
+        run(sb, rec, configFullRefreshHours=12)
+        stale = {CONFIG_TABLES[ep] for ep, xs in sb.truth("config")["removed"].items() if xs}
+        assert stale, "the scenario removed config objects"
+        check_all(sb, rec, allow_stale=stale)                         # removals invisible until the full refresh ...
+        assert not [d for k, t, d in rec.ops[n:] if k == "delete" and t in CONFIG_TABLES.values()]
+        assert deletes(rec, n, "employee"), "deleted employees were deleted"
+        t2m = menus_truth(sb)["published_menu_restaurant"]
+        assert t2m != published1, "a menu publish landed"
+
+        sb.advance(7)                                                 # 3: past configFullRefreshHours: removals deleted
+        n = len(rec.ops)
+        run(sb, rec, configFullRefreshHours=12)
+        check_all(sb, rec)
+        assert {t for k, t, _ in rec.ops[n:] if k == "delete"} & stale
+
+        sb.advance(5)                                                 # 4: one more round, nothing drifts
+        run(sb, rec, configFullRefreshHours=12)
+        check_all(sb, rec, allow_stale={CONFIG_TABLES[ep] for ep in CONFIG_TABLES})
+
+
+def test_cash_business_dates_across_dst_and_closeout_4():
+    """Cases (the sandbox's places; the US clocks went back on Sunday 2026-11-01 at 02:00 local):
+    - Harbor Grill, America/New_York, closeoutHour 4: business date 2026-10-31 runs from 04:00 EDT Saturday to 04:00 EST
+      Sunday (25 hours, 08:00Z -> 09:00Z); its close-out entries at about 01:00-01:30 local Sunday belong to Saturday.
+    - Sunset Taqueria, America/Los_Angeles, closeoutHour 0: business date 2026-11-01 is 25 hours long (07:00Z -> 08:00Z Nov 2).
+    Every entry and deposit lands once, under the business date Toast files it under, and that date is the
+    restaurant-local date of its time cut at closeoutHour (computed here with zoneinfo, not the connector's code)."""
+    with small(now=datetime(2026, 11, 3, 18, 0, tzinfo=UTC), days=5, orders_per_day=2) as sb:
+        rec = recorder()
+        run(sb, rec)
+        want = check_cash(sb, rec)
+        places = {r: (o["general"]["name"], o["general"]["timeZone"], o["general"]["closeoutHour"])
+                  for r, o in ent(sb, "restaurants", "restaurants")}
+        assert sorted(p[1:] for p in places.values()) == [("America/Los_Angeles", 0), ("America/New_York", 4)]
+        after_midnight = Counter()
+        for r in rows(rec, "cash_entry") + rows(rec, "cash_deposit"):
+            name, tz, co = places[r["restaurant_id"]]
+            local = ts(r["date"]).astimezone(ZoneInfo(tz))
+            d = (local - timedelta(hours=co)).date()
+            assert r["business_date"] == d.year * 10000 + d.month * 100 + d.day, (name, r["date"], r["business_date"])
+            if local.hour < co: after_midnight[name] += 1
+        assert after_midnight["Harbor Grill"] > 0                        # entries a UTC-day (or local-midnight) cut misfiles
+        ny = [r for r in rows(rec, "cash_entry") if places[r["restaurant_id"]][0] == "Harbor Grill"]
+        assert any(r["business_date"] == 20261031 and ts(r["date"]) >= datetime(2026, 11, 1, 4, tzinfo=UTC) for r in ny)
+        assert {r["business_date"] for r in ny} >= {20261031, 20261101, 20261102}
+        # 2026-10-31's 25 hours: every entry Toast files under it lies in [08:00Z Oct 31, 09:00Z Nov 1)
+        for r in ny:
+            if r["business_date"] == 20261031:
+                assert datetime(2026, 10, 31, 8, tzinfo=UTC) <= ts(r["date"]) < datetime(2026, 11, 1, 9, tzinfo=UTC)
+        assert len(want["cash_entry"]) == len(rows(rec, "cash_entry"))
+
+
+def test_late_cash_undo_lands_on_its_old_business_date():
+    with small(orders_per_day=2) as sb:
+        rec = recorder()
+        run(sb, rec)
+        sb.world.rates = {k: 0 for k in sb.world.rates} | {"cash_undo": 40}
+        assert sb.advance(3)["cash_undo"] > 0
+        run(sb, rec)
+        want = check_cash(sb, rec)
+        undos = [r for r in rows(rec, "cash_entry") if r.get("reason") == "Late correction"]
+        assert undos
+        for u in undos:                                             # filed under an earlier date than its own time says
+            assert u["business_date"] == want["cash_entry"][u["id"]][1]
+            assert u["undoes_id"] in {r["id"] for r in rows(rec, "cash_entry")}
+
+
+def test_missing_cash_scope_skips_only_cash_and_says_so_once():
+    with small(scopes=[s for s in ALL_SCOPES if s != "cashmgmt:read"], orders_per_day=2) as sb:
+        rec = recorder()
+        log = run(sb, rec)
+        check_config(sb, rec); check_menus(sb, rec); check_labor(sb, rec)
+        assert not rows(rec, "cash_entry") and not rows(rec, "cash_deposit")
+        lines = [m for lvl, m in log.lines if lvl == "warning" and "cashmgmt:read" in m]
+        assert len(lines) == 1 and "skipping cash" in lines[0] and "403" in lines[0], lines   # one warning ...
+        assert "skipped cash (cashmgmt:read)" in [m for _, m in log.lines][-1]                  # ... and the summary
+        (slog,) = rec.rows("sync_log")
+        skipped = json.loads(slog["skipped"])
+        assert [s["family"] for s in skipped] == ["cash (cashmgmt:read)"]
+        assert set(skipped[0]["restaurants"]) == set(sb.world.restaurant_guids())
+        assert slog["status"] == "succeeded"
+        st = rec.state["restaurants"]
+        assert all("cash.entries" not in c and "config.menus" in c and "labor.employees" in c for c in st.values())
+
+
+def test_missing_employees_scope_leaves_the_rest_of_labor_syncing():
+    with small(scopes=[s for s in ALL_SCOPES if s != "labor.employees:read"], orders_per_day=2) as sb:
+        rec = recorder()
+        log = run(sb, rec)
+        assert not rows(rec, "employee") and not rows(rec, "employee_job_reference")
+        want = labor_truth(sb, sb.now - LAG)
+        assert {r["id"] for r in rows(rec, "job")} == set(want["job"])
+        assert {r["id"] for r in rows(rec, "shift")} == set(want["shift"])
+        assert {r["id"] for r in rows(rec, "time_entry")} - want["_fresh"] == set(want["time_entry"])
+        assert len([m for lvl, m in log.lines if lvl == "warning" and "labor.employees:read" in m]) == 1
+
+
+class FailingClient(ToastClient):
+    "A real client that fails (as if 409s or 5xx kept coming) on the second page of one config endpoint."
+    def __init__(self, *a, fail_path, **kw):
+        super().__init__(*a, **kw)
+        self.fail_path, self.failed = fail_path, 0
+    def get(self, path, *, restaurant=None, params=None):
+        if path == self.fail_path and (params or {}).get("pageToken"):
+            self.failed += 1
+            raise ToastRetriesExhausted(f"GET {path} for restaurant {restaurant}: gave up", status=503, endpoint=path,
+                                        restaurant=restaurant, toast_message="Service Unavailable")
+        return super().get(path, restaurant=restaurant, params=params)
+
+
+def test_full_refresh_failing_half_way_deletes_nothing_it_should_not():
+    with small(orders_per_day=2) as sb:
+        sb.config_page_size = 3                                     # several pages per endpoint
+        rec = recorder()
+        run(sb, rec, configFullRefreshHours=0)
+        check_config(sb, rec)
+        sb.world.rates = {k: 0 for k in sb.world.rates} | {"config_remove": 60}
+        sb.advance(4)
+        removed = sb.truth("config")["removed"]
+        # the endpoint that fails: one with removals and still more than one page
+        cands = [ep for ep, xs in removed.items() if xs and all(len(sb.world.config_list(x["restaurant"], ep)) > 3 for x in xs)]
+        assert cands, removed
+        ep = cands[0]
+        before = rec.state["restaurants"]
+        cfg = sb.configuration(cashLookbackDays=5, configFullRefreshHours=0)
+        client = FailingClient(validate_configuration(cfg), {}, fail_path=f"/config/v2/{ep}")
+        n = len(rec.ops)
+        with pytest.raises(sync.SyncFailed, match=ep):
+            run(sb, rec, client=client, configFullRefreshHours=0)
+        assert client.failed
+        table = CONFIG_TABLES[ep]
+        assert not deletes(rec, n, table), "a failed pull deleted rows"
+        gone = {(x["guid"], x["restaurant"]) for x in removed[ep]}
+        assert gone <= {(r["id"], r["restaurant_id"]) for r in rows(rec, table)}     # still there, not marked deleted
+        for g, c in rec.state["restaurants"].items():                                 # its cursor did not move
+            assert c[f"config.{ep}"] == before[g][f"config.{ep}"]
+        # the other endpoints' complete pulls did apply their removals; nothing live was deleted anywhere
+        live = config_truth(sb)
+        for t, want in live.items():
+            assert set(want) <= {(r["id"], r["restaurant_id"]) for r in rows(rec, t)}, t
+        others = {CONFIG_TABLES[e] for e, xs in removed.items() if xs and e != ep}
+        assert others and others <= {t for k, t, _ in rec.ops[n:] if k == "delete"}
+        run(sb, rec, configFullRefreshHours=0)                                        # the next complete pull deletes them
+        check_config(sb, rec)
+        assert {(d["id"], d["restaurant_id"]) for d in deletes(rec, n, table)} >= gone
+
+
+def test_crash_during_full_refresh_deletes_nothing_live():
+    with small(orders_per_day=2) as sb:
+        rec = recorder()
+        run(sb, rec, configFullRefreshHours=0)
+        sb.world.rates = {k: 0 for k in sb.world.rates} | {"config_remove": 60}
+        sb.advance(4)
+        committed = len(rec.ops)
+        rec.fail_after, rec.n = committed + 150, committed             # the process dies mid-sync
+        with pytest.raises(RuntimeError, match="crash"):
+            run(sb, rec, configFullRefreshHours=0)
+        rec.pending = []                                               # what the dead process had not checkpointed is lost
+        live = config_truth(sb)
+        for t, want in live.items():
+            assert set(want) <= {(r["id"], r["restaurant_id"]) for r in rows(rec, t)}, t
+        rec.fail_after = None
+        run(sb, rec, configFullRefreshHours=0)                        # resumes from the last checkpoint and converges
+        check_all(sb, rec)
