@@ -14,7 +14,7 @@ from urllib.request import Request, urlopen
 ROOT = Path(__file__).resolve().parent.parent
 RESTAURANTS, DAYS, SEED = 20, 365, 1
 RSS_TARGET, START_TARGET = 1 << 30, 10.0
-BUDGET_S = 45          # time spent driving requests
+BUDGET_S = 40          # time spent driving requests
 
 def call(url, path, token=None, restaurant=None, data=None):
     "One request with urllib (no third-party client); returns (status, headers, parsed JSON or None)."
