@@ -45,11 +45,31 @@ def recorder():
     return rec
 
 
+def configuration(sb, **cfg):
+    "The connector configuration; initialSyncStart stays the first sync's (as in a real connection)."
+    start_iso = start(sb).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return sb.configuration(**{"initialSyncStart": start_iso, "cashLookbackDays": 5, **cfg})
+
+
 def run(sb, rec, client=None, **cfg):
     "One sync (sync.update) into `rec`, continuing from its last committed state; returns the log."
     log = sync.ListLog()
-    sync.update(sb.configuration(**{"cashLookbackDays": 5, **cfg}), rec.state, emit=rec, log=log, client=client)
+    sync.update(configuration(sb, **cfg), rec.state, emit=rec, log=log, client=client)
     return log
+
+
+class RecordingClient(ToastClient):
+    "A real client that also records every request's path and query parameters."
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.calls = []
+    def get(self, path, *, restaurant=None, params=None):
+        self.calls.append((path, restaurant, dict(params or {})))
+        return super().get(path, restaurant=restaurant, params=params)
+
+
+def recording(sb, **cfg):
+    return RecordingClient(validate_configuration(configuration(sb, **cfg)), {})
 
 
 def ts(s):
@@ -212,17 +232,25 @@ def deletes(rec, since, table):
 def test_multi_sync_every_table_equals_truth():
     with small() as sb:
         sb.world.rates.update(BUSY)
-        rec = recorder()
-        run(sb, rec, configFullRefreshHours=12)                       # 1: first sync pulls everything
+        rec, rs = recorder(), sorted(sb.world.restaurant_guids())
+        c = recording(sb, configFullRefreshHours=12)
+        run(sb, rec, c, configFullRefreshHours=12)                    # 1: first sync pulls everything
         t1 = check_all(sb, rec)
+        cfg_calls = [p for path, _, p in c.calls if path.startswith("/config/v2/") and not path.endswith("tipWithholding")]
+        assert cfg_calls and not any("lastModified" in p for p in cfg_calls)
+        assert Counter(r for path, r, _ in c.calls if path == "/menus/v2/menus") == Counter(rs)
         assert all(t1["config"][t] for t in t1["config"]), "every config table has rows"
         assert t1["labor"]["break"] and t1["labor"]["employee_wage_override"] and t1["cash"]["cash_deposit"]
         published1 = dict(t1["menus"]["published_menu_restaurant"])
 
         counts = sb.advance(6)                                        # 2: changes of every kind, then an incremental sync
         for k in BUSY: assert counts[k] > 0, (k, counts)
-        n = len(rec.ops)
-        run(sb, rec, configFullRefreshHours=12)
+        n, c = len(rec.ops), recording(sb, configFullRefreshHours=12)
+        run(sb, rec, c, configFullRefreshHours=12)
+        cfg_calls = [p for path, _, p in c.calls if path.startswith("/config/v2/") and not path.endswith("tipWithholding")]
+        assert cfg_calls and all(p.get("lastModified") for p in cfg_calls)          # incremental: lastModified
+        shift_starts = [ts(p["startDate"]) for path, _, p in c.calls if path == "/labor/v1/shifts"]
+        assert min(shift_starts) == start(sb)                                      # shifts re-read over the lookback
         stale = {CONFIG_TABLES[ep] for ep, xs in sb.truth("config")["removed"].items() if xs}
         assert stale, "the scenario removed config objects"
         check_all(sb, rec, allow_stale=stale)                         # removals invisible until the full refresh ...
@@ -232,14 +260,19 @@ def test_multi_sync_every_table_equals_truth():
         assert t2m != published1, "a menu publish landed"
 
         sb.advance(7)                                                 # 3: past configFullRefreshHours: removals deleted
-        n = len(rec.ops)
-        run(sb, rec, configFullRefreshHours=12)
+        n, c = len(rec.ops), recording(sb, configFullRefreshHours=12)
+        run(sb, rec, c, configFullRefreshHours=12)
         check_all(sb, rec)
+        assert not any("lastModified" in p for path, _, p in c.calls if path.startswith("/config/v2/"))   # a full pull
         assert {t for k, t, _ in rec.ops[n:] if k == "delete"} & stale
 
-        sb.advance(5)                                                 # 4: one more round, nothing drifts
-        run(sb, rec, configFullRefreshHours=12)
+        sb.world.rates.update(menu_publish=0)                         # 4: one more round, no publish: /menus not fetched
+        sb.advance(5)
+        c = recording(sb, configFullRefreshHours=12)
+        run(sb, rec, c, configFullRefreshHours=12)
         check_all(sb, rec, allow_stale={CONFIG_TABLES[ep] for ep in CONFIG_TABLES})
+        assert Counter(r for path, r, _ in c.calls if path == "/menus/v2/metadata") == Counter(rs)
+        assert not [r for path, r, _ in c.calls if path == "/menus/v2/menus"]
 
 
 def test_cash_business_dates_across_dst_and_closeout_4():
@@ -346,8 +379,7 @@ def test_full_refresh_failing_half_way_deletes_nothing_it_should_not():
         assert cands, removed
         ep = cands[0]
         before = rec.state["restaurants"]
-        cfg = sb.configuration(cashLookbackDays=5, configFullRefreshHours=0)
-        client = FailingClient(validate_configuration(cfg), {}, fail_path=f"/config/v2/{ep}")
+        client = FailingClient(validate_configuration(configuration(sb, configFullRefreshHours=0)), {}, fail_path=f"/config/v2/{ep}")
         n = len(rec.ops)
         with pytest.raises(sync.SyncFailed, match=ep):
             run(sb, rec, client=client, configFullRefreshHours=0)
