@@ -429,3 +429,18 @@ def test_cli_prints_url_and_stops():
         out, err = p.communicate(timeout=15)
     assert p.returncode == 0, err
     assert "Toast sandbox stopped" in out
+
+def test_newly_connected_restaurant_is_403_for_15_minutes():
+    class JustConnected(World):
+        "The first restaurant connected 5 minutes before the start."
+        def partner_restaurants(self):
+            items = super().partner_restaurants()
+            items[0] = {**items[0], "createdDate": int(NOW.timestamp() * 1000) - 300_000}
+            return items
+    with Sandbox(world=JustConnected(seed=5, restaurants=2, days=1, orders_per_day=5, now=NOW), rate_limits=0) as s:
+        api, (new, old) = Api(s), s.world.restaurant_guids()
+        assert api.get("/labor/v1/jobs", new).status_code == 403
+        assert api.get("/labor/v1/jobs", old).status_code == 200
+        assert new in {r["restaurantGuid"] for r in js(api.get("/partners/v1/restaurants"))}   # listed, not yet usable
+        s.advance(0.25)                                                                         # 15 minutes later
+        assert api.get("/labor/v1/jobs", new).status_code == 200
