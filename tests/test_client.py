@@ -102,6 +102,17 @@ def test_token_expiring_mid_run_is_renewed_once(sandbox, capsys):
     assert_clean("\n".join(w), sb.client_secret, old, token_of(c))
 
 
+def test_worker_threads_share_one_login_and_one_renewal(sandbox):
+    sb = sandbox(token_ttl=3 * 3600)
+    c = mk_client(sb)
+    r1 = sb.world.restaurant_guids()[0]
+    with ThreadPoolExecutor(8) as ex: assert set(ex.map(lambda _: c.get(JOBS, restaurant=r1).status, range(16))) == {200}
+    assert c.login_count == 1 and sb.stats()["logins"] == 1
+    sb.advance(4)                                      # every thread's next call meets an expired token
+    with ThreadPoolExecutor(8) as ex: assert set(ex.map(lambda _: c.get(JOBS, restaurant=r1).status, range(16))) == {200}
+    assert c.login_count == 2 and sb.stats()["logins"] == 2
+
+
 def test_token_reused_with_time_left_and_renewed_inside_the_margin(sandbox):
     sb = sandbox()
     state = {}

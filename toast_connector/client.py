@@ -396,7 +396,7 @@ def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: 
 
 ToastClient._status_error, ToastClient._request, ToastClient._login, ToastClient.get = _status_error, _request, _login, get
 
-# %% ../nbs/02_client.ipynb #f76778bf
+# %% ../nbs/02_client.ipynb #52c17a89
 def _records(data) -> list:
     "A payload as a list of records (a bare object is one record, None is none)."
     return [] if data is None else data if isinstance(data, list) else [data]
@@ -441,7 +441,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
 
 ToastClient.pages, ToastClient.token_pages, ToastClient.envelope_pages = pages, token_pages, envelope_pages
 
-# %% ../nbs/02_client.ipynb #52c17a89
+# %% ../nbs/02_client.ipynb #3391bb9d
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."
     t, s = self.metrics.totals(), self.metrics.summary()
