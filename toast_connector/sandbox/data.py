@@ -408,6 +408,16 @@ def base_modified(ent: tuple, now: int) -> int:
     return late if late is not None and late <= now else closed
 
 # %% ../../nbs/30_sandbox_data.ipynb #4fd5113a
+def _recalc(c: dict):
+    "Recompute a check's amount, taxAmount and totalAmount from its live selections and charges."
+    live = [s for s in c["selections"] if not s["voided"]]
+    disc = sum((d["discountAmount"] for d in c["appliedDiscounts"]), Decimal("0.00"))
+    sc = sum((x["chargeAmount"] for x in c["appliedServiceCharges"]), Decimal("0.00"))
+    sct = sum((t["taxAmount"] for x in c["appliedServiceCharges"] for t in x["appliedTaxes"]), Decimal("0.00"))
+    c["amount"] = sum((s["price"] for s in live), Decimal("0.00")) - disc + sc
+    c["taxAmount"] = sum((s["tax"] for s in live), Decimal("0.00")) + sct
+    c["totalAmount"] = c["amount"] + c["taxAmount"]
+
 class OrderBuilder:
     "Builds full Toast order objects for one restaurant from per-order seeds."
     def __init__(self, seed: int, r: Restaurant, cat: Catalog):
@@ -693,12 +703,20 @@ class OrderBuilder:
         o["closedDate"] = o["paidDate"] = None
         o["voided"], o["voidDate"], o["voidBusinessDate"] = False, None, None
         if o["deleted"]: o["deleted"], o["deletedDate"] = False, None
+        if o["deliveryInfo"]: o["deliveryInfo"].update(deliveredDate=None, dispatchedDate=None, deliveryState="PENDING")
+        now_s = toast_ts(now)
+        def unvoid(s):
+            if s["voided"] and s["voidDate"] > now_s:
+                s.update(voided=False, voidDate=None, voidBusinessDate=None, voidReason=None)
+            for m in s["modifiers"]: unvoid(m)
         for c in o["checks"]:
             c["payments"], c["paymentStatus"], c["closedDate"], c["paidDate"] = [], "OPEN", None, None
             c["modifiedDate"] = o["modifiedDate"]
-            if c["voided"]:
-                c["voided"], c["voidDate"], c["voidBusinessDate"] = False, None, None
-                for s in c["selections"]: s["voided"], s["voidDate"], s["voidBusinessDate"] = False, None, None
+            c["voided"], c["voidDate"], c["voidBusinessDate"] = False, None, None
+            if c["deleted"]: c["deleted"], c["deletedDate"] = False, None
+            c["selections"] = [s for s in c["selections"] if s["createdDate"] <= now_s]
+            for s in c["selections"]: unvoid(s)
+            _recalc(c)
 
 def hashed(s: str) -> int:
     "A stable 128-bit integer of a string (for derived ids and numbers; not Python's salted hash)."
@@ -1090,16 +1108,6 @@ def order(self, rguid, guid) -> dict | None:
     return self._order_obj(r, *f) if f else None
 
 # %% ../../nbs/30_sandbox_data.ipynb #05985218
-def _recalc(c: dict):
-    "Recompute a check's amount, taxAmount and totalAmount from its live selections and charges."
-    live = [s for s in c["selections"] if not s["voided"]]
-    disc = sum((d["discountAmount"] for d in c["appliedDiscounts"]), Decimal("0.00"))
-    sc = sum((x["chargeAmount"] for x in c["appliedServiceCharges"]), Decimal("0.00"))
-    sct = sum((t["taxAmount"] for x in c["appliedServiceCharges"] for t in x["appliedTaxes"]), Decimal("0.00"))
-    c["amount"] = sum((s["price"] for s in live), Decimal("0.00")) - disc + sc
-    c["taxAmount"] = sum((s["tax"] for s in live), Decimal("0.00")) + sct
-    c["totalAmount"] = c["amount"] + c["taxAmount"]
-
 def _refund(p: dict, amount: Decimal, at: int, bd: int, full: bool):
     "Record a refund on a payment."
     p["refundStatus"] = "FULL" if full else "PARTIAL"
