@@ -418,3 +418,28 @@ def test_crash_during_full_refresh_deletes_nothing_live():
         rec.fail_after = None
         run(sb, rec, configFullRefreshHours=0)                        # resumes from the last checkpoint and converges
         check_all(sb, rec)
+
+
+def test_menus_404_before_first_publish_is_empty_then_the_publish_lands():
+    with small(orders_per_day=1) as sb:
+        sb.world.rates = {k: 0 for k in sb.world.rates}
+        sb.world.connect_every_hours = 1.0                            # a restaurant joins; it publishes 6 h later
+        rec = recorder()
+        run(sb, rec)
+        sb.advance(1.5)
+        new = set(sb.world.restaurant_guids()) - {r["restaurant_id"] for r in rows(rec, "published_menu")}
+        assert len(new) == 1
+        (g,) = new
+        assert sb.world.menus_metadata(g) is None                     # Toast answers 404: nothing published yet
+        c = recording(sb)
+        log = run(sb, rec, c)
+        assert ("/menus/v2/metadata", g) in {(p, r) for p, r, _ in c.calls}
+        assert not [r for r in rows(rec, "published_menu") if r["restaurant_id"] == g]
+        assert not [m for lvl, m in log.lines if lvl == "warning" and "menus" in m]
+        assert "menus.published" not in rec.state["restaurants"].get(g, {})
+        check_menus(sb, rec)
+        sb.world.connect_every_hours = 0
+        sb.advance(6)
+        run(sb, rec)
+        assert [r for r in rows(rec, "published_menu") if r["restaurant_id"] == g]
+        check_menus(sb, rec)
