@@ -233,6 +233,7 @@ class ToastClock:
 
 # %% ../nbs/02_client.ipynb #9a5448fd
 RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
+_DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 _STATUS_ERRORS = {400: ToastBadRequest, 422: ToastBadRequest, 403: ToastForbidden, 404: ToastNotFound, 409: ToastConflict}
 
 def _sdk_log():
@@ -354,13 +355,17 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         attempt += 1
         token = self.auth.token() if authed else None
         self.limiter.acquire(endpoint, restaurant)
-        t0, resp, wait = time.monotonic(), None, None
+        t0, resp, wait, tls_failed = time.monotonic(), None, None, False
         try: resp = self._send(method, path, restaurant, params, token, body)
         except requests.Timeout: last, last_status = "timed out", None
-        except requests.RequestException as exc: last, last_status = f"connection failed ({type(exc).__name__})", None
+        except requests.exceptions.SSLError: tls_failed = True
+        except _DROPPED as exc: last, last_status = f"connection failed ({type(exc).__name__})", None
         finally:
             self.limiter.done(endpoint, restaurant)
             self.metrics.call(endpoint, time.monotonic() - t0, resp.status_code if resp is not None else None)
+        if tls_failed:
+            raise ToastError(f"TLS failed on {where}: the certificate of {self.settings.base_url} is not trusted "
+                             "(for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
         if resp is not None:
             last_status = status = resp.status_code
             self._observe(endpoint, restaurant, resp)
