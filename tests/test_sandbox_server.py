@@ -444,3 +444,18 @@ def test_newly_connected_restaurant_is_403_for_15_minutes():
         assert new in {r["restaurantGuid"] for r in js(api.get("/partners/v1/restaurants"))}   # listed, not yet usable
         s.advance(0.25)                                                                         # 15 minutes later
         assert api.get("/labor/v1/jobs", new).status_code == 200
+
+def test_fresh_changes_reach_the_modified_index_late():
+    class Fresh(World):
+        "One order was modified 200 ms before the start."
+        def orders_modified(self, rguid, start, end):
+            out = list(super().orders_modified(rguid, start, end))
+            if out and start <= NOW - timedelta(milliseconds=200) < end:
+                out[-1] = {**out[-1], "modifiedDate": toast_ts(NOW - timedelta(milliseconds=200)), "guid": "fresh"}
+            return out
+    with Sandbox(world=Fresh(seed=5, restaurants=1, days=2, orders_per_day=20, now=NOW), rate_limits=0) as s:
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        w = {"startDate": toast_ts(NOW - timedelta(hours=6)), "endDate": toast_ts(NOW + timedelta(seconds=1)), "pageSize": 100}
+        assert "fresh" not in {o["guid"] for o in js(api.get("/orders/v2/ordersBulk", rg, w))}
+        s.advance(1 / 3600)                                                  # one second later it is indexed
+        assert "fresh" in {o["guid"] for o in js(api.get("/orders/v2/ordersBulk", rg, w))}

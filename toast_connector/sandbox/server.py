@@ -19,7 +19,7 @@ __all__ = ['MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'ROUTES', 'TRUTH_FAMILIES',
            'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token', 'read_config_token',
            'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter',
            'parse_faults', 'Faults', 'Call', 'Reply', 'Route', 'match_route', 'stat_template', 'self_signed_cert',
-           'Sandbox', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant',
+           'Sandbox', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant', 'indexed_end',
            'h_orders_bulk', 'h_order', 'h_config', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs',
            'h_shifts', 'h_time_entries', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint', 'respond', 'start',
            'stop']
@@ -384,6 +384,7 @@ class Sandbox:
     slow_seconds = 10.0         # a "timeout" fault answers after this long (past a typical client timeout)
     reissue_margin = 300        # seconds before expiry from which a login gets a fresh token
     new_restaurant_grace_s = 900  # a restaurant connected less than this long ago answers 403 (0: off)
+    index_lag_ms = 500          # ordersBulk by modified date does not yet see changes younger than this (0: off)
     def __init__(self, *, seed=0, restaurants=3, days=30, orders_per_day=300, now=None, world=None,
                  host="127.0.0.1", port=0, tls=False, scopes=ALL_SCOPES, token_ttl=86400, access="partner",
                  rate_limits=1.0, faults=None, latency_ms=0, jitter_ms=0, fault_seed=None,
@@ -541,6 +542,11 @@ def h_restaurant(sb, c):
     return r
 
 # %% ../../nbs/31_sandbox_server.ipynb #30d862a7
+def indexed_end(sb, end: datetime) -> datetime:
+    "The end of a modified window as the index sees it: changes younger than `index_lag_ms` are not visible yet."
+    if not sb.index_lag_ms: return end
+    return min(end, sb.now - timedelta(milliseconds=sb.index_lag_ms - 1))
+
 def h_orders_bulk(sb, c):
     "GET /orders/v2/ordersBulk: modified window or businessDate; page/pageSize; Link headers."
     size, page = q_int(c.query, "pageSize", 100, 1, 100), q_int(c.query, "page", 1, 1, 10**9)
@@ -550,7 +556,8 @@ def h_orders_bulk(sb, c):
         raise ApiError(400, "Use either startDate/endDate or businessDate, not both", "businessDate")
     if has_range:
         s, e = q_range(c.query, "startDate", "endDate")
-        items = sb.world.orders_modified(c.restaurant, s, e)
+        e = indexed_end(sb, e)
+        items = sb.world.orders_modified(c.restaurant, s, e) if e > s else []     # a lazy sequence: only the page is built
     elif bd is not None: items = sb.world.orders_by_business_date(c.restaurant, bd)
     else: raise ApiError(400, "startDate and endDate, or businessDate, are required", "startDate", "missing_parameter")
     out = page_slice(items, page, size)
@@ -563,7 +570,7 @@ def h_order(sb, c):
     if o is None: raise ApiError(404, f"Order {c.params['guid']} not found", "guid")
     return o
 
-# %% ../../nbs/31_sandbox_server.ipynb #624b0e0a
+# %% ../../nbs/31_sandbox_server.ipynb #23cfe8e9
 def h_config(sb, c):
     "GET /config/v2/{endpoint}: lastModified filter, page tokens, 409 when the config changed mid-pagination."
     ep, lm_s = c.params["endpoint"], q1(c.query, "lastModified")
@@ -594,7 +601,7 @@ def h_menus(sb, c):
     if m is None: raise ApiError(404, "No published menu for this restaurant")
     return m
 
-# %% ../../nbs/31_sandbox_server.ipynb #7fd593b0
+# %% ../../nbs/31_sandbox_server.ipynb #ed1587fd
 def h_employees(sb, c):
     "GET /labor/v1/employees (optional employeeIds, max 100)."
     return sb.world.employees(c.restaurant, q_ids(c.query, "employeeIds"))
@@ -635,7 +642,7 @@ def h_cash_deposits(sb, c):
     "GET /cashmgmt/v1/deposits?businessDate=yyyyMMdd"
     return sb.world.cash_deposits(c.restaurant, q_business_date(c.query))
 
-# %% ../../nbs/31_sandbox_server.ipynb #3a9bf932
+# %% ../../nbs/31_sandbox_server.ipynb #98e6808f
 TRUTH_FAMILIES = ("restaurants", "orders", "config", "menus", "labor", "cash")
 
 def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: bytes):
@@ -662,7 +669,7 @@ def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: byt
         return {"scopes": list(sb.scopes)}
     raise ApiError(404, f"Unknown sandbox endpoint {method} {path}")
 
-# %% ../../nbs/31_sandbox_server.ipynb #6af02846
+# %% ../../nbs/31_sandbox_server.ipynb #3f7f6ab7
 def _header_dict(headers) -> dict:
     "Lower-cased header names."
     return {k.lower(): v for k, v in (headers.items() if hasattr(headers, "items") else headers)}
@@ -760,7 +767,7 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
 
 Sandbox.respond = respond
 
-# %% ../../nbs/31_sandbox_server.ipynb #27e14644
+# %% ../../nbs/31_sandbox_server.ipynb #1cb4c9e0
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version, sys_version = "toast-sandbox", ""
@@ -799,7 +806,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     def handle_error(self, request, client_address): pass   # clients that vanish are normal here
 
-# %% ../../nbs/31_sandbox_server.ipynb #1cb4c9e0
+# %% ../../nbs/31_sandbox_server.ipynb #3ca391da
 def start(self: Sandbox) -> str:
     "Serve in a background thread; return the base URL (https with `tls=True`)."
     if self._server: return self.url
