@@ -248,11 +248,11 @@ class Catalog:
                                                   ("Employee Meal", "PERCENT", "50", 0, "CHECK"),
                                                   ("Happy Hour Drink", "PERCENT", "25", 0, "ITEM"),
                                                   ("$2 Off Item", "FIXED", None, 200, "ITEM"),
-                                                  ("Lunch Combo", "FIXED", None, 300, "COMBO"),
+                                                  ("Lunch Combo", "FIXED", None, 300, "CHECK"),
                                                   ("Buy One Get One", "BOGO", "100", 0, "BOGO"))]
         self.discount = {d["name"]: d for d in cfg["discounts"]}
         sc = [("Gratuity 18%", "PERCENT", None, "18", True, False), ("Delivery Fee", "FIXED", 399, None, False, True),
-              ("Event Fee", "FIXED", 1500, None, False, True)]
+              ("Event Fee", "FIXED", 1500, None, False, True), ("Round Up for Charity", "FIXED", 100, None, False, False)]
         cfg["serviceCharges"] = [{"guid": new_guid(rng), "entityType": "ServiceCharge", "externalId": None, "name": n,
                                   "amountType": t, "amount": money(a) if a else None,
                                   "percent": Decimal(p) if p else None,
@@ -577,7 +577,13 @@ class OrderBuilder:
                 s["voided"], s["voidDate"], s["voidBusinessDate"] = True, toast_ts(at + 600000), bd
                 s["voidReason"] = _xref(rng.choice(cat.cfg["voidReasons"]))
             sels.append(s); cents.append([unit * qty, it])
-        if rng.random() < 0.01:  # a gift card sale: deferred revenue
+        if not voided and rng.random() < 0.005:  # paying down a house account balance: not a sale
+            hb = {**copy.deepcopy(sels[0]), "guid": new_guid(rng), "selectionType": "HOUSE_ACCOUNT_PAY_BALANCE",
+                  "displayName": "House Account Payment", "modifiers": [], "appliedTaxes": [], "appliedDiscounts": [],
+                  "salesCategory": None, "voided": False, "voidDate": None, "voidBusinessDate": None, "voidReason": None}
+            hb["price"] = hb["preDiscountPrice"] = hb["receiptLinePrice"] = money(5000)
+            sels.append(hb); cents.append([5000, None])
+        if not voided and rng.random() < 0.01:  # a gift card sale: deferred revenue
             gc = {**copy.deepcopy(sels[0]), "guid": new_guid(rng), "selectionType": "TOAST_CARD_SELL",
                   "deferred": True, "displayName": "Gift Card", "modifiers": [], "appliedTaxes": [],
                   "salesCategory": _ref(cat.category["Retail"]), "voided": False, "voidDate": None,
@@ -619,7 +625,7 @@ class OrderBuilder:
         # service charges: gratuity for big parties, delivery fee, now and then an event fee
         charges = []
         for name, cond in (("Gratuity 18%", guests >= 5), ("Delivery Fee", dopt["behavior"] == "DELIVERY"),
-                           ("Event Fee", rng.random() < 0.01)):
+                           ("Event Fee", rng.random() < 0.01), ("Round Up for Charity", rng.random() < 0.02)):
             if not cond: continue
             c = cat.charge[name]
             amt = _pct(sub, c["percent"]) if c["percent"] else int(c["amount"] * 100)
@@ -629,7 +635,7 @@ class OrderBuilder:
                             "chargeType": c["amountType"], "name": name, "delivery": name == "Delivery Fee",
                             "takeout": False, "dineIn": name != "Delivery Fee", "gratuity": c["gratuity"],
                             "taxable": c["taxable"], "appliedTaxes": at_, "serviceChargeCalculation": "PRE_DISCOUNT",
-                            "refundDetails": None, "serviceChargeCategory": "GRATUITY" if c["gratuity"] else "SERVICE_CHARGE",
+                            "refundDetails": None, "serviceChargeCategory": "FUNDRAISING_CAMPAIGN" if name.startswith("Round Up") else "SERVICE_CHARGE",
                             "paymentGuid": None})
             sub += amt; tax += t
         total = sub + tax
