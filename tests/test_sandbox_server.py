@@ -2,7 +2,7 @@
 
 Small profiles only; the whole file runs in well under a minute.
 """
-import json, os, re, subprocess, sys, time
+import json, os, re, signal, subprocess, sys, time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -121,6 +121,8 @@ def test_restaurant_discovery(sb, api, rg):
     env = js(api.get("/partners/v1/connectedRestaurants", params={"pageSize": 1}))
     assert {"results", "nextPageToken", "currentPageToken", "totalResultCount", "pageSize"} <= set(env)
     assert env["totalResultCount"] == 2 and len(env["results"]) == 1 and env["nextPageToken"]
+    link = api.get("/partners/v1/connectedRestaurants", params={"pageSize": 1}).headers["Link"]
+    assert link.endswith('rel="next"') and "pageToken=" + requests.utils.quote(env["nextPageToken"], safe="") in link
     env2 = js(api.get("/partners/v1/connectedRestaurants", params={"pageSize": 1, "pageToken": env["nextPageToken"]}))
     assert env2["nextPageToken"] is None and env2["results"][0] != env["results"][0]
     assert api.get("/partners/v1/connectedRestaurants", params={"pageSize": 201}).status_code == 400
@@ -407,7 +409,8 @@ def test_tls():
         cert = s.cert_path
     assert not Path(cert).exists()
 
-def test_cli_prints_url_and_stops():
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_cli_prints_url_and_stops(stop):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DO_NOT_TRACK": "1"}
     p = subprocess.Popen([sys.executable, "-m", "toast_connector.sandbox", "--port", "0", "--seed", "3", "--restaurants", "1",
                           "--days", "2", "--orders-per-day", "10", "--tls", "--scopes", "orders:read,config:read"],
@@ -425,10 +428,12 @@ def test_cli_prints_url_and_stops():
         claims = json.loads(__import__("base64").urlsafe_b64decode(r.json()["token"]["accessToken"].split(".")[1] + "=="))
         assert claims["scope"] == "config:read orders:read"
     finally:
-        p.terminate()
+        if sys.platform == "win32": p.terminate()                   # no signals to deliver: a hard stop
+        else: p.send_signal(getattr(signal, stop))                  # Ctrl-C, or a service manager's SIGTERM
         out, err = p.communicate(timeout=15)
-    assert p.returncode == 0, err
-    assert "Toast sandbox stopped" in out
+    if sys.platform != "win32":
+        assert p.returncode == 0, err
+        assert "Toast sandbox stopped" in out and "Traceback" not in err
 
 def test_newly_connected_restaurant_is_403_for_15_minutes():
     class JustConnected(World):

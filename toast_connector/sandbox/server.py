@@ -523,10 +523,13 @@ def h_connected(sb, c):
     items = _partner_items(sb, c)
     last = max(1, math.ceil(len(items) / size))
     more = page < last
-    return {"currentPageNum": page, "results": page_slice(items, page, size), "totalResultCount": len(items),
+    qs = [(k, v) for k, vs in c.query.items() if k != "pageToken" for v in vs] + [("pageToken", partner_token(page + 1, size))]
+    link = f'<{sb.url or ""}{c.path}?{urlencode(qs, quote_via=quote, safe="")}>; rel="next"' if more else None
+    body = {"currentPageNum": page, "results": page_slice(items, page, size), "totalResultCount": len(items),
             "pageSize": size, "currentPageToken": partner_token(page, size),
             "nextPageToken": partner_token(page + 1, size) if more else None,
             "totalCount": len(items), "nextPageNum": page + 1 if more else None, "lastPageNum": last}
+    return body, ({"Link": link} if link else {})
 
 def h_group(sb, c):
     "GET /restaurants/v1/groups/{managementGroupGuid}/restaurants: [{guid}] of the group."
