@@ -1031,7 +1031,7 @@ def restaurant(self, guid: str) -> dict | None:
                           "takeoutPrepTime": 15, "takeoutTimeAfterOpen": 0, "takeoutTimeBeforeClose": 0,
                           "takeoutThrottlingTime": 0, "deliveryThrottlingTime": 0}}
 
-# %% ../../nbs/30_sandbox_data.ipynb #4f78b6f0
+# %% ../../nbs/30_sandbox_data.ipynb #b79ce27e
 @_method(World)
 def _order_mod(self, r, ent) -> int:
     "Current modifiedDate (ms) of skeleton entry `ent`."
@@ -1113,7 +1113,7 @@ def order(self, rguid, guid) -> dict | None:
     f = self._find_order(r, guid) if r else None
     return self._order_obj(r, *f) if f else None
 
-# %% ../../nbs/30_sandbox_data.ipynb #05985218
+# %% ../../nbs/30_sandbox_data.ipynb #b840a16a
 def _refund(p: dict, amount: Decimal, at: int, bd: int, full: bool):
     "Record a refund on a payment."
     p["refundStatus"] = "FULL" if full else "PARTIAL"
@@ -1180,7 +1180,7 @@ def _apply_order_mut(self, r, o: dict, at: int, kind: str, arg):
     if c is not None: c["modifiedDate"] = ts
     o["modifiedDate"] = ts
 
-# %% ../../nbs/30_sandbox_data.ipynb #22eb4986
+# %% ../../nbs/30_sandbox_data.ipynb #57730bba
 @_method(World)
 def _cfg_state(self, r) -> dict:
     "endpoint -> {guid: [object, modified_ms]} for a restaurant (created from its catalog on first use)."
@@ -1238,7 +1238,7 @@ def menus(self, rguid) -> dict | None:
     if st.get("_key") != key: st["_body"], st["_key"] = menus_body(self.seed, r, self._cat(r), st["published"], st["prices"]), key
     return st["_body"]
 
-# %% ../../nbs/30_sandbox_data.ipynb #cf5a360f
+# %% ../../nbs/30_sandbox_data.ipynb #170ca84d
 @_method(World)
 def _people(self, r, which: str) -> dict:
     "guid -> current employee or job object (copied from the catalog on first use)."
@@ -1333,7 +1333,7 @@ def time_entries(self, rguid, *, modified_start=None, modified_end=None, start=N
             for rec in self._labor_day(r, bd)[1]
             if (o := self._labor_obj(r, rec, "entry")) is not None and s <= o["inDate"] < e]
 
-# %% ../../nbs/30_sandbox_data.ipynb #627288a5
+# %% ../../nbs/30_sandbox_data.ipynb #c7241e86
 @_method(World)
 def _cash_day(self, r, bd):
     k = (r.guid, bd)
@@ -1358,7 +1358,7 @@ def cash_deposits(self, rguid, business_date: int) -> list[dict]:
     now = toast_ts(self._now)
     return [d for d in self._cash_day(r, bd)[1] if d["date"] <= now]
 
-# %% ../../nbs/30_sandbox_data.ipynb #d2e1be65
+# %% ../../nbs/30_sandbox_data.ipynb #2f4e6ae1
 @_method(World)
 def _add_omut(self, r, bd, guid, at, kind, arg=None):
     "Record an order mutation in the overlay."
@@ -1499,7 +1499,7 @@ def advance(self, hours: float) -> dict:
                      for bd in self._bds(r, r.bd(old), r.bd(new)) for e in self._skeleton(r, bd) if old < e[1] <= new)
     return {"step": self._step, "hours": hours, "now": toast_ts(new), "new_orders": new_orders, **counts}
 
-# %% ../../nbs/30_sandbox_data.ipynb #7be5ca12
+# %% ../../nbs/30_sandbox_data.ipynb #d8d4889e
 @_method(World)
 def truth(self, family: str) -> dict:
     "Every entity of an endpoint family as served now, and what was deleted or removed (see the contract)."
