@@ -147,7 +147,7 @@ def check(sb, wh):
 
 @pytest.fixture
 def sandbox():
-    sb = Sandbox(seed=11, restaurants=2, days=3, orders_per_day=40, rate_limits=0,
+    sb = Sandbox(seed=11, restaurants=2, days=2, orders_per_day=40, rate_limits=0,
                  scopes=("orders:read", "restaurants:read"))
     # many order events, nothing else: every kind happens several times per step at this small volume
     sb.world.rates = {k: (240.0 if k in ORDER_EVENTS else 0.0) for k in sb.world.rates}
@@ -165,10 +165,14 @@ def test_multi_sync_current_rows_equal_truth(sandbox):
     sb, wh = sandbox, Warehouse()
     state = run(sb, wh, {})
     first = check(sb, wh)
-    assert first["live"] > 100 and first["rows"] > 1000, first
+    assert first["live"] > 60 and first["rows"] > 600, first
+    # a rerun with no clock movement (only the lookback re-read) rewrites the same rows with the same values
+    before = {t: {k: dict(v) for k, v in wh.tables.get(t, {}).items()} for t in KEYS}
+    state = run(sb, wh, state)
+    assert before == {t: wh.tables.get(t, {}) for t in KEYS}
     events = Counter()
-    for step in range(4):
-        events.update({k: v for k, v in sb.advance(5).items() if k in ORDER_EVENTS})
+    for step in range(3):
+        events.update({k: v for k, v in sb.advance(6).items() if k in ORDER_EVENTS})
         state = run(sb, wh, state)
         check(sb, wh)
     assert all(events[k] > 0 for k in ORDER_EVENTS), events          # every kind of change was exercised
@@ -178,18 +182,15 @@ def test_multi_sync_current_rows_equal_truth(sandbox):
     assert stale["orders_check_selection"] > 0 and stale["orders_check_selection_applied_tax"] > 0, stale
     # deleted orders (plain deletes and combined-away sources) were deleted with their children
     assert wh.ops["delete", "orders"] > 0 and wh.ops["delete", "orders_check"] > 0, wh.ops
-    dead = [r for r in wh.tables["orders"].values() if r["_fivetran_deleted"]]
-    assert dead and all(r["_fivetran_deleted"] for t in ("orders_check", "payment")
-                        for r in wh.tables[t].values() if (r["orders_id"],) in {(d["id"],) for d in dead}
-                        and r["orders_modified_date"] == wh.tables["orders"][(r["orders_id"],)]["modified_date"])
-
-
-def test_rerun_of_the_same_window_changes_nothing(sandbox):
-    "A second sync with no clock movement (only the lookback re-read) leaves the current rows identical."
-    sb, wh = sandbox, Warehouse()
-    state = run(sb, wh, {})
-    before = {t: {k: dict(v) for k, v in wh.tables.get(t, {}).items()} for t in KEYS}
-    run(sb, wh, state)
-    after = {t: wh.tables.get(t, {}) for t in KEYS}
-    assert before == after
-    check(sb, wh)
+    # every row a deleted order's payload still shows is soft-deleted (combined-away sources included)
+    cut = {g: parse_ts(c["orders"]["to"]) for g, c in wh.state["restaurants"].items()}
+    gone = [(e["restaurant"], e["object"]) for e in sb.truth("orders")["entities"]["orders"]
+            if is_deleted(e["object"]) and parse_ts(e["object"]["modifiedDate"]) < cut[e["restaurant"]]]
+    assert gone
+    seen = Counter()
+    for rid, o in gone:
+        for t, r in explode(o, table="orders", key=("id",), children=ORDERS.children,
+                            base={"restaurant_id": rid, **ORDERS.base(o, None)}):
+            row = wh.tables.get(t, {}).get(tuple(r[c] for c in KEYS[t]))
+            if row is not None: seen[t] += 1; assert row["_fivetran_deleted"], (t, r)
+    assert seen["orders"] > 0 and seen["orders_check_selection"] > 0, seen   # (an order deleted before any sync saw it has no rows)
