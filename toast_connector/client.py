@@ -336,7 +336,7 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
     status, msg = resp.status_code, toast_message(resp)
     where = _where(method, endpoint, restaurant)
     if not authed:
-        what = "rejected the client id or secret" if status in (400, 401, 403) else "refused the login"
+        what = "rejected the client id or secret" if status in (401, 403) else "refused the login request"
         return ToastAuthError(f"Toast {what} ({status}): {msg}" if msg else f"Toast {what} ({status})",
                               status=status, endpoint=endpoint, toast_message=msg)
     if status == 401:
