@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from toast_connector import sync
-from toast_connector.flatten import explode, sdk_row, table_keys
+from toast_connector.flatten import explode, is_timestamp, sdk_row, table_keys
 from toast_connector.orders import ORDERS, current_sql, is_deleted
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
@@ -35,7 +35,11 @@ class Warehouse:
                           for c, k in e.get("columns", {}).items()} for t, e in decl.items()}
 
     def upsert(self, table, data):
-        encode_row_data(self.types.get(table, {}), sdk_row(data))
+        types = self.types.get(table, {})
+        for c, v in (data.items() if table in KEYS else ()):   # orders money/timestamps: declared DECIMAL/UTC_DATETIME
+            if isinstance(v, Decimal): assert types.get(c) == DataType.DECIMAL, (table, c)
+            if is_timestamp(v): assert types.get(c) == DataType.UTC_DATETIME, (table, c)
+        encode_row_data(types, sdk_row(data))
         k = tuple(data[c] for c in self.keys[table])
         self.tables.setdefault(table, {})[k] = {**data, "_fivetran_deleted": False}
         self.ops["upsert", table] += 1

@@ -302,14 +302,18 @@ def table_schema(table: str, key: tuple = ("id",), children: tuple = (), columns
     "SDK schema entries (primary key + declared column types) for a root table and all its child and link tables."
     child_columns, base_columns = child_columns or {}, base_columns or {"restaurant_id": "STRING"}
     out = {table: _entry(table, key, columns or {}, base_columns)}
-    def walk(cs):
+    def walk(cs, anc: dict):
         for c in cs:
-            if c.table not in out: out[c.table] = _entry(c.table, c.key, {**c.columns, **child_columns.get(c.table, {})}, base_columns)
+            own = {**anc, **({c.parent_column: "STRING", c.depth_column: "INT", **({c.root_column: "STRING"} if c.root_column else {})}
+                             if c.recursive else {})}
+            if c.table not in out:
+                out[c.table] = _entry(c.table, c.key, {**own, **c.columns, **child_columns.get(c.table, {})}, base_columns)
             if c.link and c.link not in out:
-                out[c.link] = _entry(c.link, c.link_key, {**c.link_columns, **child_columns.get(c.link, {})}, base_columns)
-            walk(c.children)
+                lk = {**anc, f"{c.table}_id": "STRING", **{a: "STRING" for a, _ in c.link_aliases}}
+                out[c.link] = _entry(c.link, c.link_key, {**lk, **c.link_columns, **child_columns.get(c.link, {})}, base_columns)
+            walk(c.children, {**anc, f"{c.table}_id": "STRING"})
     table_keys(table, key, children)          # two declarations of one table must agree on its key
-    walk(children)
+    walk(children, {f"{table}_id": "STRING"})
     return list(out.values())
 
 # %% ../nbs/04_flatten.ipynb #eea5e15e

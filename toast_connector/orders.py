@@ -25,13 +25,13 @@ _SELECTION = dict(
     ints=["seat_number", "void_business_date"], booleans=["deferred", "voided"],
     strings=["item_id", "item_group_id", "option_group_id", "pre_modifier_id", "sales_category_id", "dining_option_id",
              "void_reason_id", "display_name", "unit_of_measure", "selection_type", "fulfillment_status", "plu",
-             "external_id", "tax_inclusion", "orders_check_id", "orders_id", "split_origin_id"])
+             "external_id", "tax_inclusion", "split_origin_id", "option_group_pricing_mode"])
 _TAX = dict(money=["tax_amount"], rate=["rate"], booleans=["facilitator_collect_and_remit_tax"],
-            strings=["tax_rate_id", "name", "type", "display_name", "jurisdiction", "jurisdiction_type", "orders_id"])
+            strings=["tax_rate_id", "name", "type", "display_name", "jurisdiction", "jurisdiction_type"])
 _DISCOUNT = dict(money=["discount_amount", "non_tax_discount_amount"], rate=["discount_percent"],
                  strings=["name", "discount_id", "approver_id", "processing_state", "applied_promo_code", "discount_type",
-                          "external_id", "orders_id"])
-_TRIGGER = dict(rate=["quantity"], strings=["selection_id", "orders_id"])
+                          "external_id", "loyalty_details_vendor", "loyalty_details_reference_id"])
+_TRIGGER = dict(rate=["quantity"], strings=["selection_id"])
 
 # %% ../nbs/10_orders.ipynb #51f4897b
 def _discounts(table: str, parent: str) -> Child:
@@ -40,7 +40,7 @@ def _discounts(table: str, parent: str) -> Child:
         Child(f"{table}_trigger", "triggers", key=("id", f"{table}_id", "orders_id"), identity=("selection",),
               columns=_cols(**_TRIGGER)),
         Child(f"{table}_combo_item", "comboItems", key=("id", f"{table}_id", "orders_id"),
-              columns=_cols(strings=["external_id", "orders_id"]))))
+              columns=_cols(strings=["external_id"]))))
 
 def _taxes(table: str, parent: str) -> Child:
     "An appliedTaxes list: guid-less items are keyed by tax rate, name, rate and type (+ occurrence)."
@@ -50,9 +50,7 @@ def _taxes(table: str, parent: str) -> Child:
 MODIFIERS = Child("orders_check_selection_modifier", "modifiers", key=("id", "orders_check_selection_id", "orders_id"),
                   recursive=True, parent_column="parent_modifier_id", root_column="root_selection_id",
                   columns=_cols(**{**_SELECTION, "ints": _SELECTION["ints"] + ["depth"],
-                                   "strings": _SELECTION["strings"] + ["parent_modifier_id", "root_selection_id",
-                                                                       "orders_check_selection_id", "applied_taxes",
-                                                                       "applied_discounts"]}))
+                                   "strings": _SELECTION["strings"] + ["applied_taxes", "applied_discounts"]}))
 
 SELECTIONS = Child("orders_check_selection", "selections", key=("id", "orders_check_id", "orders_id"),
                    columns=_cols(**_SELECTION), children=(
@@ -63,7 +61,7 @@ SELECTIONS = Child("orders_check_selection", "selections", key=("id", "orders_ch
 PAYMENTS = Child("payment", "payments", key=("id", "orders_id"),
                  link="orders_check_payment", link_key=("orders_check_id", "payment_id", "orders_id"),
                  link_aliases=(("orders_guid", "orders_id"),),
-                 link_columns=_cols(strings=["orders_guid"]),
+                 link_columns=_cols(),
                  columns=_cols(
                      money=["amount", "tip_amount", "amount_tendered", "original_processing_fee", "mca_repayment_amount",
                             "refund_refund_amount", "refund_tip_refund_amount"],
@@ -72,8 +70,9 @@ PAYMENTS = Child("payment", "payments", key=("id", "orders_id"),
                      strings=["type", "card_entry_mode", "card_type", "first_6_digits", "last_4_digits", "server_id",
                               "cash_drawer_id", "refund_status", "payment_status", "void_info_void_user_id",
                               "void_info_void_approver_id", "void_info_void_reason_id", "house_account_id",
-                              "other_payment_id", "order_guid", "check_guid", "orders_check_id", "external_id",
-                              "card_payment_id", "tender_transaction_guid"]))
+                              "other_payment_id", "order_guid", "check_guid", "external_id",
+                              "card_payment_id", "tender_transaction_guid", "created_device_id", "last_modified_device_id",
+                              "refund_refund_transaction_id"]))
 
 SERVICE_CHARGES = Child("orders_check_applied_service_charge", "appliedServiceCharges", key=("id", "orders_check_id", "orders_id"),
                         columns=_cols(money=["charge_amount", "refund_details_refund_amount", "refund_details_tax_refund_amount"],
@@ -89,7 +88,8 @@ CHECKS = Child("orders_check", "checks", key=("id", "orders_id"), children=(
                                          "void_date", "paid_date"],
                              ints=["void_business_date", "duration"], booleans=["deleted", "voided", "tax_exempt"],
                              strings=["display_number", "tab_name", "payment_status", "customer_id", "opened_by_id",
-                                      "external_id", "created_device_id", "last_modified_device_id"]))
+                                      "external_id", "created_device_id", "last_modified_device_id", "customer_first_name",
+                                      "customer_last_name", "customer_email", "customer_phone", "customer_phone_country_code"]))
 
 PRICING_FEATURES = Child("orders_pricing_feature", "pricingFeatures", key=("orders_id", "pricing_feature"),
                          scalar="pricing_feature", columns=_cols())
@@ -104,7 +104,11 @@ ORDER_COLUMNS = _cols(
     doubles=["delivery_info_latitude", "delivery_info_longitude"],
     strings=["display_number", "source", "approval_status", "external_id", "required_prep_time", "dining_option_id",
              "table_id", "service_area_id", "restaurant_service_id", "revenue_center_id", "server_id", "created_device_id",
-             "last_modified_device_id", "channel_guid"])
+             "last_modified_device_id", "channel_guid", "curbside_pickup_info_id", "curbside_pickup_info_transport_color",
+             "curbside_pickup_info_transport_description", "curbside_pickup_info_notes", "delivery_info_address_1",
+             "delivery_info_address_2", "delivery_info_city", "delivery_info_administrative_area", "delivery_info_state",
+             "delivery_info_zip_code", "delivery_info_country", "delivery_info_notes", "delivery_info_delivery_employee_id",
+             "delivery_info_delivery_state"])
 
 # %% ../nbs/10_orders.ipynb #f86289c6
 def is_deleted(order: dict) -> bool:
