@@ -19,8 +19,7 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'Response', 'Metrics', 'limit_rules',
-           'Window', 'RateLimiter', 'ToastClock', 'new_session', 'ToastClient', 'get', 'pages', 'token_pages',
-           'envelope_pages', 'log_summary']
+           'Window', 'RateLimiter', 'ToastClock', 'new_session', 'ToastClient']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -253,6 +252,15 @@ def _where(method: str, endpoint: str, restaurant: str | None) -> str:
     "`GET /x for restaurant r` for messages."
     return f"{method} {endpoint}" + (f" for restaurant {restaurant}" if restaurant else "")
 
+def _patch(f):
+    "Attach `f` to `ToastClient` as a method (a dependency-free `fastcore.patch`); a leading `_` marks a public name."
+    name = f.__name__[1:] if f.__name__.startswith("_") and not f.__name__.startswith("__") and f.__name__[1:] in _PUBLIC else f.__name__
+    f.__name__, f.__qualname__ = name, f"ToastClient.{name}"
+    setattr(ToastClient, name, f)
+    return f
+
+_PUBLIC = {"get", "pages", "token_pages", "envelope_pages", "log_summary"}
+
 # %% ../nbs/02_client.ipynb #443b0f9f
 class ToastClient:
     "Toast API client: auth, pooled session, timeouts, retries, status policy, rate limiter, clock, metrics."
@@ -293,6 +301,7 @@ class ToastClient:
         if self._own_session: self.session.close()
 
 # %% ../nbs/02_client.ipynb #6152ec1a
+@_patch
 def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
     "Seconds a 429 asks us to wait (`Retry-After`, else `X-Toast-RateLimit-Reset`), capped; None if neither."
     ra = resp.headers.get("Retry-After")
@@ -307,11 +316,13 @@ def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
     except ValueError: pass
     return None
 
+@_patch
 def _backoff(self: ToastClient, attempt: int) -> float:
     "Capped exponential backoff with jitter (between half and all of the step)."
     step = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
     return step * (0.5 + random.random() / 2)
 
+@_patch
 def _observe(self: ToastClient, endpoint, restaurant, resp):
     "Feed a response's headers to the clock and the limiter."
     self.clock.observe(resp.headers)
@@ -321,6 +332,7 @@ def _observe(self: ToastClient, endpoint, restaurant, resp):
                                   resp.headers.get("X-Toast-RateLimit-By"))
         except ValueError: pass
 
+@_patch
 def _send(self: ToastClient, method, path, restaurant, params, token, body):
     "One HTTP request (raises `requests` exceptions)."
     return self.session.request(method, self.settings.base_url + path, params=params,
@@ -328,9 +340,8 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 json=body() if body is not None else None,
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout, **self._kw)
 
-ToastClient._retry_wait, ToastClient._backoff, ToastClient._observe, ToastClient._send = _retry_wait, _backoff, _observe, _send
-
 # %% ../nbs/02_client.ipynb #2b3ccb19
+@_patch
 def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
     "The typed error for a non-retryable status."
     status, msg = resp.status_code, toast_message(resp)
@@ -346,6 +357,7 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
     return cls(f"Toast answered {status} on {where}: {msg}", status=status, endpoint=endpoint,
                restaurant=restaurant, toast_message=msg)
 
+@_patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True):
     "Send with retries and the status policy; return `parse(resp)` wrapped in `Response` (raw for the login)."
@@ -390,23 +402,24 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         self.log.warning(f"Toast {where}: {last}; retry {attempt}/{self.settings.max_attempts - 1} in {wait:.2f}s")
         self.sleep(wait)
 
+@_patch
 def _login(self: ToastClient) -> tuple[Secret, float]:
     "One login through the request loop (no token, no restaurant header); returns `(token, expires_in)`."
     self.log.info("logging in to Toast")
     return self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False)
 
-def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None) -> Response:
+@_patch
+def _get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None) -> Response:
     "GET `path` (with the restaurant header if given); see the status table above."
     return self._request("GET", path, restaurant=restaurant, params=params)
-
-ToastClient._status_error, ToastClient._request, ToastClient._login, ToastClient.get = _status_error, _request, _login, get
 
 # %% ../nbs/02_client.ipynb #52c17a89
 def _records(data) -> list:
     "A payload as a list of records (a bare object is one record, None is none)."
     return [] if data is None else data if isinstance(data, list) else [data]
 
-def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
+@_patch
+def _pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
     "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based; stops on an empty or short page."
     page = 1
     while True:
@@ -415,7 +428,8 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None) -> list[dict]:
+@_patch
+def _token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None) -> list[dict]:
     "All records of a `Toast-Next-Page-Token` endpoint; on 409 restart from the first page (at most `max_restarts` times)."
     restarts = 0
     while True:
@@ -434,7 +448,8 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {_where('GET', endpoint_of(path), restaurant)} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
+@_patch
+def _envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
     token = None
     while True:
@@ -444,10 +459,9 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         token = d.get("nextPageToken")
         if not token or not rows: return
 
-ToastClient.pages, ToastClient.token_pages, ToastClient.envelope_pages = pages, token_pages, envelope_pages
-
 # %% ../nbs/02_client.ipynb #3391bb9d
-def log_summary(self: ToastClient) -> str:
+@_patch
+def _log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."
     t, s = self.metrics.totals(), self.metrics.summary()
     per = "; ".join(f"{ep} {v['calls']} calls p50 {v['p50_ms']} ms p95 {v['p95_ms']} ms"
@@ -457,5 +471,3 @@ def log_summary(self: ToastClient) -> str:
             f"{self.limiter.waited:.1f}s throttled | {per}")
     self.log.info(line)
     return line
-
-ToastClient.log_summary = log_summary
