@@ -130,8 +130,13 @@ def test_bad_request_stops_that_stream_keeps_cursor_and_fails_after_the_rest(mon
         assert row["status"] == "failed" and json.loads(row["errors"])[0]["stream"] == "bad_orders"
         assert live(rec, "orders") == truth_ids(sb)
 
-def test_checkpoint_cadence():
+def test_checkpoint_cadence(monkeypatch):
     with small(orders_per_day=30) as sb:
+        rec, _ = run(sb, checkpointRows="100")
+        rows = sum(1 for k, *_ in rec.ops if k != "checkpoint")
+        n = sum(1 for k, *_ in rec.ops if k == "checkpoint")
+        assert n <= rows // 100 + 3, (n, rows)          # by default: every checkpoint_rows rows, and at the end
+        monkeypatch.setattr(sync.Engine, "CHECKPOINT_SECONDS", 0)   # now also after every window
         rec, _ = run(sb, checkpointRows="100")
         gap, gaps, windows = 0, [], 0
         for kind, table, data in rec.ops:

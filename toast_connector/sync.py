@@ -325,7 +325,8 @@ class SyncFailed(Exception):
 
 class Engine:
     "One sync: discover restaurants, run every (restaurant, stream) task, emit from this thread, report."
-    PROGRESS_SECONDS = 15.0
+    PROGRESS_SECONDS = 15.0     # at most one progress line this often
+    CHECKPOINT_SECONDS = 30.0   # a moved cursor is checkpointed at most this late (and always every checkpoint_rows rows)
 
     def __init__(self, settings: Settings, state: dict, emit, log, client=None, streams=None):
         self.settings, self.emit, self.log = settings, emit, log
@@ -341,7 +342,7 @@ class Engine:
         self.rows, self.since_ckpt, self.checkpoints = Counter(), 0, 0
         self.skipped, self.errors, self.warned = {}, [], set()
         self.status: dict[str, str] = {}
-        self.last_progress = 0.0
+        self.last_progress, self.last_ckpt, self.moved = 0.0, time.monotonic(), False
 
     # -- worker side
     def put(self, item):
@@ -369,7 +370,7 @@ class Engine:
     # -- main thread
     def checkpoint(self):
         self.emit.checkpoint(self.state)
-        self.since_ckpt, self.checkpoints = 0, self.checkpoints + 1
+        self.since_ckpt, self.checkpoints, self.moved, self.last_ckpt = 0, self.checkpoints + 1, False, time.monotonic()
 
     def apply(self, item):
         kind, task = item[0], item[1]
@@ -383,7 +384,8 @@ class Engine:
                 if self.since_ckpt >= limit: self.checkpoint()
         elif kind == "cursor":
             self.state["restaurants"].setdefault(task.restaurant.guid, {})[task.stream.name] = item[2]
-            self.checkpoint()
+            self.moved = True
+            if time.monotonic() - self.last_ckpt >= self.CHECKPOINT_SECONDS: self.checkpoint()
         elif kind == "progress":
             now = time.monotonic()
             if now - self.last_progress >= self.PROGRESS_SECONDS:
