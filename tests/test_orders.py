@@ -160,8 +160,8 @@ def sandbox():
     with sb: yield sb
 
 
-def run(sb, wh, state):
-    sync.update(sb.configuration(), state, emit=wh, log=sync.ListLog())
+def run(sb, wh, state, **cfg):
+    sync.update(sb.configuration(**cfg), state, emit=wh, log=sync.ListLog())
     return wh.state
 
 
@@ -198,3 +198,47 @@ def test_multi_sync_current_rows_equal_truth(sandbox):
             row = wh.tables.get(t, {}).get(tuple(r[c] for c in KEYS[t]))
             if row is not None: seen[t] += 1; assert row["_fivetran_deleted"], (t, r)
     assert seen["orders"] > 0 and seen["orders_check_selection"] > 0, seen   # (an order deleted before any sync saw it has no rows)
+
+
+def test_combined_check_moving_to_another_order_is_not_lost():
+    """Toast's combine moves a check (same guid, selections, payments) into another order and deletes the source
+    order, whose payload may still list the check. Here the target order's change reaches the connector one sync
+    before the source's deletion, and no lookback re-reads it after (the worst case for the seed's `[id]` keys, under
+    which this test fails): the moved check, its selections and payments must stay current under the target order."""
+    sb = Sandbox(seed=12, restaurants=1, days=1, orders_per_day=30, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.connect_every_hours = 0
+    world, override = sb.world, {}
+    real = type(world).orders_modified
+    def orders_modified(rguid, start, end):
+        "The World's answer with our crafted versions in place of (or instead of) the originals."
+        out = [override.get(o["guid"], o) for o in real(world, rguid, start, end)]
+        have = {o["guid"] for o in out}
+        return out + [o for g, o in override.items() if g not in have and start <= parse_ts(o["modifiedDate"]) < end]
+    world.orders_modified = orders_modified
+    with sb:
+        wh = Warehouse()
+        state = run(sb, wh, {}, lookbackMinutes=0)
+        closed = [e["object"] for e in sb.truth("orders")["entities"]["orders"]
+                  if not e["object"]["deleted"] and e["object"]["checks"] and e["object"]["checks"][0]["payments"]]
+        a, b = closed[0], closed[1]
+        x = a["checks"][0]
+        stamp = lambda: (sb.now - __import__("datetime").timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+        sb.advance(0.5)
+        b2 = json.loads(json.dumps(b, default=str), parse_float=Decimal)
+        b2["checks"].append(json.loads(json.dumps(x, default=str), parse_float=Decimal)); b2["modifiedDate"] = stamp()
+        override[b["guid"]] = b2
+        state = run(sb, wh, state, lookbackMinutes=0)
+        sb.advance(0.5)
+        a2 = json.loads(json.dumps(a, default=str), parse_float=Decimal)
+        a2.update(deleted=True, deletedDate=stamp(), modifiedDate=stamp())
+        override[a["guid"]] = a2
+        state = run(sb, wh, state, lookbackMinutes=0)
+        assert wh.ops["delete", "orders_check"] >= 1 and wh.tables["orders"][(a["guid"],)]["_fivetran_deleted"]
+        cur = lambda t: {(r["id"], r["orders_id"]) for r in wh.current(t)}
+        assert (x["guid"], b["guid"]) in cur("orders_check") and (x["guid"], a["guid"]) not in cur("orders_check")
+        assert {(p["guid"], b["guid"]) for p in x["payments"]} <= cur("payment")
+        assert {(s["guid"], b["guid"]) for s in x["selections"]} <= cur("orders_check_selection")
+        assert not any((r.get("orders_id") or r["id"]) == a["guid"] for t in KEYS for r in wh.current(t))
+        # and the source order's own rows of the check were deleted, not left behind
+        assert wh.tables["orders_check"][(x["guid"], a["guid"])]["_fivetran_deleted"]
