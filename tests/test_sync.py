@@ -197,3 +197,14 @@ def test_every_registered_stream_syncs():
             missing = [n for n, s in REGISTRY.items() if n not in cursors(rec.state)[g]
                        and not (s.not_found_is_empty and isinstance(s.cursor, type(REGISTRY[n].cursor)))]
             assert not missing, (g, missing)
+
+def test_management_group_client_discovers_through_the_group_endpoint():
+    with small(access="management", restaurants=3) as sb:
+        g = sorted(sb.world.restaurant_guids())
+        rec, _ = run(sb, restaurantIds=",".join(g[:2]))
+        assert {r["id"] for r in rec.rows("restaurant")} == set(g[:2])
+        assert set(cursors(rec.state)) == set(g[:2])
+        assert any("/groups/" in k for k in sb.stats()["requests"])
+        with pytest.raises(Exception) as ei:
+            run(sb)
+        assert "set restaurantIds" in str(ei.value)

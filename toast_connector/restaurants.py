@@ -56,8 +56,13 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
     group = client_claims(client).get("management_set_guid")
     if not group: raise ToastForbidden("the partners API answered 403 and the token carries no management_set_guid: "
                                        "this client can reach no restaurant list", status=403, endpoint=PARTNERS_PATH)
-    header = (list(known) or [group])[0]   # any one restaurant of the group; without one configured, the group guid
-    items = client.get(GROUP_PATH.format(group=group), restaurant=header).data or []
+    header = (list(known) or [group])[0]   # Toast wants one restaurant of the group in the header
+    try: items = client.get(GROUP_PATH.format(group=group), restaurant=header).data or []
+    except ToastForbidden:
+        if known: raise
+        raise ToastForbidden("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
+                             "needs one restaurant guid of the group: set restaurantIds to the restaurants to sync",
+                             status=403, endpoint=GROUP_PATH) from None
     return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items if r.get("guid")], "management"
 
 # %% ../nbs/11_restaurants.ipynb #f741c4fe
