@@ -11,6 +11,9 @@ import duckdb, pytest, requests
 
 from toast_connector.sandbox.server import Sandbox
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from offline import offline_env  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 FIVETRAN = shutil.which("fivetran", path=str(Path(sys.executable).parent))
 
@@ -25,7 +28,7 @@ def debug(proj: Path, cfg: dict, name="configuration.json"):
     "Run `fivetran debug` in `proj` with `cfg`; return (exit code, combined output)."
     path = proj.parent / name
     path.write_text(json.dumps(cfg))
-    env = {**os.environ, "DO_NOT_TRACK": "1", "PYTHONPATH": str(ROOT)}
+    env = {**offline_env(), "PYTHONPATH": str(ROOT)}
     r = subprocess.run([FIVETRAN, "debug", str(proj), "--configuration", str(path)], cwd=proj, env=env,
                        capture_output=True, text=True, timeout=300)
     return r.returncode, r.stdout + r.stderr

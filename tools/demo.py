@@ -14,7 +14,9 @@ from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(root))
+sys.path.insert(0, str(root / "tools"))
 from toast_connector.sandbox.server import Sandbox  # noqa: E402
+from offline import offline_env  # noqa: E402
 
 DEMO = dict(seed=7, restaurants=3, days=7, orders_per_day=40)
 
@@ -31,8 +33,7 @@ def demo_configuration(sandbox, path: Path) -> dict:
 def fivetran_debug(config_path: Path) -> int:
     "Run `fivetran debug` from the project root, streaming its output."
     exe = shutil.which("fivetran", path=str(Path(sys.executable).parent)) or "fivetran"
-    env = {**os.environ, "DO_NOT_TRACK": "1",
-           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
+    env = offline_env()
     return subprocess.run([exe, "debug", "--configuration", str(config_path)], cwd=root, env=env).returncode
 
 def show_warehouse(db: Path):
