@@ -30,7 +30,7 @@ def prepare_cash(record: dict, ctx: dict) -> dict:
     return out
 
 # %% ../nbs/15_cash.ipynb #a2e5a0da
-_CASH_COLUMNS = types(timestamps=("date",), money=("amount",), ints=("business_date",))
+_CASH_COLUMNS = types(timestamps=("date",), money=("amount",), ints=("business_date",), strings=("reason", "type"))
 CASH_ENTRIES = Stream(
     name="cash.entries", table="cash_entry", path="/cashmgmt/v1/entries", family="cash", scope="cashmgmt:read",
     key=("id",), cursor=BusinessDates("businessDate", lookback_days_setting="cash_lookback_days"),

@@ -8,8 +8,8 @@ from .streams import Stream, PageToken, LastModified, FullPull, register
 from .flatten import types
 
 # %% auto #0
-__all__ = ['CONFIG_TABLES', 'SEED_TABLES', 'CONFIG_KEY', 'CONFIG_COLUMNS', 'TIP_WITHHOLDING', 'CONFIG_STREAMS', 'config_stream',
-           'tip_withholding_prepare']
+__all__ = ['CONFIG_TABLES', 'SEED_TABLES', 'CONFIG_KEY', 'CONFIG_COLUMNS', 'CONFIG_TEXT', 'TIP_WITHHOLDING', 'CONFIG_STREAMS',
+           'config_columns', 'config_stream', 'tip_withholding_prepare']
 
 # %% ../nbs/12_config.ipynb #3dd7c471
 CONFIG_TABLES = {  # endpoint (path segment) -> table
@@ -46,23 +46,32 @@ CONFIG_COLUMNS = {
 }
 
 # %% ../nbs/12_config.ipynb #4a59ecc3
+_EXTERNAL = ("alternate_payment_types", "dining_option", "menu", "menu_group", "menu_item", "menu_option_group", "service_charge")
+CONFIG_TEXT = {"menu_item": ("plu", "sku"), "revenue_center": ("description",)}   # beyond `name` / `external_id`
+
+def config_columns(table: str) -> dict:
+    "Declared column types of a config table: its own, and its text columns (`name`, `external_id`, PLU ...)."
+    text = (() if table in ("cash_drawer", "tip_withholding") else ("name",)) + (("external_id",) if table in _EXTERNAL else ())
+    return {**types(strings=text + CONFIG_TEXT.get(table, ())), **CONFIG_COLUMNS.get(table, {})}
+
+# %% ../nbs/12_config.ipynb #5947c278
 def config_stream(endpoint: str, table: str) -> Stream:
     "The declaration of one `/config/v2` list endpoint: token pages, `lastModified`, removals on full refresh."
     return Stream(name=f"config.{endpoint}", table=table, path=f"/config/v2/{endpoint}", family="config",
                   scope="config:read", key=CONFIG_KEY, cursor=LastModified("lastModified"), pages=PageToken(),
-                  removals=True, columns=CONFIG_COLUMNS.get(table, {}),
+                  removals=True, columns=config_columns(table),
                   description=f"/config/v2/{endpoint}: upserted by lastModified; removals deleted on the periodic full refresh")
 
-# %% ../nbs/12_config.ipynb #5947c278
+# %% ../nbs/12_config.ipynb #4a68f0e9
 def tip_withholding_prepare(record: dict, ctx: dict) -> dict:
     "Give a guid-less tip withholding object the restaurant's guid as its id."
     return record if record.get("guid") else {**record, "guid": ctx["restaurant_id"]}
 
 TIP_WITHHOLDING = Stream(name="config.tipWithholding", table="tip_withholding", path="/config/v2/tipWithholding",
                          family="config", scope="config:read", key=CONFIG_KEY, cursor=FullPull(),
-                         prepare=tip_withholding_prepare, columns=CONFIG_COLUMNS["tip_withholding"],
+                         prepare=tip_withholding_prepare, columns=config_columns("tip_withholding"),
                          description="/config/v2/tipWithholding: one row per restaurant, upserted every sync")
 
-# %% ../nbs/12_config.ipynb #0ccce8f1
+# %% ../nbs/12_config.ipynb #eb4b13f4
 CONFIG_STREAMS = tuple(config_stream(e, t) for e, t in CONFIG_TABLES.items()) + (TIP_WITHHOLDING,)
 register(*CONFIG_STREAMS)

@@ -49,7 +49,10 @@ EMPLOYEE_CHILDREN = (
 EMPLOYEES = Stream(
     name="labor.employees", table="employee", path="/labor/v1/employees", family="labor.employees",
     scope="labor.employees:read", key=("id",), cursor=FullPull(), children=EMPLOYEE_CHILDREN, removals=True,
-    prepare=prepare_employee, columns=types(timestamps=_DATES, booleans=("deleted", "disabled")),
+    prepare=prepare_employee,
+    columns=types(timestamps=_DATES, booleans=("deleted", "disabled"),
+                  strings=("first_name", "chosen_name", "last_name", "email", "phone_number", "phone_number_country_code",
+                           "passcode", "external_employee_id", "external_id", "v_2_employee_guid")),
     child_columns={"employee_wage_override": types(money=("wage",))},
     description="/labor/v1/employees: pulled in full each sync; deleted employees (and removed job references "
                 "and wage overrides) are deleted")
@@ -58,7 +61,8 @@ EMPLOYEES = Stream(
 JOBS = Stream(
     name="labor.jobs", table="job", path="/labor/v1/jobs", family="labor", scope="labor:read", key=("id",),
     cursor=FullPull(), removals=True,
-    columns=types(timestamps=_DATES, money=("default_wage",), booleans=("deleted", "tipped", "exclude_from_reporting")),
+    columns=types(timestamps=_DATES, money=("default_wage",), booleans=("deleted", "tipped", "exclude_from_reporting"),
+                  strings=("title", "code", "wage_frequency", "external_id")),
     description="/labor/v1/jobs: pulled in full each sync; deleted jobs are deleted")
 
 SHIFT_AHEAD_DAYS = 14   # schedules are published ahead: read this far past now

@@ -33,24 +33,29 @@ def prepare_publish(record: dict, ctx: dict) -> dict:
     return out
 
 # %% ../nbs/13_menus.ipynb #3c8a1cd6
-_PRICED = types(money=("price",), booleans=("is_deferred", "is_discountable", "is_default", "allows_duplicates", "is_combo_parent"),
-                ints=("calories", "prep_time", "sort_order", "reference_id"))
+# PLUs and multi-location ids look numeric but are text: declared STRING so no leading zero is ever lost
+_TEXT = types(strings=("name", "pos_name", "description", "multi_location_id")) | {"master_id": "LONG"}
+_ITEM_TEXT = _TEXT | types(strings=("kitchen_name", "plu", "sku"))
+_ITEM = _ITEM_TEXT | types(money=("price",), booleans=("is_deferred", "is_discountable", "is_combo_parent"),
+                           ints=("calories", "prep_time", "sort_order"))
+_OPTION = _ITEM_TEXT | types(money=("price",), booleans=("is_default", "allows_duplicates"),
+                             ints=("calories", "prep_time", "sort_order", "reference_id"))
 _JSON = ("pricingRules", "contentAdvisories", "modifierOptionTaxInfo", "availability")
 ITEMS = Child("published_menu_item", "menuItems", key=("id", "published_menu_group_id", "published_menu_id", "restaurant_id"),
-              json_fields=_JSON, columns=_PRICED)
+              json_fields=_JSON, columns=_ITEM)
 GROUPS = Child("published_menu_group", "menuGroups", key=("id", "published_menu_id", "restaurant_id"), recursive=True,
-               parent_column="parent_group_id", children=(ITEMS,), json_fields=_JSON, columns=types(ints=("depth",)))
-MENUS = Child("published_menu", "menus", key=("id", "restaurant_id"), children=(GROUPS,), json_fields=_JSON)
+               parent_column="parent_group_id", children=(ITEMS,), json_fields=_JSON, columns=_TEXT | types(ints=("depth",)))
+MENUS = Child("published_menu", "menus", key=("id", "restaurant_id"), children=(GROUPS,), json_fields=_JSON, columns=_TEXT)
 MODIFIER_GROUPS = Child("published_modifier_group", "modifierGroupReferences", key=("reference_id", "restaurant_id"),
                         json_fields=_JSON,
-                        columns=types(ints=("reference_id", "min_selections", "max_selections", "pre_modifier_group_reference"),
+                        columns=_TEXT | types(ints=("reference_id", "min_selections", "max_selections", "pre_modifier_group_reference"),
                                       booleans=("is_multi_select",)))
 MODIFIER_OPTIONS = Child("published_modifier_option", "modifierOptionReferences", key=("reference_id", "restaurant_id"),
-                         json_fields=_JSON, columns=_PRICED)
+                         json_fields=_JSON, columns=_OPTION)
 PRE_MODIFIERS = Child("published_pre_modifier", "preModifiers", key=("id", "published_pre_modifier_group_id", "restaurant_id"),
-                      columns=types(money=("fixed_price",), rate=("multiplication_factor",), booleans=("charge_as_extra",)))
+                      columns=types(strings=("name", "pos_name", "multi_location_id", "plu")) | types(money=("fixed_price",), rate=("multiplication_factor",), booleans=("charge_as_extra",)))
 PRE_MODIFIER_GROUPS = Child("published_pre_modifier_group", "preModifierGroupReferences", key=("reference_id", "restaurant_id"),
-                            children=(PRE_MODIFIERS,), columns=types(ints=("reference_id",)))
+                            children=(PRE_MODIFIERS,), columns=types(strings=("name", "multi_location_id"), ints=("reference_id",)))
 
 PUBLISHED_MENUS = Stream(
     name="menus.published", table="published_menu_restaurant", path="/menus/v2/menus", family="menus", scope="menus:read",
