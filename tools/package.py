@@ -30,6 +30,8 @@ TOP_FILES = ("connector.py", "requirements.txt")
 PROVIDED = {"fivetran_connector_sdk", "requests"}   # Fivetran's runtime provides these; they must not be listed
 # import name -> distribution name, where they differ
 DIST_NAMES = {"cryptography": "cryptography", "dateutil": "python-dateutil", "yaml": "pyyaml"}
+# data packages a stdlib module reads when the system lacks them: listing one is allowed when that module is imported
+DATA_PACKAGES = {"tzdata": "zoneinfo"}
 
 
 def staged_files(root: Path = ROOT) -> list[Path]:
@@ -103,10 +105,12 @@ def check_stage(stage_dir: Path) -> list[str]:
         if bad: problems.append(f"{p.relative_to(stage_dir)} imports {bad[0]}, which is not shipped")
     needed = {DIST_NAMES.get(n, n).lower().replace("_", "-") for n in third_party_imports(stage_dir) - PROVIDED}
     listed = requirement_names(stage_dir / "requirements.txt")
+    all_imports = set().union(*(imports_of(p) for p in stage_dir.rglob("*.py")))
+    optional = {dist for dist, module in DATA_PACKAGES.items() if module in all_imports}
     for n in sorted(needed - listed): problems.append(f"requirements.txt does not list {n}, which the code imports")
     for n in sorted(listed & {p.replace("_", "-") for p in PROVIDED}):
         problems.append(f"requirements.txt lists {n}, which Fivetran provides: remove it")
-    for n in sorted(listed - needed - {p.replace("_", "-") for p in PROVIDED}):
+    for n in sorted(listed - needed - optional - {p.replace("_", "-") for p in PROVIDED}):
         problems.append(f"requirements.txt lists {n}, which no shipped module imports")
     return problems
 
