@@ -1,0 +1,122 @@
+"""Fault benchmark: the same sync against two sandboxes with the same seed and a pinned clock, one serving about 5%
+injected 429 and 5xx faults, the other none. Both use Toast's real rate limits and the client's real retry policy
+(default backoff, `Retry-After` honoured). Prints, one line per figure:
+
+    faults: 5.0% of N requests were faults (429: a, 5xx: b); warehouse rows equal: yes (R / R rows, 0 differing)
+    faults: sync time with faults X s / without Y s = Z x
+
+Warehouses are the `Recorder`'s (only what a checkpoint committed), compared table by table, row by row, value by
+value with types (Decimal('1.10') is not Decimal('1.1')). Only the `sync_log` row's run-specific columns (its id,
+times, API call and retry counts) are left out. Exit status 1 if the warehouses differ or a sync fails.
+Usage: python bench/bench_faults.py [--restaurants 3] [--days 7] [--orders-per-day 60] [--faults SPEC] [--fault-seed N]
+"""
+from __future__ import annotations
+import argparse, os, sys, time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from toast_connector import sync
+from toast_connector.client import ToastClient
+from toast_connector.config import validate_configuration
+from toast_connector.sandbox.server import Sandbox
+
+NOW = datetime(2026, 6, 15, 18, 30, tzinfo=timezone.utc)       # pinned: both sandboxes generate the same data
+# 5% of requests served as faults, half 429 and half 5xx: the sandbox follows each drawn 429 with a burst of 1-4 more
+# (mean 2.5), so a 429 draw rate of 0.0075 serves about 2.6% of requests as 429s
+FAULTS = "429:0.0075,500:0.01,502:0.005,503:0.005,504:0.005"
+# sync_log columns that describe the run, not the data: they differ between any two syncs
+RUN_COLUMNS = ("sync_id", "started_at", "ended_at", "duration_seconds", "api_calls", "retries", "rate_limited")
+
+
+def typed(v):
+    "A value with its type, so that Decimal('1.10') != Decimal('1.1') and 1 != True."
+    return (type(v).__name__, repr(v))
+
+
+def normalised(rec) -> dict:
+    "A Recorder's warehouse as {(table, key): {column: typed value}}; the sync_log row without its run columns."
+    out = {}
+    for (table, key), row in rec.warehouse.items():
+        if table == "sync_log": key, row = (), {k: v for k, v in row.items() if k not in RUN_COLUMNS}
+        out[(table, key)] = {k: typed(v) for k, v in row.items()}
+    return out
+
+
+def diff_warehouses(a, b) -> list[str]:
+    "Every difference between two Recorders' warehouses, one line each (empty: identical)."
+    na, nb, out = normalised(a), normalised(b), []
+    for k in sorted(set(na) | set(nb), key=repr):
+        x, y = na.get(k), nb.get(k)
+        if x == y: continue
+        if x is None or y is None: out.append(f"{k[0]} {dict(k[1])}: only in the {'second' if x is None else 'first'}")
+        else:
+            cols = sorted(c for c in set(x) | set(y) if x.get(c) != y.get(c))
+            out.append(f"{k[0]} {dict(k[1])}: " + ", ".join(f"{c} {x.get(c)} != {y.get(c)}" for c in cols))
+    return out
+
+
+def sandbox(args, faults=None, fault_seed=None) -> Sandbox:
+    "A sandbox of the benchmark profile (Toast's limits on), with or without faults."
+    return Sandbox(seed=args.seed, restaurants=args.restaurants, days=args.days, orders_per_day=args.orders_per_day,
+                   now=NOW, rate_limits=1.0, faults=faults, fault_seed=fault_seed, latency_ms=args.latency_ms)
+
+
+def run_sync(sb: Sandbox, start: str):
+    "One first sync into a Recorder with the client's default retry policy: (recorder, client, log, seconds)."
+    cfg = sb.configuration(initialSyncStart=start)
+    rec, log = sync.Recorder(), sync.ListLog()
+    client = ToastClient(validate_configuration(cfg), {}, log=log)
+    t = time.perf_counter()
+    try: sync.update(cfg, {}, emit=rec, log=log, client=client)
+    finally: client.close()
+    return rec, client, log, time.perf_counter() - t
+
+
+def fault_counts(stats: dict) -> Counter:
+    "requests served, 429 faults, 5xx faults and other faults, from a sandbox's stats."
+    f = Counter(stats["faults"])
+    n5 = sum(v for k, v in f.items() if k.startswith("5"))
+    return Counter({"requests": sum(stats["status"].values()), "429": f["429"], "5xx": n5,
+                    "other": sum(f.values()) - f["429"] - n5})
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--restaurants", type=int, default=3); p.add_argument("--days", type=int, default=7)
+    p.add_argument("--orders-per-day", type=int, default=60); p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--faults", default=FAULTS)
+    p.add_argument("--fault-seeds", default="11,12,13", help="one faulted sync per fault seed")
+    p.add_argument("--latency-ms", type=float, default=0)
+    args = p.parse_args(argv)
+    start = (NOW - timedelta(days=args.days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    with sandbox(args) as sb: clean, cc, clog, t_clean = run_sync(sb, start)
+    retries = [m for lvl, m in clog.lines if lvl == "warning"]
+    if retries: print(f"  note: the sync without faults logged {len(retries)} warnings, first: {retries[0]}")
+    seeds = [int(x) for x in args.fault_seeds.split(",") if x.strip()]
+    n, times, retried, bad = Counter(), [], 0, 0
+    for fs in seeds:
+        with sandbox(args, args.faults, fs) as sb:
+            faulted, fc, _, t = run_sync(sb, start)
+            n += fault_counts(sb.stats())
+        times.append(t); retried += fc.metrics.totals()["retries"]
+        diffs = diff_warehouses(clean, faulted)
+        bad += bool(diffs)
+        print(f"  fault seed {fs}: {len(faulted.warehouse)} / {len(clean.warehouse)} rows, {len(diffs)} differing, "
+              f"{t:.1f} s, {fc.metrics.totals()['retries']} retries")
+        for d in diffs[:20]: print("    differs: " + d)
+    nf = n["429"] + n["5xx"] + n["other"]
+    print(f"faults: {100 * nf / n['requests']:.1f}% of {n['requests']} requests were faults (429: {n['429']}, 5xx: {n['5xx']}"
+          + (f", other: {n['other']}" if n["other"] else "") + f"); warehouse rows equal: {'yes' if not bad else 'no'} "
+          f"({len(seeds) - bad} / {len(seeds)} faulted syncs equal the sync without faults, {len(clean.warehouse)} rows each)")
+    avg = sum(times) / len(times)
+    print(f"faults: sync time with faults {avg:.1f} s (mean of {len(times)}) / without {t_clean:.1f} s = {avg / t_clean:.2f}x")
+    if not nf: print("  no fault was served: the comparison shows nothing"); return 1
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Injected faults change nothing in the warehouse: the same sync against two sandboxes with the same seed and a pinned
+clock, one serving 429s and 5xx (or dropped connections and truncated bodies), ends with exactly the same rows.
+
+Warehouses are the `Recorder`'s (only what a checkpoint committed); values are compared with their types, so
+Decimal('1.10') differs from Decimal('1.1'). Only the `sync_log` row's run columns (its id, times, API call and
+retry counts) may differ. The client runs with tiny backoffs and no proactive limit (the sandbox enforces none), so
+the test is fast; the real retry policy's cost is measured by bench/bench_faults.py."""
+import json
+from decimal import Decimal
+from datetime import datetime, timezone
+
+import pytest
+
+from toast_connector import sync
+from toast_connector.client import ToastClient, RateLimiter
+from toast_connector.config import validate_configuration
+from toast_connector.sandbox.server import Sandbox
+
+NOW = datetime(2026, 6, 15, 18, 30, tzinfo=timezone.utc)       # pinned: both sandboxes generate the same data
+START = "2026-06-13T00:00:00.000Z"
+PROFILE = dict(seed=7, restaurants=2, days=2, orders_per_day=10, now=NOW, rate_limits=0)
+RUN_COLUMNS = ("sync_id", "started_at", "ended_at", "duration_seconds", "api_calls", "retries", "rate_limited")
+
+
+def typed(v):
+    "A value with its type, so that Decimal('1.10') != Decimal('1.1') and 1 != True."
+    return (type(v).__name__, repr(v))
+
+
+def normalised(rec) -> dict:
+    "A Recorder's warehouse as {(table, key): {column: typed value}}; the sync_log row without its run columns."
+    out = {}
+    for (table, key), row in rec.warehouse.items():
+        if table == "sync_log": key, row = (), {k: v for k, v in row.items() if k not in RUN_COLUMNS}
+        out[(table, key)] = {k: typed(v) for k, v in row.items()}
+    return out
+
+
+def diff_warehouses(a, b) -> list[str]:
+    "Every difference between two Recorders' warehouses, one line each (empty: identical)."
+    na, nb, out = normalised(a), normalised(b), []
+    for k in sorted(set(na) | set(nb), key=repr):
+        x, y = na.get(k), nb.get(k)
+        if x == y: continue
+        if x is None or y is None: out.append(f"{k[0]} {dict(k[1])}: only {'with' if x is None else 'without'} faults")
+        else:
+            cols = sorted(c for c in set(x) | set(y) if x.get(c) != y.get(c))
+            out.append(f"{k[0]} {dict(k[1])}: " + ", ".join(f"{c} {x.get(c)} != {y.get(c)}" for c in cols))
+    return out
+
+
+def sync_once(sb, state=None):
+    "One sync into a fresh Recorder through a client with tiny backoffs: (recorder, client, log)."
+    cfg = sb.configuration(initialSyncStart=START)
+    rec, log = sync.Recorder(), sync.ListLog()
+    client = ToastClient(validate_configuration(cfg), {}, log=log, limiter=RateLimiter(scale=100),
+                         backoff=0.005, max_backoff=0.05, max_wait=0.05)
+    try: sync.update(cfg, state or {}, emit=rec, log=log, client=client)
+    finally: client.close()
+    return rec, client, log
+
+
+def test_diff_warehouses_sees_a_changed_decimal_a_missing_row_and_ignores_run_columns():
+    "The comparison itself: it must be able to fail."
+    a, b = sync.Recorder(), sync.Recorder()
+    for r, amt, run in ((a, "1.10", "x"), (b, "1.1", "y")):
+        r.upsert("example", {"id": "p1", "amount": Decimal(amt)})
+        r.upsert("sync_log", {"sync_id": run, "status": "succeeded", "retries": len(run)})
+    b.upsert("example", {"id": "p2", "amount": None})
+    a.checkpoint({}); b.checkpoint({})
+    d = diff_warehouses(a, b)
+    assert len(d) == 2 and "Decimal('1.10')" in d[0] and "only with faults" in d[1], d
+    assert not diff_warehouses(a, a)
+
+
+def check_equal(spec, fault_seed, kinds):
+    "Sync a clean and a faulted sandbox of the same profile; assert the faults were served and the warehouses equal."
+    with Sandbox(**PROFILE) as sb: clean, cc, _ = sync_once(sb)
+    with Sandbox(**PROFILE, faults=spec, fault_seed=fault_seed) as sb:
+        faulted, fc, flog = sync_once(sb)
+        stats = sb.stats()
+    served = stats["faults"]
+    for kind in kinds:      # "5xx": any of 500/502/503/504
+        n = sum(v for k, v in served.items() if k[0] == "5") if kind == "5xx" else served.get(kind, 0)
+        assert n > 0, (kind, served)
+    # every served fault was retried (by the request loop), none was skipped or reached the engine
+    assert fc.metrics.totals()["retries"] >= sum(served.values()) > 0, (fc.metrics.totals(), served)
+    assert sum(1 for _, m in flog.lines if "retry" in m) >= sum(served.values())
+    assert clean.warehouse and len(faulted.warehouse) == len(clean.warehouse)
+    diffs = diff_warehouses(clean, faulted)
+    assert not diffs, f"{len(diffs)} rows differ with faults {served}:\n" + "\n".join(diffs[:30])
+    (row,) = faulted.rows("sync_log")
+    assert row["status"] == "succeeded" and row["retries"] >= sum(served.values()) and json.loads(row["errors"]) == []
+    return clean, faulted, served
+
+
+def test_429_and_5xx_faults_leave_the_warehouse_unchanged():
+    "About 5% drawn as 429 or 5xx (each drawn 429 brings a burst of 1-4 more): the same rows as without faults."
+    check_equal("429:0.025,500:0.01,502:0.005,503:0.005,504:0.005", 11, ("429", "5xx"))
+
+
+def test_dropped_connections_and_truncated_bodies_leave_the_warehouse_unchanged():
+    "Dropped connections and half-sent JSON bodies are retried like 5xx: the same rows as without faults."
+    clean, _, served = check_equal("drop:0.04,truncate:0.04,503:0.02", 5, ("drop", "truncate", "5xx"))
+    assert len(clean.rows("orders")) > 0 and len(clean.rows("payment")) > 0
