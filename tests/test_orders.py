@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from toast_connector import sync
-from toast_connector.flatten import explode, is_timestamp, sdk_row, table_keys
+from toast_connector.flatten import explode, is_timestamp, sdk_row, table_keys, to_json
 from toast_connector.orders import ORDERS, current_sql, is_deleted
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
@@ -225,12 +225,12 @@ def test_combined_check_moving_to_another_order_is_not_lost():
         x = a["checks"][0]
         stamp = lambda: (sb.now - __import__("datetime").timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
         sb.advance(0.5)
-        b2 = json.loads(json.dumps(b, default=str), parse_float=Decimal)
-        b2["checks"].append(json.loads(json.dumps(x, default=str), parse_float=Decimal)); b2["modifiedDate"] = stamp()
+        b2 = json.loads(to_json(b), parse_float=Decimal)
+        b2["checks"].append(json.loads(to_json(x), parse_float=Decimal)); b2["modifiedDate"] = stamp()
         override[b["guid"]] = b2
         state = run(sb, wh, state, lookbackMinutes=0)
         sb.advance(0.5)
-        a2 = json.loads(json.dumps(a, default=str), parse_float=Decimal)
+        a2 = json.loads(to_json(a), parse_float=Decimal)
         a2.update(deleted=True, deletedDate=stamp(), modifiedDate=stamp())
         override[a["guid"]] = a2
         state = run(sb, wh, state, lookbackMinutes=0)
@@ -242,3 +242,4 @@ def test_combined_check_moving_to_another_order_is_not_lost():
         assert not any((r.get("orders_id") or r["id"]) == a["guid"] for t in KEYS for r in wh.current(t))
         # and the source order's own rows of the check were deleted, not left behind
         assert wh.tables["orders_check"][(x["guid"], a["guid"])]["_fivetran_deleted"]
+

@@ -181,6 +181,14 @@ class Child:
 # %% ../nbs/04_flatten.ipynb #c95f8c0b
 def _sha(text: str) -> str: return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
+def _canon(v):
+    "A value as identity: numbers by value (`6.25`, `6.250` and `Decimal('6.25')` alike; `1` and `1.0` alike)."
+    if isinstance(v, bool) or v is None or isinstance(v, str): return v
+    if isinstance(v, (int, float, Decimal)): return "#" + format(Decimal(str(v)).normalize(), "f")
+    if isinstance(v, dict): return {k: _canon(x) for k, x in v.items() if k != "entityType"}
+    if isinstance(v, (list, tuple)): return [_canon(x) for x in v]
+    return str(v)
+
 def child_ids(items: list, parent_key: tuple, c: Child) -> list:
     "The id of each item: its guid, or a key derived from the table, parent key, identity and occurrence."
     ids, seen = [], {}
@@ -188,7 +196,7 @@ def child_ids(items: list, parent_key: tuple, c: Child) -> list:
         g = item.get("guid") if isinstance(item, dict) else None
         if g: ids.append(g); continue
         ident = [item.get(f) for f in c.identity] if c.identity and isinstance(item, dict) else item
-        text = to_json([c.table, list(parent_key), ident], sort_keys=True)
+        text = to_json([c.table, list(parent_key), _canon(ident)], sort_keys=True)
         n = seen.get(text, 0)
         seen[text] = n + 1
         ids.append(_sha(f"{text}#{n}"))
