@@ -13,9 +13,9 @@ from .config import (KNOWN_KEYS, USER_ACCESS_TYPES, ConfigError, Settings, valid
                                     _INTS, _FLOATS)
 
 # %% auto #0
-__all__ = ['FIELDS', 'PROBES', 'SETUP_TESTS', 'Field', 'form_field_of', 'Probe', 'setup_client', 'Check', 'check_configuration',
-           'check_login', 'check_restaurants', 'probe_params', 'check_families', 'run_check', 'configuration_values',
-           'toast_login', 'reachable_restaurants', 'endpoint_families', 'configuration_form']
+__all__ = ['FIELDS', 'PROBES', 'CLIENT_TTL', 'SETUP_TESTS', 'Field', 'form_field_of', 'Probe', 'setup_client', 'Check',
+           'check_configuration', 'check_login', 'check_restaurants', 'probe_params', 'check_families', 'run_check',
+           'configuration_values', 'toast_login', 'reachable_restaurants', 'endpoint_families', 'configuration_form']
 
 # %% ../nbs/40_form.ipynb #723800da
 @dataclass(frozen=True)
@@ -102,7 +102,8 @@ PROBES = (
     Probe("cash", "cashmgmt:read", "/cashmgmt/v1/entries"),
 )
 
-# %% ../nbs/40_form.ipynb #34171cbf
+# %% ../nbs/40_form.ipynb #a0c2421d
+import time
 from dataclasses import replace
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest
 from .client import ToastClient
@@ -111,17 +112,22 @@ from .windows import toast_ts, business_date
 
 _CLIENTS: dict = {}
 _LOCK = threading.Lock()
+CLIENT_TTL = 300.0
 
-def setup_client(configuration: dict) -> ToastClient:
-    "The Toast client the setup tests share (one per host, client id and secret in this process)."
+def setup_client(configuration: dict, clock=time.monotonic) -> ToastClient:
+    "The Toast client the setup tests share: one per host, client id and secret, for `CLIENT_TTL` seconds."
     s = validate_configuration(configuration)
     s = replace(s, max_attempts=min(s.max_attempts, 2), timeout_seconds=min(s.timeout_seconds, 15.0))
     k = (s.base_url, s.client_id, hashlib.sha256(s.client_secret.reveal().encode()).hexdigest())
     with _LOCK:
-        if k not in _CLIENTS: _CLIENTS[k] = ToastClient(s, {})
-        return _CLIENTS[k]
+        c, born = _CLIENTS.get(k, (None, 0.0))
+        if c is None or clock() - born > CLIENT_TTL:
+            if c is not None: c.close()
+            c, born = ToastClient(s, {}), clock()
+            _CLIENTS[k] = (c, born)
+        return c
 
-# %% ../nbs/40_form.ipynb #470c0bc6
+# %% ../nbs/40_form.ipynb #9a372bd8
 @dataclass
 class Check:
     "The outcome of one setup check."
@@ -135,7 +141,7 @@ def check_configuration(configuration: dict) -> Check:
     except ConfigError as e: return Check(False, str(e))
     return Check(True, f"configuration is valid: {s.base_url}, initial sync from {s.initial_sync_start:%Y-%m-%d}")
 
-# %% ../nbs/40_form.ipynb #805475a7
+# %% ../nbs/40_form.ipynb #b087ae3e
 def check_login(configuration: dict, client=None) -> Check:
     "Toast accepts the client id and secret."
     client = client or setup_client(configuration)
@@ -151,7 +157,7 @@ def check_login(configuration: dict, client=None) -> Check:
     scopes = str(client_claims(client).get("scope") or "").split()
     return Check(True, f"logged in to {host}", (f"token scopes: {', '.join(scopes)}",) if scopes else ())
 
-# %% ../nbs/40_form.ipynb #9a372bd8
+# %% ../nbs/40_form.ipynb #953f93bb
 def _label(item: dict) -> str:
     "`Name - Location (guid)` of a discovery item."
     name = " - ".join(x for x in (item.get("restaurantName"), item.get("locationName")) if x)
@@ -187,7 +193,7 @@ def check_restaurants(configuration: dict, client=None, limit: int = 20) -> Chec
     return Check(True, f"{len(items)} restaurant(s) reachable, {len(chosen)} synced by this connection"
                        + (f" (shard {k}/{n})" if n > 1 else ""), tuple(details))
 
-# %% ../nbs/40_form.ipynb #953f93bb
+# %% ../nbs/40_form.ipynb #223b3da4
 def probe_params(p: Probe, now: datetime, time_zone: str | None = None, closeout_hour: int = 0) -> dict | None:
     "The query parameters of a probe's call at Toast time `now`."
     if p.path.startswith("/orders/"):
@@ -243,7 +249,7 @@ def check_families(configuration: dict, client=None) -> Check:
     if errors: return Check(False, "probing failed: " + "; ".join(errors), tuple(details))
     return Check(True, f"every endpoint family answers for restaurant {sample.guid}", tuple(details))
 
-# %% ../nbs/40_form.ipynb #76938eda
+# %% ../nbs/40_form.ipynb #e890db46
 def _scrub(text: str, configuration: dict) -> str:
     "`text` with the configured secret and key (and their env fallbacks) replaced by ***."
     import os
@@ -269,7 +275,7 @@ def _sdk_log():
     if log.LOG_LEVEL is None: log.LOG_LEVEL = log.Level.INFO
     return log
 
-# %% ../nbs/40_form.ipynb #072302e2
+# %% ../nbs/40_form.ipynb #4a6c0452
 def configuration_values(configuration: dict):
     "Setup test: every configuration value is valid."
     return run_check(check_configuration, configuration)
