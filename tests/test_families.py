@@ -224,6 +224,13 @@ def check_all(sb, rec, allow_stale=()):
             "labor": check_labor(sb, rec), "cash": check_cash(sb, rec)}
 
 
+def resynced_deletes(rec, since, table):
+    "Keys upserted before op `since` and deleted after it."
+    key = lambda d: tuple(sorted(rec.pk(table, d)))
+    ups = {key(d) for k, t, d in rec.ops[:since] if k == "upsert" and t == table}
+    return ups & {key(d) for k, t, d in rec.ops[since:] if k == "delete" and t == table}
+
+
 def deletes(rec, since, table):
     return [d for k, t, d in rec.ops[since:] if k == "delete" and t == table]
 
@@ -246,6 +253,7 @@ def test_multi_sync_every_table_equals_truth():
         counts = sb.advance(6)                                        # 2: changes of every kind, then an incremental sync
         for k in BUSY: assert counts[k] > 0, (k, counts)
         n, c = len(rec.ops), recording(sb, configFullRefreshHours=12)
+        first3 = n
         run(sb, rec, c, configFullRefreshHours=12)
         cfg_calls = [p for path, _, p in c.calls if path.startswith("/config/v2/") and not path.endswith("tipWithholding")]
         assert cfg_calls and all(p.get("lastModified") for p in cfg_calls)          # incremental: lastModified
@@ -266,6 +274,8 @@ def test_multi_sync_every_table_equals_truth():
         assert not any("lastModified" in p for path, _, p in c.calls if path.startswith("/config/v2/"))   # a full pull
         assert {t for k, t, _ in rec.ops[n:] if k == "delete"} & stale
 
+        for t in ("employee", "job", "employee_wage_override", "employee_job_reference"):   # synced rows later deleted
+            assert resynced_deletes(rec, first3, t), t
         sb.world.rates.update(menu_publish=0)                         # 4: one more round, no publish: /menus not fetched
         sb.advance(5)
         c = recording(sb, configFullRefreshHours=12)
@@ -443,3 +453,20 @@ def test_menus_404_before_first_publish_is_empty_then_the_publish_lands():
         run(sb, rec)
         assert [r for r in rows(rec, "published_menu") if r["restaurant_id"] == g]
         check_menus(sb, rec)
+
+
+def test_deleted_shifts_and_time_entries_are_deleted():
+    "Seed 0: a scheduled shift is cancelled and a clocked time entry is deleted a day later, after the first sync."
+    with small(seed=0, orders_per_day=1) as sb:
+        sb.world.rates = {k: 0 for k in sb.world.rates}
+        rec = recorder()
+        run(sb, rec)
+        check_labor(sb, rec)
+        n = len(rec.ops)
+        sb.advance(30)
+        run(sb, rec)
+        check_labor(sb, rec)
+        assert resynced_deletes(rec, n, "shift") and resynced_deletes(rec, n, "time_entry")
+        gone = {k[0][1] for k in resynced_deletes(rec, n, "time_entry")}
+        assert {d["time_entry_id"] for k, t, d in rec.ops[:n] if k == "upsert" and t == "break"} & gone   # it had breaks
+        assert {b["time_entry_id"] for b in rows(rec, "break")}.isdisjoint(gone)   # its breaks went with it
