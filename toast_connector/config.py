@@ -117,7 +117,7 @@ class Settings:
     exclude_restaurant_ids: tuple[str, ...] = ()
     shard: tuple[int, int] = (1, 1)
     config_full_refresh_hours: int = 24
-    cash_lookback_days: int = 3
+    cash_lookback_days: int = 7
     shift_lookback_days: int = 14
     rate_limit_scale: float = 1.0
 
