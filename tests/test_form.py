@@ -112,3 +112,14 @@ def test_management_group_client(tmp_path):
     r = results(out)
     assert rc == 0 and r["reachable_restaurants"] == "PASSED" and r["endpoint_families"] == "PASSED", out
     assert "2 restaurant(s) reachable (management access)" in out
+
+
+def test_missing_restaurants_scope_is_named(tmp_path, sandbox):
+    sandbox.set_scopes([s for s in ALL_SCOPES if s != "restaurants:read"])
+    try:
+        rc, out = configuration_test(tmp_path, sandbox.configuration())
+    finally:
+        sandbox.set_scopes(ALL_SCOPES)
+    assert rc == 1
+    assert results(out)["reachable_restaurants"].startswith(
+        "the client's scopes do not cover: restaurants (needs restaurants:read)"), out

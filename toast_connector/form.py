@@ -165,7 +165,12 @@ def _label(item: dict) -> str:
 
 def _forbidden_listing(client, e) -> str:
     "What to do when Toast refuses the restaurant list."
-    if client_claims(client).get("management_set_guid") and not client.settings.restaurant_ids:
+    claims = client_claims(client)
+    scopes = str(claims.get("scope") or "").split()
+    if scopes and "restaurants:read" not in scopes:
+        return ("the client's scopes do not cover: restaurants (needs restaurants:read), without which no restaurant "
+                "can be listed or synced. Add the scope to the Toast API client.")
+    if claims.get("management_set_guid") and not client.settings.restaurant_ids:
         return ("this is a restaurant-group (management) client: Toast lists a group's restaurants only when asked on "
                 "behalf of one of them. Put at least one restaurant GUID of the group in restaurantIds.")
     return (f"the client cannot list restaurants (403): {e.toast_message or e}. A partner client needs restaurants "
