@@ -15,7 +15,7 @@ def built(tmp_path_factory):
     "Run `python tools/package.py` (what `make package` runs) into a temporary staging directory."
     out = tmp_path_factory.mktemp("package")
     env = {**os.environ, "DO_NOT_TRACK": "1"}
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(out)],
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(out), "--offline"],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     zp = out / "toast-connector" / "files" / "toast-connector.zip"

@@ -2,6 +2,7 @@
 
     python tools/package.py            # stage into .package/toast-connector/, build the zip, list its contents
     python tools/package.py --deploy   # the same, then `fivetran deploy` (key, destination, connection from env)
+    python tools/package.py --offline  # without PyPI: the SDK's requirements check reads installed versions
 
 What is staged (and nothing else): `connector.py`, `requirements.txt`, and the `.py` modules of the
 `toast_connector` package **without** `toast_connector/sandbox/` (the local Toast server used by tests, the
@@ -123,11 +124,17 @@ def fivetran_cli() -> list[str]:
     return [sys.executable, "-c", "import sys; from fivetran_connector_sdk import main; sys.exit(main())"]
 
 
+OFFLINE = False   # --offline: the SDK's requirements check reads installed versions instead of asking PyPI
+
 def cli_env(extra: dict | None = None) -> dict:
     "Environment for the CLI: telemetry off unless the user chose, this venv's scripts (pipreqs) first on PATH."
     env = {**os.environ, **(extra or {})}
     env.setdefault("DO_NOT_TRACK", "1")
     env["PATH"] = sysconfig.get_path("scripts") + os.pathsep + env.get("PATH", "")
+    if OFFLINE:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from offline import offline_env   # a pipreqs shim adding --use-local (POSIX; unchanged on Windows)
+        env = {**offline_env(env), "DO_NOT_TRACK": env["DO_NOT_TRACK"]}
     return env
 
 
@@ -227,7 +234,10 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=None, help="staging directory (default: <root>/.package)")
     ap.add_argument("--configuration", type=Path, default=None, help="configuration for deploy")
     ap.add_argument("--yes", action="store_true", help="answer yes to the SDK's prompts (updating an existing connection)")
+    ap.add_argument("--offline", action="store_true", help="the SDK's requirements check asks nobody (no PyPI lookups)")
     a = ap.parse_args(argv)
+    global OFFLINE
+    OFFLINE = a.offline
     zp = package(a.root.resolve(), a.out)
     if not a.deploy: return 0
     cfg = a.configuration or next((p for p in (a.root / "configuration.local.json", a.root / "configuration.json") if p.is_file()), None)
