@@ -38,11 +38,12 @@ def typed(v):
 
 
 def normalised(rec) -> dict:
-    "A Recorder's warehouse as {(table, key): {column: typed value}}; the sync_log row without its run columns."
-    out = {}
+    "A Recorder's warehouse as {(table, key): {column: typed value}}; sync_log rows by position, without run columns."
+    out, logs = {}, sorted((row for (t, _), row in rec.warehouse.items() if t == "sync_log"), key=lambda r: r["sync_id"])
     for (table, key), row in rec.warehouse.items():
-        if table == "sync_log": key, row = (), {k: v for k, v in row.items() if k not in RUN_COLUMNS}
-        out[(table, key)] = {k: typed(v) for k, v in row.items()}
+        if table != "sync_log": out[(table, key)] = {k: typed(v) for k, v in row.items()}
+    for i, row in enumerate(logs):
+        out[("sync_log", (("sync", i + 1),))] = {k: typed(v) for k, v in row.items() if k not in RUN_COLUMNS}
     return out
 
 

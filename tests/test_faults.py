@@ -28,11 +28,12 @@ def typed(v):
 
 
 def normalised(rec) -> dict:
-    "A Recorder's warehouse as {(table, key): {column: typed value}}; the sync_log row without its run columns."
-    out = {}
+    "A Recorder's warehouse as {(table, key): {column: typed value}}; sync_log rows by position, without run columns."
+    out, logs = {}, sorted((row for (t, _), row in rec.warehouse.items() if t == "sync_log"), key=lambda r: r["sync_id"])
     for (table, key), row in rec.warehouse.items():
-        if table == "sync_log": key, row = (), {k: v for k, v in row.items() if k not in RUN_COLUMNS}
-        out[(table, key)] = {k: typed(v) for k, v in row.items()}
+        if table != "sync_log": out[(table, key)] = {k: typed(v) for k, v in row.items()}
+    for i, row in enumerate(logs):
+        out[("sync_log", (("sync", i + 1),))] = {k: typed(v) for k, v in row.items() if k not in RUN_COLUMNS}
     return out
 
 
@@ -49,10 +50,10 @@ def diff_warehouses(a, b) -> list[str]:
     return out
 
 
-def sync_once(sb, state=None):
-    "One sync into a fresh Recorder through a client with tiny backoffs: (recorder, client, log)."
+def sync_once(sb, state=None, rec=None):
+    "One sync into `rec` (default: a fresh Recorder) through a client with tiny backoffs: (recorder, client, log)."
     cfg = sb.configuration(initialSyncStart=START)
-    rec, log = sync.Recorder(), sync.ListLog()
+    rec, log = rec if rec is not None else sync.Recorder(), sync.ListLog()
     client = ToastClient(validate_configuration(cfg), {}, log=log, limiter=RateLimiter(scale=100),
                          backoff=0.005, max_backoff=0.05, max_wait=0.05)
     try: sync.update(cfg, state or {}, emit=rec, log=log, client=client)
@@ -103,3 +104,24 @@ def test_dropped_connections_and_truncated_bodies_leave_the_warehouse_unchanged(
     "Dropped connections and half-sent JSON bodies are retried like 5xx: the same rows as without faults."
     clean, _, served = check_equal("drop:0.04,truncate:0.04,503:0.02", 5, ("drop", "truncate", "5xx"))
     assert len(clean.rows("orders")) > 0 and len(clean.rows("payment")) > 0
+
+
+def test_faults_during_incremental_syncs_leave_the_warehouse_unchanged():
+    "A first sync and three incremental ones (the sandbox advancing between them: edits, deletes, config changes)."
+    def series(sb):
+        rec, retries = sync.Recorder(), 0
+        for hours in (3, 5, 26, None):
+            _, client, _ = sync_once(sb, rec.state, rec)
+            retries += client.metrics.totals()["retries"]
+            if hours: sb.advance(hours)
+        return rec, retries
+    with Sandbox(**PROFILE) as sb: clean, _ = series(sb)
+    spec = "429:0.025,500:0.01,502:0.005,503:0.005,504:0.005,drop:0.01,truncate:0.01"
+    with Sandbox(**PROFILE, faults=spec, fault_seed=0) as sb:
+        faulted, retries = series(sb)
+        served = sb.stats()["faults"]
+    assert {"429", "drop", "truncate"} <= set(served) and retries >= sum(served.values()), (served, retries)
+    tos = sorted(c["orders"]["to"][:13] for st in clean.states for c in st["restaurants"].values() if "orders" in c)
+    assert len(clean.rows("sync_log")) == 4 and tos[0] == "2026-06-15T18" and tos[-1] == "2026-06-17T04", tos   # 34 h on
+    diffs = diff_warehouses(clean, faulted)
+    assert not diffs, f"{len(diffs)} rows differ with faults {served}:\n" + "\n".join(diffs[:30])
