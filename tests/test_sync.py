@@ -208,3 +208,25 @@ def test_management_group_client_discovers_through_the_group_endpoint():
         with pytest.raises(Exception) as ei:
             run(sb)
         assert "set restaurantIds" in str(ei.value)
+
+def test_newly_connected_restaurant_is_skipped_while_403_then_backfills_alone():
+    with small() as sb:
+        start = sb.configuration()["initialSyncStart"]       # fixed: the sandbox's clock will run ahead of this machine's
+        rec, _ = run(sb)
+        before = set(sb.world.restaurant_guids())
+        sb.advance(sb.world.connect_every_hours)            # a restaurant connects right now: Toast answers 403 for a while
+        (new,) = set(sb.world.restaurant_guids()) - before
+        rec2, log2 = run(sb, rec.state, initialSyncStart=start)
+        assert new not in cursors(rec2.state) and before <= set(cursors(rec2.state))
+        (row,) = rec2.rows("sync_log")
+        assert row["status"] == "succeeded" and json.loads(row["restaurants"])[new].startswith("forbidden")
+        assert any(new in m or "403" in m for k, m in log2.lines if k == "warning")
+        sb.advance(0.5)                                      # past Toast's grace period
+        sb.reset_stats()
+        rec3, _ = run(sb, rec2.state, initialSyncStart=start)
+        bulk = {r: n for k, v in sb.stats()["requests"].items() if "ordersBulk" in k for r, n in v.items()}
+        assert all(bulk[g] == 1 for g in before), bulk
+        assert bulk[new] >= 2, bulk                          # only the new restaurant walks its history
+        assert {r["id"] for r in rec3.rows("orders") if r["restaurant_id"] == new} == \
+               {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
+                if e["restaurant"] == new and not e["object"].get("deleted")}
