@@ -38,7 +38,7 @@ bench: venv
 	$(PY) bench/run.py
 
 package: venv
-	$(PY) tools/package.py
+	$(PY) tools/package.py --offline
 
 deploy: venv
 	$(PY) tools/package.py --deploy

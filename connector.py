@@ -8,12 +8,8 @@ from pathlib import Path
 
 from fivetran_connector_sdk import Connector
 
+from toast_connector.form import configuration_form
 from toast_connector.sync import schema, update
-
-try:  # the setup form arrives with the form module; a connector without it still syncs
-    from toast_connector.form import configuration_form
-except ImportError:  # pragma: no cover
-    configuration_form = None
 
 connector = Connector(update=update, schema=schema, configuration_form=configuration_form)
 
