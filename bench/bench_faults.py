@@ -1,14 +1,15 @@
-"""Fault benchmark: the same sync against two sandboxes with the same seed and a pinned clock, one serving about 5%
-injected 429 and 5xx faults, the other none. Both use Toast's real rate limits and the client's real retry policy
-(default backoff, `Retry-After` honoured). Prints, one line per figure:
+"""Fault benchmark: the same sync against sandboxes with the same seed and a pinned clock, with about 5% of requests
+served as injected 429 and 5xx faults and without. Toast's real rate limits are on and the client keeps its real retry
+policy (default backoff, `Retry-After` honoured). For each fault seed, a sync without faults then one with them
+(alternating, so machine load hits both alike). Prints, one line per figure:
 
-    faults: 5.0% of N requests were faults (429: a, 5xx: b); warehouse rows equal: yes (R / R rows, 0 differing)
-    faults: sync time with faults X s / without Y s = Z x
+    faults: 4.3% of N requests were faults (429: a, 5xx: b); warehouse rows equal: yes (3 / 3 faulted syncs equal ...)
+    faults: sync time with faults X s / without Y s = Z x (means of 3 syncs each)
 
 Warehouses are the `Recorder`'s (only what a checkpoint committed), compared table by table, row by row, value by
-value with types (Decimal('1.10') is not Decimal('1.1')). Only the `sync_log` row's run-specific columns (its id,
-times, API call and retry counts) are left out. Exit status 1 if the warehouses differ or a sync fails.
-Usage: python bench/bench_faults.py [--restaurants 3] [--days 7] [--orders-per-day 60] [--faults SPEC] [--fault-seed N]
+value with types (Decimal('1.10') is not Decimal('1.1')). Only the `sync_log` rows' run columns (id, times, API call
+and retry counts) are left out. Exit status 1 if a warehouse differs, no fault was served, or a sync fails.
+Usage: python bench/bench_faults.py [--restaurants 3] [--days 7] [--orders-per-day 60] [--faults SPEC] [--fault-seeds 11,12,13]
 """
 from __future__ import annotations
 import argparse, os, sys, time
@@ -94,27 +95,33 @@ def main(argv=None) -> int:
     p.add_argument("--latency-ms", type=float, default=0)
     args = p.parse_args(argv)
     start = (NOW - timedelta(days=args.days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    with sandbox(args) as sb: clean, cc, clog, t_clean = run_sync(sb, start)
-    retries = [m for lvl, m in clog.lines if lvl == "warning"]
-    if retries: print(f"  note: the sync without faults logged {len(retries)} warnings, first: {retries[0]}")
+    with Sandbox(seed=args.seed, restaurants=1, days=1, orders_per_day=5, now=NOW, rate_limits=0) as sb:
+        run_sync(sb, (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))     # warm-up: imports, caches
     seeds = [int(x) for x in args.fault_seeds.split(",") if x.strip()]
-    n, times, retried, bad = Counter(), [], 0, 0
-    for fs in seeds:
+    n, t_clean, t_faulted, bad, first = Counter(), [], [], 0, None
+    for fs in seeds:                 # alternate clean and faulted syncs, so drift in machine load hits both alike
+        with sandbox(args) as sb: clean, cc, clog, t = run_sync(sb, start)
+        t_clean.append(t)
+        warns = [m for lvl, m in clog.lines if lvl == "warning"]
+        if warns: print(f"  note: a sync without faults logged {len(warns)} warnings, first: {warns[0]}")
+        first = first or clean
+        same = diff_warehouses(first, clean)
+        if same: print(f"  two syncs without faults differ ({len(same)} rows), first: {same[0]}"); bad += 1
         with sandbox(args, args.faults, fs) as sb:
             faulted, fc, _, t = run_sync(sb, start)
             n += fault_counts(sb.stats())
-        times.append(t); retried += fc.metrics.totals()["retries"]
+        t_faulted.append(t)
         diffs = diff_warehouses(clean, faulted)
         bad += bool(diffs)
-        print(f"  fault seed {fs}: {len(faulted.warehouse)} / {len(clean.warehouse)} rows, {len(diffs)} differing, "
-              f"{t:.1f} s, {fc.metrics.totals()['retries']} retries")
+        print(f"  fault seed {fs}: {len(faulted.warehouse)} / {len(clean.warehouse)} rows, {len(diffs)} differing; "
+              f"{t:.1f} s with faults ({fc.metrics.totals()['retries']} retries) / {t_clean[-1]:.1f} s without")
         for d in diffs[:20]: print("    differs: " + d)
     nf = n["429"] + n["5xx"] + n["other"]
     print(f"faults: {100 * nf / n['requests']:.1f}% of {n['requests']} requests were faults (429: {n['429']}, 5xx: {n['5xx']}"
           + (f", other: {n['other']}" if n["other"] else "") + f"); warehouse rows equal: {'yes' if not bad else 'no'} "
-          f"({len(seeds) - bad} / {len(seeds)} faulted syncs equal the sync without faults, {len(clean.warehouse)} rows each)")
-    avg = sum(times) / len(times)
-    print(f"faults: sync time with faults {avg:.1f} s (mean of {len(times)}) / without {t_clean:.1f} s = {avg / t_clean:.2f}x")
+          f"({len(seeds) - bad} / {len(seeds)} faulted syncs equal their sync without faults, {len(first.warehouse)} rows each)")
+    a, b = sum(t_faulted) / len(t_faulted), sum(t_clean) / len(t_clean)
+    print(f"faults: sync time with faults {a:.1f} s / without {b:.1f} s = {a / b:.2f}x (means of {len(seeds)} syncs each)")
     if not nf: print("  no fault was served: the comparison shows nothing"); return 1
     return 1 if bad else 0
 
