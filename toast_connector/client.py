@@ -222,7 +222,8 @@ class ToastClock:
     def now(self) -> datetime:
         "Toast's now (aware UTC); the local clock until a response was seen."
         with self._lock:
-            t = datetime.now(timezone.utc) if self._seen is None else self._seen[0] + timedelta(seconds=self.mono() - self._seen[1])
+            if self._seen is None: return datetime.now(timezone.utc)   # no server time yet: pin nothing
+            t = self._seen[0] + timedelta(seconds=self.mono() - self._seen[1])
             if self._last is not None and t < self._last: t = self._last
             self._last = t
             return t
@@ -230,7 +231,7 @@ class ToastClock:
         "Toast's now as epoch seconds."
         return self.now().timestamp()
 
-# %% ../nbs/02_client.ipynb #9a5448fd
+# %% ../nbs/02_client.ipynb #2b916dd5
 RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
 _DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 _STATUS_ERRORS = {400: ToastBadRequest, 422: ToastBadRequest, 403: ToastForbidden, 404: ToastNotFound, 409: ToastConflict}
@@ -261,7 +262,7 @@ def _patch(f):
 
 _PUBLIC = {"get", "pages", "token_pages", "envelope_pages", "log_summary"}
 
-# %% ../nbs/02_client.ipynb #443b0f9f
+# %% ../nbs/02_client.ipynb #6152ec1a
 class ToastClient:
     "Toast API client: auth, pooled session, timeouts, retries, status policy, rate limiter, clock, metrics."
     def __init__(self, settings: Settings, state: dict, *, session: requests.Session | None = None,
@@ -300,7 +301,7 @@ class ToastClient:
         "Close the session if this client created it."
         if self._own_session: self.session.close()
 
-# %% ../nbs/02_client.ipynb #6152ec1a
+# %% ../nbs/02_client.ipynb #484d565a
 @_patch
 def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
     "Seconds a 429 asks us to wait (`Retry-After`, else `X-Toast-RateLimit-Reset`), capped; None if neither."
@@ -340,7 +341,7 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 json=body() if body is not None else None,
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout, **self._kw)
 
-# %% ../nbs/02_client.ipynb #2b3ccb19
+# %% ../nbs/02_client.ipynb #f76778bf
 @_patch
 def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
     "The typed error for a non-retryable status."
@@ -413,7 +414,7 @@ def _get(self: ToastClient, path: str, *, restaurant: str | None = None, params:
     "GET `path` (with the restaurant header if given); see the status table above."
     return self._request("GET", path, restaurant=restaurant, params=params)
 
-# %% ../nbs/02_client.ipynb #52c17a89
+# %% ../nbs/02_client.ipynb #206dabb7
 def _records(data) -> list:
     "A payload as a list of records (a bare object is one record, None is none)."
     return [] if data is None else data if isinstance(data, list) else [data]
@@ -459,7 +460,7 @@ def _envelope_pages(self: ToastClient, path: str, *, params: dict | None = None,
         token = d.get("nextPageToken")
         if not token or not rows: return
 
-# %% ../nbs/02_client.ipynb #3391bb9d
+# %% ../nbs/02_client.ipynb #6e5ec37d
 @_patch
 def _log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."
