@@ -1,5 +1,5 @@
 """Injected faults change nothing in the warehouse: the same sync against two sandboxes with the same seed and a pinned
-clock, one serving 429s and 5xx (or dropped connections and truncated bodies), ends with exactly the same rows.
+clock, one serving 429s and 5xx (or dropped connections, truncated bodies, timeouts), ends with exactly the same rows.
 
 Warehouses are the `Recorder`'s (only what a checkpoint committed); values are compared with their types, so
 Decimal('1.10') differs from Decimal('1.1'). Only the `sync_log` row's run columns (its id, times, API call and
@@ -50,9 +50,9 @@ def diff_warehouses(a, b) -> list[str]:
     return out
 
 
-def sync_once(sb, state=None, rec=None):
+def sync_once(sb, state=None, rec=None, **cfg):
     "One sync into `rec` (default: a fresh Recorder) through a client with tiny backoffs: (recorder, client, log)."
-    cfg = sb.configuration(initialSyncStart=START)
+    cfg = sb.configuration(initialSyncStart=START, **cfg)
     rec, log = rec if rec is not None else sync.Recorder(), sync.ListLog()
     client = ToastClient(validate_configuration(cfg), {}, log=log, limiter=RateLimiter(scale=100),
                          backoff=0.005, max_backoff=0.05, max_wait=0.05)
@@ -123,5 +123,18 @@ def test_faults_during_incremental_syncs_leave_the_warehouse_unchanged():
     assert {"429", "drop", "truncate"} <= set(served) and retries >= sum(served.values()), (served, retries)
     tos = sorted(c["orders"]["to"][:13] for st in clean.states for c in st["restaurants"].values() if "orders" in c)
     assert len(clean.rows("sync_log")) == 4 and tos[0] == "2026-06-15T18" and tos[-1] == "2026-06-17T04", tos   # 34 h on
+    diffs = diff_warehouses(clean, faulted)
+    assert not diffs, f"{len(diffs)} rows differ with faults {served}:\n" + "\n".join(diffs[:30])
+
+
+def test_a_request_that_times_out_is_retried_and_the_warehouse_is_unchanged():
+    "A response slower than the read timeout (3 s here) is abandoned and asked again."
+    with Sandbox(**PROFILE) as sb: clean, _, _ = sync_once(sb)
+    with Sandbox(**PROFILE, faults="timeout:0.03,500:0.02", fault_seed=2) as sb:
+        sb.slow_seconds = 4.0
+        faulted, client, log = sync_once(sb, timeoutSeconds="3")
+        served = sb.stats()["faults"]
+    assert served.get("timeout", 0) > 0 and any("timed out" in m for _, m in log.lines), (served, log.lines)
+    assert client.metrics.totals()["retries"] >= sum(served.values())
     diffs = diff_warehouses(clean, faulted)
     assert not diffs, f"{len(diffs)} rows differ with faults {served}:\n" + "\n".join(diffs[:30])
