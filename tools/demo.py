@@ -30,11 +30,11 @@ def demo_configuration(sandbox, path: Path) -> dict:
     path.write_text(json.dumps(cfg, indent=2))
     return cfg
 
-def fivetran_debug(config_path: Path) -> int:
-    "Run `fivetran debug` from the project root, streaming its output."
+def fivetran_debug(project: Path, config_path: Path) -> int:
+    "Run `fivetran debug` on `project`, streaming its output."
     exe = shutil.which("fivetran", path=str(Path(sys.executable).parent)) or "fivetran"
-    env = offline_env()
-    return subprocess.run([exe, "debug", "--configuration", str(config_path)], cwd=root, env=env).returncode
+    env = {**offline_env(), "PYTHONPATH": str(root)}
+    return subprocess.run([exe, "debug", str(project), "--configuration", str(config_path)], cwd=project, env=env).returncode
 
 def show_warehouse(db: Path):
     "Print every table of schema `tester` with its row count."
@@ -48,18 +48,20 @@ def show_warehouse(db: Path):
         print(f"{t:<52} {n}")
     con.close()
 
-def main():
-    state = root / "files" / "state.json"
+def main(project: Path = root):
+    "Sync the sandbox into `project`/files/warehouse.db and show it (`--project DIR`: another connector folder)."
+    state = project / "files" / "state.json"
     print(("resuming from " if state.exists() else "first sync, no ") + "files/state.json", flush=True)
     with Sandbox(**DEMO) as sb:
         print(f"Toast sandbox at {sb.url} ({DEMO['restaurants']} restaurants, {DEMO['days']} days)", flush=True)
-        cfg_path = root / ".demo" / "configuration.json"
+        cfg_path = project / ".demo" / "configuration.json"
         demo_configuration(sb, cfg_path)
         t = time.perf_counter()
-        rc = fivetran_debug(cfg_path)
+        rc = fivetran_debug(project, cfg_path)
         print(f"fivetran debug finished in {time.perf_counter() - t:.1f} s with exit code {rc}", flush=True)
     if rc: sys.exit(rc)
-    show_warehouse(root / "files" / "warehouse.db")
+    show_warehouse(project / "files" / "warehouse.db")
 
 if __name__ == "__main__":
-    main()
+    args = sys.argv[1:]
+    main(Path(args[args.index("--project") + 1]).resolve() if "--project" in args else root)

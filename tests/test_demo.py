@@ -1,0 +1,32 @@
+"""`make demo` as a new user runs it (tools/demo.py), twice, in a scratch connector folder: the first run
+lands the four tables of the first slice, the second resumes from the saved state and says so."""
+import re, shutil, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def demo(project: Path) -> str:
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), "--project", str(project)],
+                       capture_output=True, text=True, timeout=400)
+    print(f"demo run took {time.perf_counter() - t:.1f} s")       # the figure; the target is checked by eye, not asserted
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    return r.stdout
+
+def counts(out: str) -> dict:
+    "The table -> rows listing the demo prints last."
+    return {m[1]: int(m[2]) for m in re.finditer(r"(?m)^(\w+)\s+(\d+)$", out.split("\ntable ", 1)[1])}
+
+def test_demo_twice(tmp_path):
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    for f in ("connector.py", "requirements.txt"): shutil.copy(ROOT / f, proj / f)
+    out = demo(proj)
+    assert "first sync, no files/state.json" in out
+    first = counts(out)
+    for t in ("restaurant", "orders", "orders_check", "orders_check_selection"): assert first[t] > 0, (t, first)
+    out2 = demo(proj)
+    assert "resuming from files/state.json" in out2
+    assert re.search(r"restaurant .+: resuming .*orders 20\d\d-", out2), out2[-2000:]
+    second = counts(out2)
+    assert second["sync_log"] == 2 and second["orders"] >= first["orders"]
