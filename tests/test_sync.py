@@ -230,3 +230,13 @@ def test_newly_connected_restaurant_is_skipped_while_403_then_backfills_alone():
         assert {r["id"] for r in rec3.rows("orders") if r["restaurant_id"] == new} == \
                {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
                 if e["restaurant"] == new and not e["object"].get("deleted")}
+
+def test_no_secret_or_token_in_state_logs_or_sync_log():
+    import requests
+    with small(days=1, orders_per_day=5) as sb:
+        rec, log = run(sb)
+        token = requests.post(sb.url + "/authentication/v1/authentication/login", timeout=10,
+                              json={"clientId": sb.client_id, "clientSecret": sb.client_secret,
+                                    "userAccessType": "TOAST_MACHINE_CLIENT"}).json()["token"]["accessToken"]
+        text = json.dumps(rec.states) + json.dumps(log.lines) + json.dumps(rec.rows("sync_log"))
+        assert sb.client_secret not in text and token not in text and token.split(".")[1] not in text

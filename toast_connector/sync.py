@@ -343,6 +343,7 @@ class Engine:
         self.skipped, self.errors, self.warned = {}, [], set()
         self.status: dict[str, str] = {}
         self.last_progress, self.last_ckpt, self.moved, self.ckpt_every = 0.0, time.monotonic(), False, self.CHECKPOINT_SECONDS
+        self.timing = Counter()     # seconds of this (emitting) thread: waiting for Toast, emitting, checkpointing
 
     # -- worker side
     def put(self, item):
@@ -372,6 +373,7 @@ class Engine:
         t = time.monotonic()
         self.emit.checkpoint(self.state)
         self.last_ckpt = time.monotonic()
+        self.timing["checkpoint"] += self.last_ckpt - t
         # a slow destination gets fewer time-based checkpoints: they never take more than about a fifth of the sync
         self.ckpt_every = self.CHECKPOINT_SECONDS and max(self.CHECKPOINT_SECONDS, 4 * (self.last_ckpt - t))
         self.since_ckpt, self.checkpoints, self.moved = 0, self.checkpoints + 1, False
@@ -421,9 +423,15 @@ class Engine:
         try:
             for t in tasks: pool.submit(self.work, t)
             while pending:
+                t0 = time.monotonic()
                 item = self.q.get()
+                t1 = time.monotonic()
+                self.timing["waiting for Toast"] += t1 - t0
                 if item[0] == "done": pending -= 1
-                else: self.apply(item)
+                else:
+                    c0 = self.timing["checkpoint"]
+                    self.apply(item)
+                    self.timing["emitting"] += time.monotonic() - t1 - (self.timing["checkpoint"] - c0)
             ok = True
         finally:
             if not ok: self.stop.set()
@@ -474,7 +482,8 @@ class Engine:
         self.checkpoint()
         total = sum(v for k, v in self.rows.items() if k not in ("restaurant", "sync_log"))
         self.log.info(f"sync {sid} {row['status']} in {row['duration_seconds']:.1f} s: {total} rows, {m['calls']} API calls, "
-                      f"{m['retries']} retries, {m['429s']} 429s, {self.checkpoints} checkpoints"
+                      f"{m['retries']} retries, {m['429s']} 429s, {self.checkpoints} checkpoints ("
+                      + ", ".join(f"{k} {v:.1f} s" for k, v in self.timing.items()) + ")"
                       + (f"; skipped {', '.join(sorted(self.skipped))}" if self.skipped else "")
                       + (f"; {len(self.errors)} streams failed" if self.errors else ""))
         if self.errors:
