@@ -19,7 +19,7 @@ __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED',
            'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants', 'restaurant', 'OrderWindow',
            'orders_modified', 'orders_by_business_date', 'order', 'config_list', 'config_version', 'tip_withholding',
            'menus_metadata', 'menus', 'employees', 'jobs', 'shifts', 'time_entries', 'cash_entries', 'cash_deposits',
-           'advance', 'truth']
+           'edit_order', 'advance', 'truth']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -937,6 +937,8 @@ def _method(cls):
 class World:
     "A deterministic Toast restaurant group with a clock; see CONTRACT_SANDBOX.md for the API."
     connect_every_hours = 96.0
+    late_rate = 0.03              # share of order changes made by `advance` that reach the API late (offline device)
+    late_minutes = (1, 30)        # how late: uniformly this many minutes after their modifiedDate
     def __init__(self, seed: int = 0, restaurants: int = 3, days: int = 30, now: datetime | None = None,
                  orders_per_day: int = 300):
         self.seed, self.days, self.orders_per_day = seed, days, orders_per_day
@@ -954,6 +956,7 @@ class World:
         self._where = LRU(200_000)                             # order guid -> (rguid, bd), filled as skeletons are made
         # the overlay
         self._omut, self._omut_bd, self._omut_times = {}, {}, []   # order mutations, their day, (at, rguid, bd)
+        self._omut_late = []                                        # (visible_at, rguid, bd) of changes that arrive late
         self._lmut, self._lmut_bd, self._lmut_times = {}, {}, []   # labor mutations (shifts, time entries)
         self._cfg, self._cfg_removed, self._cfg_version = {}, {}, {}
         self._emp, self._jobs = {}, {}
@@ -1033,10 +1036,18 @@ def restaurant(self, guid: str) -> dict | None:
 
 # %% ../../nbs/30_sandbox_data.ipynb #b79ce27e
 @_method(World)
+def _visible_muts(self, r, guid) -> list:
+    "The mutations of an order that the API shows now (a late one hides itself and every later one until it arrives)."
+    muts = self._omut.get((r.guid, guid))
+    if not muts: return []
+    if muts[-1][3] <= self._now: return muts
+    return [m for m in muts if m[3] <= self._now]
+
+@_method(World)
 def _order_mod(self, r, ent) -> int:
-    "Current modifiedDate (ms) of skeleton entry `ent`."
+    "Current modifiedDate (ms) of skeleton entry `ent` (as visible now)."
     m = base_modified(ent, self._now)
-    muts = self._omut.get((r.guid, ent[0]))
+    muts = self._visible_muts(r, ent[0])
     return max(m, muts[-1][0]) if muts else m
 
 @_method(World)
@@ -1048,7 +1059,7 @@ def _order_obj(self, r, bd, ent) -> dict:
     o = day.get(ent[0])
     if o is None:
         o = self._builder(r).build(ent, self._now)
-        for m in self._omut.get((r.guid, ent[0]), ()): self._apply_order_mut(r, o, *m)
+        for m in self._visible_muts(r, ent[0]): self._apply_order_mut(r, o, *m[:3])
         o["modifiedDate"] = toast_ts(self._order_mod(r, ent))
         day[ent[0]] = o
     return o
@@ -1067,7 +1078,7 @@ class OrderWindow(Sequence):
 
 @_method(World)
 def orders_modified(self, rguid, start: datetime, end: datetime) -> OrderWindow:
-    """Orders whose modifiedDate is in [start, end), oldest modification first (ties by guid).
+    """Orders whose modifiedDate is in [start, end), in guid order (Toast documents no order: never by modifiedDate).
     A lazy sequence: only the orders read (e.g. one page `w[0:100]`) are built; `list(...)` materializes."""
     r = self._r(rguid)
     if r is None: return OrderWindow(self, r, [])
@@ -1084,7 +1095,7 @@ def orders_modified(self, rguid, start: datetime, end: datetime) -> OrderWindow:
             if ent[1] > self._now: break
             m = self._order_mod(r, ent)
             if s <= m < e: hits.append((m, ent[0], bd, ent))
-    hits.sort(key=lambda h: (h[0], h[1]))
+    hits.sort(key=lambda h: h[1])
     return OrderWindow(self, r, [(bd, ent) for _, _, bd, ent in hits])
 
 @_method(World)
@@ -1360,11 +1371,36 @@ def cash_deposits(self, rguid, business_date: int) -> list[dict]:
 
 # %% ../../nbs/30_sandbox_data.ipynb #2f4e6ae1
 @_method(World)
-def _add_omut(self, r, bd, guid, at, kind, arg=None):
-    "Record an order mutation in the overlay."
-    self._omut.setdefault((r.guid, guid), []).append((at, kind, arg))
+def _add_omut(self, r, bd, guid, at, kind, arg=None, visible=None):
+    "Record an order mutation in the overlay; it reaches the API at `visible` (default `at`; never before an earlier one)."
+    muts = self._omut.setdefault((r.guid, guid), [])
+    vis = max(visible or at, at, muts[-1][3] if muts else at)
+    muts.append((at, kind, arg, vis))
     self._omut_bd[(r.guid, guid)] = (r.guid, bd)
     self._omut_times.append((at, r.guid, bd))
+    if vis > at: bisect.insort(self._omut_late, (vis, r.guid, bd))
+
+@_method(World)
+def _late_at(self, at: int, sub: int) -> int:
+    "When an order change made at `at` reaches the API: usually at once, at `late_rate` some minutes later."
+    rng = random.Random(f"{self.seed}:late:{sub}")
+    if not self.late_rate or rng.random() >= self.late_rate: return at
+    lo, hi = self.late_minutes
+    return at + rng.randint(int(lo * 60000), int(hi * 60000))
+
+@_method(World)
+def edit_order(self, rguid, guid, kind: str = "order_edit", visible: datetime | None = None) -> bool:
+    """Change an order now (`kind` in order_edit, order_void, order_delete, selection_remove, order_refund), visible
+    at once or at `visible`: for tests that make the world move between two requests (e.g. two pages of a window)."""
+    if kind not in ("order_edit", "order_void", "order_delete", "selection_remove", "order_refund"):
+        raise ValueError(f"unknown order change {kind!r}")
+    r = self._r(rguid)
+    f = self._find_order(r, guid) if r else None
+    if f is None: return False
+    bd, ent = f
+    self._add_omut(r, bd, guid, self._now, kind, None, ms_of(visible) if visible is not None else None)
+    self._orders.pop((r.guid, bd), None)
+    return True
 
 @_method(World)
 def _past_day(self, r, at, rng, lo_days=1, hi_days=10) -> int | None:
@@ -1380,12 +1416,12 @@ def _event(self, r, at: int, kind: str, sub: int) -> bool:
         bd = self._past_day(r, at, rng)
         ents = [e for e in self._skeleton(r, bd) if e[2] < at] if bd else []
         if len(ents) < 2: return False
-        ent = rng.choice(ents)
+        ent, vis = rng.choice(ents), self._late_at(at, sub)
         if kind == "check_combine":
             src = rng.choice([e for e in ents if e[0] != ent[0]])
-            self._add_omut(r, bd, ent[0], at, "combine_into", (bd, src[0]))
-            self._add_omut(r, bd, src[0], at, "combined_away")
-        else: self._add_omut(r, bd, ent[0], at, kind)
+            self._add_omut(r, bd, ent[0], at, "combine_into", (bd, src[0]), vis)
+            self._add_omut(r, bd, src[0], at, "combined_away", None, vis)
+        else: self._add_omut(r, bd, ent[0], at, kind, None, vis)
         return True
     if kind.startswith(("employee", "job")):
         which = "employees" if kind.startswith("employee") else "jobs"
@@ -1492,6 +1528,8 @@ def advance(self, hours: float) -> dict:
     for at, idx, kind, sub in events:
         if self._event(self._rs[idx], at, kind, sub): counts[kind] += 1
     touched = {(rg, bd) for at, rg, bd in self._omut_times[bisect.bisect_right(self._omut_times, (old, "\uffff")):]}
+    i = bisect.bisect_right(self._omut_late, (old, "\uffff"))
+    while i < len(self._omut_late) and self._omut_late[i][0] <= new: touched.add(self._omut_late[i][1:]); i += 1
     for k in list(self._orders):
         r = self._by_guid[k[0]]
         if k in touched or k[1] >= bd_add(r.bd(old), -(LATE_DAYS + 2)): del self._orders[k]
@@ -1499,7 +1537,7 @@ def advance(self, hours: float) -> dict:
                      for bd in self._bds(r, r.bd(old), r.bd(new)) for e in self._skeleton(r, bd) if old < e[1] <= new)
     return {"step": self._step, "hours": hours, "now": toast_ts(new), "new_orders": new_orders, **counts}
 
-# %% ../../nbs/30_sandbox_data.ipynb #d8d4889e
+# %% ../../nbs/30_sandbox_data.ipynb #815e9138
 @_method(World)
 def truth(self, family: str) -> dict:
     "Every entity of an endpoint family as served now, and what was deleted or removed (see the contract)."

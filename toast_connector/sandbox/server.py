@@ -253,25 +253,34 @@ def parse_faults(spec) -> dict[str, float]:
     return out
 
 class Faults:
-    "Draws at most one fault per request, deterministically from a seed."
-    def __init__(self, rates: dict, seed):
-        self.rates, self.rng, self.burst, self.lock = rates, random.Random(f"faults:{seed}"), 0, threading.Lock()
+    "Draws at most one fault per request, deterministically from a seed; a 429 refuses its caller for a while."
+    burst_seconds = (0.5, 2.0)   # how long a drawn 429 keeps refusing the same caller (wall-clock seconds)
+    def __init__(self, rates: dict, seed, clock=time.monotonic):
+        self.rates, self.rng, self.clock = rates, random.Random(f"faults:{seed}"), clock
+        self.bursts, self.lock = {}, threading.Lock()     # caller -> clock time its 429 burst ends
 
-    def draw(self) -> str | None:
-        "The fault for the next request (None: serve normally)."
+    def draw(self, key: str = "-") -> str | None:
+        "The fault for the next request of caller `key` (None: serve normally)."
         with self.lock:
             if not self.rates: return None
-            u = self.rng.random()
-            if self.burst:
-                self.burst -= 1
-                return "429"
+            u, now = self.rng.random(), self.clock()
+            until = self.bursts.get(key)
+            if until is not None:
+                if now < until: return "429"
+                del self.bursts[key]
             acc = 0.0
             for k in FAULT_KINDS:
                 acc += self.rates.get(k, 0)
                 if u < acc:
-                    if k == "429": self.burst = self.rng.randint(1, 4)
+                    if k == "429": self.bursts[key] = now + self.rng.uniform(*self.burst_seconds)
                     return k
             return None
+
+    def retry_after(self, key: str = "-") -> int:
+        "Whole seconds until `key`'s 429 burst is over (at least 1): the `Retry-After` of its 429s."
+        with self.lock:
+            until = self.bursts.get(key)
+            return max(1, math.ceil(until - self.clock())) if until is not None else 1
 
 # %% ../../nbs/31_sandbox_server.ipynb #f5948ce6
 @dataclass
@@ -385,6 +394,7 @@ class Sandbox:
     reissue_margin = 300        # seconds before expiry from which a login gets a fresh token
     new_restaurant_grace_s = 900  # a restaurant connected less than this long ago answers 403 (0: off)
     index_lag_ms = 500          # ordersBulk by modified date does not yet see changes younger than this (0: off)
+    on_request = None           # tests: `fn(sandbox, call)` runs (under the lock) before every authorized API handler
     def __init__(self, *, seed=0, restaurants=3, days=30, orders_per_day=300, now=None, world=None,
                  host="127.0.0.1", port=0, tls=False, scopes=ALL_SCOPES, token_ttl=86400, access="partner",
                  rate_limits=1.0, faults=None, latency_ms=0, jitter_ms=0, fault_seed=None,
@@ -714,6 +724,7 @@ def _dispatch(sb: Sandbox, c: Call, route: Route):
                 raise ApiError(403, f"Restaurant {c.restaurant} was connected moments ago; access is not active yet", "Toast-Restaurant-External-ID", "restaurant_forbidden")
         if route.scope and route.scope not in sb.scopes:
             raise ApiError(403, f"Missing required scope {route.scope}", key="missing_scope")
+    if sb.on_request is not None and route.handler != "h_login": sb.on_request(sb, c)   # tests move the world here
     out = globals()[route.handler](sb, c)
     return out if isinstance(out, tuple) else (out, {})
 
@@ -735,11 +746,11 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
         except ApiError as e: route, params, early = None, {}, e
         else: early = None if route else ApiError(404, f"No such endpoint {method} {path}", key="not_found")
         template = stat_template(route, params) if route else f"{method} ?"
-        fault = sb.faults.draw()
+        fault = sb.faults.draw(restaurant or "-")
         if fault and fault[0] in "45":
-            st = int(fault)
-            h = {**base, **({"Retry-After": "1", "X-Toast-RateLimit-By": "GLOBAL", "X-Toast-RateLimit-Remaining": "0",
-                             "X-Toast-RateLimit-Reset": str(_epoch(sb.now) + 1)} if st == 429 else {})}
+            st, ra = int(fault), sb.faults.retry_after(restaurant or "-")
+            h = {**base, **({"Retry-After": str(ra), "X-Toast-RateLimit-By": "GLOBAL", "X-Toast-RateLimit-Remaining": "0",
+                             "X-Toast-RateLimit-Reset": str(_epoch(sb.now) + ra)} if st == 429 else {})}
             _count(sb, template, restaurant, st, fault)
             return Reply(st, h, dumps(error_body(st, f"Injected fault {st}", rid)), fault)
         if fault == "drop":
@@ -770,7 +781,7 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
 
 Sandbox.respond = respond
 
-# %% ../../nbs/31_sandbox_server.ipynb #1cb4c9e0
+# %% ../../nbs/31_sandbox_server.ipynb #3ca391da
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version, sys_version = "toast-sandbox", ""
@@ -809,7 +820,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     def handle_error(self, request, client_address): pass   # clients that vanish are normal here
 
-# %% ../../nbs/31_sandbox_server.ipynb #3ca391da
+# %% ../../nbs/31_sandbox_server.ipynb #7da227cf
 def start(self: Sandbox) -> str:
     "Serve in a background thread; return the base URL (https with `tls=True`)."
     if self._server: return self.url
