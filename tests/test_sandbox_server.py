@@ -464,3 +464,47 @@ def test_fresh_changes_reach_the_modified_index_late():
         assert "fresh" not in {o["guid"] for o in js(api.get("/orders/v2/ordersBulk", rg, w))}
         s.advance(1 / 3600)                                                  # one second later it is indexed
         assert "fresh" in {o["guid"] for o in js(api.get("/orders/v2/ordersBulk", rg, w))}
+
+# ---------------------------------------------------------------------------------------------- the world moves while a client pages
+def test_order_edited_between_pages_shifts_the_pages():
+    """ordersBulk recomputes a window on every page request, in guid order (not by modifiedDate). An order of
+    page 1 edited before page 2 is served leaves the window; every later order slides one place forward, so a
+    client walking pages 1, 2, 3 never sees the order that moved from page 2 to page 1."""
+    with Sandbox(**PROFILE, rate_limits=0) as s:
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        p = window(NOW - timedelta(minutes=5))
+        before = [o["guid"] for o in all_pages(api, rg, p, size=10)[0]]
+        assert len(before) > 30 and before == sorted(before)            # stable, and not sorted by modifiedDate
+        mods = [o["modifiedDate"] for o in all_pages(api, rg, p, size=10)[0]]
+        assert mods != sorted(mods)
+        page = lambda n: js(api.get("/orders/v2/ordersBulk", rg, {**p, "pageSize": 10, "page": n}))
+        p1 = page(1)
+        calls = []
+        def hook(sb, call):
+            calls.append(call.template)
+            if call.template == "GET /orders/v2/ordersBulk" and call.query.get("page") == ["2"] and len(calls) == 1:
+                assert sb.world.edit_order(call.restaurant, p1[3]["guid"])   # now: past the window's end
+        s.on_request = hook
+        walked = [o["guid"] for o in p1] + [o["guid"] for n in (2, 3, 4, 5, 6, 7) for o in page(n)]
+        s.on_request = None
+        missed = set(before) - set(walked) - {p1[3]["guid"]}
+        assert missed == {before[10]}, missed                            # page 2's first order slid onto page 1
+        after = [o["guid"] for o in all_pages(api, rg, p, size=10)[0]]
+        assert before[10] in after and p1[3]["guid"] not in after        # it is still in the window; the edited one left
+
+# ---------------------------------------------------------------------------------------------- 429 bursts last a while
+def test_429_burst_ends_when_retry_after_has_passed():
+    "A drawn 429 refuses the same restaurant for a span of time: retrying at once meets 429s, honouring Retry-After gets through."
+    with Sandbox(**PROFILE, rate_limits=0, faults="429:0.2", fault_seed=3) as s:
+        api, rg = Api(s), s.world.restaurant_guids()[0]
+        r = None
+        for _ in range(100):
+            r = api.get("/labor/v1/jobs", rg)
+            if r.status_code == 429: break
+        assert r.status_code == 429
+        wait = int(r.headers["Retry-After"])
+        assert 1 <= wait <= 2
+        assert [api.get("/labor/v1/jobs", rg).status_code for _ in range(5)] == [429] * 5   # at once: still refused
+        time.sleep(wait)
+        s.faults.rates = {"429": 0.0}          # no new bursts: only the old one could refuse now
+        assert api.get("/labor/v1/jobs", rg).status_code == 200

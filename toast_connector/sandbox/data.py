@@ -12,14 +12,14 @@ from decimal import Decimal, ROUND_HALF_UP
 from zoneinfo import ZoneInfo
 
 # %% auto #0
-__all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED', 'LATE_DAYS', 'CASH_TYPES', 'DEFAULT_RATES',
-           'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date', 'bd_add',
-           'business_date', 'local_ms', 'business_day_start', 'LRU', 'Restaurant', 'Catalog', 'order_skeleton',
-           'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of', 'shift_as_of', 'cash_entry',
-           'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants', 'restaurant', 'OrderWindow',
-           'orders_modified', 'orders_by_business_date', 'order', 'config_list', 'config_version', 'tip_withholding',
-           'menus_metadata', 'menus', 'employees', 'jobs', 'shifts', 'time_entries', 'cash_entries', 'cash_deposits',
-           'edit_order', 'advance', 'truth']
+__all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED', 'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'LATE_DAYS',
+           'CASH_TYPES', 'DEFAULT_RATES', 'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int',
+           'bd_date', 'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'Restaurant', 'group_guid',
+           'Catalog', 'order_skeleton', 'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of',
+           'shift_as_of', 'cash_entry', 'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants',
+           'restaurant', 'OrderWindow', 'orders_modified', 'orders_by_business_date', 'order', 'config_list',
+           'config_version', 'tip_withholding', 'menus_metadata', 'menus', 'employees', 'jobs', 'shifts',
+           'time_entries', 'cash_entries', 'cash_deposits', 'edit_order', 'advance', 'truth']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -207,23 +207,33 @@ _LAST = ["Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Ha
 _JOBS = [("Server", 1500, True), ("Bartender", 1600, True), ("Host", 1400, False), ("Line Cook", 2000, False),
          ("Dishwasher", 1600, False), ("Manager", 2800, False), ("Busser", 1450, True)]
 
-def _simple(rng, et, names, **extra):
-    "Config objects with just a name (and constant extra fields)."
-    return [{"guid": new_guid(rng), "entityType": et, "name": n, **extra} for n in names]
+def _simple(rng, et, names, gid=None, **extra):
+    "Config objects with just a name (and constant extra fields); `gid(et, name)` gives group-level guids."
+    return [{"guid": gid(et, n) if gid else new_guid(rng), "entityType": et, "name": n, **extra} for n in names]
+
+LOCAL_CONFIG = ("revenueCenters", "serviceAreas", "tables", "printers", "cashDrawers", "breakTypes")
+LOCAL_MENU_GROUPS = ("Beer",)   # each location's own taps: these menu items are location-specific
+
+def group_guid(seed: int, rng: random.Random, et: str, key: str) -> str:
+    """The guid of a group-level config object: the same in every restaurant of the group. It still draws one guid
+    from the restaurant's `rng`, so everything else a restaurant generates does not depend on what is shared."""
+    new_guid(rng)
+    return new_guid(random.Random(f"{seed}:group-config:{et}:{key}"))
 
 class Catalog:
     "Everything a restaurant has configured, with lookups the order generator needs."
     def __init__(self, seed: int, r: Restaurant):
         rng = random.Random(f"{seed}:{r.guid}:catalog")
+        G = lambda et, key: group_guid(seed, rng, et, key)
         self.cfg = cfg = {}
         P = lambda c: int((Decimal(c) * r.price_factor / 5).quantize(Decimal(1), ROUND_HALF_UP)) * 5
         st = [("State Tax", "6.25", True), ("City Tax", "2.00", False), ("Liquor Tax", "3.50", False)]
-        cfg["taxRates"] = [{"guid": new_guid(rng), "entityType": "TaxRate", "name": n, "isDefault": d, "rate": Decimal(x),
+        cfg["taxRates"] = [{"guid": G("TaxRate", n), "entityType": "TaxRate", "name": n, "isDefault": d, "rate": Decimal(x),
                             "type": "PERCENT", "roundingType": "HALF_UP", "taxTable": [], "conditionalTaxRates": []}
                            for n, x, d in st]
         state, city, liquor = cfg["taxRates"]
         self.taxes = {"Food": [state, city], "Beverage": [state], "Alcohol": [state, city, liquor], "Retail": [state]}
-        cfg["salesCategories"] = _simple(rng, "SalesCategory", ["Food", "Beverage", "Alcohol", "Retail"])
+        cfg["salesCategories"] = _simple(rng, "SalesCategory", ["Food", "Beverage", "Alcohol", "Retail"], G)
         self.category = {c["name"]: c for c in cfg["salesCategories"]}
         cfg["revenueCenters"] = [{"guid": new_guid(rng), "entityType": "RevenueCenter", "name": n, "description": f"{n} sales"}
                                  for n in ("Dining Room", "Bar", "Patio", "Off Premise")]
@@ -233,13 +243,13 @@ class Catalog:
         cfg["tables"] = [{"guid": new_guid(rng), "entityType": "Table", "name": str(100 * (a + 1) + k),
                           "serviceArea": _ref(sa), "revenueCenter": sa["revenueCenter"]}
                          for a, sa in enumerate(cfg["serviceAreas"]) for k in range(1, 9)]
-        cfg["diningOptions"] = [{"guid": new_guid(rng), "entityType": "DiningOption", "externalId": None, "name": n,
+        cfg["diningOptions"] = [{"guid": G("DiningOption", n), "entityType": "DiningOption", "externalId": None, "name": n,
                                  "behavior": b, "curbside": c}
                                 for n, b, c in (("Dine In", "DINE_IN", False), ("Take Out", "TAKE_OUT", False),
                                                 ("Delivery", "DELIVERY", False), ("Curbside", "TAKE_OUT", True),
                                                 ("Online Pickup", "TAKE_OUT", False))]
-        cfg["restaurantServices"] = _simple(rng, "RestaurantService", ["Breakfast", "Lunch", "Dinner", "Late Night"])
-        cfg["discounts"] = [{"guid": new_guid(rng), "entityType": "Discount", "name": n, "active": True, "type": t,
+        cfg["restaurantServices"] = _simple(rng, "RestaurantService", ["Breakfast", "Lunch", "Dinner", "Late Night"], G)
+        cfg["discounts"] = [{"guid": G("Discount", n), "entityType": "Discount", "name": n, "active": True, "type": t,
                              "percentage": Decimal(p) if p else None, "amount": money(a) if a else None,
                              "selectionType": s, "nonExclusive": False, "itemPickingPriority": "LEAST_EXPENSIVE",
                              "fixedTotal": None}
@@ -253,7 +263,7 @@ class Catalog:
         self.discount = {d["name"]: d for d in cfg["discounts"]}
         sc = [("Gratuity 18%", "PERCENT", None, "18", True, False), ("Delivery Fee", "FIXED", 399, None, False, True),
               ("Event Fee", "FIXED", 1500, None, False, True), ("Round Up for Charity", "FIXED", 100, None, False, False)]
-        cfg["serviceCharges"] = [{"guid": new_guid(rng), "entityType": "ServiceCharge", "externalId": None, "name": n,
+        cfg["serviceCharges"] = [{"guid": G("ServiceCharge", n), "entityType": "ServiceCharge", "externalId": None, "name": n,
                                   "amountType": t, "amount": money(a) if a else None,
                                   "percent": Decimal(p) if p else None,
                                   "criteria": {"minCheckAmount": None, "delivery": n == "Delivery Fee",
@@ -264,30 +274,30 @@ class Catalog:
                                   "serviceChargeCalculation": "PRE_DISCOUNT", "destination": "RESTAURANT"}
                                  for n, t, a, p, g, tx in sc]
         self.charge = {c["name"]: c for c in cfg["serviceCharges"]}
-        cfg["voidReasons"] = _simple(rng, "VoidReason", ["Customer Changed Mind", "Kitchen Error", "Wrong Item", "Comp"])
-        cfg["noSaleReasons"] = _simple(rng, "NoSaleReason", ["Make Change", "Check Drawer", "Other"])
-        cfg["payoutReasons"] = _simple(rng, "PayoutReason", ["Supplies", "Produce Delivery", "Petty Cash"])
-        cfg["priceGroups"] = _simple(rng, "PriceGroup", ["Entrees", "Drinks", "Sides"])
+        cfg["voidReasons"] = _simple(rng, "VoidReason", ["Customer Changed Mind", "Kitchen Error", "Wrong Item", "Comp"], G)
+        cfg["noSaleReasons"] = _simple(rng, "NoSaleReason", ["Make Change", "Check Drawer", "Other"], G)
+        cfg["payoutReasons"] = _simple(rng, "PayoutReason", ["Supplies", "Produce Delivery", "Petty Cash"], G)
+        cfg["priceGroups"] = _simple(rng, "PriceGroup", ["Entrees", "Drinks", "Sides"], G)
         cfg["printers"] = _simple(rng, "Printer", ["Kitchen", "Bar", "Expo", "Receipt"])
         cfg["alternatePaymentTypes"] = _simple(rng, "AlternatePaymentType", ["Check", "Voucher", "Delivery Partner"],
-                                               externalId=None)
+                                               G, externalId=None)
         cfg["cashDrawers"] = [{"guid": new_guid(rng), "entityType": "CashDrawer", "printer": _ref(cfg["printers"][3])}
                               for _ in range(2)]
         cfg["breakTypes"] = [{"guid": new_guid(rng), "entityType": "BreakType", "name": n, "active": True, "paid": p,
                               "duration": d, "enforceMinimumTime": True, "trackMissedBreaks": True,
                               "breakIntervalHrs": 5, "breakIntervalMins": 0, "trackBreakAcknowledgement": False}
                              for n, p, d in (("Meal Break", False, 30), ("Rest Break", True, 10))]
-        self._menus(rng, P)
+        self._menus(rng, P, G)
         self.tip_withholding = {"guid": new_guid(rng), "entityType": "TipWithholding", "enabled": True,
                                 "percentage": Decimal("3.00")}
         self._labor(rng, r)
 
-    def _menus(self, rng, P):
+    def _menus(self, rng, P, G):
         "Menus, groups, items, modifier groups and options (config shapes plus internal lookups)."
         cfg = self.cfg
-        cfg["preModifierGroups"] = [{"guid": new_guid(rng), "entityType": "PreModifierGroup", "name": "Standard", "isDefault": True}]
+        cfg["preModifierGroups"] = [{"guid": G("PreModifierGroup", "Standard"), "entityType": "PreModifierGroup", "name": "Standard", "isDefault": True}]
         pmg = cfg["preModifierGroups"][0]
-        cfg["preModifiers"] = [{"guid": new_guid(rng), "entityType": "PreModifier", "name": n, "scalePrice": s,
+        cfg["preModifiers"] = [{"guid": G("PreModifier", n), "entityType": "PreModifier", "name": n, "scalePrice": s,
                                 "basePrice": money(b), "scaleFactor": Decimal(f), "displayMode": "PREFIX",
                                 "parent": _ref(pmg)}
                                for n, s, b, f in (("No", False, 0, "0"), ("Extra", True, 0, "1.5"), ("Light", False, 0, "1"),
@@ -295,27 +305,28 @@ class Catalog:
         self.groups_m, self.options_m = {}, []  # modifier groups by key; every option (config menuItem)
         ref_id = iter(range(1, 10**6))
         for key, (name, mn, mx, pre, opts) in _MODS.items():
-            g = {"guid": new_guid(rng), "entityType": "MenuOptionGroup", "externalId": None, "name": name,
+            g = {"guid": G("MenuOptionGroup", key), "entityType": "MenuOptionGroup", "externalId": None, "name": name,
                  "options": [], "minSelections": mn, "maxSelections": mx,
                  "_key": key, "_pre": pre, "_ref": next(ref_id), "_opts": []}
             for oname, cents, nested in opts:
-                o = {"guid": new_guid(rng), "entityType": "MenuItem", "name": oname, "_cents": P(cents),
+                o = {"guid": G("MenuItem", f"{key}/{oname}"), "entityType": "MenuItem", "name": oname, "_cents": P(cents),
                      "_nested": nested, "_ref": 1000 + next(ref_id), "_group": key}
                 g["_opts"].append(o); self.options_m.append(o)
             self.groups_m[key] = g
         self.menus_, self.groups_, self.items = [], [], []
         for mname, groups in _MENUS.items():
-            m = {"guid": new_guid(rng), "entityType": "Menu", "name": mname, "_groups": []}
+            m = {"guid": G("Menu", mname), "entityType": "Menu", "name": mname, "_groups": []}
             self.menus_.append(m)
             def add_group(gname, content, parent):
-                g = {"guid": new_guid(rng), "entityType": "MenuGroup", "name": gname, "_menu": m, "_parent": parent,
+                g = {"guid": G("MenuGroup", f"{mname}/{gname}"), "entityType": "MenuGroup", "name": gname, "_menu": m, "_parent": parent,
                      "_items": [], "_sub": []}
                 self.groups_.append(g)
                 if isinstance(content, dict):
                     for sname, sub in content.items(): g["_sub"].append(add_group(sname, sub, g))
                 else:
                     for iname, cents, cat, mods in content:
-                        it = {"guid": new_guid(rng), "entityType": "MenuItem", "name": iname, "_cents": P(cents),
+                        it = {"guid": new_guid(rng) if gname in LOCAL_MENU_GROUPS else G("MenuItem", f"{mname}/{gname}/{iname}"),
+                              "entityType": "MenuItem", "name": iname, "_cents": P(cents),
                               "_cat": cat, "_mods": mods, "_group": g, "_plu": str(rng.randint(1000, 9999))}
                         g["_items"].append(it); self.items.append(it)
                 return g
@@ -376,7 +387,7 @@ class Catalog:
         self.job_of = {j["guid"]: j for j in self.jobs}
         self.servers = [e for e in self.staff if self.job_of[e["jobReferences"][0]["guid"]]["title"] in ("Server", "Bartender")]
 
-# %% ../../nbs/30_sandbox_data.ipynb #0042a223
+# %% ../../nbs/30_sandbox_data.ipynb #63cabeea
 _WEEKDAY = [0.8, 0.85, 0.9, 1.0, 1.25, 1.35, 1.1]
 LATE_DAYS = 3  # intrinsic late refunds land at most this many days after an order closes
 
@@ -407,7 +418,7 @@ def base_modified(ent: tuple, now: int) -> int:
     if closed > now: return min(opened + 60000, now)
     return late if late is not None and late <= now else closed
 
-# %% ../../nbs/30_sandbox_data.ipynb #4fd5113a
+# %% ../../nbs/30_sandbox_data.ipynb #e5344a3d
 def _recalc(c: dict):
     "Recompute a check's amount, taxAmount and totalAmount from its live selections and charges."
     live = [s for s in c["selections"] if not s["voided"]]
@@ -729,7 +740,7 @@ def hashed(s: str) -> int:
     import hashlib
     return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=16).digest(), "big")
 
-# %% ../../nbs/30_sandbox_data.ipynb #e635fc0e
+# %% ../../nbs/30_sandbox_data.ipynb #9f2ca5ba
 def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, list]:
     "Shifts `[(created_ms, deleted_ms|None, shift)]` and time entries `[(in_ms, out_ms, deleted_ms|None, entry)]` of `bd`."
     rng = random.Random(f"{seed}:{r.guid}:labor:{bd}")
@@ -811,7 +822,7 @@ def shift_as_of(rec: tuple, now: int) -> dict | None:
     if del_at is None or del_at <= now: return sh
     return {**sh, "deleted": False, "deletedDate": None, "modifiedDate": sh["createdDate"]}
 
-# %% ../../nbs/30_sandbox_data.ipynb #4e7405d6
+# %% ../../nbs/30_sandbox_data.ipynb #f31fba0f
 CASH_TYPES = ("CASH_IN", "CASH_COLLECTED", "CASH_OUT", "NO_SALE", "PAY_OUT", "TIP_OUT", "UNDO_PAY_OUT",
               "DRIVER_REIMBURSEMENT", "CLOSE_OUT_EXACT", "CLOSE_OUT_OVERAGE", "CLOSE_OUT_SHORTAGE")
 
@@ -857,7 +868,7 @@ def cash_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, lis
     entries.sort(key=lambda e: e["date"])
     return entries, deps
 
-# %% ../../nbs/30_sandbox_data.ipynb #d32fd0bc
+# %% ../../nbs/30_sandbox_data.ipynb #c9ad7174
 def _menu_common(o: dict, seed: int) -> dict:
     "Fields every menu entity shares."
     return {"name": o["name"], "guid": o["guid"], "multiLocationId": str(hashed(f"{seed}:{o['name']}") % 10**12),
@@ -917,7 +928,7 @@ def menus_body(seed: int, r: Restaurant, cat: Catalog, last_updated: int, prices
                        "menuGroups": [group(g) for g in m["_groups"]]} for m in cat.menus_],
             "modifierGroupReferences": mgr, "modifierOptionReferences": mor, "preModifierGroupReferences": pmg}
 
-# %% ../../nbs/30_sandbox_data.ipynb #09df385b
+# %% ../../nbs/30_sandbox_data.ipynb #d9f2f28b
 _ORDER_EVENTS = ("order_edit", "order_void", "order_delete", "selection_remove", "check_combine", "order_refund")
 DEFAULT_RATES = {  # events per restaurant per day (order events at 300 orders a day; they scale with volume)
     "order_edit": 6.0, "order_void": 1.0, "order_delete": 0.5, "selection_remove": 1.0, "check_combine": 0.7,
@@ -994,7 +1005,7 @@ class World:
             for e in s: self._where.put(e[0], k)
         return s
 
-# %% ../../nbs/30_sandbox_data.ipynb #d9f2f28b
+# %% ../../nbs/30_sandbox_data.ipynb #26b2255f
 @_method(World)
 def restaurant_guids(self) -> list[str]:
     "Guids of the restaurants connected as of now."
@@ -1034,7 +1045,7 @@ def restaurant(self, guid: str) -> dict | None:
                           "takeoutPrepTime": 15, "takeoutTimeAfterOpen": 0, "takeoutTimeBeforeClose": 0,
                           "takeoutThrottlingTime": 0, "deliveryThrottlingTime": 0}}
 
-# %% ../../nbs/30_sandbox_data.ipynb #b79ce27e
+# %% ../../nbs/30_sandbox_data.ipynb #b840a16a
 @_method(World)
 def _visible_muts(self, r, guid) -> list:
     "The mutations of an order that the API shows now (a late one hides itself and every later one until it arrives)."
@@ -1124,7 +1135,7 @@ def order(self, rguid, guid) -> dict | None:
     f = self._find_order(r, guid) if r else None
     return self._order_obj(r, *f) if f else None
 
-# %% ../../nbs/30_sandbox_data.ipynb #b840a16a
+# %% ../../nbs/30_sandbox_data.ipynb #22eb4986
 def _refund(p: dict, amount: Decimal, at: int, bd: int, full: bool):
     "Record a refund on a payment."
     p["refundStatus"] = "FULL" if full else "PARTIAL"
@@ -1191,7 +1202,7 @@ def _apply_order_mut(self, r, o: dict, at: int, kind: str, arg):
     if c is not None: c["modifiedDate"] = ts
     o["modifiedDate"] = ts
 
-# %% ../../nbs/30_sandbox_data.ipynb #57730bba
+# %% ../../nbs/30_sandbox_data.ipynb #cf5a360f
 @_method(World)
 def _cfg_state(self, r) -> dict:
     "endpoint -> {guid: [object, modified_ms]} for a restaurant (created from its catalog on first use)."
@@ -1249,7 +1260,7 @@ def menus(self, rguid) -> dict | None:
     if st.get("_key") != key: st["_body"], st["_key"] = menus_body(self.seed, r, self._cat(r), st["published"], st["prices"]), key
     return st["_body"]
 
-# %% ../../nbs/30_sandbox_data.ipynb #170ca84d
+# %% ../../nbs/30_sandbox_data.ipynb #627288a5
 @_method(World)
 def _people(self, r, which: str) -> dict:
     "guid -> current employee or job object (copied from the catalog on first use)."
@@ -1344,7 +1355,7 @@ def time_entries(self, rguid, *, modified_start=None, modified_end=None, start=N
             for rec in self._labor_day(r, bd)[1]
             if (o := self._labor_obj(r, rec, "entry")) is not None and s <= o["inDate"] < e]
 
-# %% ../../nbs/30_sandbox_data.ipynb #c7241e86
+# %% ../../nbs/30_sandbox_data.ipynb #d2e1be65
 @_method(World)
 def _cash_day(self, r, bd):
     k = (r.guid, bd)
@@ -1369,7 +1380,7 @@ def cash_deposits(self, rguid, business_date: int) -> list[dict]:
     now = toast_ts(self._now)
     return [d for d in self._cash_day(r, bd)[1] if d["date"] <= now]
 
-# %% ../../nbs/30_sandbox_data.ipynb #2f4e6ae1
+# %% ../../nbs/30_sandbox_data.ipynb #7be5ca12
 @_method(World)
 def _add_omut(self, r, bd, guid, at, kind, arg=None, visible=None):
     "Record an order mutation in the overlay; it reaches the API at `visible` (default `at`; never before an earlier one)."
@@ -1537,7 +1548,7 @@ def advance(self, hours: float) -> dict:
                      for bd in self._bds(r, r.bd(old), r.bd(new)) for e in self._skeleton(r, bd) if old < e[1] <= new)
     return {"step": self._step, "hours": hours, "now": toast_ts(new), "new_orders": new_orders, **counts}
 
-# %% ../../nbs/30_sandbox_data.ipynb #815e9138
+# %% ../../nbs/30_sandbox_data.ipynb #34cdcf0f
 @_method(World)
 def truth(self, family: str) -> dict:
     "Every entity of an endpoint family as served now, and what was deleted or removed (see the contract)."
@@ -1565,7 +1576,7 @@ def truth(self, family: str) -> dict:
     elif family == "labor":
         ent["employees"] = [W(r, o) for r in rs for o in self.employees(r.guid)]
         ent["jobs"] = [W(r, o) for r in rs for o in self.jobs(r.guid)]
-        ent["shifts"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, r.bd(self._now), ahead=7)
+        ent["shifts"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, bd_add(r.bd(self._now), 7), ahead=7)
                          for rec in self._labor_day(r, bd)[0] if (o := self._labor_obj(r, rec, "shift")) is not None]
         ent["timeEntries"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, r.bd(self._now))
                               for rec in self._labor_day(r, bd)[1] if (o := self._labor_obj(r, rec, "entry")) is not None]
