@@ -254,7 +254,7 @@ def parse_faults(spec) -> dict[str, float]:
 
 class Faults:
     "Draws at most one fault per request, deterministically from a seed; a 429 refuses its caller for a while."
-    burst_seconds = (0.5, 2.0)   # how long a drawn 429 keeps refusing the same caller (wall-clock seconds)
+    burst_step = 0.5             # a drawn 429 refuses the same caller for 1-4 such steps (wall-clock seconds)
     def __init__(self, rates: dict, seed, clock=time.monotonic):
         self.rates, self.rng, self.clock = rates, random.Random(f"faults:{seed}"), clock
         self.bursts, self.lock = {}, threading.Lock()     # caller -> clock time its 429 burst ends
@@ -272,7 +272,7 @@ class Faults:
             for k in FAULT_KINDS:
                 acc += self.rates.get(k, 0)
                 if u < acc:
-                    if k == "429": self.bursts[key] = now + self.rng.uniform(*self.burst_seconds)
+                    if k == "429": self.bursts[key] = now + self.burst_step * self.rng.randint(1, 4)
                     return k
             return None
 
