@@ -10,7 +10,7 @@ from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
 from test_orders import KEYS, Warehouse, check, expected, run
 
-NOW = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)   # before the first local business day opens: no orders precede initialSyncStart
 
 
 def sandbox():
@@ -38,11 +38,11 @@ def stale(sb, wh):
 
 
 def syncs(lookback):
-    "Sync, then advance an hour and sync again, three times; return (sandbox, warehouse) at the end."
+    "Sync, then advance an hour and sync again, five times; return (sandbox, warehouse) at the end."
     sb, wh = sandbox(), Warehouse()
     with sb:
         state = run(sb, wh, {}, lookbackMinutes=lookback)
-        for _ in range(3):
+        for _ in range(5):
             sb.advance(1)
             state = run(sb, wh, state, lookbackMinutes=lookback)
         return sb, wh
