@@ -10,7 +10,7 @@ from toast_connector.flatten import explode, to_json
 from toast_connector.orders import ORDERS, current_sql, is_deleted
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
-from test_orders import KEYS, ORDER_EVENTS
+from test_orders import KEYS, NOW, ORDER_EVENTS
 
 
 def test_sdk_warehouse_current_rows_equal_truth(tmp_path):
@@ -21,7 +21,8 @@ def test_sdk_warehouse_current_rows_equal_truth(tmp_path):
     from fivetran_connector_sdk import Connector
     from fivetran_connector_sdk_cli import core_adapter
     proj = tmp_path / "proj"; proj.mkdir()
-    sb = Sandbox(seed=13, restaurants=1, days=1, orders_per_day=40, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb = Sandbox(seed=13, restaurants=1, days=1, orders_per_day=40, rate_limits=0, now=NOW,   # time-of-day independent
+                 scopes=("orders:read", "restaurants:read"))
     sb.world.rates = {k: (240.0 if k in ORDER_EVENTS else 0.0) for k in sb.world.rates}
     sb.world.connect_every_hours = 0
     connector = Connector(update=sync.update, schema=sync.schema)
