@@ -1,0 +1,36 @@
+"""Issue 4's status policy, end to end on the engine: a client that loses `labor:read` between two syncs gets
+403 on labor only; orders keep syncing and their cursors move, the labor cursors stay exactly where they were,
+and the sync says once, clearly, what it skipped (log line and `sync_log.skipped`)."""
+import json
+
+from toast_connector import sync
+from toast_connector.sandbox.server import Sandbox
+from toast_connector.sandbox.data import ALL_SCOPES
+
+LABOR = ("labor.shifts", "labor.timeEntries", "labor.jobs")
+
+def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
+    with Sandbox(seed=5, restaurants=2, days=2, orders_per_day=15, rate_limits=0) as sb:
+        cfg = sb.configuration()
+        first = sync.Recorder()
+        sync.update(cfg, {}, emit=first, log=sync.ListLog())
+        before = first.state["restaurants"]
+        for g in sb.world.restaurant_guids():
+            assert all(n in before[g] for n in LABOR + ("orders",)), sorted(before[g])
+
+        sb.set_scopes([s for s in ALL_SCOPES if s != "labor:read"])
+        sb.advance(3)
+        second, log = sync.Recorder(), sync.ListLog()
+        sync.update(cfg, first.state, emit=second, log=log)
+        after = second.state["restaurants"]
+        for g in sb.world.restaurant_guids():
+            for n in LABOR: assert after[g][n] == before[g][n], (g, n)        # untouched
+            assert after[g]["orders"]["to"] > before[g]["orders"]["to"]       # moved on
+        assert second.rows("orders"), "orders still synced"
+        assert not any(t in ("shift", "time_entry", "job") for _, t, _ in second.ops if t), "nothing of labor written"
+        warnings = [m for k, m in log.lines if k == "warning" and "labor:read" in m]
+        assert len(warnings) == 1, warnings                                   # said once, not per restaurant/stream
+        (row,) = second.rows("sync_log")
+        skipped = row["skipped"] if isinstance(row["skipped"], list) else json.loads(row["skipped"])
+        assert [s["family"] for s in skipped] == ["labor (labor:read)"], skipped
+        assert row["status"] == "succeeded"
