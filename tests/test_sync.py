@@ -1,6 +1,7 @@
 """The sync engine against the real sandbox over HTTP: cursors per (restaurant, stream), new restaurants,
 403 and 400 policies, checkpoint cadence, state size, and crashes between checkpoints."""
 import json, random
+from datetime import timedelta
 from collections import Counter
 
 import pytest
@@ -35,10 +36,12 @@ def run(sb, state=None, emit=None, **cfg):
     sync.update(sb.configuration(**cfg), state or {}, emit=rec, log=log)
     return rec, log
 
-def truth_ids(sb, kind="orders"):
-    "Ids of live (not deleted) objects in the sandbox's truth."
-    ents = sb.truth("orders")["entities"][kind]
-    return {e["object"]["guid"] for e in ents if not e["object"].get("deleted")}
+def truth_ids(sb, restaurant=None, lag_seconds=120):
+    "Ids of live orders in the sandbox's truth that a sync can have read: modified before its now minus the safety lag."
+    end = sb.now - timedelta(seconds=lag_seconds)
+    return {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
+            if not e["object"].get("deleted") and parse_ts(e["object"]["modifiedDate"]) < end
+            and (restaurant is None or e["restaurant"] == restaurant)}
 
 def live(rec, table):
     "Ids of a table's rows in the recorder's warehouse."
@@ -90,8 +93,7 @@ def test_new_restaurant_backfills_only_that_restaurant():
         assert set(cursors(rec2.state)) == set(g)
         for old in g[:2]: assert cursors(rec2.state)[old]["orders"]["to"] >= cursors(rec.state)[old]["orders"]["to"]
         got = {r["id"] for r in rec2.rows("orders") if r["restaurant_id"] == g[2]}
-        want = {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
-                if e["restaurant"] == g[2] and not e["object"].get("deleted")}
+        want = truth_ids(sb, g[2])
         assert got == want and want
 
 def test_forbidden_family_is_skipped_and_its_cursor_kept():
@@ -227,9 +229,7 @@ def test_newly_connected_restaurant_is_skipped_while_403_then_backfills_alone():
         bulk = {r: n for k, v in sb.stats()["requests"].items() if "ordersBulk" in k for r, n in v.items()}
         assert all(bulk[g] == 1 for g in before), bulk
         assert bulk[new] >= 2, bulk                          # only the new restaurant walks its history
-        assert {r["id"] for r in rec3.rows("orders") if r["restaurant_id"] == new} == \
-               {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
-                if e["restaurant"] == new and not e["object"].get("deleted")}
+        assert {r["id"] for r in rec3.rows("orders") if r["restaurant_id"] == new} == truth_ids(sb, new)
 
 def test_no_secret_or_token_in_state_logs_or_sync_log():
     import requests

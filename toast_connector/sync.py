@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_sync.ipynb #d00a81dd
 from __future__ import annotations
-import base64, importlib, json, queue, threading, time, zlib
+import base64, json, queue, threading, time, zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,23 +20,14 @@ from .flatten import explode, table_schema, table_keys as flatten_table_keys, sd
 from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_restaurants
 
 # %% auto #0
-__all__ = ['FAMILY_MODULES', 'FAMILIES', 'SYNC_LOG_TABLE', 'load_families', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog',
-           'pack_keys', 'unpack_keys', 'table_keys', 'key_string', 'key_dict', 'Task', 'Runner', 'sync_id',
-           'metric_totals', 'SyncFailed', 'Engine', 'update', 'tables', 'schema']
+__all__ = ['FAMILY_MODULES', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog', 'pack_keys', 'unpack_keys',
+           'table_keys', 'key_string', 'key_dict', 'Task', 'Runner', 'sync_id', 'metric_totals', 'SyncFailed', 'Engine',
+           'update', 'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
+from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
+
 FAMILY_MODULES = ("orders", "configuration", "menus", "labor", "cash")
-
-def load_families() -> list[str]:
-    "Import every family module (each registers its streams); return those that loaded."
-    out = []
-    for m in FAMILY_MODULES:
-        try: importlib.import_module(f"toast_connector.{m}"); out.append(m)
-        except ModuleNotFoundError as e:
-            if e.name != f"toast_connector.{m}": raise
-    return out
-
-FAMILIES = load_families()
 
 # %% ../nbs/20_sync.ipynb #1ce44a50
 class SdkEmitter:
