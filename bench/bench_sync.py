@@ -14,7 +14,8 @@ sandbox in another process (`python -m toast_connector.sandbox`), so the sandbox
 Usage: python bench/bench_sync.py [--restaurants 2] [--orders-per-day 100] [--days 4,12] [--latency-ms 40] [--repeat 1]
 The SDK's local DuckDB writer manages some 500 rows/s on a 2-core machine, so the default profile is small to keep this
 to a few minutes. Both history lengths are longer than one adaptive window (about checkpointRows rows), which is where the
-connector's memory stops depending on history.
+connector's memory stops depending on history. On a shared machine the time ratio moves with other load (seen from 0.9x
+to 1.6x for the same profile); `--repeat 3` keeps the best of three runs of each side.
 """
 from __future__ import annotations
 import argparse, json, math, os, resource, shutil, subprocess, sys, tempfile, time
