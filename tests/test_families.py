@@ -342,7 +342,7 @@ def test_missing_cash_scope_skips_only_cash_and_says_so_once():
         assert len(lines) == 1 and "skipping cash" in lines[0] and "403" in lines[0], lines   # one warning ...
         assert "skipped cash (cashmgmt:read)" in [m for _, m in log.lines][-1]                  # ... and the summary
         (slog,) = rec.rows("sync_log")
-        skipped = json.loads(slog["skipped"])
+        skipped = slog["skipped"]
         assert [s["family"] for s in skipped] == ["cash (cashmgmt:read)"]
         assert set(skipped[0]["restaurants"]) == set(sb.world.restaurant_guids())
         assert slog["status"] == "succeeded"

@@ -66,7 +66,7 @@ def test_cursors_per_restaurant_and_rows_match_truth():
         assert live(rec, "orders") == truth_ids(sb)
         assert {r["id"] for r in rec.rows("restaurant")} == guids
         (row,) = rec.rows("sync_log")
-        assert row["status"] == "succeeded" and json.loads(row["rows"])["orders"] >= len(truth_ids(sb))
+        assert row["status"] == "succeeded" and row["rows"]["orders"] >= len(truth_ids(sb))
         assert any("succeeded" in m for _, m in log.lines)
 
 def test_incremental_sync_reads_only_the_lookback():
@@ -108,8 +108,8 @@ def test_forbidden_family_is_skipped_and_its_cursor_kept():
         warns = [m for k, m in log.lines if k == "warning" and "orders" in m]
         assert len(warns) == 1 and "403" in warns[0], log.lines
         (row,) = rec2.rows("sync_log")
-        assert row["status"] == "succeeded" and "orders" in row["skipped"]
-        assert all("partial" in v for v in json.loads(row["restaurants"]).values())
+        assert row["status"] == "succeeded" and any(s["family"].startswith("orders") for s in row["skipped"])
+        assert all("partial" in v for v in row["restaurants"].values())
         # other families (if registered) still synced and moved their cursors
         for name, s in sync.REGISTRY.items():
             if s.family != "orders" and s.scope in sb.scopes:
@@ -129,7 +129,7 @@ def test_bad_request_stops_that_stream_keeps_cursor_and_fails_after_the_rest(mon
         for g in sb.world.restaurant_guids():
             assert "orders" in cursors(st)[g] and "bad_orders" not in cursors(st)[g]
         (row,) = rec.rows("sync_log")        # the report was checkpointed before the failure
-        assert row["status"] == "failed" and json.loads(row["errors"])[0]["stream"] == "bad_orders"
+        assert row["status"] == "failed" and row["errors"][0]["stream"] == "bad_orders"
         assert live(rec, "orders") == truth_ids(sb)
 
 def test_checkpoint_cadence(monkeypatch):
@@ -221,7 +221,7 @@ def test_newly_connected_restaurant_is_skipped_while_403_then_backfills_alone():
         rec2, log2 = run(sb, rec.state, initialSyncStart=start)
         assert new not in cursors(rec2.state) and before <= set(cursors(rec2.state))
         (row,) = rec2.rows("sync_log")
-        assert row["status"] == "succeeded" and json.loads(row["restaurants"])[new].startswith("forbidden")
+        assert row["status"] == "succeeded" and row["restaurants"][new].startswith("forbidden")
         assert any(new in m or "403" in m for k, m in log2.lines if k == "warning")
         sb.advance(0.5)                                      # past Toast's grace period
         sb.reset_stats()

@@ -36,6 +36,7 @@ class SdkEmitter:
         from fivetran_connector_sdk import Operations
         self.op = Operations
     def upsert(self, table, data): self.op.upsert(table=table, data=sdk_row(data))
+    def update(self, table, data): self.op.update(table=table, modified=sdk_row(data))
     def delete(self, table, keys): self.op.delete(table=table, keys=sdk_row(keys))
     def checkpoint(self, state): self.op.checkpoint(state=state)
 
@@ -56,6 +57,7 @@ class Recorder:
         if self.fail_after is not None and self.n > self.fail_after: raise RuntimeError(f"crash after {self.fail_after} operations")
         self.ops.append(op); self.pending.append(op)
     def upsert(self, table, data): self._op(("upsert", table, dict(data)))
+    def update(self, table, data): self._op(("update", table, dict(data)))
     def delete(self, table, keys): self._op(("delete", table, dict(keys)))
     def checkpoint(self, state):
         self._op(("checkpoint", None, None))
@@ -63,7 +65,9 @@ class Recorder:
         for kind, table, data in self.pending:
             if kind == "checkpoint": continue
             k = (table, self.pk(table, data))
-            if kind == "upsert": self.warehouse[k] = {**self.warehouse.get(k, {}), **data}
+            if kind == "upsert": self.warehouse[k] = dict(data)                  # an upsert replaces the row, as the SDK's does
+            elif kind == "update":
+                if k in self.warehouse: self.warehouse[k] = {**self.warehouse[k], **data}   # only the columns sent; no row, no-op
             else: self.warehouse.pop(k, None)
         self.pending = []
     def pk(self, table, data):
@@ -148,8 +152,8 @@ class Runner:
         params = {**s.params, **params}
         try:
             if isinstance(s.pages, PageNumber):
-                for page in self.client.pages(path, restaurant=guid, params=params, page_size=s.pages.size):
-                    if self.e.stop.is_set(): raise _Stopped()
+                for page in self.single_pages(path, guid, params):
+                    self.records += len(page)
                     yield s.records_of(page) if s.records else page
             elif isinstance(s.pages, PageToken):
                 yield s.records_of(self.client.token_pages(path, restaurant=guid, params=params)) if s.records else \
@@ -159,6 +163,34 @@ class Runner:
         except ToastNotFound:
             if not s.not_found_is_empty: raise
             self.not_found = True
+
+    def single_pages(self, path: str, guid: str, params: dict):
+        "A modified window read one page at a time: a full page means the window is halved and each half read again."
+        k, size = self.s.cursor, self.s.pages.size
+        todo = [(W.parse_ts(params[k.start]), W.parse_ts(params[k.end]))]
+        while todo:
+            if self.e.stop.is_set(): raise _Stopped()
+            a, b = todo.pop()
+            q = {**params, k.start: W.toast_ts(a), k.end: W.toast_ts(b)}
+            page = self.client.get(path, restaurant=guid, params={**q, "page": 1, "pageSize": size}).data or []
+            if len(page) < size: yield page; continue
+            mid = W.parse_ts(W.toast_ts(a + (b - a) / 2))
+            if a < mid < b and b - a > timedelta(seconds=1):
+                self.splits += 1
+                todo += [(mid, b), (a, mid)]                   # the earlier half first
+            else: yield from self.verified_pages(path, guid, q)
+
+    def verified_pages(self, path: str, guid: str, params: dict, passes: int = 3):
+        "More than a page in one second: walk the pages, then walk again until a pass finds no order it had not seen."
+        seen = set()
+        for _ in range(passes):
+            new = 0
+            for page in self.client.pages(path, restaurant=guid, params=params, page_size=self.s.pages.size):
+                if self.e.stop.is_set(): raise _Stopped()
+                fresh = [r for r in page if r.get("guid") not in seen]
+                seen.update(r.get("guid") for r in fresh); new += len(fresh)
+                if fresh: yield fresh
+            if not new: return
 
     def rows(self, records):
         "(deletes, upserts) for a list of records."
@@ -188,6 +220,7 @@ class Runner:
     def read(self, params: dict) -> int:
         "Fetch one request's pages, flatten, flush (deletes first). A huge batch is flushed in parts."
         dels, ups, n, cap = [], [], 0, 4 * self.settings.checkpoint_rows
+        self.records = 0
         self.ctx["params"] = {**self.s.params, **params}     # prepare/base see the request (cash: its businessDate)
         for records in self.fetch(params):
             d, u = self.rows(records)
@@ -197,7 +230,7 @@ class Runner:
 
     # -- cursor kinds
     def run(self):
-        self.not_found = False
+        self.not_found, self.records, self.splits = False, 0, 0
         {ModifiedWindow: self.windows, DateRange: self.windows, BusinessDates: self.business_dates,
          LastModified: self.last_modified, FullPull: self.full_pull, Published: self.published}[type(self.s.cursor)]()
 
@@ -211,17 +244,19 @@ class Runner:
         start = W.sync_start(to, st.initial_sync_start, lookback)
         end = self.end + (timedelta(days=k.ahead_days) if not adaptive else timedelta(0))
         max_days, rate = min(k.max_days, st.window_days), self.cursor.get("rate")
+        paged = isinstance(self.s.pages, PageNumber)       # rate in records/hour, windows of 3/4 of a page: one call each
+        target = int(0.75 * self.s.pages.size) if paged else st.checkpoint_rows
         first = start
         while start < end:
             if self.e.stop.is_set(): raise _Stopped()
             if adaptive:
-                wend = W.next_window_end(start, end, max_days, rate, st.checkpoint_rows)
+                wend = W.next_window_end(start, end, max_days, rate, target)
                 if rate is None: wend = min(wend, start + timedelta(days=1))   # probe the rate with one day
             else: wend = min(end, start + timedelta(days=max_days))
             n = self.read({k.start: W.toast_ts(start), k.end: W.toast_ts(wend)})
             new_to = min(wend, self.end) if to is None else max(to, min(wend, self.end))   # never backwards
             cur = {"to": W.toast_ts(new_to)}
-            if adaptive: rate = W.observed_rate(n, start, wend, rate); cur["rate"] = round(rate, 3)
+            if adaptive: rate = W.observed_rate(self.records if paged else n, start, wend, rate); cur["rate"] = round(rate, 3)
             self.set_cursor(cur)
             self.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (end - first))
             start = wend
@@ -266,9 +301,9 @@ class Runner:
         "FullPull: everything, every sync."
         self.read({})
         cur = {"at": W.toast_ts(self.end)}
-        if self.seen is not None:
+        if self.seen is not None:       # a 404 is no complete pull: keep the last one's keys, delete nothing
             if not self.not_found: self.removals(unpack_keys(self.cursor.get("keys")))
-            cur["keys"] = pack_keys(self.seen)
+            cur["keys"] = self.cursor.get("keys") if self.not_found else pack_keys(self.seen)
         self.set_cursor(cur)
 
     def published(self):
@@ -281,6 +316,7 @@ class Runner:
         value = meta.get(k.field)
         if value is not None and value == self.cursor.get("published"): return
         self.read({})
+        if self.not_found: return       # metadata says published, the document says 404: try again next sync
         cur = {"published": value}
         if self.seen is not None:
             if not self.not_found: self.removals(unpack_keys(self.cursor.get("keys")))
@@ -448,7 +484,10 @@ class Engine:
         sid = sync_id(started)
         rs, how = find_restaurants(self.client, self.settings)
         for r in rs:
-            self.emit.upsert("restaurant", r.row); self.rows["restaurant"] += 1; self.since_ckpt += 1
+            # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated
+            known = not r.syncable and r.guid in self.state["restaurants"]
+            (self.emit.update if known else self.emit.upsert)("restaurant", r.row)
+            self.rows["restaurant"] += 1; self.since_ckpt += 1
             self.status[r.guid] = r.status if r.syncable else f"{r.status}: {r.reason}"
             if not r.syncable: self.log.warning(f"restaurant {r.name or r.guid}: {r.reason}")
             else: self.log.info(self.resume_line(r))
@@ -463,14 +502,15 @@ class Engine:
         m = metric_totals(self.client)
         row = {"sync_id": sid, "started_at": W.toast_ts(started), "ended_at": W.toast_ts(ended),
                "status": "failed" if self.errors else "succeeded", "duration_seconds": round((ended - started).total_seconds(), 3),
-               "rows": json.dumps(dict(sorted(self.rows.items()))), "api_calls": m["calls"], "retries": m["retries"],
+               "rows": dict(sorted(self.rows.items())), "api_calls": m["calls"], "retries": m["retries"],
                "rate_limited": m["429s"], "logins": int(getattr(self.client, "login_count", 0) or 0),
-               "skipped": json.dumps([{"family": f, "restaurants": sorted(g)} for f, g in sorted(self.skipped.items())]),
-               "restaurants": json.dumps(self.status), "errors": json.dumps(self.errors),
+               "skipped": [{"family": f, "restaurants": sorted(g)} for f, g in sorted(self.skipped.items())],
+               "restaurants": dict(self.status), "errors": list(self.errors),
                "shard": "%d/%d" % self.settings.shard}
         self.emit.upsert("sync_log", row); self.rows["sync_log"] += 1
         self.state["sync"] = {"last_id": sid, "last_status": row["status"]}
         self.checkpoint()
+        if callable(getattr(self.client, "log_summary", None)): self.client.log_summary()   # calls, retries, p50/p95 per endpoint
         total = sum(v for k, v in self.rows.items() if k not in ("restaurant", "sync_log"))
         self.log.info(f"sync {sid} {row['status']} in {row['duration_seconds']:.1f} s: {total} rows, {m['calls']} API calls, "
                       f"{m['retries']} retries, {m['429s']} 429s, {self.checkpoints} checkpoints ("
