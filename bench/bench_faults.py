@@ -26,9 +26,9 @@ from toast_connector.config import validate_configuration
 from toast_connector.sandbox.server import Sandbox
 
 NOW = datetime(2026, 6, 15, 18, 30, tzinfo=timezone.utc)       # pinned: both sandboxes generate the same data
-# 5% of requests served as faults, half 429 and half 5xx: the sandbox follows each drawn 429 with a burst of 1-4 more
-# (mean 2.5), so a 429 draw rate of 0.0075 serves about 2.6% of requests as 429s
-FAULTS = "429:0.0075,500:0.01,502:0.005,503:0.005,504:0.005"
+# 5% of requests drawn as faults, half 429 and half 5xx. A drawn 429 refuses the restaurant for 0.5-2 s; the client
+# waits out Retry-After, so each draw serves about one 429.
+FAULTS = "429:0.025,500:0.01,502:0.005,503:0.005,504:0.005"
 # sync_log columns that describe the run, not the data: they differ between any two syncs
 RUN_COLUMNS = ("sync_id", "started_at", "ended_at", "duration_seconds", "api_calls", "retries", "rate_limited")
 

@@ -4,34 +4,21 @@
 
 # %% ../nbs/11_restaurants.ipynb #2a33793a
 from __future__ import annotations
-import base64, hashlib, json
+import hashlib, json
 from dataclasses import dataclass, field
 from .auth import ToastForbidden, ToastNotFound, ToastBadRequest
 from .flatten import flatten
 
 # %% auto #0
-__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'token_claims',
-           'client_claims', 'shard_of', 'select', 'discover', 'Restaurant', 'restaurant_row', 'enrich', 'restaurants']
+__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'client_claims', 'shard_of',
+           'select', 'discover', 'Restaurant', 'restaurant_row', 'enrich', 'restaurants']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
-def token_claims(token: str) -> dict:
-    "The payload of a JWT, decoded without verification ({} if it is not a JWT)."
-    try:
-        payload = token.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError, UnicodeDecodeError): return {}
-
-# %% ../nbs/11_restaurants.ipynb #62992d2d
 def client_claims(client) -> dict:
-    "The claims of the client's access token (via `client.claims()` or `client.auth.token()`), or {}."
-    if callable(getattr(client, "claims", None)): return client.claims() or {}
-    auth = getattr(client, "auth", None)
-    if auth is not None and callable(getattr(auth, "token", None)):
-        tok = auth.token()
-        return token_claims(tok.reveal() if hasattr(tok, "reveal") else str(tok))
-    return {}
+    "The claims of the client's access token (`ToastClient.claims()`, decoded by `auth.jwt_claims`), or {}."
+    return (client.claims() or {}) if callable(getattr(client, "claims", None)) else {}
 
-# %% ../nbs/11_restaurants.ipynb #e23c0a84
+# %% ../nbs/11_restaurants.ipynb #1a802da0
 def shard_of(guid: str, n: int) -> int:
     "The shard (1..n) of a restaurant: stable, from its guid only."
     return int(hashlib.sha1(guid.lower().encode()).hexdigest(), 16) % n + 1
@@ -42,7 +29,7 @@ def select(guids, *, include=(), exclude=(), shard=(1, 1)) -> list[str]:
     k, n = shard
     return [g for g in guids if (not inc or g.lower() in inc) and g.lower() not in exc and shard_of(g, n) == k]
 
-# %% ../nbs/11_restaurants.ipynb #b42c095a
+# %% ../nbs/11_restaurants.ipynb #237a79f1
 PARTNERS_PATH = "/partners/v1/restaurants"
 GROUP_PATH = "/restaurants/v1/groups/{group}/restaurants"
 DETAIL_PATH = "/restaurants/v1/restaurants/{guid}"
@@ -65,7 +52,7 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
                              status=403, endpoint=GROUP_PATH) from None
     return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items if r.get("guid")], "management"
 
-# %% ../nbs/11_restaurants.ipynb #f741c4fe
+# %% ../nbs/11_restaurants.ipynb #ff16e9d7
 @dataclass
 class Restaurant:
     "One restaurant as the engine sees it."
@@ -103,7 +90,7 @@ def restaurant_row(item: dict, detail: dict | None, status: str = "ok") -> dict:
     row["sync_status"] = status
     return row
 
-# %% ../nbs/11_restaurants.ipynb #bc3da71b
+# %% ../nbs/11_restaurants.ipynb #4c998627
 def enrich(client, item: dict) -> Restaurant:
     "A `Restaurant` from a discovery item and its detail; 403 -> forbidden (retry next sync), 404 -> archived."
     guid = item["restaurantGuid"]
@@ -125,7 +112,7 @@ def enrich(client, item: dict) -> Restaurant:
                       int(general.get("closeoutHour") or 0), status, "archived" if archived else "",
                       restaurant_row(item, detail, status))
 
-# %% ../nbs/11_restaurants.ipynb #3c2776e0
+# %% ../nbs/11_restaurants.ipynb #2d9d50c8
 def restaurants(client, settings) -> tuple[list[Restaurant], str]:
     "Discover, select (include/exclude/shard) and enrich the restaurants of this connection."
     items, how = discover(client, known=settings.restaurant_ids)
