@@ -21,6 +21,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from toast_connector import sync
+from toast_connector.sync import diff_warehouses
 from toast_connector.client import ToastClient
 from toast_connector.config import validate_configuration
 from toast_connector.sandbox.server import Sandbox
@@ -29,36 +30,6 @@ NOW = datetime(2026, 6, 15, 18, 30, tzinfo=timezone.utc)       # pinned: both sa
 # 5% of requests drawn as faults, half 429 and half 5xx. A drawn 429 refuses the restaurant for 0.5-2 s; the client
 # waits out Retry-After, so each draw serves about one 429.
 FAULTS = "429:0.025,500:0.01,502:0.005,503:0.005,504:0.005"
-# sync_log columns that describe the run, not the data: they differ between any two syncs
-RUN_COLUMNS = ("sync_id", "started_at", "ended_at", "duration_seconds", "api_calls", "retries", "rate_limited")
-
-
-def typed(v):
-    "A value with its type, so that Decimal('1.10') != Decimal('1.1') and 1 != True."
-    return (type(v).__name__, repr(v))
-
-
-def normalised(rec) -> dict:
-    "A Recorder's warehouse as {(table, key): {column: typed value}}; sync_log rows by position, without run columns."
-    out, logs = {}, sorted((row for (t, _), row in rec.warehouse.items() if t == "sync_log"), key=lambda r: r["sync_id"])
-    for (table, key), row in rec.warehouse.items():
-        if table != "sync_log": out[(table, key)] = {k: typed(v) for k, v in row.items()}
-    for i, row in enumerate(logs):
-        out[("sync_log", (("sync", i + 1),))] = {k: typed(v) for k, v in row.items() if k not in RUN_COLUMNS}
-    return out
-
-
-def diff_warehouses(a, b) -> list[str]:
-    "Every difference between two Recorders' warehouses, one line each (empty: identical)."
-    na, nb, out = normalised(a), normalised(b), []
-    for k in sorted(set(na) | set(nb), key=repr):
-        x, y = na.get(k), nb.get(k)
-        if x == y: continue
-        if x is None or y is None: out.append(f"{k[0]} {dict(k[1])}: only in the {'second' if x is None else 'first'}")
-        else:
-            cols = sorted(c for c in set(x) | set(y) if x.get(c) != y.get(c))
-            out.append(f"{k[0]} {dict(k[1])}: " + ", ".join(f"{c} {x.get(c)} != {y.get(c)}" for c in cols))
-    return out
 
 
 def sandbox(args, faults=None, fault_seed=None) -> Sandbox:

@@ -20,9 +20,9 @@ from .flatten import explode, table_schema, table_keys as flatten_table_keys, sd
 from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_restaurants
 
 # %% auto #0
-__all__ = ['FAMILY_MODULES', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog', 'pack_keys', 'unpack_keys',
-           'table_keys', 'key_string', 'key_dict', 'Task', 'Runner', 'sync_id', 'metric_totals', 'SyncFailed', 'Engine',
-           'update', 'tables', 'schema']
+__all__ = ['FAMILY_MODULES', 'RUN_COLUMNS', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog', 'normalised',
+           'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys', 'key_string', 'key_dict', 'Task', 'Runner',
+           'sync_id', 'metric_totals', 'SyncFailed', 'Engine', 'update', 'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
@@ -85,6 +85,34 @@ class ListLog:
     def warning(self, msg): self.lines.append(("warning", msg))
 
 # %% ../nbs/20_sync.ipynb #a9f1b460
+RUN_COLUMNS = ("sync_id", "started_at", "ended_at", "duration_seconds", "api_calls", "retries", "rate_limited")
+
+def _typed(v):
+    "A value with its type, so that Decimal('1.10') != Decimal('1.1') and 1 != True."
+    return (type(v).__name__, repr(v))
+
+def normalised(rec: Recorder) -> dict:
+    "A Recorder's warehouse as {(table, key): {column: typed value}}; sync_log rows by position, without run columns."
+    out, logs = {}, sorted((row for (t, _), row in rec.warehouse.items() if t == "sync_log"), key=lambda r: r["sync_id"])
+    for (table, key), row in rec.warehouse.items():
+        if table != "sync_log": out[(table, key)] = {k: _typed(v) for k, v in row.items()}
+    for i, row in enumerate(logs):
+        out[("sync_log", (("sync", i + 1),))] = {k: _typed(v) for k, v in row.items() if k not in RUN_COLUMNS}
+    return out
+
+def diff_warehouses(a: Recorder, b: Recorder) -> list[str]:
+    "Every difference between two Recorders' warehouses, one line each (empty: identical)."
+    na, nb, out = normalised(a), normalised(b), []
+    for k in sorted(set(na) | set(nb), key=repr):
+        x, y = na.get(k), nb.get(k)
+        if x == y: continue
+        if x is None or y is None: out.append(f"{k[0]} {dict(k[1])}: only in the {'second' if x is None else 'first'}")
+        else:
+            cols = sorted(c for c in set(x) | set(y) if x.get(c) != y.get(c))
+            out.append(f"{k[0]} {dict(k[1])}: " + ", ".join(f"{c} {x.get(c)} != {y.get(c)}" for c in cols))
+    return out
+
+# %% ../nbs/20_sync.ipynb #99959850
 def pack_keys(keys) -> str:
     "A set of key strings as compact text for the state."
     return base64.b85encode(zlib.compress("\n".join(sorted(keys)).encode(), 9)).decode("ascii")
@@ -109,7 +137,7 @@ def key_dict(ks: str, keys: dict, restaurant_id: str) -> tuple[str, dict]:
     vals, cols = iter(json.loads(vals)), keys[table]
     return table, {c: (restaurant_id if c == "restaurant_id" else next(vals)) for c in cols}
 
-# %% ../nbs/20_sync.ipynb #99959850
+# %% ../nbs/20_sync.ipynb #181a59a8
 class _Stopped(Exception):
     "The sync is stopping: a worker drops its task."
 
@@ -125,7 +153,7 @@ class Task:
     @property
     def label(self): return f"restaurant {self.restaurant.name or self.restaurant.guid} ({self.index}/{self.total}), {self.stream.name}"
 
-# %% ../nbs/20_sync.ipynb #aea8332e
+# %% ../nbs/20_sync.ipynb #809d13e3
 class Runner:
     "Runs one task in a worker thread: plans by cursor kind, fetches, flattens, hands batches to the main thread."
     CHUNK = 1000
@@ -323,7 +351,7 @@ class Runner:
             cur["keys"] = pack_keys(self.seen)
         self.set_cursor(cur)
 
-# %% ../nbs/20_sync.ipynb #181a59a8
+# %% ../nbs/20_sync.ipynb #c9f2ce25
 SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
                   "columns": {"sync_id": "STRING", "started_at": "UTC_DATETIME", "ended_at": "UTC_DATETIME",
                               "status": "STRING", "duration_seconds": "DOUBLE", "rows": "JSON", "api_calls": "INT",
@@ -346,7 +374,7 @@ def metric_totals(client) -> dict:
     except Exception: tot = {}
     return {"calls": int(tot.get("calls", 0)), "retries": int(tot.get("retries", 0)), "429s": int(tot.get("429s", tot.get("rate_limited", 0)))}
 
-# %% ../nbs/20_sync.ipynb #c9f2ce25
+# %% ../nbs/20_sync.ipynb #ad1c6b69
 class SyncFailed(Exception):
     "Some streams failed (Toast answered 400 or kept failing); everything else was synced and checkpointed."
 
@@ -524,7 +552,7 @@ class Engine:
                              f"{e['stream']} for restaurant {e['restaurant']}: {why}")
         return row
 
-# %% ../nbs/20_sync.ipynb #7b6b8a7b
+# %% ../nbs/20_sync.ipynb #59ed4f98
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
     "Fivetran's update: validate the configuration, then sync every declared stream of every restaurant."
     settings = validate_configuration(configuration)
