@@ -106,7 +106,7 @@ PROBES = (
 import time
 from dataclasses import replace
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest
-from .client import ToastClient
+from .client import ToastClient, _sdk_log
 from .restaurants import discover, select, enrich, client_claims
 from .windows import toast_ts, business_date
 
@@ -275,10 +275,7 @@ def run_check(check, configuration: dict, logger=None):
         return Test.success()
     return Test.failure(_scrub(c.message, configuration))
 
-def _sdk_log():
-    "The SDK's logger with a level set."
-    if log.LOG_LEVEL is None: log.LOG_LEVEL = log.Level.INFO
-    return log
+
 
 # %% ../nbs/40_form.ipynb #4a6c0452
 def configuration_values(configuration: dict):
