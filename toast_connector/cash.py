@@ -9,7 +9,8 @@ from .flatten import types
 from .windows import business_date, parse_ts
 
 # %% auto #0
-__all__ = ['CASH_REFERENCES', 'CASH_ENTRIES', 'CASH_DEPOSITS', 'CASH_STREAMS', 'entry_business_date', 'prepare_cash']
+__all__ = ['CASH_REFERENCES', 'CASH_ENTRIES', 'CASH_DEPOSITS', 'CASH_STREAMS', 'entry_business_date', 'prepare_cash',
+           'cash_stream']
 
 # %% ../nbs/15_cash.ipynb #d0939603
 CASH_REFERENCES = ("cashDrawer", "payoutReason", "noSaleReason", "undoes", "employee1", "employee2", "employee", "creator",
@@ -31,17 +32,15 @@ def prepare_cash(record: dict, ctx: dict) -> dict:
 
 # %% ../nbs/15_cash.ipynb #a2e5a0da
 _CASH_COLUMNS = types(timestamps=("date",), money=("amount",), ints=("business_date",), strings=("reason", "type"))
-CASH_ENTRIES = Stream(
-    name="cash.entries", table="cash_entry", path="/cashmgmt/v1/entries", family="cash", scope="cashmgmt:read",
-    key=("id",), cursor=BusinessDates("businessDate", lookback_days_setting="cash_lookback_days"),
-    prepare=prepare_cash, columns=_CASH_COLUMNS,
-    description="/cashmgmt/v1/entries per restaurant-local business date; the last cash_lookback_days dates re-read "
-                "and upserted each sync")
-CASH_DEPOSITS = Stream(
-    name="cash.deposits", table="cash_deposit", path="/cashmgmt/v1/deposits", family="cash", scope="cashmgmt:read",
-    key=("id",), cursor=BusinessDates("businessDate", lookback_days_setting="cash_lookback_days"),
-    prepare=prepare_cash, columns=_CASH_COLUMNS,
-    description="/cashmgmt/v1/deposits per restaurant-local business date; the last cash_lookback_days dates re-read "
-                "and upserted each sync")
+def cash_stream(kind: str, table: str) -> Stream:
+    "The declaration of `/cashmgmt/v1/<kind>`: one call per restaurant-local business date, recent dates re-read."
+    return Stream(
+        name=f"cash.{kind}", table=table, path=f"/cashmgmt/v1/{kind}", family="cash", scope="cashmgmt:read",
+        key=("id",), cursor=BusinessDates("businessDate", lookback_days_setting="cash_lookback_days"),
+        prepare=prepare_cash, columns=_CASH_COLUMNS,
+        description=f"/cashmgmt/v1/{kind} per restaurant-local business date; the last cash_lookback_days dates "
+                    "re-read and upserted each sync")
+
+CASH_ENTRIES, CASH_DEPOSITS = cash_stream("entries", "cash_entry"), cash_stream("deposits", "cash_deposit")
 CASH_STREAMS = (CASH_ENTRIES, CASH_DEPOSITS)
 register(*CASH_STREAMS)

@@ -363,16 +363,10 @@ def sync_id(started: datetime) -> str:
     return started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.") + f"{started.microsecond // 1000:03d}Z"
 
 def metric_totals(client) -> dict:
-    "calls, retries and 429s from the client's metrics (whatever shape they have)."
+    "calls, retries and 429s from the client's metrics (zeros for a client that keeps none)."
     m = getattr(client, "metrics", None)
-    tot = {}
-    try:
-        if m is not None and callable(getattr(m, "totals", None)): tot = dict(m.totals())
-        elif m is not None and callable(getattr(m, "summary", None)):
-            for v in m.summary().values():
-                for k in ("calls", "retries", "429s"): tot[k] = tot.get(k, 0) + v.get(k, 0)
-    except Exception: tot = {}
-    return {"calls": int(tot.get("calls", 0)), "retries": int(tot.get("retries", 0)), "429s": int(tot.get("429s", tot.get("rate_limited", 0)))}
+    tot = dict(m.totals()) if m is not None else {}
+    return {k: int(tot.get(k, 0)) for k in ("calls", "retries", "429s")}
 
 # %% ../nbs/20_sync.ipynb #ad1c6b69
 class SyncFailed(Exception):
