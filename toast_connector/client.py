@@ -18,8 +18,9 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted)
 
 # %% auto #0
-__all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'Response', 'Metrics', 'limit_rules',
-           'Window', 'RateLimiter', 'ToastClock', 'new_session', 'ToastClient']
+__all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
+           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'ToastClock', 'ToastMalformed', 'new_session',
+           'ToastClient']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -41,6 +42,30 @@ def toast_message(resp) -> str:
         for k in ("message", "developerMessage", "error_description", "error"):
             if isinstance(d.get(k), str) and d[k].strip(): return d[k].strip()[:500]
     return (resp.content or b"").decode("utf-8", "replace").strip()[:200]
+
+def _json_kind(v) -> str:
+    "The JSON type name of a parsed value."
+    if v is None: return "null"
+    if isinstance(v, list): return "list"
+    if isinstance(v, dict): return "object"
+    return "boolean" if isinstance(v, bool) else "string" if isinstance(v, str) else "number"
+
+def body_fault(resp, data, expect: type | None = None) -> str | None:
+    "What makes a 2xx body impossible (None: well-formed): Toast always sends a JSON list or object (`expect`: which)."
+    if not (resp.content or b"").strip(): return "an empty body"
+    want = {list: "list", dict: "object"}.get(expect, "list or object")
+    if not isinstance(data, expect or (list, dict)): return f"JSON {_json_kind(data)} where a JSON {want} was expected"
+    return None
+
+def json_fault(exc: ValueError) -> str:
+    "What is wrong with a body that did not parse: truncated (it stops mid-value), invalid, or not text."
+    if isinstance(exc, json.JSONDecodeError):
+        end = len(exc.doc.rstrip())
+        if exc.pos >= end - 5 or exc.msg.startswith("Unterminated"):
+            return f"a truncated JSON body (it stops mid-value after {end} characters)"
+        return f"an invalid JSON body ({exc.msg} at character {exc.pos})"
+    if isinstance(exc, UnicodeDecodeError): return "a body that is not UTF-8 text"
+    return f"a body the client cannot use ({exc})"
 
 class Response:
     "A parsed Toast answer: `.status`, `.headers`, `.data` (JSON, floats as Decimal). Its repr shows no data."
@@ -236,6 +261,9 @@ RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
 _DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 _STATUS_ERRORS = {400: ToastBadRequest, 422: ToastBadRequest, 403: ToastForbidden, 404: ToastNotFound, 409: ToastConflict}
 
+class ToastMalformed(ToastRetriesExhausted):
+    "A 2xx whose body is impossible (empty, `null`, truncated, wrong shape), or pages that never end (a repeating token)."
+
 def _sdk_log():
     "The SDK's logger, with a level set (it refuses to log without one)."
     from fivetran_connector_sdk import Logging
@@ -360,7 +388,8 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
 
 @_patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
-             body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True):
+             body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
+             expect: type | None = None):
     "Send with retries and the status policy; return `parse(resp)` wrapped in `Response` (raw for the login)."
     endpoint = endpoint_of(path)
     where, attempt, reauthed, last, last_status = _where(method, endpoint, restaurant), 0, False, None, None
@@ -383,8 +412,11 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
             last_status = status = resp.status_code
             self._observe(endpoint, restaurant, resp)
             if 200 <= status < 300:
-                try: return parse(resp) if not authed else Response(status, resp.headers, parse(resp))
-                except ValueError: last = f"{status} with a truncated or invalid JSON body"
+                try: data = parse(resp)
+                except ValueError as exc: fault = json_fault(exc)
+                else: fault = body_fault(resp, data, expect) if authed else None
+                if fault is None: return Response(status, resp.headers, data) if authed else data
+                last = f"{status} with {fault}"        # a success that cannot be one: retried, never "no data"
             elif status == 401 and authed and not reauthed:
                 reauthed, attempt = True, attempt - 1
                 self.log.warning(f"Toast answered 401 on {where}: the token was rejected; logging in again (once)")
@@ -396,6 +428,9 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
             elif status in RETRY_STATUSES: last = f"{status} ({toast_message(resp)[:80] or 'server error'})"
             else: raise self._status_error(resp, method, endpoint, restaurant, authed)
         if attempt >= self.settings.max_attempts:
+            if last_status is not None and 200 <= last_status < 300:
+                raise ToastMalformed(f"gave up on {where} after {attempt} attempts; last: Toast answered {last}",
+                                     status=last_status, endpoint=endpoint, restaurant=restaurant)
             raise ToastRetriesExhausted(f"gave up on {where} after {attempt} attempts; last: {last}",
                                         status=last_status, endpoint=endpoint, restaurant=restaurant)
         wait = wait if wait is not None else self._backoff(attempt)
@@ -410,21 +445,34 @@ def _login(self: ToastClient) -> tuple[Secret, float]:
     return self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False)
 
 @_patch
-def _get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None) -> Response:
-    "GET `path` (with the restaurant header if given); see the status table above."
-    return self._request("GET", path, restaurant=restaurant, params=params)
+def _get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
+         expect: type | None = None) -> Response:
+    "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape); see the table above."
+    return self._request("GET", path, restaurant=restaurant, params=params, expect=expect)
 
 # %% ../nbs/02_client.ipynb #206dabb7
+ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
+
 def _records(data) -> list:
     "A payload as a list of records (a bare object is one record, None is none)."
     return [] if data is None else data if isinstance(data, list) else [data]
 
+def _runaway(where: str, what: str, restaurant: str | None, path: str) -> ToastMalformed:
+    "The error that stops a page walk that would never end."
+    return ToastMalformed(f"{where}: {what}; the walk was stopped (following it would never end)", status=200,
+                          endpoint=endpoint_of(path), restaurant=restaurant)
+
 @_patch
 def _pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
-    "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based; stops on an empty or short page."
-    page = 1
+    "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based; stops on an empty or short page, fails on a page walk without end."
+    page, prev, where = 1, None, _where("GET", endpoint_of(path), restaurant)
     while True:
-        rows = _records(self.get(path, restaurant=restaurant, params={**(params or {}), "pageSize": page_size, "page": page}).data)
+        if page > self.max_pages: raise _runaway(where, f"more than {self.max_pages} full pages", restaurant, path)
+        rows = self.get(path, restaurant=restaurant, params={**(params or {}), "pageSize": page_size, "page": page}, expect=list).data
+        ids = [r.get("guid") if isinstance(r, dict) else None for r in rows]
+        if rows and None not in ids and ids == prev:
+            raise _runaway(where, f"page {page} holds exactly the orders of page {page - 1}", restaurant, path)
+        prev = ids
         if rows: yield rows
         if len(rows) < page_size: return
         page += 1
@@ -432,33 +480,42 @@ def _pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None
 @_patch
 def _token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None) -> list[dict]:
     "All records of a `Toast-Next-Page-Token` endpoint; on 409 restart from the first page (at most `max_restarts` times)."
-    restarts = 0
+    restarts, where = 0, _where("GET", endpoint_of(path), restaurant)
     while True:
-        out, token = [], None
+        out, token, seen = [], None, set()
         try:
             while True:
-                r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})})
-                out.extend(_records(r.data))
+                if len(seen) >= self.max_pages: raise _runaway(where, f"Toast-Next-Page-Token went on past {self.max_pages} pages", restaurant, path)
+                r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})}, expect=list)
+                out.extend(r.data)
                 token = r.headers.get("Toast-Next-Page-Token")
                 if not token: return out
+                if token in seen:
+                    raise _runaway(where, f"page {len(seen) + 1} answered a Toast-Next-Page-Token this walk already followed", restaurant, path)
+                seen.add(token)
         except ToastConflict as e:
             restarts += 1
             if restarts > self.max_restarts:
                 raise ToastConflict(f"{e} (still changing after {self.max_restarts} restarts of the pagination)",
                                     status=409, endpoint=e.endpoint, restaurant=restaurant, toast_message=e.toast_message) from None
-            self.log.warning(f"Toast answered 409 on {_where('GET', endpoint_of(path), restaurant)} (data changed during "
+            self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
 @_patch
 def _envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
-    token = None
+    token, seen, where = None, set(), _where("GET", endpoint_of(path), None)
     while True:
-        d = self.get(path, params={**(params or {}), "pageSize": page_size, **({"pageToken": token} if token else {})}).data or {}
-        rows = d.get("results") or []
+        if len(seen) >= self.max_pages: raise _runaway(where, f"nextPageToken went on past {self.max_pages} pages", None, path)
+        d = self.get(path, params={**(params or {}), "pageSize": page_size, **({"pageToken": token} if token else {})}, expect=dict).data
+        rows = d.get("results")
+        if not isinstance(rows, list):
+            raise ToastMalformed(f"{where}: the envelope has no `results` list ({_json_kind(rows)})", status=200, endpoint=endpoint_of(path))
         if rows: yield rows
         token = d.get("nextPageToken")
         if not token or not rows: return
+        if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
+        seen.add(token)
 
 # %% ../nbs/02_client.ipynb #6e5ec37d
 @_patch

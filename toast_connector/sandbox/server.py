@@ -14,15 +14,15 @@ from urllib.parse import urlsplit, parse_qs, urlencode, quote
 from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS
 
 # %% auto #0
-__all__ = ['MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'ROUTES', 'TRUTH_FAMILIES', 'dumps', 'toast_ts', 'parse_toast_date',
-           'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date', 'q_range', 'q_int', 'q_ids',
-           'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token', 'read_config_token',
+__all__ = ['MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'TRUTH_FAMILIES', 'dumps', 'toast_ts',
+           'parse_toast_date', 'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date', 'q_range', 'q_int',
+           'q_ids', 'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token', 'read_config_token',
            'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter',
-           'parse_faults', 'Faults', 'Call', 'Reply', 'Route', 'match_route', 'stat_template', 'self_signed_cert',
-           'Sandbox', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant', 'indexed_end',
-           'h_orders_bulk', 'h_order', 'h_config', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs',
-           'h_shifts', 'h_time_entries', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint', 'respond', 'start',
-           'stop']
+           'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route',
+           'match_route', 'stat_template', 'self_signed_cert', 'Sandbox', 'h_login', 'authenticate', 'h_partners',
+           'h_connected', 'h_group', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'h_tip',
+           'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries', 'h_cash_entries',
+           'h_cash_deposits', 'sandbox_endpoint', 'respond', 'start', 'stop']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
 _DEC_MARK = "\x00D"
@@ -236,21 +236,57 @@ class RateLimiter:
         return Verdict(ok, by, max(0, rem), reset_in, max(1, math.ceil(reset_in)))
 
 # %% ../../nbs/31_sandbox_server.ipynb #51d1e25f
-FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "drop", "truncate")
+FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "drop", "truncate", "empty", "null", "empty_list", "repeat_token")
+BODY_FAULTS = ("truncate", "empty", "null", "empty_list", "repeat_token")   # applied to a 200 after the handler ran
+
+def fault_target(key: str) -> tuple[str, str | None]:
+    "A fault key `kind` or `kind@target` as (kind, target or None)."
+    kind, _, target = str(key).partition("@")
+    return kind, (target or None)
+
+def fault_applies(target: str | None, template: str) -> bool:
+    "Does a fault aimed at `target` (a path `/menus/v2/menus`, a last segment `menuItems`, None: all) hit `GET /x/y`?"
+    if target is None: return True
+    path = template.split(" ", 1)[-1]
+    return path == target if target.startswith("/") else path.rsplit("/", 1)[-1] == target
+
+def _fault_order(key: str) -> tuple:
+    "Draw order: kinds as in `FAULT_KINDS` (unknown kinds last), then target."
+    kind, target = fault_target(key)
+    return (FAULT_KINDS.index(kind) if kind in FAULT_KINDS else len(FAULT_KINDS), target or "")
 
 def parse_faults(spec) -> dict[str, float]:
-    "A fault spec (string `kind:rate,...` or dict) as {kind: rate}; ValueError on an unknown kind or bad rate."
+    "A fault spec (string `kind[@target]:rate,...` or dict) as {key: rate}; ValueError on an unknown kind or bad rate."
     if not spec: return {}
     items = spec.items() if isinstance(spec, dict) else (p.split(":", 1) for p in str(spec).replace(" ", "").split(",") if p)
     out = {}
     for k, v in items:
         k = str(k)
-        if k not in FAULT_KINDS: raise ValueError(f"unknown fault kind {k!r}; expected one of {', '.join(FAULT_KINDS)}")
+        kind, target = fault_target(k)
+        if kind not in FAULT_KINDS: raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
         r = float(v)
         if not 0 <= r <= 1: raise ValueError(f"fault rate for {k} must be between 0 and 1")
         out[k] = r
-    if sum(out.values()) > 1: raise ValueError("fault rates add up to more than 1")
+    base = sum(r for k, r in out.items() if fault_target(k)[1] is None)
+    for t in {fault_target(k)[1] for k in out} - {None}:
+        if base + sum(r for k, r in out.items() if fault_target(k)[1] == t) > 1:
+            raise ValueError(f"fault rates for {t} (with the untargeted ones) add up to more than 1")
+    if base > 1: raise ValueError("fault rates add up to more than 1")
     return out
+
+def apply_body_fault(fault: str | None, status: int, body: bytes, headers: dict, query: dict) -> tuple:
+    "(fault or None if it did not fit, body, headers) for a drawn body fault on an answer; other faults pass through."
+    if fault not in BODY_FAULTS: return fault, body, headers
+    if status != 200: return None, body, headers
+    if fault == "truncate": return (fault, body[: len(body) // 2], headers) if len(body) > 1 else (None, body, headers)
+    if fault == "empty": return fault, b"", headers
+    if fault == "null": return fault, b"null", headers
+    if fault == "empty_list":
+        if body[:1] != b"[": return None, body, headers
+        return fault, b"[]", {k: v for k, v in headers.items() if k.lower() not in ("toast-next-page-token", "link")}
+    tok = (query.get("pageToken") or [None])[-1]            # repeat_token: send back the token this request carried
+    if tok and body[:1] == b"[": return fault, body, {**headers, "Toast-Next-Page-Token": tok}
+    return None, body, headers
 
 class Faults:
     "Draws at most one fault per request, deterministically from a seed; a 429 refuses its caller for a while."
@@ -259,8 +295,12 @@ class Faults:
         self.rates, self.rng, self.clock = rates, random.Random(f"faults:{seed}"), clock
         self.bursts, self.lock = {}, threading.Lock()     # caller -> clock time its 429 burst ends
 
-    def draw(self, key: str = "-") -> str | None:
-        "The fault for the next request of caller `key` (None: serve normally)."
+    def set(self, spec):
+        "Replace the rates (a spec as for `parse_faults`): tests fault one sync and run the next clean."
+        with self.lock: self.rates = parse_faults(spec)
+
+    def draw(self, key: str = "-", template: str = "") -> str | None:
+        "The fault kind for the next request of caller `key` to `template` (None: serve normally)."
         with self.lock:
             if not self.rates: return None
             u, now = self.rng.random(), self.clock()
@@ -269,11 +309,13 @@ class Faults:
                 if now < until: return "429"
                 del self.bursts[key]
             acc = 0.0
-            for k in FAULT_KINDS:
-                acc += self.rates.get(k, 0)
+            for k in sorted(self.rates, key=_fault_order):
+                kind, target = fault_target(k)
+                if kind not in FAULT_KINDS or not fault_applies(target, template): continue
+                acc += self.rates[k]
                 if u < acc:
-                    if k == "429": self.bursts[key] = now + self.burst_step * self.rng.randint(1, 4)
-                    return k
+                    if kind == "429": self.bursts[key] = now + self.burst_step * self.rng.randint(1, 4)
+                    return kind
             return None
 
     def retry_after(self, key: str = "-") -> int:
@@ -746,7 +788,7 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
         except ApiError as e: route, params, early = None, {}, e
         else: early = None if route else ApiError(404, f"No such endpoint {method} {path}", key="not_found")
         template = stat_template(route, params) if route else f"{method} ?"
-        fault = sb.faults.draw(restaurant or "-")
+        fault = sb.faults.draw(restaurant or "-", template)
         if fault and fault[0] in "45":
             st, ra = int(fault), sb.faults.retry_after(restaurant or "-")
             h = {**base, **({"Retry-After": str(ra), "X-Toast-RateLimit-By": "GLOBAL", "X-Toast-RateLimit-Remaining": "0",
@@ -774,8 +816,7 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
         except Exception as e:                  # a sandbox bug: answer 500 like Toast would, and say why on stderr
             import traceback; traceback.print_exc()
             status, out, more = 500, dumps(error_body(500, f"Internal sandbox error: {type(e).__name__}", rid)), {}
-        if fault == "truncate" and status == 200 and len(out) > 1: out = out[: len(out) // 2]
-        else: fault = None if fault == "truncate" else fault
+        fault, out, more = apply_body_fault(fault, status, out, more, query)
         _count(sb, template, restaurant, status, fault)
         return Reply(status, {**base, **extra, **more}, out, fault)
 
