@@ -20,7 +20,7 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
            'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'ToastClock', 'ToastMalformed', 'new_session',
-           'ToastClient']
+           'ToastClient', 'as_list']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -453,9 +453,11 @@ def _get(self: ToastClient, path: str, *, restaurant: str | None = None, params:
 # %% ../nbs/02_client.ipynb #206dabb7
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
-def _records(data) -> list:
-    "A payload as a list of records (a bare object is one record, None is none)."
-    return [] if data is None else data if isinstance(data, list) else [data]
+def as_list(data, path: str, restaurant: str | None = None) -> list:
+    "A page's records: the body must be a JSON list (the request loop already retried empty and `null` bodies)."
+    if isinstance(data, list): return data
+    raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
+                         "where a JSON list of records was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
 def _runaway(where: str, what: str, restaurant: str | None, path: str) -> ToastMalformed:
     "The error that stops a page walk that would never end."
@@ -468,7 +470,7 @@ def _pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None
     page, prev, where = 1, None, _where("GET", endpoint_of(path), restaurant)
     while True:
         if page > self.max_pages: raise _runaway(where, f"more than {self.max_pages} full pages", restaurant, path)
-        rows = self.get(path, restaurant=restaurant, params={**(params or {}), "pageSize": page_size, "page": page}, expect=list).data
+        rows = as_list(self.get(path, restaurant=restaurant, params={**(params or {}), "pageSize": page_size, "page": page}).data, path, restaurant)
         ids = [r.get("guid") if isinstance(r, dict) else None for r in rows]
         if rows and None not in ids and ids == prev:
             raise _runaway(where, f"page {page} holds exactly the orders of page {page - 1}", restaurant, path)
@@ -486,8 +488,8 @@ def _token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict 
         try:
             while True:
                 if len(seen) >= self.max_pages: raise _runaway(where, f"Toast-Next-Page-Token went on past {self.max_pages} pages", restaurant, path)
-                r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})}, expect=list)
-                out.extend(r.data)
+                r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})})
+                out.extend(as_list(r.data, path, restaurant))
                 token = r.headers.get("Toast-Next-Page-Token")
                 if not token: return out
                 if token in seen:
@@ -507,8 +509,8 @@ def _envelope_pages(self: ToastClient, path: str, *, params: dict | None = None,
     token, seen, where = None, set(), _where("GET", endpoint_of(path), None)
     while True:
         if len(seen) >= self.max_pages: raise _runaway(where, f"nextPageToken went on past {self.max_pages} pages", None, path)
-        d = self.get(path, params={**(params or {}), "pageSize": page_size, **({"pageToken": token} if token else {})}, expect=dict).data
-        rows = d.get("results")
+        d = self.get(path, params={**(params or {}), "pageSize": page_size, **({"pageToken": token} if token else {})}).data
+        rows = d.get("results") if isinstance(d, dict) else None
         if not isinstance(rows, list):
             raise ToastMalformed(f"{where}: the envelope has no `results` list ({_json_kind(rows)})", status=200, endpoint=endpoint_of(path))
         if rows: yield rows

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from .config import Settings, validate_configuration
 from .auth import (ToastError, ToastAuthError, ToastBadRequest, ToastForbidden, ToastNotFound)
-from .client import ToastClient
+from .client import ToastClient, as_list
 from .streams import (REGISTRY, Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
 from . import windows as W
@@ -22,7 +22,7 @@ from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_resta
 # %% auto #0
 __all__ = ['FAMILY_MODULES', 'RUN_COLUMNS', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog', 'normalised',
            'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys', 'key_string', 'key_dict', 'Task', 'Runner',
-           'sync_id', 'metric_totals', 'SyncFailed', 'Engine', 'update', 'tables', 'schema']
+           'sync_id', 'metric_totals', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
@@ -200,7 +200,7 @@ class Runner:
             if self.e.stop.is_set(): raise _Stopped()
             a, b = todo.pop()
             q = {**params, k.start: W.toast_ts(a), k.end: W.toast_ts(b)}
-            page = self.client.get(path, restaurant=guid, params={**q, "page": 1, "pageSize": size}).data or []
+            page = as_list(self.client.get(path, restaurant=guid, params={**q, "page": 1, "pageSize": size}).data, path, guid)
             if len(page) < size: yield page; continue
             mid = W.parse_ts(W.toast_ts(a + (b - a) / 2))
             if a < mid < b and b - a > timedelta(seconds=1):
@@ -305,11 +305,16 @@ class Runner:
             self.progress(f"business date {d}", ((W.from_ymd(d) - W.from_ymd(first)).days + 1) / span)
             d = W.add_days(d, 1)
 
-    def removals(self, old: set[str]):
-        "After a complete full pull: delete what the last pull had and this one does not."
+    def removals(self, old: set[str]) -> bool:
+        "After a complete full pull: delete what the last pull had and this one does not; False (nothing deleted) for an unconfirmed empty pull."
+        if old and not self.seen and not self.cursor.get("empty_pull"):
+            self.e.log.warning(f"{self.t.label}: the full pull came back empty where the last one had {len(old)} rows; nothing is "
+                               "deleted until the next sync's full pull confirms it")
+            return False
         gone = sorted(old - self.seen)
         dels = [key_dict(ks, self.keys, self.r.guid) for ks in gone]
         for i in range(0, len(dels), self.CHUNK): self.put(("rows", self.t, dels[i:i + self.CHUNK], []))
+        return True
 
     def last_modified(self):
         "LastModified: changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -320,7 +325,10 @@ class Runner:
         cur = {"since": W.toast_ts(self.end), "full_at": W.toast_ts(self.end if due else full_at)}
         if self.seen is not None:
             old = unpack_keys(self.cursor.get("keys"))
-            if due and not self.not_found: self.removals(old)
+            if due and not self.not_found:
+                if not self.removals(old):                 # unconfirmed empty pull: keep the keys, pull in full again next sync
+                    self.seen = old
+                    cur.update(full_at=self.cursor.get("full_at"), empty_pull=True)
             else: self.seen |= old
             cur["keys"] = pack_keys(self.seen)
         self.set_cursor(cur)
@@ -330,8 +338,9 @@ class Runner:
         self.read({})
         cur = {"at": W.toast_ts(self.end)}
         if self.seen is not None:       # a 404 is no complete pull: keep the last one's keys, delete nothing
-            if not self.not_found: self.removals(unpack_keys(self.cursor.get("keys")))
-            cur["keys"] = self.cursor.get("keys") if self.not_found else pack_keys(self.seen)
+            done = not self.not_found and self.removals(unpack_keys(self.cursor.get("keys")))
+            cur["keys"] = pack_keys(self.seen) if done else self.cursor.get("keys")
+            if not done and not self.not_found: cur["empty_pull"] = True
         self.set_cursor(cur)
 
     def published(self):
@@ -347,8 +356,9 @@ class Runner:
         if self.not_found: return       # metadata says published, the document says 404: try again next sync
         cur = {"published": value}
         if self.seen is not None:
-            if not self.not_found: self.removals(unpack_keys(self.cursor.get("keys")))
-            cur["keys"] = pack_keys(self.seen)
+            if not self.removals(unpack_keys(self.cursor.get("keys"))):     # unconfirmed empty: fetch this publish again
+                cur = {**self.cursor, "empty_pull": True}
+            else: cur["keys"] = pack_keys(self.seen)
         self.set_cursor(cur)
 
 # %% ../nbs/20_sync.ipynb #c9f2ce25
@@ -541,17 +551,30 @@ class Engine:
                       + (f"; {len(self.errors)} streams failed" if self.errors else ""))
         if self.errors:
             e = self.errors[0]
-            why = f"Toast answered {e['status']}: {e['message']}" if e["status"] else e["message"]
+            why = f"Toast answered {e['status']}: {e['message']}" if (e["status"] or 0) >= 300 else e["message"]   # a 200 that failed says why itself
             raise SyncFailed(f"{len(self.errors)} stream(s) failed; the rest was synced and checkpointed. First: "
                              f"{e['stream']} for restaurant {e['restaurant']}: {why}")
         return row
 
 # %% ../nbs/20_sync.ipynb #59ed4f98
+def keep_logins(engine) -> bool:
+    "After an aborted sync: checkpoint its state if it logged in, so the next sync counts that login and reuses its token."
+    if not getattr(engine.client, "login_count", 0): return False
+    try: engine.checkpoint()
+    except Exception as e:
+        engine.log.warning(f"the sync stopped and its login could not be checkpointed either ({type(e).__name__})")
+        return False
+    engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync reuses the token")
+    return True
+
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
     "Fivetran's update: validate the configuration, then sync every declared stream of every restaurant."
     settings = validate_configuration(configuration)
     engine = Engine(settings, state, emit or SdkEmitter(), log or SdkLog(), client=client)
     try: return engine.run()
+    except SyncFailed: raise                        # the engine checkpointed everything, logins included
+    except BaseException:
+        keep_logins(engine); raise
     finally:
         if client is None and hasattr(engine.client, "close"): engine.client.close()
 

@@ -1,0 +1,230 @@
+"""A 200 is not proof (issue 11, point 9). Against the sandbox over HTTP, each malformed success (an empty body,
+the body `null`, a `Toast-Next-Page-Token` that repeats, an empty list on a full pull) aimed at one endpoint
+(ordersBulk, timeEntries, config menuItems during a full refresh, /menus/v2/menus after a publish, employees):
+- the sync fails that stream with a message that says what was wrong, and never reports success for it;
+- nothing is deleted, and the stream's cursor does not move (so nothing is skipped);
+- the next clean sync leaves the warehouse exactly as a clean twin's (a second sandbox, same seed, same pinned
+  clock, never faulted), and the faulted table equals the sandbox's own truth.
+And logins survive aborted syncs: three in a row log in once (the sandbox counts logins).
+
+Every sandbox clock is pinned (`now=NOW`); both twins advance by the same hours, so their worlds stay identical."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from toast_connector import sync
+from toast_connector.client import ToastClient, RateLimiter, ToastMalformed
+from toast_connector.config import validate_configuration
+from toast_connector.configuration import CONFIG_TABLES
+from toast_connector.streams import REGISTRY
+from toast_connector.windows import parse_ts
+from toast_connector.sandbox.server import Sandbox
+
+NOW = datetime(2026, 3, 10, 17, 0, tzinfo=timezone.utc)         # pinned
+PROFILE = dict(seed=5, restaurants=2, days=2, orders_per_day=12, now=NOW, rate_limits=0)
+START = (NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+LAG = timedelta(seconds=120)                                    # settings.safety_lag_seconds (default)
+BUSY = {"menu_publish": 12, "employee_edit": 16, "employee_delete": 6, "employee_hire": 6, "time_entry_edit": 16,
+        "config_edit": 16, "config_remove": 12, "config_add": 8}   # events per restaurant per day between the syncs
+ADVANCE = 6                                                      # hours between sync 1 and sync 2
+
+
+def sandbox():
+    "A sandbox of the shared profile: config pages of 10 (menuItems spans pages), the scenario's change rates."
+    sb = Sandbox(**PROFILE)
+    sb.config_page_size = 10
+    sb.world.rates.update(BUSY)
+    return sb
+
+
+def sync_once(sb, rec):
+    "One sync into `rec` from its committed state, through a client with tiny backoffs: (log, error or None)."
+    cfg = sb.configuration(initialSyncStart=START, configFullRefreshHours="0")   # every sync is a config full refresh
+    log = sync.ListLog()
+    client = ToastClient(validate_configuration(cfg), {}, log=log, limiter=RateLimiter(scale=100),
+                         backoff=0.002, max_backoff=0.01)
+    try: sync.update(cfg, rec.state, emit=rec, log=log, client=client)
+    except Exception as e: return log, e
+    finally: client.close()
+    return log, None
+
+
+def without_log(rec):
+    "A Recorder's warehouse, typed, without sync_log (a faulted series has one more sync)."
+    return {k: v for k, v in sync.normalised(rec).items() if k[0] != "sync_log"}
+
+
+@pytest.fixture(scope="module")
+def twin():
+    "The clean twin: sync, advance, sync; its warehouse is what every faulted series must end with."
+    with sandbox() as sb:
+        rec = sync.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        sb.advance(ADVANCE)
+        assert sync_once(sb, rec)[1] is None
+        return rec, truth_ids(sb)
+
+
+# ---- the sandbox's own truth (its objects, not the connector's code) ----------------------------------------------
+def ts(s): return parse_ts(s) if s else None
+
+def truth_ids(sb) -> dict:
+    "Ids per table of what Toast serves now, for the tables the faults aim at."
+    ent = lambda fam, kind: [e["object"] for e in sb.truth(fam)["entities"][kind]]
+    cutoff = sb.now - LAG
+    out = {"orders": {o["guid"] for o in ent("orders", "orders")
+                      if not o.get("deleted") and ts(START) <= ts(o["modifiedDate"]) < cutoff},
+           "time_entry": {o["guid"] for o in ent("labor", "timeEntries")
+                          if not o["deleted"] and ts(START) <= ts(o["modifiedDate"]) < cutoff},
+           "employee": {o["guid"] for o in ent("labor", "employees") if not o["deleted"]},
+           "menu_item": {(o["guid"], e["restaurant"]) for e in sb.truth("config")["entities"]["menuItems"] for o in [e["object"]]},
+           "published_menu": {(m["guid"], e["restaurant"]) for e in sb.truth("menus")["entities"]["menus"]
+                              for m in e["object"]["menus"]}}
+    return out
+
+def warehouse_ids(rec, table):
+    if table in ("menu_item", "published_menu"): return {(r["id"], r["restaurant_id"]) for r in rec.rows(table)}
+    return {r["id"] for r in rec.rows(table)}
+
+
+# ---- malformed successes, one endpoint at a time ------------------------------------------------------------------
+CASES = [  # (fault spec, stream, table, what the message must say)
+    ("empty@/orders/v2/ordersBulk:1", "orders", "orders", "Toast answered 200 with an empty body"),
+    ("null@/orders/v2/ordersBulk:1", "orders", "orders", "Toast answered 200 with JSON null"),
+    ("empty@timeEntries:1", "labor.timeEntries", "time_entry", "Toast answered 200 with an empty body"),
+    ("null@timeEntries:1", "labor.timeEntries", "time_entry", "Toast answered 200 with JSON null"),
+    ("empty@menuItems:1", "config.menuItems", "menu_item", "Toast answered 200 with an empty body"),
+    ("null@menuItems:1", "config.menuItems", "menu_item", "Toast answered 200 with JSON null"),
+    ("repeat_token@menuItems:1", "config.menuItems", "menu_item", "answered a Toast-Next-Page-Token this walk already followed"),
+    ("empty@/menus/v2/menus:1", "menus.published", "published_menu", "Toast answered 200 with an empty body"),
+    ("null@/menus/v2/menus:1", "menus.published", "published_menu", "Toast answered 200 with JSON null"),
+    ("empty@employees:1", "labor.employees", "employee", "Toast answered 200 with an empty body"),
+    ("null@employees:1", "labor.employees", "employee", "Toast answered 200 with JSON null"),
+]
+
+
+@pytest.mark.parametrize("spec,stream,table,says", CASES, ids=[c[0] for c in CASES])
+def test_a_malformed_success_fails_its_stream_deletes_nothing_and_the_next_sync_catches_up(twin, spec, stream, table, says):
+    clean, clean_truth = twin
+    tables = set(sync.table_keys(REGISTRY[stream]))
+    with sandbox() as sb:
+        rec = sync.Recorder()
+        assert sync_once(sb, rec)[1] is None                                     # 1: clean
+        before = {g: dict(c) for g, c in rec.state["restaurants"].items()}
+        rows_before = {t: sorted(map(repr, rec.rows(t))) for t in tables}
+        sb.advance(ADVANCE)
+        sb.faults.set(spec)                                                       # 2: the endpoint answers malformed 200s
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)
+        served = sb.stats()["faults"]
+        assert served.get(spec.split("@")[0]), (spec, served)                     # the fault was really served
+        # the stream failed, loudly, saying what was wrong (not "Toast answered 200: gave up ...")
+        assert isinstance(err, sync.SyncFailed), err
+        msg = str(err)
+        assert f"First: {stream} for restaurant" in msg and says in msg and "Toast answered 200:" not in msg, msg
+        (slog,) = [r for r in rec.rows("sync_log") if r["status"] == "failed"]
+        assert {e["stream"] for e in slog["errors"]} == {stream}, slog["errors"]
+        assert all(says in e["message"] for e in slog["errors"]), slog["errors"]
+        assert any(says in m and "its cursor is unchanged" in m for lvl, m in log.lines if lvl == "warning")
+        # nothing of the stream was deleted, or written at all; its cursor did not move; the other streams synced
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] in tables]
+        assert {t: sorted(map(repr, rec.rows(t))) for t in tables} == rows_before
+        for g, cur in rec.state["restaurants"].items():
+            assert cur.get(stream) == before[g].get(stream), (g, stream)
+            assert cur["labor.shifts"] != before[g]["labor.shifts"]                  # the other streams went on
+        sb.faults.set(None)                                                       # 3: clean again, same sandbox clock
+        log, err = sync_once(sb, rec)
+        assert err is None, err
+        assert max(rec.rows("sync_log"), key=lambda r: r["sync_id"])["status"] == "succeeded"
+        got, want = without_log(rec), without_log(clean)
+        diffs = [k for k in set(got) | set(want) if got.get(k) != want.get(k)]
+        assert not diffs, f"{len(diffs)} rows differ from the clean twin, e.g. {sorted(diffs, key=repr)[:5]}"
+        truth = truth_ids(sb)
+        assert truth == clean_truth                                               # the twins' worlds are the same
+        assert truth[table] and warehouse_ids(rec, table) == truth[table], table
+
+
+def test_an_empty_list_on_a_full_refresh_deletes_nothing_until_a_second_one_confirms_it():
+    "`[]` is a legitimate answer, but not enough on its own to delete a whole catalogue: the next full pull must agree."
+    tables = set(sync.table_keys(REGISTRY["config.menuItems"]))
+    with sandbox() as sb:
+        sb.world.rates.update({k: 0 for k in BUSY})          # a still catalogue: only the fault changes what is served
+        rec = sync.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        items = warehouse_ids(rec, "menu_item")
+        assert items == truth_ids(sb)["menu_item"] and len(items) > 20
+        sb.faults.set("empty_list@menuItems:1")
+        sb.advance(1)                                        # the client's clock runs on from the sandbox's: keep syncs apart
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)                                             # one empty full pull: nothing deleted
+        assert err is None and sb.stats()["faults"].get("empty_list")
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] in tables]
+        assert warehouse_ids(rec, "menu_item") == items
+        assert sum("config.menuItems: the full pull came back empty where the last one had" in m
+                   for lvl, m in log.lines if lvl == "warning") == 2                # one per restaurant
+        assert all(c["config.menuItems"].get("empty_pull") for c in rec.state["restaurants"].values())
+        n = len(rec.ops)
+        sb.advance(1)
+        log, err = sync_once(sb, rec)                                             # a second one in a row: confirmed
+        assert err is None
+        assert {(d["id"], d["restaurant_id"]) for k, t, d in rec.ops[n:] if k == "delete" and t == "menu_item"} == items
+        assert not rec.rows("menu_item")
+        sb.faults.set(None)                                                       # and a clean pull brings them back
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None
+        assert warehouse_ids(rec, "menu_item") == truth_ids(sb)["menu_item"] == items
+        assert not any(c["config.menuItems"].get("empty_pull") for c in rec.state["restaurants"].values())
+
+
+def test_empty_and_null_bodies_at_random_are_retried_and_change_nothing(twin):
+    "About 6% of all answers empty or `null` (any endpoint): every one is retried, the warehouse is the clean twin's."
+    clean, _ = twin
+    with sandbox() as sb:
+        sb.faults.set("empty:0.03,null:0.03")
+        rec = sync.Recorder()
+        log1, err1 = sync_once(sb, rec)
+        sb.advance(ADVANCE)
+        log2, err2 = sync_once(sb, rec)
+        served = sb.stats()["faults"]
+    assert err1 is None and err2 is None, (err1, err2)
+    assert served.get("empty", 0) > 2 and served.get("null", 0) > 2, served
+    retried = [m for _, m in log1.lines + log2.lines if "retry" in m and "200 with" in m]
+    assert len(retried) == served["empty"] + served["null"], (len(retried), served)
+    got, want = without_log(rec), without_log(clean)
+    assert got == want, [k for k in set(got) | set(want) if got.get(k) != want.get(k)][:5]
+
+
+# ---- logins survive aborted syncs ---------------------------------------------------------------------------------
+def test_three_aborted_syncs_log_in_once():
+    "Discovery answers empty 200s: each sync aborts after logging in; the login is checkpointed, so the next reuses it."
+    with Sandbox(**PROFILE) as sb:
+        sb.faults.set("empty@/partners/v1/restaurants:1")
+        cfg = sb.configuration(initialSyncStart=START, maxAttempts="2")
+        rec = sync.Recorder()
+        for i in range(3):
+            with pytest.raises(ToastMalformed, match="GET /partners/v1/restaurants after 2 attempts; last: Toast answered 200 "
+                                                     "with an empty body"):
+                sync.update(cfg, rec.state, emit=rec, log=sync.ListLog())
+            assert sb.stats()["logins"] == 1, (i, sb.stats()["logins"])
+            auth = rec.state.get("auth") or {}
+            assert len(auth.get("logins", [])) == 1 and auth.get("token"), (i, auth.keys())
+        assert not rec.rows("restaurant") and not rec.state.get("restaurants")   # nothing else was committed
+        sb.faults.set(None)
+        log = sync.ListLog()
+        sync.update(cfg, rec.state, emit=rec, log=log)                          # the fourth, clean, still no new login
+        assert sb.stats()["logins"] == 1 and rec.rows("sync_log")[0]["status"] == "succeeded"
+        assert not any("logging in" in m for _, m in log.lines)
+
+
+def test_an_aborted_sync_that_never_logged_in_checkpoints_nothing():
+    "keep_logins only acts when there is a login to keep: a sync that fails before logging in commits no state."
+    with Sandbox(**PROFILE) as sb:
+        cfg = sb.configuration(initialSyncStart=START, maxAttempts="2")
+        rec = sync.Recorder()
+        sync.update(cfg, {}, emit=rec, log=sync.ListLog())                      # logs in; the token is in the state
+        assert sb.stats()["logins"] == 1
+        sb.faults.set("empty@/partners/v1/restaurants:1")
+        checkpoints = len(rec.states)
+        with pytest.raises(ToastMalformed):
+            sync.update(cfg, rec.state, emit=rec, log=sync.ListLog())            # the cached token is reused: no login
+        assert sb.stats()["logins"] == 1 and len(rec.states) == checkpoints
