@@ -178,7 +178,8 @@ def test_orders_bulk_validation(sb, api, rg):
            {"startDate": "2026-03-01"}, {"startDate": "garbage", "endDate": w["endDate"]},
            {**w, "pageSize": 101}, {**w, "page": 0}, {}, {"businessDate": "2026-03-01"}]
     for p in bad: assert api.get("/orders/v2/ordersBulk", rg, p).status_code == 400, p
-    assert api.get("/orders/v2/ordersBulk", rg, window(NOW, days=31)).status_code == 200
+    assert api.get("/orders/v2/ordersBulk", rg, window(NOW, days=28)).status_code == 200          # never over a month
+    assert api.get("/orders/v2/ordersBulk", rg, window(NOW, days=29)).status_code == 400          # Feb 9 + 1 month = Mar 9
 
 def test_edited_order_rehomes():
     with Sandbox(**PROFILE, rate_limits=0) as s:

@@ -8,9 +8,9 @@ from .streams import Stream, FullPull, DateRange, ModifiedWindow, register
 from .flatten import Child, types, version_base
 
 # %% auto #0
-__all__ = ['REFERENCE_FIELDS', 'EMPLOYEE_CHILDREN', 'EMPLOYEES', 'JOBS', 'SHIFT_AHEAD_DAYS', 'SHIFTS', 'BREAK', 'TIME_ENTRIES',
-           'LABOR_STREAMS', 'as_reference', 'normalize_references', 'prepare_references', 'prepare_employee',
-           'current_sql']
+__all__ = ['REFERENCE_FIELDS', 'EMPLOYEE_CHILDREN', 'EMPLOYEES', 'JOBS', 'SHIFT_AHEAD_DAYS', 'SHIFT_OVERLAP_HOURS', 'SHIFTS',
+           'BREAK', 'TIME_ENTRIES', 'LABOR_STREAMS', 'as_reference', 'normalize_references', 'prepare_references',
+           'prepare_employee', 'current_sql']
 
 # %% ../nbs/14_labor.ipynb #4134eed9
 REFERENCE_FIELDS = ("employeeReference", "jobReference", "shiftReference")
@@ -66,17 +66,18 @@ JOBS = Stream(
     description="/labor/v1/jobs: pulled in full each sync; deleted jobs are deleted")
 
 SHIFT_AHEAD_DAYS = 14   # schedules are published ahead: read this far past now
+SHIFT_OVERLAP_HOURS = 48   # shift windows overlap by this: no shift is longer, so none is cut by a window's edge
 
 SHIFTS = Stream(
     name="labor.shifts", table="shift", path="/labor/v1/shifts", family="labor", scope="labor:read", key=("id",),
-    cursor=DateRange("startDate", "endDate", max_days=30, lookback_days_setting="shift_lookback_days",
-                     ahead_days=SHIFT_AHEAD_DAYS),
+    cursor=DateRange("startDate", "endDate", max_days=28, lookback_days_setting="shift_lookback_days",
+                     ahead_days=SHIFT_AHEAD_DAYS, overlap_hours=SHIFT_OVERLAP_HOURS),
     prepare=prepare_references,
     columns=types(timestamps=("in_date", "out_date") + _DATES, booleans=("deleted",),
                   doubles=("schedule_config_min_before_clock_in", "schedule_config_min_after_clock_in",
                            "schedule_config_min_before_clock_out", "schedule_config_min_after_clock_out")),
-    description="/labor/v1/shifts by scheduled range: the last shift_lookback_days (and 14 days ahead) "
-                "re-read each sync; deleted shifts are deleted")
+    description="/labor/v1/shifts by scheduled range (a shift matches only inside one window: windows overlap "
+                "by 48 h): the last shift_lookback_days (and 14 days ahead) re-read each sync; deleted shifts are deleted")
 
 # %% ../nbs/14_labor.ipynb #975f64b3
 _MONEY_TE = ("hourly_wage", "declared_cash_tips", "non_cash_tips", "non_cash_tips_rounding_loss",
@@ -87,7 +88,7 @@ BREAK = Child("break", "breaks", key=("id",), identity=("inDate", "breakType"),
                             booleans=("paid", "missed", "waived", "audit_response")))
 TIME_ENTRIES = Stream(
     name="labor.timeEntries", table="time_entry", path="/labor/v1/timeEntries", family="labor", scope="labor:read",
-    key=("id",), cursor=ModifiedWindow("modifiedStartDate", "modifiedEndDate", max_days=30), children=(BREAK,),
+    key=("id",), cursor=ModifiedWindow("modifiedStartDate", "modifiedEndDate", max_days=28), children=(BREAK,),
     prepare=prepare_references, base=version_base("time_entry"),
     columns=types(timestamps=("in_date", "out_date", "time_entry_modified_date") + _DATES, money=_MONEY_TE,
                   rate=("regular_hours", "overtime_hours"), booleans=("deleted", "auto_clocked_out"),

@@ -27,16 +27,17 @@ class ModifiedWindow:
     "Windows `[start, end)` on a modified-date filter: `start`/`end` name the query parameters."
     start: str = "startDate"
     end: str = "endDate"
-    max_days: int = 30
+    max_days: int = 28                      # Toast's "at most one month", read the harsh way (February)
 
 @dataclass(frozen=True)
 class DateRange:
     "Windows on a range that edits do not move (shift `inDate`): re-read `lookback_days_setting` days each sync."
     start: str = "startDate"
     end: str = "endDate"
-    max_days: int = 30
+    max_days: int = 28
     lookback_days_setting: str | None = None
     ahead_days: int = 0                     # also read this many days past now (scheduled shifts)
+    overlap_hours: float = 0                # the filter matches on two fields (shifts): windows overlap by the longest record
 
 @dataclass(frozen=True)
 class BusinessDates:

@@ -274,15 +274,17 @@ class Runner:
         max_days, rate = min(k.max_days, st.window_days), self.cursor.get("rate")
         paged = isinstance(self.s.pages, PageNumber)       # rate in records/hour, windows of 3/4 of a page: one call each
         target = int(0.75 * self.s.pages.size) if paged else st.checkpoint_rows
-        first = start
+        first, overlap = start, timedelta(hours=0 if adaptive else k.overlap_hours)
+        plan = None if adaptive else iter(W.overlapping_windows(start, end, max(timedelta(days=max_days), overlap + timedelta(days=1)), overlap))
         while start < end:
             if self.e.stop.is_set(): raise _Stopped()
             if adaptive:
                 wend = W.next_window_end(start, end, max_days, rate, target)
                 if rate is None: wend = min(wend, start + timedelta(days=1))   # probe the rate with one day
-            else: wend = min(end, start + timedelta(days=max_days))
+                done = wend
+            else: start, wend, done = next(plan)      # DateRange: complete below `done` (windows overlap by `overlap`)
             n = self.read({k.start: W.toast_ts(start), k.end: W.toast_ts(wend)})
-            new_to = min(wend, self.end) if to is None else max(to, min(wend, self.end))   # never backwards
+            new_to = min(done, self.end) if to is None else max(to, min(done, self.end))   # never backwards
             cur = {"to": W.toast_ts(new_to)}
             if adaptive: rate = W.observed_rate(self.records if paged else n, start, wend, rate); cur["rate"] = round(rate, 3)
             self.set_cursor(cur)

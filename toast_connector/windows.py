@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .config import parse_timestamp
 
 # %% auto #0
-__all__ = ['UTC', 'utc', 'toast_ts', 'parse_ts', 'parse_http_date', 'sync_end', 'sync_start', 'plan_windows', 'next_window_end',
-           'observed_rate', 'ymd', 'from_ymd', 'add_days', 'zone', 'business_date', 'business_day_start',
-           'business_day_span', 'business_dates']
+__all__ = ['UTC', 'utc', 'toast_ts', 'parse_ts', 'parse_http_date', 'sync_end', 'sync_start', 'plan_windows',
+           'overlapping_windows', 'next_window_end', 'observed_rate', 'ymd', 'from_ymd', 'add_days', 'zone',
+           'business_date', 'business_day_start', 'business_day_span', 'business_dates']
 
 # %% ../nbs/03_windows.ipynb #10e2266b
 UTC = timezone.utc
@@ -55,6 +55,19 @@ def plan_windows(start: datetime, end: datetime, max_days: float) -> list[tuple[
     while start < end:
         out.append((start, min(start + step, end))); start = out[-1][1]
     return out
+
+# %% ../nbs/03_windows.ipynb #3c0e5a72
+def overlapping_windows(start: datetime, end: datetime, span: timedelta, overlap: timedelta) -> list[tuple[datetime, datetime, datetime]]:
+    "Windows `(a, b, done)` of at most `span` covering `[start, end)`, each starting `overlap` before the last one's end; `done`: records starting before it are complete."
+    if overlap < timedelta(0) or span <= overlap: raise ValueError(f"span ({span}) must be longer than the overlap ({overlap})")
+    out = []
+    while start < end:
+        b = min(end, start + span)
+        out.append((start, b, max(start, b - overlap)))
+        if b >= end: break
+        start = b - overlap
+    return out
+
 
 # %% ../nbs/03_windows.ipynb #e233271c
 def next_window_end(start: datetime, end: datetime, max_days: float, rate: float | None, target_rows: int,

@@ -1215,11 +1215,11 @@ def _cfg_state(self, r) -> dict:
 
 @_method(World)
 def config_list(self, rguid, endpoint: str, last_modified: datetime | None = None) -> list[dict]:
-    "Current objects of a config endpoint, optionally only those modified at or after `last_modified`."
+    "Current objects of a config endpoint, optionally only those created or modified strictly after `last_modified`."
     r = self._r(rguid)
     if r is None or endpoint not in CONFIG_ENDPOINTS: return []
     lm = ms_of(last_modified) if last_modified is not None else None
-    return [o for o, m in self._cfg_state(r)[endpoint].values() if lm is None or m >= lm]
+    return [o for o, m in self._cfg_state(r)[endpoint].values() if lm is None or m > lm]
 
 @_method(World)
 def config_version(self, rguid) -> int:
@@ -1279,12 +1279,12 @@ def employees(self, rguid, ids=None) -> list[dict]:
     return [e for g, e in self._people(r, "employees").items() if ids is None or g in ids]
 
 @_method(World)
-def jobs(self, rguid, ids=None) -> list[dict]:
-    "Jobs (deleted ones included, flagged), optionally only `ids`."
+def jobs(self, rguid, ids=None, deleted: bool = True) -> list[dict]:
+    "Jobs, optionally only `ids`; deleted ones (flagged) only when `deleted` (the handler: only when asked by id)."
     r = self._r(rguid)
     if r is None: return []
     ids = set(ids) if ids else None
-    return [j for g, j in self._people(r, "jobs").items() if ids is None or g in ids]
+    return [j for g, j in self._people(r, "jobs").items() if (ids is None or g in ids) and (deleted or not j["deleted"])]
 
 @_method(World)
 def _labor_day(self, r, bd):
@@ -1309,22 +1309,29 @@ def _labor_obj(self, r, rec, kind) -> dict | None:
     return o
 
 @_method(World)
-def shifts(self, rguid, start: datetime, end: datetime) -> list[dict]:
-    "Scheduled shifts whose inDate is in [start, end) (future schedules included, up to a week ahead)."
+def shifts(self, rguid, start: datetime | None = None, end: datetime | None = None, ids=None) -> list[dict]:
+    """Scheduled shifts (future ones up to a week ahead) as labor-v1 matches a period: `inDate` at or after `start`
+    AND `outDate` before `end`, so a shift crossing either edge is not returned; and/or only `ids`."""
     r = self._r(rguid)
     if r is None: return []
-    s, e = toast_ts(ms_of(start)), toast_ts(ms_of(end))
+    if start is None and ids is None: raise ValueError("shifts: give start and end, or ids")
+    want = set(ids) if ids else None
+    lo, hi = (bd_add(r.bd(ms_of(start)), -1), bd_add(r.bd(ms_of(end)), 1)) if start is not None else (r.first_bd, bd_add(r.bd(self._now), 7))
+    s, e = (toast_ts(ms_of(start)), toast_ts(ms_of(end))) if start is not None else (None, None)
     out = []
-    for bd in self._bds(r, bd_add(r.bd(ms_of(start)), -1), bd_add(r.bd(ms_of(end)), 1), ahead=7):
+    for bd in self._bds(r, lo, hi, ahead=7):
         for rec in self._labor_day(r, bd)[0]:
+            if want is not None and rec[-1]["guid"] not in want: continue
             o = self._labor_obj(r, rec, "shift")
-            if o is not None and s <= o["inDate"] < e: out.append(o)
+            if o is None: continue
+            if s is None or (s <= o["inDate"] and o["outDate"] is not None and o["outDate"] < e): out.append(o)
     return out
 
 @_method(World)
 def time_entries(self, rguid, *, modified_start=None, modified_end=None, start=None, end=None,
-                 business_date: str | None = None, ids=None) -> list[dict]:
-    "Time entries by modified range, by inDate range, by business date or by ids (one selector)."
+                 business_date: str | None = None, ids=None, include_archived: bool = False) -> list[dict]:
+    """Time entries by ids or by inDate range (archived = deleted ones only with `include_archived`), by modified range
+    (archived always included) or by the business date of `inDate` (closeoutHour cut; archived never)."""
     r = self._r(rguid)
     if r is None: return []
     now_bd = r.bd(self._now)
@@ -1334,12 +1341,14 @@ def time_entries(self, rguid, *, modified_start=None, modified_end=None, start=N
             for rec in self._labor_day(r, bd)[1]:
                 if rec[3]["guid"] in want:
                     o = self._labor_obj(r, rec, "entry")
-                    if o is not None: out.append(o)
+                    if o is not None and (include_archived or not o["deleted"]): out.append(o)
             if len(out) == len(want): break
         return out
     if business_date is not None:
-        return [o for rec in (self._labor_day(r, int(business_date))[1] if r.first_bd <= int(business_date) <= now_bd else [])
-                if (o := self._labor_obj(r, rec, "entry")) is not None]
+        bd = int(business_date)
+        return [o for d in self._bds(r, bd_add(bd, -1), min(bd_add(bd, 1), now_bd)) for rec in self._labor_day(r, d)[1]
+                if (o := self._labor_obj(r, rec, "entry")) is not None and not o["deleted"]
+                and r.bd(ms_of(parse_toast_ts(o["inDate"]))) == bd]
     if modified_start is not None:
         s, e = ms_of(modified_start), ms_of(modified_end)
         days = set(self._bds(r, bd_add(r.bd(s), -3), bd_add(r.bd(e), 1)))
@@ -1353,7 +1362,8 @@ def time_entries(self, rguid, *, modified_start=None, modified_end=None, start=N
     s, e = toast_ts(ms_of(start)), toast_ts(ms_of(end))
     return [o for bd in self._bds(r, bd_add(r.bd(ms_of(start)), -1), bd_add(r.bd(ms_of(end)), 1))
             for rec in self._labor_day(r, bd)[1]
-            if (o := self._labor_obj(r, rec, "entry")) is not None and s <= o["inDate"] < e]
+            if (o := self._labor_obj(r, rec, "entry")) is not None and s <= o["inDate"] < e
+            and (include_archived or not o["deleted"])]
 
 # %% ../../nbs/30_sandbox_data.ipynb #d2e1be65
 @_method(World)

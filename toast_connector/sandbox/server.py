@@ -14,15 +14,16 @@ from urllib.parse import urlsplit, parse_qs, urlencode, quote
 from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS
 
 # %% auto #0
-__all__ = ['MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'TRUTH_FAMILIES', 'dumps', 'toast_ts',
-           'parse_toast_date', 'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date', 'q_range', 'q_int',
-           'q_ids', 'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token', 'read_config_token',
-           'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter',
-           'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route',
-           'match_route', 'stat_template', 'self_signed_cert', 'Sandbox', 'h_login', 'authenticate', 'h_partners',
-           'h_connected', 'h_group', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'h_tip',
-           'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries', 'h_cash_entries',
-           'h_cash_deposits', 'sandbox_endpoint', 'respond', 'start', 'stop']
+__all__ = ['MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'ORDERS_EPOCH', 'TRUTH_FAMILIES', 'dumps',
+           'toast_ts', 'parse_toast_date', 'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date',
+           'one_month_after', 'q_range', 'q_bool', 'q_int', 'q_ids', 'q_business_date', 'page_slice', 'link_header',
+           'b64e', 'b64d', 'config_token', 'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt',
+           'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults',
+           'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route', 'match_route', 'stat_template', 'self_signed_cert',
+           'Sandbox', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant', 'indexed_end',
+           'h_orders_bulk', 'h_order', 'h_config', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs',
+           'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits',
+           'sandbox_endpoint', 'respond', 'start', 'stop']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
 _DEC_MARK = "\x00D"
@@ -82,7 +83,8 @@ def error_body(status: int, message: str, request_id: str, field: str | None = N
             "canRetry": status in (429, 500, 502, 503, 504)}
 
 # %% ../../nbs/31_sandbox_server.ipynb #0f948883
-MAX_RANGE = timedelta(days=31)   # "one month": a connector's 30-day windows pass, 32 days do not
+import calendar
+MAX_RANGE = timedelta(days=30)   # "cannot be longer than one month", read the harsh way (see `one_month_after`)
 
 def q1(query: dict, name: str) -> str | None:
     "The single value of a query parameter (None when absent)."
@@ -99,13 +101,25 @@ def q_date(query: dict, name: str, required: bool = False) -> datetime | None:
     if d is None: raise ApiError(400, "Invalid date format", name, "invalid_date_format")
     return d
 
-def q_range(query: dict, start: str, end: str, max_range: timedelta | None = MAX_RANGE) -> tuple[datetime, datetime]:
-    "A required [start, end) pair: both present, well formed, not reversed, not longer than `max_range`."
+def one_month_after(s: datetime) -> datetime:
+    "The latest end of a period from `s` that is not longer than one month: 30 days, or the same day next month (Java's `plusMonths(1)`, clamped) when sooner."
+    y, m = s.year + (s.month == 12), s.month % 12 + 1
+    return min(s + MAX_RANGE, s.replace(year=y, month=m, day=min(s.day, calendar.monthrange(y, m)[1])))
+
+def q_range(query: dict, start: str, end: str, one_month: bool = True) -> tuple[datetime, datetime]:
+    "A required [start, end) pair: both present, well formed, `end` later than `start`, not longer than one month."
     s, e = q_date(query, start, True), q_date(query, end, True)
-    if e < s: raise ApiError(400, f"{end} must be after {start}", end, "invalid_date_range")
-    if max_range is not None and e - s > max_range:
+    if e <= s: raise ApiError(400, f"{end} must be later than {start}", end, "invalid_date_range")
+    if one_month and e > one_month_after(s):
         raise ApiError(400, f"The range from {start} to {end} cannot be longer than one month", end, "date_range_too_long")
     return s, e
+
+def q_bool(query: dict, name: str) -> bool | None:
+    "A boolean parameter (`true`/`false`, any case); None when absent, 400 otherwise."
+    s = q1(query, name)
+    if s is None: return None
+    if s.strip().lower() not in ("true", "false"): raise ApiError(400, f"{name} must be true or false", name, "invalid_parameter")
+    return s.strip().lower() == "true"
 
 def q_int(query: dict, name: str, default: int, lo: int, hi: int) -> int:
     "An integer parameter within [lo, hi]; 400 otherwise."
@@ -559,7 +573,7 @@ def _iso_ms(ms: int) -> datetime: return datetime.fromtimestamp(ms / 1000, timez
 def _partner_items(sb, c):
     items = sb.world.partner_restaurants()
     lm = q_date(c.query, "lastModified")
-    return [i for i in items if i.get("modifiedDate") is None or _iso_ms(i["modifiedDate"]) >= lm] if lm else items
+    return [i for i in items if i.get("modifiedDate") is None or _iso_ms(i["modifiedDate"]) > lm] if lm else items
 
 def h_partners(sb, c):
     "GET /partners/v1/restaurants: a bare array (optional lastModified)."
@@ -602,8 +616,10 @@ def indexed_end(sb, end: datetime) -> datetime:
     if not sb.index_lag_ms: return end
     return min(end, sb.now - timedelta(milliseconds=sb.index_lag_ms - 1))
 
+ORDERS_EPOCH = datetime(2015, 12, 1, tzinfo=timezone.utc)   # "The date must be after 2015-12-01T00:00:00.000+0000"
+
 def h_orders_bulk(sb, c):
-    "GET /orders/v2/ordersBulk: modified window or businessDate; page/pageSize; Link headers."
+    "GET /orders/v2/ordersBulk: modified window (after 2015-12-01, at most a month) or businessDate, not both; page/pageSize; Link headers."
     size, page = q_int(c.query, "pageSize", 100, 1, 100), q_int(c.query, "page", 1, 1, 10**9)
     has_range = q1(c.query, "startDate") is not None or q1(c.query, "endDate") is not None
     bd = q_business_date(c.query, required=False)
@@ -611,6 +627,7 @@ def h_orders_bulk(sb, c):
         raise ApiError(400, "Use either startDate/endDate or businessDate, not both", "businessDate")
     if has_range:
         s, e = q_range(c.query, "startDate", "endDate")
+        if s <= ORDERS_EPOCH: raise ApiError(400, "startDate must be after 2015-12-01T00:00:00.000+0000", "startDate", "invalid_date_range")
         e = indexed_end(sb, e)
         items = sb.world.orders_modified(c.restaurant, s, e) if e > s else []     # a lazy sequence: only the page is built
     elif bd is not None: items = sb.world.orders_by_business_date(c.restaurant, bd)
@@ -662,32 +679,43 @@ def h_employees(sb, c):
     return sb.world.employees(c.restaurant, q_ids(c.query, "employeeIds"))
 
 def h_jobs(sb, c):
-    "GET /labor/v1/jobs (optional jobIds, max 100)."
-    return sb.world.jobs(c.restaurant, q_ids(c.query, "jobIds"))
+    "GET /labor/v1/jobs: deleted jobs left out unless asked for by `jobIds` (max 100)."
+    ids = q_ids(c.query, "jobIds")
+    return sb.world.jobs(c.restaurant, ids, deleted=ids is not None)
 
 def h_shifts(sb, c):
-    "GET /labor/v1/shifts: startDate/endDate required, at most one month."
+    "GET /labor/v1/shifts: `shiftIds` (max 100) and/or startDate+endDate (at most a month): inDate >= startDate AND outDate < endDate."
+    ids = q_ids(c.query, "shiftIds")
+    if ids is not None and q1(c.query, "startDate") is None and q1(c.query, "endDate") is None:
+        return sb.world.shifts(c.restaurant, ids=ids)
     s, e = q_range(c.query, "startDate", "endDate")
-    return sb.world.shifts(c.restaurant, s, e)
+    return sb.world.shifts(c.restaurant, s, e, ids=ids)
 
 _TE_SELECTORS = {"ids": ("timeEntryIds",), "modified": ("modifiedStartDate", "modifiedEndDate"),
                  "range": ("startDate", "endDate"), "businessDate": ("businessDate",)}
 
 def h_time_entries(sb, c):
-    "GET /labor/v1/timeEntries: exactly one selector (ids, modified range, in-date range, businessDate)."
+    "GET /labor/v1/timeEntries: exactly one selector (ids, modified range, in-date range, businessDate); includeArchived as documented."
     used = [k for k, ps in _TE_SELECTORS.items() if any(c.query.get(p) for p in ps)]
     if len(used) != 1:
         raise ApiError(400, "Exactly one of timeEntryIds, modifiedStartDate/modifiedEndDate, startDate/endDate or businessDate is required",
                        key="invalid_selector")
     sel, w = used[0], sb.world
-    if sel == "ids": return w.time_entries(c.restaurant, ids=q_ids(c.query, "timeEntryIds"))
-    if sel == "modified":
+    archived, missed = bool(q_bool(c.query, "includeArchived")), bool(q_bool(c.query, "includeMissedBreaks"))
+    if sel == "ids": out = w.time_entries(c.restaurant, ids=q_ids(c.query, "timeEntryIds"), include_archived=archived)
+    elif sel == "modified":      # "Querying by modified date range always returns archived time entries"
         s, e = q_range(c.query, "modifiedStartDate", "modifiedEndDate")
-        return w.time_entries(c.restaurant, modified_start=s, modified_end=e)
-    if sel == "range":
+        out = w.time_entries(c.restaurant, modified_start=s, modified_end=e)
+    elif sel == "range":
         s, e = q_range(c.query, "startDate", "endDate")
-        return w.time_entries(c.restaurant, start=s, end=e)
-    return w.time_entries(c.restaurant, business_date=str(q_business_date(c.query)))
+        out = w.time_entries(c.restaurant, start=s, end=e, include_archived=archived)
+    else: out = w.time_entries(c.restaurant, business_date=str(q_business_date(c.query)))   # never archived
+    return out if missed else [without_missed_breaks(o) for o in out]
+
+def without_missed_breaks(entry: dict) -> dict:
+    "A time entry without its missed breaks (what Toast sends unless `includeMissedBreaks=true`)."
+    bs = entry.get("breaks") or []
+    return entry if not any(b.get("missed") for b in bs) else {**entry, "breaks": [b for b in bs if not b.get("missed")]}
 
 def h_cash_entries(sb, c):
     "GET /cashmgmt/v1/entries?businessDate=yyyyMMdd"
