@@ -4,14 +4,14 @@
 
 # %% ../nbs/00_config.ipynb #e3ac0340
 from __future__ import annotations
-import base64, binascii, ipaddress, os, re
+import base64, binascii, difflib, ipaddress, os, re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone, timedelta
 from urllib.parse import urlsplit
 
 # %% auto #0
 __all__ = ['USER_ACCESS_TYPES', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_timestamp', 'parse_domain',
-           'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'validate_configuration']
+           'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'unknown_keys', 'validate_configuration']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -133,8 +133,17 @@ KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSy
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", *_INTS, *_FLOATS)
 
 # %% ../nbs/00_config.ipynb #a01396a5
+_PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
+_SECRET_KEYS = ("clientSecret", "key")
+
+def _placeholder(key: str, value: str, env: bool) -> str:
+    "Why a placeholder is refused, and what to put instead (a secret key's value is not echoed)."
+    shown = "a placeholder in angle brackets" if key in _SECRET_KEYS else f"the placeholder {value!r}"
+    return (f"is still {shown} from the example configuration.json: put the real value there"
+            + (f", or leave it empty and set the {SECRET_ENV[key]} environment variable" if env else ""))
+
 def _text(configuration: dict, key: str, required: bool = True, env: bool = False) -> str | None:
-    "A configuration value as a stripped string, or an error naming the key."
+    "A configuration value as a stripped string, or an error naming the key (a placeholder like `<YOUR_CLIENT_ID>` is refused)."
     v = configuration.get(key)
     if (v is None or (isinstance(v, str) and not v.strip())) and env and os.environ.get(SECRET_ENV[key], "").strip():
         v = os.environ[SECRET_ENV[key]]
@@ -145,6 +154,7 @@ def _text(configuration: dict, key: str, required: bool = True, env: bool = Fals
     if not v.strip():
         if required: raise ConfigError(key, "is empty")
         return None
+    if _PLACEHOLDER.fullmatch(v.strip()): raise ConfigError(key, _placeholder(key, v.strip(), env))
     return v.strip()
 
 def _number(configuration: dict, key: str, kind, lo, hi):
@@ -156,10 +166,26 @@ def _number(configuration: dict, key: str, kind, lo, hi):
     if not lo <= n <= hi: raise ConfigError(key, f"must be between {lo} and {hi}, got {v}")
     return n
 
+
+# %% ../nbs/00_config.ipynb #c0a1f002
+def unknown_keys(configuration: dict) -> list[str]:
+    "One warning line per configuration key the connector does not know, naming the closest known key."
+    known = {k.lower(): k for k in KNOWN_KEYS}
+    out = []
+    for k in configuration:
+        if k in KNOWN_KEYS: continue
+        near = difflib.get_close_matches(str(k).lower(), list(known), n=1, cutoff=0.6)
+        hint = f"did you mean '{known[near[0]]}'?" if near else f"the known keys are {', '.join(KNOWN_KEYS)}"
+        out.append(f"configuration '{k}': unknown key, ignored; {hint}")
+    return out
+
+
 # %% ../nbs/00_config.ipynb #a132dc32
-def validate_configuration(configuration: dict, now: datetime | None = None) -> Settings:
-    "Check every configuration value and return `Settings`; raise `ConfigError` naming the first bad key."
+def validate_configuration(configuration: dict, now: datetime | None = None, warn=None) -> Settings:
+    "Check every configuration value and return `Settings`; raise `ConfigError` naming the first bad key. `warn(line)` hears of unknown keys."
     if not isinstance(configuration, dict): raise ConfigError("(all)", "configuration must be a JSON object")
+    for line in unknown_keys(configuration):
+        if warn is not None: warn(line)
     now = now or datetime.now(timezone.utc)
     client_id = _text(configuration, "clientId", env=True)
     secret = Secret(_text(configuration, "clientSecret", env=True))

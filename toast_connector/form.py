@@ -136,10 +136,11 @@ class Check:
     details: tuple = ()
 
 def check_configuration(configuration: dict) -> Check:
-    "Every configuration value parses (`validate_configuration`)."
-    try: s = validate_configuration(configuration)
-    except ConfigError as e: return Check(False, str(e))
-    return Check(True, f"configuration is valid: {s.base_url}, initial sync from {s.initial_sync_start:%Y-%m-%d}")
+    "Every configuration value parses (`validate_configuration`): the sync's own one-line error; unknown keys in the details."
+    warnings = []
+    try: s = validate_configuration(configuration, warn=warnings.append)
+    except ConfigError as e: return Check(False, str(e), tuple(warnings))
+    return Check(True, f"configuration is valid: {s.base_url}, initial sync from {s.initial_sync_start:%Y-%m-%d}", tuple(warnings))
 
 # %% ../nbs/40_form.ipynb #b087ae3e
 def check_login(configuration: dict, client=None) -> Check:

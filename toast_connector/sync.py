@@ -4,13 +4,13 @@
 
 # %% ../nbs/20_sync.ipynb #d00a81dd
 from __future__ import annotations
-import base64, json, queue, threading, time, zlib
+import base64, html, json, queue, re, threading, time, uuid, zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from .config import Settings, validate_configuration
+from .config import ConfigError, Settings, validate_configuration
 from .auth import (ToastError, ToastAuthError, ToastBadRequest, ToastForbidden, ToastNotFound)
 from .client import ToastClient, as_list
 from .streams import (REGISTRY, Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
@@ -20,9 +20,10 @@ from .flatten import explode, table_schema, table_keys as flatten_table_keys, sd
 from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_restaurants
 
 # %% auto #0
-__all__ = ['FAMILY_MODULES', 'RUN_COLUMNS', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog', 'normalised',
-           'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys', 'key_string', 'key_dict', 'Task', 'Runner',
-           'sync_id', 'metric_totals', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables', 'schema']
+__all__ = ['FAMILY_MODULES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog',
+           'normalised', 'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys', 'key_string', 'key_dict',
+           'pack_store', 'unpack_store', 'load_keys', 'Task', 'Runner', 'sync_id', 'metric_totals', 'duration',
+           'Progress', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
@@ -39,6 +40,9 @@ class SdkEmitter:
     def update(self, table, data): self.op.update(table=table, modified=sdk_row(data))
     def delete(self, table, keys): self.op.delete(table=table, keys=sdk_row(keys))
     def checkpoint(self, state): self.op.checkpoint(state=state)
+    def fail(self, message):
+        "End the sync with this one line, no traceback (`op.error`; its message is HTML, so `<YOUR_CLIENT_ID>` is escaped)."
+        self.op.error(html.escape(message, quote=False))
 
 class SdkLog:
     "Log lines to the SDK's logger."
@@ -114,7 +118,7 @@ def diff_warehouses(a: Recorder, b: Recorder) -> list[str]:
 
 # %% ../nbs/20_sync.ipynb #99959850
 def pack_keys(keys) -> str:
-    "A set of key strings as compact text for the state."
+    "A set of key strings as compact text (state v1, one blob per cursor; read when a v1 state is migrated)."
     return base64.b85encode(zlib.compress("\n".join(sorted(keys)).encode(), 9)).decode("ascii")
 
 def unpack_keys(text: str | None) -> set[str]:
@@ -136,6 +140,100 @@ def key_dict(ks: str, keys: dict, restaurant_id: str) -> tuple[str, dict]:
     table, vals = ks.split("\t", 1)
     vals, cols = iter(json.loads(vals)), keys[table]
     return table, {c: (restaurant_id if c == "restaurant_id" else next(vals)) for c in cols}
+
+
+# %% ../nbs/20_sync.ipynb #c20a0001
+_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+KEYS_MAGIC = b"TK2"
+
+def _varint(n: int, out: bytearray):
+    "Append a non-negative int, 7 bits a byte."
+    while True:
+        b, n = n & 0x7F, n >> 7
+        out.append(b | (0x80 if n else 0))
+        if not n: return
+
+class _Bytes:
+    "Reads what `pack_store` wrote."
+    def __init__(self, data: bytes): self.d, self.i = data, 0
+    def take(self, k: int) -> bytes:
+        if self.i + k > len(self.d): raise ValueError("truncated key store")
+        b, self.i = self.d[self.i:self.i + k], self.i + k
+        return b
+    def varint(self) -> int:
+        n = shift = 0
+        while True:
+            b = self.take(1)[0]
+            n, shift = n | (b & 0x7F) << shift, shift + 7
+            if not b & 0x80: return n
+
+
+# %% ../nbs/20_sync.ipynb #c20a0002
+def pack_store(store: dict) -> str:
+    "Every key set `{(restaurant, stream): {key string}}` as one text: distinct values once (guids as 16 bytes), keys as indices, zlib, base85."
+    if not store: return ""
+    sets, vals = [], {}
+    for (rid, stream), keys in sorted(store.items()):
+        groups = {}
+        for ks in keys:
+            table, v = ks.split("\t", 1)
+            v = json.loads(v)
+            groups.setdefault((table, len(v)), []).append(v)
+            for x in v: vals[json.dumps(x)] = x
+        vals[json.dumps(rid)] = rid
+        sets.append((rid, stream, groups))
+    guids = sorted(k for k, x in vals.items() if isinstance(x, str) and _GUID.fullmatch(x))
+    others = sorted(set(vals) - set(guids))
+    index = {k: i for i, k in enumerate(guids + others)}
+    tables = sorted({t for _, _, g in sets for t, _ in g})
+    streams = sorted({s for _, s, _ in sets})
+    out = bytearray(KEYS_MAGIC)
+    _varint(len(guids), out)
+    for k in guids: out += uuid.UUID(vals[k]).bytes
+    head = json.dumps([[vals[k] for k in others], tables, streams]).encode()
+    _varint(len(head), out); out += head
+    _varint(len(sets), out)
+    for rid, stream, groups in sets:
+        for n in (index[json.dumps(rid)], streams.index(stream), len(groups)): _varint(n, out)
+        for (table, arity), rows in sorted(groups.items()):
+            for n in (tables.index(table), arity, len(rows)): _varint(n, out)
+            prev = 0
+            for row in sorted(tuple(index[json.dumps(x)] for x in v) for v in rows):
+                if arity: _varint(row[0] - prev, out); prev = row[0]     # sorted: the first index grows
+                for n in row[1:]: _varint(n, out)
+    return base64.b85encode(zlib.compress(bytes(out), 9)).decode("ascii")
+
+def unpack_store(text: str | None) -> dict:
+    "The inverse of `pack_store`: `{(restaurant, stream): {key string}}`."
+    if not text: return {}
+    r = _Bytes(zlib.decompress(base64.b85decode(text.encode("ascii"))))
+    if r.take(3) != KEYS_MAGIC: raise ValueError("not a key store of state v2")
+    values = [str(uuid.UUID(bytes=r.take(16))) for _ in range(r.varint())]
+    others, tables, streams = json.loads(r.take(r.varint()).decode())
+    values += others
+    store = {}
+    for _ in range(r.varint()):
+        rid, stream, ngroups = values[r.varint()], streams[r.varint()], r.varint()
+        keys = store.setdefault((rid, stream), set())
+        for _ in range(ngroups):
+            table, arity, count = tables[r.varint()], r.varint(), r.varint()
+            prev = 0
+            for _ in range(count):
+                row = []
+                if arity: prev += r.varint(); row.append(prev)
+                row += [r.varint() for _ in range(arity - 1)]
+                keys.add(table + "\t" + json.dumps([values[i] for i in row]))
+    return store
+
+def load_keys(state: dict) -> dict:
+    "The key sets of a state; a v1 state's blob in each cursor is moved out of the cursor (the migration to v2)."
+    store = unpack_store(state.get("keys"))
+    for rid, streams in (state.get("restaurants") or {}).items():
+        if not isinstance(streams, dict): continue
+        for name, cur in streams.items():
+            if isinstance(cur, dict) and "keys" in cur: store[(rid, name)] = unpack_keys(cur.pop("keys"))
+    return store
+
 
 # %% ../nbs/20_sync.ipynb #181a59a8
 class _Stopped(Exception):
@@ -168,9 +266,10 @@ class Runner:
 
     # -- plumbing
     def put(self, item): self.e.put(item)
-    def set_cursor(self, cursor: dict):
+    def set_cursor(self, cursor: dict, keys: set | None = None):
+        "Move the cursor (and, for a stream with removals, the key set of its last complete pull)."
         self.cursor = cursor
-        self.put(("cursor", self.t, dict(cursor)))
+        self.put(("cursor", self.t, dict(cursor), None if keys is None else frozenset(keys)))
     def progress(self, text: str, frac: float | None = None): self.put(("progress", self.t, text, frac))
 
     def fetch(self, params: dict):
@@ -326,24 +425,25 @@ class Runner:
         self.read({} if due else {k.param: W.toast_ts(since)})
         cur = {"since": W.toast_ts(self.end), "full_at": W.toast_ts(self.end if due else full_at)}
         if self.seen is not None:
-            old = unpack_keys(self.cursor.get("keys"))
+            old = self.e.old_keys(self.t)
             if due and not self.not_found:
                 if not self.removals(old):                 # unconfirmed empty pull: keep the keys, pull in full again next sync
                     self.seen = old
                     cur.update(full_at=self.cursor.get("full_at"), empty_pull=True)
             else: self.seen |= old
-            cur["keys"] = pack_keys(self.seen)
-        self.set_cursor(cur)
+        self.set_cursor(cur, self.seen)
 
     def full_pull(self):
         "FullPull: everything, every sync."
         self.read({})
         cur = {"at": W.toast_ts(self.end)}
+        keys = None
         if self.seen is not None:       # a 404 is no complete pull: keep the last one's keys, delete nothing
-            done = not self.not_found and self.removals(unpack_keys(self.cursor.get("keys")))
-            cur["keys"] = pack_keys(self.seen) if done else self.cursor.get("keys")
+            old = self.e.old_keys(self.t)
+            done = not self.not_found and self.removals(old)
+            keys = self.seen if done else old
             if not done and not self.not_found: cur["empty_pull"] = True
-        self.set_cursor(cur)
+        self.set_cursor(cur, keys)
 
     def published(self):
         "Published: fetch only when the metadata's field changed."
@@ -358,10 +458,10 @@ class Runner:
         if self.not_found: return       # metadata says published, the document says 404: try again next sync
         cur = {"published": value}
         if self.seen is not None:
-            if not self.removals(unpack_keys(self.cursor.get("keys"))):     # unconfirmed empty: fetch this publish again
-                cur = {**self.cursor, "empty_pull": True}
-            else: cur["keys"] = pack_keys(self.seen)
-        self.set_cursor(cur)
+            old = self.e.old_keys(self.t)
+            if not self.removals(old):                # unconfirmed empty: fetch this publish again
+                return self.set_cursor({**self.cursor, "empty_pull": True}, old)
+        self.set_cursor(cur, self.seen)
 
 # %% ../nbs/20_sync.ipynb #c9f2ce25
 SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
@@ -380,20 +480,81 @@ def metric_totals(client) -> dict:
     tot = dict(m.totals()) if m is not None else {}
     return {k: int(tot.get(k, 0)) for k in ("calls", "retries", "429s")}
 
+# %% ../nbs/20_sync.ipynb #c20b0002
+def duration(seconds: float) -> str:
+    "A duration for a person: 45s, 2m05s, 1h02m."
+    s = int(round(max(seconds, 0)))
+    if s < 60: return f"{s}s"
+    if s < 3600: return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+class Progress:
+    "The overall progress of a sync's tasks; `due()` is true at most every `every` seconds."
+    def __init__(self, tasks, every: float = 15.0, clock=time.monotonic):
+        self.clock, self.every = clock, every
+        self.t0 = self.last = clock()
+        self.total = Counter(t.stream.family for t in tasks)       # families in registration order
+        self.done, self.began, self.part = Counter(), {}, {}
+
+    def start(self, task): self.began.setdefault(task.stream.family, self.clock())
+    def advance(self, task, frac):
+        if frac is not None: self.part[id(task)] = (task.stream.family, min(max(float(frac), 0.0), 1.0))
+    def finish(self, task):
+        self.start(task)
+        self.part.pop(id(task), None)
+        self.done[task.stream.family] += 1
+
+    def fraction(self, family: str | None = None) -> float:
+        "The share done, of one family or of all."
+        fams = [family] if family else list(self.total)
+        total = sum(self.total[f] for f in fams)
+        got = sum(self.done[f] for f in fams) + sum(p for f, p in self.part.values() if f in fams)
+        return min(got / total, 1.0) if total else 1.0
+
+    def eta(self, family: str | None = None) -> float | None:
+        "Seconds left, extrapolated from the time spent so far; None before anything moved."
+        f = self.fraction(family)
+        if f >= 1: return 0.0
+        since = self.began.get(family) if family else self.t0
+        if since is None or f <= 0: return None
+        return (self.clock() - since) * (1 - f) / f
+
+    def line(self, rows: int, calls: int) -> str:
+        "The progress line."
+        fams = []
+        for f, n in self.total.items():
+            if self.done[f] == n: how = "done"
+            elif f not in self.began: how = "waiting"
+            else: how = "ETA " + (duration(e) if (e := self.eta(f)) is not None else "unknown")
+            fams.append(f"{f} {self.done[f]}/{n} {how}")
+        e = self.eta()
+        return (f"progress: {sum(self.done.values())}/{sum(self.total.values())} tasks done, {rows:,} rows, {calls:,} API calls, "
+                f"{duration(self.clock() - self.t0)} elapsed, ETA {duration(e) if e is not None else 'unknown'} ({', '.join(fams)})")
+
+    def due(self) -> bool:
+        "True when a line may be logged (and then not again for `every` seconds)."
+        now = self.clock()
+        if now - self.last < self.every: return False
+        self.last = now
+        return True
+
+
 # %% ../nbs/20_sync.ipynb #ad1c6b69
 class SyncFailed(Exception):
     "Some streams failed (Toast answered 400 or kept failing); everything else was synced and checkpointed."
 
 class Engine:
     "One sync: discover restaurants, run every (restaurant, stream) task, emit from this thread, report."
-    PROGRESS_SECONDS = 15.0     # at most one progress line this often
+    PROGRESS_SECONDS = 15.0     # at most one progress line this often (none in a shorter sync)
+    STATE_VERSION = 2           # v2: every removal key set in one compact blob, state["keys"] (v1: a blob in each cursor)
     CHECKPOINT_SECONDS = 30.0   # a moved cursor is checkpointed at most this late (and always every checkpoint_rows rows)
 
     def __init__(self, settings: Settings, state: dict, emit, log, client=None, streams=None):
         self.settings, self.emit, self.log = settings, emit, log
         st = json.loads(json.dumps(state or {}))
-        st.setdefault("v", 1)
         if not isinstance(st.get("restaurants"), dict): st["restaurants"] = {}
+        self.keys, self.keys_dirty = load_keys(st), st.get("v", 1) < self.STATE_VERSION
+        st["v"] = self.STATE_VERSION
         self.state = st
         self.client = client or ToastClient(settings, st)
         self.streams = list(streams if streams is not None else REGISTRY.values())
@@ -403,7 +564,8 @@ class Engine:
         self.rows, self.since_ckpt, self.checkpoints = Counter(), 0, 0
         self.skipped, self.errors, self.warned = {}, [], set()
         self.status: dict[str, str] = {}
-        self.last_progress, self.last_ckpt, self.moved, self.ckpt_every = 0.0, time.monotonic(), False, self.CHECKPOINT_SECONDS
+        self.last_ckpt, self.moved, self.ckpt_every = time.monotonic(), False, self.CHECKPOINT_SECONDS
+        self.progress = Progress([], self.PROGRESS_SECONDS)
         self.timing = Counter()     # seconds of this (emitting) thread: waiting for Toast, emitting, checkpointing
 
     # -- worker side
@@ -419,6 +581,7 @@ class Engine:
         try:
             if self.stop.is_set(): return
             if fkey in self.forbidden: self.put(("skip", task, None)); return
+            self.put(("start", task))
             Runner(self, task).run()
         except _Stopped: pass
         except ToastForbidden as e: self.forbidden.add(fkey); self.put(("skip", task, e))
@@ -429,9 +592,14 @@ class Engine:
             try: self.put(("done", task))
             except _Stopped: pass
 
+    def old_keys(self, task: Task) -> set[str]:
+        "The keys of the last complete pull of a task's (restaurant, stream)."
+        return set(self.keys.get((task.restaurant.guid, task.stream.name), ()))
+
     # -- main thread
     def checkpoint(self):
         t = time.monotonic()
+        if self.keys_dirty: self.state["keys"], self.keys_dirty = pack_store(self.keys), False
         self.emit.checkpoint(self.state)
         self.last_ckpt = time.monotonic()
         self.timing["checkpoint"] += self.last_ckpt - t
@@ -451,14 +619,11 @@ class Engine:
                 if self.since_ckpt >= limit: self.checkpoint()
         elif kind == "cursor":
             self.state["restaurants"].setdefault(task.restaurant.guid, {})[task.stream.name] = item[2]
+            if item[3] is not None: self.keys[(task.restaurant.guid, task.stream.name)], self.keys_dirty = item[3], True
             self.moved = True
             if time.monotonic() - self.last_ckpt >= self.ckpt_every: self.checkpoint()
-        elif kind == "progress":
-            now = time.monotonic()
-            if now - self.last_progress >= self.PROGRESS_SECONDS:
-                self.last_progress = now
-                frac = item[3]
-                self.log.info(f"{task.label} {item[2]}" + (f", {100 * frac:.0f}%" if frac is not None else ""))
+        elif kind == "start": self.progress.start(task)
+        elif kind == "progress": self.progress.advance(task, item[3])
         elif kind == "skip":
             s, e = task.stream, item[2]
             fam = f"{s.family} ({s.scope})"
@@ -479,16 +644,21 @@ class Engine:
 
     def run_tasks(self, tasks: list[Task]):
         pending = len(tasks)
+        self.progress = Progress(tasks, self.PROGRESS_SECONDS)
         pool = ThreadPoolExecutor(max_workers=self.settings.max_workers, thread_name_prefix="toast")
         ok = False
         try:
             for t in tasks: pool.submit(self.work, t)
             while pending:
                 t0 = time.monotonic()
-                item = self.q.get()
+                try: item = self.q.get(timeout=1.0)
+                except queue.Empty: item = None             # nothing from Toast for a second: still time for a progress line
                 t1 = time.monotonic()
                 self.timing["waiting for Toast"] += t1 - t0
-                if item[0] == "done": pending -= 1
+                if self.progress.due():
+                    self.log.info(self.progress.line(sum(self.rows.values()), metric_totals(self.client)["calls"]))
+                if item is None: continue
+                if item[0] == "done": pending -= 1; self.progress.finish(item[1])
                 else:
                     c0 = self.timing["checkpoint"]
                     self.apply(item)
@@ -571,14 +741,19 @@ def keep_logins(engine) -> bool:
 
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
     "Fivetran's update: validate the configuration, then sync every declared stream of every restaurant."
-    settings = validate_configuration(configuration)
-    engine = Engine(settings, state, emit or SdkEmitter(), log or SdkLog(), client=client)
-    try: return engine.run()
-    except SyncFailed: raise                        # the engine checkpointed everything, logins included
-    except BaseException:
-        keep_logins(engine); raise
-    finally:
-        if client is None and hasattr(engine.client, "close"): engine.client.close()
+    emit, log = emit or SdkEmitter(), log or SdkLog()
+    try:
+        settings = validate_configuration(configuration, warn=log.warning)
+        engine = Engine(settings, state, emit, log, client=client)
+        try: return engine.run()
+        except SyncFailed: raise                    # the engine checkpointed everything, logins included
+        except BaseException:
+            keep_logins(engine); raise
+        finally:
+            if client is None and hasattr(engine.client, "close"): engine.client.close()
+    except (ConfigError, ToastAuthError) as e:      # the configuration or the credentials: one line, no traceback
+        if callable(getattr(emit, "fail", None)): emit.fail(str(e))
+        raise
 
 def tables() -> list[dict]:
     "The schema entries of every table: restaurant, sync_log and each stream's table with its children."
@@ -589,6 +764,5 @@ def tables() -> list[dict]:
     return out
 
 def schema(configuration: dict) -> list[dict]:
-    "Fivetran's schema: validate the configuration, then declare every table's primary key and typed columns."
-    validate_configuration(configuration)
+    "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()

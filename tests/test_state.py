@@ -1,0 +1,51 @@
+"""State v1 -> v2: a state written before the key sets moved out of the cursors still loads, and removal detection
+keeps working from it.
+
+State v1 kept, in each cursor of a stream that detects removals, `"keys": pack_keys(<key strings>)`. State v2 keeps
+every key set in one blob, `state["keys"]` (`sync.pack_store`). Here a first sync runs, its state is rewritten in
+the v1 layout (`pack_keys` is the v1 encoder, unchanged), configuration objects and employees are removed in the
+sandbox, and the next sync starts from the v1 state: every removed object is deleted, every live one kept, and the
+state it checkpoints is v2."""
+import json
+
+from toast_connector import sync
+from test_families import check_all, config_truth, deletes, recorder, rows, run, small
+from toast_connector.configuration import CONFIG_TABLES
+
+
+def as_v1(state: dict) -> dict:
+    "A v2 state in the v1 layout: each key set packed into its cursor, no top-level blob."
+    st = json.loads(json.dumps(state))
+    store = sync.unpack_store(st.pop("keys", ""))
+    st["v"] = 1
+    for (rid, stream), keys in store.items(): st["restaurants"][rid][stream]["keys"] = sync.pack_keys(keys)
+    return st
+
+
+def test_v1_state_loads_and_removals_still_work():
+    with small(orders_per_day=2) as sb:
+        rec = recorder()
+        run(sb, rec, configFullRefreshHours=0)
+        v1 = as_v1(rec.state)
+        packed = [c for cur in v1["restaurants"].values() for c in cur.values() if "keys" in c]
+        assert len(packed) > 20 and "keys" not in v1                        # the v1 layout: a blob per cursor
+        assert {k: v for k, v in sync.load_keys(json.loads(json.dumps(v1))).items()} == sync.unpack_store(rec.state["keys"])
+
+        sb.world.rates = {k: 0 for k in sb.world.rates} | {"config_remove": 60, "employee_delete": 12}
+        sb.advance(4)
+        removed = sb.truth("config")["removed"]
+        gone = {(CONFIG_TABLES[ep], x["guid"], x["restaurant"]) for ep, xs in removed.items() for x in xs}
+        assert gone
+        rec.states.append(v1)                                               # the next sync starts from the v1 state
+        n = len(rec.ops)
+        run(sb, rec, configFullRefreshHours=0)
+        check_all(sb, rec)                                                  # every table equals the truth again
+        for table in {t for t, _, _ in gone}:
+            got = {(d["id"], d["restaurant_id"]) for d in deletes(rec, n, table)}
+            assert {(g, r) for t, g, r in gone if t == table} <= got, table    # each removed object was deleted
+        live = config_truth(sb)
+        for t, want in live.items():
+            assert set(want) <= {(r["id"], r["restaurant_id"]) for r in rows(rec, t)}, t
+        st = rec.state
+        assert st["v"] == 2 and st["keys"]
+        assert not any("keys" in c for cur in st["restaurants"].values() for c in cur.values())
