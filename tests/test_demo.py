@@ -73,7 +73,6 @@ def test_demo_three_times_in_a_row(tmp_path):
             assert f"run {run}: resuming from files/state.json" in out
             hour = f"2026-03-10 {15 + run}:00 UTC -> 2026-03-10 {16 + run}:00 UTC (+1 h; {run - 1} h after the first run)"
             assert f"sandbox clock {hour}: new orders: " in out, out[:600]
-            assert re.search(r"restaurant .+: resuming .*orders 20\d\d-", out), out[-2000:]
             prev = seen[-1]
             changed = {t for t in now if now[t] != prev.get(t, (0, 0))}
             assert set(shown) == changed and "orders" in changed and "sync_log" in changed, (shown, changed)
@@ -86,6 +85,8 @@ def test_demo_three_times_in_a_row(tmp_path):
         log = sync_log(proj)
         assert len(log) == run and log[:-1] == logs                         # one row per sync: earlier rows kept as they were
         matches_sdk(log[-1], sdk_counts(out))
+        if run > 1:                                                        # incremental: far less than the first sync wrote
+            assert sum(log[-1]["rows"].values()) < sum(log[0]["rows"].values()) / 3, (log[-1]["rows"], log[0]["rows"])
         seen.append(now); logs = log
     state = json.loads((proj / "files" / "state.json").read_text())
     assert len(state["auth"]["logins"]) == 1                                # one login across the three runs (connector's record)
