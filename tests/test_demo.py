@@ -1,5 +1,6 @@
-"""`make demo` as a new user runs it (tools/demo.py), twice, in a scratch connector folder: the first run
-lands the four tables of the first slice, the second resumes from the saved state and says so."""
+"""`make demo` as a new user runs it (tools/demo.py), three times in a row in one scratch connector folder: every
+run succeeds, each later run moves the (pinned) sandbox clock an hour, resumes from the saved state, says what
+changed, and reuses the token the first run cached: one login across the three runs."""
 import json, re, shutil, subprocess, sys, time
 from pathlib import Path
 
@@ -7,17 +8,33 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 
-def demo(project: Path) -> str:
+def demo(project: Path, ok: bool = True) -> subprocess.CompletedProcess:
     t = time.perf_counter()
     r = subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), "--project", str(project)],
                        capture_output=True, text=True, timeout=400)
     print(f"demo run took {time.perf_counter() - t:.1f} s")       # the figure; the target is checked by eye, not asserted
-    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
-    return r.stdout
+    if ok: assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    return r
 
-def counts(out: str) -> dict:
-    "The table -> rows listing the demo prints last."
-    return {m[1]: int(m[2]) for m in re.finditer(r"(?m)^(\w+)\s+(\d+)$", out.split("\ntable ", 1)[1])}
+def printed(out: str) -> dict:
+    "The demo's closing listing: table -> (rows, change, deleted, change), a blank change read as 0."
+    body = out.split("\ntable ", 1)[1]
+    rx = r"(?m)^(\w+) +(\d+) +([+-]\d+)? +(\d+) +([+-]\d+)? *$"
+    return {m[1]: (int(m[2]), int(m[3] or 0), int(m[4]), int(m[5] or 0)) for m in re.finditer(rx, body)}
+
+def warehouse(project: Path) -> dict:
+    "table -> (live rows, soft-deleted rows), counted here, independently of the demo."
+    con = duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True)
+    try:
+        out = {}
+        for (t,) in con.execute("select table_name from information_schema.tables where table_schema='tester'").fetchall():
+            cols = {c for (c,) in con.execute("select column_name from information_schema.columns "
+                                              "where table_schema='tester' and table_name=?", [t]).fetchall()}
+            n = con.execute(f'select count(*) from tester."{t}"').fetchone()[0]
+            d = con.execute(f'select count(*) from tester."{t}" where _fivetran_deleted').fetchone()[0] if "_fivetran_deleted" in cols else 0
+            out[t] = (n - d, d)
+        return out
+    finally: con.close()
 
 def sdk_counts(out: str) -> dict:
     "The SDK's own closing table of operations (Upserts, Deletes, ...) from `fivetran debug`'s output."
@@ -26,9 +43,9 @@ def sdk_counts(out: str) -> dict:
 def sync_log(project: Path) -> list[dict]:
     "The sync_log rows, oldest first, with `rows` decoded."
     con = duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True)
-    try: rows = con.execute("select sync_id, rows from tester.sync_log order by started_at").fetchall()
+    try: rows = con.execute("select sync_id, rows, logins from tester.sync_log order by started_at").fetchall()
     finally: con.close()
-    return [{"sync_id": i, "rows": json.loads(r)} for i, r in rows]
+    return [{"sync_id": i, "rows": json.loads(r), "logins": n} for i, r, n in rows]
 
 def matches_sdk(row: dict, sdk: dict):
     "A sync_log row's figures against the SDK's counts: every upsert (and the sync_log row itself), every delete."
@@ -37,21 +54,50 @@ def matches_sdk(row: dict, sdk: dict):
     dels = sum(v for k, v in rows.items() if k.endswith(":deleted"))
     assert (ups + 1, dels) == (sdk["Upserts"], sdk["Deletes"]), (rows, sdk)
 
-def test_demo_twice(tmp_path):
+def test_demo_three_times_in_a_row(tmp_path):
     proj = tmp_path / "proj"
     proj.mkdir()
     for f in ("connector.py", "requirements.txt"): shutil.copy(ROOT / f, proj / f)
-    out = demo(proj)
-    assert "first sync, no files/state.json" in out
-    first = counts(out)
-    for t in ("restaurant", "orders", "orders_check", "orders_check_selection"): assert first[t] > 0, (t, first)
-    (log1,) = sync_log(proj)
-    matches_sdk(log1, sdk_counts(out))
-    out2 = demo(proj)
-    assert "resuming from files/state.json" in out2
-    assert re.search(r"restaurant .+: resuming .*orders 20\d\d-", out2), out2[-2000:]
-    second = counts(out2)
-    assert second["sync_log"] == 2 and second["orders"] >= first["orders"]
-    old, log2 = sync_log(proj)
-    assert old == log1                                   # one row per sync: the first is kept as it was
-    matches_sdk(log2, sdk_counts(out2))
+    outs, seen, logs = [], [], []
+    for run in (1, 2, 3):
+        out = demo(proj).stdout
+        outs.append(out)
+        now = warehouse(proj)
+        shown = printed(out)
+        if run == 1:
+            assert "run 1: first sync, no files/state.json" in out
+            assert "sandbox clock 2026-03-10 17:00 UTC (pinned" in out
+            assert set(shown) == set(now)                                  # the first run lists every table
+            for t in ("restaurant", "orders", "orders_check", "orders_check_selection"): assert now[t][0] > 0, (t, now)
+        else:
+            assert f"run {run}: resuming from files/state.json" in out
+            hour = f"2026-03-10 {15 + run}:00 UTC -> 2026-03-10 {16 + run}:00 UTC (+1 h; {run - 1} h after the first run)"
+            assert f"sandbox clock {hour}: new orders: " in out, out[:600]
+            prev = seen[-1]
+            changed = {t for t in now if now[t] != prev.get(t, (0, 0))}
+            assert set(shown) == changed and "orders" in changed and "sync_log" in changed, (shown, changed)
+            assert re.search(rf"\({len(now) - len(changed)} other tables unchanged\)", out)
+        for t, (rows, chg, dels, dchg) in shown.items():                   # what it prints is what the warehouse holds
+            before = seen[-1].get(t, (0, 0)) if seen else (0, 0)
+            assert (rows, dels) == now[t] and (chg, dchg) == (now[t][0] - before[0], now[t][1] - before[1]), (t, shown[t], now[t], before)
+        logins = int(re.search(r"Toast logins this run: (\d+)", out)[1])
+        assert logins == (1 if run == 1 else 0), out[-1500:]                 # the cached token outlives the sandbox that issued it
+        log = sync_log(proj)
+        assert len(log) == run and log[:-1] == logs                         # one row per sync: earlier rows kept as they were
+        matches_sdk(log[-1], sdk_counts(out))
+        if run > 1:                                                        # incremental: far less than the first sync wrote
+            assert sum(log[-1]["rows"].values()) < sum(log[0]["rows"].values()) / 3, (log[-1]["rows"], log[0]["rows"])
+        seen.append(now); logs = log
+    state = json.loads((proj / "files" / "state.json").read_text())
+    assert len(state["auth"]["logins"]) == 1                                # one login across the three runs (connector's record)
+    assert sum(r["logins"] for r in logs) == 1
+    clock = json.loads((proj / ".demo" / "sandbox.json").read_text())
+    assert (clock["start"], clock["steps"]) == ("2026-03-10T17:00:00.000Z", [1.0, 1.0])
+
+def test_demo_refuses_a_state_it_cannot_rebuild(tmp_path):
+    "A files/state.json without .demo/sandbox.json (an older demo, a by-hand run) is not synced against a new world."
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "state.json").write_text('{"restaurants": {}}')
+    r = demo(tmp_path, ok=False)
+    assert r.returncode == 2 and "make clean-demo" in r.stderr, r.stderr
+    assert not (tmp_path / ".demo").exists()

@@ -12,16 +12,16 @@ pkg = importlib.util.module_from_spec(spec); spec.loader.exec_module(pkg)
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    "Run `python tools/package.py` (what `make package` runs) into a temporary staging directory."
+    "Run `python tools/package.py` as the README writes it (no flags) into a temporary staging directory."
     out = tmp_path_factory.mktemp("package")
     env = {**os.environ, "DO_NOT_TRACK": "1"}
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(out), "--offline"],
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "package.py"), "--out", str(out)],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     zp = out / "toast-connector" / "files" / "toast-connector.zip"
     assert zp.is_file()
     with zipfile.ZipFile(zp) as z: names = sorted(n.replace("\\", "/") for n in z.namelist())
-    return dict(out=out, stage=out / "toast-connector", zip=zp, names=names, stdout=r.stdout)
+    return dict(out=out, stage=out / "toast-connector", zip=zp, names=names, stdout=r.stdout, stderr=r.stderr)
 
 
 def expected_modules():
@@ -113,3 +113,22 @@ def test_deploy_never_shows_the_key(tmp_path, monkeypatch, capfd):
     assert "'clientSecret': 'env-secret-value'" in out and "'clientId': 'env-client'" in out  # filled from the environment
     assert "'key'" not in out  # an empty key is left out: derived from the secret
     assert json.loads(cfg.read_text())["clientSecret"] == ""   # the user's file is untouched
+
+
+def test_as_written_it_asks_pypi_nothing(built):
+    "Without flags the SDK's requirements check reads installed versions: no PyPI lookups, failures or retries."
+    out = built["stdout"] + built["stderr"]
+    for bad in ("PyPI server", "pipreqs check failed", "retrying after", "Traceback"): assert bad not in out, (bad, out[-2000:])
+
+
+def test_only_deploy_deploys_and_only_pypi_goes_online(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(pkg, "OFFLINE", pkg.OFFLINE)             # restored after the test, whatever main() set
+    monkeypatch.setattr(pkg, "package", lambda root, out: tmp_path / "stage" / "files" / "x.zip")
+    monkeypatch.setattr(pkg, "deploy", lambda *a: calls.append(a) or 0)
+    (tmp_path / "configuration.json").write_text("{}")
+    assert pkg.main(["--root", str(tmp_path)]) == 0 and calls == [] and pkg.OFFLINE
+    shim = Path(pkg.cli_env()["PATH"].split(os.pathsep)[0]) / "pipreqs"
+    assert "--use-local" in shim.read_text()                  # the pipreqs the CLI finds first asks nobody
+    assert pkg.main(["--root", str(tmp_path), "--pypi"]) == 0 and calls == [] and not pkg.OFFLINE
+    assert pkg.main(["--root", str(tmp_path), "--deploy"]) == 0 and len(calls) == 1

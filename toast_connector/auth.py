@@ -153,7 +153,9 @@ class Auth:
             raise ToastAuthError(
                 f"a new Toast token is needed but Toast allows {self.max_logins} logins per hour and "
                 f"{len(logins)} were used in the last hour (at {', '.join(_iso(t) for t in logins[-self.max_logins:])}); "
-                f"the next login is allowed at {_iso(nxt)}", endpoint=LOGIN_PATH) from None
+                f"the next login is allowed at {_iso(nxt)}: sync again then. Against the project's local sandbox you "
+                f"may start over instead: `make clean-demo` for `make demo`, or delete a by-hand run's files/state.json "
+                f"(its cursors go with it)", endpoint=LOGIN_PATH) from None
         tok, expires_in = self._login()
         now = self.clock()
         logins.append(now)

@@ -1,34 +1,64 @@
-"""`make demo`: sync the Toast sandbox into a local DuckDB warehouse with `fivetran debug`, then show what landed.
+"""`make demo`: sync the Toast sandbox into a local DuckDB warehouse with `fivetran debug`, then show what changed.
 
-1. starts the project's Toast sandbox in this process on a free loopback port;
-2. writes `.demo/configuration.json` pointing at it (the user's `configuration.json` is never touched);
-3. runs `fivetran debug --configuration .demo/configuration.json` from the project root, which writes
-   `files/warehouse.db` (DuckDB, schema `tester`) and `files/state.json`;
-4. stops the sandbox and prints every table with its row count.
+Run it as often as you like, in a row: each run is the next sync of the same restaurant group.
 
-Run it again and the second sync is incremental: it resumes from `files/state.json` (its log shows the
-cursors it resumed from). `make clean-demo` starts over. Plain Python: `python tools/demo.py`.
+1. rebuilds the demo's sandbox world from `.demo/sandbox.json` (seed, size, the clock of the first run, and the
+   hours each later run moved it), so every run sees the same deterministic group as the run before;
+2. on a run after the first, moves the sandbox clock forward `--hours` (default 1): restaurants trade, past
+   orders are edited, voided or deleted, staff and config change (see README "The Toast sandbox");
+3. starts the sandbox in this process on a free loopback port and writes `.demo/configuration.json` pointing at it
+   (your `configuration.json` is never touched); `initialSyncStart` stays the first run's;
+4. runs `fivetran debug` from the project root, which writes `files/warehouse.db` (DuckDB, schema `tester`) and
+   resumes from `files/state.json`;
+5. prints every table's rows and what changed since the last run, the API calls and the Toast logins.
+
+The clock of the first run is pinned (`START`), not the hour you run it: every clone gets the same data.
+Tokens are checked by signature and on the sandbox clock, so the token the connector cached in files/state.json
+stays valid across runs and the connector logs in once, not on every run (Toast allows two logins an hour).
+The demo's sandbox issues tokens that live 30 sandbox days (`TOKEN_TTL`; Toast's live about one): each run moves
+the sandbox an hour while only seconds pass on your computer, whose clock the connector's login budget runs on,
+so with day-long tokens every 24th run would need a login and 49 quick runs within an hour would stop on that
+budget. `make clean-demo` (or deleting `files/` and `.demo/`) starts over.
+
+Plain Python: `python tools/demo.py [--hours H] [--project DIR]` (`--project`: another connector folder).
 """
-import json, os, shutil, subprocess, sys, time
+import argparse, json, shutil, subprocess, sys, time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(root))
 sys.path.insert(0, str(root / "tools"))
+from toast_connector.sandbox.data import World  # noqa: E402
 from toast_connector.sandbox.server import Sandbox  # noqa: E402
 from offline import offline_env  # noqa: E402
 
-DEMO = dict(seed=7, restaurants=3, days=7, orders_per_day=40)
+PROFILE = dict(seed=7, restaurants=3, days=7, orders_per_day=40)
+START = "2026-03-10T17:00:00.000Z"     # the sandbox clock at the first run: 13:00 in Boston, 10:00 in LA, 17:00 in London
+TOKEN_TTL = 30 * 86400                 # sandbox seconds (see the docstring)
+CLEAN = "`make clean-demo` (or deleting files/ and .demo/) starts over"
 
-def demo_configuration(sandbox, path: Path) -> dict:
-    "The sandbox's configuration, keeping the first run's initialSyncStart so later runs resume."
-    cfg = sandbox.configuration()
-    if path.exists():
-        old = json.loads(path.read_text())
-        cfg["initialSyncStart"] = old.get("initialSyncStart", cfg["initialSyncStart"])
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps(cfg, indent=2))
-    return cfg
+def _ts(s: str) -> datetime: return datetime.fromisoformat(s.replace("Z", "+00:00"))
+def _iso(d: datetime) -> str: return d.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+def _hm(d: datetime) -> str: return d.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+def load_clock(path: Path) -> dict:
+    "The demo world's description: profile, first clock, and the hours each later run advanced it (new if absent)."
+    if path.exists(): return json.loads(path.read_text())
+    return {**PROFILE, "start": START, "steps": []}
+
+def build_world(clock: dict) -> World:
+    "The demo's World as the last run left it: built at `start`, then advanced by every recorded step, in order."
+    w = World(seed=clock["seed"], restaurants=clock["restaurants"], days=clock["days"], now=_ts(clock["start"]),
+              orders_per_day=clock["orders_per_day"])
+    for h in clock["steps"]: w.advance(h)
+    return w
+
+def describe_advance(counts: dict) -> str:
+    "What an `advance` did, in words: 'new orders: 7, job edit: 1' (only what happened)."
+    skip = {"step", "hours", "now"}
+    done = [f"{k.replace('_', ' ')}: {n}" for k, n in counts.items() if k not in skip and n]
+    return ", ".join(done) or "nothing happened in the group"
 
 def fivetran_debug(project: Path, config_path: Path) -> int:
     "Run `fivetran debug` on `project`, streaming its output."
@@ -36,32 +66,97 @@ def fivetran_debug(project: Path, config_path: Path) -> int:
     env = {**offline_env(), "PYTHONPATH": str(root)}
     return subprocess.run([exe, "debug", str(project), "--configuration", str(config_path)], cwd=project, env=env).returncode
 
-def show_warehouse(db: Path):
-    "Print every table of schema `tester` with its row count."
+def table_counts(db: Path) -> dict:
+    "{table: (rows, soft-deleted rows)} of schema `tester`; {} when there is no warehouse yet."
+    if not db.exists(): return {}
     import duckdb
     con = duckdb.connect(str(db), read_only=True)
-    tables = [r[0] for r in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema='tester' order by table_name").fetchall()]
-    print(f"\n{'table':<52} rows")
-    for t in tables:
-        n = con.execute(f'select count(*) from tester."{t}"').fetchone()[0]
-        print(f"{t:<52} {n}")
-    con.close()
+    try:
+        cols = {}
+        for t, c in con.execute("select table_name, column_name from information_schema.columns "
+                                "where table_schema='tester'").fetchall():
+            cols.setdefault(t, set()).add(c)
+        out = {}
+        for t in sorted(cols):
+            q = (f'select count(*) filter (where not coalesce(_fivetran_deleted, false)), '
+                 f'count(*) filter (where _fivetran_deleted) from tester."{t}"' if "_fivetran_deleted" in cols[t]
+                 else f'select count(*), 0 from tester."{t}"')
+            out[t] = tuple(con.execute(q).fetchone())
+        return out
+    finally: con.close()
 
-def main(project: Path = root):
-    "Sync the sandbox into `project`/files/warehouse.db and show it (`--project DIR`: another connector folder)."
-    state = project / "files" / "state.json"
-    print(("resuming from " if state.exists() else "first sync, no ") + "files/state.json", flush=True)
-    with Sandbox(**DEMO) as sb:
-        print(f"Toast sandbox at {sb.url} ({DEMO['restaurants']} restaurants, {DEMO['days']} days)", flush=True)
-        cfg_path = project / ".demo" / "configuration.json"
-        demo_configuration(sb, cfg_path)
+def last_sync(db: Path) -> str:
+    "The newest sync_log row in words: status, duration, rows written and deleted, API calls, logins."
+    import duckdb
+    con = duckdb.connect(str(db), read_only=True)
+    try: st, secs, rows, calls, logins = con.execute("select status, duration_seconds, rows, api_calls, logins "
+                                                     "from tester.sync_log order by started_at desc limit 1").fetchone()
+    finally: con.close()
+    rows = json.loads(rows)
+    dels = sum(n for k, n in rows.items() if k.endswith(":deleted"))
+    return (f"sync_log: {st} in {secs:.1f} s, {sum(rows.values()) - dels:,} rows written, {dels:,} deleted, "
+            f"{calls} API calls, {logins} logins")
+
+def _chg(n: int) -> str: return f"{n:+d}" if n else ""
+
+def show_counts(before: dict, after: dict, first: bool):
+    "Every table with its rows and soft-deleted rows, and the change since the last run (later runs: changed tables only)."
+    names = sorted(after)
+    changed = [t for t in names if after[t] != before.get(t, (0, 0))]
+    shown = names if first else changed
+    print(f"\n{'table':<52} {'rows':>7} {'change':>7} {'deleted':>8} {'change':>7}")
+    for t in shown:
+        (r, d), (r0, d0) = after[t], before.get(t, (0, 0))
+        print(f"{t:<52} {r:>7} {_chg(r - r0):>7} {d:>8} {_chg(d - d0):>7}")
+    if not first: print(f"({len(names) - len(changed)} other tables unchanged)")
+
+def main(project: Path = root, hours: float = 1.0) -> int:
+    "One demo run in `project`: rebuild and advance the sandbox, sync it with `fivetran debug`, show what changed."
+    demo, state, db = project / ".demo", project / "files" / "state.json", project / "files" / "warehouse.db"
+    clock_path, cfg_path = demo / "sandbox.json", demo / "configuration.json"
+    if state.exists() and not clock_path.exists():
+        print(f"files/state.json was written against a sandbox this demo cannot rebuild (no .demo/sandbox.json, e.g. "
+              f"an older version of the demo, or a by-hand run in this folder); {CLEAN}.", file=sys.stderr)
+        return 2
+    clock = load_clock(clock_path)
+    world = build_world(clock)
+    run = len(clock["steps"]) + 1
+    if state.exists():
+        was = world.now
+        counts = world.advance(hours)
+        clock["steps"].append(hours)
+        run += 1
+        print(f"make demo, run {run}: resuming from files/state.json", flush=True)
+        print(f"sandbox clock {_hm(was)} -> {_hm(world.now)} (+{hours:g} h; "
+              f"{sum(clock['steps']):g} h after the first run): {describe_advance(counts)}", flush=True)
+    else:
+        print(f"make demo, run {run}: first sync, no files/state.json", flush=True)
+        print(f"sandbox clock {_hm(world.now)} (pinned: the same data on every clone, at any hour)", flush=True)
+    demo.mkdir(parents=True, exist_ok=True)
+    clock_path.write_text(json.dumps(clock, indent=1) + "\n")     # before syncing: the world never goes back
+    before = table_counts(db)
+    start = _ts(clock["start"]) - timedelta(days=clock["days"])
+    with Sandbox(world=world, seed=clock["seed"], days=clock["days"], token_ttl=TOKEN_TTL) as sb:
+        print(f"Toast sandbox at {sb.url} ({len(world.restaurant_guids())} restaurants, history from {_hm(start)})", flush=True)
+        cfg_path.write_text(json.dumps(sb.configuration(initialSyncStart=_iso(start)), indent=2) + "\n")
         t = time.perf_counter()
         rc = fivetran_debug(project, cfg_path)
         print(f"fivetran debug finished in {time.perf_counter() - t:.1f} s with exit code {rc}", flush=True)
-    if rc: sys.exit(rc)
-    show_warehouse(project / "files" / "warehouse.db")
+        st = sb.stats()
+    calls = sum(n for per in st["requests"].values() for n in per.values())
+    why = "logged in" if st["logins"] else "the token cached in files/state.json is still valid on the sandbox clock"
+    print(f"Toast logins this run: {st['logins']} ({why}); API calls: {calls}", flush=True)
+    if rc:
+        print(f"make demo failed (exit {rc}); run it again to resume, or {CLEAN}.", file=sys.stderr)
+        return rc
+    print(last_sync(db), flush=True)
+    show_counts(before, table_counts(db), first=not before)
+    return 0
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    main(Path(args[args.index("--project") + 1]).resolve() if "--project" in args else root)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--hours", type=float, default=1.0, help="how far a run after the first moves the sandbox clock (default 1)")
+    ap.add_argument("--project", type=Path, default=root, help="the connector folder to run in (default: this repository)")
+    a = ap.parse_args()
+    if a.hours < 0: ap.error("--hours must not be negative: the sandbox clock only moves forward")
+    sys.exit(main(a.project.resolve(), a.hours))

@@ -6,6 +6,10 @@ is retried with sleeps, and costs about half a minute per run before the sync st
 returns an environment whose PATH starts with a `pipreqs` shim that adds `--use-local` (read the
 versions of the packages installed here, ask nobody). On Windows, where a shim would have to be an
 .exe, the environment is returned unchanged and the CLI simply waits for its lookups to fail.
+
+Used by `make demo` (tools/demo.py, which runs `fivetran debug` on the repository root) and `make package`.
+README's by-hand run needs no shim: its folder holds only `connector.py`, whose imports are all installed, so
+`pipreqs` asks PyPI nothing there.
 """
 import os, sys, tempfile
 from pathlib import Path

@@ -2,7 +2,12 @@
 
     python tools/package.py            # stage into .package/toast-connector/, build the zip, list its contents
     python tools/package.py --deploy   # the same, then `fivetran deploy` (key, destination, connection from env)
-    python tools/package.py --offline  # without PyPI: the SDK's requirements check reads installed versions
+    python tools/package.py --pypi     # let the SDK's requirements check ask PyPI for the latest versions
+
+Safe to run as written: without `--deploy` nothing is deployed, and without `--pypi` nothing goes to the network:
+the SDK's requirements check (`pipreqs`) reads the versions installed here instead of asking PyPI (asked offline,
+it prints tracebacks and retries for about 12 s; a package of this venv's versions is what was tested anyway).
+`--offline` is accepted and is the default.
 
 What is staged (and nothing else): `connector.py`, `requirements.txt`, and the `.py` modules of the
 `toast_connector` package **without** `toast_connector/sandbox/` (the local Toast server used by tests, the
@@ -124,7 +129,7 @@ def fivetran_cli() -> list[str]:
     return [sys.executable, "-c", "import sys; from fivetran_connector_sdk import main; sys.exit(main())"]
 
 
-OFFLINE = False   # --offline: the SDK's requirements check reads installed versions instead of asking PyPI
+OFFLINE = True    # the default: the SDK's requirements check reads installed versions; --pypi asks PyPI instead
 
 def cli_env(extra: dict | None = None) -> dict:
     "Environment for the CLI: telemetry off unless the user chose, this venv's scripts (pipreqs) first on PATH."
@@ -234,10 +239,12 @@ def main(argv=None):
     ap.add_argument("--out", type=Path, default=None, help="staging directory (default: <root>/.package)")
     ap.add_argument("--configuration", type=Path, default=None, help="configuration for deploy")
     ap.add_argument("--yes", action="store_true", help="answer yes to the SDK's prompts (updating an existing connection)")
-    ap.add_argument("--offline", action="store_true", help="the SDK's requirements check asks nobody (no PyPI lookups)")
+    net = ap.add_mutually_exclusive_group()
+    net.add_argument("--offline", action="store_true", help="the default: the SDK's requirements check asks nobody (no PyPI lookups)")
+    net.add_argument("--pypi", action="store_true", help="let the SDK's requirements check ask PyPI (needs the network)")
     a = ap.parse_args(argv)
     global OFFLINE
-    OFFLINE = a.offline
+    OFFLINE = not a.pypi
     zp = package(a.root.resolve(), a.out)
     if not a.deploy: return 0
     cfg = a.configuration or next((p for p in (a.root / "configuration.local.json", a.root / "configuration.json") if p.is_file()), None)

@@ -4,13 +4,14 @@
 
 # %% ../../nbs/32_sandbox_cli.ipynb #cd0d35e8
 from __future__ import annotations
-import argparse, signal, sys, threading
+import argparse, json, os, signal, sys, threading
+from pathlib import Path
 from datetime import datetime, timezone
 from .data import ALL_SCOPES
 from .server import Sandbox, parse_faults, parse_toast_date
 
 # %% auto #0
-__all__ = ['parser', 'build', 'ready_lines', 'serve', 'main']
+__all__ = ['parser', 'build', 'write_configuration', 'ready_lines', 'serve', 'main']
 
 # %% ../../nbs/32_sandbox_cli.ipynb #88bc0ec4
 def _faults(s: str) -> str:
@@ -48,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
       help="partner (uses /partners/v1) or management (group endpoint; partners API answers 403)")
     a("--client-id", default="sandbox-client-id")
     a("--client-secret", default="sandbox-client-secret")
+    a("--write-config", metavar="PATH", default=None,
+      help="once listening, write a connector configuration pointing here to PATH (history from --days before now)")
     return p
 
 def build(args: argparse.Namespace) -> Sandbox:
@@ -59,6 +62,16 @@ def build(args: argparse.Namespace) -> Sandbox:
     sb.slow_seconds = args.slow_seconds
     return sb
 
+# %% ../../nbs/32_sandbox_cli.ipynb #7d7c73c3
+def write_configuration(sb: Sandbox, path) -> Path:
+    "Write the connector configuration pointing at `sb` (all strings) to `path` in one rename; return the path."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(sb.configuration(), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
 # %% ../../nbs/32_sandbox_cli.ipynb #767e9d54
 def ready_lines(sb: Sandbox) -> list[str]:
     "The lines printed when the sandbox is ready: URL, credentials, certificate path with TLS."
@@ -66,8 +79,8 @@ def ready_lines(sb: Sandbox) -> list[str]:
     if sb.cert_path: out.append(f"certificate={sb.cert_path}")
     return out
 
-def serve(sb: Sandbox, stop: threading.Event | None = None, out=None) -> int:
-    "Start `sb`, print the ready lines, serve until `stop` is set or Ctrl-C/SIGTERM; return an exit code."
+def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_path=None) -> int:
+    "Start `sb`, write `config_path` if given, print the ready lines, serve until `stop` or Ctrl-C/SIGTERM; return an exit code."
     out = out or sys.stdout
     stop = stop or threading.Event()
     def _term(*_): stop.set()
@@ -75,8 +88,10 @@ def serve(sb: Sandbox, stop: threading.Event | None = None, out=None) -> int:
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"): signal.signal(signal.SIGTERM, _term)
     except (ValueError, OSError): pass
     sb.start()
-    print("\n".join(ready_lines(sb)), file=out, flush=True)
     try:
+        lines = ready_lines(sb)
+        if config_path: lines.append(f"configuration={write_configuration(sb, config_path)}")
+        print("\n".join(lines), file=out, flush=True)
         while not stop.wait(0.2): pass
     except KeyboardInterrupt: pass
     finally:
@@ -91,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return serve(sb)
+    return serve(sb, config_path=args.write_config)
 
 # %% ../../nbs/32_sandbox_cli.ipynb #13fe52a3
 if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())

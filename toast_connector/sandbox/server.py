@@ -468,7 +468,7 @@ class Sandbox:
         self._key = hashlib.sha256(f"toast-sandbox:{seed}:{client_secret}".encode()).digest()
         self.owner_guid = det_uuid("owner", seed, client_id)
         self.lock = threading.RLock()
-        self._tokens, self._current, self._n, self._connected = {}, None, 0, (None, {})
+        self._current, self._n, self._connected = None, 0, (None, {})
         self.url, self.cert_path, self._server, self._thread, self._tmp = None, None, None, None, None
         self.reset_stats()
 
@@ -532,9 +532,7 @@ def _issue(sb: Sandbox) -> tuple[str, int]:
               "jti": det_uuid("jti", sb.seed, sb._stats["tokens_issued"]),
               ("management_set_guid" if sb.access == "management" else "partner_guid"):
                   sb.world.management_group_guid if sb.access == "management" else sb.owner_guid}
-    tok = make_jwt(sb._key, claims)
-    sb._tokens[tok] = claims
-    sb._current = (tok, claims["exp"])
+    sb._current = (make_jwt(sb._key, claims), claims["exp"])
     return sb._current
 
 def h_login(sb: Sandbox, c: Call):
@@ -553,16 +551,23 @@ def h_login(sb: Sandbox, c: Call):
             "token": {"tokenType": "Bearer", "accessToken": tok, "expiresIn": exp - _epoch(sb.now),
                       "scope": None, "idToken": None, "refreshToken": None}}
 
+def _ours(sb: Sandbox, claims) -> bool:
+    "Whether verified `claims` were issued to this sandbox's client and access (partner or management group)."
+    if not isinstance(claims, dict) or not all(isinstance(claims.get(k), int) for k in ("iat", "exp")): return False
+    group = ("management_set_guid", sb.world.management_group_guid) if sb.access == "management" else ("partner_guid", sb.owner_guid)
+    return claims.get("client_id") == sb.client_id and claims.get(group[0]) == group[1]
+
 def authenticate(sb: Sandbox, headers: dict) -> dict:
-    "The claims of the request's bearer token; 401 when missing, unknown or expired."
+    "The claims of the request's bearer token, checked by signature and on the sandbox clock; 401 when missing, foreign or expired."
     auth = headers.get("authorization", "")
     if not auth.startswith("Bearer ") or not auth[7:].strip():
         raise ApiError(401, "Missing Authorization: Bearer token", "Authorization", "missing_token")
-    tok = auth[7:].strip()
-    claims = sb._tokens.get(tok) if read_jwt(sb._key, tok) else None
-    if claims is None: raise ApiError(401, "Unknown or invalid access token", "Authorization", "invalid_token")
-    if claims["exp"] <= _epoch(sb.now): raise ApiError(401, "Access token expired", "Authorization", "token_expired")
+    claims, now = read_jwt(sb._key, auth[7:].strip()), _epoch(sb.now)
+    if not _ours(sb, claims) or claims["iat"] > now:
+        raise ApiError(401, "Unknown or invalid access token", "Authorization", "invalid_token")
+    if claims["exp"] <= now: raise ApiError(401, "Access token expired", "Authorization", "token_expired")
     return claims
+
 
 # %% ../../nbs/31_sandbox_server.ipynb #b824d3ec
 def _partner_only(sb):
