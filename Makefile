@@ -7,7 +7,7 @@ PYTHON ?= python3
 export DO_NOT_TRACK := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv demo test gate nbtest pytest bench package deploy clean-demo
+.PHONY: venv demo test gate nbtest pytest bench package deploy clean-demo lab
 
 venv: $(VENV)/.installed
 
@@ -22,6 +22,9 @@ demo: venv
 
 clean-demo:
 	rm -rf files .demo
+
+lab: venv
+	$(PY) tools/lab.py
 
 test: venv gate nbtest pytest
 

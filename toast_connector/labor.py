@@ -10,7 +10,7 @@ from .flatten import Child, types, version_base
 # %% auto #0
 __all__ = ['REFERENCE_FIELDS', 'EMPLOYEE_CHILDREN', 'EMPLOYEES', 'JOBS', 'SHIFT_AHEAD_DAYS', 'SHIFT_OVERLAP_HOURS', 'SHIFTS',
            'BREAK', 'TIME_ENTRIES', 'LABOR_STREAMS', 'as_reference', 'normalize_references', 'prepare_references',
-           'prepare_employee', 'current_sql']
+           'business_date_int', 'prepare_time_entry', 'prepare_employee', 'current_sql']
 
 # %% ../nbs/14_labor.ipynb #4134eed9
 REFERENCE_FIELDS = ("employeeReference", "jobReference", "shiftReference")
@@ -28,6 +28,25 @@ def normalize_references(record: dict, fields=REFERENCE_FIELDS) -> dict:
 def prepare_references(record: dict, ctx=None) -> dict:
     "A `Stream.prepare` for shifts and time entries: references in object form."
     return normalize_references(record)
+
+def business_date_int(value, what: str = "businessDate") -> int | None:
+    "Toast's business date `yyyyMMdd` (a string on time entries) as the integer every business date column holds."
+    if value is None: return None
+    v = value.strip() if isinstance(value, str) else value
+    if isinstance(v, str) and len(v) == 8 and v.isdigit(): v = int(v)
+    if isinstance(v, int) and not isinstance(v, bool) and 10000101 <= v <= 99991231:
+        y, m, d = v // 10000, v // 100 % 100, v % 100
+        if 1 <= m <= 12 and 1 <= d <= (31, 29 if y % 4 == 0 and (y % 100 or y % 400 == 0) else 28, 31, 30, 31, 30,
+                                        31, 31, 30, 31, 30, 31)[m - 1]: return v
+    raise ValueError(f"{what}: expected a business date yyyyMMdd, got {value!r}")
+
+def prepare_time_entry(record: dict, ctx=None) -> dict:
+    "A `Stream.prepare` for time entries: references in object form, `businessDate` an integer like everywhere else."
+    record = normalize_references(record)
+    bd = record.get("businessDate")
+    if bd is None: return record
+    v = business_date_int(bd, f"time entry {record.get('guid')} businessDate")
+    return record if v is bd else {**record, "businessDate": v}
 
 # %% ../nbs/14_labor.ipynb #1a85eaf1
 def prepare_employee(record: dict, ctx=None) -> dict:
@@ -89,10 +108,10 @@ BREAK = Child("break", "breaks", key=("id",), identity=("inDate", "breakType"),
 TIME_ENTRIES = Stream(
     name="labor.timeEntries", table="time_entry", path="/labor/v1/timeEntries", family="labor", scope="labor:read",
     key=("id",), cursor=ModifiedWindow("modifiedStartDate", "modifiedEndDate", max_days=28), children=(BREAK,),
-    prepare=prepare_references, base=version_base("time_entry"),
+    prepare=prepare_time_entry, base=version_base("time_entry"),
     columns=types(timestamps=("in_date", "out_date", "time_entry_modified_date") + _DATES, money=_MONEY_TE,
                   rate=("regular_hours", "overtime_hours"), booleans=("deleted", "auto_clocked_out"),
-                  strings=("business_date",)),
+                  ints=("business_date",)),
     child_columns={"break": BREAK.columns},
     description="/labor/v1/timeEntries by modified range (with lookback); deleted entries are deleted; breaks "
                 "versioned by time_entry_modified_date")

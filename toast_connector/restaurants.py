@@ -5,13 +5,14 @@
 # %% ../nbs/11_restaurants.ipynb #2a33793a
 from __future__ import annotations
 import hashlib, json
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from .auth import ToastForbidden, ToastNotFound, ToastBadRequest
-from .flatten import flatten
+from .flatten import flatten, snake, utc
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'client_claims', 'shard_of',
-           'select', 'discover', 'Restaurant', 'restaurant_row', 'enrich', 'restaurants']
+           'select', 'discover', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'enrich', 'restaurants']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -69,15 +70,30 @@ class Restaurant:
 
 RESTAURANT_COLUMNS = {"id": "STRING", "name": "STRING", "time_zone": "STRING", "closeout_hour": "INT", "archived": "BOOLEAN",
                       "deleted": "BOOLEAN", "currency_code": "STRING", "first_business_date": "INT",
-                      "created_date": "LONG", "modified_date": "LONG", "iso_created_date": "UTC_DATETIME",
+                      "created_date": "UTC_DATETIME", "modified_date": "UTC_DATETIME", "iso_created_date": "UTC_DATETIME",
                       "iso_modified_date": "UTC_DATETIME", "sync_status": "STRING"}
 RESTAURANT_TABLE = {"table": "restaurant", "primary_key": ["id"], "columns": RESTAURANT_COLUMNS}
 
 _JSON_PARTS = ("schedules", "delivery", "onlineOrdering", "prepTimes")
+_EPOCH_MS = ("createdDate", "modifiedDate")      # the partners API's epoch milliseconds
+
+def epoch_ms_utc(value, what: str = "value") -> str | None:
+    "Epoch milliseconds (or a timestamp string) as canonical UTC `yyyy-mm-ddTHH:MM:SS.sssZ`; None and the epoch -> None."
+    if value is None: return None
+    if isinstance(value, str):
+        try: return utc(value)
+        except ValueError: pass
+    elif isinstance(value, int) and not isinstance(value, bool):
+        try: dt = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=value)
+        except OverflowError: pass
+        else: return None if value == 0 else dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    raise ValueError(f"{what}: expected epoch milliseconds or a timestamp, got {value!r}")
 
 def restaurant_row(item: dict, detail: dict | None, status: str = "ok") -> dict:
     "The `restaurant` row from a discovery item and the detail body (None if unavailable)."
     row = flatten({k: v for k, v in item.items() if k not in ("restaurantGuid", "restaurantName")})
+    for k in _EPOCH_MS:
+        if item.get(k) is not None: row[snake(k)] = epoch_ms_utc(item[k], f"restaurant {item.get('restaurantGuid')} {k}")
     row["id"] = item["restaurantGuid"]
     row["name"] = item.get("restaurantName")
     if detail:

@@ -756,12 +756,12 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         raise
 
 def tables() -> list[dict]:
-    "The schema entries of every table: restaurant, sync_log and each stream's table with its children."
+    "The schema entries of every table (restaurant, sync_log, each stream's table and children), each with `_fivetran_deleted`."
     out, seen = [RESTAURANT_TABLE, SYNC_LOG_TABLE], {"restaurant", "sync_log"}
     for s in REGISTRY.values():
         for t in table_schema(s.table, s.key, s.children, s.columns, child_columns=s.child_columns):
             if t["table"] not in seen: seen.add(t["table"]); out.append(t)
-    return out
+    return [{**t, "columns": {**t["columns"], "_fivetran_deleted": "BOOLEAN"}} for t in out]
 
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
