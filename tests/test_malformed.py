@@ -1,6 +1,7 @@
 """A 200 is not proof (issue 11, point 9). Against the sandbox over HTTP, each malformed success (an empty body,
-the body `null`, a `Toast-Next-Page-Token` that repeats, an empty list on a full pull) aimed at one endpoint
-(ordersBulk, timeEntries, config menuItems during a full refresh, /menus/v2/menus after a publish, employees):
+the body `null`, a `Toast-Next-Page-Token` that repeats, an empty list on a full pull, a body of the wrong shape)
+aimed at one endpoint (ordersBulk, timeEntries, config menuItems during a full refresh, /menus/v2/menus after a
+publish, employees, jobs):
 - the sync fails that stream with a message that says what was wrong, and never reports success for it;
 - nothing is deleted, and the stream's cursor does not move (so nothing is skipped);
 - the next clean sync leaves the warehouse exactly as a clean twin's (a second sandbox, same seed, same pinned
@@ -77,6 +78,7 @@ def truth_ids(sb) -> dict:
            "time_entry": {o["guid"] for o in ent("labor", "timeEntries")
                           if not o["deleted"] and ts(START) <= ts(o["modifiedDate"]) < cutoff},
            "employee": {o["guid"] for o in ent("labor", "employees") if not o["deleted"]},
+           "job": {o["guid"] for o in ent("labor", "jobs") if not o["deleted"]},
            "menu_item": {(o["guid"], e["restaurant"]) for e in sb.truth("config")["entities"]["menuItems"] for o in [e["object"]]},
            "published_menu": {(m["guid"], e["restaurant"]) for e in sb.truth("menus")["entities"]["menus"]
                               for m in e["object"]["menus"]}}
@@ -100,6 +102,11 @@ CASES = [  # (fault spec, stream, table, what the message must say)
     ("null@/menus/v2/menus:1", "menus.published", "published_menu", "Toast answered 200 with JSON null"),
     ("empty@employees:1", "labor.employees", "employee", "Toast answered 200 with an empty body"),
     ("null@employees:1", "labor.employees", "employee", "Toast answered 200 with JSON null"),
+    # a body of the wrong shape (a proxy unwrapping a list into its first record, or wrapping an object in a list)
+    ("wrong_shape@employees:1", "labor.employees", "employee", "Toast answered 200 with JSON object where a JSON list of records"),
+    ("wrong_shape@jobs:1", "labor.jobs", "job", "Toast answered 200 with JSON object where a JSON list of records"),
+    ("wrong_shape@timeEntries:1", "labor.timeEntries", "time_entry", "Toast answered 200 with JSON object where a JSON list of records"),
+    ("wrong_shape@/menus/v2/menus:1", "menus.published", "published_menu", "Toast answered 200 with JSON list where a JSON object"),
 ]
 
 

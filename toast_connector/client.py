@@ -20,7 +20,7 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
            'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'ToastClock', 'ToastMalformed', 'new_session',
-           'ToastClient', 'as_list']
+           'ToastClient', 'as_list', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -518,6 +518,14 @@ def _envelope_pages(self: ToastClient, path: str, *, params: dict | None = None,
         if not token or not rows: return
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
+
+# %% ../nbs/02_client.ipynb #73805d16
+def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
+    "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
+    if isinstance(data, shape): return data
+    want = {list: "a JSON list of records", dict: "a JSON object"}[shape]
+    raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
+                         f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
 # %% ../nbs/02_client.ipynb #6e5ec37d
 @_patch

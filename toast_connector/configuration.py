@@ -69,7 +69,7 @@ def tip_withholding_prepare(record: dict, ctx: dict) -> dict:
 
 TIP_WITHHOLDING = Stream(name="config.tipWithholding", table="tip_withholding", path="/config/v2/tipWithholding",
                          family="config", scope="config:read", key=CONFIG_KEY, cursor=FullPull(),
-                         prepare=tip_withholding_prepare, columns=config_columns("tip_withholding"),
+                         prepare=tip_withholding_prepare, columns=config_columns("tip_withholding"), shape=dict,
                          description="/config/v2/tipWithholding: one row per restaurant, upserted every sync")
 
 # %% ../nbs/12_config.ipynb #eb4b13f4

@@ -59,7 +59,7 @@ PRE_MODIFIER_GROUPS = Child("published_pre_modifier_group", "preModifierGroupRef
 
 PUBLISHED_MENUS = Stream(
     name="menus.published", table="published_menu_restaurant", path="/menus/v2/menus", family="menus", scope="menus:read",
-    key=("id",), cursor=Published("/menus/v2/metadata", "lastUpdated"), not_found_is_empty=True, removals=True,
+    key=("id",), cursor=Published("/menus/v2/metadata", "lastUpdated"), not_found_is_empty=True, removals=True, shape=dict,
     prepare=prepare_publish, children=(MENUS, MODIFIER_GROUPS, MODIFIER_OPTIONS, PRE_MODIFIER_GROUPS),
     columns=types(timestamps=("last_updated",)),
     child_columns={c.table: c.columns for c in (ITEMS, GROUPS, MENUS, MODIFIER_GROUPS, MODIFIER_OPTIONS, PRE_MODIFIERS,

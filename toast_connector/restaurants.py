@@ -11,8 +11,9 @@ from .auth import ToastForbidden, ToastNotFound, ToastBadRequest
 from .flatten import flatten, snake, utc
 
 # %% auto #0
-__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'client_claims', 'shard_of',
-           'select', 'discover', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'enrich', 'restaurants']
+__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'LEFT_STATUSES',
+           'client_claims', 'shard_of', 'select', 'discover', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'enrich',
+           'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -135,3 +136,24 @@ def restaurants(client, settings) -> tuple[list[Restaurant], str]:
     by = {i["restaurantGuid"]: i for i in items}
     chosen = select(list(by), include=settings.restaurant_ids, exclude=settings.exclude_restaurant_ids, shard=settings.shard)
     return [enrich(client, by[g]) for g in chosen], how
+
+# %% ../nbs/11_restaurants.ipynb #4e5aa09f
+RESTAURANT_COLUMNS["disconnected_at"] = "UTC_DATETIME"
+LEFT_STATUSES = ("deleted", "archived", "disconnected")
+
+def track_left(rs: list[Restaurant], state: dict, settings, now: str) -> list[Restaurant]:
+    "`rs` plus the restaurants the state knows that discovery no longer returns; those that left get `disconnected_at`."
+    left, found = state.setdefault("left", {}), {r.guid for r in rs}
+    known = select(list(state.get("restaurants") or {}), include=settings.restaurant_ids,
+                   exclude=settings.exclude_restaurant_ids, shard=settings.shard)
+    gone = [Restaurant(g, status="disconnected", row={"id": g, "sync_status": "disconnected"},
+                       reason="no longer in Toast's restaurant list (disconnected or archived): its rows are kept, its streams stop")
+            for g in known if g not in found]
+    for r in list(rs) + gone:
+        if r.status in LEFT_STATUSES:
+            r.row["disconnected_at"] = left.setdefault(r.guid, now)
+            r.reason += f"; gone since {left[r.guid]}"
+        elif r.syncable:
+            r.row["disconnected_at"] = None
+            left.pop(r.guid, None)                # back: synced again from its cursors
+    return list(rs) + gone

@@ -97,12 +97,15 @@ class Stream:
     json_fields: tuple = ()                     # fields stored as JSON text even if they are dicts
     child_columns: dict = field(default_factory=dict)  # {child table: {column: type}} for schema()
     description: str = ""                       # one line for the README's table reference
+    shape: type = list                          # the body Toast documents: list (records) or dict (one object); else malformed
 
     def __post_init__(self):
         if not isinstance(self.cursor, CURSOR_KINDS): raise TypeError(f"stream {self.name}: unknown cursor kind {self.cursor!r}")
         if self.pages is not None and not isinstance(self.pages, (PageNumber, PageToken)):
             raise TypeError(f"stream {self.name}: unknown pagination {self.pages!r}")
         if not self.key: raise ValueError(f"stream {self.name}: empty primary key")
+        if self.shape not in (list, dict): raise TypeError(f"stream {self.name}: shape must be list or dict, not {self.shape!r}")
+        if self.pages is not None and self.shape is not list: raise TypeError(f"stream {self.name}: paged endpoints answer lists")
         object.__setattr__(self, "key", tuple(self.key))
         object.__setattr__(self, "children", tuple(self.children))
 
@@ -132,7 +135,7 @@ def _decl(s: Stream) -> tuple:
     "The comparable parts of a declaration (callables compared by qualified name)."
     f = lambda c: None if c is None else getattr(c, "__qualname__", repr(c))
     return (s.table, s.path, s.family, s.scope, s.key, s.cursor, s.pages, tuple(sorted(s.params.items())),
-            repr(s.children), f(s.records), f(s.prepare), f(s.is_deleted), f(s.base))
+            repr(s.children), f(s.records), f(s.prepare), f(s.is_deleted), f(s.base), s.shape)
 
 def streams_for(families=None) -> list[Stream]:
     "Registered streams (of `families`, if given), in registration order."

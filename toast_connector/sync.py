@@ -12,12 +12,12 @@ from datetime import datetime, timedelta, timezone
 
 from .config import ConfigError, Settings, validate_configuration
 from .auth import (ToastError, ToastAuthError, ToastBadRequest, ToastForbidden, ToastNotFound)
-from .client import ToastClient, as_list
+from .client import ToastClient, as_list, expect_shape
 from .streams import (REGISTRY, Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
 from . import windows as W
 from .flatten import explode, table_schema, table_keys as flatten_table_keys, sdk_row
-from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_restaurants
+from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_restaurants, track_left
 
 # %% auto #0
 __all__ = ['FAMILY_MODULES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog',
@@ -53,9 +53,10 @@ class SdkLog:
     def warning(self, msg): self.log.warning(msg)
 
 class Recorder:
-    "An emitter that records operations, and a warehouse that keeps only what a checkpoint committed."
+    "An emitter that records operations, and a warehouse that keeps only what a checkpoint committed (deleted rows in `tombstones`)."
     def __init__(self, fail_after: int | None = None):
         self.ops, self.states, self.pending, self.warehouse, self.fail_after, self.n = [], [], [], {}, fail_after, 0
+        self.tombstones = {}        # soft-deleted rows, as Fivetran keeps them: their last columns and `_fivetran_deleted`
     def _op(self, op):
         self.n += 1
         if self.fail_after is not None and self.n > self.fail_after: raise RuntimeError(f"crash after {self.fail_after} operations")
@@ -69,10 +70,11 @@ class Recorder:
         for kind, table, data in self.pending:
             if kind == "checkpoint": continue
             k = (table, self.pk(table, data))
-            if kind == "upsert": self.warehouse[k] = dict(data)                  # an upsert replaces the row, as the SDK's does
+            if kind == "upsert": self.warehouse[k] = dict(data); self.tombstones.pop(k, None)   # replaces the row, as the SDK's does
             elif kind == "update":
                 if k in self.warehouse: self.warehouse[k] = {**self.warehouse[k], **data}   # only the columns sent; no row, no-op
-            else: self.warehouse.pop(k, None)
+                elif k in self.tombstones: self.tombstones[k] = {**self.tombstones[k], **data}
+            elif k in self.warehouse: self.tombstones[k] = {**self.warehouse.pop(k), "_fivetran_deleted": True}   # a soft delete
         self.pending = []
     def pk(self, table, data):
         "The primary key of a row, from the schema of every registered table."
@@ -81,6 +83,7 @@ class Recorder:
     @property
     def state(self): return self.states[-1] if self.states else {}
     def rows(self, table): return [v for (t, _), v in self.warehouse.items() if t == table]
+    def deleted(self, table): return [v for (t, _), v in self.tombstones.items() if t == table]
 
 class ListLog:
     "A logger that keeps its lines (tests)."
@@ -286,7 +289,7 @@ class Runner:
                 yield s.records_of(self.client.token_pages(path, restaurant=guid, params=params)) if s.records else \
                       self.client.token_pages(path, restaurant=guid, params=params)
             else:
-                yield s.records_of(self.client.get(path, restaurant=guid, params=params or None).data)
+                yield s.records_of(expect_shape(self.client.get(path, restaurant=guid, params=params or None).data, s.shape, path, guid))
         except ToastNotFound:
             if not s.not_found_is_empty: raise
             self.not_found = True
@@ -320,32 +323,31 @@ class Runner:
             if not new: return
 
     def rows(self, records):
-        "(deletes, upserts) for a list of records."
+        "(deletes, upserts) for a list of records: a deleted record's rows are upserted with its data, and deleted by key."
         s, dels, ups = self.s, [], []
         for rec in records:
             if s.prepare: rec = s.prepare(rec, self.ctx)
             if rec is None: continue
             base = {"restaurant_id": self.r.guid, **(s.base(rec, self.ctx) if s.base else {})}
             kw = dict(table=s.table, key=s.key, children=s.children, base=base, json_fields=s.json_fields)
+            tree = list(explode(rec, **kw))
+            ups += tree                              # deleted or not: the record as Toast serves it
             if s.deleted(rec):
-                mine = [(t, {k: row[k] for k in self.keys[t]}) for t, row in explode(rec, **kw)]
-                dels += mine[1:] + mine[:1]          # children, then the record itself
+                dels += [(t, {k: row[k] for k in self.keys[t]}) for t, row in tree[1:] + tree[:1]]   # children, then the record
                 if self.seen is not None:
-                    for t, keys in mine: self.seen.discard(key_string(t, self.keys[t], keys))
-            else:
-                for t, row in explode(rec, **kw):
-                    ups.append((t, row))
-                    if self.seen is not None: self.seen.add(key_string(t, self.keys[t], row))
+                    for t, row in tree: self.seen.discard(key_string(t, self.keys[t], row))
+            elif self.seen is not None:
+                for t, row in tree: self.seen.add(key_string(t, self.keys[t], row))
         return dels, ups
 
     def flush(self, dels, ups) -> int:
-        "Hand a batch to the main thread: every delete before any upsert."
-        for i in range(0, len(dels), self.CHUNK): self.put(("rows", self.t, dels[i:i + self.CHUNK], []))
+        "Hand a batch to the main thread: every upsert, then every delete (a deleted record lands with its data, soft-deleted)."
         for i in range(0, len(ups), self.CHUNK): self.put(("rows", self.t, [], ups[i:i + self.CHUNK]))
+        for i in range(0, len(dels), self.CHUNK): self.put(("rows", self.t, dels[i:i + self.CHUNK], []))
         return len(dels) + len(ups)
 
     def read(self, params: dict) -> int:
-        "Fetch one request's pages, flatten, flush (deletes first). A huge batch is flushed in parts."
+        "Fetch one request's pages, flatten, flush (upserts, then deletes). A huge batch is flushed in parts."
         dels, ups, n, cap = [], [], 0, 4 * self.settings.checkpoint_rows
         self.records = 0
         self.ctx["params"] = {**self.s.params, **params}     # prepare/base see the request (cash: its businessDate)
@@ -448,7 +450,7 @@ class Runner:
     def published(self):
         "Published: fetch only when the metadata's field changed."
         k = self.s.cursor
-        try: meta = self.client.get(k.metadata_path, restaurant=self.r.guid).data or {}
+        try: meta = expect_shape(self.client.get(k.metadata_path, restaurant=self.r.guid).data, dict, k.metadata_path, self.r.guid)
         except ToastNotFound:
             if self.s.not_found_is_empty: return
             raise
@@ -687,6 +689,7 @@ class Engine:
         started = datetime.now(timezone.utc)
         sid = sync_id(started)
         rs, how = find_restaurants(self.client, self.settings)
+        rs = track_left(rs, self.state, self.settings, W.toast_ts(self.client.now()))   # + known restaurants Toast no longer lists
         for r in rs:
             # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated
             known = not r.syncable and r.guid in self.state["restaurants"]

@@ -17,8 +17,8 @@ __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED',
            'bd_date', 'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'Restaurant', 'group_guid',
            'Catalog', 'order_skeleton', 'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of',
            'shift_as_of', 'cash_entry', 'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants',
-           'restaurant', 'OrderWindow', 'orders_modified', 'orders_by_business_date', 'order', 'config_list',
-           'config_version', 'tip_withholding', 'menus_metadata', 'menus', 'employees', 'jobs', 'shifts',
+           'restaurant', 'leave', 'rejoin', 'OrderWindow', 'orders_modified', 'orders_by_business_date', 'order',
+           'config_list', 'config_version', 'tip_withholding', 'menus_metadata', 'menus', 'employees', 'jobs', 'shifts',
            'time_entries', 'cash_entries', 'cash_deposits', 'edit_order', 'advance', 'truth']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
@@ -1008,17 +1008,23 @@ class World:
 # %% ../../nbs/30_sandbox_data.ipynb #26b2255f
 @_method(World)
 def restaurant_guids(self) -> list[str]:
-    "Guids of the restaurants connected as of now."
-    return [r.guid for r in self._rs if r.connected_ms <= self._now]
+    "Guids of the restaurants connected as of now (not those that left: see `leave`)."
+    return [r.guid for r in self._rs if r.connected_ms <= self._now and r.guid not in self.left]
 
 @_method(World)
 def partner_restaurants(self) -> list[dict]:
-    "`/partners/v1/restaurants` items."
-    return [{"restaurantGuid": r.guid, "managementGroupGuid": self.management_group_guid, "deleted": False,
-             "restaurantName": r.name, "locationName": r.location, "createdByEmailAddress": "owner@example.com",
-             "externalGroupRef": None, "externalRestaurantRef": None, "modifiedDate": r.connected_ms,
-             "createdDate": r.connected_ms, "isoModifiedDate": toast_ts(r.connected_ms),
-             "isoCreatedDate": toast_ts(r.connected_ms)} for r in self._rs if r.connected_ms <= self._now]
+    "`/partners/v1/restaurants` items (one that left: `deleted: true`, modified when it left; a rejoined one: created again)."
+    out = []
+    for r in self._rs:
+        if r.connected_ms > self._now: continue
+        gone, back = self.left.get(r.guid), self.__dict__.get("_rejoined", {}).get(r.guid)
+        created = back or r.connected_ms
+        modified = gone["at"] if gone else created
+        out.append({"restaurantGuid": r.guid, "managementGroupGuid": self.management_group_guid, "deleted": gone is not None,
+                    "restaurantName": r.name, "locationName": r.location, "createdByEmailAddress": "owner@example.com",
+                    "externalGroupRef": None, "externalRestaurantRef": None, "modifiedDate": modified,
+                    "createdDate": created, "isoModifiedDate": toast_ts(modified), "isoCreatedDate": toast_ts(created)})
+    return out
 
 @_method(World)
 def restaurant(self, guid: str) -> dict | None:
@@ -1029,7 +1035,7 @@ def restaurant(self, guid: str) -> dict | None:
             "general": {"name": r.name, "locationName": r.location, "locationCode": f"L{r.idx:03d}",
                         "description": f"{r.name} in {r.city}", "timeZone": r.tz, "closeoutHour": r.closeout,
                         "managementGroupGuid": self.management_group_guid, "currencyCode": r.currency,
-                        "firstBusinessDate": r.first_bd, "archived": False},
+                        "firstBusinessDate": r.first_bd, "archived": bool(self.left.get(r.guid, {}).get("archived"))},
             "urls": {"website": f"https://example.com/{r.idx}", "facebook": None, "twitter": None,
                      "orderOnline": None, "purchaseGiftCard": None, "checkGiftCard": None},
             "location": {"address1": f"{10 + r.idx} Harbor Way", "address2": None, "city": r.city,
@@ -1044,6 +1050,23 @@ def restaurant(self, guid: str) -> dict | None:
             "prepTimes": {"deliveryPrepTime": 30, "deliveryTimeAfterOpen": 0, "deliveryTimeBeforeClose": 0,
                           "takeoutPrepTime": 15, "takeoutTimeAfterOpen": 0, "takeoutTimeBeforeClose": 0,
                           "takeoutThrottlingTime": 0, "deliveryThrottlingTime": 0}}
+
+# %% ../../nbs/30_sandbox_data.ipynb #a9236893
+World.left = property(lambda self: self.__dict__.get("_left", {}), doc="{guid: {'at': ms, 'archived': bool}} of restaurants that left.")
+
+@_method(World)
+def leave(self, guid: str, archived: bool = False) -> None:
+    "The restaurant leaves this client now: disconnected (partners list `deleted: true`) or archived (dropped from the list)."
+    if self._r(guid) is None or guid in self.left: raise ValueError(f"no connected restaurant {guid}")
+    self.__dict__.setdefault("_left", {})[guid] = {"at": self._now, "archived": bool(archived)}
+
+@_method(World)
+def rejoin(self, guid: str) -> None:
+    "A restaurant that left connects again now (a new connection: 403 for the server's grace period)."
+    if guid not in self.left: raise ValueError(f"restaurant {guid} has not left")
+    del self._left[guid]
+    self.__dict__.setdefault("_rejoined", {})[guid] = self._now
+
 
 # %% ../../nbs/30_sandbox_data.ipynb #b840a16a
 @_method(World)

@@ -250,8 +250,9 @@ class RateLimiter:
         return Verdict(ok, by, max(0, rem), reset_in, max(1, math.ceil(reset_in)))
 
 # %% ../../nbs/31_sandbox_server.ipynb #51d1e25f
-FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "drop", "truncate", "empty", "null", "empty_list", "repeat_token")
-BODY_FAULTS = ("truncate", "empty", "null", "empty_list", "repeat_token")   # applied to a 200 after the handler ran
+FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "drop", "truncate", "empty", "null", "empty_list", "repeat_token",
+               "wrong_shape")
+BODY_FAULTS = ("truncate", "empty", "null", "empty_list", "repeat_token", "wrong_shape")   # applied to a 200 after the handler ran
 
 def fault_target(key: str) -> tuple[str, str | None]:
     "A fault key `kind` or `kind@target` as (kind, target or None)."
@@ -288,6 +289,11 @@ def parse_faults(spec) -> dict[str, float]:
     if base > 1: raise ValueError("fault rates add up to more than 1")
     return out
 
+def _first_item(body: bytes) -> bytes | None:
+    "The first element of a JSON list body, as JSON bytes (None if the list is empty)."
+    items = json.loads(body, parse_float=Decimal)
+    return dumps(items[0]) if items else None
+
 def apply_body_fault(fault: str | None, status: int, body: bytes, headers: dict, query: dict) -> tuple:
     "(fault or None if it did not fit, body, headers) for a drawn body fault on an answer; other faults pass through."
     if fault not in BODY_FAULTS: return fault, body, headers
@@ -295,6 +301,9 @@ def apply_body_fault(fault: str | None, status: int, body: bytes, headers: dict,
     if fault == "truncate": return (fault, body[: len(body) // 2], headers) if len(body) > 1 else (None, body, headers)
     if fault == "empty": return fault, b"", headers
     if fault == "null": return fault, b"null", headers
+    if fault == "wrong_shape":              # a list becomes its first record (an object), an object a one-item list
+        if body[:1] == b"[": return fault, (_first_item(body) or b"{}"), headers
+        return (fault, b"[" + body + b"]", headers) if body[:1] == b"{" else (None, body, headers)
     if fault == "empty_list":
         if body[:1] != b"[": return None, body, headers
         return fault, b"[]", {k: v for k, v in headers.items() if k.lower() not in ("toast-next-page-token", "link")}
@@ -576,7 +585,8 @@ def _partner_only(sb):
 def _iso_ms(ms: int) -> datetime: return datetime.fromtimestamp(ms / 1000, timezone.utc)
 
 def _partner_items(sb, c):
-    items = sb.world.partner_restaurants()
+    left = sb.world.left                # a disconnected restaurant is listed `deleted: true`; an archived one is dropped
+    items = [i for i in sb.world.partner_restaurants() if not left.get(i["restaurantGuid"], {}).get("archived")]
     lm = q_date(c.query, "lastModified")
     return [i for i in items if i.get("modifiedDate") is None or _iso_ms(i["modifiedDate"]) > lm] if lm else items
 

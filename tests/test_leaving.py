@@ -1,0 +1,117 @@
+"""Restaurants that leave (issue 11, point 6), against the sandbox over HTTP with a pinned clock: one restaurant
+disconnects (the partners list flags it `deleted`), another is archived (the list drops it); both answer 403 from
+then on. The next syncs succeed, mark them on `restaurant` with when (the first time seen gone, kept), keep every
+row they had (nothing deleted) and sync the remaining restaurant as usual. When they reconnect (first inside
+Toast's 15-minute 403 window, then after it), they resume from their cursors: no re-backfill, and every order of
+the gap is there (the sandbox's own truth)."""
+from datetime import datetime, timedelta, timezone
+
+from toast_connector import sync
+from toast_connector.client import ToastClient
+from toast_connector.config import validate_configuration
+from toast_connector.windows import parse_ts
+from toast_connector.sandbox.server import Sandbox
+
+NOW = datetime(2026, 3, 10, 17, 0, tzinfo=timezone.utc)          # pinned
+LAG = timedelta(seconds=120)
+START = (NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class Recording(ToastClient):
+    "A real client that records (path, restaurant, params) of every GET."
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw); self.calls = []
+    def get(self, path, *, restaurant=None, params=None, **kw):
+        self.calls.append((path, restaurant, dict(params or {})))
+        return super().get(path, restaurant=restaurant, params=params, **kw)
+
+
+def sync_once(sb, rec):
+    "One sync into `rec` from its committed state: (client, error or None)."
+    cfg = sb.configuration(initialSyncStart=START)
+    client = Recording(validate_configuration(cfg), {}, log=sync.ListLog())
+    try: sync.update(cfg, rec.state, emit=rec, log=sync.ListLog(), client=client)
+    except Exception as e: return client, e
+    finally: client.close()
+    return client, None
+
+
+def mine(rec, guid):
+    "Every committed row of a restaurant (restaurant and sync_log aside), as comparable text."
+    return sorted(repr((t, sorted(row.items()))) for (t, _), row in rec.warehouse.items()
+                  if t not in ("restaurant", "sync_log") and row.get("restaurant_id") == guid)
+
+
+def truth_orders(sb, guid, cut):
+    "Live orders of a restaurant Toast serves with a modifiedDate before `cut` (the sandbox's objects)."
+    return {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"] if e["restaurant"] == guid
+            and not e["object"]["deleted"] and parse_ts(START) <= parse_ts(e["object"]["modifiedDate"]) < cut}
+
+
+def test_restaurants_that_leave_are_marked_keep_their_rows_and_resume_when_back():
+    sb = Sandbox(seed=4, restaurants=3, days=2, orders_per_day=8, rate_limits=0, now=NOW)
+    sb.world.connect_every_hours = 0
+    sb.world.rates.update({"order_edit": 30.0, "order_delete": 6.0})       # the gap has edits and deletions too
+    with sb:
+        g1, g2, g3 = sb.world.restaurant_guids()
+        rec = sync.Recorder()
+        assert sync_once(sb, rec)[1] is None                                   # 1: all three
+        assert {r["id"] for r in rec.rows("restaurant")} == {g1, g2, g3}
+        sb.advance(2)
+        sb.world.leave(g2)                                                     # disconnected: partners list `deleted: true`
+        sb.world.leave(g3, archived=True)                                      # archived: dropped from the list
+        left_at = sb.now
+        before = {g: mine(rec, g) for g in (g2, g3)}
+        cursors = {g: dict(rec.state["restaurants"][g]) for g in (g2, g3)}
+        assert before[g2] and before[g3]
+        sb.advance(3)
+        n = len(rec.ops)
+        client, err = sync_once(sb, rec)                                       # 2: two have left
+        assert err is None, err
+        slog = max(rec.rows("sync_log"), key=lambda r: r["sync_id"])
+        assert slog["status"] == "succeeded" and not slog["errors"]
+        rows = {r["id"]: r for r in rec.rows("restaurant")}
+        seen_gone = sb.now
+        assert rows[g2]["sync_status"] == "deleted" and rows[g2]["deleted"] is True
+        assert rows[g3]["sync_status"] == "disconnected"
+        for g in (g2, g3):
+            at = parse_ts(rows[g]["disconnected_at"])
+            assert left_at < at <= seen_gone, (g, at)                          # when: the sync that first saw it gone
+            assert rows[g]["time_zone"] and rows[g]["name"]                     # the details synced before are kept
+            assert mine(rec, g) == before[g]                                   # every row kept, none changed
+            assert rec.state["restaurants"][g] == cursors[g]                   # cursors kept as they were
+            assert not [c for c in client.calls if c[1] == g]                  # its endpoints were not called
+            assert slog["restaurants"][g].startswith(rows[g]["sync_status"])
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[2].get("restaurant_id") in (g2, g3)]
+        assert parse_ts(rec.state["restaurants"][g1]["orders"]["to"]) > parse_ts(cursors[g2]["orders"]["to"])   # g1 went on
+        assert {r["id"] for r in rec.rows("orders") if r["restaurant_id"] == g1} == truth_orders(sb, g1, sb.now - LAG)
+        first = {g: rows[g]["disconnected_at"] for g in (g2, g3)}
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None                                   # 3: still gone; the time does not move
+        rows = {r["id"]: r for r in rec.rows("restaurant")}
+        assert {g: rows[g]["disconnected_at"] for g in (g2, g3)} == first
+        sb.advance(1)
+        sb.world.rejoin(g2); sb.world.rejoin(g3)
+        sb.advance(0.05)                                                       # 3 minutes: inside Toast's 403 window
+        assert sync_once(sb, rec)[1] is None                                   # 4: back, but not accessible yet
+        rows = {r["id"]: r for r in rec.rows("restaurant")}
+        assert {g: rows[g]["sync_status"] for g in (g2, g3)} == {g2: "forbidden", g3: "forbidden"}
+        assert {g: rows[g]["disconnected_at"] for g in (g2, g3)} == first
+        assert {g: rec.state["restaurants"][g] for g in (g2, g3)} == cursors
+        sb.advance(0.5)
+        client, err = sync_once(sb, rec)                                       # 5: resumed from the cursors
+        assert err is None, err
+        rows = {r["id"]: r for r in rec.rows("restaurant")}
+        cut = sb.now - LAG
+        for g in (g2, g3):
+            assert rows[g]["sync_status"] == "ok" and rows[g]["disconnected_at"] is None
+            starts = sorted(parse_ts(p["startDate"]) for path, r, p in client.calls if r == g and path == "/orders/v2/ordersBulk")
+            assert starts and starts[0] == parse_ts(cursors[g]["orders"]["to"]) - timedelta(minutes=60)   # cursor - lookback
+            te = sorted(parse_ts(p["modifiedStartDate"]) for path, r, p in client.calls if r == g and path == "/labor/v1/timeEntries")
+            assert te[0] == parse_ts(cursors[g]["labor.timeEntries"]["to"]) - timedelta(minutes=60)
+            got = {r["id"] for r in rec.rows("orders") if r["restaurant_id"] == g}
+            want = truth_orders(sb, g, cut)
+            assert got == want, (g, len(want - got), len(got - want))          # nothing of the gap is missing
+            assert len({e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"] if e["restaurant"] == g
+                        and left_at <= parse_ts(e["object"]["modifiedDate"]) < seen_gone}) > 0   # the gap held orders
+        assert "left" in rec.state and not rec.state["left"]
