@@ -43,6 +43,8 @@ def test_demo_twice(tmp_path):
     for f in ("connector.py", "requirements.txt"): shutil.copy(ROOT / f, proj / f)
     out = demo(proj)
     assert "first sync, no files/state.json" in out
+    paged = set(re.findall(r"GET /config/v2/(\w+) for restaurant \S+: \d+ pages", out))
+    assert len(paged) >= 2, paged                        # the first sync follows Toast-Next-Page-Token, and its log says so
     first = counts(out)
     for t in ("restaurant", "orders", "orders_check", "orders_check_selection"): assert first[t] > 0, (t, first)
     (log1,) = sync_log(proj)
