@@ -491,7 +491,9 @@ def _token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict 
                 r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})})
                 out.extend(as_list(r.data, path, restaurant))
                 token = r.headers.get("Toast-Next-Page-Token")
-                if not token: return out
+                if not token:
+                    if seen: self.log.info(f"{where}: {len(seen) + 1} pages, {len(out)} records (followed Toast-Next-Page-Token {len(seen)} times)")
+                    return out
                 if token in seen:
                     raise _runaway(where, f"page {len(seen) + 1} answered a Toast-Next-Page-Token this walk already followed", restaurant, path)
                 seen.add(token)

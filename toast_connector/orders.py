@@ -9,7 +9,7 @@ from .streams import Stream, ModifiedWindow, PageNumber, register
 
 # %% auto #0
 __all__ = ['MODIFIERS', 'SELECTIONS', 'PAYMENTS', 'SERVICE_CHARGES', 'CHECKS', 'PRICING_FEATURES', 'ORDER_CHILDREN',
-           'ORDER_COLUMNS', 'ORDERS', 'is_deleted', 'orders_schema', 'current_sql']
+           'ORDER_COLUMNS', 'RARE_COLUMNS', 'ORDERS', 'is_deleted', 'orders_schema', 'current_sql']
 
 # %% ../nbs/10_orders.ipynb #49e1d63b
 _ROW = types(strings=["restaurant_id"], timestamps=["orders_modified_date"])
@@ -109,6 +109,31 @@ ORDER_COLUMNS = _cols(
              "delivery_info_address_2", "delivery_info_city", "delivery_info_administrative_area", "delivery_info_state",
              "delivery_info_zip_code", "delivery_info_country", "delivery_info_notes", "delivery_info_delivery_employee_id",
              "delivery_info_delivery_state"])
+
+# %% ../nbs/10_orders.ipynb #ra1e0102
+_RARE_SEL = dict(rate=["fulfillment_quantity"],
+                 strings=["fulfillment_unit", "refund_details_refund_transaction_id", "split_origin_external_id",
+                          "dining_option_external_id", "item_external_id"])
+RARE_COLUMNS = {  # table -> declared types of the fields Toast fills only sometimes
+    "orders": dict(booleans=["marketplace_facilitator_tax_info_facilitator_collect_and_remit_tax_order"],
+                   strings=["applied_packaging_info_id", "applied_packaging_info_applied_packaging_items",
+                            "marketplace_facilitator_tax_info_taxes"]),
+    "orders_check": dict(strings=["applied_loyalty_info_id", "applied_loyalty_info_loyalty_identifier",
+                                  "applied_loyalty_info_masked_loyalty_identifier", "applied_loyalty_info_vendor",
+                                  "applied_loyalty_info_accrual_family_guid", "applied_loyalty_info_accrual_text"]),
+    "orders_check_selection": _RARE_SEL, "orders_check_selection_modifier": _RARE_SEL,
+    "orders_check_applied_service_charge": dict(strings=["refund_details_refund_transaction_id"]),
+    **{t: dict(strings=["approver_external_id", "applied_discount_reason_name", "applied_discount_reason_description",
+                        "applied_discount_reason_comment", "applied_discount_reason_discount_reason_id"])
+       for t in ("orders_check_applied_discount", "orders_check_selection_applied_discount")}}
+
+def _add_rare(children):
+    "Declare the rarely-filled columns on every child table that has them."
+    for c in children:
+        if c.table in RARE_COLUMNS: c.columns.update(types(**RARE_COLUMNS[c.table]))
+        _add_rare(c.children)
+_add_rare(ORDER_CHILDREN)
+ORDER_COLUMNS.update(types(**RARE_COLUMNS["orders"]))
 
 # %% ../nbs/10_orders.ipynb #f86289c6
 def is_deleted(order: dict) -> bool:

@@ -12,14 +12,16 @@ from decimal import Decimal, ROUND_HALF_UP
 from zoneinfo import ZoneInfo
 
 # %% auto #0
-__all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED', 'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'LATE_DAYS',
-           'CASH_TYPES', 'DEFAULT_RATES', 'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int',
-           'bd_date', 'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'Restaurant', 'group_guid',
-           'Catalog', 'order_skeleton', 'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of',
-           'shift_as_of', 'cash_entry', 'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants',
-           'restaurant', 'leave', 'rejoin', 'OrderWindow', 'orders_modified', 'orders_by_business_date', 'order',
-           'config_list', 'config_version', 'tip_withholding', 'menus_metadata', 'menus', 'employees', 'jobs', 'shifts',
-           'time_entries', 'cash_entries', 'cash_deposits', 'edit_order', 'advance', 'truth']
+__all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED', 'LOYALTY_VENDORS', 'MARKETPLACES', 'RARE',
+           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'LATE_DAYS', 'CASH_TYPES', 'DEFAULT_RATES', 'ms_of', 'dt_of',
+           'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date', 'bd_add', 'business_date',
+           'local_ms', 'business_day_start', 'LRU', 'image_url', 'rare_catalog', 'refund_details', 'rare_menus',
+           'rare_labor', 'Restaurant', 'group_guid', 'Catalog', 'order_skeleton', 'base_modified', 'OrderBuilder',
+           'hashed', 'labor_day', 'entry_as_of', 'shift_as_of', 'cash_entry', 'cash_day', 'menus_body', 'World',
+           'restaurant_guids', 'partner_restaurants', 'restaurant', 'leave', 'rejoin', 'OrderWindow', 'orders_modified',
+           'orders_by_business_date', 'order', 'config_list', 'config_version', 'tip_withholding', 'menus_metadata',
+           'menus', 'employees', 'jobs', 'shifts', 'time_entries', 'cash_entries', 'cash_deposits', 'edit_order',
+           'advance', 'truth']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -125,6 +127,161 @@ class LRU(OrderedDict):
         self[k] = v; self.move_to_end(k)
         while len(self) > self.maxsize: self.popitem(last=False)
         return v
+
+# %% ../../nbs/30_sandbox_data.ipynb #ra1e0002
+import hashlib
+
+def _rare_hash(s: str) -> int:
+    "A stable 128-bit integer of a string (as `hashed`, defined here so the catalog can use it)."
+    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=16).digest(), "big")
+
+LOYALTY_VENDORS = ("TOAST", "PUNCHH", "PAYTRONIX")
+MARKETPLACES = ("doordash", "ubereats", "grubhub")
+_BINS = {"VISA": ("411111", "424242", "453201"), "MASTERCARD": ("510510", "555555", "222300"),
+         "AMEX": ("378282", "371449"), "DISCOVER": ("601111", "644564")}
+_PACKAGING = (("Utensils", "UTENSILS"), ("Napkins", "NAPKINS"), ("Condiments", "CONDIMENTS"), ("Straws", "STRAWS"))
+_DISCOUNT_REASONS = (("Service Recovery", "Long wait or a kitchen error"), ("Manager Comp", "A regular's visit"),
+                     ("Staff Meal", "Staff meal policy"))
+_APPROVED = ("10% Off Check", "$5 Off", "Employee Meal")          # discounts that need a manager's approval
+RARE = {  # how often Toast fills the rarely-filled fields (shares of orders, checks or selections)
+    "loyalty_check": 0.08, "loyalty_reward": 0.3, "first6": 0.5, "packaging": 0.4, "marketplace_tax": 0.5,
+    "order_dining": 0.3, "selection_dining": 0.03, "fulfillment": 0.04, "split_origin": 0.25, "discount_reason": 0.5,
+    "external_id": 0.35, "image": 0.4}
+
+def _det_guid(*parts) -> str:
+    "A guid derived from `parts` (no rng draw)."
+    return str(uuid.UUID(int=_rare_hash(":".join(map(str, parts))), version=4))
+
+def _share(rate: float, *parts) -> bool:
+    "A stable yes/no with probability `rate`, from `parts` (the same object decides the same in every restaurant)."
+    return _rare_hash(":".join(map(str, parts))) % 10_000 < rate * 10_000
+
+def image_url(seed: int, guid: str) -> str | None:
+    "The image URL of a menu entity, or None (most have none)."
+    if not _share(RARE["image"], seed, "image", guid): return None
+    return f"https://s3.amazonaws.com/toasttab/restaurants/menu/items/{_rare_hash(f'{seed}:{guid}') % 10**10:010d}.jpg"
+
+def rare_catalog(seed: int, r, cat):
+    "External ids, images, payroll ids, a loyalty vendor and packaging options: from hashes, no catalog rng draw."
+    cfg, ext = cat.cfg, {}
+    for ep in ("menus", "menuGroups", "menuItems", "menuOptionGroups", "diningOptions", "serviceCharges", "alternatePaymentTypes"):
+        for o in cfg[ep]:
+            g = o["guid"]
+            if _share(RARE["external_id"], seed, "ext", g):
+                o["externalId"] = ext[g] = "posx:%s-%06d" % (ep[:-1], _rare_hash(f"{seed}:x:{g}") % 10**6)
+            if "images" in o and image_url(seed, g): o["images"] = [{"url": image_url(seed, g)}]
+    for ep, fields in (("menus", ("groups",)), ("menuGroups", ("items", "subgroups")), ("menuItems", ("optionGroups",)),
+                       ("menuOptionGroups", ("options",))):
+        for o in cfg[ep]:
+            for f in fields: o[f] = [{**x, "externalId": ext.get(x["guid"])} for x in o[f]]
+    if _share(0.5, seed, "payroll", r.guid):                  # a payroll integration keys jobs and people by its ids
+        for j in cat.jobs: j["externalId"] = f"payroll:job-{j['code'].lower()}"
+        for e in cat.employees: e["externalId"] = f"payroll:{e['externalEmployeeId'].lower()}"
+        cat.payroll = True
+    else: cat.payroll = False
+    cat.loyalty_vendor = LOYALTY_VENDORS[_rare_hash(f"{seed}:loyalty:{r.guid}") % len(LOYALTY_VENDORS)]
+    cat.packaging = [(n, t, _det_guid(seed, r.guid, "packaging", n)) for n, t in _PACKAGING]
+    cat.manager = next((e for e in cat.staff if cat.job_of[e["jobReferences"][0]["guid"]]["title"] == "Manager"), cat.staff[0])
+
+def refund_details(c: dict, full: bool, txn: dict, cap: Decimal) -> Decimal:
+    """Mark what a refund gave back on check `c` (Toast's `refundDetails`): every live selection and service charge
+    when `full`, else the last live selection; returns the amount refunded (at most `cap`, the payment)."""
+    live = [s for s in c["selections"] if not s["voided"]]
+    parts = (live + c["appliedServiceCharges"]) if full else live[-1:]
+    if not parts: return cap if full else (cap / 2).quantize(Decimal("0.01"))
+    for x in parts:
+        amt, tax = (x["price"], x["tax"]) if "price" in x else (x["chargeAmount"], sum((t["taxAmount"] for t in x["appliedTaxes"]), money(0)))
+        x["refundDetails"] = {"refundAmount": amt, "taxRefundAmount": tax, "refundTransaction": dict(txn)}
+    return cap if full else min(cap, parts[0]["price"] + parts[0]["tax"])
+
+def _rare_order(b, o: dict):
+    """Fields Toast fills only sometimes (loyalty, approvers, reasons, packaging, marketplace tax, external ids, first 6
+    digits, selection dining options, fulfillment, split origins), drawn from the order's own `rare` rng: every other
+    draw of the order stays where it was."""
+    seed, r, cat = b.seed, b.r, b.cat
+    rng = random.Random(f"{seed}:{r.guid}:rare:{o['guid']}")
+    api = o["source"] == "API"                                   # a marketplace's order, posted through the orders API
+    mp = MARKETPLACES[_rare_hash(o["guid"]) % len(MARKETPLACES)]
+    ext = (lambda kind, g: f"{mp}:{kind}-{_rare_hash(g) % 10**8:08d}") if api else (lambda kind, g: None)
+    o["externalId"] = ext("order", o["guid"])
+    if o["diningOption"] is not None and not o["diningOption"]["guid"] == cat.cfg["diningOptions"][0]["guid"] \
+            and o["source"] in ("Online", "API") and rng.random() < RARE["packaging"]:
+        items = [p for p in cat.packaging if rng.random() < 0.6] or cat.packaging[:1]
+        o["appliedPackagingInfo"] = {"guid": new_guid(rng), "entityType": "AppliedPackagingInfo", "appliedPackagingItems": [
+            {"guid": new_guid(rng), "entityType": "AppliedPackagingItem", "itemConfigId": g,
+             "inclusion": "YES" if rng.random() < 0.7 else "NO", "itemTypes": [t], "guestDisplayName": n} for n, t, g in items]}
+    mtax = api and rng.random() < RARE["marketplace_tax"]
+    same_dining = rng.random() < RARE["order_dining"]
+    dine_in = o["diningOption"]["guid"] == cat.cfg["diningOptions"][0]["guid"]
+    for ci, c in enumerate(o["checks"]):
+        c["externalId"] = ext("check", c["guid"])
+        if not c["deleted"] and rng.random() < RARE["loyalty_check"]: c["appliedLoyaltyInfo"] = _loyalty(rng, cat)
+        for d in c["appliedDiscounts"]:
+            if d["name"] in _APPROVED: d["approver"] = {**_xref(cat.manager)}
+            if rng.random() < RARE["loyalty_reward"]:
+                d["loyaltyDetails"] = {"vendor": cat.loyalty_vendor, "referenceId": f"reward-{_rare_hash(d['guid']) % 10**6:06d}"}
+                c["appliedLoyaltyInfo"] = c["appliedLoyaltyInfo"] or _loyalty(rng, cat)
+            elif d["name"] in _APPROVED and rng.random() < RARE["discount_reason"]:
+                n, desc = _DISCOUNT_REASONS[rng.randrange(len(_DISCOUNT_REASONS))]
+                d["appliedDiscountReason"] = {"name": n, "description": desc, "comment": rng.choice([None, "Approved by manager"]),
+                                              "discountReason": {"guid": _det_guid(seed, "discount-reason", n), "entityType": "DiscountReason"}}
+        for s in c["selections"]:
+            s["externalId"] = ext("selection", s["guid"])
+            for d in s["appliedDiscounts"]:
+                d["processingState"] = None                      # Toast: null unless a loyalty discount
+            if same_dining: s["diningOption"] = {**o["diningOption"]}
+            elif dine_in and rng.random() < RARE["selection_dining"]: s["diningOption"] = {**_xref(cat.cfg["diningOptions"][1])}
+            if rng.random() < RARE["fulfillment"]: s["fulfillment"] = {"quantity": s["quantity"], "unit": s["unitOfMeasure"]}
+            if ci > 0 and rng.random() < RARE["split_origin"]:
+                s["splitOrigin"] = {"guid": _det_guid(s["guid"], "split"), "entityType": "MenuItemSelection", "externalId": None}
+            if mtax:
+                for t in s["appliedTaxes"]: t["facilitatorCollectAndRemitTax"] = True
+        for d in c["appliedDiscounts"]:
+            if d.get("loyaltyDetails") is None: d["processingState"] = None
+        for x in c["appliedServiceCharges"]: x["externalId"] = ext("charge", x["guid"])
+        for p in c["payments"]:
+            p["externalId"] = ext("payment", p["guid"])
+            if p["cardType"] in _BINS and rng.random() < RARE["first6"]: p["first6Digits"] = rng.choice(_BINS[p["cardType"]])
+    if mtax: o["marketplaceFacilitatorTaxInfo"] = {"facilitatorCollectAndRemitTaxOrder": True, "taxes": None}
+
+def _loyalty(rng, cat) -> dict:
+    "An `AppliedLoyaltyInfo` of the restaurant's loyalty program."
+    ident = "%016d" % rng.randrange(10**15, 10**16)
+    return {"guid": new_guid(rng), "entityType": "AppliedLoyaltyInfo", "loyaltyIdentifier": ident,
+            "maskedLoyaltyIdentifier": "*" * 12 + ident[-4:], "vendor": cat.loyalty_vendor,
+            "accrualFamilyGuid": new_guid(rng), "accrualText": f"Earned {rng.randint(5, 80)} points."}
+
+def rare_menus(body: dict, seed: int) -> dict:
+    """The published menu with images, content advisories (alcohol) and time-specific prices (happy hour on alcohol),
+    decided from hashes: `menus_body` itself is unchanged."""
+    def item(i, alcohol):
+        i["image"] = image_url(seed, i["guid"]); i["images"] = [i["image"]] if i["image"] else []
+        if alcohol is not None: i["contentAdvisories"] = {"alcohol": {"containsAlcohol": "YES" if alcohol else "NO"}}
+    def group(g):
+        g["image"] = image_url(seed, g["guid"])
+        for sub in g["menuGroups"]: group(sub)
+        for i in g["menuItems"]:
+            cat = (i.get("salesCategory") or {}).get("name")
+            item(i, {"Alcohol": True, "Beverage": False}.get(cat))
+            if cat == "Alcohol":
+                i["pricingStrategy"] = "TIME_SPECIFIC_PRICE"
+                i["pricingRules"] = {"timeSpecificPricingRules": [{
+                    "timeSpecificPrice": max(money(0), i["price"] - money(200)), "basePrice": i["price"],
+                    "schedule": [{"days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
+                                  "timeRanges": [{"start": "16:00", "end": "18:00"}]}]}],
+                    "sizeSpecificPricingGuid": None, "sizeSequencePricingRules": []}
+    for m in body["menus"]:
+        m["image"] = image_url(seed, m["guid"])
+        for g in m["menuGroups"]: group(g)
+    spirits = {ref for g in body["modifierGroupReferences"].values() if g["name"] == "Spirit" for ref in g["modifierOptionReferences"]}
+    for k, o in body["modifierOptionReferences"].items(): item(o, True if int(k) in spirits else None)
+    return body
+
+def rare_labor(seed: int, r, cat, day: tuple) -> tuple:
+    "A labor day's shifts and time entries with the payroll integration's external ids (restaurants that have one)."
+    if getattr(cat, "payroll", False):
+        for rec in day[0] + day[1]: rec[-1]["externalId"] = "payroll:%s-%08d" % (rec[-1]["entityType"].lower(), _rare_hash(rec[-1]["guid"]) % 10**8)
+    return day
 
 # %% ../../nbs/30_sandbox_data.ipynb #63a2f68a
 _PLACES = [  # name, location, zone, closeoutHour, city, state, country, currency, lat, lon
@@ -291,6 +448,7 @@ class Catalog:
         self.tip_withholding = {"guid": new_guid(rng), "entityType": "TipWithholding", "enabled": True,
                                 "percentage": Decimal("3.00")}
         self._labor(rng, r)
+        rare_catalog(seed, r, self)                 # rarely-filled fields: hashes, no draw from `rng`
 
     def _menus(self, rng, P, G):
         "Menus, groups, items, modifier groups and options (config shapes plus internal lookups)."
@@ -568,6 +726,7 @@ class OrderBuilder:
             o["curbsidePickupInfo"] = {"guid": new_guid(rng), "entityType": "CurbsidePickupInfo",
                                        "transportColor": rng.choice(["Red", "Blue", "Silver"]),
                                        "transportDescription": "Sedan", "notes": None}
+        _rare_order(self, o)                        # rarely-filled fields, from their own rng
         if late is not None and late <= now and closed <= now and not voided and not deleted:
             self._late_refund(o, late)
         if closed > now: self._open_state(o, opened, now)
@@ -704,12 +863,11 @@ class OrderBuilder:
             if c["deleted"] or not pays: continue
             p = pays[0]
             full = int(hashed(p["guid"])) % 3 == 0
-            amt = p["amount"] if full else (p["amount"] / 2).quantize(Decimal("0.01"))
+            txn = {"guid": str(uuid.UUID(int=hashed(p["guid"] + "r"), version=4)), "entityType": "RefundTransaction"}
+            amt = refund_details(c, full, txn, p["amount"])     # the items (and charges) refunded, as refundDetails
             p["refundStatus"] = "FULL" if full else "PARTIAL"
             p["refund"] = {"refundAmount": amt, "tipRefundAmount": p["tipAmount"] if full else money(0),
-                           "refundDate": toast_ts(at), "refundBusinessDate": self.r.bd(at),
-                           "refundTransaction": {"guid": str(uuid.UUID(int=hashed(p["guid"] + "r"), version=4)),
-                                                 "entityType": "RefundTransaction"}}
+                           "refundDate": toast_ts(at), "refundBusinessDate": self.r.bd(at), "refundTransaction": txn}
             c["modifiedDate"] = toast_ts(at); o["modifiedDate"] = toast_ts(at)
             return True
         return False
@@ -1205,6 +1363,7 @@ def _apply_order_mut(self, r, o: dict, at: int, kind: str, arg):
             if captured: _refund(captured[0], min(captured[0]["amount"], gone["price"] + gone["tax"]), at, abd, False)
     elif kind == "order_refund" and captured:
         _refund(captured[0], captured[0]["amount"], at, abd, True)
+        refund_details(c, True, captured[0]["refund"]["refundTransaction"], captured[0]["amount"])
     elif kind == "combine_into" and c:
         src_bd, src_guid = arg
         ent = next((e for e in self._skeleton(r, src_bd) if e[0] == src_guid), None)
@@ -1280,7 +1439,7 @@ def menus(self, rguid) -> dict | None:
     st = self._menu_state(r)
     if st["published"] > self._now: return None
     key = (r.guid, st["published"])
-    if st.get("_key") != key: st["_body"], st["_key"] = menus_body(self.seed, r, self._cat(r), st["published"], st["prices"]), key
+    if st.get("_key") != key: st["_body"], st["_key"] = rare_menus(menus_body(self.seed, r, self._cat(r), st["published"], st["prices"]), self.seed), key
     return st["_body"]
 
 # %% ../../nbs/30_sandbox_data.ipynb #627288a5
@@ -1313,7 +1472,7 @@ def jobs(self, rguid, ids=None, deleted: bool = True) -> list[dict]:
 def _labor_day(self, r, bd):
     k = (r.guid, bd)
     v = self._labor.get(k)
-    return v if v is not None else self._labor.put(k, labor_day(self.seed, r, self._cat(r), bd))
+    return v if v is not None else self._labor.put(k, rare_labor(self.seed, r, self._cat(r), labor_day(self.seed, r, self._cat(r), bd)))
 
 @_method(World)
 def _labor_obj(self, r, rec, kind) -> dict | None:

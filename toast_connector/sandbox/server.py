@@ -14,15 +14,15 @@ from urllib.parse import urlsplit, parse_qs, urlencode, quote
 from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS
 
 # %% auto #0
-__all__ = ['MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'ORDERS_EPOCH', 'TRUTH_FAMILIES', 'dumps',
-           'toast_ts', 'parse_toast_date', 'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date',
+__all__ = ['TOAST_CODES', 'MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'ORDERS_EPOCH', 'TRUTH_FAMILIES',
+           'dumps', 'toast_ts', 'parse_toast_date', 'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date',
            'one_month_after', 'q_range', 'q_bool', 'q_int', 'q_ids', 'q_business_date', 'page_slice', 'link_header',
            'b64e', 'b64d', 'config_token', 'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt',
            'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults',
            'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route', 'match_route', 'stat_template', 'self_signed_cert',
            'Sandbox', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant', 'indexed_end',
-           'h_orders_bulk', 'h_order', 'h_config', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs',
-           'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits',
+           'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees',
+           'h_jobs', 'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits',
            'sandbox_endpoint', 'respond', 'start', 'stop']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
@@ -75,12 +75,22 @@ class ApiError(Exception):
 _KEYS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
          429: "too_many_requests", 500: "internal_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
 
+TOAST_CODES = {  # the error's Toast number (Toast publishes no list: the sandbox numbers its own conditions, in Toast's range)
+    "missing_parameter": 10010, "invalid_date_format": 10011, "invalid_date_range": 10012, "date_range_too_long": 10013,
+    "invalid_parameter": 10014, "too_many_ids": 10015, "invalid_business_date": 10016, "invalid_page_token": 10017,
+    "invalid_selector": 10018, "invalid_json": 10019, "missing_header": 10020, "restaurant_forbidden": 10021,
+    "missing_scope": 10022, "restaurant_mismatch": 10023, "invalid_credentials": 10025, "missing_token": 10026,
+    "invalid_token": 10027, "token_expired": 10028, "not_found": 10040, "conflict": 10041, "method_not_allowed": 10042,
+    "rate_limited": 10050, "too_many_requests": 10050}
+
 def error_body(status: int, message: str, request_id: str, field: str | None = None, key: str | None = None) -> dict:
-    "Toast's error body: status, code, message, messageKey, fieldName, link, requestId, developerMessage, errors, canRetry."
-    return {"status": status, "code": status, "message": message, "messageKey": key or _KEYS.get(status, "error"),
-            "fieldName": field, "link": "https://doc.toasttab.com/doc/devguide/apiResponsesAndErrors.html",
-            "requestId": request_id, "developerMessage": message, "errors": [],
-            "canRetry": status in (429, 500, 502, 503, 504)}
+    """Toast's error body (authentication-v1 `ErrorMessage`): `code` a Toast error number, not the HTTP status;
+    `messageKey`, `fieldName` and `canRetry` are "reserved for future use" and null, as in Toast's sample (the field at
+    fault is named in `message`)."""
+    k = key or _KEYS.get(status, "error")
+    return {"status": status, "code": TOAST_CODES.get(k, 10000), "message": message, "messageKey": None,
+            "fieldName": None, "link": "https://doc.toasttab.com/doc/devguide/apiResponsesAndErrors.html",
+            "requestId": request_id, "developerMessage": message, "errors": [], "canRetry": None}
 
 # %% ../../nbs/31_sandbox_server.ipynb #0f948883
 import calendar
@@ -152,12 +162,12 @@ def page_slice(items: list, page: int, size: int) -> list:
     return items[(page - 1) * size: page * size]
 
 def link_header(base: str, path: str, query: dict, page: int, n_items: int) -> str | None:
-    "`Link` header value with rel=next (when this page is non-empty) and rel=prev (after page 1)."
+    "`Link` header value: rel=next (when this page is non-empty), rel=prev (after page 1), rel=self and rel=first."
     def url(p):
         qs = [(k, v) for k, vs in query.items() if k != "page" for v in vs] + [("page", str(p))]
         return f"<{base}{path}?{urlencode(qs, quote_via=quote, safe='')}>"
     links = ([f'{url(page + 1)}; rel="next"'] if n_items else []) + ([f'{url(page - 1)}; rel="prev"'] if page > 1 else [])
-    return ", ".join(links) or None
+    return ", ".join(links + [f'{url(page)}; rel="self"', f'{url(1)}; rel="first"'])
 
 # %% ../../nbs/31_sandbox_server.ipynb #603df2e2
 def b64e(raw: bytes) -> str:
@@ -454,9 +464,10 @@ def self_signed_cert(host: str, directory: str) -> tuple[str, str]:
 # %% ../../nbs/31_sandbox_server.ipynb #ba1fbb4a
 class Sandbox:
     "A local, faithful Toast API over a deterministic `World`, with a clock, ground truth, limits and faults."
-    config_page_size = 100      # Toast picks up to 300; small enough that tests page
+    config_page_size = 300      # objects per config page at most (config-v2 maxItems)
+    config_page_bytes = 4096    # and at most this much JSON per page: Toast sizes config pages by data size
     slow_seconds = 10.0         # a "timeout" fault answers after this long (past a typical client timeout)
-    reissue_margin = 300        # seconds before expiry from which a login gets a fresh token
+    reissue_margin = 60         # seconds before expiry from which a login gets a fresh token (Toast: its last minute)
     new_restaurant_grace_s = 900  # a restaurant connected less than this long ago answers 403 (0: off)
     index_lag_ms = 500          # ordersBulk by modified date does not yet see changes younger than this (0: off)
     on_request = None           # tests: `fn(sandbox, call)` runs (under the lock) before every authorized API handler
@@ -623,6 +634,9 @@ def h_restaurant(sb, c):
     g = c.params["guid"]
     r = sb.world.restaurant(g) if g in sb.world.restaurant_guids() else None
     if r is None: raise ApiError(404, f"Restaurant {g} not found", "restaurantGUID")
+    if g != c.restaurant:      # both name the restaurant asked about (restaurants-v1): another's header is refused
+        raise ApiError(400, f"Toast-Restaurant-External-ID {c.restaurant} does not match the restaurant {g} in the path",
+                       "Toast-Restaurant-External-ID", "restaurant_mismatch")
     return r
 
 # %% ../../nbs/31_sandbox_server.ipynb #30d862a7
@@ -668,9 +682,21 @@ def h_config(sb, c):
         tver, off = read_config_token(tok, qkey)
         if tver != ver: raise ApiError(409, "The restaurant's configuration changed during pagination; restart without pageToken", "pageToken", "conflict")
     items = sb.world.config_list(c.restaurant, ep, lm)
-    n = sb.config_page_size
+    page = config_page(items, off, sb.config_page_size, sb.config_page_bytes)
+    n = len(page)
+    if tok: sb._stats.setdefault("page_tokens", {})[ep] = sb._stats.get("page_tokens", {}).get(ep, 0) + 1
     more = off + n < len(items)
-    return items[off: off + n], ({"Toast-Next-Page-Token": config_token(ver, off + n, qkey)} if more else {})
+    return page, ({"Toast-Next-Page-Token": config_token(ver, off + n, qkey)} if more else {})
+
+def config_page(items: list, off: int, max_items: int, max_bytes: int) -> list:
+    """The page from `off`: Toast sizes config pages by the data size of the objects (guide:
+    apiResponseDataPagination), never more than 300 (config-v2 `maxItems`); at least one object per page."""
+    out, size = [], 2
+    for o in items[off: off + max_items]:
+        n = len(dumps(o)) + 1
+        if out and size + n > max_bytes: break
+        out.append(o); size += n
+    return out
 
 def h_tip(sb, c):
     "GET /config/v2/tipWithholding: one object."
