@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, json
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
-from .auth import ToastForbidden, ToastNotFound, ToastBadRequest
+from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest
 from .flatten import flatten, snake, utc
 
 # %% auto #0
@@ -143,9 +143,12 @@ LEFT_STATUSES = ("deleted", "archived", "disconnected")
 
 def track_left(rs: list[Restaurant], state: dict, settings, now: str) -> list[Restaurant]:
     "`rs` plus the restaurants the state knows that discovery no longer returns; those that left get `disconnected_at`."
-    left, found = state.setdefault("left", {}), {r.guid for r in rs}
     known = select(list(state.get("restaurants") or {}), include=settings.restaurant_ids,
                    exclude=settings.exclude_restaurant_ids, shard=settings.shard)
+    if known and not rs:        # an empty list is no proof that every restaurant left: a fault, nothing is marked
+        raise ToastError(f"Toast's restaurant list came back empty where the last sync had {len(known)} "
+                              "restaurants: nothing is marked disconnected; the next sync asks again", status=200, endpoint="restaurants")
+    left, found = state.setdefault("left", {}), {r.guid for r in rs}
     gone = [Restaurant(g, status="disconnected", row={"id": g, "sync_status": "disconnected"},
                        reason="no longer in Toast's restaurant list (disconnected or archived): its rows are kept, its streams stop")
             for g in known if g not in found]
