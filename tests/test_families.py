@@ -236,12 +236,15 @@ def deletes(rec, since, table):
 
 
 # ---- the scenario -------------------------------------------------------------------------------------------------
+EVERY_SYNC = dict(configRefreshHours=0, cashFullLookbackHours=0)   # the call budget's cadences off: tests/test_budget.py has them
+
+
 def test_multi_sync_every_table_equals_truth():
     with small() as sb:
         sb.world.rates.update(BUSY)
         rec, rs = recorder(), sorted(sb.world.restaurant_guids())
-        c = recording(sb, configFullRefreshHours=12)
-        run(sb, rec, c, configFullRefreshHours=12)                    # 1: first sync pulls everything
+        c = recording(sb, configFullRefreshHours=12, **EVERY_SYNC)
+        run(sb, rec, c, configFullRefreshHours=12, **EVERY_SYNC)                    # 1: first sync pulls everything
         t1 = check_all(sb, rec)
         cfg_calls = [p for path, _, p in c.calls if path.startswith("/config/v2/") and not path.endswith("tipWithholding")]
         assert cfg_calls and not any("lastModified" in p for p in cfg_calls)
@@ -252,9 +255,9 @@ def test_multi_sync_every_table_equals_truth():
 
         counts = sb.advance(6)                                        # 2: changes of every kind, then an incremental sync
         for k in BUSY: assert counts[k] > 0, (k, counts)
-        n, c = len(rec.ops), recording(sb, configFullRefreshHours=12)
+        n, c = len(rec.ops), recording(sb, configFullRefreshHours=12, **EVERY_SYNC)
         first3 = n
-        run(sb, rec, c, configFullRefreshHours=12)
+        run(sb, rec, c, configFullRefreshHours=12, **EVERY_SYNC)
         cfg_calls = [p for path, _, p in c.calls if path.startswith("/config/v2/") and not path.endswith("tipWithholding")]
         assert cfg_calls and all(p.get("lastModified") for p in cfg_calls)          # incremental: lastModified
         shift_starts = [ts(p["startDate"]) for path, _, p in c.calls if path == "/labor/v1/shifts"]
@@ -268,8 +271,8 @@ def test_multi_sync_every_table_equals_truth():
         assert t2m != published1, "a menu publish landed"
 
         sb.advance(7)                                                 # 3: past configFullRefreshHours: removals deleted
-        n, c = len(rec.ops), recording(sb, configFullRefreshHours=12)
-        run(sb, rec, c, configFullRefreshHours=12)
+        n, c = len(rec.ops), recording(sb, configFullRefreshHours=12, **EVERY_SYNC)
+        run(sb, rec, c, configFullRefreshHours=12, **EVERY_SYNC)
         check_all(sb, rec)
         assert not any("lastModified" in p for path, _, p in c.calls if path.startswith("/config/v2/"))   # a full pull
         assert {t for k, t, _ in rec.ops[n:] if k == "delete"} & stale
@@ -278,8 +281,8 @@ def test_multi_sync_every_table_equals_truth():
             assert resynced_deletes(rec, first3, t), t
         sb.world.rates.update(menu_publish=0)                         # 4: one more round, no publish: /menus not fetched
         sb.advance(5)
-        c = recording(sb, configFullRefreshHours=12)
-        run(sb, rec, c, configFullRefreshHours=12)
+        c = recording(sb, configFullRefreshHours=12, **EVERY_SYNC)
+        run(sb, rec, c, configFullRefreshHours=12, **EVERY_SYNC)
         check_all(sb, rec, allow_stale={CONFIG_TABLES[ep] for ep in CONFIG_TABLES})
         assert Counter(r for path, r, _ in c.calls if path == "/menus/v2/metadata") == Counter(rs)
         assert not [r for path, r, _ in c.calls if path == "/menus/v2/menus"]
@@ -323,7 +326,7 @@ def test_late_cash_undo_lands_on_its_old_business_date():
         run(sb, rec)
         sb.world.rates = {k: 0 for k in sb.world.rates} | {"cash_undo": 40}
         assert sb.advance(3)["cash_undo"] > 0
-        run(sb, rec)
+        run(sb, rec, cashFullLookbackHours=3)                       # the full lookback is due: every undo lands
         want = check_cash(sb, rec)
         undos = [r for r in rows(rec, "cash_entry") if r.get("reason") == "Late correction"]
         assert undos

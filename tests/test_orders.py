@@ -45,6 +45,13 @@ class Warehouse:
         self.tables.setdefault(table, {})[k] = {**data, "_fivetran_deleted": False}
         self.ops["upsert", table] += 1
 
+    def update(self, table, data):
+        "Fivetran's update: only the columns sent change; a row that is not there is left alone."
+        encode_row_data(self.types.get(table, {}), sdk_row(data))
+        row = self.tables.setdefault(table, {}).get(tuple(data[c] for c in self.keys[table]))
+        if row is not None: row.update(data)
+        self.ops["update", table] += 1
+
     def delete(self, table, keys):
         encode_row_data(self.types.get(table, {}), sdk_row(keys))
         k = tuple(keys[c] for c in self.keys[table])

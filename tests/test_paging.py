@@ -1,8 +1,10 @@
 """Toast pages ordersBulk by page number over a live result set: an order edited while the connector walks a
-window's pages leaves the window, the later pages shift left by one, and the order that slid onto an
-already-read page would be skipped for good (its modifiedDate stays inside a window the cursor has passed).
-The sandbox's `on_request` hook edits an order of page 1 just before page 2 is served; the warehouse must
-still equal the truth after the following syncs."""
+window's pages leaves the window, the later pages shift left, and an order that slid onto an already-read page
+would be skipped for good (its modifiedDate stays inside a window the cursor has passed). The sandbox's
+`on_request` hook edits orders the connector has already read, just before its next ordersBulk request of that
+window; the warehouse must still equal the truth after the following syncs. Naive paging (page 1, 2, ... of 100)
+loses an order in the same scenario, so the scenario is sharp; more departures than the pages' overlap absorbs
+make the connector start the window's walk again."""
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -10,27 +12,36 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_orders import Warehouse, run, expected  # noqa: E402
 
+from toast_connector import sync
+from toast_connector.client import as_list
 from toast_connector.sandbox.server import Sandbox, parse_toast_date
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)   # before the first business day opens (see test_orders)
 
-def test_order_edited_mid_paging_is_not_lost():
+
+def scenario(departures: int = 1):
+    """Once a request has asked for a window holding more than a page of orders, edit `departures` of the orders
+    that request returned (the first ones in the window's order) just before the connector's next ordersBulk request.
+    Returns (edited guids, missing guids, calls of that window as (page, pageSize))."""
     sb = Sandbox(seed=11, restaurants=1, days=2, orders_per_day=300, now=NOW, rate_limits=0,
                  scopes=("orders:read", "restaurants:read"))
     sb.world.rates = {k: 0.0 for k in sb.world.rates}
     sb.world.connect_every_hours = 0
-    edited, big = [], []
+    edited, big, calls = [], [], []
     def hook(s, call):
-        """Once a request has asked for a window holding more than a page of orders, edit that window's first
-        order just before the connector's next ordersBulk request (page 2, or whatever it asks for instead)."""
-        if call.template != "GET /orders/v2/ordersBulk" or edited: return
+        if call.template != "GET /orders/v2/ordersBulk": return
+        win = (call.restaurant, parse_toast_date(call.query["startDate"][0]), parse_toast_date(call.query["endDate"][0]))
+        if big and win == big[0]: calls.append((int(call.query["page"][0]), int(call.query["pageSize"][0])))
+        if edited: return
         if big:
             w = s.world.orders_modified(*big[0])
-            edited.append(w[0]["guid"])
-            s.world.edit_order(big[0][0], w[0]["guid"])
+            for o in list(w[:departures]):
+                edited.append(o["guid"])
+                s.world.edit_order(big[0][0], o["guid"])
             return
-        win = (call.restaurant, parse_toast_date(call.query["startDate"][0]), parse_toast_date(call.query["endDate"][0]))
-        if len(s.world.orders_modified(*win)) > 100: big.append(win)
+        if len(s.world.orders_modified(*win)) > 100:
+            big.append(win)
+            calls.append((int(call.query["page"][0]), int(call.query["pageSize"][0])))
     sb.on_request = hook
     with sb:
         wh = Warehouse()
@@ -41,7 +52,36 @@ def test_order_edited_mid_paging_is_not_lost():
             state = run(sb, wh, state)
         exp, late, live = expected(sb, wh)
         got = {(r["id"],) for r in wh.current("orders")}
-        missing = set(exp["orders"]) - got
         assert edited, "the scenario never happened: no window held more than a page"
-        assert not missing, (edited, sorted(missing))
-        assert got == set(exp["orders"])
+        assert len(edited) == departures
+        return edited, set(exp["orders"]) - got, got ^ set(exp["orders"]), calls
+
+
+def test_order_edited_mid_paging_is_not_lost():
+    edited, missing, diff, calls = scenario(1)
+    assert not missing and not diff, (edited, sorted(missing))
+    assert calls[0] == (1, 100) and len(calls) >= 2 and calls[1][1] < 100    # walked in overlapping pages: no restart
+    assert calls.count((1, 100)) == 1, calls
+
+
+def test_more_departures_than_the_overlap_restart_the_walk():
+    edited, missing, diff, calls = scenario(3)                  # 3 > Runner.OVERLAP: the second page holds no anchor
+    assert sync.Runner.OVERLAP < 3
+    assert not missing and not diff, (edited, sorted(missing))
+    assert calls.count((1, 100)) == 2, calls                    # page 1 read again: the walk started over
+
+
+def naive_pages(self, path, guid, params):
+    "Pages 1, 2, ... of 100 until a short page: what the connector must not do."
+    page = 1
+    while True:
+        got = as_list(self.client.get(path, restaurant=guid, params={**params, "page": page, "pageSize": 100}).data, path, guid)
+        if got: yield got
+        if len(got) < 100: return
+        page += 1
+
+
+def test_naive_paging_loses_the_order(monkeypatch):
+    monkeypatch.setattr(sync.Runner, "whole_pages", naive_pages)
+    edited, missing, diff, calls = scenario(1)
+    assert missing, "naive paging lost nothing: the scenario is not sharp"

@@ -25,7 +25,7 @@ def as_v1(state: dict) -> dict:
 def test_v1_state_loads_and_removals_still_work():
     with small(orders_per_day=2) as sb:
         rec = recorder()
-        run(sb, rec, configFullRefreshHours=0)
+        run(sb, rec, configFullRefreshHours=0, configRefreshHours=0)
         v1 = as_v1(rec.state)
         packed = [c for cur in v1["restaurants"].values() for c in cur.values() if "keys" in c]
         assert len(packed) > 20 and "keys" not in v1                        # the v1 layout: a blob per cursor
@@ -38,7 +38,7 @@ def test_v1_state_loads_and_removals_still_work():
         assert gone
         rec.states.append(v1)                                               # the next sync starts from the v1 state
         n = len(rec.ops)
-        run(sb, rec, configFullRefreshHours=0)
+        run(sb, rec, configFullRefreshHours=0, configRefreshHours=0)
         check_all(sb, rec)                                                  # every table equals the truth again
         for table in {t for t, _, _ in gone}:
             got = {(d["id"], d["restaurant_id"]) for d in deletes(rec, n, table)}

@@ -36,10 +36,11 @@ def cash_stream(kind: str, table: str) -> Stream:
     "The declaration of `/cashmgmt/v1/<kind>`: one call per restaurant-local business date, recent dates re-read."
     return Stream(
         name=f"cash.{kind}", table=table, path=f"/cashmgmt/v1/{kind}", family="cash", scope="cashmgmt:read",
-        key=("id",), cursor=BusinessDates("businessDate", lookback_days_setting="cash_lookback_days"),
+        key=("id",), cursor=BusinessDates("businessDate", lookback_days_setting="cash_lookback_days",
+                                            recent_days_setting="cash_recent_days", full_lookback_hours_setting="cash_full_lookback_hours"),
         prepare=prepare_cash, columns=_CASH_COLUMNS,
-        description=f"/cashmgmt/v1/{kind} per restaurant-local business date; the last cash_lookback_days dates "
-                    "re-read and upserted each sync")
+        description=f"/cashmgmt/v1/{kind} per restaurant-local business date; today and the cash_recent_days dates "
+                    "before it re-read each sync, all cash_lookback_days of them every cash_full_lookback_hours")
 
 CASH_ENTRIES, CASH_DEPOSITS = cash_stream("entries", "cash_entry"), cash_stream("deposits", "cash_deposit")
 CASH_STREAMS = (CASH_ENTRIES, CASH_DEPOSITS)

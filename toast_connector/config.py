@@ -120,6 +120,10 @@ class Settings:
     cash_lookback_days: int = 7
     shift_lookback_days: int = 14
     rate_limit_scale: float = 1.0
+    config_refresh_hours: int = 6           # config lists, tipWithholding, employees, jobs: polled this often
+    restaurant_refresh_hours: int = 24      # restaurant details (time zone, closeout hour) re-read this often
+    cash_recent_days: int = 1               # business dates before today re-read every sync ...
+    cash_full_lookback_hours: int = 24      # ... and all cash_lookback_days of them this often
 
 # %% ../nbs/00_config.ipynb #a0871437
 # configuration key -> (Settings field, parser, allowed range or None)
@@ -127,7 +131,9 @@ _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_min
          "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
          "checkpointRows": ("checkpoint_rows", 100, 1_000_000), "maxAttempts": ("max_attempts", 1, 20),
          "configFullRefreshHours": ("config_full_refresh_hours", 0, 24*31),
-         "cashLookbackDays": ("cash_lookback_days", 0, 62), "shiftLookbackDays": ("shift_lookback_days", 0, 62)}
+         "cashLookbackDays": ("cash_lookback_days", 0, 62), "shiftLookbackDays": ("shift_lookback_days", 0, 62),
+         "configRefreshHours": ("config_refresh_hours", 0, 24*31), "restaurantRefreshHours": ("restaurant_refresh_hours", 0, 24*31),
+         "cashRecentDays": ("cash_recent_days", 0, 62), "cashFullLookbackHours": ("cash_full_lookback_hours", 0, 24*31)}
 _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("rate_limit_scale", 0.01, 1.0)}
 KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", *_INTS, *_FLOATS)

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest
 from .flatten import flatten, snake, utc
+from .windows import due
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'LEFT_STATUSES',
            'client_claims', 'shard_of', 'select', 'discover', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'enrich',
-           'restaurants', 'track_left']
+           'remember', 'from_cache', 'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -65,6 +66,7 @@ class Restaurant:
     status: str = "ok"              # ok | forbidden | archived | deleted
     reason: str = ""
     row: dict = field(default_factory=dict)
+    cached: bool = False            # details from the state (no detail call this sync): `row` has the discovery columns only
 
     @property
     def syncable(self) -> bool: return self.status == "ok"
@@ -129,13 +131,40 @@ def enrich(client, item: dict) -> Restaurant:
                       int(general.get("closeoutHour") or 0), status, "archived" if archived else "",
                       restaurant_row(item, detail, status))
 
+# %% ../nbs/11_restaurants.ipynb #c11a0002
+def remember(r: Restaurant, item: dict, now: datetime) -> dict:
+    "What the state keeps of an enriched restaurant: enough to sync it without a detail call."
+    return {"at": now.astimezone(timezone.utc).isoformat(timespec="seconds"), "modified": item.get("modifiedDate"),
+            "name": r.name, "time_zone": r.time_zone, "closeout_hour": r.closeout_hour}
+
+def from_cache(item: dict, entry: dict | None, now: datetime, hours: int) -> Restaurant | None:
+    "The restaurant from its remembered details, or None when they are missing, stale, or the partners item changed."
+    if not entry or hours <= 0 or item.get("deleted") is True or entry.get("modified") != item.get("modifiedDate"): return None
+    try: at = datetime.fromisoformat(entry["at"])
+    except (KeyError, TypeError, ValueError): return None
+    if due(at, now, hours): return None
+    name = item.get("restaurantName") or entry.get("name")
+    row = {**restaurant_row(item, None, "ok"), "name": name}
+    return Restaurant(item["restaurantGuid"], name, entry.get("time_zone"), int(entry.get("closeout_hour") or 0), row=row, cached=True)
+
 # %% ../nbs/11_restaurants.ipynb #2d9d50c8
-def restaurants(client, settings) -> tuple[list[Restaurant], str]:
-    "Discover, select (include/exclude/shard) and enrich the restaurants of this connection."
+def restaurants(client, settings, details: dict | None = None, now: datetime | None = None) -> tuple[list[Restaurant], str]:
+    "Discover, select (include/exclude/shard) and enrich the restaurants of this connection; `details` (kept in the state) spares fresh detail calls."
     items, how = discover(client, known=settings.restaurant_ids)
     by = {i["restaurantGuid"]: i for i in items}
     chosen = select(list(by), include=settings.restaurant_ids, exclude=settings.exclude_restaurant_ids, shard=settings.shard)
-    return [enrich(client, by[g]) for g in chosen], how
+    if details is None: return [enrich(client, by[g]) for g in chosen], how
+    now = now or (client.now() if callable(getattr(client, "now", None)) else datetime.now(timezone.utc))   # Toast's clock
+    hours, out = getattr(settings, "restaurant_refresh_hours", 0), []
+    for g in set(details) - set(chosen): del details[g]       # no longer synced here: forget it
+    for g in chosen:
+        r = from_cache(by[g], details.get(g), now, hours)
+        if r is None:
+            r = enrich(client, by[g])
+            if r.syncable: details[g] = remember(r, by[g], now)
+            else: details.pop(g, None)
+        out.append(r)
+    return out, how
 
 # %% ../nbs/11_restaurants.ipynb #4e5aa09f
 RESTAURANT_COLUMNS["disconnected_at"] = "UTC_DATETIME"

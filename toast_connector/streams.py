@@ -44,6 +44,8 @@ class BusinessDates:
     "One call per restaurant-local business date (`yyyyMMdd` in `param`), re-reading the last few dates."
     param: str = "businessDate"
     lookback_days_setting: str | None = None
+    recent_days_setting: str | None = None          # between full lookbacks only this many dates before today are re-read
+    full_lookback_hours_setting: str | None = None  # hours between re-reads of the whole lookback (None: every sync)
 
 @dataclass(frozen=True)
 class LastModified:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from .config import ConfigError, Settings, validate_configuration
 from .auth import (ToastError, ToastAuthError, ToastBadRequest, ToastForbidden, ToastNotFound)
-from .client import ToastClient, as_list, expect_shape
+from .client import ToastClient, as_list, expect_shape, endpoint_of
 from .streams import (REGISTRY, Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
 from . import windows as W
@@ -22,8 +22,9 @@ from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_resta
 # %% auto #0
 __all__ = ['FAMILY_MODULES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog',
            'normalised', 'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys', 'key_string', 'key_dict',
-           'pack_store', 'unpack_store', 'load_keys', 'Task', 'Runner', 'sync_id', 'metric_totals', 'duration',
-           'Progress', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables', 'schema']
+           'pack_store', 'unpack_store', 'load_keys', 'Task', 'page_after', 'Runner', 'sync_id', 'metric_totals',
+           'calls_by_family', 'duration', 'Progress', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables',
+           'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
@@ -254,10 +255,22 @@ class Task:
     @property
     def label(self): return f"restaurant {self.restaurant.name or self.restaurant.guid} ({self.index}/{self.total}), {self.stream.name}"
 
+# %% ../nbs/20_sync.ipynb #c20c0001
+def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
+    "The `(page, pageSize)` that reads furthest past the first `read` results while starting at least `overlap` of them before the end."
+    best = None
+    for n in range(size, 0, -1):
+        k = (read - overlap) // n               # pages of n before the one asked for: it starts at k * n <= read - overlap
+        if k >= 1 and (best is None or (k + 1) * n > best[0] * best[1]): best = (k + 1, n)
+    if best is None or best[0] * best[1] <= read: raise ValueError(f"no page of at most {size} reads past {read} with an overlap of {overlap}")
+    return best
+
 # %% ../nbs/20_sync.ipynb #809d13e3
 class Runner:
     "Runs one task in a worker thread: plans by cursor kind, fetches, flattens, hands batches to the main thread."
     CHUNK = 1000
+    OVERLAP = 2             # orders each page of a window shares with the pages before it (page_after)
+    WINDOW_PAGES = 6        # a page-numbered window is sized from the learned rate to hold this many whole pages
 
     def __init__(self, engine, task: Task):
         self.e, self.t, self.s, self.r = engine, task, task.stream, task.restaurant
@@ -282,7 +295,7 @@ class Runner:
         params = {**s.params, **params}
         try:
             if isinstance(s.pages, PageNumber):
-                for page in self.single_pages(path, guid, params):
+                for page in self.whole_pages(path, guid, params):
                     self.records += len(page)
                     yield s.records_of(page) if s.records else page
             elif isinstance(s.pages, PageToken):
@@ -294,21 +307,24 @@ class Runner:
             if not s.not_found_is_empty: raise
             self.not_found = True
 
-    def single_pages(self, path: str, guid: str, params: dict):
-        "A modified window read one page at a time: a full page means the window is halved and each half read again."
-        k, size = self.s.cursor, self.s.pages.size
-        todo = [(W.parse_ts(params[k.start]), W.parse_ts(params[k.end]))]
-        while todo:
+    def whole_pages(self, path: str, guid: str, params: dict):
+        "A modified window read in whole pages, each overlapping the orders already read; a page holding none of them starts the walk again."
+        size, seen, end, restarts = self.s.pages.size, set(), 0, 0
+        while True:
             if self.e.stop.is_set(): raise _Stopped()
-            a, b = todo.pop()
-            q = {**params, k.start: W.toast_ts(a), k.end: W.toast_ts(b)}
-            page = as_list(self.client.get(path, restaurant=guid, params={**q, "page": 1, "pageSize": size}).data, path, guid)
-            if len(page) < size: yield page; continue
-            mid = W.parse_ts(W.toast_ts(a + (b - a) / 2))
-            if a < mid < b and b - a > timedelta(seconds=1):
-                self.splits += 1
-                todo += [(mid, b), (a, mid)]                   # the earlier half first
-            else: yield from self.verified_pages(path, guid, q)
+            page_no, n = page_after(end, size, self.OVERLAP) if end else (1, size)
+            page = as_list(self.client.get(path, restaurant=guid, params={**params, "page": page_no, "pageSize": n}).data, path, guid)
+            ids = {r.get("guid") for r in page if isinstance(r, dict) and r.get("guid")}
+            if end and not ids & seen:              # no anchor: orders may have left the window and slid past a page read
+                restarts, self.restarts = restarts + 1, self.restarts + 1
+                if restarts > 3: yield from self.verified_pages(path, guid, params); return
+                end = 0
+                continue
+            fresh = [r for r in page if not (isinstance(r, dict) and r.get("guid") in seen)]
+            seen |= ids
+            if fresh: yield fresh
+            if len(page) < n: return
+            end = page_no * n
 
     def verified_pages(self, path: str, guid: str, params: dict, passes: int = 3):
         "More than a page in one second: walk the pages, then walk again until a pass finds no order it had not seen."
@@ -359,9 +375,17 @@ class Runner:
 
     # -- cursor kinds
     def run(self):
-        self.not_found, self.records, self.splits = False, 0, 0
+        self.not_found, self.records, self.restarts = False, 0, 0
+        if self.resting(): return
         {ModifiedWindow: self.windows, DateRange: self.windows, BusinessDates: self.business_dates,
          LastModified: self.last_modified, FullPull: self.full_pull, Published: self.published}[type(self.s.cursor)]()
+
+    def resting(self) -> bool:
+        "True for a LastModified or FullPull stream polled less than `config_refresh_hours` ago, with no full refresh due and no empty pull to confirm."
+        k, hours = self.s.cursor, self.settings.config_refresh_hours
+        if not isinstance(k, (LastModified, FullPull)) or hours <= 0 or self.cursor.get("empty_pull"): return False
+        if W.due(W.parse_ts(self.cursor.get("since" if isinstance(k, LastModified) else "at")), self.end, hours): return False
+        return not (isinstance(k, LastModified) and W.due(W.parse_ts(self.cursor.get("full_at")), self.end, self.settings.config_full_refresh_hours))
 
     def windows(self):
         "ModifiedWindow / DateRange: windows from the cursor (minus lookback) to Toast's now minus the lag."
@@ -373,8 +397,8 @@ class Runner:
         start = W.sync_start(to, st.initial_sync_start, lookback)
         end = self.end + (timedelta(days=k.ahead_days) if not adaptive else timedelta(0))
         max_days, rate = min(k.max_days, st.window_days), self.cursor.get("rate")
-        paged = isinstance(self.s.pages, PageNumber)       # rate in records/hour, windows of 3/4 of a page: one call each
-        target = int(0.75 * self.s.pages.size) if paged else st.checkpoint_rows
+        paged = isinstance(self.s.pages, PageNumber)       # rate in records/hour; windows of WINDOW_PAGES whole pages
+        target = self.WINDOW_PAGES * self.s.pages.size if paged else st.checkpoint_rows
         first, overlap = start, timedelta(hours=0 if adaptive else k.overlap_hours)
         plan = None if adaptive else iter(W.overlapping_windows(start, end, max(timedelta(days=max_days), overlap + timedelta(days=1)), overlap))
         while start < end:
@@ -382,6 +406,7 @@ class Runner:
             if adaptive:
                 wend = W.next_window_end(start, end, max_days, rate, target)
                 if rate is None: wend = min(wend, start + timedelta(days=1))   # probe the rate with one day
+                elif paged and end - wend < (wend - start) / 2: wend = min(end, start + timedelta(days=max_days))  # no short tail
                 done = wend
             else: start, wend, done = next(plan)      # DateRange: complete below `done` (windows overlap by `overlap`)
             n = self.read({k.start: W.toast_ts(start), k.end: W.toast_ts(wend)})
@@ -397,6 +422,11 @@ class Runner:
         k, st = self.s.cursor, self.settings
         tz, co = self.r.time_zone, self.r.closeout_hour
         lookback = getattr(st, k.lookback_days_setting) if k.lookback_days_setting else 0
+        full_at = W.parse_ts(self.cursor.get("full_at"))
+        every = getattr(st, k.full_lookback_hours_setting) if k.full_lookback_hours_setting else 0
+        full = W.due(full_at, self.end, every)
+        if not full: lookback = min(lookback, getattr(st, k.recent_days_setting) if k.recent_days_setting else lookback)
+        keep = {} if full or not full_at else {"full_at": self.cursor["full_at"]}     # a full re-read counts once it is complete
         today, nxt = W.business_date(self.end, tz, co), self.cursor.get("next")
         start = W.add_days(nxt, -lookback) if nxt else W.business_date(st.initial_sync_start, tz, co)
         d, first = start, start
@@ -404,9 +434,10 @@ class Runner:
         while d <= today:
             if self.e.stop.is_set(): raise _Stopped()
             self.read({k.param: str(d)})
-            self.set_cursor({"next": max(nxt or 0, min(W.add_days(d, 1), today))})
+            self.set_cursor({"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep})
             self.progress(f"business date {d}", ((W.from_ymd(d) - W.from_ymd(first)).days + 1) / span)
             d = W.add_days(d, 1)
+        if full: self.set_cursor({**self.cursor, "full_at": W.toast_ts(self.end)})
 
     def removals(self, old: set[str]) -> bool:
         "After a complete full pull: delete what the last pull had and this one does not; False (nothing deleted) for an unconfirmed empty pull."
@@ -423,7 +454,7 @@ class Runner:
         "LastModified: changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
         k, st = self.s.cursor, self.settings
         since, full_at = W.parse_ts(self.cursor.get("since")), W.parse_ts(self.cursor.get("full_at"))
-        due = full_at is None or since is None or (self.end - full_at) >= timedelta(hours=st.config_full_refresh_hours)
+        due = since is None or W.due(full_at, self.end, st.config_full_refresh_hours)
         self.read({} if due else {k.param: W.toast_ts(since)})
         cur = {"since": W.toast_ts(self.end), "full_at": W.toast_ts(self.end if due else full_at)}
         if self.seen is not None:
@@ -470,7 +501,7 @@ SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
                   "columns": {"sync_id": "STRING", "started_at": "UTC_DATETIME", "ended_at": "UTC_DATETIME",
                               "status": "STRING", "duration_seconds": "DOUBLE", "rows": "JSON", "api_calls": "INT",
                               "retries": "INT", "rate_limited": "INT", "logins": "INT", "skipped": "JSON",
-                              "restaurants": "JSON", "errors": "JSON", "shard": "STRING"}}
+                              "restaurants": "JSON", "errors": "JSON", "shard": "STRING", "calls_by_family": "JSON"}}
 
 def sync_id(started: datetime) -> str:
     "A sync's id: its start time, to the millisecond."
@@ -481,6 +512,20 @@ def metric_totals(client) -> dict:
     m = getattr(client, "metrics", None)
     tot = dict(m.totals()) if m is not None else {}
     return {k: int(tot.get(k, 0)) for k in ("calls", "retries", "429s")}
+
+# %% ../nbs/20_sync.ipynb #c20c0004
+def calls_by_family(client) -> dict[str, int]:
+    "API calls per family (orders, config, menus, labor, labor.employees, cash, restaurants, auth) from the client's metrics."
+    m = getattr(client, "metrics", None)
+    if m is None or not callable(getattr(m, "summary", None)): return {}
+    fam = {endpoint_of(s.path): s.family for s in REGISTRY.values()}
+    fam.update({endpoint_of(s.cursor.metadata_path): s.family for s in REGISTRY.values() if isinstance(s.cursor, Published)})
+    out = Counter()
+    for ep, v in m.summary().items():
+        f = fam.get(ep) or ("restaurants" if ep.startswith(("/partners/", "/restaurants/")) else
+                            "auth" if ep.startswith("/authentication/") else "other")
+        out[f] += v["calls"]
+    return dict(sorted(out.items()))
 
 # %% ../nbs/20_sync.ipynb #c20b0002
 def duration(seconds: float) -> str:
@@ -688,12 +733,13 @@ class Engine:
     def run(self):
         started = datetime.now(timezone.utc)
         sid = sync_id(started)
-        rs, how = find_restaurants(self.client, self.settings)
+        rs, how = find_restaurants(self.client, self.settings, self.state.setdefault("details", {}))
         rs = track_left(rs, self.state, self.settings, W.toast_ts(self.client.now()))   # + known restaurants Toast no longer lists
         for r in rs:
-            # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated
-            known = not r.syncable and r.guid in self.state["restaurants"]
-            (self.emit.update if known else self.emit.upsert)("restaurant", r.row)
+            # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated;
+            # so does one whose details came from the state (no detail call this sync)
+            known = (not r.syncable and r.guid in self.state["restaurants"]) or r.cached
+            (getattr(self.emit, "update", self.emit.upsert) if known else self.emit.upsert)("restaurant", r.row)
             self.rows["restaurant"] += 1; self.since_ckpt += 1
             self.status[r.guid] = r.status if r.syncable else f"{r.status}: {r.reason}"
             if not r.syncable: self.log.warning(f"restaurant {r.name or r.guid}: {r.reason}")
@@ -713,13 +759,14 @@ class Engine:
                "rate_limited": m["429s"], "logins": int(getattr(self.client, "login_count", 0) or 0),
                "skipped": [{"family": f, "restaurants": sorted(g)} for f, g in sorted(self.skipped.items())],
                "restaurants": dict(self.status), "errors": list(self.errors),
-               "shard": "%d/%d" % self.settings.shard}
+               "shard": "%d/%d" % self.settings.shard, "calls_by_family": calls_by_family(self.client)}
         self.emit.upsert("sync_log", row); self.rows["sync_log"] += 1
         self.state["sync"] = {"last_id": sid, "last_status": row["status"]}
         self.checkpoint()
         if callable(getattr(self.client, "log_summary", None)): self.client.log_summary()   # calls, retries, p50/p95 per endpoint
         total = sum(v for k, v in self.rows.items() if k not in ("restaurant", "sync_log"))
-        self.log.info(f"sync {sid} {row['status']} in {row['duration_seconds']:.1f} s: {total} rows, {m['calls']} API calls, "
+        self.log.info(f"sync {sid} {row['status']} in {row['duration_seconds']:.1f} s: {total} rows, {m['calls']} API calls ("
+                      + ", ".join(f"{f} {n}" for f, n in row["calls_by_family"].items()) + "), "
                       f"{m['retries']} retries, {m['429s']} 429s, {self.checkpoints} checkpoints ("
                       + ", ".join(f"{k} {v:.1f} s" for k, v in self.timing.items()) + ")"
                       + (f"; skipped {', '.join(sorted(self.skipped))}" if self.skipped else "")

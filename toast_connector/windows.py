@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .config import parse_timestamp
 
 # %% auto #0
-__all__ = ['UTC', 'utc', 'toast_ts', 'parse_ts', 'parse_http_date', 'sync_end', 'sync_start', 'plan_windows',
-           'overlapping_windows', 'next_window_end', 'observed_rate', 'ymd', 'from_ymd', 'add_days', 'zone',
+__all__ = ['UTC', 'DUE_SLACK', 'utc', 'toast_ts', 'parse_ts', 'parse_http_date', 'sync_end', 'sync_start', 'plan_windows',
+           'overlapping_windows', 'next_window_end', 'observed_rate', 'due', 'ymd', 'from_ymd', 'add_days', 'zone',
            'business_date', 'business_day_start', 'business_day_span', 'business_dates']
 
 # %% ../nbs/03_windows.ipynb #10e2266b
@@ -82,6 +82,14 @@ def observed_rate(rows: int, start: datetime, end: datetime, previous: float | N
     if hours <= 0: return previous
     r = rows / hours
     return r if previous is None else 0.5 * r + 0.5 * previous
+
+# %% ../nbs/03_windows.ipynb #c03a0002
+DUE_SLACK = timedelta(minutes=5)
+
+def due(last: datetime | None, now: datetime, hours: float) -> bool:
+    "True when a read done at `last` is due again at `now` (never done, a period of 0, `hours` passed less `DUE_SLACK`, or a clock that went back)."
+    if last is None or hours <= 0 or now < last: return True
+    return now - last >= timedelta(hours=hours) - DUE_SLACK
 
 # %% ../nbs/03_windows.ipynb #cbf8ab70
 def ymd(d: date) -> int:
