@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 # %% auto #0
 __all__ = ['USER_ACCESS_TYPES', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_timestamp', 'parse_domain',
-           'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'validate_configuration']
+           'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'check_late_arrivals',
+           'validate_configuration']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -120,6 +121,8 @@ class Settings:
     cash_lookback_days: int = 7
     shift_lookback_days: int = 14
     rate_limit_scale: float = 1.0
+    late_arrival_days: int = 4              # re-read this many days of orders and time entries ... (0: never)
+    late_arrival_every_hours: int = 24      # ... once this often, for data uploaded late by offline devices
 
 # %% ../nbs/00_config.ipynb #a0871437
 # configuration key -> (Settings field, parser, allowed range or None)
@@ -127,10 +130,20 @@ _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_min
          "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
          "checkpointRows": ("checkpoint_rows", 100, 1_000_000), "maxAttempts": ("max_attempts", 1, 20),
          "configFullRefreshHours": ("config_full_refresh_hours", 0, 24*31),
-         "cashLookbackDays": ("cash_lookback_days", 0, 62), "shiftLookbackDays": ("shift_lookback_days", 0, 62)}
+         "cashLookbackDays": ("cash_lookback_days", 0, 62), "shiftLookbackDays": ("shift_lookback_days", 0, 62),
+         "lateArrivalDays": ("late_arrival_days", 0, 30), "lateArrivalEveryHours": ("late_arrival_every_hours", 1, 24*7)}
 _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("rate_limit_scale", 0.01, 1.0)}
 KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", *_INTS, *_FLOATS)
+
+# %% ../nbs/00_config.ipynb #96f504b6
+def check_late_arrivals(opts: dict) -> None:
+    "The late-arrival re-read must span more than its period (or be off)."
+    days = opts.get("late_arrival_days", Settings.late_arrival_days)
+    every = opts.get("late_arrival_every_hours", Settings.late_arrival_every_hours)
+    if days and days * 24 <= every:
+        raise ConfigError("lateArrivalDays", f"{days} days re-read every {every} hours leaves gaps: it must span more than "
+                          "lateArrivalEveryHours (or be 0 to switch the re-read off)")
 
 # %% ../nbs/00_config.ipynb #a01396a5
 def _text(configuration: dict, key: str, required: bool = True, env: bool = False) -> str | None:
@@ -187,5 +200,6 @@ def validate_configuration(configuration: dict, now: datetime | None = None) -> 
     if (v := _text(configuration, "restaurantShard", required=False)) is not None:
         try: opts["shard"] = parse_shard(v)
         except ValueError as e: raise ConfigError("restaurantShard", str(e)) from None
+    check_late_arrivals(opts)
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
