@@ -19,6 +19,7 @@ def sandbox():
     sb.world.rates = {k: 0.0 for k in sb.world.rates}
     sb.world.rates["order_edit"] = 6000.0             # ~33 edits an hour at this volume
     sb.world.late_rate, sb.world.late_minutes = 0.5, (10, 30)
+    sb.world.offline_rate = 0.0                       # uploads hours late are tests/test_late.py's subject, not the lookback's
     sb.world.connect_every_hours = 0
     return sb
 

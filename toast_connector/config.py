@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 # %% auto #0
 __all__ = ['USER_ACCESS_TYPES', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_timestamp', 'parse_domain',
-           'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'unknown_keys', 'validate_configuration']
+           'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'check_late_arrivals', 'unknown_keys',
+           'validate_configuration']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -124,6 +125,8 @@ class Settings:
     restaurant_refresh_hours: int = 24      # restaurant details (time zone, closeout hour) re-read this often
     cash_recent_days: int = 1               # business dates before today re-read every sync ...
     cash_full_lookback_hours: int = 24      # ... and all cash_lookback_days of them this often
+    late_arrival_days: int = 4              # re-read this many days of orders and time entries ... (0: never)
+    late_arrival_every_hours: int = 24      # ... once this often, for data uploaded late by offline devices
 
 # %% ../nbs/00_config.ipynb #a0871437
 # configuration key -> (Settings field, parser, allowed range or None)
@@ -133,10 +136,20 @@ _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_min
          "configFullRefreshHours": ("config_full_refresh_hours", 0, 24*31),
          "cashLookbackDays": ("cash_lookback_days", 0, 62), "shiftLookbackDays": ("shift_lookback_days", 0, 62),
          "configRefreshHours": ("config_refresh_hours", 0, 24*31), "restaurantRefreshHours": ("restaurant_refresh_hours", 0, 24*31),
-         "cashRecentDays": ("cash_recent_days", 0, 62), "cashFullLookbackHours": ("cash_full_lookback_hours", 0, 24*31)}
+         "cashRecentDays": ("cash_recent_days", 0, 62), "cashFullLookbackHours": ("cash_full_lookback_hours", 0, 24*31),
+         "lateArrivalDays": ("late_arrival_days", 0, 30), "lateArrivalEveryHours": ("late_arrival_every_hours", 1, 24*7)}
 _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("rate_limit_scale", 0.01, 1.0)}
 KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", *_INTS, *_FLOATS)
+
+# %% ../nbs/00_config.ipynb #96f504b6
+def check_late_arrivals(opts: dict) -> None:
+    "The late-arrival re-read must span more than its period (or be off)."
+    days = opts.get("late_arrival_days", Settings.late_arrival_days)
+    every = opts.get("late_arrival_every_hours", Settings.late_arrival_every_hours)
+    if days and days * 24 <= every:
+        raise ConfigError("lateArrivalDays", f"{days} days re-read every {every} hours leaves gaps: it must span more than "
+                          "lateArrivalEveryHours (or be 0 to switch the re-read off)")
 
 # %% ../nbs/00_config.ipynb #a01396a5
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
@@ -219,5 +232,6 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     if (v := _text(configuration, "restaurantShard", required=False)) is not None:
         try: opts["shard"] = parse_shard(v)
         except ValueError as e: raise ConfigError("restaurantShard", str(e)) from None
+    check_late_arrivals(opts)
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)

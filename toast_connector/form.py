@@ -69,6 +69,8 @@ FIELDS = (
             "that finds objects removed in Toast (0: every sync)."),
     _tuning("cashLookbackDays", "Cash look-back (business days)", "Recent business dates of cash entries re-read on every sync."),
     _tuning("shiftLookbackDays", "Shift look-back (days)", "Recent days of scheduled shifts re-read on every sync."),
+    _tuning("lateArrivalDays", "Late-arrival re-read (days)", "Recent days of orders and time entries re-read now and then, for what offline devices upload late (0: never)."),
+    _tuning("lateArrivalEveryHours", "Late-arrival re-read every (hours)", "How often that re-read runs."),
     _tuning("timeoutSeconds", "Request timeout (seconds)", "Time allowed for one Toast response."),
     _tuning("rateLimitScale", "Share of Toast's rate limit", "Fraction of Toast's per-restaurant rate limits this "
             "connection may use (lower it when other integrations share the client)."),

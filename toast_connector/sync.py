@@ -22,9 +22,9 @@ from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_resta
 # %% auto #0
 __all__ = ['FAMILY_MODULES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog',
            'normalised', 'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys', 'key_string', 'key_dict',
-           'pack_store', 'unpack_store', 'load_keys', 'Task', 'page_after', 'Runner', 'sync_id', 'metric_totals',
-           'calls_by_family', 'duration', 'Progress', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables',
-           'schema']
+           'pack_store', 'unpack_store', 'load_keys', 'Task', 'page_after', 'Runner', 'sync_id', 'late_report',
+           'metric_totals', 'calls_by_family', 'duration', 'Progress', 'SyncFailed', 'Engine', 'keep_logins', 'update',
+           'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
@@ -271,6 +271,7 @@ class Runner:
     CHUNK = 1000
     OVERLAP = 2             # orders each page of a window shares with the pages before it (page_after)
     WINDOW_PAGES = 6        # a page-numbered window is sized from the learned rate to hold this many whole pages
+    LATE_SLACK = timedelta(minutes=5)   # a late-arrival re-read this close to due runs now, not one sync later
 
     def __init__(self, engine, task: Task):
         self.e, self.t, self.s, self.r = engine, task, task.stream, task.restaurant
@@ -302,6 +303,7 @@ class Runner:
                 yield s.records_of(self.client.token_pages(path, restaurant=guid, params=params)) if s.records else \
                       self.client.token_pages(path, restaurant=guid, params=params)
             else:
+                self.calls += 1
                 yield s.records_of(expect_shape(self.client.get(path, restaurant=guid, params=params or None).data, s.shape, path, guid))
         except ToastNotFound:
             if not s.not_found_is_empty: raise
@@ -313,6 +315,7 @@ class Runner:
         while True:
             if self.e.stop.is_set(): raise _Stopped()
             page_no, n = page_after(end, size, self.OVERLAP) if end else (1, size)
+            self.calls += 1
             page = as_list(self.client.get(path, restaurant=guid, params={**params, "page": page_no, "pageSize": n}).data, path, guid)
             ids = {r.get("guid") for r in page if isinstance(r, dict) and r.get("guid")}
             if end and not ids & seen:              # no anchor: orders may have left the window and slid past a page read
@@ -333,6 +336,7 @@ class Runner:
             new = 0
             for page in self.client.pages(path, restaurant=guid, params=params, page_size=self.s.pages.size):
                 if self.e.stop.is_set(): raise _Stopped()
+                self.calls += 1
                 fresh = [r for r in page if r.get("guid") not in seen]
                 seen.update(r.get("guid") for r in fresh); new += len(fresh)
                 if fresh: yield fresh
@@ -375,7 +379,7 @@ class Runner:
 
     # -- cursor kinds
     def run(self):
-        self.not_found, self.records, self.restarts = False, 0, 0
+        self.not_found, self.records, self.restarts, self.calls = False, 0, 0, 0
         if self.resting(): return
         {ModifiedWindow: self.windows, DateRange: self.windows, BusinessDates: self.business_dates,
          LastModified: self.last_modified, FullPull: self.full_pull, Published: self.published}[type(self.s.cursor)]()
@@ -411,11 +415,30 @@ class Runner:
             else: start, wend, done = next(plan)      # DateRange: complete below `done` (windows overlap by `overlap`)
             n = self.read({k.start: W.toast_ts(start), k.end: W.toast_ts(wend)})
             new_to = min(done, self.end) if to is None else max(to, min(done, self.end))   # never backwards
-            cur = {"to": W.toast_ts(new_to)}
+            cur = {**self.cursor, "to": W.toast_ts(new_to)}
             if adaptive: rate = W.observed_rate(self.records if paged else n, start, wend, rate); cur["rate"] = round(rate, 3)
             self.set_cursor(cur)
             self.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (end - first))
             start = wend
+        if adaptive: self.late_reread(first, to is not None)
+
+    def late_reread(self, reread_to: datetime, resumed: bool):
+        "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late."
+        k, st = self.s.cursor, self.settings
+        if not st.late_arrival_days: return
+        last = W.parse_ts(self.cursor.get("late_at"))
+        if last is not None and self.end - last < timedelta(hours=st.late_arrival_every_hours) - self.LATE_SLACK: return
+        calls, records, n, start = self.calls, 0, 0, max(self.end - timedelta(days=st.late_arrival_days), st.initial_sync_start)
+        paged = isinstance(self.s.pages, PageNumber)
+        target, rate = self.WINDOW_PAGES * self.s.pages.size if paged else st.checkpoint_rows, self.cursor.get("rate")
+        while resumed and start < reread_to:        # a first sync (a backfill) has just read all of it
+            if self.e.stop.is_set(): raise _Stopped()
+            wend = W.next_window_end(start, reread_to, min(k.max_days, st.window_days), rate, target)
+            n += self.read({k.start: W.toast_ts(start), k.end: W.toast_ts(wend)}); records += self.records
+            self.progress(f"late-arrival re-read {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}")
+            start = wend
+        self.set_cursor({**self.cursor, "late_at": W.toast_ts(self.end)})
+        if resumed: self.put(("late", self.t, {"calls": self.calls - calls, "records": records, "rows": n}))
 
     def business_dates(self):
         "BusinessDates: one call per restaurant-local business date, re-reading the last few."
@@ -501,11 +524,18 @@ SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
                   "columns": {"sync_id": "STRING", "started_at": "UTC_DATETIME", "ended_at": "UTC_DATETIME",
                               "status": "STRING", "duration_seconds": "DOUBLE", "rows": "JSON", "api_calls": "INT",
                               "retries": "INT", "rate_limited": "INT", "logins": "INT", "skipped": "JSON",
-                              "restaurants": "JSON", "errors": "JSON", "shard": "STRING", "calls_by_family": "JSON"}}
+                              "restaurants": "JSON", "errors": "JSON", "shard": "STRING", "calls_by_family": "JSON",
+                              "late_reread": "JSON"}}
 
 def sync_id(started: datetime) -> str:
     "A sync's id: its start time, to the millisecond."
     return started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.") + f"{started.microsecond // 1000:03d}Z"
+
+def late_report(late: Counter) -> dict | None:
+    "sync_log.late_reread: what this sync's late-arrival re-reads cost (None when none ran)."
+    if not late: return None
+    return {"reads": late["reads"], "calls": late["calls"], "records": late["records"], "rows": late["rows"],
+            "calls_by_stream": {k[6:]: v for k, v in sorted(late.items()) if k.startswith("calls:")}}
 
 def metric_totals(client) -> dict:
     "calls, retries and 429s from the client's metrics (zeros for a client that keeps none)."
@@ -614,6 +644,7 @@ class Engine:
         self.last_ckpt, self.moved, self.ckpt_every = time.monotonic(), False, self.CHECKPOINT_SECONDS
         self.progress = Progress([], self.PROGRESS_SECONDS)
         self.timing = Counter()     # seconds of this (emitting) thread: waiting for Toast, emitting, checkpointing
+        self.late = Counter()       # the late-arrival re-reads of this sync: reads, calls, records, rows (and calls by stream)
 
     # -- worker side
     def put(self, item):
@@ -686,6 +717,8 @@ class Engine:
             self.errors.append({"restaurant": task.restaurant.guid, "stream": task.stream.name,
                                 "status": e.status if toast else None, "message": msg})
             self.log.warning(f"{task.label} stopped: {e if toast else msg}; its cursor is unchanged")
+        elif kind == "late":
+            self.late.update(reads=1, **item[2]); self.late["calls:" + task.stream.name] += item[2]["calls"]
         elif kind == "fatal":
             raise item[2]
 
@@ -759,7 +792,8 @@ class Engine:
                "rate_limited": m["429s"], "logins": int(getattr(self.client, "login_count", 0) or 0),
                "skipped": [{"family": f, "restaurants": sorted(g)} for f, g in sorted(self.skipped.items())],
                "restaurants": dict(self.status), "errors": list(self.errors),
-               "shard": "%d/%d" % self.settings.shard, "calls_by_family": calls_by_family(self.client)}
+               "shard": "%d/%d" % self.settings.shard, "calls_by_family": calls_by_family(self.client),
+               "late_reread": late_report(self.late)}
         self.emit.upsert("sync_log", row); self.rows["sync_log"] += 1
         self.state["sync"] = {"last_id": sid, "last_status": row["status"]}
         self.checkpoint()
@@ -770,7 +804,8 @@ class Engine:
                       f"{m['retries']} retries, {m['429s']} 429s, {self.checkpoints} checkpoints ("
                       + ", ".join(f"{k} {v:.1f} s" for k, v in self.timing.items()) + ")"
                       + (f"; skipped {', '.join(sorted(self.skipped))}" if self.skipped else "")
-                      + (f"; {len(self.errors)} streams failed" if self.errors else ""))
+                      + (f"; {len(self.errors)} streams failed" if self.errors else "")
+                      + (f"; late-arrival re-read: {self.late['calls']} calls, {self.late['records']} records" if self.late else ""))
         if self.errors:
             e = self.errors[0]
             why = f"Toast answered {e['status']}: {e['message']}" if (e["status"] or 0) >= 300 else e["message"]   # a 200 that failed says why itself

@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 # %% auto #0
 __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED', 'LOYALTY_VENDORS', 'MARKETPLACES', 'RARE',
-           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'LATE_DAYS', 'CASH_TYPES', 'DEFAULT_RATES', 'ms_of', 'dt_of',
-           'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date', 'bd_add', 'business_date',
-           'local_ms', 'business_day_start', 'LRU', 'image_url', 'rare_catalog', 'refund_details', 'rare_menus',
-           'rare_labor', 'Restaurant', 'group_guid', 'Catalog', 'order_skeleton', 'base_modified', 'OrderBuilder',
-           'hashed', 'labor_day', 'entry_as_of', 'shift_as_of', 'cash_entry', 'cash_day', 'menus_body', 'World',
-           'restaurant_guids', 'partner_restaurants', 'restaurant', 'leave', 'rejoin', 'OrderWindow', 'orders_modified',
-           'orders_by_business_date', 'order', 'config_list', 'config_version', 'tip_withholding', 'menus_metadata',
-           'menus', 'employees', 'jobs', 'shifts', 'time_entries', 'cash_entries', 'cash_deposits', 'edit_order',
-           'advance', 'truth']
+           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'LATE_DAYS', 'CASH_TYPES', 'DEFAULT_RATES', 'OFFLINE_MAX_HOURS',
+           'OFFLINE_DELAYS', 'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date',
+           'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'image_url', 'rare_catalog',
+           'refund_details', 'rare_menus', 'rare_labor', 'Restaurant', 'group_guid', 'Catalog', 'order_skeleton',
+           'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of', 'shift_as_of', 'cash_entry',
+           'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants', 'restaurant', 'leave',
+           'rejoin', 'OrderWindow', 'orders_modified', 'orders_by_business_date', 'order', 'config_list',
+           'config_version', 'tip_withholding', 'menus_metadata', 'menus', 'employees', 'jobs', 'shifts',
+           'time_entries', 'cash_entries', 'cash_deposits', 'edit_order', 'advance', 'truth']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -1285,6 +1285,7 @@ def orders_modified(self, rguid, start: datetime, end: datetime) -> OrderWindow:
     for bd in sorted(days):
         for ent in self._skeleton(r, bd):
             if ent[1] > self._now: break
+            if self._order_upload(ent) > self._now: continue   # rung up offline, not uploaded yet
             m = self._order_mod(r, ent)
             if s <= m < e: hits.append((m, ent[0], bd, ent))
     hits.sort(key=lambda h: h[1])
@@ -1296,7 +1297,7 @@ def orders_by_business_date(self, rguid, business_date: int) -> list[dict]:
     r = self._r(rguid)
     if r is None or not (r.first_bd <= int(business_date) <= r.bd(self._now)): return []
     bd = int(business_date)
-    return [self._order_obj(r, bd, ent) for ent in self._skeleton(r, bd) if ent[1] <= self._now]
+    return [self._order_obj(r, bd, ent) for ent in self._skeleton(r, bd) if self._order_upload(ent) <= self._now]
 
 @_method(World)
 def _find_order(self, r, guid) -> tuple | None:
@@ -1306,7 +1307,7 @@ def _find_order(self, r, guid) -> tuple | None:
     cands += [bd for bd in reversed(self._bds(r, r.first_bd, r.bd(self._now))) if bd not in cands]
     for bd in cands:
         for ent in self._skeleton(r, bd):
-            if ent[0] == guid: return (bd, ent) if ent[1] <= self._now else None
+            if ent[0] == guid: return (bd, ent) if self._order_upload(ent) <= self._now else None
     return None
 
 @_method(World)
@@ -1315,6 +1316,36 @@ def order(self, rguid, guid) -> dict | None:
     r = self._r(rguid)
     f = self._find_order(r, guid) if r else None
     return self._order_obj(r, *f) if f else None
+
+# %% ../../nbs/30_sandbox_data.ipynb #fdf39a7b
+OFFLINE_MAX_HOURS = 72          # an offline device's data reaches the API at most this late (Toast: totals settle in 24-72 h)
+OFFLINE_DELAYS = ((0.5, 2, 50), (0.3, 60, 20 * 60), (0.2, 24 * 60, OFFLINE_MAX_HOURS * 60))   # (share, minutes late from, to)
+World.offline_rate = 0.02       # share of orders and time entries rung up on a device that was offline
+World.offline_delays = OFFLINE_DELAYS
+
+@_method(World)
+def _upload_delay(self, guid: str) -> int:
+    "How long (ms) after its last offline change an order or time entry rung up offline reaches the API; 0 if online."
+    if not self.offline_rate: return 0
+    h = hashed(f"{self.seed}:offline:{guid}")
+    if (h & 0xFFFFFFFF) / 2**32 >= self.offline_rate: return 0
+    x, y = ((h >> 32) & 0xFFFFFFFF) / 2**32, ((h >> 64) & 0xFFFFFFFF) / 2**32
+    for share, lo, hi in self.offline_delays:
+        if x < share: break
+        x -= share
+    return int((lo + y * (hi - lo)) * 60000)
+
+@_method(World)
+def _order_upload(self, ent: tuple) -> int:
+    "When an order of the skeleton reaches the API: when it opens, or (rung up offline) when its device uploads it."
+    d = self._upload_delay(ent[0])
+    return ent[2] + d if d else ent[1]
+
+@_method(World)
+def _entry_upload(self, rec: tuple) -> int:
+    "When a time entry reaches the API: at clock-in, or (offline) when its device uploads it after clock-out."
+    d = self._upload_delay(rec[3]["guid"])
+    return rec[1] + 1000 + d if d else rec[0]
 
 # %% ../../nbs/30_sandbox_data.ipynb #22eb4986
 def _refund(p: dict, amount: Decimal, at: int, bd: int, full: bool):
@@ -1476,7 +1507,8 @@ def _labor_day(self, r, bd):
 
 @_method(World)
 def _labor_obj(self, r, rec, kind) -> dict | None:
-    "A shift or time entry as of now with its overlay edits applied."
+    "A shift or time entry as of now with its overlay edits applied (None before it reaches the API)."
+    if kind == "entry" and self._entry_upload(rec) > self._now: return None
     o = shift_as_of(rec, self._now) if kind == "shift" else entry_as_of(rec, self._now)
     if o is None: return None
     muts = self._lmut.get((r.guid, o["guid"]))
@@ -1617,7 +1649,7 @@ def _event(self, r, at: int, kind: str, sub: int) -> bool:
     rng, cat, ts = random.Random(f"{self.seed}:event:{sub}"), self._cat(r), toast_ts(at)
     if kind in _ORDER_EVENTS:
         bd = self._past_day(r, at, rng)
-        ents = [e for e in self._skeleton(r, bd) if e[2] < at] if bd else []
+        ents = [e for e in self._skeleton(r, bd) if e[2] < at and self._order_upload(e) <= at] if bd else []
         if len(ents) < 2: return False
         ent, vis = rng.choice(ents), self._late_at(at, sub)
         if kind == "check_combine":
@@ -1778,3 +1810,26 @@ def truth(self, family: str) -> dict:
         ent["entries"] = [W(r, e) for r, bd in days for e in self.cash_entries(r.guid, bd)]
         ent["deposits"] = [W(r, d) for r, bd in days for d in self.cash_deposits(r.guid, bd)]
     return {"entities": ent, "removed": rem}
+
+# %% ../../nbs/30_sandbox_data.ipynb #765d274c
+@_method(World)
+def _visible_at(self, r, o: dict, kind: str) -> str:
+    "When the API began to serve order or time entry `o` as it is now (Toast timestamp)."
+    at = ms_of(parse_toast_ts(o["modifiedDate"]))
+    if kind == "order":
+        ent = next(e for e in self._skeleton(r, int(o["businessDate"])) if e[0] == o["guid"])
+        muts = self._visible_muts(r, o["guid"])
+        return toast_ts(max(at, self._order_upload(ent), muts[-1][3] if muts else at))
+    rec = next(x for x in self._labor_day(r, int(o["businessDate"]))[1] if x[3]["guid"] == o["guid"])
+    return toast_ts(max(at, self._entry_upload(rec)))
+
+_served_truth = getattr(World.truth, "served", World.truth)   # the truth as served (a re-run of this cell wraps it once)
+
+@_method(World)
+def truth(self, family: str, *args, **kw) -> dict:
+    "Every entity of an endpoint family as served now (see the contract); orders and time entries carry `visible_at`."
+    out = _served_truth(self, family, *args, **kw)
+    for name, kind in (("orders", "order"), ("timeEntries", "entry")):
+        for e in out["entities"].get(name, ()): e["visible_at"] = self._visible_at(self._by_guid[e["restaurant"]], e["object"], kind)
+    return out
+World.truth.served = _served_truth
