@@ -18,6 +18,7 @@ from toast_connector.auth import cache_fernet
 from toast_connector.client import (ToastClient, RateLimiter, ToastError, ToastBadRequest, ToastForbidden, ToastNotFound,
                                     ToastConflict, ToastAuthError, ToastRetriesExhausted)
 from toast_connector.sandbox.server import Sandbox, Faults, parse_faults
+from clock import NOW
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 log.LOG_LEVEL = log.Level.INFO
@@ -30,7 +31,7 @@ def sandbox():
     "A small sandbox factory; every sandbox started here is stopped at the end."
     started = []
     def make(**kw):
-        kw = {"restaurants": 2, "days": 2, "orders_per_day": 20, **kw}
+        kw = {"restaurants": 2, "days": 2, "orders_per_day": 20, "now": NOW, **kw}
         sb = Sandbox(**kw)
         sb.start()
         started.append(sb)

@@ -4,16 +4,16 @@ already-read page would be skipped for good (its modifiedDate stays inside a win
 The sandbox's `on_request` hook edits an order of page 1 just before page 2 is served; the warehouse must
 still equal the truth after the following syncs."""
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_orders import Warehouse, run, expected  # noqa: E402
+import pytest  # noqa: E402
 
 from toast_connector.sandbox.server import Sandbox, parse_toast_date
+from clock import NOW
 
-NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)   # before the first business day opens (see test_orders)
-
+@pytest.mark.clock
 def test_order_edited_mid_paging_is_not_lost():
     sb = Sandbox(seed=11, restaurants=1, days=2, orders_per_day=300, now=NOW, rate_limits=0,
                  scopes=("orders:read", "restaurants:read"))

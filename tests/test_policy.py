@@ -6,11 +6,12 @@ import json
 from toast_connector import sync
 from toast_connector.sandbox.server import Sandbox
 from toast_connector.sandbox.data import ALL_SCOPES
+from clock import NOW
 
 LABOR = ("labor.shifts", "labor.timeEntries", "labor.jobs")
 
 def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
-    with Sandbox(seed=5, restaurants=2, days=2, orders_per_day=15, rate_limits=0) as sb:
+    with Sandbox(seed=5, restaurants=2, days=2, orders_per_day=15, rate_limits=0, now=NOW) as sb:
         cfg = sb.configuration()
         first = sync.Recorder()
         sync.update(cfg, {}, emit=first, log=sync.ListLog())

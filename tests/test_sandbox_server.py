@@ -14,7 +14,7 @@ from toast_connector.sandbox.data import ALL_SCOPES, CONFIG_ENDPOINTS, World
 from toast_connector.sandbox.server import Sandbox, toast_ts, parse_toast_date
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)   # fixed: assertions below name its dates, windows and initialSyncStart
 PROFILE = dict(seed=5, restaurants=2, days=4, orders_per_day=30, now=NOW)
 LOGIN = "/authentication/v1/authentication/login"
 
