@@ -7,7 +7,7 @@ PYTHON ?= python3
 export DO_NOT_TRACK := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv demo test gate nbtest pytest bench package deploy clean-demo
+.PHONY: venv demo test gate nbtest pytest clock bench package deploy clean-demo
 
 venv: $(VENV)/.installed
 
@@ -23,7 +23,7 @@ demo: venv
 clean-demo:
 	rm -rf files .demo
 
-test: venv gate nbtest pytest
+test: venv gate nbtest pytest clock
 
 gate: venv
 	$(PY) tools/gate.py
@@ -33,6 +33,10 @@ nbtest: venv
 
 pytest: venv
 	$(PY) -m pytest -q tests
+
+# the clock-sensitive tests again at several fixed instants of the day (TOAST_SANDBOX_NOW; see tools/hours.py)
+clock: venv
+	$(PY) tools/hours.py
 
 bench: venv
 	$(PY) bench/run.py

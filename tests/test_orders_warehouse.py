@@ -14,7 +14,6 @@ from toast_connector.sandbox.server import Sandbox
 from test_orders import KEYS, NOW, ORDER_EVENTS
 
 
-@pytest.mark.clock
 def test_sdk_warehouse_current_rows_equal_truth(tmp_path):
     """The same rule on the real thing: the SDK's own local runner (what `fivetran debug` runs, in this process) writes
     two syncs into DuckDB with the sandbox advanced in between; the documented SQL over `files/warehouse.db` yields

@@ -13,7 +13,6 @@ import pytest  # noqa: E402
 from toast_connector.sandbox.server import Sandbox, parse_toast_date
 from clock import NOW
 
-@pytest.mark.clock
 def test_order_edited_mid_paging_is_not_lost():
     sb = Sandbox(seed=11, restaurants=1, days=2, orders_per_day=300, now=NOW, rate_limits=0,
                  scopes=("orders:read", "restaurants:read"))
