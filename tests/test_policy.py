@@ -20,6 +20,8 @@ def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
             assert all(n in before[g] for n in LABOR + ("orders",)), sorted(before[g])
 
         sb.set_scopes([s for s in ALL_SCOPES if s != "labor:read"])
+        edited = first.rows("orders")[0]                                      # a change to sync, whatever the hour
+        with sb.lock: assert sb.world.edit_order(edited["restaurant_id"], edited["id"])
         sb.advance(3)
         second, log = sync.Recorder(), sync.ListLog()
         sync.update(cfg, first.state, emit=second, log=log)
@@ -27,7 +29,7 @@ def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
         for g in sb.world.restaurant_guids():
             for n in LABOR: assert after[g][n] == before[g][n], (g, n)        # untouched
             assert after[g]["orders"]["to"] > before[g]["orders"]["to"]       # moved on
-        assert second.rows("orders"), "orders still synced"
+        assert edited["id"] in {r["id"] for r in second.rows("orders")}, "orders still synced"
         assert not any(t in ("shift", "time_entry", "job") for _, t, _ in second.ops if t), "nothing of labor written"
         warnings = [m for k, m in log.lines if k == "warning" and "labor:read" in m]
         assert len(warnings) == 1, warnings                                   # said once, not per restaurant/stream

@@ -46,6 +46,7 @@ def main(argv: list[str]) -> int:
     todo = {k: v for k, v in HOURS.items() if not argv or any(k.startswith(a) for a in argv)}
     if not todo: sys.exit(f"no instant matches {argv}; known: {', '.join(HOURS)}")
     t0, results = time.perf_counter(), []
+    print(f"clock-sensitive tests (pytest -m clock) at {len(todo)} instants, {jobs} at a time: {', '.join(todo)}", flush=True)
     with ThreadPoolExecutor(max(1, jobs)) as ex:
         for label, now, rc, secs, out in ex.map(lambda kv: run(*kv), todo.items()):   # printed in order, as each ends
             print(f"\n=== clock-sensitive tests at {label}: TOAST_SANDBOX_NOW={now} ===", flush=True)
