@@ -202,6 +202,7 @@ def test_404_raises_not_found(sandbox):
     assert ei.value.endpoint == "/restaurants/v1/restaurants/{guid}"
 
 
+@pytest.mark.clock
 def test_plus_in_timestamps_is_encoded(sandbox):
     sb = sandbox(rate_limits=0)      # the raw request below does not wait out a 429 (a busy day's pages fill the second)
     c = mk_client(sb)
@@ -217,6 +218,7 @@ def test_plus_in_timestamps_is_encoded(sandbox):
     assert raw.status_code == 400 and "Invalid date format" in raw.text
 
 
+@pytest.mark.clock
 def test_pages_match_the_world(sandbox):
     sb = sandbox()
     c = mk_client(sb)

@@ -3,6 +3,8 @@
 and the sync says once, clearly, what it skipped (log line and `sync_log.skipped`)."""
 import json
 
+import pytest
+
 from toast_connector import sync
 from toast_connector.sandbox.server import Sandbox
 from toast_connector.sandbox.data import ALL_SCOPES
@@ -10,6 +12,7 @@ from clock import NOW
 
 LABOR = ("labor.shifts", "labor.timeEntries", "labor.jobs")
 
+@pytest.mark.clock
 def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
     with Sandbox(seed=5, restaurants=2, days=2, orders_per_day=15, rate_limits=0, now=NOW) as sb:
         cfg = sb.configuration()
