@@ -24,3 +24,7 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
     return f"sandbox clock: {ENV_NOW}={ISO}"
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.write_line(f"sandbox clock: {ENV_NOW}={ISO} (tests/clock.py)")

@@ -1,4 +1,5 @@
-"""`make clock`: the clock-sensitive tests (`pytest -m clock`) at several fixed instants of the day.
+"""`make clock`: the clock-sensitive tests (`pytest -m clock`) at several fixed instants of the day (`make test`: those
+the whole suite did not just run at).
 
 No test may depend on the hour it runs at. Every sandbox in the tests is pinned (tests/clock.py); the tests marked
 `clock` are those whose outcome could still depend on which instant it is pinned to (how much of a business day
@@ -9,6 +10,7 @@ instant before its pytest output and a summary, and fails if any run fails.
     python tools/hours.py                          # every instant
     python tools/hours.py 22:00 "just after DST"   # those whose label starts so
     python tools/hours.py --jobs 1                 # one at a time
+    python tools/hours.py --except-suite-clock     # `make test`: not the instant the whole suite just ran at
 """
 import os, subprocess, sys, time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,12 +41,25 @@ def run(label: str, now: str) -> tuple[str, str, int, float, str]:
     return label, now, p.returncode, time.perf_counter() - t, p.stdout + p.stderr
 
 
+def suite_clock() -> str:
+    "TOAST_SANDBOX_NOW of a plain `pytest tests` run here (tests/clock.py): the variable if set, else the default."
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+    from clock import NOW
+    return NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def main(argv: list[str]) -> int:
-    jobs = 2
+    jobs, skip = 2, None
     if "--jobs" in argv:
         i = argv.index("--jobs"); jobs = int(argv[i + 1]); del argv[i:i + 2]
+    if "--except-suite-clock" in argv:
+        argv.remove("--except-suite-clock"); skip = suite_clock()
     todo = {k: v for k, v in HOURS.items() if not argv or any(k.startswith(a) for a in argv)}
     if not todo: sys.exit(f"no instant matches {argv}; known: {', '.join(HOURS)}")
+    for k in [k for k, v in todo.items() if v == skip]:
+        print(f"{k} (TOAST_SANDBOX_NOW={skip}) is the suite's own clock: the whole suite ran at it just before", flush=True)
+        del todo[k]
+    if not todo: return 0
     t0, results = time.perf_counter(), []
     print(f"clock-sensitive tests (pytest -m clock) at {len(todo)} instants, {jobs} at a time: {', '.join(todo)}", flush=True)
     with ThreadPoolExecutor(max(1, jobs)) as ex:
