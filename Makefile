@@ -7,7 +7,7 @@ PYTHON ?= python3
 export DO_NOT_TRACK := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv demo test gate nbtest pytest bench package deploy clean-demo lab
+.PHONY: venv demo test gate nbtest pytest clock bench package deploy clean-demo lab
 
 venv: $(VENV)/.installed
 
@@ -27,6 +27,7 @@ lab: venv
 	$(PY) tools/lab.py
 
 test: venv gate nbtest pytest
+	$(PY) tools/hours.py --except-suite-clock
 
 gate: venv
 	$(PY) tools/gate.py
@@ -36,6 +37,11 @@ nbtest: venv
 
 pytest: venv
 	$(PY) -m pytest -q tests
+
+# the clock-sensitive tests at six fixed instants of the day (TOAST_SANDBOX_NOW; see tools/hours.py); `make test` runs
+# the whole suite at its default clock, then these at the other five
+clock: venv
+	$(PY) tools/hours.py
 
 bench: venv
 	$(PY) bench/run.py

@@ -18,6 +18,7 @@ from toast_connector.auth import cache_fernet
 from toast_connector.client import (ToastClient, RateLimiter, ToastError, ToastBadRequest, ToastForbidden, ToastNotFound,
                                     ToastConflict, ToastAuthError, ToastRetriesExhausted)
 from toast_connector.sandbox.server import Sandbox, Faults, parse_faults
+from clock import NOW
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 log.LOG_LEVEL = log.Level.INFO
@@ -30,7 +31,7 @@ def sandbox():
     "A small sandbox factory; every sandbox started here is stopped at the end."
     started = []
     def make(**kw):
-        kw = {"restaurants": 2, "days": 2, "orders_per_day": 20, **kw}
+        kw = {"restaurants": 2, "days": 2, "orders_per_day": 20, "now": NOW, **kw}
         sb = Sandbox(**kw)
         sb.start()
         started.append(sb)
@@ -201,11 +202,12 @@ def test_404_raises_not_found(sandbox):
     assert ei.value.endpoint == "/restaurants/v1/restaurants/{guid}"
 
 
+@pytest.mark.clock
 def test_plus_in_timestamps_is_encoded(sandbox):
-    sb = sandbox()
+    sb = sandbox(rate_limits=0)      # the raw request below does not wait out a 429 (a busy day's pages fill the second)
     c = mk_client(sb)
     r1 = sb.world.restaurant_guids()[0]
-    end = c.now().replace(microsecond=0)
+    end = sb.now.replace(microsecond=0)      # Toast's clock (the client knows it only after a first response)
     start_s, end_s = ((end - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000+0000"), end.strftime("%Y-%m-%dT%H:%M:%S.000+0000"))
     rows = [o for p in c.pages("/orders/v2/ordersBulk", restaurant=r1, params={"startDate": start_s, "endDate": end_s}, page_size=7) for o in p]
     assert rows and all(isinstance(o["checks"][0]["amount"], (Decimal, int)) for o in rows if o.get("checks"))
@@ -216,11 +218,12 @@ def test_plus_in_timestamps_is_encoded(sandbox):
     assert raw.status_code == 400 and "Invalid date format" in raw.text
 
 
+@pytest.mark.clock
 def test_pages_match_the_world(sandbox):
     sb = sandbox()
     c = mk_client(sb)
     r1 = sb.world.restaurant_guids()[0]
-    end = c.now()
+    end = sb.now
     start = end - timedelta(days=2)
     fmt = lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+0000"
     pages = list(c.pages("/orders/v2/ordersBulk", restaurant=r1, params={"startDate": fmt(start), "endDate": fmt(end)}, page_size=5))

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb, pytest, requests
 
 from toast_connector.sandbox.server import Sandbox
+from clock import NOW
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 from offline import offline_env  # noqa: E402
@@ -49,17 +50,19 @@ def token_of(sb) -> str:
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(seed=11, restaurants=2, days=3, orders_per_day=12, rate_limits=0) as sb:
+    with Sandbox(seed=11, restaurants=2, days=3, orders_per_day=12, rate_limits=0, now=NOW) as sb:
         yield sb
 
+@pytest.mark.clock
 def test_debug_syncs_and_resumes(sandbox, tmp_path):
     proj = make_project(tmp_path)
-    rc, out = debug(proj, sandbox.configuration())
+    cfg = sandbox.configuration()
+    rc, out = debug(proj, cfg)
     assert rc == 0, out[-3000:]
     got = counts(proj)
     for t in ("restaurant", "orders", "orders_check", "orders_check_selection"):
         assert got.get(t, 0) > 0, (t, got)
-    truth = sandbox.truth("orders")["entities"]["orders"]
+    truth = sandbox.truth("orders", since=cfg["initialSyncStart"])["entities"]["orders"]
     live = {o["object"]["guid"] for o in truth if not o["object"].get("deleted")}
     con = duckdb.connect(str(proj / "files" / "warehouse.db"), read_only=True)
     ids = {r[0] for r in con.execute("select id from tester.orders where not _fivetran_deleted").fetchall()}

@@ -20,18 +20,19 @@ from toast_connector.flatten import table_keys
 from toast_connector.streams import REGISTRY
 from toast_connector.sandbox.server import Sandbox
 from toast_connector.sandbox.data import ALL_SCOPES
+import clock
 
 UTC = timezone.utc
-NOW = datetime(2026, 11, 20, 15, 0, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 20, 15, 0, 0, tzinfo=UTC)   # fixed: the scenarios below (seed 0's cancelled shift, ...) happen by then
 LAG = timedelta(seconds=120)                      # settings.safety_lag_seconds (default)
 MY_FAMILIES = ("config", "menus", "labor", "labor.employees", "cash")
 BUSY = {"config_edit": 16, "config_remove": 12, "config_add": 8, "employee_edit": 16, "employee_delete": 8,
-        "employee_hire": 6, "job_edit": 6, "job_delete": 3, "menu_publish": 10, "cash_undo": 16,
-        "time_entry_edit": 16, "shift_edit": 16}                       # events per restaurant per day
+        "employee_hire": 6, "job_edit": 6, "job_delete": 4, "menu_publish": 10, "cash_undo": 16,
+        "time_entry_edit": 16, "shift_edit": 16}      # events per restaurant per day: >= 4, so 6 hours hold each, at any hour
 
 
 def small(**kw):
-    "A small sandbox: 2 restaurants (New York closeout 4, Los Angeles closeout 0), 3 days, few orders, no limits."
+    "A small sandbox: 2 restaurants (Boston closeout 4, Los Angeles closeout 0), 3 days, few orders, no limits."
     sb = Sandbox(**{"seed": 11, "restaurants": 2, "days": 3, "orders_per_day": 4, "rate_limits": 0, "now": NOW, **kw})
     sb._first_now = sb.now
     return sb
@@ -79,13 +80,13 @@ def ts(s):
 
 
 def start(sb):
-    "The first sync's initialSyncStart (Sandbox.configuration() moves it with the clock; the cursors do not care)."
-    return sb._first_now - timedelta(days=sb.days)
+    "The first sync's initialSyncStart, whole seconds as configured (Sandbox.configuration() moves it with the clock)."
+    return (sb._first_now - timedelta(days=sb.days)).replace(microsecond=0)
 
 
-# ---- the truth, computed from the sandbox's own objects (no connector code) --------------------------------------
+# ---- the truth, computed from the sandbox's own objects (no connector code), cut at initialSyncStart --------------
 def ent(sb, family, kind):
-    return [(e["restaurant"], e["object"]) for e in sb.truth(family)["entities"][kind]]
+    return [(e["restaurant"], e["object"]) for e in sb.truth(family, since=start(sb))["entities"][kind]]
 
 
 def config_truth(sb):
@@ -118,41 +119,27 @@ def menus_truth(sb):
     return t
 
 
-def shifts_served(sb):
-    "Every shift since initialSyncStart the API serves now, scheduled ones ahead included (truth('labor') stops today)."
-    w = sb.world
-    return [o for g in w.restaurant_guids() for o in w.shifts(g, start(sb), w.now + timedelta(days=30))]
-
-
 def labor_truth(sb, cutoff):
     "Live employees (+ children), jobs, shifts, time entries and breaks; entries modified after `cutoff` left out."
     emp = {o["guid"]: o for _, o in ent(sb, "labor", "employees") if not o["deleted"]}
-    tes = [o for _, o in ent(sb, "labor", "timeEntries") if ts(o["modifiedDate"]) >= start(sb)]
+    tes = [o for _, o in ent(sb, "labor", "timeEntries")]
     fresh = {o["guid"] for o in tes if ts(o["modifiedDate"]) >= cutoff}        # inside the safety lag: next sync
     live_te = {o["guid"]: o for o in tes if not o["deleted"] and o["guid"] not in fresh}
     return {"employee": {g: o["lastName"] for g, o in emp.items()},
             "employee_job_reference": {(j["guid"], g): None for g, o in emp.items() for j in o["jobReferences"]},
             "employee_wage_override": {(w["jobReference"]["guid"], g): w["wage"] for g, o in emp.items() for w in o["wageOverrides"]},
             "job": {o["guid"]: o["defaultWage"] for _, o in ent(sb, "labor", "jobs") if not o["deleted"]},
-            "shift": {o["guid"]: ts(o["outDate"]) for o in shifts_served(sb) if not o["deleted"]},
+            "shift": {o["guid"]: ts(o["outDate"]) for _, o in ent(sb, "labor", "shifts") if not o["deleted"]},  # a week ahead too
             "time_entry": {g: ts(o["modifiedDate"]) for g, o in live_te.items()},
             "break": Counter({g: len(o["breaks"]) for g, o in live_te.items() if o["breaks"]}),
             "_fresh": fresh}
 
 
 def cash_truth(sb):
-    "{table: {guid: (restaurant, business date it is filed under, amount)}}, asking the World date by date."
-    w, out = sb.world, {"cash_entry": {}, "cash_deposit": {}}
-    for r, doc in ent(sb, "restaurants", "restaurants"):
-        tz, co = doc["general"]["timeZone"], doc["general"]["closeoutHour"]
-        d = (start(sb) - timedelta(days=2)).astimezone(ZoneInfo(tz)).date()
-        last = (w.now + timedelta(days=1)).astimezone(ZoneInfo(tz)).date()
-        while d <= last:
-            bd = d.year * 10000 + d.month * 100 + d.day
-            for e in w.cash_entries(r, bd): out["cash_entry"][e["guid"]] = (r, bd, e["amount"])
-            for e in w.cash_deposits(r, bd): out["cash_deposit"][e["guid"]] = (r, bd, e["amount"])
-            d += timedelta(days=1)
-    return out
+    "{table: {guid: (restaurant, business date it is filed under, amount)}}."
+    t = sb.truth("cash", since=start(sb))["entities"]
+    return {table: {e["object"]["guid"]: (e["restaurant"], e["businessDate"], e["object"]["amount"]) for e in t[kind]}
+            for table, kind in (("cash_entry", "entries"), ("cash_deposit", "deposits"))}
 
 
 # ---- the warehouse's current rows ---------------------------------------------------------------------------------
@@ -239,8 +226,9 @@ def deletes(rec, since, table):
 EVERY_SYNC = dict(configRefreshHours=0, cashFullLookbackHours=0)   # the call budget's cadences off: tests/test_budget.py has them
 
 
+@pytest.mark.clock
 def test_multi_sync_every_table_equals_truth():
-    with small() as sb:
+    with small(now=clock.NOW) as sb:                                  # the shared test clock: any hour must do
         sb.world.rates.update(BUSY)
         rec, rs = recorder(), sorted(sb.world.restaurant_guids())
         c = recording(sb, configFullRefreshHours=12, **EVERY_SYNC)

@@ -11,6 +11,7 @@ import pytest
 
 from toast_connector.sandbox.data import ALL_SCOPES
 from toast_connector.sandbox.server import Sandbox
+from clock import NOW
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sysconfig.get_path("scripts")
@@ -23,7 +24,7 @@ def fivetran_cli():
 
 @pytest.fixture(scope="module")
 def sandbox():
-    with Sandbox(seed=3, restaurants=2, days=2, orders_per_day=5) as sb:
+    with Sandbox(seed=3, restaurants=2, days=2, orders_per_day=5, now=NOW) as sb:
         yield sb
 
 
@@ -103,7 +104,7 @@ def test_unreachable_host_is_one_line(tmp_path, sandbox):
 
 def test_management_group_client(tmp_path):
     "A restaurant-group (management) client: told to name one restaurant; with one named, it lists the group and passes."
-    with Sandbox(seed=4, restaurants=2, days=1, orders_per_day=5, access="management") as sb:
+    with Sandbox(seed=4, restaurants=2, days=1, orders_per_day=5, access="management", now=NOW) as sb:
         rc, out = configuration_test(tmp_path, sb.configuration())
         assert rc == 1
         assert "Put at least one restaurant GUID of the group in restaurantIds" in results(out)["reachable_restaurants"], out

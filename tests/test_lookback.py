@@ -3,14 +3,13 @@ minutes after its `modifiedDate`: a modified window that ended in the past (and 
 order. The sandbox does the same (`World.late_rate`, `World.late_minutes`). Two identical sandboxes, the same
 syncs: with `lookbackMinutes=0` the warehouse's current rows end up differing from the truth (the late edits are
 never read); with the default lookback (60 minutes, longer than the 30-minute worst delay) they equal it."""
-from datetime import datetime, timezone
+import pytest
 
 from toast_connector.orders import is_deleted
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
 from test_orders import KEYS, Warehouse, check, expected, run
-
-NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)   # before the first local business day opens: no orders precede initialSyncStart
+from clock import NOW
 
 
 def sandbox():
@@ -49,6 +48,7 @@ def syncs(lookback):
         return sb, wh
 
 
+@pytest.mark.clock
 def test_lookback_zero_misses_late_edits_and_the_default_gets_them():
     sb0, wh0 = syncs(0)
     sb60, wh60 = syncs(60)

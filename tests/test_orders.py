@@ -17,6 +17,7 @@ from toast_connector.flatten import explode, is_timestamp, sdk_row, table_keys, 
 from toast_connector.orders import ORDERS, current_sql, is_deleted
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
+from clock import NOW
 from fivetran_connector_sdk_cli.type_coercion import encode_row_data
 from fivetran_connector_sdk_core.model import DataType
 
@@ -30,6 +31,7 @@ class Warehouse:
     declared column types, as `SdkEmitter` would hand it over (so a Decimal in a DECIMAL column would fail here)."""
     def __init__(self):
         self.tables, self.ops, self.states = {}, Counter(), []
+        self.start = None                   # the initialSyncStart of the connection (its first sync's; see run())
         decl = {t["table"]: t for t in sync.tables()}
         self.keys = {t: tuple(e["primary_key"]) for t, e in decl.items()}
         self.types = {t: {c: DataType.DECIMAL if isinstance(k, dict) else getattr(DataType, k)
@@ -92,18 +94,13 @@ class Warehouse:
         return out
 
 
-# The clock is pinned before the first local business day opens, so no order of the sandbox's history
-# precedes initialSyncStart (= now - days), which the connector rightly never reads: the truth and the
-# warehouse then cover the same orders whatever the time of day the test runs at.
-NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)
-
-
 def expected(sb, wh):
-    """The truth, as tables: every row of every live order the sync could have read (modifiedDate before the
-    window end of its restaurant's cursor); orders modified after it are left out on both sides and counted."""
+    """The truth, as tables: every row of every live order the sync could have read (modified from the connection's
+    initialSyncStart on, and before the window end of its restaurant's cursor); orders modified after that end are
+    left out on both sides and counted."""
     cut = {g: parse_ts(c["orders"]["to"]) for g, c in wh.state["restaurants"].items()}
     tables, late, live = {t: {} for t in KEYS}, set(), []
-    for e in sb.truth("orders")["entities"]["orders"]:
+    for e in sb.truth("orders", since=wh.start)["entities"]["orders"]:
         o, rid = e["object"], e["restaurant"]
         if parse_ts(o["modifiedDate"]) >= cut[rid]: late.add(o["guid"]); continue
         if is_deleted(o): continue
@@ -165,6 +162,7 @@ def check(sb, wh):
 
 @pytest.fixture
 def sandbox():
+    "The shared test clock: the truth is cut where the connection starts, so any hour must do."
     sb = Sandbox(seed=11, restaurants=2, days=2, orders_per_day=40, rate_limits=0, now=NOW,
                  scopes=("orders:read", "restaurants:read"))
     # many order events, nothing else: every kind happens several times per step at this small volume
@@ -175,10 +173,13 @@ def sandbox():
 
 
 def run(sb, wh, state, **cfg):
-    sync.update(sb.configuration(**cfg), state, emit=wh, log=sync.ListLog())
+    "One sync into `wh`; initialSyncStart stays the first sync's (as in a real connection)."
+    wh.start = wh.start or sb.configuration()["initialSyncStart"]
+    sync.update(sb.configuration(**{"initialSyncStart": wh.start, **cfg}), state, emit=wh, log=sync.ListLog())
     return wh.state
 
 
+@pytest.mark.clock
 def test_multi_sync_current_rows_equal_truth(sandbox):
     sb, wh = sandbox, Warehouse()
     state = run(sb, wh, {})
@@ -203,7 +204,7 @@ def test_multi_sync_current_rows_equal_truth(sandbox):
     assert wh.ops["delete", "orders"] > 0 and wh.ops["delete", "orders_check"] > 0, wh.ops
     # every row a deleted order's payload still shows is soft-deleted (combined-away sources included)
     cut = {g: parse_ts(c["orders"]["to"]) for g, c in wh.state["restaurants"].items()}
-    gone = [(e["restaurant"], e["object"]) for e in sb.truth("orders")["entities"]["orders"]
+    gone = [(e["restaurant"], e["object"]) for e in sb.truth("orders", since=wh.start)["entities"]["orders"]
             if is_deleted(e["object"]) and parse_ts(e["object"]["modifiedDate"]) < cut[e["restaurant"]]]
     assert gone
     seen = Counter()
@@ -215,12 +216,13 @@ def test_multi_sync_current_rows_equal_truth(sandbox):
     assert seen["orders"] > 0 and seen["orders_check_selection"] > 0, seen   # (an order deleted before any sync saw it has no rows)
 
 
+@pytest.mark.clock
 def test_combined_check_moving_to_another_order_is_not_lost():
     """Toast's combine moves a check (same guid, selections, payments) into another order and deletes the source
     order, whose payload may still list the check. Here the target order's change reaches the connector one sync
     before the source's deletion, and no lookback re-reads it after (the worst case for the seed's `[id]` keys, under
     which this test fails): the moved check, its selections and payments must stay current under the target order."""
-    sb = Sandbox(seed=12, restaurants=1, days=1, orders_per_day=30, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb = Sandbox(seed=12, restaurants=1, days=1, orders_per_day=30, rate_limits=0, now=NOW, scopes=("orders:read", "restaurants:read"))
     sb.world.rates = {k: 0.0 for k in sb.world.rates}
     sb.world.connect_every_hours = 0
     world, override = sb.world, {}
@@ -234,7 +236,7 @@ def test_combined_check_moving_to_another_order_is_not_lost():
     with sb:
         wh = Warehouse()
         state = run(sb, wh, {}, lookbackMinutes=0)
-        closed = [e["object"] for e in sb.truth("orders")["entities"]["orders"]
+        closed = [e["object"] for e in sb.truth("orders", since=wh.start)["entities"]["orders"]
                   if not e["object"]["deleted"] and e["object"]["checks"] and e["object"]["checks"][0]["payments"]]
         a, b = closed[0], closed[1]
         x = a["checks"][0]

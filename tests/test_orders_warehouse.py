@@ -1,9 +1,10 @@
 """The orders version rule on a real warehouse: the SDK's own local runner (what `fivetran debug` runs) writes two
 syncs of the sandbox into DuckDB; the SQL documented in nbs/10_orders.ipynb yields exactly the truth's current rows."""
 import json
+from datetime import timedelta
 from decimal import Decimal
 
-import duckdb
+import duckdb, pytest
 
 from toast_connector import sync
 from toast_connector.flatten import explode, to_json
@@ -21,7 +22,7 @@ def test_sdk_warehouse_current_rows_equal_truth(tmp_path):
     from fivetran_connector_sdk import Connector
     from fivetran_connector_sdk_cli import core_adapter
     proj = tmp_path / "proj"; proj.mkdir()
-    sb = Sandbox(seed=13, restaurants=1, days=1, orders_per_day=40, rate_limits=0, now=NOW,   # time-of-day independent
+    sb = Sandbox(seed=13, restaurants=1, days=1, orders_per_day=40, rate_limits=0, now=NOW,   # the shared test clock
                  scopes=("orders:read", "restaurants:read"))
     sb.world.rates = {k: (240.0 if k in ORDER_EVENTS else 0.0) for k in sb.world.rates}
     sb.world.connect_every_hours = 0
@@ -31,14 +32,15 @@ def test_sdk_warehouse_current_rows_equal_truth(tmp_path):
         state = json.loads(state_file.read_text()) if state_file.exists() else None
         core_adapter.run(connector, str(proj), cfg, state)
     with sb:
-        cfg = sb.configuration()
+        # from before the sandbox's first business day: at any hour, the past orders `advance` edits were read first
+        cfg = sb.configuration(initialSyncStart=(NOW - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))
         debug(cfg)
         sb.advance(6)
         debug(cfg)
         state = json.loads((proj / "files" / "state.json").read_text())
         cut = {g: parse_ts(c["orders"]["to"]) for g, c in state["restaurants"].items()}
         exp, late = {t: set() for t in KEYS}, set()
-        for e in sb.truth("orders")["entities"]["orders"]:
+        for e in sb.truth("orders", since=cfg["initialSyncStart"])["entities"]["orders"]:
             o = e["object"]
             if parse_ts(o["modifiedDate"]) >= cut[e["restaurant"]]: late.add(o["guid"]); continue
             if is_deleted(o): continue
@@ -68,6 +70,6 @@ def test_sdk_warehouse_current_rows_equal_truth(tmp_path):
             money = con.execute(f"SELECT sum(amount) FROM ({current_sql('payment')}) WHERE orders_id NOT IN (SELECT unnest(?))",
                                 [sorted(late)]).fetchone()[0]
         finally: con.close()
-        pays = [p for e in sb.truth("orders")["entities"]["orders"] if not is_deleted(e["object"]) and e["object"]["guid"] not in late
+        pays = [p for e in sb.truth("orders", since=cfg["initialSyncStart"])["entities"]["orders"] if not is_deleted(e["object"]) and e["object"]["guid"] not in late
                 for c in e["object"]["checks"] for p in c["payments"]]
         assert money == sum((p["amount"] for p in pays), Decimal(0))           # exact, to the cent

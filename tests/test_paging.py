@@ -6,17 +6,16 @@ window; the warehouse must still equal the truth after the following syncs. Naiv
 loses an order in the same scenario, so the scenario is sharp; more departures than the pages' overlap absorbs
 make the connector start the window's walk again."""
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_orders import Warehouse, run, expected  # noqa: E402
+import pytest  # noqa: E402
 
 from toast_connector import sync
 from toast_connector.client import as_list
 from toast_connector.sandbox.server import Sandbox, parse_toast_date
-
-NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)   # before the first business day opens (see test_orders)
+from clock import NOW
 
 
 def scenario(departures: int = 1):

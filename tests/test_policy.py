@@ -3,14 +3,18 @@
 and the sync says once, clearly, what it skipped (log line and `sync_log.skipped`)."""
 import json
 
+import pytest
+
 from toast_connector import sync
 from toast_connector.sandbox.server import Sandbox
 from toast_connector.sandbox.data import ALL_SCOPES
+from clock import NOW
 
 LABOR = ("labor.shifts", "labor.timeEntries", "labor.jobs")
 
+@pytest.mark.clock
 def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
-    with Sandbox(seed=5, restaurants=2, days=2, orders_per_day=15, rate_limits=0) as sb:
+    with Sandbox(seed=5, restaurants=2, days=2, orders_per_day=15, rate_limits=0, now=NOW) as sb:
         cfg = sb.configuration()
         first = sync.Recorder()
         sync.update(cfg, {}, emit=first, log=sync.ListLog())
@@ -19,6 +23,8 @@ def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
             assert all(n in before[g] for n in LABOR + ("orders",)), sorted(before[g])
 
         sb.set_scopes([s for s in ALL_SCOPES if s != "labor:read"])
+        edited = first.rows("orders")[0]                                      # a change to sync, whatever the hour
+        with sb.lock: assert sb.world.edit_order(edited["restaurant_id"], edited["id"])
         sb.advance(3)
         second, log = sync.Recorder(), sync.ListLog()
         sync.update(cfg, first.state, emit=second, log=log)
@@ -26,7 +32,7 @@ def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
         for g in sb.world.restaurant_guids():
             for n in LABOR: assert after[g][n] == before[g][n], (g, n)        # untouched
             assert after[g]["orders"]["to"] > before[g]["orders"]["to"]       # moved on
-        assert second.rows("orders"), "orders still synced"
+        assert edited["id"] in {r["id"] for r in second.rows("orders")}, "orders still synced"
         assert not any(t in ("shift", "time_entry", "job") for _, t, _ in second.ops if t), "nothing of labor written"
         warnings = [m for k, m in log.lines if k == "warning" and "labor:read" in m]
         assert len(warnings) == 1, warnings                                   # said once, not per restaurant/stream

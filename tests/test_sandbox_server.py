@@ -12,9 +12,10 @@ import pytest, requests
 
 from toast_connector.sandbox.data import ALL_SCOPES, CONFIG_ENDPOINTS, World
 from toast_connector.sandbox.server import Sandbox, toast_ts, parse_toast_date
+import clock
 
 ROOT = Path(__file__).resolve().parent.parent
-NOW = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 10, 15, 30, tzinfo=timezone.utc)   # fixed: assertions below name its dates, windows and initialSyncStart
 PROFILE = dict(seed=5, restaurants=2, days=4, orders_per_day=30, now=NOW)
 LOGIN = "/authentication/v1/authentication/login"
 
@@ -384,6 +385,11 @@ def test_sandbox_endpoints(sb, api, rg):
     t = requests.get(sb.url + "/_sandbox/truth/restaurants", timeout=10)
     assert t.status_code == 200 and {"entities", "removed"} <= set(t.json())
     assert requests.get(sb.url + "/_sandbox/truth/nope", timeout=10).status_code == 404
+    since = sb.configuration()["initialSyncStart"]                 # cut where a connection starting now would start
+    cut = requests.get(sb.url + "/_sandbox/truth/orders", params={"since": since}, timeout=10).json()["entities"]["orders"]
+    assert [e["object"]["guid"] for e in cut] == [e["object"]["guid"] for e in sb.truth("orders", since=since)["entities"]["orders"]]
+    assert 0 < len(cut) < len(sb.truth("orders")["entities"]["orders"])
+    assert requests.get(sb.url + "/_sandbox/truth/orders", params={"since": "soon"}, timeout=10).status_code == 400
     assert requests.post(sb.url + "/_sandbox/advance?hours=-1", timeout=10).status_code == 400
 
 def test_advance_endpoint_moves_clock():
@@ -428,6 +434,7 @@ def test_cli_prints_url_and_stops(stop):
                                               "userAccessType": "TOAST_MACHINE_CLIENT"}, verify=cert.split("=", 1)[1], timeout=10)
         claims = json.loads(__import__("base64").urlsafe_b64decode(r.json()["token"]["accessToken"].split(".")[1] + "=="))
         assert claims["scope"] == "config:read orders:read"
+        assert r.headers["X-Sandbox-Now"] == clock.ISO           # no --now: the clock of TOAST_SANDBOX_NOW (tests/conftest.py)
     finally:
         if sys.platform == "win32": p.terminate()                   # no signals to deliver: a hard stop
         else: p.send_signal(getattr(signal, stop))                  # Ctrl-C, or a service manager's SIGTERM

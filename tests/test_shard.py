@@ -3,15 +3,12 @@ connection, and no row twice; each asks Toast only about its own restaurants.
 
 Three in-process syncs (`sync.update` with a recording emitter) of every registered stream against one sandbox
 whose clock does not move between them, so all three see the same Toast."""
-from datetime import datetime, timezone
-
 import pytest
 
 from toast_connector import sync
 from toast_connector.restaurants import shard_of
 from toast_connector.sandbox.server import Sandbox
-
-NOW = datetime(2026, 3, 4, 15, 30, tzinfo=timezone.utc)
+from clock import NOW
 
 
 def run(sb, **cfg):

@@ -10,6 +10,7 @@ from toast_connector import sync
 from toast_connector.streams import REGISTRY, Stream, ModifiedWindow, PageNumber, register
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
+from clock import NOW
 
 if "orders" not in REGISTRY:   # until the orders family lands: the smallest declaration that exercises the engine
     from toast_connector.flatten import Child
@@ -27,8 +28,8 @@ def engine_streams(request, monkeypatch):
     monkeypatch.setattr(sync, "REGISTRY", keep)
 
 def small(**kw):
-    "A small sandbox profile without rate limits."
-    return Sandbox(**{"seed": 3, "restaurants": 2, "days": 4, "orders_per_day": 20, "rate_limits": 0, **kw})
+    "A small sandbox profile without rate limits, on the shared test clock."
+    return Sandbox(**{"seed": 3, "restaurants": 2, "days": 4, "orders_per_day": 20, "rate_limits": 0, "now": NOW, **kw})
 
 def run(sb, state=None, emit=None, **cfg):
     "One sync into a Recorder; returns (recorder, log)."
@@ -36,10 +37,12 @@ def run(sb, state=None, emit=None, **cfg):
     sync.update(sb.configuration(**cfg), state or {}, emit=rec, log=log)
     return rec, log
 
-def truth_ids(sb, restaurant=None, lag_seconds=120):
-    "Ids of live orders in the sandbox's truth that a sync can have read: modified before its now minus the safety lag."
+def truth_ids(sb, restaurant=None, lag_seconds=120, since=None):
+    """Ids of live orders in the sandbox's truth that a sync can have read: modified from its initialSyncStart (`since`;
+    default: the one a first sync at the sandbox's clock uses) to its now minus the safety lag."""
     end = sb.now - timedelta(seconds=lag_seconds)
-    return {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
+    since = since or sb.configuration()["initialSyncStart"]
+    return {e["object"]["guid"] for e in sb.truth("orders", since=since)["entities"]["orders"]
             if not e["object"].get("deleted") and parse_ts(e["object"]["modifiedDate"]) < end
             and (restaurant is None or e["restaurant"] == restaurant)}
 
@@ -50,6 +53,7 @@ def live(rec, table):
 def cursors(state):
     return state.get("restaurants", {})
 
+@pytest.mark.clock
 def test_cursors_per_restaurant_and_rows_match_truth():
     with small() as sb:
         rec, log = run(sb, checkpointRows="200")
@@ -80,6 +84,7 @@ def test_incremental_sync_reads_only_the_lookback():
         assert bulk and all(n == 1 for n in bulk.values()), bulk     # one window of lookback + 2 h each
         assert any("resuming" in m and "orders 20" in m for _, m in log2.lines), log2.lines
 
+@pytest.mark.clock
 def test_new_restaurant_backfills_only_that_restaurant():
     with small(restaurants=3) as sb:
         g = sorted(sb.world.restaurant_guids())
@@ -115,6 +120,7 @@ def test_forbidden_family_is_skipped_and_its_cursor_kept():
             if s.family != "orders" and s.scope in sb.scopes:
                 assert any(name in after[g] for g in after), name
 
+@pytest.mark.clock
 def test_bad_request_stops_that_stream_keeps_cursor_and_fails_after_the_rest(monkeypatch):
     bad = Stream("bad_orders", "bad_orders", "/orders/v2/ordersBulk", "orders", "orders:read", cursor=ModifiedWindow(),
                  pages=PageNumber(100), params={"businessDate": "20240101"})  # Toast: 400, not both
@@ -189,6 +195,7 @@ def test_crash_anywhere_then_rerun_equals_an_uninterrupted_run():
             else: pytest.fail("never finished")
             assert warehouse(rec) == want, trial
 
+@pytest.mark.clock
 def test_every_registered_stream_syncs():
     "Every family's declarations on the engine: one sync of a small sandbox succeeds and moves every cursor."
     with small(restaurants=2, days=2, orders_per_day=10) as sb:
@@ -211,6 +218,7 @@ def test_management_group_client_discovers_through_the_group_endpoint():
             run(sb)
         assert "set restaurantIds" in str(ei.value)
 
+@pytest.mark.clock
 def test_newly_connected_restaurant_is_skipped_while_403_then_backfills_alone():
     with small() as sb:
         start = sb.configuration()["initialSyncStart"]       # fixed: the sandbox's clock will run ahead of this machine's
@@ -229,7 +237,7 @@ def test_newly_connected_restaurant_is_skipped_while_403_then_backfills_alone():
         bulk = {r: n for k, v in sb.stats()["requests"].items() if "ordersBulk" in k for r, n in v.items()}
         assert all(bulk[g] == 1 for g in before), bulk
         assert bulk[new] >= 2, bulk                          # only the new restaurant walks its history
-        assert {r["id"] for r in rec3.rows("orders") if r["restaurant_id"] == new} == truth_ids(sb, new)
+        assert {r["id"] for r in rec3.rows("orders") if r["restaurant_id"] == new} == truth_ids(sb, new, since=start)
 
 def test_no_secret_or_token_in_state_logs_or_sync_log():
     import requests

@@ -35,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
     a("--restaurants", type=int, default=3, help="connected restaurants (default 3)")
     a("--days", type=int, default=30, help="days of history before now (default 30)")
     a("--orders-per-day", type=int, default=300, help="orders per restaurant per day (default 300)")
-    a("--now", type=_now, default=None, help="start the clock here instead of the real time (ISO-8601)")
+    a("--now", type=_now, default=None, help="start the clock here (ISO-8601); default: $TOAST_SANDBOX_NOW if set, else the real time")
     a("--latency-ms", type=float, default=0, help="fixed latency added to each response")
     a("--jitter-ms", type=float, default=0, help="random extra latency, 0..J ms")
     a("--faults", type=_faults, default=None, help="fault rates, e.g. 429:0.05,500:0.02,503:0.01,timeout:0.01,drop:0.01,truncate:0.01")

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 
 # %% auto #0
 __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED', 'LOYALTY_VENDORS', 'MARKETPLACES', 'RARE',
-           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'LATE_DAYS', 'CASH_TYPES', 'DEFAULT_RATES', 'OFFLINE_MAX_HOURS',
-           'OFFLINE_DELAYS', 'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date',
-           'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'image_url', 'rare_catalog',
-           'refund_details', 'rare_menus', 'rare_labor', 'Restaurant', 'group_guid', 'Catalog', 'order_skeleton',
-           'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of', 'shift_as_of', 'cash_entry',
-           'cash_day', 'menus_body', 'World', 'restaurant_guids', 'partner_restaurants', 'restaurant', 'leave',
-           'rejoin', 'OrderWindow', 'orders_modified', 'orders_by_business_date', 'order', 'config_list',
-           'config_version', 'tip_withholding', 'menus_metadata', 'menus', 'employees', 'jobs', 'shifts',
+           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'LATE_DAYS', 'CASH_TYPES', 'DEFAULT_RATES', 'ENV_NOW',
+           'OFFLINE_MAX_HOURS', 'OFFLINE_DELAYS', 'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid',
+           'bd_int', 'bd_date', 'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'image_url',
+           'rare_catalog', 'refund_details', 'rare_menus', 'rare_labor', 'Restaurant', 'group_guid', 'Catalog',
+           'order_skeleton', 'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of', 'shift_as_of',
+           'cash_entry', 'cash_day', 'menus_body', 'env_now', 'World', 'restaurant_guids', 'partner_restaurants',
+           'restaurant', 'leave', 'rejoin', 'OrderWindow', 'orders_modified', 'orders_by_business_date', 'order',
+           'config_list', 'config_version', 'tip_withholding', 'menus_metadata', 'menus', 'employees', 'jobs', 'shifts',
            'time_entries', 'cash_entries', 'cash_deposits', 'edit_order', 'advance', 'truth']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
@@ -1087,6 +1087,7 @@ def menus_body(seed: int, r: Restaurant, cat: Catalog, last_updated: int, prices
             "modifierGroupReferences": mgr, "modifierOptionReferences": mor, "preModifierGroupReferences": pmg}
 
 # %% ../../nbs/30_sandbox_data.ipynb #d9f2f28b
+import os, re
 _ORDER_EVENTS = ("order_edit", "order_void", "order_delete", "selection_remove", "check_combine", "order_refund")
 DEFAULT_RATES = {  # events per restaurant per day (order events at 300 orders a day; they scale with volume)
     "order_edit": 6.0, "order_void": 1.0, "order_delete": 0.5, "selection_remove": 1.0, "check_combine": 0.7,
@@ -1097,6 +1098,24 @@ _NAMED = ("alternatePaymentTypes", "breakTypes", "diningOptions", "discounts", "
           "menuOptionGroups", "menus", "preModifiers", "noSaleReasons", "payoutReasons", "priceGroups", "printers",
           "salesCategories", "serviceAreas", "serviceCharges", "revenueCenters", "restaurantServices", "tables",
           "taxRates", "voidReasons", "preModifierGroups")
+
+ENV_NOW = "TOAST_SANDBOX_NOW"   # the clock of a World made without `now=` (unset: the real time)
+
+def _parse_iso(s: str) -> datetime | None:
+    "An ISO-8601 timestamp with an offset (`Z`, `+00:00` or Toast's `+0000`) as aware UTC; None if it is not one."
+    s = s.strip()
+    t = s[:-1] + "+00:00" if s[-1:] in ("Z", "z") else re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", s)
+    try: d = datetime.fromisoformat(t)
+    except ValueError: return None
+    return d.astimezone(UTC) if d.tzinfo is not None else None
+
+def env_now() -> datetime | None:
+    "The instant `TOAST_SANDBOX_NOW` names, None when it is unset or empty; a bad value raises a ValueError naming it."
+    s = os.environ.get(ENV_NOW, "").strip()
+    if not s: return None
+    d = _parse_iso(s)
+    if d is None: raise ValueError(f"{ENV_NOW}={s!r}: expected an ISO-8601 timestamp with an offset, e.g. 2026-12-01T17:00:00Z")
+    return d
 
 def _method(cls):
     "Attach the decorated function to `cls` (lets a class grow cell by cell; stdlib only)."
@@ -1111,7 +1130,7 @@ class World:
     def __init__(self, seed: int = 0, restaurants: int = 3, days: int = 30, now: datetime | None = None,
                  orders_per_day: int = 300):
         self.seed, self.days, self.orders_per_day = seed, days, orders_per_day
-        self._now = ms_of(now if now is not None else datetime.now(UTC))
+        self._now = ms_of(now if now is not None else (env_now() or datetime.now(UTC)))   # `now=`, TOAST_SANDBOX_NOW, real time
         self.management_group_guid = new_guid(random.Random(f"{seed}:group"))
         start = self._now - days * 86400000
         self._rs = [Restaurant(seed, i, start - 86400000 - i * 3600000, start) for i in range(restaurants)]
@@ -1774,9 +1793,15 @@ def advance(self, hours: float) -> dict:
 
 # %% ../../nbs/30_sandbox_data.ipynb #34cdcf0f
 @_method(World)
-def truth(self, family: str) -> dict:
-    "Every entity of an endpoint family as served now, and what was deleted or removed (see the contract)."
+def truth(self, family: str, since: datetime | str | None = None) -> dict:
+    "Every entity of a family as served now, and what was deleted or removed; with `since`, only what a sync from there reads."
     if family not in FAMILIES: raise ValueError(f"unknown family {family!r}; one of {FAMILIES}")
+    if isinstance(since, str):
+        d = _parse_iso(since)
+        if d is None: raise ValueError(f"since={since!r}: expected an ISO-8601 timestamp with an offset, e.g. 2026-12-01T17:00:00Z")
+        since = d
+    s = None if since is None else ms_of(since)
+    cut = "" if s is None else toast_ts(s)          # Toast's timestamps order as strings; "" keeps everything
     rs = [r for r in self._rs if r.connected_ms <= self._now]
     W = lambda r, o: {"restaurant": r.guid, "object": o}
     gone = lambda xs: [{"restaurant": x["restaurant"], "guid": x["object"]["guid"], "at": x["object"]["deletedDate"]}
@@ -1787,7 +1812,7 @@ def truth(self, family: str) -> dict:
         ent["partnerRestaurants"] = [W(r, p) for r, p in zip(rs, self.partner_restaurants())]
     elif family == "orders":
         ent["orders"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, r.bd(self._now))
-                         for o in self.orders_by_business_date(r.guid, bd)]
+                         for o in self.orders_by_business_date(r.guid, bd) if o["modifiedDate"] >= cut]
         rem["orders"] = gone(ent["orders"])
     elif family == "config":
         for ep in CONFIG_ENDPOINTS:
@@ -1801,14 +1826,16 @@ def truth(self, family: str) -> dict:
         ent["employees"] = [W(r, o) for r in rs for o in self.employees(r.guid)]
         ent["jobs"] = [W(r, o) for r in rs for o in self.jobs(r.guid)]
         ent["shifts"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, bd_add(r.bd(self._now), 7), ahead=7)
-                         for rec in self._labor_day(r, bd)[0] if (o := self._labor_obj(r, rec, "shift")) is not None]
+                         for rec in self._labor_day(r, bd)[0] if (o := self._labor_obj(r, rec, "shift")) is not None and o["inDate"] >= cut]
         ent["timeEntries"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, r.bd(self._now))
-                              for rec in self._labor_day(r, bd)[1] if (o := self._labor_obj(r, rec, "entry")) is not None]
+                              for rec in self._labor_day(r, bd)[1] if (o := self._labor_obj(r, rec, "entry")) is not None
+                              and o["modifiedDate"] >= cut]
         rem = {k: gone(v) for k, v in ent.items()}
     elif family == "cash":
-        days = [(r, bd) for r in rs for bd in self._bds(r, r.first_bd, r.bd(self._now))]
-        ent["entries"] = [W(r, e) for r, bd in days for e in self.cash_entries(r.guid, bd)]
-        ent["deposits"] = [W(r, d) for r, bd in days for d in self.cash_deposits(r.guid, bd)]
+        days = [(r, bd) for r in rs for bd in self._bds(r, r.first_bd if s is None else business_date(s, r.tz, r.closeout),
+                                                         r.bd(self._now))]
+        ent["entries"] = [{**W(r, e), "businessDate": bd} for r, bd in days for e in self.cash_entries(r.guid, bd)]
+        ent["deposits"] = [{**W(r, d), "businessDate": bd} for r, bd in days for d in self.cash_deposits(r.guid, bd)]
     return {"entities": ent, "removed": rem}
 
 # %% ../../nbs/30_sandbox_data.ipynb #765d274c

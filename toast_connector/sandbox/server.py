@@ -511,9 +511,9 @@ class Sandbox:
         "Move the clock forward `hours`, applying the World's mutations; returns the World's counts."
         with self.lock: return self.world.advance(hours)
 
-    def truth(self, family: str) -> dict:
-        "Everything of `family` as the API would serve it now, plus what was removed (see `World.truth`)."
-        with self.lock: return self.world.truth(family)
+    def truth(self, family: str, since=None) -> dict:
+        "Everything of `family` as the API would serve it now, plus what was removed; `since`: a connector's start (see `World.truth`)."
+        with self.lock: return self.world.truth(family, since=since)
 
     def stats(self) -> dict:
         "Calls per endpoint template and restaurant, responses per status, logins and tokens issued."
@@ -779,7 +779,8 @@ def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: byt
         return {**(res or {}), "now": toast_ts(sb.now)}
     if len(parts) == 2 and parts[0] == "truth" and method == "GET":
         if parts[1] not in TRUTH_FAMILIES: raise ApiError(404, f"Unknown family {parts[1]}; expected one of {', '.join(TRUTH_FAMILIES)}")
-        return sb.truth(parts[1])
+        try: return sb.truth(parts[1], since=q1(query, "since"))
+        except ValueError as e: raise ApiError(400, str(e), "since")
     if parts == ["stats"] and method == "GET": return sb.stats()
     if parts == ["scopes"]:
         if method == "POST":
