@@ -71,6 +71,10 @@ FIELDS = (
     _tuning("shiftLookbackDays", "Shift look-back (days)", "Recent days of scheduled shifts re-read on every sync."),
     _tuning("lateArrivalDays", "Late-arrival re-read (days)", "Recent days of orders and time entries re-read now and then, for what offline devices upload late (0: never)."),
     _tuning("lateArrivalEveryHours", "Late-arrival re-read every (hours)", "How often that re-read runs."),
+    _tuning("configRefreshHours", "Configuration poll (hours)", "How often configuration lists, employees and jobs are polled for changes (0: every sync)."),
+    _tuning("restaurantRefreshHours", "Restaurant details refresh (hours)", "How often each restaurant's details (time zone, closeout hour) are re-read (0: every sync)."),
+    _tuning("cashRecentDays", "Cash dates re-read every sync", "Business dates before today whose cash entries are re-read on every sync."),
+    _tuning("cashFullLookbackHours", "Full cash re-read every (hours)", "How often the whole cash lookback is re-read, for late undos (0: every sync)."),
     _tuning("timeoutSeconds", "Request timeout (seconds)", "Time allowed for one Toast response."),
     _tuning("rateLimitScale", "Share of Toast's rate limit", "Fraction of Toast's per-restaurant rate limits this "
             "connection may use (lower it when other integrations share the client)."),

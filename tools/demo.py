@@ -15,10 +15,10 @@ Run it as often as you like, in a row: each run is the next sync of the same res
 The clock of the first run is pinned (`START`), not the hour you run it: every clone gets the same data.
 Tokens are checked by signature and on the sandbox clock, so the token the connector cached in files/state.json
 stays valid across runs and the connector logs in once, not on every run (Toast allows two logins an hour).
-The demo's sandbox issues tokens that live 30 sandbox days (`TOKEN_TTL`; Toast's live about one): each run moves
-the sandbox an hour while only seconds pass on your computer, whose clock the connector's login budget runs on,
-so with day-long tokens every 24th run would need a login and 49 quick runs within an hour would stop on that
-budget. `make clean-demo` (or deleting `files/` and `.demo/`) starts over.
+The demo's sandbox issues tokens that live a day, as Toast's do (`TOKEN_TTL`): each run moves the sandbox an hour,
+so every 24th run logs in again. The connector's login budget (two an hour) runs on your computer's clock, so 48
+runs within one real hour would stop on it, with a message naming the way out.
+`make clean-demo` (or deleting `files/` and `.demo/`) starts over.
 
 Plain Python: `python tools/demo.py [--hours H] [--project DIR]` (`--project`: another connector folder).
 """
@@ -35,7 +35,7 @@ from offline import offline_env  # noqa: E402
 
 PROFILE = dict(seed=7, restaurants=3, days=7, orders_per_day=40)
 START = "2026-03-10T17:00:00.000Z"     # the sandbox clock at the first run: 13:00 in Boston, 10:00 in LA, 17:00 in London
-TOKEN_TTL = 30 * 86400                 # sandbox seconds (see the docstring)
+TOKEN_TTL = 86400                      # sandbox seconds: a day, as Toast's tokens (see the docstring)
 CLEAN = "`make clean-demo` (or deleting files/ and .demo/) starts over"
 
 def _ts(s: str) -> datetime: return datetime.fromisoformat(s.replace("Z", "+00:00"))
