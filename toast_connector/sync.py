@@ -93,7 +93,7 @@ class ListLog:
     def warning(self, msg): self.lines.append(("warning", msg))
 
 # %% ../nbs/20_sync.ipynb #a9f1b460
-RUN_COLUMNS = ("sync_id", "started_at", "ended_at", "duration_seconds", "api_calls", "retries", "rate_limited")
+RUN_COLUMNS = ("sync_id", "started_at", "ended_at", "duration_seconds", "api_calls", "retries", "rate_limited", "calls_by_family")   # figures of the run: retries make more calls
 
 def _typed(v):
     "A value with its type, so that Decimal('1.10') != Decimal('1.1') and 1 != True."
