@@ -959,3 +959,6 @@ def stop(self: Sandbox):
 Sandbox.start, Sandbox.stop = start, stop
 Sandbox.__enter__ = lambda self: (self.start(), self)[1]
 Sandbox.__exit__ = lambda self, *exc: self.stop()
+
+# %% ../../nbs/31_sandbox_server.ipynb #a7e10002
+from . import analytics as _analytics   # registers the /era/v1 routes
