@@ -879,7 +879,7 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
         try:
             if early: raise early
             obj, more = _dispatch(sb, c, route)
-            status, out = 200, dumps(obj)
+            status, out = more.pop(":status", 200), dumps(obj)   # a handler may answer another 2xx (analytics: 202)
         except ApiError as e:
             status, out, more = e.status, dumps(error_body(e.status, e.message, rid, e.field, e.key)), e.headers
         except Exception as e:                  # a sandbox bug: answer 500 like Toast would, and say why on stderr
