@@ -88,13 +88,24 @@ def test_late_arrivals_differ_then_heal_and_the_warehouse_equals_truth():
         assert last_log(wh)["reconciliation"]["form"] == "analytics"
 
 
+def test_without_credentials_by_default_one_line_and_no_extra_call():
+    sb, wh = sandbox(), Warehouse()
+    with sb:
+        state, log = run(sb, wh, {}, creds=False)
+        assert sum(SKIP in m for _, m in log.lines) == 1
+        row = last_log(wh)
+        assert row["status"] == "succeeded" and row["reconciliation"]["form"] is None and "analyticsClientId" in row["reconciliation"]["skipped"]
+        assert "reconciliation" not in wh.tables and "reconciliation" not in state
+        assert not any("businessDate" in k for k in sb.stats()["requests"])
+
+
 @pytest.mark.parametrize("how", ["missing", "no_scope"])
 def test_without_analytics_access_the_sync_succeeds_and_says_so_once(how):
     sb, wh = sandbox(), Warehouse()
     with sb:
         if how == "no_scope": sb.analytics_scopes = ()
         g = sb.world.restaurant_guids()[0]
-        state, log = run(sb, wh, {}, creds=how != "missing", reconcileHours="0")
+        state, log = run(sb, wh, {}, creds=how != "missing", reconcileHours="0", reconcile="true")
         lines = [m for _, m in log.lines if SKIP in m]
         assert len(lines) == 1, log.lines
         assert ("analyticsClientId" in lines[0]) if how == "missing" else ("enterprise-metrics:read" in lines[0])
@@ -110,11 +121,11 @@ def test_without_analytics_access_the_sync_succeeds_and_says_so_once(how):
         sb.world.edit_order(g, o["guid"], "order_refund", visible=NOW + timedelta(hours=4))
         for hours in (2, 3):          # syncs whose incremental windows pass the change before it reaches ordersBulk
             sb.advance(hours)
-            state, log = run(sb, wh, state, creds=how != "missing", reconcileHours="0")
+            state, log = run(sb, wh, state, creds=how != "missing", reconcileHours="0", reconcile="true")
             assert sum(SKIP in m for _, m in log.lines) == 1
         r = recon(wh)[(g, bd)]
         assert r["status"] == "pending" and r["late_versions"] == 1, r
         sb.advance(1)
-        state, log = run(sb, wh, state, creds=how != "missing", reconcileHours="0")
+        state, log = run(sb, wh, state, creds=how != "missing", reconcileHours="0", reconcile="true")
         assert recon(wh)[(g, bd)]["status"] == "healed"
         check(sb, wh)

@@ -176,9 +176,10 @@ def unpack_hashes(text: str | None) -> set[bytes]:
     return {raw[i:i + 3] for i in range(0, len(raw), 3)}
 
 def _span(settings, r, end) -> tuple[int, int]:
-    "The first and last business date of a restaurant's reconciliation span (before its today)."
-    today = W.business_date(end, r.time_zone, r.closeout_hour or 0)
-    return W.add_days(today, -settings.reconcile_days), W.add_days(today, -1)
+    "The first and last business date of a restaurant's reconciliation span: before its today, and whole after initialSyncStart."
+    today, co = W.business_date(end, r.time_zone, r.closeout_hour or 0), r.closeout_hour or 0
+    first = W.add_days(W.business_date(settings.initial_sync_start, r.time_zone, co), 1)
+    return max(first, W.add_days(today, -settings.reconcile_days)), W.add_days(today, -1)
 
 def watch(engine, task, ups):
     "Remember the order versions the incremental reads of a date of the span wrote (engine memory; merged into the state after)."
@@ -237,7 +238,15 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
 
 def reconcile(engine, rs):
     "Check the span's business dates against Toast's totals (or, without them, against the incremental reads); heal by re-reading."
-    st, live = engine.settings, [r for r in rs if r.syncable]
+    if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return           # orders are not synced by this engine: nothing to reconcile
+    st = engine.settings
+    live = [r for r in rs if r.syncable and (r.guid, ORDERS.family, ORDERS.scope) not in engine.forbidden]
+    if not live: return
+    if not st.analytics_client_id and st.reconcile != "true":
+        why = "no analyticsClientId/analyticsClientSecret in the configuration (Toast's analytics API needs its own credentials with scope enterprise-metrics:read)"
+        engine.log.info(f"reconciliation: Toast's totals skipped: {why}; set reconcile to true for the weaker form (orders re-read by business date)")
+        engine.reconciliation = {"form": None, "skipped": why, "checked": 0}
+        return
     R = engine.state.setdefault("reconciliation", {})
     end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
     now = W.toast_ts(end)

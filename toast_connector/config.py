@@ -130,6 +130,7 @@ class Settings:
     reconcile_hours: int = 24               # every date of the span checked this often; a date that differed, every sync
     reconcile_attempts: int = 5             # re-reads of a differing date before it is recorded unresolved
     analytics_backfill_days: int = 30       # business dates of Toast's totals read on the first sync
+    reconcile: str = "auto"                 # auto: with analytics credentials; true: also without them (weaker form); false: never
 
 # %% ../nbs/00_config.ipynb #a0871437
 # configuration key -> (Settings field, parser, allowed range or None)
@@ -144,7 +145,7 @@ _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_min
          "reconcileAttempts": ("reconcile_attempts", 1, 50), "analyticsBackfillDays": ("analytics_backfill_days", 0, 366)}
 _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("rate_limit_scale", 0.01, 1.0)}
 KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
-              "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", *_INTS, *_FLOATS)
+              "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
 # %% ../nbs/00_config.ipynb #a01396a5
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
@@ -232,5 +233,8 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
         raise ConfigError("analyticsClientSecret" if asec is None else "analyticsClientId",
                           "is missing: the analytics API needs both analyticsClientId and analyticsClientSecret (or leave both out)")
     if aid is not None: opts.update(analytics_client_id=aid, analytics_client_secret=Secret(asec))
+    if (v := _text(configuration, "reconcile", required=False)) is not None:
+        if v.lower() not in ("auto", "true", "false"): raise ConfigError("reconcile", f"must be auto, true or false, got {v!r}")
+        opts["reconcile"] = v.lower()
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
