@@ -302,6 +302,6 @@ def reconcile(engine, rs):
     engine.log.info(f"reconciliation ({form}): {len(check)} business dates checked" +
                     ("".join(f", {n} {s}" for s, n in sorted(counts.items()))))
 
-SY.PHASES.append(reconcile)
-SY.WATCHERS.append(watch)
-SY.EXTRA_TABLES.extend([TOTALS_TABLE, RECON_TABLE])
+SY.PHASES[:] = [p for p in SY.PHASES if p.__name__ != reconcile.__name__] + [reconcile]     # once, also when re-run
+SY.WATCHERS[:] = [w for w in SY.WATCHERS if w.__name__ != watch.__name__] + [watch]
+SY.EXTRA_TABLES[:] = [t for t in SY.EXTRA_TABLES if t["table"] not in ("toast_daily_totals", "reconciliation")] + [TOTALS_TABLE, RECON_TABLE]
