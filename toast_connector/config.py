@@ -127,6 +127,13 @@ class Settings:
     cash_full_lookback_hours: int = 24      # ... and all cash_lookback_days of them this often
     late_arrival_days: int = 4              # re-read this many days of orders and time entries ... (0: never)
     late_arrival_every_hours: int = 24      # ... once this often, for data uploaded late by offline devices
+    analytics_client_id: str | None = None  # Toast analytics API credentials (enterprise-metrics:read); None: reconcile without them
+    analytics_client_secret: Secret | None = field(default=None, repr=False)
+    reconcile_days: int = 3                 # business dates before today compared with Toast's totals (Toast settles in 24-72 h)
+    reconcile_hours: int = 24               # every date of the span checked this often; a date that differed, every sync
+    reconcile_attempts: int = 5             # re-reads of a differing date before it is recorded unresolved
+    analytics_backfill_days: int = 30       # business dates of Toast's totals read on the first sync
+    reconcile: str = "auto"                 # auto: with analytics credentials; true: also without them (weaker form); false: never
 
 # %% ../nbs/00_config.ipynb #a0871437
 # configuration key -> (Settings field, parser, allowed range or None)
@@ -137,10 +144,12 @@ _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_min
          "cashLookbackDays": ("cash_lookback_days", 0, 62), "shiftLookbackDays": ("shift_lookback_days", 0, 62),
          "configRefreshHours": ("config_refresh_hours", 0, 24*31), "restaurantRefreshHours": ("restaurant_refresh_hours", 0, 24*31),
          "cashRecentDays": ("cash_recent_days", 0, 62), "cashFullLookbackHours": ("cash_full_lookback_hours", 0, 24*31),
-         "lateArrivalDays": ("late_arrival_days", 0, 30), "lateArrivalEveryHours": ("late_arrival_every_hours", 1, 24*7)}
+         "lateArrivalDays": ("late_arrival_days", 0, 30), "lateArrivalEveryHours": ("late_arrival_every_hours", 1, 24*7),
+         "reconcileDays": ("reconcile_days", 1, 31), "reconcileHours": ("reconcile_hours", 0, 24*31),
+         "reconcileAttempts": ("reconcile_attempts", 1, 50), "analyticsBackfillDays": ("analytics_backfill_days", 0, 366)}
 _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("rate_limit_scale", 0.01, 1.0)}
 KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
-              "restaurantIds", "excludeRestaurantIds", "restaurantShard", *_INTS, *_FLOATS)
+              "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
 # %% ../nbs/00_config.ipynb #96f504b6
 def check_late_arrivals(opts: dict) -> None:
@@ -153,7 +162,7 @@ def check_late_arrivals(opts: dict) -> None:
 
 # %% ../nbs/00_config.ipynb #a01396a5
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
-_SECRET_KEYS = ("clientSecret", "key")
+_SECRET_KEYS = ("clientSecret", "key", "analyticsClientSecret")
 
 def _placeholder(key: str, value: str, env: bool) -> str:
     "Why a placeholder is refused, and what to put instead (a secret key's value is not echoed)."
@@ -233,5 +242,13 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
         try: opts["shard"] = parse_shard(v)
         except ValueError as e: raise ConfigError("restaurantShard", str(e)) from None
     check_late_arrivals(opts)
+    aid, asec = _text(configuration, "analyticsClientId", required=False), _text(configuration, "analyticsClientSecret", required=False)
+    if (aid is None) != (asec is None):
+        raise ConfigError("analyticsClientSecret" if asec is None else "analyticsClientId",
+                          "is missing: the analytics API needs both analyticsClientId and analyticsClientSecret (or leave both out)")
+    if aid is not None: opts.update(analytics_client_id=aid, analytics_client_secret=Secret(asec))
+    if (v := _text(configuration, "reconcile", required=False)) is not None:
+        if v.lower() not in ("auto", "true", "false"): raise ConfigError("reconcile", f"must be auto, true or false, got {v!r}")
+        opts["reconcile"] = v.lower()
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)

@@ -75,6 +75,15 @@ FIELDS = (
     _tuning("restaurantRefreshHours", "Restaurant details refresh (hours)", "How often each restaurant's details (time zone, closeout hour) are re-read (0: every sync)."),
     _tuning("cashRecentDays", "Cash dates re-read every sync", "Business dates before today whose cash entries are re-read on every sync."),
     _tuning("cashFullLookbackHours", "Full cash re-read every (hours)", "How often the whole cash lookback is re-read, for late undos (0: every sync)."),
+    Field("analyticsClientId", "Analytics client ID", "Optional: a Toast analytics API client (scope enterprise-metrics:read). "
+          "With it, every business date is reconciled against Toast's own daily totals (tables toast_daily_totals, reconciliation)."),
+    Field("analyticsClientSecret", "Analytics client secret", "The secret of that analytics client. Stored encrypted, never logged.", "password"),
+    Field("reconcile", "Reconcile business dates", "auto (with analytics credentials), true (also without them: orders re-read "
+          "by business date against what the incremental reads saw) or false.", placeholder="auto"),
+    _tuning("reconcileDays", "Reconciled business dates", "Business dates before today compared with Toast's totals (Toast settles in 24-72 h)."),
+    _tuning("reconcileHours", "Reconcile every (hours)", "How often every date of that span is checked; a date that differed is checked every sync."),
+    _tuning("reconcileAttempts", "Re-reads before unresolved", "Re-reads of a differing business date before it is recorded unresolved."),
+    _tuning("analyticsBackfillDays", "Toast totals backfill (days)", "Business dates of Toast's totals read on the first sync."),
     _tuning("timeoutSeconds", "Request timeout (seconds)", "Time allowed for one Toast response."),
     _tuning("rateLimitScale", "Share of Toast's rate limit", "Fraction of Toast's per-restaurant rate limits this "
             "connection may use (lower it when other integrations share the client)."),
@@ -265,7 +274,7 @@ def check_families(configuration: dict, client=None) -> Check:
 def _scrub(text: str, configuration: dict) -> str:
     "`text` with the configured secret and key (and their env fallbacks) replaced by ***."
     import os
-    for v in (configuration.get("clientSecret"), configuration.get("key"),
+    for v in (configuration.get("clientSecret"), configuration.get("key"), configuration.get("analyticsClientSecret"),
               os.environ.get("TOAST_CLIENT_SECRET"), os.environ.get("TOAST_FERNET_KEY")):
         if isinstance(v, str) and len(v.strip()) >= 4: text = text.replace(v.strip(), "***")
     return " ".join(text.split())

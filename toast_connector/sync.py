@@ -20,16 +20,19 @@ from .flatten import explode, table_schema, table_keys as flatten_table_keys, sd
 from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_restaurants, track_left
 
 # %% auto #0
-__all__ = ['FAMILY_MODULES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter', 'SdkLog', 'Recorder', 'ListLog',
-           'normalised', 'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys', 'key_string', 'key_dict',
-           'pack_store', 'unpack_store', 'load_keys', 'Task', 'page_after', 'Runner', 'sync_id', 'late_report',
-           'metric_totals', 'calls_by_family', 'duration', 'Progress', 'SyncFailed', 'Engine', 'keep_logins', 'update',
-           'tables', 'schema']
+__all__ = ['FAMILY_MODULES', 'PHASES', 'WATCHERS', 'EXTRA_TABLES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter',
+           'SdkLog', 'Recorder', 'ListLog', 'normalised', 'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys',
+           'key_string', 'key_dict', 'pack_store', 'unpack_store', 'load_keys', 'Task', 'page_after', 'Runner',
+           'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress', 'SyncFailed', 'Engine',
+           'keep_logins', 'update', 'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
 
 FAMILY_MODULES = ("orders", "configuration", "menus", "labor", "cash")
+PHASES: list = []           # fn(engine, restaurants) run after every stream (analytics: the reconciliation)
+WATCHERS: list = []         # fn(engine, task, upserts) sees every batch of rows the engine emits
+EXTRA_TABLES: list = []     # schema entries of tables written by phases
 
 # %% ../nbs/20_sync.ipynb #1ce44a50
 class SdkEmitter:
@@ -280,6 +283,7 @@ class Runner:
         self.keys = table_keys(self.s)
         self.seen = set() if self.s.removals else None
         self.end = W.sync_end(self.client.now(), self.settings.safety_lag_seconds)
+        self.not_found, self.records, self.restarts, self.calls = False, 0, 0, 0   # what the last request series saw
 
     # -- plumbing
     def put(self, item): self.e.put(item)
@@ -525,7 +529,7 @@ SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
                               "status": "STRING", "duration_seconds": "DOUBLE", "rows": "JSON", "api_calls": "INT",
                               "retries": "INT", "rate_limited": "INT", "logins": "INT", "skipped": "JSON",
                               "restaurants": "JSON", "errors": "JSON", "shard": "STRING", "calls_by_family": "JSON",
-                              "late_reread": "JSON"}}
+                              "late_reread": "JSON", "reconciliation": "JSON"}}
 
 def sync_id(started: datetime) -> str:
     "A sync's id: its start time, to the millisecond."
@@ -695,6 +699,7 @@ class Engine:
             for table, row in item[3]:
                 self.emit.upsert(table, row); self.rows[table] += 1; self.since_ckpt += 1
                 if self.since_ckpt >= limit: self.checkpoint()
+            for fn in WATCHERS: fn(self, task, item[3])
         elif kind == "cursor":
             self.state["restaurants"].setdefault(task.restaurant.guid, {})[task.stream.name] = item[2]
             if item[3] is not None: self.keys[(task.restaurant.guid, task.stream.name)], self.keys_dirty = item[3], True
@@ -780,6 +785,13 @@ class Engine:
         tasks = self.tasks(rs)
         self.log.info(f"sync {sid}: {len([r for r in rs if r.syncable])} restaurants ({how} access), {len(tasks)} streams to run")
         self.run_tasks(tasks)
+        self.reconciliation = None
+        for phase in PHASES:
+            try: phase(self, rs)
+            except ToastAuthError: raise
+            except ToastError as e:
+                self.errors.append({"restaurant": None, "stream": phase.__name__, "status": e.status, "message": e.toast_message or str(e)})
+                self.log.warning(f"{phase.__name__} stopped: {e}")
         for r in rs:
             if not r.syncable: continue
             probs = [f for f, g in self.skipped.items() if r.guid in g] + [e["stream"] + " failed" for e in self.errors if e["restaurant"] == r.guid]
@@ -793,7 +805,7 @@ class Engine:
                "skipped": [{"family": f, "restaurants": sorted(g)} for f, g in sorted(self.skipped.items())],
                "restaurants": dict(self.status), "errors": list(self.errors),
                "shard": "%d/%d" % self.settings.shard, "calls_by_family": calls_by_family(self.client),
-               "late_reread": late_report(self.late)}
+               "late_reread": late_report(self.late), "reconciliation": self.reconciliation}
         self.emit.upsert("sync_log", row); self.rows["sync_log"] += 1
         self.state["sync"] = {"last_id": sid, "last_status": row["status"]}
         self.checkpoint()
@@ -846,8 +858,12 @@ def tables() -> list[dict]:
     for s in REGISTRY.values():
         for t in table_schema(s.table, s.key, s.children, s.columns, child_columns=s.child_columns):
             if t["table"] not in seen: seen.add(t["table"]); out.append(t)
+    out += [t for t in EXTRA_TABLES if t["table"] not in seen]
     return [{**t, "columns": {**t["columns"], "_fivetran_deleted": "BOOLEAN"}} for t in out]
 
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()
+
+# %% ../nbs/20_sync.ipynb #a7e1a002
+from . import analytics as _analytics   # registers the reconciliation phase, its watcher and its tables

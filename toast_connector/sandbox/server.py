@@ -880,7 +880,7 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
         try:
             if early: raise early
             obj, more = _dispatch(sb, c, route)
-            status, out = 200, dumps(obj)
+            status, out = more.pop(":status", 200), dumps(obj)   # a handler may answer another 2xx (analytics: 202)
         except ApiError as e:
             status, out, more = e.status, dumps(error_body(e.status, e.message, rid, e.field, e.key)), e.headers
         except Exception as e:                  # a sandbox bug: answer 500 like Toast would, and say why on stderr
@@ -960,3 +960,6 @@ def stop(self: Sandbox):
 Sandbox.start, Sandbox.stop = start, stop
 Sandbox.__enter__ = lambda self: (self.start(), self)[1]
 Sandbox.__exit__ = lambda self, *exc: self.stop()
+
+# %% ../../nbs/31_sandbox_server.ipynb #a7e10002
+from . import analytics as _analytics   # registers the /era/v1 routes

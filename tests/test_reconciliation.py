@@ -1,0 +1,131 @@
+"""Reconciliation against Toast's own totals (the analytics API). Late arrivals (order changes that reach ordersBulk
+hours after their modifiedDate, past the lookback) and ordinary edits make the synced figures of a business date
+differ from Toast's; the connector re-reads that date until they agree, and at the end every date of the span is
+`matched` or `healed` and the warehouse equals the truth. Without analytics credentials, or without their scope,
+the sync succeeds, says so once, and reconciles in the weaker form."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from toast_connector import analytics, sync
+from toast_connector.sandbox.server import Sandbox
+from toast_connector.sandbox.data import bd_add
+from test_orders import Warehouse, check
+
+NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)   # before the first business day opens: no order precedes initialSyncStart
+SKIP = "reconciliation: Toast's totals skipped"
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch):
+    monkeypatch.setattr(analytics, "POLLS", (0.01,))
+
+
+def sandbox():
+    sb = Sandbox(seed=14, restaurants=1, days=4, orders_per_day=30, now=NOW, rate_limits=0,
+                 scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.rates["order_edit"] = 300.0          # ordinary edits, visible at once
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    return sb
+
+
+def run(sb, wh, state, creds=True, **cfg):
+    log = sync.ListLog()
+    if creds: cfg.update(analyticsClientId=sb.analytics_client_id, analyticsClientSecret=sb.analytics_client_secret)
+    sync.update(sb.configuration(**cfg), state, emit=wh, log=log)
+    return wh.state, log
+
+
+def recon(wh):
+    return {(r["restaurant_id"], r["business_date"]): r for r in wh.tables.get("reconciliation", {}).values()}
+
+
+def last_log(wh):
+    return max(wh.tables["sync_log"].values(), key=lambda r: r["sync_id"])
+
+
+def test_late_arrivals_differ_then_heal_and_the_warehouse_equals_truth():
+    sb, wh = sandbox(), Warehouse()
+    cfg = dict(reconcileDays="3", reconcileHours="2", reconcileAttempts="5")
+    with sb:
+        g = sb.world.restaurant_guids()[0]
+        state, log = run(sb, wh, {}, **cfg)
+        rows = recon(wh)
+        today = sb.world._rs[0].bd(sb.world._now)
+        span = [bd_add(today, -k) for k in (3, 2, 1)]
+        assert sorted(bd for _, bd in rows) == span and {r["status"] for r in rows.values()} == {"matched"}, rows
+        assert all(r["form"] == "analytics" and r["toast_orders"] == r["synced_orders"] > 0 for r in rows.values())
+        totals = wh.tables["toast_daily_totals"]
+        assert len(totals) == 4 and all(t["net_sales_amount"] > 0 for t in totals.values())   # the first backfill: every date of the history
+        # late arrivals: a void, a removed item and a refund on two dates of the span reach ordersBulk only 4 hours later
+        late = {}
+        for bd, kinds in ((span[2], ("order_void", "selection_remove")), (span[1], ("order_refund",))):
+            cands = [o for o in sb.world.orders_by_business_date(g, bd) if not o["voided"] and not o["deleted"]
+                     and len([s for c in o["checks"] for s in c["selections"] if not s["voided"]]) >= 2]
+            for kind, o in zip(kinds, cands):
+                assert sb.world.edit_order(g, o["guid"], kind, visible=NOW + timedelta(hours=4))
+                late[o["guid"]] = bd
+        seen = {}
+        for hour in range(1, 7):
+            sb.advance(1)
+            state, log = run(sb, wh, state, **cfg)
+            seen[hour] = {bd: r["status"] for (_, bd), r in recon(wh).items()}
+            assert sum(SKIP in m for _, m in log.lines) == 0
+        # found at the next full check (hour 2), pending while ordersBulk does not show them, healed once it does
+        assert seen[2][span[2]] == seen[2][span[1]] == "pending", seen
+        assert seen[3][span[2]] == "pending" and recon(wh)[(g, span[2])]["attempts"] >= 1
+        assert seen[6][span[2]] == seen[6][span[1]] == "healed", seen
+        final = recon(wh)
+        assert {r["status"] for r in final.values()} <= {"matched", "healed"}, final
+        assert all(not r["difference"] for r in final.values())
+        # the incremental reads could not have read them (their modifiedDate is hours behind the cursor when they arrived) ...
+        mods = {o["guid"]: o["modifiedDate"] for bd in set(late.values()) for o in sb.world.orders_by_business_date(g, bd)}
+        assert all(mods[x] < "2026-03-10T11" for x in late), mods
+        # ... yet the warehouse equals the truth, row by row, for every orders table
+        counts = check(sb, wh)
+        assert counts["live"] > 50, counts
+        assert last_log(wh)["reconciliation"]["form"] == "analytics"
+
+
+def test_without_credentials_by_default_one_line_and_no_extra_call():
+    sb, wh = sandbox(), Warehouse()
+    with sb:
+        state, log = run(sb, wh, {}, creds=False)
+        assert sum(SKIP in m for _, m in log.lines) == 1
+        row = last_log(wh)
+        assert row["status"] == "succeeded" and row["reconciliation"]["form"] is None and "analyticsClientId" in row["reconciliation"]["skipped"]
+        assert "reconciliation" not in wh.tables and "reconciliation" not in state
+        assert not any("businessDate" in k for k in sb.stats()["requests"])
+
+
+@pytest.mark.parametrize("how", ["missing", "no_scope"])
+def test_without_analytics_access_the_sync_succeeds_and_says_so_once(how):
+    sb, wh = sandbox(), Warehouse()
+    with sb:
+        if how == "no_scope": sb.analytics_scopes = ()
+        g = sb.world.restaurant_guids()[0]
+        state, log = run(sb, wh, {}, creds=how != "missing", reconcileHours="0", reconcile="true")
+        lines = [m for _, m in log.lines if SKIP in m]
+        assert len(lines) == 1, log.lines
+        assert ("analyticsClientId" in lines[0]) if how == "missing" else ("enterprise-metrics:read" in lines[0])
+        assert sb.analytics_client_secret not in " ".join(m for _, m in log.lines)
+        row = last_log(wh)
+        assert row["status"] == "succeeded" and row["reconciliation"]["form"] == "orders re-read", row
+        assert row["reconciliation"]["skipped"] and "toast_daily_totals" not in wh.tables
+        rows = recon(wh)
+        assert len(rows) == 3 and {r["status"] for r in rows.values()} == {"matched"} and all(r["form"] == "orders re-read" for r in rows.values())
+        # the weaker form still catches a late arrival: the re-read finds a version no incremental read wrote, then heals
+        bd = bd_add(sb.world._rs[0].bd(sb.world._now), -1)
+        o = next(o for o in sb.world.orders_by_business_date(g, bd) if not o["voided"] and not o["deleted"])
+        sb.world.edit_order(g, o["guid"], "order_refund", visible=NOW + timedelta(hours=4))
+        for hours in (2, 3):          # syncs whose incremental windows pass the change before it reaches ordersBulk
+            sb.advance(hours)
+            state, log = run(sb, wh, state, creds=how != "missing", reconcileHours="0", reconcile="true")
+            assert sum(SKIP in m for _, m in log.lines) == 1
+        r = recon(wh)[(g, bd)]
+        assert r["status"] == "pending" and r["late_versions"] == 1, r
+        sb.advance(1)
+        state, log = run(sb, wh, state, creds=how != "missing", reconcileHours="0", reconcile="true")
+        assert recon(wh)[(g, bd)]["status"] == "healed"
+        check(sb, wh)
