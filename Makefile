@@ -27,7 +27,7 @@ lab: venv
 	$(PY) tools/lab.py
 
 test: venv gate nbtest pytest
-	$(PY) tools/hours.py --except-suite-clock
+	$(PY) tools/hours.py --except-suite-clock --jobs 3
 
 gate: venv
 	$(PY) tools/gate.py
@@ -35,8 +35,9 @@ gate: venv
 nbtest: venv
 	$(BIN)/nbdev_test --n_workers 2
 
+# three workers on two cores: most of a test's time is waiting on a sandbox, a subprocess or a timed limit
 pytest: venv
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 3 --dist loadfile tests
 
 # the clock-sensitive tests at six fixed instants of the day (TOAST_SANDBOX_NOW; see tools/hours.py); `make test` runs
 # the whole suite at its default clock, then these at the other five
