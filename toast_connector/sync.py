@@ -22,9 +22,9 @@ from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_resta
 # %% auto #0
 __all__ = ['FAMILY_MODULES', 'PHASES', 'WATCHERS', 'EXTRA_TABLES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter',
            'SdkLog', 'Recorder', 'ListLog', 'normalised', 'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys',
-           'key_string', 'key_dict', 'pack_store', 'unpack_store', 'load_keys', 'Task', 'page_after', 'Runner',
-           'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress', 'SyncFailed', 'Engine',
-           'keep_logins', 'update', 'tables', 'schema']
+           'key_string', 'key_dict', 'pack_store', 'unpack_store', 'load_keys', 'Task', 'late_start', 'page_after',
+           'Runner', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress', 'SyncFailed',
+           'Engine', 'keep_logins', 'update', 'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
@@ -258,6 +258,13 @@ class Task:
     @property
     def label(self): return f"restaurant {self.restaurant.name or self.restaurant.guid} ({self.index}/{self.total}), {self.stream.name}"
 
+# %% ../nbs/20_sync.ipynb #1a7e5a01
+def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
+    "Where a late-arrival re-read at `end` begins: `days` back, or further when the last one (at `last`) was more than a period ago."
+    start = end - timedelta(days=days)
+    if last is not None: start = min(start, last - timedelta(days=days) + timedelta(hours=every_hours))
+    return max(start, initial)
+
 # %% ../nbs/20_sync.ipynb #c20c0001
 def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
     "The `(page, pageSize)` that reads furthest past the first `read` results while starting at least `overlap` of them before the end."
@@ -432,7 +439,8 @@ class Runner:
         if not st.late_arrival_days: return
         last = W.parse_ts(self.cursor.get("late_at"))
         if last is not None and self.end - last < timedelta(hours=st.late_arrival_every_hours) - self.LATE_SLACK: return
-        calls, records, n, start = self.calls, 0, 0, max(self.end - timedelta(days=st.late_arrival_days), st.initial_sync_start)
+        calls, records, n = self.calls, 0, 0
+        start = late_start(self.end, last, st.late_arrival_days, st.late_arrival_every_hours, st.initial_sync_start)
         paged = isinstance(self.s.pages, PageNumber)
         target, rate = self.WINDOW_PAGES * self.s.pages.size if paged else st.checkpoint_rows, self.cursor.get("rate")
         while resumed and start < reread_to:        # a first sync (a backfill) has just read all of it
