@@ -10,9 +10,9 @@ One restaurant, labor scopes only (the other families answer 403 and are skipped
 from datetime import datetime, timedelta, timezone
 
 from toast_connector import sync, windows as W
-from toast_connector.client import ToastClient
 from toast_connector.config import validate_configuration
 from toast_connector.sandbox.server import Sandbox, toast_ts
+from test_families import RecordingClient   # records (path, restaurant, params) of every request
 
 UTC = timezone.utc
 NOW = datetime(2026, 6, 24, 18, 0, tzinfo=UTC)
@@ -21,14 +21,6 @@ SCOPES = ["labor:read", "labor.employees:read", "restaurants:read"]
 SHIFTS_PATH = "/labor/v1/shifts"
 
 
-class RecordingClient(ToastClient):
-    "A real client that also records every request's path and query parameters."
-    def __init__(self, *a, **kw):
-        super().__init__(*a, **kw)
-        self.calls = []
-    def get(self, path, *, restaurant=None, params=None):
-        self.calls.append((path, dict(params or {})))
-        return super().get(path, restaurant=restaurant, params=params)
 
 
 def ts(s): return None if s is None else datetime.fromisoformat(s.replace("Z", "+00:00").replace("+0000", "+00:00"))
@@ -66,7 +58,7 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         assert sb.world.restaurant(rg)["general"]["timeZone"] == "America/New_York"
         rec = sync.Recorder()
         client, _ = sync_once(sb, rec)
-        reqs = [(ts(p["startDate"]), ts(p["endDate"])) for path, p in client.calls if path == SHIFTS_PATH]
+        reqs = [(ts(p["startDate"]), ts(p["endDate"])) for path, _, p in client.calls if path == SHIFTS_PATH]
         assert reqs[0][0] == START and len(reqs) >= 4 and reqs[-1][1] - START > timedelta(days=92)   # over 3 months
         assert all(b - a <= timedelta(days=28) for a, b in reqs)
         far = reqs[-1][1]
@@ -107,6 +99,6 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         counts = sb.advance(30)
         assert counts["shift_edit"] >= 10
         client, _ = sync_once(sb, rec)
-        reqs2 = [(ts(p["startDate"]), ts(p["endDate"])) for path, p in client.calls if path == SHIFTS_PATH]
+        reqs2 = [(ts(p["startDate"]), ts(p["endDate"])) for path, _, p in client.calls if path == SHIFTS_PATH]
         assert reqs2[0][0] < NOW - timedelta(days=13)                          # the 14-day shift lookback
         assert shift_rows(rec) == live(truth_shifts(sb), reqs2[-1][1])
