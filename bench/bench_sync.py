@@ -134,6 +134,11 @@ class SandboxProc:
     def advance(self, hours):
         import requests
         requests.post(f"{self.url}/_sandbox/advance?hours={hours}", timeout=120).raise_for_status()
+    def cpu(self) -> float:
+        "CPU seconds the sandbox process has used (Linux /proc; 0 elsewhere)."
+        try: f = Path(f"/proc/{self.p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError: return 0.0
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
     def stop(self):
         self.p.terminate()
         try: self.p.wait(10)
@@ -204,10 +209,14 @@ def profile(restaurants: int, days: int, a, day: bool, results: list) -> bool:
         real = SandboxProc(**prof, latency_ms=a.latency_ms, jitter_ms=a.jitter_ms, rate_limits=1)
         try:
             cfg = config(real, days, maxWorkers=a.max_workers)
+            c0 = real.cpu()
             first = run_child("sync", cfg, tmp / "sync")
+            first["sandbox_cpu"] = real.cpu() - c0
             s1 = real.get("/_sandbox/stats")
             real.advance(1)
+            c0 = real.cpu()
             inc = run_child("sync", cfg, tmp / "sync")
+            inc["sandbox_cpu"] = real.cpu() - c0
             s2 = real.get("/_sandbox/stats")
             c1, c2 = diff(s1, None), diff(s2, s1)
             lag = timedelta(seconds=120)
@@ -246,6 +255,9 @@ def profile(restaurants: int, days: int, a, day: bool, results: list) -> bool:
                   f"({made / restaurants:.1f} per restaurant)", flush=True)
             print(f"[{name} {kind}] checkpoints {res['checkpoints']} ({why}): {ck:.1f} s = {share:.0%} of the wall; "
                   f"beyond the floor's single checkpoint {max(0.0, ck - null['checkpoint']):.1f} s = {extra:.0%}", flush=True)
+            print(f"[{name} {kind}] the sync's main thread: " + ", ".join(f"{k} {v:.1f} s" for k, v in res["timing"].items())
+                  + f" (the floor: emitting {null['emit']:.1f} s, checkpoint {null['checkpoint']:.1f} s); the sandbox process "
+                  f"used {res['sandbox_cpu']:.1f} s of CPU meanwhile, on the same 2 cores", flush=True)
             print(f"[{name} {kind}] peak RSS {res['rss'] / 2**20:.0f} MiB (the sync process: connector, SDK, DuckDB)", flush=True)
             row = dict(profile=name, kind=kind, wall=res["wall"], floor=null["wall"], toast=lim, calls=made, minimum=mincalls,
                        checkpoints=res["checkpoints"], share=share, extra=extra, rss=res["rss"])
