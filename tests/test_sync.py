@@ -1,7 +1,7 @@
 """The sync engine against the real sandbox over HTTP: cursors per (restaurant, stream), new restaurants,
 403 and 400 policies, checkpoint cadence, state size, and crashes between checkpoints."""
 import json, random
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from collections import Counter
 
 import pytest
@@ -159,6 +159,31 @@ def test_checkpoint_cadence(monkeypatch):
             assert len(changed) <= 1, changed
             moves += len(changed)
         assert moves >= 2 * len(sb.world.restaurant_guids())
+
+def test_checkpoint_early_when_memory_is_high(monkeypatch):
+    "Over MEMORY_BUDGET the SDK's buffered rows are written as soon as MEMORY_MIN_ROWS wait, far below checkpointRows."
+    pinned = datetime(2026, 6, 1, 15, 0, tzinfo=timezone.utc)
+    def gaps(rec):
+        gap, out = 0, []
+        for kind, *_ in rec.ops:
+            if kind == "checkpoint": out.append(gap); gap = 0
+            else: gap += 1
+        return out
+    with small(orders_per_day=30, now=pinned) as sb:
+        monkeypatch.setattr(sync.Engine, "MEMORY_BUDGET", 1 << 50)       # never high: the default rows bound (50,000) is far
+        rec, log = run(sb)
+        assert len(gaps(rec)) == 1, gaps(rec)                             # one checkpoint, at the end
+        rows, want = gaps(rec)[0], warehouse(rec)
+        assert rows > 3000, rows
+        if sync.rss_bytes() is None: pytest.skip("no RSS on this platform: only the rows bound applies")
+        monkeypatch.setattr(sync.Engine, "MEMORY_BUDGET", 0)              # always high
+        monkeypatch.setattr(sync.Engine, "MEMORY_MIN_ROWS", 150)
+        rec, log = run(sb)
+        g = gaps(rec)
+        assert len(g) >= rows // (150 + sync.Runner.CHUNK), g
+        assert all(n >= 150 for n in g[:-1]) and max(g) < 150 + sync.Runner.CHUNK, g   # checked after each batch of rows
+        assert any("checkpoints (memory " in m for _, m in log.lines), log.lines[-1]
+        assert warehouse(rec) == want                                      # the cadence changes nothing written
 
 def strip(state):
     return {k: v for k, v in state.items() if k != "auth"}

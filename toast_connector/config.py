@@ -111,7 +111,7 @@ class Settings:
     lookback_minutes: int = 60
     safety_lag_seconds: int = 120
     max_workers: int = 4
-    checkpoint_rows: int = 5000
+    checkpoint_rows: int = 50_000
     timeout_seconds: float = 30.0
     max_attempts: int = 6
     restaurant_ids: tuple[str, ...] = ()

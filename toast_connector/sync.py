@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_sync.ipynb #d00a81dd
 from __future__ import annotations
-import base64, html, json, queue, re, threading, time, uuid, zlib
+import base64, html, json, os, queue, re, threading, time, uuid, zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,8 +23,8 @@ from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_resta
 __all__ = ['FAMILY_MODULES', 'PHASES', 'WATCHERS', 'EXTRA_TABLES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter',
            'SdkLog', 'Recorder', 'ListLog', 'normalised', 'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys',
            'key_string', 'key_dict', 'pack_store', 'unpack_store', 'load_keys', 'Task', 'late_start', 'page_after',
-           'Runner', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress', 'SyncFailed',
-           'Engine', 'keep_logins', 'update', 'tables', 'schema']
+           'Runner', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
+           'checkpoint_interval', 'rss_bytes', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
@@ -279,6 +279,7 @@ def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
 class Runner:
     "Runs one task in a worker thread: plans by cursor kind, fetches, flattens, hands batches to the main thread."
     CHUNK = 1000
+    BATCH_ROWS = 20_000     # a request's rows are handed over in parts of at most this many (and windows sized to a quarter of it)
     OVERLAP = 2             # orders each page of a window shares with the pages before it (page_after)
     WINDOW_PAGES = 6        # a page-numbered window is sized from the learned rate to hold this many whole pages
     LATE_SLACK = timedelta(minutes=5)   # a late-arrival re-read this close to due runs now, not one sync later
@@ -379,7 +380,7 @@ class Runner:
 
     def read(self, params: dict) -> int:
         "Fetch one request's pages, flatten, flush (upserts, then deletes). A huge batch is flushed in parts."
-        dels, ups, n, cap = [], [], 0, 4 * self.settings.checkpoint_rows
+        dels, ups, n, cap = [], [], 0, min(4 * self.settings.checkpoint_rows, self.BATCH_ROWS)
         self.records = 0
         self.ctx["params"] = {**self.s.params, **params}     # prepare/base see the request (cash: its businessDate)
         for records in self.fetch(params):
@@ -413,7 +414,7 @@ class Runner:
         end = self.end + (timedelta(days=k.ahead_days) if not adaptive else timedelta(0))
         max_days, rate = min(k.max_days, st.window_days), self.cursor.get("rate")
         paged = isinstance(self.s.pages, PageNumber)       # rate in records/hour; windows of WINDOW_PAGES whole pages
-        target = self.WINDOW_PAGES * self.s.pages.size if paged else st.checkpoint_rows
+        target = self.WINDOW_PAGES * self.s.pages.size if paged else min(st.checkpoint_rows, self.BATCH_ROWS // 4)
         first, overlap = start, timedelta(hours=0 if adaptive else k.overlap_hours)
         plan = None if adaptive else iter(W.overlapping_windows(start, end, max(timedelta(days=max_days), overlap + timedelta(days=1)), overlap))
         while start < end:
@@ -628,6 +629,18 @@ class Progress:
         return True
 
 
+# %% ../nbs/20_sync.ipynb #c7a1d0e2
+def checkpoint_interval(cost: float, least: float, most: float, share: float) -> float:
+    "Seconds between time-based checkpoints so one of fixed `cost` takes at most `share` of the time, within [least, most] (0: after every window)."
+    if not least: return 0.0
+    return min(most, max(least, cost * (1 - share) / share))
+
+def rss_bytes() -> int | None:
+    "This process's resident memory now, in bytes (Linux `/proc`; None where that is not available)."
+    try:
+        with open("/proc/self/statm") as f: return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError): return None
+
 # %% ../nbs/20_sync.ipynb #ad1c6b69
 class SyncFailed(Exception):
     "Some streams failed (Toast answered 400 or kept failing); everything else was synced and checkpointed."
@@ -636,7 +649,11 @@ class Engine:
     "One sync: discover restaurants, run every (restaurant, stream) task, emit from this thread, report."
     PROGRESS_SECONDS = 15.0     # at most one progress line this often (none in a shorter sync)
     STATE_VERSION = 2           # v2: every removal key set in one compact blob, state["keys"] (v1: a blob in each cursor)
-    CHECKPOINT_SECONDS = 30.0   # a moved cursor is checkpointed at most this late (and always every checkpoint_rows rows)
+    CHECKPOINT_SECONDS = 30.0       # time-based checkpoints (at a cursor move) no sooner than this after the last one...
+    MAX_CHECKPOINT_SECONDS = 300.0  # ...and no later than this, however slow the destination (the crash bound in time)
+    CHECKPOINT_SHARE = 0.10         # their spacing keeps a checkpoint's fixed cost at most this share of the sync's time
+    MEMORY_BUDGET = 640 << 20       # process RSS above which the rows the SDK holds are written early (Fivetran allows 1 GiB)
+    MEMORY_MIN_ROWS = 5000          # ...but not more often than every this many rows (RSS need not fall after a write)
 
     def __init__(self, settings: Settings, state: dict, emit, log, client=None, streams=None):
         self.settings, self.emit, self.log = settings, emit, log
@@ -651,6 +668,7 @@ class Engine:
         self.stop = threading.Event()
         self.forbidden: set = set()
         self.rows, self.since_ckpt, self.checkpoints = Counter(), 0, 0
+        self.ckpt_cost, self.ckpt_why, self.peak_rss = None, Counter(), 0   # cheapest checkpoint seen; checkpoints by reason
         self.skipped, self.errors, self.warned = {}, [], set()
         self.status: dict[str, str] = {}
         self.last_ckpt, self.moved, self.ckpt_every = time.monotonic(), False, self.CHECKPOINT_SECONDS
@@ -687,15 +705,25 @@ class Engine:
         return set(self.keys.get((task.restaurant.guid, task.stream.name), ()))
 
     # -- main thread
-    def checkpoint(self):
+    def checkpoint(self, why: str = "end"):
         t = time.monotonic()
         if self.keys_dirty: self.state["keys"], self.keys_dirty = pack_store(self.keys), False
         self.emit.checkpoint(self.state)
         self.last_ckpt = time.monotonic()
-        self.timing["checkpoint"] += self.last_ckpt - t
-        # a slow destination gets fewer time-based checkpoints: they never take more than about a fifth of the sync
-        self.ckpt_every = self.CHECKPOINT_SECONDS and max(self.CHECKPOINT_SECONDS, 4 * (self.last_ckpt - t))
+        cost = self.last_ckpt - t
+        self.timing["checkpoint"] += cost
+        # the cheapest checkpoint so far bounds the fixed part of the cost (the rest is writing rows, paid once whatever the cadence)
+        self.ckpt_cost = cost if self.ckpt_cost is None else min(self.ckpt_cost, cost)
+        self.ckpt_every = checkpoint_interval(self.ckpt_cost, self.CHECKPOINT_SECONDS, self.MAX_CHECKPOINT_SECONDS, self.CHECKPOINT_SHARE)
         self.since_ckpt, self.checkpoints, self.moved = 0, self.checkpoints + 1, False
+        self.ckpt_why[why] += 1
+
+    def memory_high(self) -> bool:
+        "True when this process's RSS is over `MEMORY_BUDGET` (sampled; unknown off Linux: then only the row bound holds)."
+        rss = rss_bytes()
+        if rss is None: return False
+        self.peak_rss = max(self.peak_rss, rss)
+        return rss >= self.MEMORY_BUDGET
 
     def apply(self, item):
         kind, task = item[0], item[1]
@@ -703,16 +731,17 @@ class Engine:
             limit = self.settings.checkpoint_rows
             for table, keys in item[2]:
                 self.emit.delete(table, keys); self.rows[table + ":deleted"] += 1; self.since_ckpt += 1
-                if self.since_ckpt >= limit: self.checkpoint()
+                if self.since_ckpt >= limit: self.checkpoint("rows")
             for table, row in item[3]:
                 self.emit.upsert(table, row); self.rows[table] += 1; self.since_ckpt += 1
-                if self.since_ckpt >= limit: self.checkpoint()
+                if self.since_ckpt >= limit: self.checkpoint("rows")
             for fn in WATCHERS: fn(self, task, item[3])
+            if self.since_ckpt >= self.MEMORY_MIN_ROWS and self.memory_high(): self.checkpoint("memory")
         elif kind == "cursor":
             self.state["restaurants"].setdefault(task.restaurant.guid, {})[task.stream.name] = item[2]
             if item[3] is not None: self.keys[(task.restaurant.guid, task.stream.name)], self.keys_dirty = item[3], True
             self.moved = True
-            if time.monotonic() - self.last_ckpt >= self.ckpt_every: self.checkpoint()
+            if time.monotonic() - self.last_ckpt >= self.ckpt_every: self.checkpoint("time")
         elif kind == "start": self.progress.start(task)
         elif kind == "progress": self.progress.advance(task, item[3])
         elif kind == "skip":
@@ -817,12 +846,15 @@ class Engine:
         self.emit.upsert("sync_log", row); self.rows["sync_log"] += 1
         self.state["sync"] = {"last_id": sid, "last_status": row["status"]}
         self.checkpoint()
+        self.memory_high()
         if callable(getattr(self.client, "log_summary", None)): self.client.log_summary()   # calls, retries, p50/p95 per endpoint
         total = sum(v for k, v in self.rows.items() if k not in ("restaurant", "sync_log"))
         self.log.info(f"sync {sid} {row['status']} in {row['duration_seconds']:.1f} s: {total} rows, {m['calls']} API calls ("
                       + ", ".join(f"{f} {n}" for f, n in row["calls_by_family"].items()) + "), "
                       f"{m['retries']} retries, {m['429s']} 429s, {self.checkpoints} checkpoints ("
+                      + ", ".join(f"{k} {v}" for k, v in self.ckpt_why.items()) + "; "
                       + ", ".join(f"{k} {v:.1f} s" for k, v in self.timing.items()) + ")"
+                      + (f", peak RSS {self.peak_rss / 2**20:.0f} MiB" if self.peak_rss else "")
                       + (f"; skipped {', '.join(sorted(self.skipped))}" if self.skipped else "")
                       + (f"; {len(self.errors)} streams failed" if self.errors else "")
                       + (f"; late-arrival re-read: {self.late['calls']} calls, {self.late['records']} records" if self.late else ""))
