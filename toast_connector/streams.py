@@ -9,7 +9,8 @@ from typing import Callable
 
 # %% auto #0
 __all__ = ['CURSOR_KINDS', 'REGISTRY', 'PageNumber', 'PageToken', 'ModifiedWindow', 'DateRange', 'BusinessDates', 'LastModified',
-           'FullPull', 'Published', 'default_records', 'default_is_deleted', 'Stream', 'register', 'streams_for']
+           'FullPull', 'Published', 'default_records', 'default_is_deleted', 'Stream', 'Family', 'register',
+           'streams_for']
 
 # %% ../nbs/05_streams.ipynb #22bab758
 @dataclass(frozen=True)
@@ -120,6 +121,46 @@ class Stream:
         return (self.is_deleted or default_is_deleted)(record)
 
     __hash__ = object.__hash__
+
+# %% ../nbs/05_streams.ipynb #a1f0c3d2
+from .flatten import explode, table_keys as _table_keys
+
+def _rows(self: Stream, record: dict, restaurant_id: str, request: dict | None = None, restaurant=None) -> tuple[list, list]:
+    "(deletes, upserts) of one `record` fetched by `request`: upserts of its whole tree; if deleted, their keys, children first."
+    ctx = {"restaurant_id": restaurant_id, "restaurant": restaurant, "params": {**self.params, **(request or {})}}
+    if self.prepare: record = self.prepare(record, ctx)
+    if record is None: return [], []
+    base = {"restaurant_id": restaurant_id, **(self.base(record, ctx) if self.base else {})}
+    tree = list(explode(record, table=self.table, key=self.key, children=self.children, base=base, json_fields=self.json_fields))
+    if not self.deleted(record): return [], tree
+    keys = self.table_keys()
+    return [(t, {k: row[k] for k in keys[t]}) for t, row in tree[1:] + tree[:1]], tree
+
+def _table_keys_of(self: Stream) -> dict:
+    "{table: primary key} of every table this stream writes (its own, its children's and link tables)."
+    return _table_keys(self.table, self.key, self.children)
+
+Stream.rows, Stream.table_keys = _rows, _table_keys_of
+
+# %% ../nbs/05_streams.ipynb #a1f0c3d5
+@dataclass(frozen=True)
+class Family:
+    "One endpoint family: its streams (in sync order), the endpoint the setup form probes, and its per-endpoint limits."
+    name: str                                   # orders | config | menus | labor | cash | analytics
+    streams: tuple = ()                         # Stream declarations, explicit
+    probe: str | None = None                    # path the setup form GETs to test the family's scope
+    limits: tuple = ()                          # (path, calls per second per restaurant) beyond Toast's global limits
+    doc: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "streams", tuple(self.streams))
+        bad = [s.name for s in self.streams if s.family != self.name]
+        if bad: raise ValueError(f"family {self.name}: streams of another family: {bad}")
+
+    @property
+    def scopes(self) -> tuple:
+        "The Toast scopes its streams need, in order."
+        return tuple(dict.fromkeys(s.scope for s in self.streams))
 
 # %% ../nbs/05_streams.ipynb #f4969216
 REGISTRY: dict[str, Stream] = {}
