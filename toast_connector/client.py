@@ -13,14 +13,14 @@ from typing import Callable, Iterator
 import requests
 from requests.adapters import HTTPAdapter
 
-from .config import Secret, Settings
+from .config import Secret, Settings, parse_ts
 from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, ToastError, ToastBadRequest,
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted)
 
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
-           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'ToastClock', 'ToastMalformed', 'new_session',
-           'ToastClient', 'as_list', 'expect_shape']
+           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed',
+           'new_session', 'ToastClient', 'as_list', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -223,17 +223,16 @@ class RateLimiter:
         return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale) if per <= 2.0 or n / per < 1)
 
 # %% ../nbs/02_client.ipynb #709c3e29
+def http_date(value) -> datetime | None:
+    "An HTTP date (`Date`, `Retry-After`: RFC 7231, `Fri, 01 Mar 2024 14:13:12 GMT`) as aware UTC; None if absent or not one."
+    try: d = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError): return None
+    return None if d is None else d.astimezone(timezone.utc) if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
 def _header_time(headers) -> datetime | None:
     "Toast's time from `X-Sandbox-Now` (ISO, ms) or `Date` (RFC 7231), or None."
-    v = headers.get("X-Sandbox-Now")
-    if v:
-        try: return datetime.fromisoformat(v.replace("Z", "+00:00").replace("+0000", "+00:00")).astimezone(timezone.utc)
-        except ValueError: pass
-    v = headers.get("Date")
-    if v:
-        try: return email.utils.parsedate_to_datetime(v).astimezone(timezone.utc)
-        except (TypeError, ValueError): pass
-    return None
+    try: return parse_ts(headers.get("X-Sandbox-Now")) or http_date(headers.get("Date"))
+    except ValueError: return http_date(headers.get("Date"))
 
 class ToastClock:
     "Toast's current time: latest server time seen plus local monotonic time since; never backwards."
@@ -337,8 +336,7 @@ def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
     try:
         if ra is not None: return min(self.max_wait, max(0.0, float(ra)) + 0.05)
     except ValueError:
-        try: return min(self.max_wait, max(0.0, email.utils.parsedate_to_datetime(ra).timestamp() - self.clock.epoch()))
-        except (TypeError, ValueError): pass
+        if (at := http_date(ra)) is not None: return min(self.max_wait, max(0.0, at.timestamp() - self.clock.epoch()))
     rs = resp.headers.get("X-Toast-RateLimit-Reset")
     try:
         if rs is not None: return min(self.max_wait, max(0.0, float(rs) - self.clock.epoch()) + 0.05)
