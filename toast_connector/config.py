@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 # %% auto #0
 __all__ = ['USER_ACCESS_TYPES', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts', 'parse_timestamp',
            'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'check_late_arrivals',
-           'unknown_keys', 'validate_configuration']
+           'unknown_keys', 'validate_configuration', 'patch']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -261,3 +261,12 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
         opts["reconcile"] = v.lower()
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
+
+# %% ../nbs/00_config.ipynb #5886c5ec
+def patch(f):
+    "Make `f` a method of the class its `self` is annotated with (`def m(self: Cls)`): a dependency-free `fastcore.patch`."
+    cls = f.__annotations__["self"]
+    if isinstance(cls, str): cls = eval(cls, f.__globals__)        # `from __future__ import annotations`: a name
+    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+    setattr(cls, f.__name__, f)
+    return f
