@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 import requests
 from requests.adapters import HTTPAdapter
 
-from .config import Secret, Settings, parse_ts
+from .config import Secret, Settings, parse_ts, patch
 from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, ToastError, ToastBadRequest,
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted)
 
@@ -178,49 +178,56 @@ class RateLimiter:
             elif h[0] <= 0: w = max(w, h[1] - now)
         return w
 
-    def acquire(self, endpoint: str, restaurant: str | None) -> float:
-        "Block until a request may be sent, then count it. Returns the seconds waited."
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self.clock()
-                w = self._wait(endpoint, restaurant, now)
-                if w <= 0:
-                    for x in self._windows(endpoint, restaurant): x.add(now)
-                    for k in self._hint_keys(endpoint, restaurant):
-                        if k in self._hint: self._hint[k][0] -= 1
-                    r = restaurant or "-"
-                    self._inflight[r] = self._inflight.get(r, 0) + 1
-                    self.waited += waited
-                    return waited
-            self.sleep(w); waited += w
-
-    def done(self, endpoint: str, restaurant: str | None):
-        "A request acquired earlier has its answer (or failed)."
+# %% ../nbs/02_client.ipynb #6dcdda2b
+@patch
+def acquire(self: RateLimiter, endpoint: str, restaurant: str | None) -> float:
+    "Block until a request may be sent, then count it. Returns the seconds waited."
+    waited = 0.0
+    while True:
         with self._lock:
-            r = restaurant or "-"
-            self._inflight[r] = max(0, self._inflight.get(r, 0) - 1)
+            now = self.clock()
+            w = self._wait(endpoint, restaurant, now)
+            if w <= 0:
+                for x in self._windows(endpoint, restaurant): x.add(now)
+                for k in self._hint_keys(endpoint, restaurant):
+                    if k in self._hint: self._hint[k][0] -= 1
+                r = restaurant or "-"
+                self._inflight[r] = self._inflight.get(r, 0) + 1
+                self.waited += waited
+                return waited
+        self.sleep(w); waited += w
 
-    def observe(self, endpoint: str, restaurant: str | None, remaining: int, reset_in: float, by: str | None = None):
-        "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
-        with self._lock:
-            now, r = self.clock(), restaurant or "-"
-            own = [k for k, n, per in limit_rules(endpoint, restaurant, self.scale) if k[0] == "e"]
-            if own and (by or "").upper() == "ENDPOINT": hkey = wkey = own[0]
-            else: hkey, wkey = ("r", r), ("r", r, 1.0 if reset_in <= 2.0 else 900.0)
-            ours = self._w[wkey].remaining(now) if wkey in self._w else None
-            left = remaining - max(0, self._inflight.get(r, 1) - 1)   # requests in flight may count after this one
-            if ours is None or left < ours:
-                self._hint[hkey] = [left, now + max(0.0, min(reset_in, 900.0)) + self.guard]
+@patch
+def done(self: RateLimiter, endpoint: str, restaurant: str | None):
+    "A request acquired earlier has its answer (or failed)."
+    with self._lock:
+        r = restaurant or "-"
+        self._inflight[r] = max(0, self._inflight.get(r, 0) - 1)
 
-    def pause(self, endpoint: str, restaurant: str | None, seconds: float):
-        "After a 429: no request for this restaurant (all threads) for `seconds`."
-        with self._lock:
-            self._hint[("r", restaurant or "-")] = [0, self.clock() + seconds]
+# %% ../nbs/02_client.ipynb #88efb366
+@patch
+def observe(self: RateLimiter, endpoint: str, restaurant: str | None, remaining: int, reset_in: float, by: str | None = None):
+    "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
+    with self._lock:
+        now, r = self.clock(), restaurant or "-"
+        own = [k for k, n, per in limit_rules(endpoint, restaurant, self.scale) if k[0] == "e"]
+        if own and (by or "").upper() == "ENDPOINT": hkey = wkey = own[0]
+        else: hkey, wkey = ("r", r), ("r", r, 1.0 if reset_in <= 2.0 else 900.0)
+        ours = self._w[wkey].remaining(now) if wkey in self._w else None
+        left = remaining - max(0, self._inflight.get(r, 1) - 1)   # requests in flight may count after this one
+        if ours is None or left < ours:
+            self._hint[hkey] = [left, now + max(0.0, min(reset_in, 900.0)) + self.guard]
 
-    def allowed_rate(self, endpoint: str, restaurant: str | None = "r") -> float:
-        "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
-        return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale) if per <= 2.0 or n / per < 1)
+@patch
+def pause(self: RateLimiter, endpoint: str, restaurant: str | None, seconds: float):
+    "After a 429: no request for this restaurant (all threads) for `seconds`."
+    with self._lock:
+        self._hint[("r", restaurant or "-")] = [0, self.clock() + seconds]
+
+@patch
+def allowed_rate(self: RateLimiter, endpoint: str, restaurant: str | None = "r") -> float:
+    "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
+    return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale) if per <= 2.0 or n / per < 1)
 
 # %% ../nbs/02_client.ipynb #709c3e29
 def http_date(value) -> datetime | None:
@@ -280,15 +287,6 @@ def _where(method: str, endpoint: str, restaurant: str | None) -> str:
     "`GET /x for restaurant r` for messages."
     return f"{method} {endpoint}" + (f" for restaurant {restaurant}" if restaurant else "")
 
-def _patch(f):
-    "Attach `f` to `ToastClient` as a method (a dependency-free `fastcore.patch`); a leading `_` marks a public name."
-    name = f.__name__[1:] if f.__name__.startswith("_") and not f.__name__.startswith("__") and f.__name__[1:] in _PUBLIC else f.__name__
-    f.__name__, f.__qualname__ = name, f"ToastClient.{name}"
-    setattr(ToastClient, name, f)
-    return f
-
-_PUBLIC = {"get", "pages", "token_pages", "envelope_pages", "log_summary"}
-
 # %% ../nbs/02_client.ipynb #6152ec1a
 class ToastClient:
     "Toast API client: auth, pooled session, timeouts, retries, status policy, rate limiter, clock, metrics."
@@ -328,8 +326,13 @@ class ToastClient:
         "Close the session if this client created it."
         if self._own_session: self.session.close()
 
+    def _login(self) -> tuple[Secret, float]:
+        "One login through the request loop (`_request`, below: no token, no restaurant header); returns `(token, expires_in)`."
+        self.log.info("logging in to Toast")
+        return self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False)
+
 # %% ../nbs/02_client.ipynb #484d565a
-@_patch
+@patch
 def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
     "Seconds a 429 asks us to wait (`Retry-After`, else `X-Toast-RateLimit-Reset`), capped; None if neither."
     ra = resp.headers.get("Retry-After")
@@ -343,13 +346,14 @@ def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
     except ValueError: pass
     return None
 
-@_patch
+@patch
 def _backoff(self: ToastClient, attempt: int) -> float:
     "Capped exponential backoff with jitter (between half and all of the step)."
     step = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
     return step * (0.5 + random.random() / 2)
 
-@_patch
+# %% ../nbs/02_client.ipynb #e0c3c71a
+@patch
 def _observe(self: ToastClient, endpoint, restaurant, resp):
     "Feed a response's headers to the clock and the limiter."
     self.clock.observe(resp.headers)
@@ -359,7 +363,7 @@ def _observe(self: ToastClient, endpoint, restaurant, resp):
                                   resp.headers.get("X-Toast-RateLimit-By"))
         except ValueError: pass
 
-@_patch
+@patch
 def _send(self: ToastClient, method, path, restaurant, params, token, body):
     "One HTTP request (raises `requests` exceptions)."
     return self.session.request(method, self.settings.base_url + path, params=params,
@@ -367,24 +371,8 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 json=body() if body is not None else None,
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout, **self._kw)
 
-# %% ../nbs/02_client.ipynb #f76778bf
-@_patch
-def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
-    "The typed error for a non-retryable status."
-    status, msg = resp.status_code, toast_message(resp)
-    where = _where(method, endpoint, restaurant)
-    if not authed:
-        what = "rejected the client id or secret" if status in (401, 403) else "refused the login request"
-        return ToastAuthError(f"Toast {what} ({status}): {msg}" if msg else f"Toast {what} ({status})",
-                              status=status, endpoint=endpoint, toast_message=msg)
-    if status == 401:
-        return ToastAuthError(f"Toast answered 401 on {where} even after a fresh login: {msg}", status=401,
-                              endpoint=endpoint, restaurant=restaurant, toast_message=msg)
-    cls = _STATUS_ERRORS.get(status, ToastError)
-    return cls(f"Toast answered {status} on {where}: {msg}", status=status, endpoint=endpoint,
-               restaurant=restaurant, toast_message=msg)
-
-@_patch
+# %% ../nbs/02_client.ipynb #30306d58
+@patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
              expect: type | None = None):
@@ -436,14 +424,26 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         self.log.warning(f"Toast {where}: {last}; retry {attempt}/{self.settings.max_attempts - 1} in {wait:.2f}s")
         self.sleep(wait)
 
-@_patch
-def _login(self: ToastClient) -> tuple[Secret, float]:
-    "One login through the request loop (no token, no restaurant header); returns `(token, expires_in)`."
-    self.log.info("logging in to Toast")
-    return self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False)
+# %% ../nbs/02_client.ipynb #f76778bf
+@patch
+def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
+    "The typed error for a non-retryable status."
+    status, msg = resp.status_code, toast_message(resp)
+    where = _where(method, endpoint, restaurant)
+    if not authed:
+        what = "rejected the client id or secret" if status in (401, 403) else "refused the login request"
+        return ToastAuthError(f"Toast {what} ({status}): {msg}" if msg else f"Toast {what} ({status})",
+                              status=status, endpoint=endpoint, toast_message=msg)
+    if status == 401:
+        return ToastAuthError(f"Toast answered 401 on {where} even after a fresh login: {msg}", status=401,
+                              endpoint=endpoint, restaurant=restaurant, toast_message=msg)
+    cls = _STATUS_ERRORS.get(status, ToastError)
+    return cls(f"Toast answered {status} on {where}: {msg}", status=status, endpoint=endpoint,
+               restaurant=restaurant, toast_message=msg)
 
-@_patch
-def _get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
+# %% ../nbs/02_client.ipynb #a39ccf7e
+@patch
+def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
          expect: type | None = None) -> Response:
     "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape); see the table above."
     return self._request("GET", path, restaurant=restaurant, params=params, expect=expect)
@@ -462,8 +462,9 @@ def _runaway(where: str, what: str, restaurant: str | None, path: str) -> ToastM
     return ToastMalformed(f"{where}: {what}; the walk was stopped (following it would never end)", status=200,
                           endpoint=endpoint_of(path), restaurant=restaurant)
 
-@_patch
-def _pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
+# %% ../nbs/02_client.ipynb #5884114d
+@patch
+def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
     "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based; stops on an empty or short page, fails on a page walk without end."
     page, prev, where = 1, None, _where("GET", endpoint_of(path), restaurant)
     while True:
@@ -477,8 +478,9 @@ def _pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None
         if len(rows) < page_size: return
         page += 1
 
-@_patch
-def _token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None) -> list[dict]:
+# %% ../nbs/02_client.ipynb #5c89ff3f
+@patch
+def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None) -> list[dict]:
     "All records of a `Toast-Next-Page-Token` endpoint; on 409 restart from the first page (at most `max_restarts` times)."
     restarts, where = 0, _where("GET", endpoint_of(path), restaurant)
     while True:
@@ -503,8 +505,9 @@ def _token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict 
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-@_patch
-def _envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
+# %% ../nbs/02_client.ipynb #4b5e1816
+@patch
+def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
     token, seen, where = None, set(), _where("GET", endpoint_of(path), None)
     while True:
@@ -528,8 +531,8 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
 # %% ../nbs/02_client.ipynb #6e5ec37d
-@_patch
-def _log_summary(self: ToastClient) -> str:
+@patch
+def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."
     t, s = self.metrics.totals(), self.metrics.summary()
     per = "; ".join(f"{ep} {v['calls']} calls p50 {v['p50_ms']} ms p95 {v['p95_ms']} ms"
