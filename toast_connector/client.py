@@ -43,6 +43,7 @@ def toast_message(resp) -> str:
             if isinstance(d.get(k), str) and d[k].strip(): return d[k].strip()[:500]
     return (resp.content or b"").decode("utf-8", "replace").strip()[:200]
 
+# %% ../nbs/02_client.ipynb #75a60426
 def _json_kind(v) -> str:
     "The JSON type name of a parsed value."
     if v is None: return "null"
@@ -67,6 +68,7 @@ def json_fault(exc: ValueError) -> str:
     if isinstance(exc, UnicodeDecodeError): return "a body that is not UTF-8 text"
     return f"a body the client cannot use ({exc})"
 
+# %% ../nbs/02_client.ipynb #6ff6df00
 class Response:
     "A parsed Toast answer: `.status`, `.headers`, `.data` (JSON, floats as Decimal). Its repr shows no data."
     __slots__ = ("status", "headers", "data")
@@ -236,6 +238,7 @@ def http_date(value) -> datetime | None:
     except (TypeError, ValueError): return None
     return None if d is None else d.astimezone(timezone.utc) if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
+# %% ../nbs/02_client.ipynb #59102c99
 def _header_time(headers) -> datetime | None:
     "Toast's time from `X-Sandbox-Now` (ISO, ms) or `Date` (RFC 7231), or None."
     try: return parse_ts(headers.get("X-Sandbox-Now")) or http_date(headers.get("Date"))
