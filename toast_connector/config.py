@@ -145,7 +145,7 @@ class Settings:
     reconcile: str = "auto"                 # auto: with analytics credentials; true: also without them (weaker form); false: never
 
 # %% ../nbs/00_config.ipynb #a0871437
-# configuration key -> (Settings field, parser, allowed range or None)
+# configuration key -> (Settings field, lowest, highest): ints and floats
 _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_minutes", 0, 7*24*60),
          "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
          "checkpointRows": ("checkpoint_rows", 100, 1_000_000), "maxAttempts": ("max_attempts", 1, 20),
