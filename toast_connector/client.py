@@ -374,6 +374,24 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 json=body() if body is not None else None,
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout, **self._kw)
 
+# %% ../nbs/02_client.ipynb #72bcff79
+@patch
+def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, token, body):
+    "One request under the limiter and the metrics: `(response, None)`, or `(None, what failed)` on a timeout or a dropped connection."
+    self.limiter.acquire(endpoint, restaurant)
+    t0, resp, failed, tls_failed = time.monotonic(), None, None, False
+    try: resp = self._send(method, path, restaurant, params, token, body)
+    except requests.Timeout: failed = "timed out"
+    except requests.exceptions.SSLError: tls_failed = True
+    except _DROPPED as exc: failed = f"connection failed ({type(exc).__name__})"
+    finally:
+        self.limiter.done(endpoint, restaurant)
+        self.metrics.call(endpoint, time.monotonic() - t0, resp.status_code if resp is not None else None)
+    if tls_failed:
+        raise ToastError(f"TLS failed on {_where(method, endpoint, restaurant)}: the certificate of {self.settings.base_url} is not "
+                         "trusted (for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
+    return resp, failed
+
 # %% ../nbs/02_client.ipynb #30306d58
 @patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
@@ -385,18 +403,9 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
     while True:
         attempt += 1
         token = self.auth.token() if authed else None
-        self.limiter.acquire(endpoint, restaurant)
-        t0, resp, wait, tls_failed = time.monotonic(), None, None, False
-        try: resp = self._send(method, path, restaurant, params, token, body)
-        except requests.Timeout: last, last_status = "timed out", None
-        except requests.exceptions.SSLError: tls_failed = True
-        except _DROPPED as exc: last, last_status = f"connection failed ({type(exc).__name__})", None
-        finally:
-            self.limiter.done(endpoint, restaurant)
-            self.metrics.call(endpoint, time.monotonic() - t0, resp.status_code if resp is not None else None)
-        if tls_failed:
-            raise ToastError(f"TLS failed on {where}: the certificate of {self.settings.base_url} is not trusted "
-                             "(for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
+        resp, failed = self._attempt(method, path, endpoint, restaurant, params, token, body)
+        wait = None
+        if failed is not None: last, last_status = failed, None
         if resp is not None:
             last_status = status = resp.status_code
             self._observe(endpoint, restaurant, resp)
