@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .config import Secret, Settings
+from .config import Secret, Settings, patch
 
 # %% auto #0
 __all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'MAX_LOGINS', 'LOGIN_WINDOW', 'ToastError', 'ToastBadRequest',
@@ -122,60 +122,69 @@ class Auth:
         if not isinstance(a, dict): a = self.state["auth"] = {}
         return a
 
-    def _renew_time(self, expires_at: float, issued_at: float | None) -> float:
-        "When to stop using a token: `margin` before expiry, or a tenth of its life if that is shorter."
-        life = expires_at - issued_at if issued_at is not None else None
-        return expires_at - (min(self.margin, life / 10) if life and life > 0 else self.margin)
-
-    def _load(self) -> Secret | None:
-        "The cached token if it decrypts and is not due for renewal, else None (with a warning if undecryptable)."
-        a, now = self._cache(), self.clock()
-        if not a.get("token") or not a.get("expires_at"): return None
-        logins = recent_logins(a.get("logins"), now, self.window)
-        renew_at = self._renew_time(float(a["expires_at"]), logins[-1] if logins else None)
-        if now >= renew_at: return None
-        try: tok = Secret(self._fernet.decrypt(str(a["token"]).encode("ascii")).decode())
-        except (InvalidToken, ValueError, TypeError, UnicodeError):
-            self._warn("the cached Toast token cannot be decrypted (the key or client secret changed); logging in again")
-            return None
-        self._renew_at = renew_at
-        return tok
-
     def _warn(self, msg: str):
         "Log a warning if a logger was given."
         if self.log is not None: self.log.warning(msg)
 
-    def _login_now(self) -> Secret:
-        "Log in if the budget allows, store the encrypted token and the login time; else `ToastAuthError`."
-        a, now = self._cache(), self.clock()
-        logins = recent_logins(a.get("logins"), now, self.window)
-        if (nxt := next_login_at(logins, now, self.max_logins, self.window)) is not None:
-            raise ToastAuthError(
-                f"a new Toast token is needed but Toast allows {self.max_logins} logins per hour and "
-                f"{len(logins)} were used in the last hour (at {', '.join(_iso(t) for t in logins[-self.max_logins:])}); "
-                f"the next login is allowed at {_iso(nxt)}: sync again then. Against the project's local sandbox you "
-                f"may start over instead: `make clean-demo` for `make demo`, or delete a by-hand run's files/state.json "
-                f"(its cursors go with it)", endpoint=LOGIN_PATH) from None
-        tok, expires_in = self._login()
-        now = self.clock()
-        logins.append(now)
-        expires_at = now + expires_in
-        a.update(token=self._fernet.encrypt(tok.reveal().encode()).decode("ascii"),
-                 expires_at=round(expires_at, 3), logins=[round(t, 3) for t in logins])
-        self._token, self._renew_at = tok, self._renew_time(expires_at, now)
-        self.login_count += 1
-        return tok
+# %% ../nbs/01_auth.ipynb #b136e6bf
+@patch
+def _renew_time(self: Auth, expires_at: float, issued_at: float | None) -> float:
+    "When to stop using a token: `margin` before expiry, or a tenth of its life if that is shorter."
+    life = expires_at - issued_at if issued_at is not None else None
+    return expires_at - (min(self.margin, life / 10) if life and life > 0 else self.margin)
 
-    def token(self) -> Secret:
-        "A valid access token: the cached one while it has time left, else a fresh login."
-        with self._lock:
-            if self._token is not None and self.clock() < self._renew_at: return self._token
-            self._token = self._load()
-            return self._token if self._token is not None else self._login_now()
+# %% ../nbs/01_auth.ipynb #72451747
+@patch
+def _load(self: Auth) -> Secret | None:
+    "The cached token if it decrypts and is not due for renewal, else None (with a warning if undecryptable)."
+    a, now = self._cache(), self.clock()
+    if not a.get("token") or not a.get("expires_at"): return None
+    logins = recent_logins(a.get("logins"), now, self.window)
+    renew_at = self._renew_time(float(a["expires_at"]), logins[-1] if logins else None)
+    if now >= renew_at: return None
+    try: tok = Secret(self._fernet.decrypt(str(a["token"]).encode("ascii")).decode())
+    except (InvalidToken, ValueError, TypeError, UnicodeError):
+        self._warn("the cached Toast token cannot be decrypted (the key or client secret changed); logging in again")
+        return None
+    self._renew_at = renew_at
+    return tok
 
-    def renew(self, stale: Secret) -> Secret:
-        "After a 401 with `stale`: log in again (once), unless another thread already replaced the token."
-        with self._lock:
-            if self._token is not None and self._token != stale and self.clock() < self._renew_at: return self._token
-            self._token = None
-            return self._login_now()
+# %% ../nbs/01_auth.ipynb #4084f82a
+@patch
+def _login_now(self: Auth) -> Secret:
+    "Log in if the budget allows, store the encrypted token and the login time; else `ToastAuthError`."
+    a, now = self._cache(), self.clock()
+    logins = recent_logins(a.get("logins"), now, self.window)
+    if (nxt := next_login_at(logins, now, self.max_logins, self.window)) is not None:
+        raise ToastAuthError(
+            f"a new Toast token is needed but Toast allows {self.max_logins} logins per hour and "
+            f"{len(logins)} were used in the last hour (at {', '.join(_iso(t) for t in logins[-self.max_logins:])}); "
+            f"the next login is allowed at {_iso(nxt)}: sync again then. Against the project's local sandbox you "
+            f"may start over instead: `make clean-demo` for `make demo`, or delete a by-hand run's files/state.json "
+            f"(its cursors go with it)", endpoint=LOGIN_PATH) from None
+    tok, expires_in = self._login()
+    now = self.clock()
+    logins.append(now)
+    expires_at = now + expires_in
+    a.update(token=self._fernet.encrypt(tok.reveal().encode()).decode("ascii"),
+             expires_at=round(expires_at, 3), logins=[round(t, 3) for t in logins])
+    self._token, self._renew_at = tok, self._renew_time(expires_at, now)
+    self.login_count += 1
+    return tok
+
+# %% ../nbs/01_auth.ipynb #2129df97
+@patch
+def token(self: Auth) -> Secret:
+    "A valid access token: the cached one while it has time left, else a fresh login."
+    with self._lock:
+        if self._token is not None and self.clock() < self._renew_at: return self._token
+        self._token = self._load()
+        return self._token if self._token is not None else self._login_now()
+
+@patch
+def renew(self: Auth, stale: Secret) -> Secret:
+    "After a 401 with `stale`: log in again (once), unless another thread already replaced the token."
+    with self._lock:
+        if self._token is not None and self._token != stale and self.clock() < self._renew_at: return self._token
+        self._token = None
+        return self._login_now()

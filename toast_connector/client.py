@@ -13,14 +13,14 @@ from typing import Callable, Iterator
 import requests
 from requests.adapters import HTTPAdapter
 
-from .config import Secret, Settings
+from .config import Secret, Settings, parse_ts, patch
 from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, ToastError, ToastBadRequest,
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted)
 
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
-           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'ToastClock', 'ToastMalformed', 'new_session',
-           'ToastClient', 'as_list', 'expect_shape']
+           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed',
+           'new_session', 'ToastClient', 'as_list', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -43,6 +43,7 @@ def toast_message(resp) -> str:
             if isinstance(d.get(k), str) and d[k].strip(): return d[k].strip()[:500]
     return (resp.content or b"").decode("utf-8", "replace").strip()[:200]
 
+# %% ../nbs/02_client.ipynb #75a60426
 def _json_kind(v) -> str:
     "The JSON type name of a parsed value."
     if v is None: return "null"
@@ -67,6 +68,7 @@ def json_fault(exc: ValueError) -> str:
     if isinstance(exc, UnicodeDecodeError): return "a body that is not UTF-8 text"
     return f"a body the client cannot use ({exc})"
 
+# %% ../nbs/02_client.ipynb #6ff6df00
 class Response:
     "A parsed Toast answer: `.status`, `.headers`, `.data` (JSON, floats as Decimal). Its repr shows no data."
     __slots__ = ("status", "headers", "data")
@@ -178,62 +180,69 @@ class RateLimiter:
             elif h[0] <= 0: w = max(w, h[1] - now)
         return w
 
-    def acquire(self, endpoint: str, restaurant: str | None) -> float:
-        "Block until a request may be sent, then count it. Returns the seconds waited."
-        waited = 0.0
-        while True:
-            with self._lock:
-                now = self.clock()
-                w = self._wait(endpoint, restaurant, now)
-                if w <= 0:
-                    for x in self._windows(endpoint, restaurant): x.add(now)
-                    for k in self._hint_keys(endpoint, restaurant):
-                        if k in self._hint: self._hint[k][0] -= 1
-                    r = restaurant or "-"
-                    self._inflight[r] = self._inflight.get(r, 0) + 1
-                    self.waited += waited
-                    return waited
-            self.sleep(w); waited += w
-
-    def done(self, endpoint: str, restaurant: str | None):
-        "A request acquired earlier has its answer (or failed)."
+# %% ../nbs/02_client.ipynb #6dcdda2b
+@patch
+def acquire(self: RateLimiter, endpoint: str, restaurant: str | None) -> float:
+    "Block until a request may be sent, then count it. Returns the seconds waited."
+    waited = 0.0
+    while True:
         with self._lock:
-            r = restaurant or "-"
-            self._inflight[r] = max(0, self._inflight.get(r, 0) - 1)
+            now = self.clock()
+            w = self._wait(endpoint, restaurant, now)
+            if w <= 0:
+                for x in self._windows(endpoint, restaurant): x.add(now)
+                for k in self._hint_keys(endpoint, restaurant):
+                    if k in self._hint: self._hint[k][0] -= 1
+                r = restaurant or "-"
+                self._inflight[r] = self._inflight.get(r, 0) + 1
+                self.waited += waited
+                return waited
+        self.sleep(w); waited += w
 
-    def observe(self, endpoint: str, restaurant: str | None, remaining: int, reset_in: float, by: str | None = None):
-        "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
-        with self._lock:
-            now, r = self.clock(), restaurant or "-"
-            own = [k for k, n, per in limit_rules(endpoint, restaurant, self.scale) if k[0] == "e"]
-            if own and (by or "").upper() == "ENDPOINT": hkey = wkey = own[0]
-            else: hkey, wkey = ("r", r), ("r", r, 1.0 if reset_in <= 2.0 else 900.0)
-            ours = self._w[wkey].remaining(now) if wkey in self._w else None
-            left = remaining - max(0, self._inflight.get(r, 1) - 1)   # requests in flight may count after this one
-            if ours is None or left < ours:
-                self._hint[hkey] = [left, now + max(0.0, min(reset_in, 900.0)) + self.guard]
+@patch
+def done(self: RateLimiter, endpoint: str, restaurant: str | None):
+    "A request acquired earlier has its answer (or failed)."
+    with self._lock:
+        r = restaurant or "-"
+        self._inflight[r] = max(0, self._inflight.get(r, 0) - 1)
 
-    def pause(self, endpoint: str, restaurant: str | None, seconds: float):
-        "After a 429: no request for this restaurant (all threads) for `seconds`."
-        with self._lock:
-            self._hint[("r", restaurant or "-")] = [0, self.clock() + seconds]
+# %% ../nbs/02_client.ipynb #88efb366
+@patch
+def observe(self: RateLimiter, endpoint: str, restaurant: str | None, remaining: int, reset_in: float, by: str | None = None):
+    "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
+    with self._lock:
+        now, r = self.clock(), restaurant or "-"
+        own = [k for k, n, per in limit_rules(endpoint, restaurant, self.scale) if k[0] == "e"]
+        if own and (by or "").upper() == "ENDPOINT": hkey = wkey = own[0]
+        else: hkey, wkey = ("r", r), ("r", r, 1.0 if reset_in <= 2.0 else 900.0)
+        ours = self._w[wkey].remaining(now) if wkey in self._w else None
+        left = remaining - max(0, self._inflight.get(r, 1) - 1)   # requests in flight may count after this one
+        if ours is None or left < ours:
+            self._hint[hkey] = [left, now + max(0.0, min(reset_in, 900.0)) + self.guard]
 
-    def allowed_rate(self, endpoint: str, restaurant: str | None = "r") -> float:
-        "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
-        return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale) if per <= 2.0 or n / per < 1)
+@patch
+def pause(self: RateLimiter, endpoint: str, restaurant: str | None, seconds: float):
+    "After a 429: no request for this restaurant (all threads) for `seconds`."
+    with self._lock:
+        self._hint[("r", restaurant or "-")] = [0, self.clock() + seconds]
+
+@patch
+def allowed_rate(self: RateLimiter, endpoint: str, restaurant: str | None = "r") -> float:
+    "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
+    return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale) if per <= 2.0 or n / per < 1)
 
 # %% ../nbs/02_client.ipynb #709c3e29
+def http_date(value) -> datetime | None:
+    "An HTTP date (`Date`, `Retry-After`: RFC 7231, `Fri, 01 Mar 2024 14:13:12 GMT`) as aware UTC; None if absent or not one."
+    try: d = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError): return None
+    return None if d is None else d.astimezone(timezone.utc) if d.tzinfo else d.replace(tzinfo=timezone.utc)
+
+# %% ../nbs/02_client.ipynb #59102c99
 def _header_time(headers) -> datetime | None:
     "Toast's time from `X-Sandbox-Now` (ISO, ms) or `Date` (RFC 7231), or None."
-    v = headers.get("X-Sandbox-Now")
-    if v:
-        try: return datetime.fromisoformat(v.replace("Z", "+00:00").replace("+0000", "+00:00")).astimezone(timezone.utc)
-        except ValueError: pass
-    v = headers.get("Date")
-    if v:
-        try: return email.utils.parsedate_to_datetime(v).astimezone(timezone.utc)
-        except (TypeError, ValueError): pass
-    return None
+    try: return parse_ts(headers.get("X-Sandbox-Now")) or http_date(headers.get("Date"))
+    except ValueError: return http_date(headers.get("Date"))
 
 class ToastClock:
     "Toast's current time: latest server time seen plus local monotonic time since; never backwards."
@@ -281,15 +290,6 @@ def _where(method: str, endpoint: str, restaurant: str | None) -> str:
     "`GET /x for restaurant r` for messages."
     return f"{method} {endpoint}" + (f" for restaurant {restaurant}" if restaurant else "")
 
-def _patch(f):
-    "Attach `f` to `ToastClient` as a method (a dependency-free `fastcore.patch`); a leading `_` marks a public name."
-    name = f.__name__[1:] if f.__name__.startswith("_") and not f.__name__.startswith("__") and f.__name__[1:] in _PUBLIC else f.__name__
-    f.__name__, f.__qualname__ = name, f"ToastClient.{name}"
-    setattr(ToastClient, name, f)
-    return f
-
-_PUBLIC = {"get", "pages", "token_pages", "envelope_pages", "log_summary"}
-
 # %% ../nbs/02_client.ipynb #6152ec1a
 class ToastClient:
     "Toast API client: auth, pooled session, timeouts, retries, status policy, rate limiter, clock, metrics."
@@ -329,29 +329,34 @@ class ToastClient:
         "Close the session if this client created it."
         if self._own_session: self.session.close()
 
+    def _login(self) -> tuple[Secret, float]:
+        "One login through the request loop (`_request`, below: no token, no restaurant header); returns `(token, expires_in)`."
+        self.log.info("logging in to Toast")
+        return self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False)
+
 # %% ../nbs/02_client.ipynb #484d565a
-@_patch
+@patch
 def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
     "Seconds a 429 asks us to wait (`Retry-After`, else `X-Toast-RateLimit-Reset`), capped; None if neither."
     ra = resp.headers.get("Retry-After")
     try:
         if ra is not None: return min(self.max_wait, max(0.0, float(ra)) + 0.05)
     except ValueError:
-        try: return min(self.max_wait, max(0.0, email.utils.parsedate_to_datetime(ra).timestamp() - self.clock.epoch()))
-        except (TypeError, ValueError): pass
+        if (at := http_date(ra)) is not None: return min(self.max_wait, max(0.0, at.timestamp() - self.clock.epoch()))
     rs = resp.headers.get("X-Toast-RateLimit-Reset")
     try:
         if rs is not None: return min(self.max_wait, max(0.0, float(rs) - self.clock.epoch()) + 0.05)
     except ValueError: pass
     return None
 
-@_patch
+@patch
 def _backoff(self: ToastClient, attempt: int) -> float:
     "Capped exponential backoff with jitter (between half and all of the step)."
     step = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
     return step * (0.5 + random.random() / 2)
 
-@_patch
+# %% ../nbs/02_client.ipynb #e0c3c71a
+@patch
 def _observe(self: ToastClient, endpoint, restaurant, resp):
     "Feed a response's headers to the clock and the limiter."
     self.clock.observe(resp.headers)
@@ -361,7 +366,7 @@ def _observe(self: ToastClient, endpoint, restaurant, resp):
                                   resp.headers.get("X-Toast-RateLimit-By"))
         except ValueError: pass
 
-@_patch
+@patch
 def _send(self: ToastClient, method, path, restaurant, params, token, body):
     "One HTTP request (raises `requests` exceptions)."
     return self.session.request(method, self.settings.base_url + path, params=params,
@@ -369,24 +374,26 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 json=body() if body is not None else None,
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout, **self._kw)
 
-# %% ../nbs/02_client.ipynb #f76778bf
-@_patch
-def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
-    "The typed error for a non-retryable status."
-    status, msg = resp.status_code, toast_message(resp)
-    where = _where(method, endpoint, restaurant)
-    if not authed:
-        what = "rejected the client id or secret" if status in (401, 403) else "refused the login request"
-        return ToastAuthError(f"Toast {what} ({status}): {msg}" if msg else f"Toast {what} ({status})",
-                              status=status, endpoint=endpoint, toast_message=msg)
-    if status == 401:
-        return ToastAuthError(f"Toast answered 401 on {where} even after a fresh login: {msg}", status=401,
-                              endpoint=endpoint, restaurant=restaurant, toast_message=msg)
-    cls = _STATUS_ERRORS.get(status, ToastError)
-    return cls(f"Toast answered {status} on {where}: {msg}", status=status, endpoint=endpoint,
-               restaurant=restaurant, toast_message=msg)
+# %% ../nbs/02_client.ipynb #72bcff79
+@patch
+def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, token, body):
+    "One request under the limiter and the metrics: `(response, None)`, or `(None, what failed)` on a timeout or a dropped connection."
+    self.limiter.acquire(endpoint, restaurant)
+    t0, resp, failed, tls_failed = time.monotonic(), None, None, False
+    try: resp = self._send(method, path, restaurant, params, token, body)
+    except requests.Timeout: failed = "timed out"
+    except requests.exceptions.SSLError: tls_failed = True
+    except _DROPPED as exc: failed = f"connection failed ({type(exc).__name__})"
+    finally:
+        self.limiter.done(endpoint, restaurant)
+        self.metrics.call(endpoint, time.monotonic() - t0, resp.status_code if resp is not None else None)
+    if tls_failed:
+        raise ToastError(f"TLS failed on {_where(method, endpoint, restaurant)}: the certificate of {self.settings.base_url} is not "
+                         "trusted (for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
+    return resp, failed
 
-@_patch
+# %% ../nbs/02_client.ipynb #30306d58
+@patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
              expect: type | None = None):
@@ -396,18 +403,9 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
     while True:
         attempt += 1
         token = self.auth.token() if authed else None
-        self.limiter.acquire(endpoint, restaurant)
-        t0, resp, wait, tls_failed = time.monotonic(), None, None, False
-        try: resp = self._send(method, path, restaurant, params, token, body)
-        except requests.Timeout: last, last_status = "timed out", None
-        except requests.exceptions.SSLError: tls_failed = True
-        except _DROPPED as exc: last, last_status = f"connection failed ({type(exc).__name__})", None
-        finally:
-            self.limiter.done(endpoint, restaurant)
-            self.metrics.call(endpoint, time.monotonic() - t0, resp.status_code if resp is not None else None)
-        if tls_failed:
-            raise ToastError(f"TLS failed on {where}: the certificate of {self.settings.base_url} is not trusted "
-                             "(for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
+        resp, failed = self._attempt(method, path, endpoint, restaurant, params, token, body)
+        wait = None
+        if failed is not None: last, last_status = failed, None
         if resp is not None:
             last_status = status = resp.status_code
             self._observe(endpoint, restaurant, resp)
@@ -438,14 +436,26 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         self.log.warning(f"Toast {where}: {last}; retry {attempt}/{self.settings.max_attempts - 1} in {wait:.2f}s")
         self.sleep(wait)
 
-@_patch
-def _login(self: ToastClient) -> tuple[Secret, float]:
-    "One login through the request loop (no token, no restaurant header); returns `(token, expires_in)`."
-    self.log.info("logging in to Toast")
-    return self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False)
+# %% ../nbs/02_client.ipynb #f76778bf
+@patch
+def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
+    "The typed error for a non-retryable status."
+    status, msg = resp.status_code, toast_message(resp)
+    where = _where(method, endpoint, restaurant)
+    if not authed:
+        what = "rejected the client id or secret" if status in (401, 403) else "refused the login request"
+        return ToastAuthError(f"Toast {what} ({status}): {msg}" if msg else f"Toast {what} ({status})",
+                              status=status, endpoint=endpoint, toast_message=msg)
+    if status == 401:
+        return ToastAuthError(f"Toast answered 401 on {where} even after a fresh login: {msg}", status=401,
+                              endpoint=endpoint, restaurant=restaurant, toast_message=msg)
+    cls = _STATUS_ERRORS.get(status, ToastError)
+    return cls(f"Toast answered {status} on {where}: {msg}", status=status, endpoint=endpoint,
+               restaurant=restaurant, toast_message=msg)
 
-@_patch
-def _get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
+# %% ../nbs/02_client.ipynb #a39ccf7e
+@patch
+def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
          expect: type | None = None) -> Response:
     "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape); see the table above."
     return self._request("GET", path, restaurant=restaurant, params=params, expect=expect)
@@ -464,8 +474,9 @@ def _runaway(where: str, what: str, restaurant: str | None, path: str) -> ToastM
     return ToastMalformed(f"{where}: {what}; the walk was stopped (following it would never end)", status=200,
                           endpoint=endpoint_of(path), restaurant=restaurant)
 
-@_patch
-def _pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
+# %% ../nbs/02_client.ipynb #5884114d
+@patch
+def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
     "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based; stops on an empty or short page, fails on a page walk without end."
     page, prev, where = 1, None, _where("GET", endpoint_of(path), restaurant)
     while True:
@@ -479,8 +490,9 @@ def _pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None
         if len(rows) < page_size: return
         page += 1
 
-@_patch
-def _token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None) -> list[dict]:
+# %% ../nbs/02_client.ipynb #5c89ff3f
+@patch
+def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None) -> list[dict]:
     "All records of a `Toast-Next-Page-Token` endpoint; on 409 restart from the first page (at most `max_restarts` times)."
     restarts, where = 0, _where("GET", endpoint_of(path), restaurant)
     while True:
@@ -505,8 +517,9 @@ def _token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict 
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-@_patch
-def _envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
+# %% ../nbs/02_client.ipynb #4b5e1816
+@patch
+def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
     token, seen, where = None, set(), _where("GET", endpoint_of(path), None)
     while True:
@@ -530,8 +543,8 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
 # %% ../nbs/02_client.ipynb #6e5ec37d
-@_patch
-def _log_summary(self: ToastClient) -> str:
+@patch
+def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."
     t, s = self.metrics.totals(), self.metrics.summary()
     per = "; ".join(f"{ep} {v['calls']} calls p50 {v['p50_ms']} ms p95 {v['p95_ms']} ms"

@@ -10,9 +10,9 @@ from datetime import datetime, timezone, timedelta
 from urllib.parse import urlsplit
 
 # %% auto #0
-__all__ = ['USER_ACCESS_TYPES', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_timestamp', 'parse_domain',
-           'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'check_late_arrivals', 'unknown_keys',
-           'validate_configuration']
+__all__ = ['USER_ACCESS_TYPES', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts', 'parse_timestamp',
+           'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'check_late_arrivals',
+           'unknown_keys', 'validate_configuration', 'patch']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -36,18 +36,27 @@ class ConfigError(ValueError):
         super().__init__(f"configuration '{key}': {problem}")
 
 # %% ../nbs/00_config.ipynb #a4c0c638
-_TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(Z|[+-]\d{2}:?\d{2})?)?$")
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?"
+                  r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 
-def parse_timestamp(value: str) -> datetime:
-    "Parse an ISO-8601 timestamp (`Z`, `+00:00` or Toast's `+0000`; a bare date is midnight UTC) to aware UTC."
-    m = _TS_RE.match(value.strip()) if isinstance(value, str) else None
+def parse_ts(value) -> datetime | None:
+    "An ISO-8601 timestamp (`Z`, `+00:00`, Toast's `+0000` or any offset; no offset or a bare date: UTC) as aware UTC; None stays None."
+    if value is None: return None
+    if isinstance(value, datetime): return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    m = _ISO.fullmatch(value.strip()) if isinstance(value, str) else None
     if not m: raise ValueError(f"not an ISO-8601 timestamp: {value!r}")
-    date, time, tz = m.groups()
-    tz = tz or "+00:00"
-    if tz == "Z": tz = "+00:00"
-    elif ":" not in tz: tz = tz[:3] + ":" + tz[3:]
-    dt = datetime.fromisoformat(f"{date}T{time or '00:00'}{tz}")
-    return dt.astimezone(timezone.utc)
+    y, mo, d, h, mi, s, frac, off = m.groups()
+    dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), int((frac or "")[:6].ljust(6, "0")), timezone.utc)
+    if off in (None, "Z"): return dt
+    hh, mm = int(off[1:3]), int(off[-2:])
+    if hh > 23 or mm > 59: raise ValueError(f"not an ISO-8601 timestamp (offset {off}): {value!r}")
+    return dt - (1 if off[0] == "+" else -1) * timedelta(hours=hh, minutes=mm)
+
+# %% ../nbs/00_config.ipynb #513c7dbc
+def parse_timestamp(value: str) -> datetime:
+    "A required ISO-8601 timestamp as aware UTC (`parse_ts`, where None is an error)."
+    if value is None: raise ValueError("not an ISO-8601 timestamp: None")
+    return parse_ts(value)
 
 # %% ../nbs/00_config.ipynb #6dea5355
 def _is_loopback(host: str) -> bool:
@@ -136,7 +145,7 @@ class Settings:
     reconcile: str = "auto"                 # auto: with analytics credentials; true: also without them (weaker form); false: never
 
 # %% ../nbs/00_config.ipynb #a0871437
-# configuration key -> (Settings field, parser, allowed range or None)
+# configuration key -> (Settings field, lowest, highest): ints and floats
 _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_minutes", 0, 7*24*60),
          "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
          "checkpointRows": ("checkpoint_rows", 100, 1_000_000), "maxAttempts": ("max_attempts", 1, 20),
@@ -252,3 +261,12 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
         opts["reconcile"] = v.lower()
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
+
+# %% ../nbs/00_config.ipynb #5886c5ec
+def patch(f):
+    "Make `f` a method of the class its `self` is annotated with (`def m(self: Cls)`): a dependency-free `fastcore.patch`."
+    cls = f.__annotations__["self"]
+    if isinstance(cls, str): cls = eval(cls, f.__globals__)        # `from __future__ import annotations`: a name
+    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+    setattr(cls, f.__name__, f)
+    return f

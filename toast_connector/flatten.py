@@ -30,6 +30,7 @@ def snake(name: str) -> str:
     return "_" + s if s and not (s[0].isalnum() or s[0] == "_") else s
 
 # %% ../nbs/04_flatten.ipynb #2e582b56
+from .config import parse_ts
 _TS = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})")
 _UTC_OFFSETS = frozenset(("Z", "+0000", "+00:00", "-0000", "-00:00"))
 _EPOCH = "1970-01-01T00:00:00.000Z"
@@ -46,11 +47,7 @@ def utc(value: str | None) -> str | None:
     if not m: raise ValueError(f"not a timestamp: {value!r}")
     day, clock, digits, off = m.groups()
     if off in _UTC_OFFSETS: s = f"{day}T{clock}.{_frac(digits)}Z"
-    else:
-        sign = 1 if off[0] == "+" else -1
-        hh, mm = int(off[1:3]), int(off[-2:])
-        dt = datetime.fromisoformat(f"{day}T{clock}") - sign * timedelta(hours=hh, minutes=mm)
-        s = f"{dt.isoformat(timespec='seconds')}.{_frac(digits)}Z"
+    else: s = f"{parse_ts(value).replace(tzinfo=None).isoformat(timespec='seconds')}.{_frac(digits)}Z"
     return None if s == _EPOCH else s
 
 def is_timestamp(value) -> bool:

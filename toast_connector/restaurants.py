@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest
 from .flatten import flatten, snake, utc
-from .windows import due
+from .windows import due, parse_ts
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'LEFT_STATUSES',
@@ -140,7 +140,7 @@ def remember(r: Restaurant, item: dict, now: datetime) -> dict:
 def from_cache(item: dict, entry: dict | None, now: datetime, hours: int) -> Restaurant | None:
     "The restaurant from its remembered details, or None when they are missing, stale, or the partners item changed."
     if not entry or hours <= 0 or item.get("deleted") is True or entry.get("modified") != item.get("modifiedDate"): return None
-    try: at = datetime.fromisoformat(entry["at"])
+    try: at = parse_ts(entry["at"])
     except (KeyError, TypeError, ValueError): return None
     if due(at, now, hours): return None
     name = item.get("restaurantName") or entry.get("name")

@@ -7,10 +7,10 @@ from __future__ import annotations
 from datetime import datetime, date, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-from .config import parse_timestamp
+from .config import parse_ts
 
 # %% auto #0
-__all__ = ['UTC', 'DUE_SLACK', 'utc', 'toast_ts', 'parse_ts', 'parse_http_date', 'sync_end', 'sync_start', 'plan_windows',
+__all__ = ['UTC', 'DUE_SLACK', 'utc', 'toast_ts', 'parse_http_date', 'sync_end', 'sync_start', 'plan_windows',
            'overlapping_windows', 'next_window_end', 'observed_rate', 'due', 'ymd', 'from_ymd', 'add_days', 'zone',
            'business_date', 'business_day_start', 'business_day_span', 'business_dates']
 
@@ -27,11 +27,6 @@ def toast_ts(dt: datetime) -> str:
     if dt.tzinfo is None: raise ValueError("naive datetime: Toast timestamps need a time zone")
     dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
-
-def parse_ts(value) -> datetime | None:
-    "Parse a Toast (or ISO) timestamp to aware UTC; None stays None."
-    if value is None or isinstance(value, datetime): return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
-    return parse_timestamp(value)
 
 def parse_http_date(value: str) -> datetime:
     "Parse an HTTP `Date` header (RFC 7231) to aware UTC."

@@ -2,13 +2,17 @@
 
 Runs `nbdev_clean` and `nbdev_export` and fails, naming the files, when either changes anything:
 an uncleaned notebook (execution counts, metadata) or a module edited by hand / not re-exported.
+It also names every exported cell of `nbs/*.ipynb` longer than `MAX_CELL_LINES` lines (a class grows method by
+method instead): a warning for now, a failure when `GATE_CELLS=strict`.
 Plain Python, so it runs the same on Windows, macOS and Linux: `python tools/gate.py`.
 """
-import hashlib, shutil, subprocess, sys
+import hashlib, json, os, re, shutil, subprocess, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
 bindir = Path(sys.executable).parent
+MAX_CELL_LINES = 60
+_EXPORT = re.compile(r"#\|\s*export[si]?\s*$")
 
 def snapshot(folder, pattern):
     "Hash of every file under `folder` matching `pattern`."
@@ -23,19 +27,43 @@ def run(tool):
     "Run an nbdev command from this interpreter's environment."
     subprocess.run([shutil.which(tool, path=str(bindir)) or tool], cwd=root, check=True, stdout=subprocess.DEVNULL)
 
-problems = []
-before = snapshot("nbs", "*.ipynb")
-run("nbdev_clean")
-if files := changed(before, snapshot("nbs", "*.ipynb")):
-    problems.append("nbdev_clean changed these notebooks (execution counts, outputs metadata or ids): "
-                    + ", ".join(files) + "\n  -> commit the cleaned notebooks")
-before = snapshot("toast_connector", "*.py")
-run("nbdev_export")
-if files := changed(before, snapshot("toast_connector", "*.py")):
-    problems.append("the module is out of sync with the notebooks: nbdev_export changed " + ", ".join(files)
-                    + "\n  -> toast_connector/ is generated from nbs/: never edit it by hand; edit the notebook,"
-                      " run nbdev_export and commit both")
-if problems:
-    print("GATE FAILED:\n- " + "\n- ".join(problems), file=sys.stderr)
-    sys.exit(1)
-print("gate: notebooks clean, module in sync with notebooks")
+def long_cells(folder: Path, limit: int = MAX_CELL_LINES) -> list[str]:
+    "`nbs/x.ipynb cell N (id ...): L lines, first line` for every exported code cell of `folder/*.ipynb` over `limit` lines."
+    out = []
+    for p in sorted(folder.glob("*.ipynb")):
+        for n, c in enumerate(json.loads(p.read_text(encoding="utf-8"))["cells"], 1):
+            lines = "".join(c.get("source", [])).splitlines()
+            if c.get("cell_type") != "code" or not any(_EXPORT.match(l.strip()) for l in lines): continue
+            if len(lines) > limit:
+                first = next((l.strip() for l in lines if l.strip() and not l.startswith("#|")), "")
+                out.append(f"{p.relative_to(folder.parent).as_posix()} cell {n} (id {c.get('id', '?')}): "
+                           f"{len(lines)} lines, {first[:60]}")
+    return out
+
+def main() -> int:
+    "Run the gate; the exit code."
+    problems = []
+    before = snapshot("nbs", "*.ipynb")
+    run("nbdev_clean")
+    if files := changed(before, snapshot("nbs", "*.ipynb")):
+        problems.append("nbdev_clean changed these notebooks (execution counts, outputs metadata or ids): "
+                        + ", ".join(files) + "\n  -> commit the cleaned notebooks")
+    before = snapshot("toast_connector", "*.py")
+    run("nbdev_export")
+    if files := changed(before, snapshot("toast_connector", "*.py")):
+        problems.append("the module is out of sync with the notebooks: nbdev_export changed " + ", ".join(files)
+                        + "\n  -> toast_connector/ is generated from nbs/: never edit it by hand; edit the notebook,"
+                          " run nbdev_export and commit both")
+    if long := long_cells(root / "nbs"):
+        what = (f"{len(long)} exported cell(s) over {MAX_CELL_LINES} lines:\n    " + "\n    ".join(long)
+                + "\n  -> split them: a class grows method by method (config.patch), each method followed by its example")
+        if os.environ.get("GATE_CELLS", "").lower() == "strict": problems.append(what)
+        else: print(f"gate: warning (GATE_CELLS=strict makes it a failure): {what}")
+    if problems:
+        print("GATE FAILED:\n- " + "\n- ".join(problems), file=sys.stderr)
+        return 1
+    print("gate: notebooks clean, module in sync with notebooks")
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())
