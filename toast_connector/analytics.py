@@ -198,13 +198,12 @@ def _reread(engine, r, bd: int) -> list[dict]:
     task = SY.Task(r, ORDERS, {}, 0, 0)
     run = SY.Runner(engine, task)
     run.put = engine.apply
-    run.ctx["params"] = {**ORDERS.params, "businessDate": str(bd)}
     out = []
     engine._rereading = True
     try:
         for page in run.fetch({"businessDate": str(bd)}):
             out += page
-            run.flush(*run.rows(page))
+            run.flush(*run.rows(page, {"businessDate": str(bd)}))
     finally: engine._rereading = False
     return out
 

@@ -287,7 +287,6 @@ class Runner:
     def __init__(self, engine, task: Task):
         self.e, self.t, self.s, self.r = engine, task, task.stream, task.restaurant
         self.client, self.settings, self.cursor = engine.client, engine.settings, dict(task.cursor)
-        self.ctx = {"restaurant_id": self.r.guid, "restaurant": self.r}
         self.keys = table_keys(self.s)
         self.seen = set() if self.s.removals else None
         self.end = W.sync_end(self.client.now(), self.settings.safety_lag_seconds)
@@ -354,22 +353,15 @@ class Runner:
                 if fresh: yield fresh
             if not new: return
 
-    def rows(self, records):
-        "(deletes, upserts) for a list of records: a deleted record's rows are upserted with its data, and deleted by key."
-        s, dels, ups = self.s, [], []
+    def rows(self, records, request: dict | None = None):
+        "(deletes, upserts) of records fetched by `request` (`Stream.rows`), noting the keys a full pull saw."
+        dels, ups = [], []
         for rec in records:
-            if s.prepare: rec = s.prepare(rec, self.ctx)
-            if rec is None: continue
-            base = {"restaurant_id": self.r.guid, **(s.base(rec, self.ctx) if s.base else {})}
-            kw = dict(table=s.table, key=s.key, children=s.children, base=base, json_fields=s.json_fields)
-            tree = list(explode(rec, **kw))
-            ups += tree                              # deleted or not: the record as Toast serves it
-            if s.deleted(rec):
-                dels += [(t, {k: row[k] for k in self.keys[t]}) for t, row in tree[1:] + tree[:1]]   # children, then the record
-                if self.seen is not None:
-                    for t, row in tree: self.seen.discard(key_string(t, self.keys[t], row))
-            elif self.seen is not None:
-                for t, row in tree: self.seen.add(key_string(t, self.keys[t], row))
+            d, u = self.s.rows(rec, self.r.guid, request, self.r)
+            dels += d; ups += u
+            if self.seen is None: continue
+            note = self.seen.discard if d else self.seen.add      # a deleted record's keys are no longer there
+            for t, row in u: note(key_string(t, self.keys[t], row))
         return dels, ups
 
     def flush(self, dels, ups) -> int:
@@ -382,9 +374,8 @@ class Runner:
         "Fetch one request's pages, flatten, flush (upserts, then deletes). A huge batch is flushed in parts."
         dels, ups, n, cap = [], [], 0, min(4 * self.settings.checkpoint_rows, self.BATCH_ROWS)
         self.records = 0
-        self.ctx["params"] = {**self.s.params, **params}     # prepare/base see the request (cash: its businessDate)
         for records in self.fetch(params):
-            d, u = self.rows(records)
+            d, u = self.rows(records, params)
             dels += d; ups += u
             if len(dels) + len(ups) > cap: n += self.flush(dels, ups); dels, ups = [], []
         return n + self.flush(dels, ups)
