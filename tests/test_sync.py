@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from toast_connector import sync
+from toast_connector import sync, testing, report
 from toast_connector.streams import REGISTRY, Stream, ModifiedWindow, PageNumber, register
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
@@ -33,7 +33,7 @@ def small(**kw):
 
 def run(sb, state=None, emit=None, **cfg):
     "One sync into a Recorder; returns (recorder, log)."
-    rec, log = emit or sync.Recorder(), sync.ListLog()
+    rec, log = emit or testing.Recorder(), testing.ListLog()
     sync.update(sb.configuration(**cfg), state or {}, emit=rec, log=log)
     return rec, log
 
@@ -126,7 +126,7 @@ def test_bad_request_stops_that_stream_keeps_cursor_and_fails_after_the_rest(mon
                  pages=PageNumber(100), params={"businessDate": "20240101"})  # Toast: 400, not both
     monkeypatch.setitem(sync.REGISTRY, "bad_orders", bad)
     with small() as sb:
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         with pytest.raises(sync.SyncFailed) as ei:
             run(sb, emit=rec)
         msg = str(ei.value)
@@ -175,7 +175,7 @@ def test_checkpoint_early_when_memory_is_high(monkeypatch):
         assert len(gaps(rec)) == 1, gaps(rec)                             # one checkpoint, at the end
         rows, want = gaps(rec)[0], warehouse(rec)
         assert rows > 3000, rows
-        if sync.rss_bytes() is None: pytest.skip("no RSS on this platform: only the rows bound applies")
+        if report.rss_bytes() is None: pytest.skip("no RSS on this platform: only the rows bound applies")
         monkeypatch.setattr(sync.Engine, "MEMORY_BUDGET", 0)              # always high
         monkeypatch.setattr(sync.Engine, "MEMORY_MIN_ROWS", 150)
         rec, log = run(sb)
@@ -206,11 +206,11 @@ def test_crash_anywhere_then_rerun_equals_an_uninterrupted_run():
         total = len(ref.ops)
         rng = random.Random(7)
         for trial in range(3):
-            rec = sync.Recorder(fail_after=rng.randrange(1, total))
+            rec = testing.Recorder(fail_after=rng.randrange(1, total))
             state = {}
             for attempt in range(50):
                 try:
-                    sync.update(sb.configuration(checkpointRows="100"), state, emit=rec, log=sync.ListLog())
+                    sync.update(sb.configuration(checkpointRows="100"), state, emit=rec, log=testing.ListLog())
                     break
                 except RuntimeError as e:
                     assert "crash after" in str(e)

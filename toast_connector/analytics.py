@@ -12,6 +12,7 @@ from .flatten import types
 from .orders import ORDERS
 from . import windows as W
 from . import sync as SY
+from .state import _GUID
 
 # %% auto #0
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'synced_totals',
@@ -131,7 +132,7 @@ def _post(client, start: int, end: int, rids: list[str]) -> str:
     body = {"startBusinessDate": str(start), "endBusinessDate": str(end), "restaurantIds": list(rids),
             "excludedRestaurantIds": [], "groupBy": []}
     guid = client._request("POST", "/era/v1/metrics", body=lambda: body, expect=str).data
-    if not isinstance(guid, str) or not SY._GUID.fullmatch(guid):
+    if not isinstance(guid, str) or not _GUID.fullmatch(guid):
         raise ToastMalformed(f"POST /era/v1/metrics: Toast answered 200 without a reportRequestGuid ({str(guid)[:40]!r})", status=200,
                              endpoint="/era/v1/metrics")
     return guid

@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_sync.ipynb #d00a81dd
 from __future__ import annotations
-import base64, html, json, os, queue, re, threading, time, uuid, zlib
+import html, json, queue, threading, time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -16,15 +16,15 @@ from .client import ToastClient, as_list, expect_shape, endpoint_of
 from .streams import (REGISTRY, Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
 from . import windows as W
-from .flatten import explode, table_schema, table_keys as flatten_table_keys, sdk_row
+from .flatten import table_schema, sdk_row
+from .state import key_string, key_dict, pack_store, load_keys
+from .report import (SYNC_LOG_TABLE, sync_id, late_report, metric_totals, calls_by_family, Progress,
+                                    checkpoint_interval, rss_bytes)
 from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_restaurants, track_left
 
 # %% auto #0
-__all__ = ['FAMILY_MODULES', 'PHASES', 'WATCHERS', 'EXTRA_TABLES', 'RUN_COLUMNS', 'KEYS_MAGIC', 'SYNC_LOG_TABLE', 'SdkEmitter',
-           'SdkLog', 'Recorder', 'ListLog', 'normalised', 'diff_warehouses', 'pack_keys', 'unpack_keys', 'table_keys',
-           'key_string', 'key_dict', 'pack_store', 'unpack_store', 'load_keys', 'Task', 'late_start', 'page_after',
-           'Runner', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
-           'checkpoint_interval', 'rss_bytes', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables', 'schema']
+__all__ = ['FAMILY_MODULES', 'PHASES', 'WATCHERS', 'EXTRA_TABLES', 'SdkEmitter', 'SdkLog', 'Task', 'late_start', 'page_after',
+           'Runner', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables', 'schema']
 
 # %% ../nbs/20_sync.ipynb #d1d20879
 from . import orders, configuration, menus, labor, cash   # each family registers its streams on import
@@ -55,192 +55,6 @@ class SdkLog:
         self.log = Logging
     def info(self, msg): self.log.info(msg)
     def warning(self, msg): self.log.warning(msg)
-
-class Recorder:
-    "An emitter that records operations, and a warehouse that keeps only what a checkpoint committed (deleted rows in `tombstones`)."
-    def __init__(self, fail_after: int | None = None):
-        self.ops, self.states, self.pending, self.warehouse, self.fail_after, self.n = [], [], [], {}, fail_after, 0
-        self.tombstones = {}        # soft-deleted rows, as Fivetran keeps them: their last columns and `_fivetran_deleted`
-    def _op(self, op):
-        self.n += 1
-        if self.fail_after is not None and self.n > self.fail_after: raise RuntimeError(f"crash after {self.fail_after} operations")
-        self.ops.append(op); self.pending.append(op)
-    def upsert(self, table, data): self._op(("upsert", table, dict(data)))
-    def update(self, table, data): self._op(("update", table, dict(data)))
-    def delete(self, table, keys): self._op(("delete", table, dict(keys)))
-    def checkpoint(self, state):
-        self._op(("checkpoint", None, None))
-        self.states.append(json.loads(json.dumps(state)))
-        for kind, table, data in self.pending:
-            if kind == "checkpoint": continue
-            k = (table, self.pk(table, data))
-            if kind == "upsert": self.warehouse[k] = dict(data); self.tombstones.pop(k, None)   # replaces the row, as the SDK's does
-            elif kind == "update":
-                if k in self.warehouse: self.warehouse[k] = {**self.warehouse[k], **data}   # only the columns sent; no row, no-op
-                elif k in self.tombstones: self.tombstones[k] = {**self.tombstones[k], **data}
-            elif k in self.warehouse: self.tombstones[k] = {**self.warehouse.pop(k), "_fivetran_deleted": True}   # a soft delete
-        self.pending = []
-    def pk(self, table, data):
-        "The primary key of a row, from the schema of every registered table."
-        if not hasattr(self, "keys"): self.keys = {t["table"]: tuple(t["primary_key"]) for t in tables()}
-        return tuple((c, data[c]) for c in self.keys.get(table, ("id",)))
-    @property
-    def state(self): return self.states[-1] if self.states else {}
-    def rows(self, table): return [v for (t, _), v in self.warehouse.items() if t == table]
-    def deleted(self, table): return [v for (t, _), v in self.tombstones.items() if t == table]
-
-class ListLog:
-    "A logger that keeps its lines (tests)."
-    def __init__(self): self.lines = []
-    def info(self, msg): self.lines.append(("info", msg))
-    def warning(self, msg): self.lines.append(("warning", msg))
-
-# %% ../nbs/20_sync.ipynb #a9f1b460
-RUN_COLUMNS = ("sync_id", "started_at", "ended_at", "duration_seconds", "api_calls", "retries", "rate_limited", "calls_by_family")   # figures of the run: retries make more calls
-
-def _typed(v):
-    "A value with its type, so that Decimal('1.10') != Decimal('1.1') and 1 != True."
-    return (type(v).__name__, repr(v))
-
-def normalised(rec: Recorder) -> dict:
-    "A Recorder's warehouse as {(table, key): {column: typed value}}; sync_log rows by position, without run columns."
-    out, logs = {}, sorted((row for (t, _), row in rec.warehouse.items() if t == "sync_log"), key=lambda r: r["sync_id"])
-    for (table, key), row in rec.warehouse.items():
-        if table != "sync_log": out[(table, key)] = {k: _typed(v) for k, v in row.items()}
-    for i, row in enumerate(logs):
-        out[("sync_log", (("sync", i + 1),))] = {k: _typed(v) for k, v in row.items() if k not in RUN_COLUMNS}
-    return out
-
-def diff_warehouses(a: Recorder, b: Recorder) -> list[str]:
-    "Every difference between two Recorders' warehouses, one line each (empty: identical)."
-    na, nb, out = normalised(a), normalised(b), []
-    for k in sorted(set(na) | set(nb), key=repr):
-        x, y = na.get(k), nb.get(k)
-        if x == y: continue
-        if x is None or y is None: out.append(f"{k[0]} {dict(k[1])}: only in the {'second' if x is None else 'first'}")
-        else:
-            cols = sorted(c for c in set(x) | set(y) if x.get(c) != y.get(c))
-            out.append(f"{k[0]} {dict(k[1])}: " + ", ".join(f"{c} {x.get(c)} != {y.get(c)}" for c in cols))
-    return out
-
-# %% ../nbs/20_sync.ipynb #99959850
-def pack_keys(keys) -> str:
-    "A set of key strings as compact text (state v1, one blob per cursor; read when a v1 state is migrated)."
-    return base64.b85encode(zlib.compress("\n".join(sorted(keys)).encode(), 9)).decode("ascii")
-
-def unpack_keys(text: str | None) -> set[str]:
-    "The inverse of `pack_keys`."
-    if not text: return set()
-    raw = zlib.decompress(base64.b85decode(text.encode("ascii"))).decode()
-    return set(raw.split("\n")) if raw else set()
-
-def table_keys(stream: Stream) -> dict[str, tuple]:
-    "Primary key columns of every table a stream writes: its own and its children's (and link tables), at every depth."
-    return flatten_table_keys(stream.table, stream.key, stream.children)
-
-def key_string(table: str, keycols: tuple, row: dict) -> str:
-    "One row's identity as text (restaurant_id left out: a cursor belongs to one restaurant)."
-    return table + "\t" + json.dumps([row.get(c) for c in keycols if c != "restaurant_id"], default=str)
-
-def key_dict(ks: str, keys: dict, restaurant_id: str) -> tuple[str, dict]:
-    "The (table, keys) of a delete from a key string."
-    table, vals = ks.split("\t", 1)
-    vals, cols = iter(json.loads(vals)), keys[table]
-    return table, {c: (restaurant_id if c == "restaurant_id" else next(vals)) for c in cols}
-
-
-# %% ../nbs/20_sync.ipynb #c20a0001
-_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-KEYS_MAGIC = b"TK2"
-
-def _varint(n: int, out: bytearray):
-    "Append a non-negative int, 7 bits a byte."
-    while True:
-        b, n = n & 0x7F, n >> 7
-        out.append(b | (0x80 if n else 0))
-        if not n: return
-
-class _Bytes:
-    "Reads what `pack_store` wrote."
-    def __init__(self, data: bytes): self.d, self.i = data, 0
-    def take(self, k: int) -> bytes:
-        if self.i + k > len(self.d): raise ValueError("truncated key store")
-        b, self.i = self.d[self.i:self.i + k], self.i + k
-        return b
-    def varint(self) -> int:
-        n = shift = 0
-        while True:
-            b = self.take(1)[0]
-            n, shift = n | (b & 0x7F) << shift, shift + 7
-            if not b & 0x80: return n
-
-
-# %% ../nbs/20_sync.ipynb #c20a0002
-def pack_store(store: dict) -> str:
-    "Every key set `{(restaurant, stream): {key string}}` as one text: distinct values once (guids as 16 bytes), keys as indices, zlib, base85."
-    if not store: return ""
-    sets, vals = [], {}
-    for (rid, stream), keys in sorted(store.items()):
-        groups = {}
-        for ks in keys:
-            table, v = ks.split("\t", 1)
-            v = json.loads(v)
-            groups.setdefault((table, len(v)), []).append(v)
-            for x in v: vals[json.dumps(x)] = x
-        vals[json.dumps(rid)] = rid
-        sets.append((rid, stream, groups))
-    guids = sorted(k for k, x in vals.items() if isinstance(x, str) and _GUID.fullmatch(x))
-    others = sorted(set(vals) - set(guids))
-    index = {k: i for i, k in enumerate(guids + others)}
-    tables = sorted({t for _, _, g in sets for t, _ in g})
-    streams = sorted({s for _, s, _ in sets})
-    out = bytearray(KEYS_MAGIC)
-    _varint(len(guids), out)
-    for k in guids: out += uuid.UUID(vals[k]).bytes
-    head = json.dumps([[vals[k] for k in others], tables, streams]).encode()
-    _varint(len(head), out); out += head
-    _varint(len(sets), out)
-    for rid, stream, groups in sets:
-        for n in (index[json.dumps(rid)], streams.index(stream), len(groups)): _varint(n, out)
-        for (table, arity), rows in sorted(groups.items()):
-            for n in (tables.index(table), arity, len(rows)): _varint(n, out)
-            prev = 0
-            for row in sorted(tuple(index[json.dumps(x)] for x in v) for v in rows):
-                if arity: _varint(row[0] - prev, out); prev = row[0]     # sorted: the first index grows
-                for n in row[1:]: _varint(n, out)
-    return base64.b85encode(zlib.compress(bytes(out), 9)).decode("ascii")
-
-def unpack_store(text: str | None) -> dict:
-    "The inverse of `pack_store`: `{(restaurant, stream): {key string}}`."
-    if not text: return {}
-    r = _Bytes(zlib.decompress(base64.b85decode(text.encode("ascii"))))
-    if r.take(3) != KEYS_MAGIC: raise ValueError("not a key store of state v2")
-    values = [str(uuid.UUID(bytes=r.take(16))) for _ in range(r.varint())]
-    others, tables, streams = json.loads(r.take(r.varint()).decode())
-    values += others
-    store = {}
-    for _ in range(r.varint()):
-        rid, stream, ngroups = values[r.varint()], streams[r.varint()], r.varint()
-        keys = store.setdefault((rid, stream), set())
-        for _ in range(ngroups):
-            table, arity, count = tables[r.varint()], r.varint(), r.varint()
-            prev = 0
-            for _ in range(count):
-                row = []
-                if arity: prev += r.varint(); row.append(prev)
-                row += [r.varint() for _ in range(arity - 1)]
-                keys.add(table + "\t" + json.dumps([values[i] for i in row]))
-    return store
-
-def load_keys(state: dict) -> dict:
-    "The key sets of a state; a v1 state's blob in each cursor is moved out of the cursor (the migration to v2)."
-    store = unpack_store(state.get("keys"))
-    for rid, streams in (state.get("restaurants") or {}).items():
-        if not isinstance(streams, dict): continue
-        for name, cur in streams.items():
-            if isinstance(cur, dict) and "keys" in cur: store[(rid, name)] = unpack_keys(cur.pop("keys"))
-    return store
-
 
 # %% ../nbs/20_sync.ipynb #181a59a8
 class _Stopped(Exception):
@@ -287,7 +101,7 @@ class Runner:
     def __init__(self, engine, task: Task):
         self.e, self.t, self.s, self.r = engine, task, task.stream, task.restaurant
         self.client, self.settings, self.cursor = engine.client, engine.settings, dict(task.cursor)
-        self.keys = table_keys(self.s)
+        self.keys = self.s.table_keys()
         self.seen = set() if self.s.removals else None
         self.end = W.sync_end(self.client.now(), self.settings.safety_lag_seconds)
         self.not_found, self.records, self.restarts, self.calls = False, 0, 0, 0   # what the last request series saw
@@ -523,115 +337,6 @@ class Runner:
                 return self.set_cursor({**self.cursor, "empty_pull": True}, old)
         self.set_cursor(cur, self.seen)
 
-# %% ../nbs/20_sync.ipynb #c9f2ce25
-SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
-                  "columns": {"sync_id": "STRING", "started_at": "UTC_DATETIME", "ended_at": "UTC_DATETIME",
-                              "status": "STRING", "duration_seconds": "DOUBLE", "rows": "JSON", "api_calls": "INT",
-                              "retries": "INT", "rate_limited": "INT", "logins": "INT", "skipped": "JSON",
-                              "restaurants": "JSON", "errors": "JSON", "shard": "STRING", "calls_by_family": "JSON",
-                              "late_reread": "JSON", "reconciliation": "JSON"}}
-
-def sync_id(started: datetime) -> str:
-    "A sync's id: its start time, to the millisecond."
-    return started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.") + f"{started.microsecond // 1000:03d}Z"
-
-def late_report(late: Counter) -> dict | None:
-    "sync_log.late_reread: what this sync's late-arrival re-reads cost (None when none ran)."
-    if not late: return None
-    return {"reads": late["reads"], "calls": late["calls"], "records": late["records"], "rows": late["rows"],
-            "calls_by_stream": {k[6:]: v for k, v in sorted(late.items()) if k.startswith("calls:")}}
-
-def metric_totals(client) -> dict:
-    "calls, retries and 429s from the client's metrics (zeros for a client that keeps none)."
-    m = getattr(client, "metrics", None)
-    tot = dict(m.totals()) if m is not None else {}
-    return {k: int(tot.get(k, 0)) for k in ("calls", "retries", "429s")}
-
-# %% ../nbs/20_sync.ipynb #c20c0004
-def calls_by_family(client) -> dict[str, int]:
-    "API calls per family (orders, config, menus, labor, labor.employees, cash, restaurants, auth) from the client's metrics."
-    m = getattr(client, "metrics", None)
-    if m is None or not callable(getattr(m, "summary", None)): return {}
-    fam = {endpoint_of(s.path): s.family for s in REGISTRY.values()}
-    fam.update({endpoint_of(s.cursor.metadata_path): s.family for s in REGISTRY.values() if isinstance(s.cursor, Published)})
-    out = Counter()
-    for ep, v in m.summary().items():
-        f = fam.get(ep) or ("restaurants" if ep.startswith(("/partners/", "/restaurants/")) else
-                            "auth" if ep.startswith("/authentication/") else "other")
-        out[f] += v["calls"]
-    return dict(sorted(out.items()))
-
-# %% ../nbs/20_sync.ipynb #c20b0002
-def duration(seconds: float) -> str:
-    "A duration for a person: 45s, 2m05s, 1h02m."
-    s = int(round(max(seconds, 0)))
-    if s < 60: return f"{s}s"
-    if s < 3600: return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
-
-class Progress:
-    "The overall progress of a sync's tasks; `due()` is true at most every `every` seconds."
-    def __init__(self, tasks, every: float = 15.0, clock=time.monotonic):
-        self.clock, self.every = clock, every
-        self.t0 = self.last = clock()
-        self.total = Counter(t.stream.family for t in tasks)       # families in registration order
-        self.done, self.began, self.part = Counter(), {}, {}
-
-    def start(self, task): self.began.setdefault(task.stream.family, self.clock())
-    def advance(self, task, frac):
-        if frac is not None: self.part[id(task)] = (task.stream.family, min(max(float(frac), 0.0), 1.0))
-    def finish(self, task):
-        self.start(task)
-        self.part.pop(id(task), None)
-        self.done[task.stream.family] += 1
-
-    def fraction(self, family: str | None = None) -> float:
-        "The share done, of one family or of all."
-        fams = [family] if family else list(self.total)
-        total = sum(self.total[f] for f in fams)
-        got = sum(self.done[f] for f in fams) + sum(p for f, p in self.part.values() if f in fams)
-        return min(got / total, 1.0) if total else 1.0
-
-    def eta(self, family: str | None = None) -> float | None:
-        "Seconds left, extrapolated from the time spent so far; None before anything moved."
-        f = self.fraction(family)
-        if f >= 1: return 0.0
-        since = self.began.get(family) if family else self.t0
-        if since is None or f <= 0: return None
-        return (self.clock() - since) * (1 - f) / f
-
-    def line(self, rows: int, calls: int) -> str:
-        "The progress line."
-        fams = []
-        for f, n in self.total.items():
-            if self.done[f] == n: how = "done"
-            elif f not in self.began: how = "waiting"
-            else: how = "ETA " + (duration(e) if (e := self.eta(f)) is not None else "unknown")
-            fams.append(f"{f} {self.done[f]}/{n} {how}")
-        e = self.eta()
-        return (f"progress: {sum(self.done.values())}/{sum(self.total.values())} tasks done, {rows:,} rows, {calls:,} API calls, "
-                f"{duration(self.clock() - self.t0)} elapsed, ETA {duration(e) if e is not None else 'unknown'} ({', '.join(fams)})")
-
-    def due(self) -> bool:
-        "True when a line may be logged (and then not again for `every` seconds)."
-        now = self.clock()
-        if now - self.last < self.every: return False
-        self.last = now
-        return True
-
-
-# %% ../nbs/20_sync.ipynb #c7a1d0e2
-def checkpoint_interval(cost: float, least: float, most: float, share: float) -> float:
-    "Seconds between time-based checkpoints so one of fixed `cost` takes at most `share` of the time, within [least, most] (0: after every window)."
-    if not least: return 0.0
-    return min(most, max(least, cost * (1 - share) / share))
-
-def rss_bytes() -> int | None:
-    "This process's resident memory now, in bytes (Linux `/proc`; None where that is not available)."
-    try:
-        with open("/proc/self/statm") as f: return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError, AttributeError): return None
-
 # %% ../nbs/20_sync.ipynb #ad1c6b69
 class SyncFailed(Exception):
     "Some streams failed (Toast answered 400 or kept failing); everything else was synced and checkpointed."
@@ -832,7 +537,7 @@ class Engine:
                "rate_limited": m["429s"], "logins": int(getattr(self.client, "login_count", 0) or 0),
                "skipped": [{"family": f, "restaurants": sorted(g)} for f, g in sorted(self.skipped.items())],
                "restaurants": dict(self.status), "errors": list(self.errors),
-               "shard": "%d/%d" % self.settings.shard, "calls_by_family": calls_by_family(self.client),
+               "shard": "%d/%d" % self.settings.shard, "calls_by_family": calls_by_family(self.client, REGISTRY.values()),
                "late_reread": late_report(self.late), "reconciliation": self.reconciliation}
         self.emit.upsert("sync_log", row); self.rows["sync_log"] += 1
         self.state["sync"] = {"last_id": sid, "last_status": row["status"]}
