@@ -4,13 +4,14 @@
 
 # %% ../nbs/14_labor.ipynb #35ad4f13
 from __future__ import annotations
-from .streams import Stream, FullPull, DateRange, ModifiedWindow, register
+from .streams import Stream, FullPull, DateRange, ModifiedWindow, Family
 from .flatten import Child, types, version_base
 
 # %% auto #0
 __all__ = ['REFERENCE_FIELDS', 'EMPLOYEE_CHILDREN', 'EMPLOYEES', 'JOBS', 'SHIFT_AHEAD_DAYS', 'SHIFT_OVERLAP_HOURS', 'SHIFTS',
-           'BREAK', 'TIME_ENTRIES', 'LABOR_STREAMS', 'as_reference', 'normalize_references', 'prepare_references',
-           'business_date_int', 'prepare_time_entry', 'prepare_employee', 'current_sql']
+           'BREAK', 'TIME_ENTRIES', 'LABOR_STREAMS', 'FAMILY', 'EMPLOYEES_FAMILY', 'as_reference',
+           'normalize_references', 'prepare_references', 'business_date_int', 'prepare_time_entry', 'prepare_employee',
+           'current_sql']
 
 # %% ../nbs/14_labor.ipynb #4134eed9
 REFERENCE_FIELDS = ("employeeReference", "jobReference", "shiftReference")
@@ -117,7 +118,9 @@ TIME_ENTRIES = Stream(
                 "versioned by time_entry_modified_date")
 
 LABOR_STREAMS = (EMPLOYEES, JOBS, SHIFTS, TIME_ENTRIES)
-register(*LABOR_STREAMS)
+FAMILY = Family("labor", (JOBS, SHIFTS, TIME_ENTRIES), probe="/labor/v1/jobs", doc="Jobs, shifts, time entries and breaks")
+EMPLOYEES_FAMILY = Family("labor.employees", (EMPLOYEES,), probe="/labor/v1/employees",
+                          doc="Employees: a scope of their own (labor.employees:read)")
 
 # %% ../nbs/14_labor.ipynb #ba2c7864
 def current_sql(table: str, schema: str = "tester") -> str:

@@ -5,11 +5,11 @@
 # %% ../nbs/10_orders.ipynb #a9a1c35f
 from __future__ import annotations
 from .flatten import Child, types, utc, version_base, table_schema
-from .streams import Stream, ModifiedWindow, PageNumber, register
+from .streams import Stream, ModifiedWindow, PageNumber, Family
 
 # %% auto #0
 __all__ = ['MODIFIERS', 'SELECTIONS', 'PAYMENTS', 'SERVICE_CHARGES', 'CHECKS', 'PRICING_FEATURES', 'ORDER_CHILDREN',
-           'ORDER_COLUMNS', 'RARE_COLUMNS', 'ORDERS', 'is_deleted', 'orders_schema', 'current_sql']
+           'ORDER_COLUMNS', 'RARE_COLUMNS', 'ORDERS', 'FAMILY', 'is_deleted', 'current_sql']
 
 # %% ../nbs/10_orders.ipynb #49e1d63b
 _ROW = types(strings=["restaurant_id"], timestamps=["orders_modified_date"])
@@ -149,12 +149,8 @@ ORDERS = Stream(
     children=ORDER_CHILDREN, is_deleted=is_deleted, columns=ORDER_COLUMNS, base=version_base("orders"),
     child_columns={}, description="Orders (ordersBulk by modifiedDate) with every check, selection, modifier, tax, "
                                   "discount, service charge and payment as child tables")
-register(ORDERS)
-
-def orders_schema() -> list[dict]:
-    "The SDK schema entries of every orders table."
-    return table_schema(ORDERS.table, ORDERS.key, ORDERS.children, ORDERS.columns, ORDERS.child_columns,
-                        base_columns=_ROW)
+FAMILY = Family("orders", (ORDERS,), probe="/orders/v2/ordersBulk", limits=(("/orders/v2/ordersBulk", 5),),
+                doc="Orders and every nested child; ordersBulk allows 5 calls a second per restaurant")
 
 # %% ../nbs/10_orders.ipynb #c6631513
 def current_sql(table: str, schema: str = "tester") -> str:

@@ -8,10 +8,11 @@ import os, time
 from collections import Counter
 from datetime import datetime, timezone
 from .client import endpoint_of
+from .windows import toast_ts
 
 # %% auto #0
 __all__ = ['SYNC_LOG_TABLE', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
-           'checkpoint_interval', 'rss_bytes']
+           'checkpoint_interval', 'rss_bytes', 'resume_line', 'sync_log_row', 'summary_line', 'failure_message']
 
 # %% ../nbs/21_report.ipynb #6ac4a3e3
 SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
@@ -121,3 +122,43 @@ def rss_bytes() -> int | None:
     try:
         with open("/proc/self/statm") as f: return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError, AttributeError): return None
+
+# %% ../nbs/21_report.ipynb #d16e3466
+def resume_line(r, cursors: dict) -> str:
+    "Where a restaurant's streams resume, for the log."
+    parts = [f"{n} {c.get('to') or c.get('next') or c.get('since') or c.get('published') or c.get('at')}"
+             for n, c in cursors.items() if isinstance(c, dict)]
+    return f"restaurant {r.name or r.guid}: " + ("resuming " + ", ".join(parts) if parts else "first sync")
+
+def sync_log_row(e, sid: str, started: datetime, ended: datetime, streams) -> dict:
+    "The `sync_log` row of engine `e`'s sync."
+    m = metric_totals(e.client)
+    return {"sync_id": sid, "started_at": toast_ts(started), "ended_at": toast_ts(ended),
+            "status": "failed" if e.errors else "succeeded", "duration_seconds": round((ended - started).total_seconds(), 3),
+            "rows": dict(sorted(e.rows.items())), "api_calls": m["calls"], "retries": m["retries"],
+            "rate_limited": m["429s"], "logins": int(getattr(e.client, "login_count", 0) or 0),
+            "skipped": [{"family": f, "restaurants": sorted(g)} for f, g in sorted(e.skipped.items())],
+            "restaurants": dict(e.status), "errors": list(e.errors),
+            "shard": "%d/%d" % e.settings.shard, "calls_by_family": calls_by_family(e.client, streams),
+            "late_reread": late_report(e.late), "reconciliation": e.reconciliation}
+
+# %% ../nbs/21_report.ipynb #b8af9613
+def summary_line(e, row: dict) -> str:
+    "The sync's one summary line."
+    total = sum(v for k, v in e.rows.items() if k not in ("restaurant", "sync_log"))
+    return (f"sync {row['sync_id']} {row['status']} in {row['duration_seconds']:.1f} s: {total} rows, {row['api_calls']} API calls ("
+            + ", ".join(f"{f} {n}" for f, n in row["calls_by_family"].items()) + "), "
+            f"{row['retries']} retries, {row['rate_limited']} 429s, {e.checkpoints} checkpoints ("
+            + ", ".join(f"{k} {v}" for k, v in e.ckpt_why.items()) + "; "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in e.timing.items()) + ")"
+            + (f", peak RSS {e.peak_rss / 2**20:.0f} MiB" if e.peak_rss else "")
+            + (f"; skipped {', '.join(sorted(e.skipped))}" if e.skipped else "")
+            + (f"; {len(e.errors)} streams failed" if e.errors else "")
+            + (f"; late-arrival re-read: {e.late['calls']} calls, {e.late['records']} records" if e.late else ""))
+
+def failure_message(errors: list) -> str:
+    "Why a sync with failed streams fails: how many, and the first one's stream, restaurant and Toast's answer."
+    e = errors[0]
+    why = f"Toast answered {e['status']}: {e['message']}" if (e["status"] or 0) >= 300 else e["message"]   # a 200 that failed says why itself
+    return (f"{len(errors)} stream(s) failed; the rest was synced and checkpointed. First: "
+            f"{e['stream']} for restaurant {e['restaurant']}: {why}")
