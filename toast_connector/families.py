@@ -11,7 +11,7 @@ FAMILIES = (orders.FAMILY, configuration.FAMILY, menus.FAMILY, labor.FAMILY, lab
             analytics.FAMILY)
 
 # %% auto #0
-__all__ = ['FAMILIES', 'streams', 'endpoint_limits']
+__all__ = ['FAMILIES', 'streams', 'endpoint_limits', 'tables', 'schema']
 
 # %% ../nbs/19_families.ipynb #a19aa20a
 def streams(families=None) -> list:
@@ -23,3 +23,21 @@ def endpoint_limits(families=None) -> dict[str, int]:
     return {path: n for f in (FAMILIES if families is None else families) for path, n in f.limits}
 
 REGISTRY.clear(); REGISTRY.update({s.name: s for s in streams()})
+
+# %% ../nbs/19_families.ipynb #1835c829
+from .flatten import table_schema
+from .restaurants import RESTAURANT_TABLE
+from .report import SYNC_LOG_TABLE
+
+def tables() -> list[dict]:
+    "The schema entries of every table (restaurant, sync_log, each family's tables), each with `_fivetran_deleted`."
+    out, seen = [RESTAURANT_TABLE, SYNC_LOG_TABLE], {"restaurant", "sync_log"}
+    for s in streams():
+        for t in table_schema(s.table, s.key, s.children, s.columns, child_columns=s.child_columns):
+            if t["table"] not in seen: seen.add(t["table"]); out.append(t)
+    out += [t for f in FAMILIES for t in f.tables if t["table"] not in seen]
+    return [{**t, "columns": {**t["columns"], "_fivetran_deleted": "BOOLEAN"}} for t in out]
+
+def schema(configuration: dict) -> list[dict]:
+    "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
+    return tables()

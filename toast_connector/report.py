@@ -9,10 +9,12 @@ from collections import Counter
 from datetime import datetime, timezone
 from .client import endpoint_of
 from .windows import toast_ts
+from .auth import ToastError
 
 # %% auto #0
 __all__ = ['SYNC_LOG_TABLE', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
-           'checkpoint_interval', 'rss_bytes', 'resume_line', 'sync_log_row', 'summary_line', 'failure_message']
+           'checkpoint_interval', 'rss_bytes', 'resume_line', 'sync_log_row', 'summary_line', 'failure_message',
+           'note_skip', 'note_failure', 'settle_status']
 
 # %% ../nbs/21_report.ipynb #6ac4a3e3
 SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
@@ -162,3 +164,29 @@ def failure_message(errors: list) -> str:
     why = f"Toast answered {e['status']}: {e['message']}" if (e["status"] or 0) >= 300 else e["message"]   # a 200 that failed says why itself
     return (f"{len(errors)} stream(s) failed; the rest was synced and checkpointed. First: "
             f"{e['stream']} for restaurant {e['restaurant']}: {why}")
+
+# %% ../nbs/21_report.ipynb #b806168b
+def note_skip(self, task, e: Exception | None):
+    "Note a family skipped for a restaurant (403); warn once per family."
+    s = task.stream
+    fam = f"{s.family} ({s.scope})"
+    self.skipped.setdefault(fam, {})[task.restaurant.guid] = "403" if e is None else (e.toast_message or str(e))
+    if fam not in self.warned:
+        self.warned.add(fam)
+        self.log.warning(f"skipping {fam} for restaurant {task.restaurant.name or task.restaurant.guid}: Toast answered 403 "
+                         f"(scope {s.scope} missing, or the restaurant is not connected yet); its cursor is unchanged")
+
+def note_failure(self, task, e: Exception):
+    "Note a failed task (its cursor is unchanged) for the report."
+    toast = isinstance(e, ToastError)
+    msg = (e.toast_message or str(e)) if toast else f"{type(e).__name__}: {e}"
+    self.errors.append({"restaurant": task.restaurant.guid, "stream": task.stream.name,
+                        "status": e.status if toast else None, "message": msg})
+    self.log.warning(f"{task.label} stopped: {e if toast else msg}; its cursor is unchanged")
+
+def settle_status(self, rs: list):
+    "Each synced restaurant's status for `sync_log.restaurants`: ok, or partial and why."
+    for r in rs:
+        if not r.syncable: continue
+        probs = [f for f, g in self.skipped.items() if r.guid in g] + [e["stream"] + " failed" for e in self.errors if e["restaurant"] == r.guid]
+        self.status[r.guid] = "ok" if not probs else "partial: " + "; ".join(probs)

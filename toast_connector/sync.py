@@ -4,48 +4,27 @@
 
 # %% ../nbs/20_sync.ipynb #b19761fc
 from __future__ import annotations
-import html, json, queue, threading, time
+import json, queue, threading, time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from .config import ConfigError, Settings, validate_configuration
-from .auth import ToastError, ToastAuthError, ToastForbidden
+from .auth import ToastError, ToastAuthError
 from .client import ToastClient
 from .streams import patch
-from .flatten import table_schema, sdk_row
-from .restaurants import Restaurant, RESTAURANT_TABLE, restaurants as find_restaurants, track_left
+from .restaurants import Restaurant, restaurants as find_restaurants, track_left
 from .state import pack_store, load_keys
-from .report import (SYNC_LOG_TABLE, sync_id, metric_totals, Progress, checkpoint_interval, rss_bytes,
-                                    resume_line, sync_log_row, summary_line, failure_message)
-from .tasks import Task, Runner, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done
-from .families import FAMILIES, streams
+from .report import (sync_id, metric_totals, Progress, checkpoint_interval, rss_bytes,
+                                    resume_line, sync_log_row, summary_line, failure_message, note_skip,
+                                    note_failure, settle_status)
+from .tasks import Task, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
+from .families import FAMILIES, streams, tables
+from .sdk import SdkEmitter, SdkLog
 from . import windows as W
 
 # %% auto #0
-__all__ = ['SdkEmitter', 'SdkLog', 'SyncFailed', 'Engine', 'keep_logins', 'update', 'tables', 'schema']
-
-# %% ../nbs/20_sync.ipynb #3431a1fc
-class SdkEmitter:
-    "Operations to the Fivetran SDK."
-    def __init__(self):
-        from fivetran_connector_sdk import Operations
-        self.op = Operations
-    def upsert(self, table, data): self.op.upsert(table=table, data=sdk_row(data))
-    def update(self, table, data): self.op.update(table=table, modified=sdk_row(data))
-    def delete(self, table, keys): self.op.delete(table=table, keys=sdk_row(keys))
-    def checkpoint(self, state): self.op.checkpoint(state=state)
-    def fail(self, message):
-        "End the sync with this one line, no traceback (`op.error`; its message is HTML, so `<YOUR_CLIENT_ID>` is escaped)."
-        self.op.error(html.escape(message, quote=False))
-
-class SdkLog:
-    "Log lines to the SDK's logger."
-    def __init__(self):
-        from fivetran_connector_sdk import Logging
-        self.log = Logging
-    def info(self, msg): self.log.info(msg)
-    def warning(self, msg): self.log.warning(msg)
+__all__ = ['SyncFailed', 'Engine', 'keep_logins', 'update', 'schema']
 
 # %% ../nbs/20_sync.ipynb #0bf2ac8a
 class SyncFailed(Exception):
@@ -89,24 +68,6 @@ def put(self: Engine, msg):
         try: self.q.put(msg, timeout=0.2); return
         except queue.Full: continue
 
-@patch
-def work(self: Engine, task: Task):
-    "Run one task in a worker thread; every outcome is a message."
-    fkey = (task.restaurant.guid, task.stream.family, task.stream.scope)
-    try:
-        if self.stop.is_set(): return
-        if fkey in self.forbidden: self.put(Skipped(task)); return
-        self.put(Started(task))
-        Runner(self, task).run()
-    except Stopped: pass
-    except ToastForbidden as e: self.forbidden.add(fkey); self.put(Skipped(task, e))
-    except ToastAuthError as e: self.put(Fatal(task, e))
-    except Exception as e: self.put(Failed(task, e))     # 400, retries exhausted, or a bug in one declaration
-    except BaseException as e: self.put(Fatal(task, e))
-    finally:
-        try: self.put(Done(task))
-        except Stopped: pass
-
 # %% ../nbs/20_sync.ipynb #5c9b7754
 @patch
 def checkpoint(self: Engine, why: str = "end"):
@@ -144,8 +105,8 @@ def apply(self: Engine, msg):
             if time.monotonic() - self.last_ckpt >= self.ckpt_every: self.checkpoint("time")
         case Started(task): self.progress.start(task)
         case Advanced(task, _, share): self.progress.advance(task, share)
-        case Skipped(task, e): self.skip(task, e)
-        case Failed(task, e): self.fail(task, e)
+        case Skipped(task, e): note_skip(self, task, e)
+        case Failed(task, e): note_failure(self, task, e)
         case LateRead(task, f): self.late.update(reads=1, **f); self.late["calls:" + task.stream.name] += f["calls"]
         case Fatal(_, e): raise e
 
@@ -163,27 +124,6 @@ def write(self: Engine, task: Task, dels: list, ups: list):
         if f.watch: f.watch(self, task, ups)
     if self.since_ckpt >= self.MEMORY_MIN_ROWS and self.memory_high(): self.checkpoint("memory")
 
-# %% ../nbs/20_sync.ipynb #9f192fad
-@patch
-def skip(self: Engine, task: Task, e: Exception | None):
-    "Note a family skipped for a restaurant (403); warn once per family."
-    s = task.stream
-    fam = f"{s.family} ({s.scope})"
-    self.skipped.setdefault(fam, {})[task.restaurant.guid] = "403" if e is None else (e.toast_message or str(e))
-    if fam not in self.warned:
-        self.warned.add(fam)
-        self.log.warning(f"skipping {fam} for restaurant {task.restaurant.name or task.restaurant.guid}: Toast answered 403 "
-                         f"(scope {s.scope} missing, or the restaurant is not connected yet); its cursor is unchanged")
-
-@patch
-def fail(self: Engine, task: Task, e: Exception):
-    "Note a failed task (its cursor is unchanged) for the report."
-    toast = isinstance(e, ToastError)
-    msg = (e.toast_message or str(e)) if toast else f"{type(e).__name__}: {e}"
-    self.errors.append({"restaurant": task.restaurant.guid, "stream": task.stream.name,
-                        "status": e.status if toast else None, "message": msg})
-    self.log.warning(f"{task.label} stopped: {e if toast else msg}; its cursor is unchanged")
-
 # %% ../nbs/20_sync.ipynb #94b11f78
 @patch
 def tasks(self: Engine, rs: list[Restaurant]) -> list[Task]:
@@ -199,7 +139,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
     self.progress = Progress(tasks, self.PROGRESS_SECONDS)
     pool = ThreadPoolExecutor(max_workers=self.settings.max_workers, thread_name_prefix="toast")
     try:
-        for t in tasks: pool.submit(self.work, t)
+        for t in tasks: pool.submit(work, self, t)
         while pending:
             t0 = time.monotonic()
             try: msg = self.q.get(timeout=1.0)
@@ -255,10 +195,7 @@ def run(self: Engine) -> dict:
     self.log.info(f"sync {sid}: {len([r for r in rs if r.syncable])} restaurants ({how} access), {len(tasks)} streams to run")
     self.run_tasks(tasks)
     self.phases(rs)
-    for r in rs:
-        if not r.syncable: continue
-        probs = [f for f, g in self.skipped.items() if r.guid in g] + [e["stream"] + " failed" for e in self.errors if e["restaurant"] == r.guid]
-        self.status[r.guid] = "ok" if not probs else "partial: " + "; ".join(probs)
+    settle_status(self, rs)
     row = sync_log_row(self, sid, started, datetime.now(timezone.utc), streams(FAMILIES))
     self.emit.upsert("sync_log", row); self.rows["sync_log"] += 1
     self.state["sync"] = {"last_id": sid, "last_status": row["status"]}
@@ -296,16 +233,7 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         if callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
-# %% ../nbs/20_sync.ipynb #97c51889
-def tables() -> list[dict]:
-    "The schema entries of every table (restaurant, sync_log, each family's tables), each with `_fivetran_deleted`."
-    out, seen = [RESTAURANT_TABLE, SYNC_LOG_TABLE], {"restaurant", "sync_log"}
-    for s in streams(FAMILIES):
-        for t in table_schema(s.table, s.key, s.children, s.columns, child_columns=s.child_columns):
-            if t["table"] not in seen: seen.add(t["table"]); out.append(t)
-    out += [t for f in FAMILIES for t in f.tables if t["table"] not in seen]
-    return [{**t, "columns": {**t["columns"], "_fivetran_deleted": "BOOLEAN"}} for t in out]
-
+# %% ../nbs/20_sync.ipynb #bb7f7f4e
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()

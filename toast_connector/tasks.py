@@ -5,7 +5,7 @@
 # %% ../nbs/09_tasks.ipynb #c09b2324
 from __future__ import annotations
 from dataclasses import dataclass
-from .auth import ToastNotFound
+from .auth import ToastNotFound, ToastForbidden, ToastAuthError
 from .restaurants import Restaurant
 from .streams import Stream
 from .state import key_string
@@ -14,7 +14,7 @@ from . import windows as W
 
 # %% auto #0
 __all__ = ['Stopped', 'Task', 'Rows', 'CursorMoved', 'Started', 'Advanced', 'LateRead', 'Skipped', 'Failed', 'Fatal', 'Done',
-           'Runner']
+           'Runner', 'work']
 
 # %% ../nbs/09_tasks.ipynb #9dde4106
 class Stopped(Exception):
@@ -172,3 +172,21 @@ def run(self: Runner):
     "Run the task: nothing while its kind rests, else what its kind plans."
     self.not_found, self.records, self.restarts, self.calls = False, 0, 0, 0
     if not self.s.cursor.resting(self): self.s.cursor.run(self)
+
+# %% ../nbs/09_tasks.ipynb #b1741255
+def work(engine, task: Task):
+    "Run one task in a worker thread; every outcome is a message to the engine."
+    fkey = (task.restaurant.guid, task.stream.family, task.stream.scope)
+    try:
+        if engine.stop.is_set(): return
+        if fkey in engine.forbidden: engine.put(Skipped(task)); return
+        engine.put(Started(task))
+        Runner(engine, task).run()
+    except Stopped: pass
+    except ToastForbidden as e: engine.forbidden.add(fkey); engine.put(Skipped(task, e))
+    except ToastAuthError as e: engine.put(Fatal(task, e))
+    except Exception as e: engine.put(Failed(task, e))     # 400, retries exhausted, or a bug in one declaration
+    except BaseException as e: engine.put(Fatal(task, e))
+    finally:
+        try: engine.put(Done(task))
+        except Stopped: pass
