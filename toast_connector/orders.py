@@ -58,6 +58,7 @@ SELECTIONS = Child("orders_check_selection", "selections", key=("id", "orders_ch
                        _taxes("orders_check_selection_applied_tax", "orders_check_selection"),
                        _discounts("orders_check_selection_applied_discount", "orders_check_selection")))
 
+# %% ../nbs/10_orders.ipynb #fa636f61
 PAYMENTS = Child("payment", "payments", key=("id", "orders_id"),
                  link="orders_check_payment", link_key=("orders_check_id", "payment_id", "orders_id"),
                  link_aliases=(("orders_guid", "orders_id"),),
@@ -81,6 +82,7 @@ SERVICE_CHARGES = Child("orders_check_applied_service_charge", "appliedServiceCh
                                                "service_charge_category", "payment_guid", "external_id"]),
                         children=(_taxes("orders_check_applied_service_charge_applied_tax", "orders_check_applied_service_charge"),))
 
+# %% ../nbs/10_orders.ipynb #545116c8
 CHECKS = Child("orders_check", "checks", key=("id", "orders_id"), children=(
                    SELECTIONS, PAYMENTS, _discounts("orders_check_applied_discount", "orders_check"), SERVICE_CHARGES),
                columns=_cols(money=["amount", "tax_amount", "total_amount"],
