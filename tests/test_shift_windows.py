@@ -80,7 +80,7 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         assert shift_rows(rec) == want and len(want) > 900
         assert any(o["deleted"] for o in truth.values())                      # deleted shifts exist and are not rows
         # back-to-back windows (the old plan) over the same span would have lost the crossing shifts for good
-        old = W.plan_windows(START, far, 28)
+        old = plan_windows(START, far, 28)
         seen = set()
         for a, b in old:
             seen |= {o["guid"] for o in client.get(SHIFTS_PATH, restaurant=rg,
@@ -102,3 +102,11 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         reqs2 = [(ts(p["startDate"]), ts(p["endDate"])) for path, _, p in client.calls if path == SHIFTS_PATH]
         assert reqs2[0][0] < NOW - timedelta(days=13)                          # the 14-day shift lookback
         assert shift_rows(rec) == live(truth_shifts(sb), reqs2[-1][1])
+
+
+def plan_windows(start, end, max_days):
+    "Back-to-back windows of at most `max_days` days over `[start, end)`: the old plan, which loses shifts crossing an edge."
+    out, step = [], timedelta(days=max_days)
+    while start < end:
+        out.append((start, min(start + step, end))); start = out[-1][1]
+    return out

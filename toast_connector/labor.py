@@ -123,9 +123,8 @@ EMPLOYEES_FAMILY = Family("labor.employees", (EMPLOYEES,), probe="/labor/v1/empl
                           doc="Employees: a scope of their own (labor.employees:read)")
 
 # %% ../nbs/14_labor.ipynb #ba2c7864
+from .deletes import current_sql as _current_sql
+
 def current_sql(table: str, schema: str = "tester") -> str:
     "SQL for the current rows of a labor table (breaks: joined to their time entry's current version)."
-    if table != "break": return f"SELECT * FROM {schema}.{table} WHERE NOT coalesce(_fivetran_deleted, FALSE)"
-    return (f"SELECT b.* FROM {schema}.break AS b JOIN {schema}.time_entry AS t "
-            f"ON t.id = b.time_entry_id AND t.modified_date = b.time_entry_modified_date "
-            f"WHERE NOT coalesce(b._fivetran_deleted, FALSE) AND NOT coalesce(t._fivetran_deleted, FALSE)")
+    return _current_sql(table, "time_entry" if table == "break" else table, schema)   # the deletes chapter's query

@@ -155,10 +155,8 @@ FAMILY = Family("orders", (ORDERS,), probe="/orders/v2/ordersBulk", limits=(("/o
                 doc="Orders and every nested child; ordersBulk allows 5 calls a second per restaurant")
 
 # %% ../nbs/10_orders.ipynb #c6631513
+from .deletes import current_sql as _current_sql
+
 def current_sql(table: str, schema: str = "tester") -> str:
     "DuckDB SQL for the current rows of an orders table (children: joined to their order's current version)."
-    if table == "orders":
-        return f"SELECT * FROM {schema}.orders WHERE NOT coalesce(_fivetran_deleted, FALSE)"
-    return (f"SELECT c.* FROM {schema}.{table} AS c JOIN {schema}.orders AS o "
-            f"ON o.id = c.orders_id AND o.modified_date = c.orders_modified_date "
-            f"WHERE NOT coalesce(c._fivetran_deleted, FALSE) AND NOT coalesce(o._fivetran_deleted, FALSE)")
+    return _current_sql(table, "orders", schema)          # the deletes chapter's query (08_deletes)
