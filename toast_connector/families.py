@@ -29,13 +29,14 @@ from .flatten import table_schema
 from .restaurants import RESTAURANT_TABLE
 from .report import SYNC_LOG_TABLE
 
-def tables() -> list[dict]:
+def tables(families=None) -> list[dict]:
     "The schema entries of every table (restaurant, sync_log, each family's tables), each with `_fivetran_deleted`."
     out, seen = [RESTAURANT_TABLE, SYNC_LOG_TABLE], {"restaurant", "sync_log"}
-    for s in streams():
+    families = FAMILIES if families is None else families
+    for s in streams(families):
         for t in table_schema(s.table, s.key, s.children, s.columns, child_columns=s.child_columns):
             if t["table"] not in seen: seen.add(t["table"]); out.append(t)
-    out += [t for f in FAMILIES for t in f.tables if t["table"] not in seen]
+    out += [t for f in families for t in f.tables if t["table"] not in seen]
     return [{**t, "columns": {**t["columns"], "_fivetran_deleted": "BOOLEAN"}} for t in out]
 
 def schema(configuration: dict) -> list[dict]:
