@@ -20,8 +20,8 @@ from pathlib import Path
 os.environ.setdefault("DO_NOT_TRACK", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from toast_connector import sync
-from toast_connector.sync import diff_warehouses
+from toast_connector import sync, testing
+from toast_connector.testing import diff_warehouses
 from toast_connector.client import ToastClient
 from toast_connector.config import validate_configuration
 from toast_connector.sandbox.server import Sandbox
@@ -41,7 +41,7 @@ def sandbox(args, faults=None, fault_seed=None) -> Sandbox:
 def run_sync(sb: Sandbox, start: str):
     "One first sync into a Recorder with the client's default retry policy: (recorder, client, log, seconds)."
     cfg = sb.configuration(initialSyncStart=start)
-    rec, log = sync.Recorder(), sync.ListLog()
+    rec, log = testing.Recorder(), testing.ListLog()
     client = ToastClient(validate_configuration(cfg), {}, log=log)
     t = time.perf_counter()
     try: sync.update(cfg, {}, emit=rec, log=log, client=client)

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from toast_connector import analytics, sync
+from toast_connector import analytics, sync, testing
 from toast_connector.sandbox.server import Sandbox
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)
@@ -21,13 +21,13 @@ def day(creds: bool) -> Counter:
     sb.world.connect_every_hours = 0
     with sb:
         cfg = sb.configuration(**({"analyticsClientId": sb.analytics_client_id, "analyticsClientSecret": sb.analytics_client_secret} if creds else {}))
-        rec, state = sync.Recorder(), {}
-        sync.update(cfg, state, emit=rec, log=sync.ListLog()); state = rec.state
+        rec, state = testing.Recorder(), {}
+        sync.update(cfg, state, emit=rec, log=testing.ListLog()); state = rec.state
         sb.reset_stats()
         statuses = Counter()
         for _ in range(24):
             sb.advance(1)
-            sync.update(cfg, state, emit=rec, log=sync.ListLog()); state = rec.state
+            sync.update(cfg, state, emit=rec, log=testing.ListLog()); state = rec.state
         out = Counter()
         for t, per in sb.stats()["requests"].items():
             out["analytics" if "/era/" in t else "all"] += sum(per.values())

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_families import small, recorder, run, check_all, config_truth, check_config, check_labor, check_cash, rows, start  # noqa: E402
 from test_orders import Warehouse, check  # noqa: E402
 
-from toast_connector import sync
+from toast_connector import sync, testing
 from toast_connector.sandbox.server import Sandbox
 
 UTC = timezone.utc
@@ -108,7 +108,7 @@ def test_first_sync_reads_whole_pages():
     sb.world.connect_every_hours = 0
     with sb:
         wh = Warehouse()
-        sync.update(sb.configuration(), {}, emit=wh, log=sync.ListLog())
+        sync.update(sb.configuration(), {}, emit=wh, log=testing.ListLog())
         got = sb.stats()["requests"]["GET /orders/v2/ordersBulk"]
         check(sb, wh)
         cut = {g: c["orders"]["to"] for g, c in wh.state["restaurants"].items()}

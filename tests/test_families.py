@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from toast_connector import sync
+from toast_connector import sync, testing
 from toast_connector.auth import ToastRetriesExhausted
 from toast_connector.client import ToastClient
 from toast_connector.config import validate_configuration
@@ -40,7 +40,7 @@ def small(**kw):
 
 def recorder():
     "A Recorder that knows every table's primary key (config and menus tables have composite keys)."
-    rec = sync.Recorder()
+    rec = testing.Recorder()
     rec.keys = {"restaurant": ("id",), "sync_log": ("sync_id",)}
     for s in REGISTRY.values(): rec.keys.update(table_keys(s.table, s.key, s.children))
     return rec
@@ -54,7 +54,7 @@ def configuration(sb, **cfg):
 
 def run(sb, rec, client=None, **cfg):
     "One sync (sync.update) into `rec`, continuing from its last committed state; returns the log."
-    log = sync.ListLog()
+    log = testing.ListLog()
     sync.update(configuration(sb, **cfg), rec.state, emit=rec, log=log, client=client)
     return log
 

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from toast_connector import sync
-from toast_connector.sync import diff_warehouses
+from toast_connector import sync, testing
+from toast_connector.testing import diff_warehouses
 from toast_connector.client import ToastClient, RateLimiter
 from toast_connector.config import validate_configuration
 from toast_connector.sandbox.server import Sandbox
@@ -25,7 +25,7 @@ PROFILE = dict(seed=7, restaurants=2, days=2, orders_per_day=10, now=NOW, rate_l
 def sync_once(sb, state=None, rec=None, **cfg):
     "One sync into `rec` (default: a fresh Recorder) through a client with tiny backoffs: (recorder, client, log)."
     cfg = sb.configuration(initialSyncStart=START, **cfg)
-    rec, log = rec if rec is not None else sync.Recorder(), sync.ListLog()
+    rec, log = rec if rec is not None else testing.Recorder(), testing.ListLog()
     # tiny backoffs for 5xx/drops, but Retry-After is honoured (up to 2 s): the sandbox's 429 bursts last 0.5-2 s of
     # wall time, as Toast's rate-limit slices do, so a client that retries sooner keeps meeting 429s
     client = ToastClient(validate_configuration(cfg), {}, log=log, limiter=RateLimiter(scale=100),
@@ -37,7 +37,7 @@ def sync_once(sb, state=None, rec=None, **cfg):
 
 def test_diff_warehouses_sees_a_changed_decimal_a_missing_row_and_ignores_run_columns():
     "The comparison itself: it must be able to fail."
-    a, b = sync.Recorder(), sync.Recorder()
+    a, b = testing.Recorder(), testing.Recorder()
     for r, amt, run in ((a, "1.10", "x"), (b, "1.1", "y")):
         r.upsert("example", {"id": "p1", "amount": Decimal(amt)})
         r.upsert("sync_log", {"sync_id": run, "status": "succeeded", "retries": len(run)})
@@ -83,7 +83,7 @@ def test_dropped_connections_and_truncated_bodies_leave_the_warehouse_unchanged(
 def test_faults_during_incremental_syncs_leave_the_warehouse_unchanged():
     "A first sync and three incremental ones (the sandbox advancing between them: edits, deletes, config changes)."
     def series(sb):
-        rec, retries = sync.Recorder(), 0
+        rec, retries = testing.Recorder(), 0
         for hours in (3, 5, 26, None):
             _, client, _ = sync_once(sb, rec.state, rec)
             retries += client.metrics.totals()["retries"]

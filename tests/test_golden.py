@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from toast_connector import analytics, sync
+from toast_connector import analytics, sync, testing
 from toast_connector.sandbox.server import Sandbox
 from test_orders import Warehouse
 
@@ -105,7 +105,7 @@ def scenario() -> dict:
             cfg = sb.configuration(initialSyncStart=wh.start, lateArrivalDays="3", lateArrivalEveryHours="6",
                                    analyticsClientId=sb.analytics_client_id,
                                    analyticsClientSecret=sb.analytics_client_secret, reconcileDays="2")
-            sync.update(cfg, state, emit=wh, log=sync.ListLog())
+            sync.update(cfg, state, emit=wh, log=testing.ListLog())
             state = wh.state
             log = max(wh.tables["sync_log"].values(), key=lambda r: r["sync_id"])
             assert log["status"] == "succeeded", log

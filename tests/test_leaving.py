@@ -6,7 +6,7 @@ Toast's 15-minute 403 window, then after it), they resume from their cursors: no
 the gap is there (the sandbox's own truth)."""
 from datetime import datetime, timedelta, timezone
 
-from toast_connector import sync
+from toast_connector import sync, testing
 from toast_connector.client import ToastClient
 from toast_connector.config import validate_configuration
 from toast_connector.windows import parse_ts
@@ -29,8 +29,8 @@ class Recording(ToastClient):
 def sync_once(sb, rec):
     "One sync into `rec` from its committed state: (client, error or None)."
     cfg = sb.configuration(initialSyncStart=START)
-    client = Recording(validate_configuration(cfg), {}, log=sync.ListLog())
-    try: sync.update(cfg, rec.state, emit=rec, log=sync.ListLog(), client=client)
+    client = Recording(validate_configuration(cfg), {}, log=testing.ListLog())
+    try: sync.update(cfg, rec.state, emit=rec, log=testing.ListLog(), client=client)
     except Exception as e: return client, e
     finally: client.close()
     return client, None
@@ -54,7 +54,7 @@ def test_restaurants_that_leave_are_marked_keep_their_rows_and_resume_when_back(
     sb.world.rates.update({"order_edit": 30.0, "order_delete": 6.0})       # the gap has edits and deletions too
     with sb:
         g1, g2, g3 = sb.world.restaurant_guids()
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         assert sync_once(sb, rec)[1] is None                                   # 1: all three
         assert {r["id"] for r in rec.rows("restaurant")} == {g1, g2, g3}
         sb.advance(2)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from toast_connector import sync
+from toast_connector import sync, testing
 from toast_connector.client import ToastClient, RateLimiter, ToastMalformed
 from toast_connector.config import validate_configuration
 from toast_connector.configuration import CONFIG_TABLES
@@ -41,7 +41,7 @@ def sandbox():
 def sync_once(sb, rec):
     "One sync into `rec` from its committed state, through a client with tiny backoffs: (log, error or None)."
     cfg = sb.configuration(initialSyncStart=START, configFullRefreshHours="0")   # every sync is a config full refresh
-    log = sync.ListLog()
+    log = testing.ListLog()
     client = ToastClient(validate_configuration(cfg), {}, log=log, limiter=RateLimiter(scale=100),
                          backoff=0.002, max_backoff=0.01)
     try: sync.update(cfg, rec.state, emit=rec, log=log, client=client)
@@ -52,14 +52,14 @@ def sync_once(sb, rec):
 
 def without_log(rec):
     "A Recorder's warehouse, typed, without sync_log (a faulted series has one more sync)."
-    return {k: v for k, v in sync.normalised(rec).items() if k[0] != "sync_log"}
+    return {k: v for k, v in testing.normalised(rec).items() if k[0] != "sync_log"}
 
 
 @pytest.fixture(scope="module")
 def twin():
     "The clean twin: sync, advance, sync; its warehouse is what every faulted series must end with."
     with sandbox() as sb:
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         assert sync_once(sb, rec)[1] is None
         sb.advance(ADVANCE)
         assert sync_once(sb, rec)[1] is None
@@ -113,9 +113,9 @@ CASES = [  # (fault spec, stream, table, what the message must say)
 @pytest.mark.parametrize("spec,stream,table,says", CASES, ids=[c[0] for c in CASES])
 def test_a_malformed_success_fails_its_stream_deletes_nothing_and_the_next_sync_catches_up(twin, spec, stream, table, says):
     clean, clean_truth = twin
-    tables = set(sync.table_keys(REGISTRY[stream]))
+    tables = set(REGISTRY[stream].table_keys())
     with sandbox() as sb:
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         assert sync_once(sb, rec)[1] is None                                     # 1: clean
         before = {g: dict(c) for g, c in rec.state["restaurants"].items()}
         rows_before = {t: sorted(map(repr, rec.rows(t))) for t in tables}
@@ -153,10 +153,10 @@ def test_a_malformed_success_fails_its_stream_deletes_nothing_and_the_next_sync_
 
 def test_an_empty_list_on_a_full_refresh_deletes_nothing_until_a_second_one_confirms_it():
     "`[]` is a legitimate answer, but not enough on its own to delete a whole catalogue: the next full pull must agree."
-    tables = set(sync.table_keys(REGISTRY["config.menuItems"]))
+    tables = set(REGISTRY["config.menuItems"].table_keys())
     with sandbox() as sb:
         sb.world.rates.update({k: 0 for k in BUSY})          # a still catalogue: only the fault changes what is served
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         assert sync_once(sb, rec)[1] is None
         items = warehouse_ids(rec, "menu_item")
         assert items == truth_ids(sb)["menu_item"] and len(items) > 20
@@ -188,7 +188,7 @@ def test_empty_and_null_bodies_at_random_are_retried_and_change_nothing(twin):
     clean, _ = twin
     with sandbox() as sb:
         sb.faults.set("empty:0.03,null:0.03")
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         log1, err1 = sync_once(sb, rec)
         sb.advance(ADVANCE)
         log2, err2 = sync_once(sb, rec)
@@ -207,17 +207,17 @@ def test_three_aborted_syncs_log_in_once():
     with Sandbox(**PROFILE) as sb:
         sb.faults.set("empty@/partners/v1/restaurants:1")
         cfg = sb.configuration(initialSyncStart=START, maxAttempts="2")
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         for i in range(3):
             with pytest.raises(ToastMalformed, match="GET /partners/v1/restaurants after 2 attempts; last: Toast answered 200 "
                                                      "with an empty body"):
-                sync.update(cfg, rec.state, emit=rec, log=sync.ListLog())
+                sync.update(cfg, rec.state, emit=rec, log=testing.ListLog())
             assert sb.stats()["logins"] == 1, (i, sb.stats()["logins"])
             auth = rec.state.get("auth") or {}
             assert len(auth.get("logins", [])) == 1 and auth.get("token"), (i, auth.keys())
         assert not rec.rows("restaurant") and not rec.state.get("restaurants")   # nothing else was committed
         sb.faults.set(None)
-        log = sync.ListLog()
+        log = testing.ListLog()
         sync.update(cfg, rec.state, emit=rec, log=log)                          # the fourth, clean, still no new login
         assert sb.stats()["logins"] == 1 and rec.rows("sync_log")[0]["status"] == "succeeded"
         assert not any("logging in" in m for _, m in log.lines)
@@ -227,11 +227,11 @@ def test_an_aborted_sync_that_never_logged_in_checkpoints_nothing():
     "keep_logins only acts when there is a login to keep: a sync that fails before logging in commits no state."
     with Sandbox(**PROFILE) as sb:
         cfg = sb.configuration(initialSyncStart=START, maxAttempts="2")
-        rec = sync.Recorder()
-        sync.update(cfg, {}, emit=rec, log=sync.ListLog())                      # logs in; the token is in the state
+        rec = testing.Recorder()
+        sync.update(cfg, {}, emit=rec, log=testing.ListLog())                      # logs in; the token is in the state
         assert sb.stats()["logins"] == 1
         sb.faults.set("empty@/partners/v1/restaurants:1")
         checkpoints = len(rec.states)
         with pytest.raises(ToastMalformed):
-            sync.update(cfg, rec.state, emit=rec, log=sync.ListLog())            # the cached token is reused: no login
+            sync.update(cfg, rec.state, emit=rec, log=testing.ListLog())            # the cached token is reused: no login
         assert sb.stats()["logins"] == 1 and len(rec.states) == checkpoints

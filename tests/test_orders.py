@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from toast_connector import sync
+from toast_connector import sync, testing
 from toast_connector.flatten import explode, is_timestamp, sdk_row, table_keys, to_json
 from toast_connector.orders import ORDERS, current_sql, is_deleted
 from toast_connector.windows import parse_ts
@@ -175,7 +175,7 @@ def sandbox():
 def run(sb, wh, state, **cfg):
     "One sync into `wh`; initialSyncStart stays the first sync's (as in a real connection)."
     wh.start = wh.start or sb.configuration()["initialSyncStart"]
-    sync.update(sb.configuration(**{"initialSyncStart": wh.start, **cfg}), state, emit=wh, log=sync.ListLog())
+    sync.update(sb.configuration(**{"initialSyncStart": wh.start, **cfg}), state, emit=wh, log=testing.ListLog())
     return wh.state
 
 

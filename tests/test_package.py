@@ -25,9 +25,10 @@ def built(tmp_path_factory):
 
 
 def expected_modules():
-    "The package's modules that must ship: every .py of toast_connector except the sandbox and nbdev's index."
+    "The package's modules that must ship: every .py of toast_connector except the sandbox, nbdev's index and the test doubles."
     return sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "toast_connector").rglob("*.py")
-                  if "sandbox" not in p.relative_to(ROOT).parts and p.name != "_modidx.py" and "__pycache__" not in p.parts)
+                  if "sandbox" not in p.relative_to(ROOT).parts and p.name not in ("_modidx.py", "testing.py")
+                  and "__pycache__" not in p.parts)
 
 
 def test_zip_holds_exactly_what_fivetran_runs(built):
@@ -35,6 +36,7 @@ def test_zip_holds_exactly_what_fivetran_runs(built):
     want = sorted(["connector.py", "requirements.txt", "configuration_form.pb", *expected_modules()])
     assert names == want, set(names) ^ set(want)
     assert "toast_connector/sync.py" in names and "toast_connector/client.py" in names
+    assert "toast_connector/testing.py" not in names and (ROOT / "toast_connector" / "testing.py").is_file()   # test doubles stay home
     assert not [n for n in names if n.endswith((".ipynb", ".pyc", ".db", ".json")) or n.startswith(("tests/", "nbs/", "files/", "tools/", "toast_connector/sandbox"))]
 
 

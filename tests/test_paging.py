@@ -13,6 +13,7 @@ from test_orders import Warehouse, run, expected  # noqa: E402
 import pytest  # noqa: E402
 
 from toast_connector import sync
+from toast_connector.streams import PageNumber
 from toast_connector.client import as_list
 from toast_connector.sandbox.server import Sandbox, parse_toast_date
 from clock import NOW
@@ -64,23 +65,23 @@ def test_order_edited_mid_paging_is_not_lost():
 
 
 def test_more_departures_than_the_overlap_restart_the_walk():
-    edited, missing, diff, calls = scenario(3)                  # 3 > Runner.OVERLAP: the second page holds no anchor
-    assert sync.Runner.OVERLAP < 3
+    edited, missing, diff, calls = scenario(3)                  # 3 > PageNumber.OVERLAP: the second page holds no anchor
+    assert PageNumber.OVERLAP < 3
     assert not missing and not diff, (edited, sorted(missing))
     assert calls.count((1, 100)) == 2, calls                    # page 1 read again: the walk started over
 
 
-def naive_pages(self, path, guid, params):
+def naive_pages(self, job, path, params):
     "Pages 1, 2, ... of 100 until a short page: what the connector must not do."
-    page = 1
+    page, guid = 1, job.restaurant.guid
     while True:
-        got = as_list(self.client.get(path, restaurant=guid, params={**params, "page": page, "pageSize": 100}).data, path, guid)
+        got = as_list(job.client.get(path, restaurant=guid, params={**params, "page": page, "pageSize": 100}).data, path, guid)
         if got: yield got
         if len(got) < 100: return
         page += 1
 
 
 def test_naive_paging_loses_the_order(monkeypatch):
-    monkeypatch.setattr(sync.Runner, "whole_pages", naive_pages)
+    monkeypatch.setattr(PageNumber, "whole_pages", naive_pages)
     edited, missing, diff, calls = scenario(1)
     assert missing, "naive paging lost nothing: the scenario is not sharp"

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from toast_connector import sync
+from toast_connector import sync, testing
 from toast_connector.sandbox.server import Sandbox
 from toast_connector.sandbox.data import ALL_SCOPES
 from clock import NOW
@@ -16,8 +16,8 @@ LABOR = ("labor.shifts", "labor.timeEntries", "labor.jobs")
 def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
     with Sandbox(seed=5, restaurants=2, days=2, orders_per_day=15, rate_limits=0, now=NOW) as sb:
         cfg = sb.configuration()
-        first = sync.Recorder()
-        sync.update(cfg, {}, emit=first, log=sync.ListLog())
+        first = testing.Recorder()
+        sync.update(cfg, {}, emit=first, log=testing.ListLog())
         before = first.state["restaurants"]
         for g in sb.world.restaurant_guids():
             assert all(n in before[g] for n in LABOR + ("orders",)), sorted(before[g])
@@ -26,7 +26,7 @@ def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
         edited = first.rows("orders")[0]                                      # a change to sync, whatever the hour
         with sb.lock: assert sb.world.edit_order(edited["restaurant_id"], edited["id"])
         sb.advance(3)
-        second, log = sync.Recorder(), sync.ListLog()
+        second, log = testing.Recorder(), testing.ListLog()
         sync.update(cfg, first.state, emit=second, log=log)
         after = second.state["restaurants"]
         for g in sb.world.restaurant_guids():

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import duckdb
 
-from toast_connector import sync
+from toast_connector import sync, testing
 from toast_connector.orders import current_sql
 from toast_connector.sandbox.server import Sandbox, dumps
 
@@ -186,7 +186,7 @@ def test_default_world_config_sync_follows_page_tokens():
     pull) follows `Toast-Next-Page-Token` on at least two of them, and lands every object of each."""
     with Sandbox(seed=7, restaurants=1, days=1, orders_per_day=4, now=NOW, rate_limits=0,
                  scopes=("config:read", "restaurants:read")) as sb:
-        rec, log = sync.Recorder(), sync.ListLog()
+        rec, log = testing.Recorder(), testing.ListLog()
         sync.update(sb.configuration(), {}, emit=rec, log=log)
         followed = sb.stats().get("page_tokens", {})
         assert len([ep for ep, n in followed.items() if n >= 1]) >= 2, followed

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from toast_connector import analytics, sync
+from toast_connector import analytics, sync, testing
 from toast_connector.sandbox.server import Sandbox
 from toast_connector.sandbox.data import bd_add
 from test_orders import Warehouse, check
@@ -31,7 +31,7 @@ def sandbox():
 
 
 def run(sb, wh, state, creds=True, **cfg):
-    log = sync.ListLog()
+    log = testing.ListLog()
     if creds: cfg.update(analyticsClientId=sb.analytics_client_id, analyticsClientSecret=sb.analytics_client_secret)
     sync.update(sb.configuration(**cfg), state, emit=wh, log=log)
     return wh.state, log

@@ -5,7 +5,7 @@ Three in-process syncs (`sync.update` with a recording emitter) of every registe
 whose clock does not move between them, so all three see the same Toast."""
 import pytest
 
-from toast_connector import sync
+from toast_connector import sync, testing
 from toast_connector.restaurants import shard_of
 from toast_connector.sandbox.server import Sandbox
 from clock import NOW
@@ -13,7 +13,7 @@ from clock import NOW
 
 def run(sb, **cfg):
     "One full sync into a fresh Recorder; returns (recorder, log lines, restaurants Toast was asked about)."
-    rec, log = sync.Recorder(), sync.ListLog()
+    rec, log = testing.Recorder(), testing.ListLog()
     sb.reset_stats()
     sync.update(sb.configuration(**cfg), {}, emit=rec, log=log)
     asked = {r for per in sb.stats()["requests"].values() for r in per if r != "-"}

@@ -9,7 +9,7 @@ One restaurant, labor scopes only (the other families answer 403 and are skipped
 """
 from datetime import datetime, timedelta, timezone
 
-from toast_connector import sync, windows as W
+from toast_connector import sync, windows as W, testing
 from toast_connector.config import validate_configuration
 from toast_connector.sandbox.server import Sandbox, toast_ts
 from test_families import RecordingClient   # records (path, restaurant, params) of every request
@@ -33,7 +33,7 @@ def configuration(sb):
 def sync_once(sb, rec):
     "One sync into `rec` with a recording client; returns the client and the log."
     cfg = configuration(sb)
-    client, log = RecordingClient(validate_configuration(cfg), {}), sync.ListLog()
+    client, log = RecordingClient(validate_configuration(cfg), {}), testing.ListLog()
     sync.update(cfg, rec.state, emit=rec, log=log, client=client)
     return client, log
 
@@ -56,7 +56,7 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
     with Sandbox(seed=2, restaurants=1, days=104, orders_per_day=2, now=NOW, rate_limits=0, scopes=SCOPES) as sb:
         (rg,) = sb.world.restaurant_guids()
         assert sb.world.restaurant(rg)["general"]["timeZone"] == "America/New_York"
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         client, _ = sync_once(sb, rec)
         reqs = [(ts(p["startDate"]), ts(p["endDate"])) for path, _, p in client.calls if path == SHIFTS_PATH]
         assert reqs[0][0] == START and len(reqs) >= 4 and reqs[-1][1] - START > timedelta(days=92)   # over 3 months
@@ -80,7 +80,7 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         assert shift_rows(rec) == want and len(want) > 900
         assert any(o["deleted"] for o in truth.values())                      # deleted shifts exist and are not rows
         # back-to-back windows (the old plan) over the same span would have lost the crossing shifts for good
-        old = W.plan_windows(START, far, 28)
+        old = plan_windows(START, far, 28)
         seen = set()
         for a, b in old:
             seen |= {o["guid"] for o in client.get(SHIFTS_PATH, restaurant=rg,
@@ -102,3 +102,11 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         reqs2 = [(ts(p["startDate"]), ts(p["endDate"])) for path, _, p in client.calls if path == SHIFTS_PATH]
         assert reqs2[0][0] < NOW - timedelta(days=13)                          # the 14-day shift lookback
         assert shift_rows(rec) == live(truth_shifts(sb), reqs2[-1][1])
+
+
+def plan_windows(start, end, max_days):
+    "Back-to-back windows of at most `max_days` days over `[start, end)`: the old plan, which loses shifts crossing an edge."
+    out, step = [], timedelta(days=max_days)
+    while start < end:
+        out.append((start, min(start + step, end))); start = out[-1][1]
+    return out

@@ -2,13 +2,13 @@
 keeps working from it.
 
 State v1 kept, in each cursor of a stream that detects removals, `"keys": pack_keys(<key strings>)`. State v2 keeps
-every key set in one blob, `state["keys"]` (`sync.pack_store`). Here a first sync runs, its state is rewritten in
+every key set in one blob, `state["keys"]` (`state.pack_store`). Here a first sync runs, its state is rewritten in
 the v1 layout (`pack_keys` is the v1 encoder, unchanged), configuration objects and employees are removed in the
 sandbox, and the next sync starts from the v1 state: every removed object is deleted, every live one kept, and the
 state it checkpoints is v2."""
 import json
 
-from toast_connector import sync
+from toast_connector import sync, state as keystore
 from test_families import check_all, config_truth, deletes, recorder, rows, run, small
 from toast_connector.configuration import CONFIG_TABLES
 
@@ -16,9 +16,9 @@ from toast_connector.configuration import CONFIG_TABLES
 def as_v1(state: dict) -> dict:
     "A v2 state in the v1 layout: each key set packed into its cursor, no top-level blob."
     st = json.loads(json.dumps(state))
-    store = sync.unpack_store(st.pop("keys", ""))
+    store = keystore.unpack_store(st.pop("keys", ""))
     st["v"] = 1
-    for (rid, stream), keys in store.items(): st["restaurants"][rid][stream]["keys"] = sync.pack_keys(keys)
+    for (rid, stream), keys in store.items(): st["restaurants"][rid][stream]["keys"] = keystore.pack_keys(keys)
     return st
 
 
@@ -29,7 +29,7 @@ def test_v1_state_loads_and_removals_still_work():
         v1 = as_v1(rec.state)
         packed = [c for cur in v1["restaurants"].values() for c in cur.values() if "keys" in c]
         assert len(packed) > 20 and "keys" not in v1                        # the v1 layout: a blob per cursor
-        assert {k: v for k, v in sync.load_keys(json.loads(json.dumps(v1))).items()} == sync.unpack_store(rec.state["keys"])
+        assert {k: v for k, v in keystore.load_keys(json.loads(json.dumps(v1))).items()} == keystore.unpack_store(rec.state["keys"])
 
         sb.world.rates = {k: 0 for k in sb.world.rates} | {"config_remove": 60, "employee_delete": 12}
         sb.advance(4)

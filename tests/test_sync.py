@@ -6,16 +6,14 @@ from collections import Counter
 
 import pytest
 
-from toast_connector import sync
-from toast_connector.streams import REGISTRY, Stream, ModifiedWindow, PageNumber, register
+from toast_connector import sync, testing, report
+from dataclasses import replace
+from toast_connector.streams import REGISTRY, Stream, ModifiedWindow, PageNumber
+from toast_connector.families import FAMILIES
+from toast_connector.tasks import Runner
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
 from clock import NOW
-
-if "orders" not in REGISTRY:   # until the orders family lands: the smallest declaration that exercises the engine
-    from toast_connector.flatten import Child
-    register(Stream("orders", "orders", "/orders/v2/ordersBulk", "orders", "orders:read", cursor=ModifiedWindow(),
-                    pages=PageNumber(100), children=(Child("orders_check", "checks"),)))
 
 # The engine's tests run one stream of each cursor kind, so a defect in one family's declarations shows up in
 # that family's tests (and in test_every_registered_stream_syncs below), not as a failure of every engine test.
@@ -24,8 +22,8 @@ ENGINE_STREAMS = ("orders", "config.discounts", "config.tipWithholding", "cash.e
 @pytest.fixture(autouse=True)
 def engine_streams(request, monkeypatch):
     if request.node.name.startswith("test_every_registered_stream"): return
-    keep = {k: v for k, v in REGISTRY.items() if k in ENGINE_STREAMS or k == "bad_orders"}
-    monkeypatch.setattr(sync, "REGISTRY", keep)
+    keep = tuple(replace(f, streams=tuple(s for s in f.streams if s.name in ENGINE_STREAMS)) for f in FAMILIES)
+    monkeypatch.setattr(sync, "FAMILIES", keep)
 
 def small(**kw):
     "A small sandbox profile without rate limits, on the shared test clock."
@@ -33,7 +31,7 @@ def small(**kw):
 
 def run(sb, state=None, emit=None, **cfg):
     "One sync into a Recorder; returns (recorder, log)."
-    rec, log = emit or sync.Recorder(), sync.ListLog()
+    rec, log = emit or testing.Recorder(), testing.ListLog()
     sync.update(sb.configuration(**cfg), state or {}, emit=rec, log=log)
     return rec, log
 
@@ -116,7 +114,8 @@ def test_forbidden_family_is_skipped_and_its_cursor_kept():
         assert row["status"] == "succeeded" and any(s["family"].startswith("orders") for s in row["skipped"])
         assert all("partial" in v for v in row["restaurants"].values())
         # other families (if registered) still synced and moved their cursors
-        for name, s in sync.REGISTRY.items():
+        for s in sync.streams(sync.FAMILIES):
+            name = s.name
             if s.family != "orders" and s.scope in sb.scopes:
                 assert any(name in after[g] for g in after), name
 
@@ -124,9 +123,10 @@ def test_forbidden_family_is_skipped_and_its_cursor_kept():
 def test_bad_request_stops_that_stream_keeps_cursor_and_fails_after_the_rest(monkeypatch):
     bad = Stream("bad_orders", "bad_orders", "/orders/v2/ordersBulk", "orders", "orders:read", cursor=ModifiedWindow(),
                  pages=PageNumber(100), params={"businessDate": "20240101"})  # Toast: 400, not both
-    monkeypatch.setitem(sync.REGISTRY, "bad_orders", bad)
+    monkeypatch.setattr(sync, "FAMILIES", tuple(replace(f, streams=f.streams + (bad,)) if f.name == "orders" else f
+                                                for f in sync.FAMILIES))
     with small() as sb:
-        rec = sync.Recorder()
+        rec = testing.Recorder()
         with pytest.raises(sync.SyncFailed) as ei:
             run(sb, emit=rec)
         msg = str(ei.value)
@@ -175,13 +175,13 @@ def test_checkpoint_early_when_memory_is_high(monkeypatch):
         assert len(gaps(rec)) == 1, gaps(rec)                             # one checkpoint, at the end
         rows, want = gaps(rec)[0], warehouse(rec)
         assert rows > 3000, rows
-        if sync.rss_bytes() is None: pytest.skip("no RSS on this platform: only the rows bound applies")
+        if report.rss_bytes() is None: pytest.skip("no RSS on this platform: only the rows bound applies")
         monkeypatch.setattr(sync.Engine, "MEMORY_BUDGET", 0)              # always high
         monkeypatch.setattr(sync.Engine, "MEMORY_MIN_ROWS", 150)
         rec, log = run(sb)
         g = gaps(rec)
-        assert len(g) >= rows // (150 + sync.Runner.CHUNK), g
-        assert all(n >= 150 for n in g[:-1]) and max(g) < 150 + sync.Runner.CHUNK, g   # checked after each batch of rows
+        assert len(g) >= rows // (150 + Runner.CHUNK), g
+        assert all(n >= 150 for n in g[:-1]) and max(g) < 150 + Runner.CHUNK, g   # checked after each batch of rows
         assert any("checkpoints (memory " in m for _, m in log.lines), log.lines[-1]
         assert warehouse(rec) == want                                      # the cadence changes nothing written
 
@@ -206,11 +206,11 @@ def test_crash_anywhere_then_rerun_equals_an_uninterrupted_run():
         total = len(ref.ops)
         rng = random.Random(7)
         for trial in range(3):
-            rec = sync.Recorder(fail_after=rng.randrange(1, total))
+            rec = testing.Recorder(fail_after=rng.randrange(1, total))
             state = {}
             for attempt in range(50):
                 try:
-                    sync.update(sb.configuration(checkpointRows="100"), state, emit=rec, log=sync.ListLog())
+                    sync.update(sb.configuration(checkpointRows="100"), state, emit=rec, log=testing.ListLog())
                     break
                 except RuntimeError as e:
                     assert "crash after" in str(e)

@@ -11,12 +11,15 @@ from .client import ToastClient, RateLimiter, ToastMalformed, limit_rules
 from .flatten import types
 from .orders import ORDERS
 from . import windows as W
-from . import sync as SY
+from .streams import Family
+from .tasks import Task, Runner
+from .state import _GUID
 
 # %% auto #0
-__all__ = ['ZERO', 'CENT', 'COMPARED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'synced_totals',
-           'difference', 'snake', 'totals_row', 'analytics_rules', 'AnalyticsLimiter', 'AnalyticsPending',
-           'analytics_client', 'report', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'reconcile']
+__all__ = ['ZERO', 'CENT', 'COMPARED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'FAMILY',
+           'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules', 'AnalyticsLimiter',
+           'AnalyticsPending', 'analytics_client', 'report', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch',
+           'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #9d4fd150
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -131,7 +134,7 @@ def _post(client, start: int, end: int, rids: list[str]) -> str:
     body = {"startBusinessDate": str(start), "endBusinessDate": str(end), "restaurantIds": list(rids),
             "excludedRestaurantIds": [], "groupBy": []}
     guid = client._request("POST", "/era/v1/metrics", body=lambda: body, expect=str).data
-    if not isinstance(guid, str) or not SY._GUID.fullmatch(guid):
+    if not isinstance(guid, str) or not _GUID.fullmatch(guid):
         raise ToastMalformed(f"POST /era/v1/metrics: Toast answered 200 without a reportRequestGuid ({str(guid)[:40]!r})", status=200,
                              endpoint="/era/v1/metrics")
     return guid
@@ -195,16 +198,15 @@ def watch(engine, task, ups):
 # %% ../nbs/16_analytics.ipynb #5ee26680
 def _reread(engine, r, bd: int) -> list[dict]:
     "Read a business date from ordersBulk (all pages), write its orders like any read, return the records."
-    task = SY.Task(r, ORDERS, {}, 0, 0)
-    run = SY.Runner(engine, task)
+    task = Task(r, ORDERS, {}, 0, 0)
+    run = Runner(engine, task)
     run.put = engine.apply
-    run.ctx["params"] = {**ORDERS.params, "businessDate": str(bd)}
     out = []
     engine._rereading = True
     try:
         for page in run.fetch({"businessDate": str(bd)}):
             out += page
-            run.flush(*run.rows(page))
+            run.flush(*run.rows(page, {"businessDate": str(bd)}))
     finally: engine._rereading = False
     return out
 
@@ -236,6 +238,55 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     R["backfilled"] = True
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
+# %% ../nbs/16_analytics.ipynb #b07628f1
+def _to_check(engine, st, live, R, end, full) -> list:
+    "The (restaurant, date) pairs to check: the whole span when a full check is due, else its pending dates."
+    dates, seen_all = R.setdefault("dates", {}), R.setdefault("seen", {})
+    check = []
+    for r in live:
+        lo, hi = _span(st, r, end)
+        mine = {k: v for k, v in dates.get(r.guid, {}).items() if lo <= int(k) <= hi}
+        dates[r.guid] = mine
+        seen = {k: v for k, v in seen_all.get(r.guid, {}).items() if int(k) >= W.add_days(lo, -1)}
+        for (g, bd), hs in getattr(engine, "_seen_versions", {}).items():
+            if g == r.guid: seen[str(bd)] = pack_hashes(unpack_hashes(seen.get(str(bd))) | hs)
+        seen_all[r.guid] = seen
+        d = lo
+        while d <= hi:
+            if full or (mine.get(str(d)) or {}).get("s") == "pending": check.append((r, d))
+            d = W.add_days(d, 1)
+    return check
+
+def _check(engine, st, r, d, form, toast, R, now) -> str | None:
+    "Re-read one business date, compare it, write its `reconciliation` row; its status (None: Toast refused the re-read)."
+    dates, seen_all = R["dates"], R["seen"]
+    try: records = _reread(engine, r, d)
+    except ToastForbidden: return None
+    synced = synced_totals(records)
+    seen = unpack_hashes(seen_all[r.guid].get(str(d)))
+    new = {version_hash(o.get("guid"), o.get("modifiedDate")) for o in records if isinstance(o, dict)}
+    late = len(new - seen)
+    seen_all[r.guid][str(d)] = pack_hashes(seen | new)
+    if form == "analytics":
+        t = toast.get((r.guid, d))
+        diff = difference(t or {}, synced) if t is not None or synced["ordersCount"] else {}
+    else: t, diff = None, ({"late_versions": late} if late else {})
+    prev = dates[r.guid].get(str(d)) or {}
+    if not diff: status, attempts = ("matched" if prev.get("s") in (None, "matched") else "healed"), prev.get("a", 0)
+    else:
+        attempts = prev.get("a", 0) + (1 if prev.get("s") in ("pending", "unresolved") else 0)
+        status = "unresolved" if attempts >= st.reconcile_attempts else "pending"
+    dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now)}
+    js = lambda x: None if x is None else {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in x.items()}
+    engine.emit.upsert("reconciliation", {
+        "restaurant_id": r.guid, "business_date": d, "form": form, "status": status, "attempts": attempts,
+        "last_checked": now, "first_checked": prev.get("f", now), "toast": js(t), "synced": js(synced), "difference": js(diff),
+        "late_versions": late, "toast_orders": (t or {}).get("ordersCount"), "synced_orders": synced["ordersCount"],
+        "toast_net_sales": (t or {}).get("netSalesAmount"), "synced_net_sales": synced["netSalesAmount"]})
+    engine.rows["reconciliation"] += 1
+    return status
+
+# %% ../nbs/16_analytics.ipynb #6ff4cac5
 def reconcile(engine, rs):
     "Check the span's business dates against Toast's totals (or, without them, against the incremental reads); heal by re-reading."
     if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return           # orders are not synced by this engine: nothing to reconcile
@@ -250,58 +301,21 @@ def reconcile(engine, rs):
     R = engine.state.setdefault("reconciliation", {})
     end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
     now = W.toast_ts(end)
-    dates, seen_all = R.setdefault("dates", {}), R.setdefault("seen", {})
     full = W.due(W.parse_ts(R.get("at")), end, st.reconcile_hours)
-    check = []
-    for r in live:
-        lo, hi = _span(st, r, end)
-        mine = {k: v for k, v in dates.get(r.guid, {}).items() if lo <= int(k) <= hi}
-        dates[r.guid] = mine
-        seen = {k: v for k, v in seen_all.get(r.guid, {}).items() if int(k) >= W.add_days(lo, -1)}
-        for (g, bd), hs in getattr(engine, "_seen_versions", {}).items():
-            if g == r.guid: seen[str(bd)] = pack_hashes(unpack_hashes(seen.get(str(bd))) | hs)
-        seen_all[r.guid] = seen
-        d = lo
-        while d <= hi:
-            if full or (mine.get(str(d)) or {}).get("s") == "pending": check.append((r, d))
-            d = W.add_days(d, 1)
+    check = _to_check(engine, st, live, R, end, full)
     why, toast = _toast_rows(engine, st, live, [(r.guid, d) for r, d in check], R, end)
     form = "orders re-read" if why else "analytics"
     if why: engine.log.warning(f"reconciliation: Toast's totals skipped: {why}; business dates are reconciled in the weaker form "
                                "(orders re-read by business date, compared with what the incremental reads saw)")
     counts = {}
     for r, d in check:
-        try: records = _reread(engine, r, d)
-        except ToastForbidden: continue
-        synced = synced_totals(records)
-        seen = unpack_hashes(seen_all[r.guid].get(str(d)))
-        new = {version_hash(o.get("guid"), o.get("modifiedDate")) for o in records if isinstance(o, dict)}
-        late = len(new - seen)
-        seen_all[r.guid][str(d)] = pack_hashes(seen | new)
-        if form == "analytics":
-            t = toast.get((r.guid, d))
-            diff = difference(t or {}, synced) if t is not None or synced["ordersCount"] else {}
-        else: t, diff = None, ({"late_versions": late} if late else {})
-        prev = dates[r.guid].get(str(d)) or {}
-        if not diff: status, attempts = ("matched" if prev.get("s") in (None, "matched") else "healed"), prev.get("a", 0)
-        else:
-            attempts = prev.get("a", 0) + (1 if prev.get("s") in ("pending", "unresolved") else 0)
-            status = "unresolved" if attempts >= st.reconcile_attempts else "pending"
-        dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now)}
-        counts[status] = counts.get(status, 0) + 1
-        js = lambda x: None if x is None else {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in x.items()}
-        engine.emit.upsert("reconciliation", {
-            "restaurant_id": r.guid, "business_date": d, "form": form, "status": status, "attempts": attempts,
-            "last_checked": now, "first_checked": prev.get("f", now), "toast": js(t), "synced": js(synced), "difference": js(diff),
-            "late_versions": late, "toast_orders": (t or {}).get("ordersCount"), "synced_orders": synced["ordersCount"],
-            "toast_net_sales": (t or {}).get("netSalesAmount"), "synced_net_sales": synced["netSalesAmount"]})
-        engine.rows["reconciliation"] += 1
+        status = _check(engine, st, r, d, form, toast, R, now)
+        if status is not None: counts[status] = counts.get(status, 0) + 1
     if full: R["at"] = now
     engine.reconciliation = {"form": form, **({"skipped": why} if why else {}), "checked": len(check), "statuses": counts,
                              "analytics_calls": getattr(engine, "analytics_calls", 0)}
     engine.log.info(f"reconciliation ({form}): {len(check)} business dates checked" +
                     ("".join(f", {n} {s}" for s, n in sorted(counts.items()))))
 
-SY.PHASES[:] = [p for p in SY.PHASES if p.__name__ != reconcile.__name__] + [reconcile]     # once, also when re-run
-SY.WATCHERS[:] = [w for w in SY.WATCHERS if w.__name__ != watch.__name__] + [watch]
-SY.EXTRA_TABLES[:] = [t for t in SY.EXTRA_TABLES if t["table"] not in ("toast_daily_totals", "reconciliation")] + [TOTALS_TABLE, RECON_TABLE]
+FAMILY = Family("analytics", (), phase=reconcile, watch=watch, tables=(TOTALS_TABLE, RECON_TABLE),
+                doc="Toast's daily totals and the reconciliation: a phase after every stream, with its own credentials")

@@ -4,12 +4,12 @@
 
 # %% ../nbs/15_cash.ipynb #2b131f28
 from __future__ import annotations
-from .streams import Stream, BusinessDates, register
+from .streams import Stream, BusinessDates, Family
 from .flatten import types
 from .windows import business_date, parse_ts
 
 # %% auto #0
-__all__ = ['CASH_REFERENCES', 'CASH_ENTRIES', 'CASH_DEPOSITS', 'CASH_STREAMS', 'entry_business_date', 'prepare_cash',
+__all__ = ['CASH_REFERENCES', 'CASH_ENTRIES', 'CASH_DEPOSITS', 'CASH_STREAMS', 'FAMILY', 'entry_business_date', 'prepare_cash',
            'cash_stream']
 
 # %% ../nbs/15_cash.ipynb #d0939603
@@ -44,4 +44,4 @@ def cash_stream(kind: str, table: str) -> Stream:
 
 CASH_ENTRIES, CASH_DEPOSITS = cash_stream("entries", "cash_entry"), cash_stream("deposits", "cash_deposit")
 CASH_STREAMS = (CASH_ENTRIES, CASH_DEPOSITS)
-register(*CASH_STREAMS)
+FAMILY = Family("cash", CASH_STREAMS, probe="/cashmgmt/v1/entries", doc="Cash entries and deposits per business date")

@@ -18,9 +18,9 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted)
 
 # %% auto #0
-__all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
-           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed',
-           'new_session', 'ToastClient', 'as_list', 'expect_shape']
+__all__ = ['GUID_RE', 'ENDPOINT_LIMITS', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault',
+           'json_fault', 'Response', 'Metrics', 'endpoint_limits', 'limit_rules', 'Window', 'RateLimiter', 'http_date',
+           'ToastClock', 'ToastMalformed', 'new_session', 'ToastClient', 'as_list', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -111,12 +111,21 @@ class Metrics:
         return {k: sum(v[k] for v in s.values()) for k in ("calls", "retries", "429s")}
 
 # %% ../nbs/02_client.ipynb #83a66971
+ENDPOINT_LIMITS: dict | None = None    # {path: calls a second per restaurant}: the families' `limits` (`families.endpoint_limits`)
+
+def endpoint_limits() -> dict:
+    "The per-endpoint limits the families declare (ordersBulk 5/s, menus 1/s), read once."
+    global ENDPOINT_LIMITS
+    if ENDPOINT_LIMITS is None:
+        from toast_connector.families import endpoint_limits as declared   # the declarations sit above the client: read late
+        ENDPOINT_LIMITS = declared()
+    return ENDPOINT_LIMITS
+
 def limit_rules(endpoint: str, restaurant: str | None, scale: float = 1.0) -> list[tuple[tuple, int, float]]:
     "`(key, count, period)` for every limit a request counts against, scaled by `scale`."
     r = restaurant or "-"
     base = [(("r", r, 1.0), 20, 1.0), (("r", r, 900.0), 10_000, 900.0)]
-    if endpoint == "/orders/v2/ordersBulk": base.append((("e", r, endpoint), 5, 1.0))
-    if endpoint == "/menus/v2/menus": base.append((("e", r, endpoint), 1, 1.0))
+    if endpoint in endpoint_limits(): base.append((("e", r, endpoint), endpoint_limits()[endpoint], 1.0))
     out = []
     for key, n, per in base:
         c = n * scale

@@ -4,12 +4,12 @@
 
 # %% ../nbs/12_config.ipynb #f2ad897e
 from __future__ import annotations
-from .streams import Stream, PageToken, LastModified, FullPull, register
+from .streams import Stream, PageToken, LastModified, FullPull, Family
 from .flatten import types
 
 # %% auto #0
 __all__ = ['CONFIG_TABLES', 'SEED_TABLES', 'CONFIG_KEY', 'CONFIG_COLUMNS', 'CONFIG_TEXT', 'TIP_WITHHOLDING', 'CONFIG_STREAMS',
-           'config_columns', 'config_stream', 'tip_withholding_prepare']
+           'FAMILY', 'config_columns', 'config_stream', 'tip_withholding_prepare']
 
 # %% ../nbs/12_config.ipynb #3dd7c471
 CONFIG_TABLES = {  # endpoint (path segment) -> table
@@ -74,4 +74,4 @@ TIP_WITHHOLDING = Stream(name="config.tipWithholding", table="tip_withholding", 
 
 # %% ../nbs/12_config.ipynb #eb4b13f4
 CONFIG_STREAMS = tuple(config_stream(e, t) for e, t in CONFIG_TABLES.items()) + (TIP_WITHHOLDING,)
-register(*CONFIG_STREAMS)
+FAMILY = Family("config", CONFIG_STREAMS, probe="/config/v2/diningOptions", doc="The configuration lists and tipWithholding")

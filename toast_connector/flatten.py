@@ -13,7 +13,7 @@ from typing import Iterator
 
 # %% auto #0
 __all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'child_ids', 'explode', 'table_keys',
-           'child_deletes', 'version_base', 'types', 'table_schema', 'sdk_row']
+           'version_base', 'types', 'table_schema', 'sdk_row']
 
 # %% ../nbs/04_flatten.ipynb #27ace226
 _NON_WORD = re.compile(r"\W", re.ASCII)
@@ -265,14 +265,6 @@ def table_keys(table: str, key: tuple, children: tuple) -> dict:
             walk(c.children)
     walk(children)
     return out
-
-def child_deletes(record: dict, *, table: str, key: tuple = ("id",), children: tuple = (), base: dict | None = None,
-                  json_fields=()) -> Iterator[tuple[str, dict]]:
-    "`(table, key dict)` for every descendant (and link row) present in the record, not the record itself."
-    keys = table_keys(table, key, children)
-    it = explode(record, table=table, key=key, children=children, base=base, json_fields=json_fields)
-    next(it)
-    for t, row in it: yield t, {k: row[k] for k in keys[t]}
 
 # %% ../nbs/04_flatten.ipynb #aeb76cc0
 def version_base(table: str, field: str = "modifiedDate"):

@@ -107,15 +107,11 @@ class Probe:
     scope: str
     path: str
 
-PROBES = (
-    Probe("restaurants", "restaurants:read", "/restaurants/v1/restaurants/{guid}"),
-    Probe("orders", "orders:read", "/orders/v2/ordersBulk"),
-    Probe("config", "config:read", "/config/v2/diningOptions"),
-    Probe("menus", "menus:read", "/menus/v2/metadata"),
-    Probe("labor", "labor:read", "/labor/v1/jobs"),
-    Probe("labor.employees", "labor.employees:read", "/labor/v1/employees"),
-    Probe("cash", "cashmgmt:read", "/cashmgmt/v1/entries"),
-)
+from .families import FAMILIES
+
+# restaurants:read is discovery's, which no family declares; labor.employees is a family of its own (its own scope)
+PROBES = (Probe("restaurants", "restaurants:read", "/restaurants/v1/restaurants/{guid}"),
+          *(Probe(f.name, scope, f.probe) for f in FAMILIES if f.probe for scope in f.scopes))
 
 # %% ../nbs/40_form.ipynb #a0c2421d
 import time

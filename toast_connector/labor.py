@@ -4,13 +4,14 @@
 
 # %% ../nbs/14_labor.ipynb #35ad4f13
 from __future__ import annotations
-from .streams import Stream, FullPull, DateRange, ModifiedWindow, register
+from .streams import Stream, FullPull, DateRange, ModifiedWindow, Family
 from .flatten import Child, types, version_base
 
 # %% auto #0
 __all__ = ['REFERENCE_FIELDS', 'EMPLOYEE_CHILDREN', 'EMPLOYEES', 'JOBS', 'SHIFT_AHEAD_DAYS', 'SHIFT_OVERLAP_HOURS', 'SHIFTS',
-           'BREAK', 'TIME_ENTRIES', 'LABOR_STREAMS', 'as_reference', 'normalize_references', 'prepare_references',
-           'business_date_int', 'prepare_time_entry', 'prepare_employee', 'current_sql']
+           'BREAK', 'TIME_ENTRIES', 'LABOR_STREAMS', 'FAMILY', 'EMPLOYEES_FAMILY', 'as_reference',
+           'normalize_references', 'prepare_references', 'business_date_int', 'prepare_time_entry', 'prepare_employee',
+           'current_sql']
 
 # %% ../nbs/14_labor.ipynb #4134eed9
 REFERENCE_FIELDS = ("employeeReference", "jobReference", "shiftReference")
@@ -117,12 +118,13 @@ TIME_ENTRIES = Stream(
                 "versioned by time_entry_modified_date")
 
 LABOR_STREAMS = (EMPLOYEES, JOBS, SHIFTS, TIME_ENTRIES)
-register(*LABOR_STREAMS)
+FAMILY = Family("labor", (JOBS, SHIFTS, TIME_ENTRIES), probe="/labor/v1/jobs", doc="Jobs, shifts, time entries and breaks")
+EMPLOYEES_FAMILY = Family("labor.employees", (EMPLOYEES,), probe="/labor/v1/employees",
+                          doc="Employees: a scope of their own (labor.employees:read)")
 
 # %% ../nbs/14_labor.ipynb #ba2c7864
+from .deletes import current_sql as _current_sql
+
 def current_sql(table: str, schema: str = "tester") -> str:
     "SQL for the current rows of a labor table (breaks: joined to their time entry's current version)."
-    if table != "break": return f"SELECT * FROM {schema}.{table} WHERE NOT coalesce(_fivetran_deleted, FALSE)"
-    return (f"SELECT b.* FROM {schema}.break AS b JOIN {schema}.time_entry AS t "
-            f"ON t.id = b.time_entry_id AND t.modified_date = b.time_entry_modified_date "
-            f"WHERE NOT coalesce(b._fivetran_deleted, FALSE) AND NOT coalesce(t._fivetran_deleted, FALSE)")
+    return _current_sql(table, "time_entry" if table == "break" else table, schema)   # the deletes chapter's query

@@ -4,12 +4,12 @@
 
 # %% ../nbs/13_menus.ipynb #62efb2be
 from __future__ import annotations
-from .streams import Stream, Published, register
+from .streams import Stream, Published, Family
 from .flatten import Child, types
 
 # %% auto #0
 __all__ = ['REFERENCE_MAPS', 'ITEMS', 'GROUPS', 'MENUS', 'MODIFIER_GROUPS', 'MODIFIER_OPTIONS', 'PRE_MODIFIERS',
-           'PRE_MODIFIER_GROUPS', 'PUBLISHED_MENUS', 'map_values', 'prepare_publish']
+           'PRE_MODIFIER_GROUPS', 'PUBLISHED_MENUS', 'FAMILY', 'map_values', 'prepare_publish']
 
 # %% ../nbs/13_menus.ipynb #2a7ce2f3
 REFERENCE_MAPS = ("modifierGroupReferences", "modifierOptionReferences", "preModifierGroupReferences")
@@ -66,4 +66,5 @@ PUBLISHED_MENUS = Stream(
                                                   PRE_MODIFIER_GROUPS)},
     description="/menus/v2/menus, fetched only when /menus/v2/metadata lastUpdated changed; a new publish upserts its "
                 "rows and deletes the previous publish's rows it no longer contains")
-register(PUBLISHED_MENUS)
+FAMILY = Family("menus", (PUBLISHED_MENUS,), probe="/menus/v2/metadata", limits=(("/menus/v2/menus", 1),),
+                doc="The published menus; /menus/v2/menus allows 1 call a second per restaurant")

@@ -5,11 +5,11 @@
 # %% ../nbs/10_orders.ipynb #a9a1c35f
 from __future__ import annotations
 from .flatten import Child, types, utc, version_base, table_schema
-from .streams import Stream, ModifiedWindow, PageNumber, register
+from .streams import Stream, ModifiedWindow, PageNumber, Family
 
 # %% auto #0
 __all__ = ['MODIFIERS', 'SELECTIONS', 'PAYMENTS', 'SERVICE_CHARGES', 'CHECKS', 'PRICING_FEATURES', 'ORDER_CHILDREN',
-           'ORDER_COLUMNS', 'RARE_COLUMNS', 'ORDERS', 'is_deleted', 'orders_schema', 'current_sql']
+           'ORDER_COLUMNS', 'RARE_COLUMNS', 'ORDERS', 'FAMILY', 'is_deleted', 'current_sql']
 
 # %% ../nbs/10_orders.ipynb #49e1d63b
 _ROW = types(strings=["restaurant_id"], timestamps=["orders_modified_date"])
@@ -58,6 +58,7 @@ SELECTIONS = Child("orders_check_selection", "selections", key=("id", "orders_ch
                        _taxes("orders_check_selection_applied_tax", "orders_check_selection"),
                        _discounts("orders_check_selection_applied_discount", "orders_check_selection")))
 
+# %% ../nbs/10_orders.ipynb #fa636f61
 PAYMENTS = Child("payment", "payments", key=("id", "orders_id"),
                  link="orders_check_payment", link_key=("orders_check_id", "payment_id", "orders_id"),
                  link_aliases=(("orders_guid", "orders_id"),),
@@ -81,6 +82,7 @@ SERVICE_CHARGES = Child("orders_check_applied_service_charge", "appliedServiceCh
                                                "service_charge_category", "payment_guid", "external_id"]),
                         children=(_taxes("orders_check_applied_service_charge_applied_tax", "orders_check_applied_service_charge"),))
 
+# %% ../nbs/10_orders.ipynb #545116c8
 CHECKS = Child("orders_check", "checks", key=("id", "orders_id"), children=(
                    SELECTIONS, PAYMENTS, _discounts("orders_check_applied_discount", "orders_check"), SERVICE_CHARGES),
                columns=_cols(money=["amount", "tax_amount", "total_amount"],
@@ -149,18 +151,12 @@ ORDERS = Stream(
     children=ORDER_CHILDREN, is_deleted=is_deleted, columns=ORDER_COLUMNS, base=version_base("orders"),
     child_columns={}, description="Orders (ordersBulk by modifiedDate) with every check, selection, modifier, tax, "
                                   "discount, service charge and payment as child tables")
-register(ORDERS)
-
-def orders_schema() -> list[dict]:
-    "The SDK schema entries of every orders table."
-    return table_schema(ORDERS.table, ORDERS.key, ORDERS.children, ORDERS.columns, ORDERS.child_columns,
-                        base_columns=_ROW)
+FAMILY = Family("orders", (ORDERS,), probe="/orders/v2/ordersBulk", limits=(("/orders/v2/ordersBulk", 5),),
+                doc="Orders and every nested child; ordersBulk allows 5 calls a second per restaurant")
 
 # %% ../nbs/10_orders.ipynb #c6631513
+from .deletes import current_sql as _current_sql
+
 def current_sql(table: str, schema: str = "tester") -> str:
     "DuckDB SQL for the current rows of an orders table (children: joined to their order's current version)."
-    if table == "orders":
-        return f"SELECT * FROM {schema}.orders WHERE NOT coalesce(_fivetran_deleted, FALSE)"
-    return (f"SELECT c.* FROM {schema}.{table} AS c JOIN {schema}.orders AS o "
-            f"ON o.id = c.orders_id AND o.modified_date = c.orders_modified_date "
-            f"WHERE NOT coalesce(c._fivetran_deleted, FALSE) AND NOT coalesce(o._fivetran_deleted, FALSE)")
+    return _current_sql(table, "orders", schema)          # the deletes chapter's query (08_deletes)

@@ -8,14 +8,28 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 # %% auto #0
-__all__ = ['CURSOR_KINDS', 'REGISTRY', 'PageNumber', 'PageToken', 'ModifiedWindow', 'DateRange', 'BusinessDates', 'LastModified',
-           'FullPull', 'Published', 'default_records', 'default_is_deleted', 'Stream', 'Family', 'register',
-           'streams_for']
+__all__ = ['CURSOR_KINDS', 'REGISTRY', 'patch', 'PageNumber', 'PageToken', 'ModifiedWindow', 'DateRange', 'BusinessDates',
+           'LastModified', 'FullPull', 'Published', 'default_records', 'default_is_deleted', 'Stream', 'Family']
+
+# %% ../nbs/05_streams.ipynb #453beca7
+import typing, types
+
+def patch(f):
+    "Make `f` a method of the class (or each class of the union) its first parameter is annotated with: fastcore's `patch`."
+    first = next(iter(f.__code__.co_varnames[:1]))
+    ann = f.__annotations__[first]
+    cls = eval(ann, f.__globals__) if isinstance(ann, str) else ann
+    for c in (typing.get_args(cls) if isinstance(cls, types.UnionType) else (cls,)):
+        g = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+        g.__kwdefaults__, g.__doc__, g.__qualname__ = f.__kwdefaults__, f.__doc__, f"{c.__name__}.{f.__name__}"
+        g.__annotations__, g.__module__ = f.__annotations__, f.__module__
+        setattr(c, f.__name__, g)
+    return f
 
 # %% ../nbs/05_streams.ipynb #22bab758
 @dataclass(frozen=True)
 class PageNumber:
-    "Pages by `page` (1-based) and `pageSize` with `Link` headers; stop on an empty or short page (ordersBulk)."
+    "Pages by `page` (1-based) and `pageSize`; a short page ends the walk (ordersBulk). Walked in overlapping whole pages (`06_cursors`)."
     size: int = 100
 
 @dataclass(frozen=True)
@@ -151,6 +165,9 @@ class Family:
     probe: str | None = None                    # path the setup form GETs to test the family's scope
     limits: tuple = ()                          # (path, calls per second per restaurant) beyond Toast's global limits
     doc: str = ""
+    phase: Callable | None = None               # fn(engine, restaurants) run after every stream (analytics: the reconciliation)
+    watch: Callable | None = None               # fn(engine, task, upserts) sees every batch of rows the engine emits
+    tables: tuple = ()                          # schema entries of the tables its phase writes
 
     def __post_init__(self):
         object.__setattr__(self, "streams", tuple(self.streams))
@@ -163,23 +180,4 @@ class Family:
         return tuple(dict.fromkeys(s.scope for s in self.streams))
 
 # %% ../nbs/05_streams.ipynb #f4969216
-REGISTRY: dict[str, Stream] = {}
-
-def register(*streams: Stream) -> None:
-    "Add streams to `REGISTRY`; a name may be registered again only with an equal declaration."
-    for s in streams:
-        if not isinstance(s, Stream): raise TypeError(f"not a Stream: {s!r}")
-        old = REGISTRY.get(s.name)
-        if old is not None and old is not s and _decl(old) != _decl(s):
-            raise ValueError(f"stream {s.name!r} is already registered with a different declaration")
-        REGISTRY[s.name] = s
-
-def _decl(s: Stream) -> tuple:
-    "The comparable parts of a declaration (callables compared by qualified name)."
-    f = lambda c: None if c is None else getattr(c, "__qualname__", repr(c))
-    return (s.table, s.path, s.family, s.scope, s.key, s.cursor, s.pages, tuple(sorted(s.params.items())),
-            repr(s.children), f(s.records), f(s.prepare), f(s.is_deleted), f(s.base), s.shape)
-
-def streams_for(families=None) -> list[Stream]:
-    "Registered streams (of `families`, if given), in registration order."
-    return [s for s in REGISTRY.values() if families is None or s.family in families]
+REGISTRY: dict[str, Stream] = {}     # every declared stream by name, in sync order: filled by `families` from FAMILIES

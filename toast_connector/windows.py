@@ -5,14 +5,13 @@
 # %% ../nbs/03_windows.ipynb #9160c192
 from __future__ import annotations
 from datetime import datetime, date, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .config import parse_ts
 
 # %% auto #0
-__all__ = ['UTC', 'DUE_SLACK', 'utc', 'toast_ts', 'parse_http_date', 'sync_end', 'sync_start', 'plan_windows',
-           'overlapping_windows', 'next_window_end', 'observed_rate', 'due', 'ymd', 'from_ymd', 'add_days', 'zone',
-           'business_date', 'business_day_start', 'business_day_span', 'business_dates']
+__all__ = ['UTC', 'DUE_SLACK', 'utc', 'toast_ts', 'sync_end', 'sync_start', 'overlapping_windows', 'next_window_end',
+           'observed_rate', 'due', 'ymd', 'from_ymd', 'add_days', 'zone', 'business_date', 'business_day_start',
+           'business_day_span']
 
 # %% ../nbs/03_windows.ipynb #10e2266b
 UTC = timezone.utc
@@ -28,10 +27,6 @@ def toast_ts(dt: datetime) -> str:
     dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
-def parse_http_date(value: str) -> datetime:
-    "Parse an HTTP `Date` header (RFC 7231) to aware UTC."
-    return parsedate_to_datetime(value).astimezone(UTC)
-
 # %% ../nbs/03_windows.ipynb #7ad07b08
 def sync_end(toast_now: datetime, safety_lag_seconds: int) -> datetime:
     "The end of what this sync may read: Toast's now minus the safety lag, to the millisecond."
@@ -42,14 +37,6 @@ def sync_start(cursor_to: datetime | None, initial: datetime, lookback: timedelt
     "Where this sync starts: the cursor minus the lookback (never before `initial`), or `initial` on a first sync."
     if cursor_to is None: return initial
     return max(initial, cursor_to - lookback)
-
-def plan_windows(start: datetime, end: datetime, max_days: float) -> list[tuple[datetime, datetime]]:
-    "Cut `[start, end)` into consecutive windows of at most `max_days` days."
-    if max_days <= 0: raise ValueError("max_days must be positive")
-    out, step = [], timedelta(days=max_days)
-    while start < end:
-        out.append((start, min(start + step, end))); start = out[-1][1]
-    return out
 
 # %% ../nbs/03_windows.ipynb #3c0e5a72
 def overlapping_windows(start: datetime, end: datetime, span: timedelta, overlap: timedelta) -> list[tuple[datetime, datetime, datetime]]:
@@ -122,11 +109,3 @@ def business_day_start(bdate, tz_name: str | None, closeout_hour: int = 0) -> da
 def business_day_span(bdate, tz_name: str | None, closeout_hour: int = 0) -> tuple[datetime, datetime]:
     "`[open, close)` of a business date in UTC; 23 or 25 hours long across a DST change."
     return business_day_start(bdate, tz_name, closeout_hour), business_day_start(add_days(bdate, 1), tz_name, closeout_hour)
-
-def business_dates(start: datetime, end: datetime, tz_name: str | None, closeout_hour: int = 0) -> list[int]:
-    "Every business date that overlaps the UTC span `[start, end)`, in order."
-    if end <= start: return []
-    first, last = business_date(start, tz_name, closeout_hour), business_date(end - timedelta(microseconds=1), tz_name, closeout_hour)
-    out, d = [], first
-    while d <= last: out.append(d); d = add_days(d, 1)
-    return out
