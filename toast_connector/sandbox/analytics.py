@@ -7,12 +7,13 @@ from __future__ import annotations
 import json, time
 from datetime import date, timedelta
 from decimal import Decimal, ROUND_HALF_UP
-from .data import World, _method, bd_add, bd_date, bd_int, ms_of, toast_ts, parse_toast_ts
+from fastcore.basics import patch
+from .data import World, bd_add, bd_date, bd_int, ms_of, toast_ts, parse_toast_ts
 from . import server as S
 
 # %% auto #0
-__all__ = ['ZERO', 'CENT', 'ANALYTICS_SCOPE', 'TIME_RANGES', 'GROUP_BY', 'order_figures', 'reported_orders', 'labor_figures',
-           'analytics_row', 'h_login', 'era_claims', 'h_era_post', 'h_era_get', 'h_era_restaurants']
+__all__ = ['ZERO', 'CENT', 'ANALYTICS_SCOPE', 'TIME_RANGES', 'GROUP_BY', 'order_figures', 'h_login', 'era_claims', 'h_era_post',
+           'h_era_get', 'h_era_restaurants']
 
 # %% ../../nbs/33_sandbox_analytics.ipynb #d45f645c
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -55,8 +56,8 @@ def order_figures(orders: list[dict]) -> dict:
     return f
 
 # %% ../../nbs/33_sandbox_analytics.ipynb #0fc57ef2
-@_method(World)
-def reported_orders(self, rguid: str, business_date: int) -> list[dict]:
+@patch
+def reported_orders(self: World, rguid: str, business_date: int) -> list[dict]:
     "A business date's orders with every change made so far, including those not yet visible to the orders API."
     r = self._r(rguid)
     if r is None or not (r.first_bd <= int(business_date) <= r.bd(self._now)): return []
@@ -69,8 +70,8 @@ def reported_orders(self, rguid: str, business_date: int) -> list[dict]:
         out.append(o)
     return out
 
-@_method(World)
-def labor_figures(self, rguid: str, business_date: int) -> dict:
+@patch
+def labor_figures(self: World, rguid: str, business_date: int) -> dict:
     "Hours and pay of a business date's time entries (overtime at 1.5 times the wage) and sales per labor hour are filled by the caller."
     hours = pay = ZERO
     for e in self.time_entries(rguid, business_date=str(business_date)):
@@ -79,8 +80,8 @@ def labor_figures(self, rguid: str, business_date: int) -> dict:
         pay += reg * wage + ot * wage * Decimal("1.5")
     return {"hourlyJobTotalHours": hours.quantize(CENT, ROUND_HALF_UP), "hourlyJobTotalPay": pay.quantize(CENT, ROUND_HALF_UP)}
 
-@_method(World)
-def analytics_row(self, rguid: str, business_date: int) -> dict:
+@patch
+def analytics_row(self: World, rguid: str, business_date: int) -> dict:
     "One row of the aggregated report: a restaurant's figures for one business date."
     f = order_figures(self.reported_orders(rguid, business_date))
     lab = self.labor_figures(rguid, business_date)
