@@ -396,10 +396,14 @@ def add_route(r: Route) -> Route:
     for i, (old, _) in enumerate(_ROUTE_RES):
         if (old.method, old.template) == (r.method, r.template):
             ROUTES[i], _ROUTE_RES[i] = r, (r, r.regex)
-            if old.family: family(old.family).routes.remove(old)
+            if old.family and old.family != r.family: family(old.family).routes.remove(old)
             break
     else: ROUTES.append(r); _ROUTE_RES.append((r, r.regex))
-    if r.family: family(r.family).routes.append(r)
+    if r.family:
+        rs = family(r.family).routes
+        i = next((i for i, x in enumerate(rs) if (x.method, x.template) == (r.method, r.template)), None)
+        if i is None: rs.append(r)
+        else: rs[i] = r
     return r
 
 def route(method: str, template: str, scope: str | None = None, scoped: bool = True, family: str | None = None,
