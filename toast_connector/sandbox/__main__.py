@@ -109,4 +109,5 @@ def main(argv: list[str] | None = None) -> int:
     return serve(sb, config_path=args.write_config)
 
 # %% ../../nbs/32_sandbox_cli.ipynb #13fe52a3
-if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())
+#| eval: false
+if __name__ == "__main__": sys.exit(main())

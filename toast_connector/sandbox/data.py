@@ -10,18 +10,20 @@ from collections.abc import Sequence
 from datetime import datetime, date, timedelta, timezone
 from decimal import Decimal, ROUND_HALF_UP
 from zoneinfo import ZoneInfo
+from dataclasses import dataclass, field
+from typing import Callable
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED', 'LOYALTY_VENDORS', 'MARKETPLACES', 'RARE',
-           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'LATE_DAYS', 'CASH_TYPES', 'DEFAULT_RATES', 'ENV_NOW',
-           'OFFLINE_MAX_HOURS', 'OFFLINE_DELAYS', 'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid',
-           'bd_int', 'bd_date', 'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'image_url',
-           'rare_catalog', 'refund_details', 'rare_menus', 'rare_labor', 'Restaurant', 'group_guid', 'Catalog',
-           'order_skeleton', 'base_modified', 'OrderBuilder', 'hashed', 'labor_day', 'entry_as_of', 'shift_as_of',
-           'cash_entry', 'cash_day', 'menus_body', 'env_now', 'World', 'restaurant_guids', 'partner_restaurants',
-           'restaurant', 'leave', 'rejoin', 'OrderWindow', 'orders_modified', 'orders_by_business_date', 'order',
-           'config_list', 'config_version', 'tip_withholding', 'menus_metadata', 'menus', 'employees', 'jobs', 'shifts',
-           'time_entries', 'cash_entries', 'cash_deposits', 'edit_order', 'advance', 'truth']
+           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'DEFAULT_RATES', 'OFFLINE_MAX_HOURS', 'OFFLINE_DELAYS', 'ENV_NOW',
+           'EVENTS', 'LATE_DAYS', 'ORDER_MUTATIONS', 'ORDER_EVENTS', 'CASH_TYPES', 'ms_of', 'dt_of', 'toast_ts',
+           'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date', 'bd_add', 'business_date', 'local_ms',
+           'business_day_start', 'LRU', 'image_url', 'rare_catalog', 'refund_details', 'Restaurant', 'group_guid',
+           'Catalog', 'env_now', 'World', 'SandboxFamily', 'family', 'on_event', 'family_truth', 'truth_families',
+           'forget_family', 'order_skeleton', 'base_modified', 'OrderBuilder', 'hashed', 'OrderWindow', 'Mutation',
+           'order_mutation', 'menus_body', 'rare_menus', 'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor',
+           'cash_entry', 'cash_day']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -128,7 +130,7 @@ class LRU(OrderedDict):
         while len(self) > self.maxsize: self.popitem(last=False)
         return v
 
-# %% ../../nbs/30_sandbox_data.ipynb #ra1e0002
+# %% ../../nbs/30_sandbox_data.ipynb #63a2f68a
 import hashlib
 
 def _rare_hash(s: str) -> int:
@@ -161,6 +163,7 @@ def image_url(seed: int, guid: str) -> str | None:
     if not _share(RARE["image"], seed, "image", guid): return None
     return f"https://s3.amazonaws.com/toasttab/restaurants/menu/items/{_rare_hash(f'{seed}:{guid}') % 10**10:010d}.jpg"
 
+# %% ../../nbs/30_sandbox_data.ipynb #15e2cf56
 def rare_catalog(seed: int, r, cat):
     "External ids, images, payroll ids, a loyalty vendor and packaging options: from hashes, no catalog rng draw."
     cfg, ext = cat.cfg, {}
@@ -183,6 +186,7 @@ def rare_catalog(seed: int, r, cat):
     cat.packaging = [(n, t, _det_guid(seed, r.guid, "packaging", n)) for n, t in _PACKAGING]
     cat.manager = next((e for e in cat.staff if cat.job_of[e["jobReferences"][0]["guid"]]["title"] == "Manager"), cat.staff[0])
 
+# %% ../../nbs/30_sandbox_data.ipynb #9ccf60a1
 def refund_details(c: dict, full: bool, txn: dict, cap: Decimal) -> Decimal:
     """Mark what a refund gave back on check `c` (Toast's `refundDetails`): every live selection and service charge
     when `full`, else the last live selection; returns the amount refunded (at most `cap`, the payment)."""
@@ -194,6 +198,991 @@ def refund_details(c: dict, full: bool, txn: dict, cap: Decimal) -> Decimal:
         x["refundDetails"] = {"refundAmount": amt, "taxRefundAmount": tax, "refundTransaction": dict(txn)}
     return cap if full else min(cap, parts[0]["price"] + parts[0]["tax"])
 
+# %% ../../nbs/30_sandbox_data.ipynb #be75624a
+_PLACES = [  # name, location, zone, closeoutHour, city, state, country, currency, lat, lon
+    ("Harbor Grill", "Seaport", "America/New_York", 4, "Boston", "MA", "US", "USD", 42.35, -71.04),
+    ("Sunset Taqueria", "Venice Beach", "America/Los_Angeles", 0, "Los Angeles", "CA", "US", "USD", 33.99, -118.47),
+    ("The Crown & Anchor", "Shoreditch", "Europe/London", 3, "London", "", "GB", "GBP", 51.52, -0.08),
+    ("Bondi Kitchen", "Bondi Beach", "Australia/Sydney", 5, "Sydney", "NSW", "AU", "AUD", -33.89, 151.27),
+    ("Lakeview Diner", "The Loop", "America/Chicago", 2, "Chicago", "IL", "US", "USD", 41.88, -87.63),
+    ("Mile High Pizza", "LoDo", "America/Denver", 1, "Denver", "CO", "US", "USD", 39.75, -105.0),
+    ("Desert Bloom", "Roosevelt Row", "America/Phoenix", 4, "Phoenix", "AZ", "US", "USD", 33.46, -112.07),
+    ("Aloha Poke", "Waikiki", "Pacific/Honolulu", 0, "Honolulu", "HI", "US", "USD", 21.28, -157.83),
+    ("Bistro Spree", "Mitte", "Europe/Berlin", 3, "Berlin", "", "DE", "EUR", 52.52, 13.40),
+    ("Wharf & Vine", "Viaduct", "Pacific/Auckland", 4, "Auckland", "", "NZ", "NZD", -36.84, 174.76),
+    ("Shibuya Ramen", "Shibuya", "Asia/Tokyo", 2, "Tokyo", "", "JP", "JPY", 35.66, 139.70),
+    ("Queen St Tap", "Queen West", "America/Toronto", 3, "Toronto", "ON", "CA", "CAD", 43.65, -79.40),
+]
+
+class Restaurant:
+    "One restaurant of the group: identity, place, clock rules and when it joined."
+    def __init__(self, seed: int, idx: int, connected_ms: int, history_start_ms: int):
+        p = _PLACES[idx % len(_PLACES)]
+        rng = random.Random(f"{seed}:restaurant:{idx}")
+        self.idx, self.guid = idx, new_guid(rng)
+        suffix = "" if idx < len(_PLACES) else f" {idx // len(_PLACES) + 1}"
+        self.name, self.location = p[0] + suffix, p[1]
+        self.tz, self.closeout = p[2], p[3]
+        self.city, self.state, self.country, self.currency, self.lat, self.lon = p[4:10]
+        self.connected_ms = connected_ms
+        self.created_ms = history_start_ms - (30 + rng.randint(0, 300)) * 86400000 - rng.randint(0, 86399999)
+        self.first_bd = business_date(history_start_ms, self.tz, self.closeout)
+        self.price_factor = Decimal(rng.choice(["0.9", "1.0", "1.1", "1.25"]))
+    def bd(self, ms: int) -> int:
+        "Business date of an instant here (remembers the last business day's bounds: most calls fall inside it)."
+        c = getattr(self, "_bdc", None)
+        if c is not None and c[0] <= ms < c[1]: return c[2]
+        bd = business_date(ms, self.tz, self.closeout)
+        self._bdc = (business_day_start(bd, self.tz, self.closeout), business_day_start(bd_add(bd, 1), self.tz, self.closeout), bd)
+        return bd
+    def __repr__(self): return f"Restaurant({self.name!r}, {self.tz}, closeout={self.closeout})"
+
+# %% ../../nbs/30_sandbox_data.ipynb #63cabeea
+_MENUS = {  # menu -> group -> items (name, cents, sales category, modifier groups) or subgroups
+    "Lunch": {"Starters": [("Tomato Soup", 650, "Food", []), ("Wings", 1195, "Food", ["sauce"]),
+                           ("Nachos", 1095, "Food", ["addons"])],
+              "Sandwiches": [("Club Sandwich", 1395, "Food", ["bread", "sides"]),
+                             ("Burger", 1595, "Food", ["temp", "addons", "sides"]),
+                             ("Veggie Wrap", 1195, "Food", ["sides"])]},
+    "Dinner": {"Mains": [("Steak Frites", 2895, "Food", ["temp", "sides"]), ("Salmon", 2495, "Food", ["sides"]),
+                         ("Pasta Primavera", 1895, "Food", ["addons"])],
+               "Salads": [("House Salad", 995, "Food", ["dressing"]), ("Caesar Salad", 1195, "Food", ["addons"])],
+               "Desserts": [("Brownie Sundae", 895, "Food", []), ("Cheesecake", 850, "Food", [])]},
+    "Drinks": {"Coffee": [("Latte", 495, "Beverage", ["milk", "size"]), ("Drip Coffee", 295, "Beverage", ["size"])],
+               "Bar": {"Cocktails": [("Margarita", 1250, "Alcohol", ["spirit"]), ("Old Fashioned", 1400, "Alcohol", ["spirit"])],
+                       "Beer": [("IPA Draft", 750, "Alcohol", []), ("Lager", 650, "Alcohol", [])]},
+               "Soft Drinks": [("Lemonade", 395, "Beverage", ["size"]), ("Iced Tea", 350, "Beverage", [])]},
+}
+_MODS = {  # key -> (name, min, max, premodifiers?, options (name, cents, nested groups))
+    "sauce": ("Wing Sauce", 1, 1, False, [("Buffalo", 0, []), ("BBQ", 0, []), ("Garlic Parm", 50, [])]),
+    "addons": ("Add-ons", 0, 3, True, [("Bacon", 200, []), ("Avocado", 250, []), ("Side Salad", 350, ["dressing"]),
+                                       ("Fried Egg", 150, ["eggstyle"])]),
+    "dressing": ("Dressing", 1, 1, True, [("Ranch", 0, ["serve"]), ("Vinaigrette", 0, ["serve"]), ("Blue Cheese", 75, ["serve"])]),
+    "serve": ("Serve Style", 1, 1, False, [("On the Side", 0, []), ("Tossed", 0, [])]),
+    "eggstyle": ("Egg Style", 1, 1, False, [("Sunny Side Up", 0, []), ("Over Easy", 0, []), ("Scrambled", 0, [])]),
+    "temp": ("Temperature", 1, 1, False, [("Rare", 0, []), ("Medium", 0, []), ("Well Done", 0, [])]),
+    "bread": ("Bread", 1, 1, False, [("Sourdough", 0, []), ("Wheat", 0, []), ("Gluten Free", 200, [])]),
+    "sides": ("Side", 1, 1, False, [("Fries", 0, ["fryseason"]), ("Side Salad", 0, ["dressing"]), ("Fruit", 100, [])]),
+    "fryseason": ("Fry Seasoning", 1, 1, False, [("Cajun", 0, []), ("Truffle", 300, ["truffle"])]),
+    "truffle": ("Truffle Amount", 1, 1, False, [("Light Truffle", 0, []), ("Heavy Truffle", 150, [])]),
+    "milk": ("Milk", 1, 1, False, [("Whole", 0, []), ("Oat", 75, ["foam"]), ("Almond", 75, ["foam"])]),
+    "foam": ("Foam", 1, 1, False, [("Extra Foam", 0, ["drinktemp"]), ("No Foam", 0, ["drinktemp"])]),
+    "drinktemp": ("Drink Temperature", 1, 1, False, [("Extra Hot", 0, []), ("Warm", 0, [])]),
+    "size": ("Size", 1, 1, False, [("Small", 0, []), ("Large", 100, [])]),
+    "spirit": ("Spirit", 1, 1, False, [("House", 0, []), ("Premium", 300, ["garnish"])]),
+    "garnish": ("Garnish", 1, 1, False, [("Lime", 0, []), ("Orange Peel", 0, [])]),
+}
+_FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Femi", "Gus", "Hana", "Ivan", "Jules", "Kai", "Lena", "Marco",
+          "Nina", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vic", "Wen", "Xavi", "Yara", "Zoe"]
+_LAST = ["Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jones", "Kowalski",
+         "Lopez", "Murphy", "Nguyen", "Okafor", "Patel", "Rossi", "Smith", "Tanaka", "Walsh"]
+_JOBS = [("Server", 1500, True), ("Bartender", 1600, True), ("Host", 1400, False), ("Line Cook", 2000, False),
+         ("Dishwasher", 1600, False), ("Manager", 2800, False), ("Busser", 1450, True)]
+
+# %% ../../nbs/30_sandbox_data.ipynb #4fd5113a
+def _simple(rng, et, names, gid=None, **extra):
+    "Config objects with just a name (and constant extra fields); `gid(et, name)` gives group-level guids."
+    return [{"guid": gid(et, n) if gid else new_guid(rng), "entityType": et, "name": n, **extra} for n in names]
+
+LOCAL_CONFIG = ("revenueCenters", "serviceAreas", "tables", "printers", "cashDrawers", "breakTypes")
+LOCAL_MENU_GROUPS = ("Beer",)   # each location's own taps: these menu items are location-specific
+
+def group_guid(seed: int, rng: random.Random, et: str, key: str) -> str:
+    """The guid of a group-level config object: the same in every restaurant of the group. It still draws one guid
+    from the restaurant's `rng`, so everything else a restaurant generates does not depend on what is shared."""
+    new_guid(rng)
+    return new_guid(random.Random(f"{seed}:group-config:{et}:{key}"))
+
+# %% ../../nbs/30_sandbox_data.ipynb #2087df3b
+class Catalog:
+    "Everything a restaurant has configured, with lookups the order generator needs."
+    def __init__(self, seed: int, r: Restaurant):
+        rng = random.Random(f"{seed}:{r.guid}:catalog")
+        G = lambda et, key: group_guid(seed, rng, et, key)
+        self.cfg = cfg = {}
+        P = lambda c: int((Decimal(c) * r.price_factor / 5).quantize(Decimal(1), ROUND_HALF_UP)) * 5
+        self._taxes_and_floor(rng, G)
+        self._discounts_and_charges(rng, G)
+        self._reasons_and_devices(rng, G)
+        self._menus(rng, P, G)
+        self.tip_withholding = {"guid": new_guid(rng), "entityType": "TipWithholding", "enabled": True,
+                                "percentage": Decimal("3.00")}
+        self._labor(rng, r)
+        rare_catalog(seed, r, self)                 # rarely-filled fields: hashes, no draw from `rng`
+
+# %% ../../nbs/30_sandbox_data.ipynb #e5344a3d
+@patch
+def _taxes_and_floor(self: Catalog, rng, G):
+    "Tax rates, sales categories, the floor plan (revenue centers, service areas, tables), dining options and services."
+    cfg = self.cfg
+    st = [("State Tax", "6.25", True), ("City Tax", "2.00", False), ("Liquor Tax", "3.50", False)]
+    cfg["taxRates"] = [{"guid": G("TaxRate", n), "entityType": "TaxRate", "name": n, "isDefault": d, "rate": Decimal(x),
+                        "type": "PERCENT", "roundingType": "HALF_UP", "taxTable": [], "conditionalTaxRates": []}
+                       for n, x, d in st]
+    state, city, liquor = cfg["taxRates"]
+    self.taxes = {"Food": [state, city], "Beverage": [state], "Alcohol": [state, city, liquor], "Retail": [state]}
+    cfg["salesCategories"] = _simple(rng, "SalesCategory", ["Food", "Beverage", "Alcohol", "Retail"], G)
+    self.category = {c["name"]: c for c in cfg["salesCategories"]}
+    cfg["revenueCenters"] = [{"guid": new_guid(rng), "entityType": "RevenueCenter", "name": n, "description": f"{n} sales"}
+                             for n in ("Dining Room", "Bar", "Patio", "Off Premise")]
+    rcs = cfg["revenueCenters"]
+    cfg["serviceAreas"] = [{"guid": new_guid(rng), "entityType": "ServiceArea", "name": n, "revenueCenter": _ref(rc)}
+                           for n, rc in (("Main Floor", rcs[0]), ("Bar Area", rcs[1]), ("Patio", rcs[2]))]
+    cfg["tables"] = [{"guid": new_guid(rng), "entityType": "Table", "name": str(100 * (a + 1) + k),
+                      "serviceArea": _ref(sa), "revenueCenter": sa["revenueCenter"]}
+                     for a, sa in enumerate(cfg["serviceAreas"]) for k in range(1, 9)]
+    cfg["diningOptions"] = [{"guid": G("DiningOption", n), "entityType": "DiningOption", "externalId": None, "name": n,
+                             "behavior": b, "curbside": c}
+                            for n, b, c in (("Dine In", "DINE_IN", False), ("Take Out", "TAKE_OUT", False),
+                                            ("Delivery", "DELIVERY", False), ("Curbside", "TAKE_OUT", True),
+                                            ("Online Pickup", "TAKE_OUT", False))]
+    cfg["restaurantServices"] = _simple(rng, "RestaurantService", ["Breakfast", "Lunch", "Dinner", "Late Night"], G)
+
+# %% ../../nbs/30_sandbox_data.ipynb #e635fc0e
+@patch
+def _discounts_and_charges(self: Catalog, rng, G):
+    "Discounts and service charges (group-level guids)."
+    cfg = self.cfg
+    state, city, _ = cfg["taxRates"]
+    cfg["discounts"] = [{"guid": G("Discount", n), "entityType": "Discount", "name": n, "active": True, "type": t,
+                         "percentage": Decimal(p) if p else None, "amount": money(a) if a else None,
+                         "selectionType": s, "nonExclusive": False, "itemPickingPriority": "LEAST_EXPENSIVE",
+                         "fixedTotal": None}
+                        for n, t, p, a, s in (("10% Off Check", "PERCENT", "10", 0, "CHECK"),
+                                              ("$5 Off", "FIXED", None, 500, "CHECK"),
+                                              ("Employee Meal", "PERCENT", "50", 0, "CHECK"),
+                                              ("Happy Hour Drink", "PERCENT", "25", 0, "ITEM"),
+                                              ("$2 Off Item", "FIXED", None, 200, "ITEM"),
+                                              ("Lunch Combo", "FIXED", None, 300, "CHECK"),
+                                              ("Buy One Get One", "BOGO", "100", 0, "BOGO"))]
+    self.discount = {d["name"]: d for d in cfg["discounts"]}
+    sc = [("Gratuity 18%", "PERCENT", None, "18", True, False), ("Delivery Fee", "FIXED", 399, None, False, True),
+          ("Event Fee", "FIXED", 1500, None, False, True), ("Round Up for Charity", "FIXED", 100, None, False, False)]
+    cfg["serviceCharges"] = [{"guid": G("ServiceCharge", n), "entityType": "ServiceCharge", "externalId": None, "name": n,
+                              "amountType": t, "amount": money(a) if a else None,
+                              "percent": Decimal(p) if p else None,
+                              "criteria": {"minCheckAmount": None, "delivery": n == "Delivery Fee",
+                                           "maxCheckAmount": None, "minDeliveryDistance": None,
+                                           "takeout": False, "dineIn": n != "Delivery Fee"},
+                              "gratuity": g, "taxable": tx,
+                              "applicableTaxes": [dict(state), dict(city)] if tx else [],
+                              "serviceChargeCalculation": "PRE_DISCOUNT", "destination": "RESTAURANT"}
+                             for n, t, a, p, g, tx in sc]
+    self.charge = {c["name"]: c for c in cfg["serviceCharges"]}
+
+# %% ../../nbs/30_sandbox_data.ipynb #6a5ff90b
+@patch
+def _reasons_and_devices(self: Catalog, rng, G):
+    "Void, no-sale and payout reasons, price groups, printers, payment types, cash drawers and break types."
+    cfg = self.cfg
+    cfg["voidReasons"] = _simple(rng, "VoidReason", ["Customer Changed Mind", "Kitchen Error", "Wrong Item", "Comp"], G)
+    cfg["noSaleReasons"] = _simple(rng, "NoSaleReason", ["Make Change", "Check Drawer", "Other"], G)
+    cfg["payoutReasons"] = _simple(rng, "PayoutReason", ["Supplies", "Produce Delivery", "Petty Cash"], G)
+    cfg["priceGroups"] = _simple(rng, "PriceGroup", ["Entrees", "Drinks", "Sides"], G)
+    cfg["printers"] = _simple(rng, "Printer", ["Kitchen", "Bar", "Expo", "Receipt"])
+    cfg["alternatePaymentTypes"] = _simple(rng, "AlternatePaymentType", ["Check", "Voucher", "Delivery Partner"],
+                                           G, externalId=None)
+    cfg["cashDrawers"] = [{"guid": new_guid(rng), "entityType": "CashDrawer", "printer": _ref(cfg["printers"][3])}
+                          for _ in range(2)]
+    cfg["breakTypes"] = [{"guid": new_guid(rng), "entityType": "BreakType", "name": n, "active": True, "paid": p,
+                          "duration": d, "enforceMinimumTime": True, "trackMissedBreaks": True,
+                          "breakIntervalHrs": 5, "breakIntervalMins": 0, "trackBreakAcknowledgement": False}
+                         for n, p, d in (("Meal Break", False, 30), ("Rest Break", True, 10))]
+
+# %% ../../nbs/30_sandbox_data.ipynb #9f2ca5ba
+@patch
+def _menus(self: Catalog, rng, P, G):
+    "Menus, groups, items, modifier groups and options (config shapes plus internal lookups)."
+    cfg = self.cfg
+    cfg["preModifierGroups"] = [{"guid": G("PreModifierGroup", "Standard"), "entityType": "PreModifierGroup", "name": "Standard", "isDefault": True}]
+    pmg = cfg["preModifierGroups"][0]
+    cfg["preModifiers"] = [{"guid": G("PreModifier", n), "entityType": "PreModifier", "name": n, "scalePrice": s,
+                            "basePrice": money(b), "scaleFactor": Decimal(f), "displayMode": "PREFIX",
+                            "parent": _ref(pmg)}
+                           for n, s, b, f in (("No", False, 0, "0"), ("Extra", True, 0, "1.5"), ("Light", False, 0, "1"),
+                                              ("On Side", False, 0, "1"))]
+    self.groups_m, self.options_m = {}, []  # modifier groups by key; every option (config menuItem)
+    ref_id = iter(range(1, 10**6))
+    for key, (name, mn, mx, pre, opts) in _MODS.items():
+        g = {"guid": G("MenuOptionGroup", key), "entityType": "MenuOptionGroup", "externalId": None, "name": name,
+             "options": [], "minSelections": mn, "maxSelections": mx,
+             "_key": key, "_pre": pre, "_ref": next(ref_id), "_opts": []}
+        for oname, cents, nested in opts:
+            o = {"guid": G("MenuItem", f"{key}/{oname}"), "entityType": "MenuItem", "name": oname, "_cents": P(cents),
+                 "_nested": nested, "_ref": 1000 + next(ref_id), "_group": key}
+            g["_opts"].append(o); self.options_m.append(o)
+        self.groups_m[key] = g
+    self.menus_, self.groups_, self.items = [], [], []
+    for mname, groups in _MENUS.items():
+        m = {"guid": G("Menu", mname), "entityType": "Menu", "name": mname, "_groups": []}
+        self.menus_.append(m)
+        def add_group(gname, content, parent):
+            g = {"guid": G("MenuGroup", f"{mname}/{gname}"), "entityType": "MenuGroup", "name": gname, "_menu": m, "_parent": parent,
+                 "_items": [], "_sub": []}
+            self.groups_.append(g)
+            if isinstance(content, dict):
+                for sname, sub in content.items(): g["_sub"].append(add_group(sname, sub, g))
+            else:
+                for iname, cents, cat, mods in content:
+                    it = {"guid": new_guid(rng) if gname in LOCAL_MENU_GROUPS else G("MenuItem", f"{mname}/{gname}/{iname}"),
+                          "entityType": "MenuItem", "name": iname, "_cents": P(cents),
+                          "_cat": cat, "_mods": mods, "_group": g, "_plu": str(rng.randint(1000, 9999))}
+                    g["_items"].append(it); self.items.append(it)
+            return g
+        for gname, content in groups.items(): m["_groups"].append(add_group(gname, content, None))
+    self._menu_config()
+
+# %% ../../nbs/30_sandbox_data.ipynb #4e7405d6
+@patch
+def _menu_config(self: Catalog):
+    "The config shapes of menus, menu groups, menu items and option groups (from the internal tree)."
+    cfg = self.cfg
+    ext = lambda o: {"guid": o["guid"], "entityType": o["entityType"], "externalId": None}
+    cfg["menus"] = [{"guid": m["guid"], "entityType": "Menu", "externalId": None, "name": m["name"],
+                     "orderableOnline": "YES", "visibility": "ALL", "groups": [ext(g) for g in m["_groups"]],
+                     "images": [], "unitOfMeasure": "NONE"} for m in self.menus_]
+    cfg["menuGroups"] = [{"guid": g["guid"], "entityType": "MenuGroup", "externalId": None, "name": g["name"],
+                          "menu": _ref(g["_menu"]), "orderableOnline": "YES", "visibility": "ALL",
+                          "parent": _ref(g["_parent"]), "items": [ext(i) for i in g["_items"]],
+                          "subgroups": [ext(s) for s in g["_sub"]], "optionGroups": [],
+                          "inheritOptionGroups": False, "images": [], "unitOfMeasure": "NONE",
+                          "inheritUnitOfMeasure": True} for g in self.groups_]
+    cfg["menuItems"] = [{"guid": i["guid"], "entityType": "MenuItem", "externalId": None, "name": i["name"],
+                         "calories": None, "sku": None, "plu": i.get("_plu"), "orderableOnline": "YES",
+                         "visibility": "ALL", "type": None,
+                         "optionGroups": [ext(self.groups_m[k]) for k in (i.get("_mods") or i.get("_nested") or [])],
+                         "inheritOptionGroups": False, "images": [], "unitOfMeasure": "NONE",
+                         "inheritUnitOfMeasure": True} for i in self.items + self.options_m]
+    cfg["menuOptionGroups"] = [{**{k: v for k, v in g.items() if not k.startswith("_")},
+                                "options": [ext(o) for o in g["_opts"]]} for g in self.groups_m.values()]
+
+# %% ../../nbs/30_sandbox_data.ipynb #5c84bbd2
+@patch
+def _labor(self: Catalog, rng, r):
+    "Jobs and employees (a deleted job, deleted employees, wage overrides)."
+    t0 = r.created_ms
+    self.jobs = []
+    for k, (title, wage, tipped) in enumerate(_JOBS):
+        deleted = title == "Busser"
+        c = t0 + rng.randint(0, 86400000)
+        self.jobs.append({"guid": new_guid(rng), "entityType": "RestaurantJob", "externalId": None,
+                          "createdDate": toast_ts(c), "modifiedDate": toast_ts(c + (86400000 * 20 if deleted else 0)),
+                          "deletedDate": toast_ts(c + 86400000 * 20) if deleted else None, "title": title,
+                          "deleted": deleted, "wageFrequency": "SALARY" if title == "Manager" else "HOURLY",
+                          "defaultWage": money(wage), "tipped": tipped, "code": title[:3].upper(),
+                          "excludeFromReporting": False})
+    live = [j for j in self.jobs if not j["deleted"]]
+    self.employees = []
+    for k in range(26):
+        fn, ln = rng.choice(_FIRST), rng.choice(_LAST)
+        jobs = [live[k % len(live)]] + ([rng.choice(live)] if rng.random() < 0.4 else [])
+        jobs = list({j["guid"]: j for j in jobs}.values())
+        over = [{"wage": money(int(j["defaultWage"] * 100) + rng.choice([50, 100, 150])),
+                 "jobReference": _ref(j)} for j in jobs if rng.random() < 0.3]
+        c = t0 + rng.randint(0, 200) * 86400000
+        deleted = k >= 23
+        m = c + (rng.randint(1, 60) * 86400000 if deleted or rng.random() < 0.3 else 0)
+        self.employees.append({"guid": new_guid(rng), "entityType": "RestaurantUser", "externalId": None,
+                               "createdDate": toast_ts(c), "modifiedDate": toast_ts(m),
+                               "deletedDate": toast_ts(m) if deleted else None, "firstName": fn,
+                               "chosenName": fn[:3] if rng.random() < 0.15 else None, "lastName": ln,
+                               "email": f"{fn}.{ln}{k}@example.com".lower(),
+                               "phoneNumber": f"555{rng.randint(1000000, 9999999)}", "phoneNumberCountryCode": "1",
+                               "passcode": None, "externalEmployeeId": f"E{k:03d}", "deleted": deleted,
+                               "jobReferences": [_xref(j) for j in jobs],
+                               "wageOverrides": over, "v2EmployeeGuid": new_guid(rng)})
+    self.staff = [e for e in self.employees if not e["deleted"]]
+    self.job_of = {j["guid"]: j for j in self.jobs}
+    self.servers = [e for e in self.staff if self.job_of[e["jobReferences"][0]["guid"]]["title"] in ("Server", "Bartender")]
+
+# %% ../../nbs/30_sandbox_data.ipynb #09df385b
+import os, re
+DEFAULT_RATES = {  # events per restaurant per day (order events at 300 orders a day; they scale with volume);
+    # `advance` draws the events of each kind in this order, so the order of this table is part of the data
+    "order_edit": 6.0, "order_void": 1.0, "order_delete": 0.5, "selection_remove": 1.0, "check_combine": 0.7,
+    "order_refund": 1.0, "employee_edit": 1.0, "employee_delete": 0.2, "employee_hire": 0.3, "job_edit": 0.2,
+    "job_delete": 0.05, "config_edit": 2.0, "config_remove": 0.5, "config_add": 0.5, "menu_publish": 0.5,
+    "cash_undo": 0.5, "time_entry_edit": 1.0, "shift_edit": 0.5}
+OFFLINE_MAX_HOURS = 72          # an offline device's data reaches the API at most this late (Toast: totals settle in 24-72 h)
+OFFLINE_DELAYS = ((0.5, 2, 50), (0.3, 60, 20 * 60), (0.2, 24 * 60, OFFLINE_MAX_HOURS * 60))   # (share, minutes late from, to)
+ENV_NOW = "TOAST_SANDBOX_NOW"   # the clock of a World made without `now=` (unset: the real time)
+
+def _parse_iso(s: str) -> datetime | None:
+    "An ISO-8601 timestamp with an offset (`Z`, `+00:00` or Toast's `+0000`) as aware UTC; None if it is not one."
+    s = s.strip()
+    t = s[:-1] + "+00:00" if s[-1:] in ("Z", "z") else re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", s)
+    try: d = datetime.fromisoformat(t)
+    except ValueError: return None
+    return d.astimezone(UTC) if d.tzinfo is not None else None
+
+def env_now() -> datetime | None:
+    "The instant `TOAST_SANDBOX_NOW` names, None when it is unset or empty; a bad value raises a ValueError naming it."
+    s = os.environ.get(ENV_NOW, "").strip()
+    if not s: return None
+    d = _parse_iso(s)
+    if d is None: raise ValueError(f"{ENV_NOW}={s!r}: expected an ISO-8601 timestamp with an offset, e.g. 2026-12-01T17:00:00Z")
+    return d
+
+# %% ../../nbs/30_sandbox_data.ipynb #16e7500a
+class World:
+    "A deterministic Toast restaurant group with a clock (its Python API: the `show_doc`s of this notebook)."
+    connect_every_hours = 96.0
+    late_rate = 0.03              # share of order changes made by `advance` that reach the API late (offline device)
+    late_minutes = (1, 30)        # how late: uniformly this many minutes after their modifiedDate
+    offline_rate = 0.02           # share of orders and time entries rung up on a device that was offline
+    offline_delays = OFFLINE_DELAYS
+    def __init__(self, seed: int = 0, restaurants: int = 3, days: int = 30, now: datetime | None = None,
+                 orders_per_day: int = 300):
+        self.seed, self.days, self.orders_per_day = seed, days, orders_per_day
+        self._now = ms_of(now if now is not None else (env_now() or datetime.now(UTC)))   # `now=`, TOAST_SANDBOX_NOW, real time
+        self.management_group_guid = new_guid(random.Random(f"{seed}:group"))
+        start = self._now - days * 86400000
+        self._rs = [Restaurant(seed, i, start - 86400000 - i * 3600000, start) for i in range(restaurants)]
+        self._by_guid = {r.guid: r for r in self._rs}
+        self.rates = dict(DEFAULT_RATES)
+        self._step, self._hours = 0, 0.0
+        self._cats, self._builders = {}, {}
+        # (rguid, bd) -> skeleton / {guid: built order}; the order cache holds ~12,000 orders (a month of a busy place)
+        self._skel, self._orders = LRU(512), LRU(max(8, 12000 // max(1, orders_per_day)))
+        self._labor, self._cash = LRU(1024), LRU(1024)
+        self._where = LRU(200_000)                             # order guid -> (rguid, bd), filled as skeletons are made
+        # the overlay
+        self._omut, self._omut_bd, self._omut_times = {}, {}, []   # order mutations, their day, (at, rguid, bd)
+        self._omut_late = []                                        # (visible_at, rguid, bd) of changes that arrive late
+        self._lmut, self._lmut_bd, self._lmut_times = {}, {}, []   # labor mutations (shifts, time entries)
+        self._cfg, self._cfg_removed, self._cfg_version = {}, {}, {}
+        self._emp, self._jobs = {}, {}
+        self._cash_extra = {}                                       # (rguid, bd) -> [cash entries]
+        self._menu = {}                                             # rguid -> {"published": ms, "prices": {}}
+
+    @property
+    def now(self) -> datetime: return dt_of(self._now)
+
+    def __repr__(self): return f"World(seed={self.seed}, restaurants={len(self._rs)}, now={toast_ts(self._now)})"
+
+# %% ../../nbs/30_sandbox_data.ipynb #d9f2f28b
+@patch
+def _r(self: World, rguid) -> Restaurant | None:
+    "A restaurant connected as of now, or None."
+    r = self._by_guid.get(rguid)
+    return r if r is not None and r.connected_ms <= self._now else None
+@patch
+def _cat(self: World, r) -> Catalog:
+    "The restaurant's catalog (built once)."
+    c = self._cats.get(r.guid)
+    if c is None: c = self._cats[r.guid] = Catalog(self.seed, r)
+    return c
+@patch
+def _builder(self: World, r) -> OrderBuilder:
+    "The restaurant's order builder (made once)."
+    b = self._builders.get(r.guid)
+    if b is None: b = self._builders[r.guid] = OrderBuilder(self.seed, r, self._cat(r))
+    return b
+@patch
+def _bds(self: World, r, lo: int, hi: int, ahead: int = 0) -> list[int]:
+    "Business dates from `lo` to `hi` inclusive, clipped to the restaurant's history (plus `ahead` days)."
+    lo, hi = max(lo, r.first_bd), min(hi, bd_add(r.bd(self._now), ahead))
+    out, d = [], lo
+    while d <= hi: out.append(d); d = bd_add(d, 1)
+    return out
+@patch
+def _skeleton(self: World, r, bd) -> list[tuple]:
+    "A day's order skeleton (cached; remembers where each order guid lives)."
+    k = (r.guid, bd)
+    s = self._skel.get(k)
+    if s is None:
+        s = self._skel.put(k, order_skeleton(self.seed, r, bd, self.orders_per_day))
+        for e in s: self._where.put(e[0], k)
+    return s
+
+# %% ../../nbs/30_sandbox_data.ipynb #4f78b6f0
+@dataclass
+class SandboxFamily:
+    "One endpoint family of the sandbox: its truth, the advance events that change it and (added by the server) its routes."
+    name: str
+    truth: Callable | None = None      # fn(world, restaurants, since_ms | None, cut) -> (entities, removed)
+    events: dict = field(default_factory=dict)    # event kind -> fn(world, restaurant, at_ms, kind, sub, rng) -> bool
+    routes: list = field(default_factory=list)    # `server.Route`s, added by the server's `route` decorator
+    volume: bool = False               # its event rates scale with `orders_per_day`
+    def __repr__(self): return f"SandboxFamily({self.name!r}, events={list(self.events)}, routes={len(self.routes)})"
+
+FAMILIES: dict[str, SandboxFamily] = {}     # name -> family, in declaration order (the order truth and tests walk)
+EVENTS: dict[str, Callable] = {}            # event kind -> the function `advance` calls for it
+
+def family(name: str, volume: bool = False) -> SandboxFamily:
+    "The family called `name`, declared on first use."
+    f = FAMILIES.get(name)
+    if f is None: f = FAMILIES[name] = SandboxFamily(name, volume=volume)
+    return f
+
+def on_event(name: str, *kinds: str):
+    "Decorator: the function is what `advance` does for each of `kinds`, events of family `name`."
+    def deco(fn):
+        for k in kinds: family(name).events[k] = EVENTS[k] = fn
+        return fn
+    return deco
+
+def family_truth(name: str):
+    "Decorator: the function is family `name`'s truth."
+    def deco(fn):
+        family(name).truth = fn
+        return fn
+    return deco
+
+def truth_families() -> tuple[str, ...]:
+    "The names of the families that have a truth, in declaration order."
+    return tuple(n for n, f in FAMILIES.items() if f.truth is not None)
+
+def forget_family(name: str) -> SandboxFamily | None:
+    "Remove a family and its event kinds (an example that declared one cleans up after itself)."
+    f = FAMILIES.pop(name, None)
+    for k in (f.events if f else ()): EVENTS.pop(k, None)
+    return f
+
+# %% ../../nbs/30_sandbox_data.ipynb #35a133ce
+@patch
+def _event(self: World, r, at: int, kind: str, sub: int) -> bool:
+    "Apply one advance event through the table of kinds; False when it found nothing to act on."
+    fn = EVENTS.get(kind)
+    return bool(fn is not None and fn(self, r, at, kind, sub, random.Random(f"{self.seed}:event:{sub}")))
+
+@patch
+def advance(self: World, hours: float) -> dict:
+    "Move now forward by `hours`, applying this step's changes (deterministic from seed and the steps); return counts."
+    if hours < 0: raise ValueError("the clock only moves forward")
+    old, new = self._now, self._now + int(round(hours * 3600000))
+    self._step += 1
+    rng = random.Random(f"{self.seed}:advance:{self._step}:{old}:{new}")
+    counts = {"restaurants_connected": 0, **{k: 0 for k in self.rates}}
+    prev, every = self._hours, self.connect_every_hours
+    self._hours += hours
+    if every:
+        for k in range(int(prev // every) + 1, int(self._hours // every) + 1):
+            at = old + int(round((k * every - prev) * 3600000))
+            r = Restaurant(self.seed, len(self._rs), at, at - self.days * 86400000)
+            r.late = True
+            self._rs.append(r); self._by_guid[r.guid] = r
+            counts["restaurants_connected"] += 1
+    self._now = new
+    events, scale = [], self.orders_per_day / 300
+    scaled = {k for f in FAMILIES.values() if f.volume for k in f.events}
+    for r in self._rs:
+        lo = max(old, r.connected_ms)
+        if lo >= new: continue
+        for kind, rate in self.rates.items():
+            for _ in range(_count(rng, rate * (scale if kind in scaled else 1), (new - lo) / 3600000)):
+                events.append((rng.randint(lo + 1, new), r.idx, kind, rng.getrandbits(64)))
+    events.sort()
+    for at, idx, kind, sub in events:
+        if self._event(self._rs[idx], at, kind, sub): counts[kind] += 1
+    new_orders = self._orders_advanced(old, new)
+    return {"step": self._step, "hours": hours, "now": toast_ts(new), "new_orders": new_orders, **counts}
+
+# %% ../../nbs/30_sandbox_data.ipynb #22eb4986
+@patch
+def truth(self: World, family: str, since: datetime | str | None = None) -> dict:
+    "Every entity of a family as served now, and what was deleted or removed; with `since`, only what a sync from there reads."
+    names = truth_families()
+    if family not in names: raise ValueError(f"unknown family {family!r}; one of {names}")
+    if isinstance(since, str):
+        d = _parse_iso(since)
+        if d is None: raise ValueError(f"since={since!r}: expected an ISO-8601 timestamp with an offset, e.g. 2026-12-01T17:00:00Z")
+        since = d
+    s = None if since is None else ms_of(since)
+    cut = "" if s is None else toast_ts(s)          # Toast's timestamps order as strings; "" keeps everything
+    rs = [r for r in self._rs if r.connected_ms <= self._now]
+    ent, rem = FAMILIES[family].truth(self, rs, s, cut)
+    return {"entities": ent, "removed": rem}
+
+def _wrap(r, o: dict) -> dict:
+    "A truth entry: the object and the restaurant that serves it."
+    return {"restaurant": r.guid, "object": o}
+
+def _gone(xs: list) -> list:
+    "The removal entries of the deleted objects among truth entries `xs`."
+    return [{"restaurant": x["restaurant"], "guid": x["object"]["guid"], "at": x["object"]["deletedDate"]}
+            for x in xs if x["object"].get("deleted")]
+
+# %% ../../nbs/30_sandbox_data.ipynb #170ca84d
+@patch
+def restaurant_guids(self: World) -> list[str]:
+    "Guids of the restaurants connected as of now (not those that left: see `leave`)."
+    return [r.guid for r in self._rs if r.connected_ms <= self._now and r.guid not in self.left]
+
+@patch
+def partner_restaurants(self: World) -> list[dict]:
+    "`/partners/v1/restaurants` items (one that left: `deleted: true`, modified when it left; a rejoined one: created again)."
+    out = []
+    for r in self._rs:
+        if r.connected_ms > self._now: continue
+        gone, back = self.left.get(r.guid), self.__dict__.get("_rejoined", {}).get(r.guid)
+        created = back or r.connected_ms
+        modified = gone["at"] if gone else created
+        out.append({"restaurantGuid": r.guid, "managementGroupGuid": self.management_group_guid, "deleted": gone is not None,
+                    "restaurantName": r.name, "locationName": r.location, "createdByEmailAddress": "owner@example.com",
+                    "externalGroupRef": None, "externalRestaurantRef": None, "modifiedDate": modified,
+                    "createdDate": created, "isoModifiedDate": toast_ts(modified), "isoCreatedDate": toast_ts(created)})
+    return out
+
+@patch
+def restaurant(self: World, guid: str) -> dict | None:
+    "`/restaurants/v1/restaurants/{guid}` body, or None (404) for unknown or not yet connected guids."
+    r = self._r(guid)
+    if r is None: return None
+    return {"guid": r.guid,
+            "general": {"name": r.name, "locationName": r.location, "locationCode": f"L{r.idx:03d}",
+                        "description": f"{r.name} in {r.city}", "timeZone": r.tz, "closeoutHour": r.closeout,
+                        "managementGroupGuid": self.management_group_guid, "currencyCode": r.currency,
+                        "firstBusinessDate": r.first_bd, "archived": bool(self.left.get(r.guid, {}).get("archived"))},
+            "urls": {"website": f"https://example.com/{r.idx}", "facebook": None, "twitter": None,
+                     "orderOnline": None, "purchaseGiftCard": None, "checkGiftCard": None},
+            "location": {"address1": f"{10 + r.idx} Harbor Way", "address2": None, "city": r.city,
+                         "stateCode": r.state or None, "administrativeArea": r.state or None, "zipCode": "00000",
+                         "country": r.country, "phone": "5550100", "phoneCountryCode": "1",
+                         "latitude": r.lat, "longitude": r.lon},
+            "schedules": {"daySchedules": {}, "weekSchedule": {d: None for d in ("monday", "tuesday", "wednesday",
+                                                                                "thursday", "friday", "saturday", "sunday")}},
+            "delivery": {"enabled": True, "minimum": money(1500), "area": None},
+            "onlineOrdering": {"enabled": True, "scheduling": True, "specialRequests": True,
+                               "specialRequestsMessage": None, "paymentOptions": None},
+            "prepTimes": {"deliveryPrepTime": 30, "deliveryTimeAfterOpen": 0, "deliveryTimeBeforeClose": 0,
+                          "takeoutPrepTime": 15, "takeoutTimeAfterOpen": 0, "takeoutTimeBeforeClose": 0,
+                          "takeoutThrottlingTime": 0, "deliveryThrottlingTime": 0}}
+
+# %% ../../nbs/30_sandbox_data.ipynb #627288a5
+@patch(as_prop=True)
+def left(self: World) -> dict:
+    "{guid: {'at': ms, 'archived': bool}} of restaurants that left."
+    return self.__dict__.get("_left", {})
+
+@patch
+def leave(self: World, guid: str, archived: bool = False) -> None:
+    "The restaurant leaves this client now: disconnected (partners list `deleted: true`) or archived (dropped from the list)."
+    if self._r(guid) is None or guid in self.left: raise ValueError(f"no connected restaurant {guid}")
+    self.__dict__.setdefault("_left", {})[guid] = {"at": self._now, "archived": bool(archived)}
+
+@patch
+def rejoin(self: World, guid: str) -> None:
+    "A restaurant that left connects again now (a new connection: 403 for the server's grace period)."
+    if guid not in self.left: raise ValueError(f"restaurant {guid} has not left")
+    del self._left[guid]
+    self.__dict__.setdefault("_rejoined", {})[guid] = self._now
+
+# %% ../../nbs/30_sandbox_data.ipynb #c7241e86
+@family_truth("restaurants")
+def _restaurants_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
+    "Every connected restaurant's detail and partners entry (pulled in full: never cut by `since`)."
+    return {"restaurants": [_wrap(r, w.restaurant(r.guid)) for r in rs],
+            "partnerRestaurants": [_wrap(r, p) for r, p in zip(rs, w.partner_restaurants())]}, {}
+
+# %% ../../nbs/30_sandbox_data.ipynb #7be5ca12
+_WEEKDAY = [0.8, 0.85, 0.9, 1.0, 1.25, 1.35, 1.1]
+LATE_DAYS = 3  # intrinsic late refunds land at most this many days after an order closes
+
+def order_skeleton(seed: int, r: Restaurant, bd: int, orders_per_day: int) -> list[tuple]:
+    "The day's orders as `(guid, opened_ms, closed_ms, late_ms|None)`, sorted by opening time."
+    rng = random.Random(f"{seed}:{r.guid}:orders:{bd}")
+    d = bd_date(bd)
+    n = max(1, round(orders_per_day * _WEEKDAY[d.weekday()] * rng.uniform(0.85, 1.15)))
+    end = (24 + r.closeout) * 3600 if r.closeout else 24 * 3600 - 60
+    late_start = min(21.5 * 3600, end - 3600)
+    out = []
+    for _ in range(n):
+        g, x = new_guid(rng), rng.random()
+        if x < 0.10: s = rng.uniform(7 * 3600, 10.5 * 3600)
+        elif x < 0.45: s = rng.uniform(11 * 3600, 14.5 * 3600)
+        elif x < 0.88: s = rng.uniform(17 * 3600, 21.5 * 3600)
+        else: s = rng.uniform(late_start, end)
+        opened = local_ms(d, s, r.tz)
+        closed = opened + rng.randint(6 * 60000, 95 * 60000)
+        late = closed + rng.randint(86400000, LATE_DAYS * 86400000) if rng.random() < 0.03 else None
+        if business_date(opened, r.tz, r.closeout) == bd: out.append((g, opened, closed, late))
+    out.sort(key=lambda e: (e[1], e[0]))
+    return out
+
+def base_modified(ent: tuple, now: int) -> int:
+    "An order's modifiedDate as of `now`, before any mutation: last edit while open, close, or late refund."
+    g, opened, closed, late = ent
+    if closed > now: return min(opened + 60000, now)
+    return late if late is not None and late <= now else closed
+
+# %% ../../nbs/30_sandbox_data.ipynb #add5022d
+def _recalc(c: dict):
+    "Recompute a check's amount, taxAmount and totalAmount from its live selections and charges."
+    live = [s for s in c["selections"] if not s["voided"]]
+    disc = sum((d["discountAmount"] for d in c["appliedDiscounts"]), Decimal("0.00"))
+    sc = sum((x["chargeAmount"] for x in c["appliedServiceCharges"]), Decimal("0.00"))
+    sct = sum((t["taxAmount"] for x in c["appliedServiceCharges"] for t in x["appliedTaxes"]), Decimal("0.00"))
+    c["amount"] = sum((s["price"] for s in live), Decimal("0.00")) - disc + sc
+    c["taxAmount"] = sum((s["tax"] for s in live), Decimal("0.00")) + sct
+    c["totalAmount"] = c["amount"] + c["taxAmount"]
+
+class OrderBuilder:
+    "Builds full Toast order objects for one restaurant from per-order seeds."
+    def __init__(self, seed: int, r: Restaurant, cat: Catalog):
+        self.seed, self.r, self.cat = seed, r, cat
+        self.dining = cat.cfg["diningOptions"]
+
+# %% ../../nbs/30_sandbox_data.ipynb #34cdcf0f
+@patch
+def _sel(self: OrderBuilder, rng, item, at, qty, depth=0, group=None, void=None, bd=None):
+    "A selection (item or modifier) with nested modifiers; returns (selection, cents incl. modifiers)."
+    cat = self.cat
+    mods, mod_cents = [], 0
+    keys = item.get("_mods") if depth == 0 else item.get("_nested")
+    for key in keys or []:
+        g = cat.groups_m[key]
+        if g["minSelections"] == 0 and rng.random() > (0.35 if depth == 0 else 0.7): continue
+        n = 1 if g["maxSelections"] == 1 else rng.randint(1, min(2, g["maxSelections"]))
+        for o in rng.sample(g["_opts"], n):
+            ms, mc = self._sel(rng, o, at, 1, depth + 1, g, void, bd)
+            if g["_pre"] and rng.random() < 0.3:
+                ms["preModifier"] = _xref(rng.choice(cat.cfg["preModifiers"]))
+            mods.append(ms); mod_cents += mc
+    base = item["_cents"]
+    pre_cents = (base + mod_cents) * qty
+    s = {"guid": new_guid(rng), "entityType": "MenuItemSelection", "externalId": None,
+         "item": item.get("_iref") or item.setdefault("_iref", {"guid": item["guid"], "entityType": "MenuItem",
+                                                               "multiLocationId": None, "externalId": None}),
+         "itemGroup": _ref(item["_group"]) if depth == 0 else None,
+         "optionGroup": _ref(group) if group else None, "preModifier": None, "quantity": qty,
+         "seatNumber": rng.randint(1, 4) if depth == 0 else 0, "unitOfMeasure": "NONE",
+         "selectionType": "NONE", "salesCategory": _ref(cat.category[item.get("_cat", "Food")]) if depth == 0 else None,
+         "appliedDiscounts": [], "deferred": False, "preDiscountPrice": money(pre_cents if depth == 0 else base),
+         "price": money(pre_cents if depth == 0 else base), "tax": money(0),
+         "voided": void is not None, "voidDate": toast_ts(void) if void else None,
+         "voidBusinessDate": bd if void else None, "voidReason": None, "refundDetails": None,
+         "displayName": item["name"], "plu": item.get("_plu", ""), "premodifierPlu": None,
+         "createdDate": toast_ts(at), "modifiedDate": toast_ts(at), "modifiers": mods,
+         "fulfillmentStatus": "SENT", "fulfillment": None, "taxInclusion": "NOT_INCLUDED", "appliedTaxes": [],
+         "diningOption": None, "openPriceAmount": None, "receiptLinePrice": money(base),
+         "optionGroupPricingMode": "ADJUSTS_PRICE" if group else None, "externalPriceAmount": None,
+         "splitOrigin": None}
+    return s, base + mod_cents
+
+# %% ../../nbs/30_sandbox_data.ipynb #aaad1023
+@patch
+def _taxes(self: OrderBuilder, rng, taxes, cents):
+    "Applied tax objects for `cents` under `taxes`; some carry no guid, as Toast's sometimes do."
+    out, total = [], 0
+    for t in taxes:
+        amt = _pct(cents, t["rate"])
+        a = {"guid": new_guid(rng), "entityType": "AppliedTaxRate", "taxRate": _ref(t), "name": t["name"],
+             "rate": t["rate"], "taxAmount": money(amt), "type": "PERCENT",
+             "facilitatorCollectAndRemitTax": False, "displayName": t["name"], "jurisdiction": None,
+             "jurisdictionType": None}
+        if rng.random() < 0.15: del a["guid"]
+        out.append(a); total += amt
+    return out, total
+
+@patch
+def _discount(self: OrderBuilder, rng, d, cents, at, triggers=(), combo=()):
+    "An applied discount of `cents` from config discount `d`."
+    return {"guid": new_guid(rng), "entityType": "AppliedDiscount", "externalId": None, "name": d["name"],
+            "discountAmount": money(cents), "nonTaxDiscountAmount": money(0),
+            "discount": _xref(d),
+            "triggers": [{"selection": {"guid": s["guid"], "entityType": "MenuItemSelection", "externalId": None},
+                          "quantity": s["quantity"]} for s in triggers],
+            "approver": None, "processingState": "APPLIED" if at else None,
+            "appliedDiscountReason": None, "loyaltyDetails": None,
+            "comboItems": [{"guid": s["guid"], "entityType": "MenuItemSelection", "externalId": None} for s in combo],
+            "appliedPromoCode": None, "discountType": d["type"],
+            "discountPercent": d["percentage"]}
+
+# %% ../../nbs/30_sandbox_data.ipynb #8897ea03
+@patch
+def _payment(self: OrderBuilder, rng, order_guid, check_guid, ptype, cents, tip, paid, server, drawer_ok=True):
+    "A captured payment of `cents` plus `tip`."
+    cat, credit = self.cat, ptype == "CREDIT"
+    return {"guid": new_guid(rng), "entityType": "OrderPayment", "externalId": None, "paidDate": toast_ts(paid),
+            "paidBusinessDate": self.r.bd(paid), "type": ptype,
+            "cardEntryMode": rng.choice(["SWIPED", "EMV_CHIP_SIGN", "CONTACTLESS", "KEYED"]) if credit else None,
+            "amount": money(cents), "tipAmount": money(tip),
+            "amountTendered": money(-(-cents // 500) * 500) if ptype == "CASH" else None,
+            "cardType": rng.choice(["VISA", "MASTERCARD", "AMEX", "DISCOVER"]) if credit else None,
+            "first6Digits": None, "last4Digits": f"{rng.randint(0, 9999):04d}" if credit or ptype == "GIFTCARD" else None,
+            "originalProcessingFee": money(_pct(cents + tip, Decimal("2.6")) + 10) if credit else None,
+            "server": _ref(server), "cashDrawer": _ref(cat.cfg["cashDrawers"][0]) if ptype == "CASH" else None,
+            "refundStatus": "NONE", "refund": None, "paymentStatus": "CAPTURED", "voidInfo": None,
+            "houseAccount": {"guid": new_guid(rng), "entityType": "HouseAccount"} if ptype == "HOUSE_ACCOUNT" else None,
+            "otherPayment": _xref(rng.choice(cat.cfg["alternatePaymentTypes"])) if ptype == "OTHER" else None,
+            "createdDevice": {"id": "pos-1"}, "lastModifiedDevice": {"id": "pos-1"}, "mcaRepaymentAmount": None,
+            "cardPaymentId": new_guid(rng) if credit else None, "orderGuid": order_guid, "checkGuid": check_guid,
+            "tenderTransactionGuid": None, "networkTransactionIdentifier": None}
+
+# %% ../../nbs/30_sandbox_data.ipynb #5b5bfe0d
+@patch
+def build(self: OrderBuilder, ent: tuple, now: int) -> dict:
+    "The order of skeleton entry `ent` as Toast would serve it at `now` (before overlay mutations)."
+    g, opened, closed, late = ent
+    r, cat = self.r, self.cat
+    rng = random.Random(f"{self.seed}:{r.guid}:order:{g}")
+    bd = r.bd(opened)
+    dopt = rng.choices(self.dining, weights=[55, 22, 10, 5, 8])[0]
+    dine_in = dopt["behavior"] == "DINE_IN"
+    guests = rng.choices([1, 2, 3, 4, 5, 6, 8], weights=[20, 35, 15, 15, 6, 6, 3])[0] if dine_in else 1
+    server = rng.choice(cat.servers)
+    table = rng.choice(cat.cfg["tables"]) if dine_in else None
+    area = next(a for a in cat.cfg["serviceAreas"] if a["guid"] == table["serviceArea"]["guid"]) if table else None
+    rc = area["revenueCenter"] if area else _ref(cat.cfg["revenueCenters"][3])
+    hour = dt_of(opened).astimezone(ZoneInfo(r.tz)).hour
+    svc = cat.cfg["restaurantServices"][0 if 5 <= hour < 11 else 1 if hour < 16 and hour >= 11 else 2 if 16 <= hour < 22 else 3]
+    voided = rng.random() < 0.02
+    deleted = not voided and rng.random() < 0.01
+    epoch_style = rng.random() < 0.5
+    n_checks = 1 if guests < 3 else rng.choices([1, 2, 3], weights=[60, 30, 10])[0]
+    deleted_check = n_checks > 1 and rng.random() < 0.15
+    checks = []
+    for ci in range(n_checks):
+        chk_deleted = deleted_check and ci == n_checks - 1
+        checks.append(self._check(rng, g, bd, ci, opened, closed, guests, dopt, server, voided,
+                                  chk_deleted, epoch_style))
+    o = {"guid": g, "entityType": "Order", "externalId": None, "openedDate": toast_ts(opened),
+         "modifiedDate": toast_ts(closed), "promisedDate": toast_ts(opened + 20 * 60000) if not dine_in else None,
+         "channelGuid": None, "diningOption": _xref(dopt), "checks": checks,
+         "table": _ref(table), "serviceArea": _ref(area), "restaurantService": _ref(svc), "revenueCenter": rc,
+         "source": "In Store" if dine_in else rng.choice(["In Store", "Online", "API", "Kiosk"]),
+         "duration": (closed - opened) // 1000, "deliveryInfo": None,
+         "requiredPrepTime": None if dine_in else "PT15M", "estimatedFulfillmentDate": None,
+         "numberOfGuests": guests, "voided": voided, "voidDate": toast_ts(closed) if voided else None,
+         "voidBusinessDate": bd if voided else None, "paidDate": toast_ts(closed - 30000),
+         "closedDate": toast_ts(closed), "deletedDate": toast_ts(closed) if deleted else (EPOCH_DELETED if epoch_style else None),
+         "deleted": deleted, "businessDate": bd, "server": _xref(server),
+         "pricingFeatures": ["TAXESV2"] if rng.random() < 0.7 else ["TAXESV2", "TAXESV3"],
+         "approvalStatus": "APPROVED", "createdDevice": {"id": f"pos-{rng.randint(1, 4)}"},
+         "createdDate": toast_ts(opened), "lastModifiedDevice": {"id": f"pos-{rng.randint(1, 4)}"},
+         "curbsidePickupInfo": None, "marketplaceFacilitatorTaxInfo": None, "createdInTestMode": False,
+         "appliedPackagingInfo": None, "excessFood": rng.random() < 0.005,
+         "displayNumber": str(1 + int(hashed(g)) % 999)}
+    self._delivery(rng, o, dopt, closed)
+    _rare_order(self, o)                        # rarely-filled fields, from their own rng
+    if late is not None and late <= now and closed <= now and not voided and not deleted:
+        self._late_refund(o, late)
+    if closed > now: self._open_state(o, opened, now)
+    return o
+
+# %% ../../nbs/30_sandbox_data.ipynb #71012a3c
+@patch
+def _delivery(self: OrderBuilder, rng, o: dict, dopt: dict, closed: int):
+    "Delivery and curbside details of an order that has them."
+    r, cat = self.r, self.cat
+    if dopt["behavior"] == "DELIVERY":
+        o["deliveryInfo"] = {"address1": f"{rng.randint(1, 999)} Main St", "address2": None, "city": r.city,
+                             "administrativeArea": r.state or None, "state": r.state or None,
+                             "zipCode": f"{rng.randint(10000, 99999)}", "country": r.country,
+                             "latitude": None, "longitude": None, "notes": None,
+                             "deliveredDate": toast_ts(closed), "dispatchedDate": toast_ts(closed - 15 * 60000),
+                             "deliveryEmployee": _ref(rng.choice(cat.staff)), "deliveryState": "DELIVERED"}
+    if dopt["curbside"]:
+        o["curbsidePickupInfo"] = {"guid": new_guid(rng), "entityType": "CurbsidePickupInfo",
+                                   "transportColor": rng.choice(["Red", "Blue", "Silver"]),
+                                   "transportDescription": "Sedan", "notes": None}
+
+# %% ../../nbs/30_sandbox_data.ipynb #05f11a7a
+@patch
+def _check(self: OrderBuilder, rng, og, bd, ci, opened, closed, guests, dopt, server, voided, deleted, epoch_style):
+    "One check: selections, discounts, service charges, amounts and payments."
+    cg = new_guid(rng)
+    at = opened + ci * 1000
+    sels, cents = self._selections(rng, at, bd, guests, closed if voided else None, voided)
+    live = [i for i, s in enumerate(sels) if not s["voided"]]
+    check_disc, disc_cents = self._discounts(rng, sels, cents, live, at)
+    tax = self._selection_taxes(rng, sels, cents)
+    sub = sum(cents[i][0] for i in range(len(sels)) if not sels[i]["voided"]) - disc_cents
+    charges, sub, tax = self._charges(rng, guests, dopt, sub, tax)
+    total = sub + tax
+    paid = closed - 30000
+    payments = self._payments(rng, og, cg, total, paid, closed, server, voided) if not deleted and total > 0 else []
+    nd = EPOCH_DELETED if epoch_style else None
+    mod = closed - (60000 if deleted else 0)
+    return {"guid": cg, "entityType": "Check", "externalId": None, "createdDate": toast_ts(at),
+            "openedDate": toast_ts(at), "closedDate": None if deleted else toast_ts(closed),
+            "modifiedDate": toast_ts(mod), "deletedDate": toast_ts(mod) if deleted else nd, "deleted": deleted,
+            "selections": sels, "customer": self._customer(rng) if dopt["behavior"] != "DINE_IN" else None,
+            "appliedLoyaltyInfo": None, "taxExempt": False, "displayNumber": str(ci + 1),
+            "appliedServiceCharges": charges, "amount": money(sub), "taxAmount": money(tax),
+            "totalAmount": money(total), "payments": payments, "tabName": None,
+            "paymentStatus": "OPEN" if deleted else "CLOSED",
+            "appliedDiscounts": check_disc, "voided": voided, "voidDate": toast_ts(closed) if voided else None,
+            "voidBusinessDate": self.r.bd(closed) if voided else None,
+            "paidDate": None if deleted else toast_ts(paid), "createdDevice": {"id": "pos-1"},
+            "lastModifiedDevice": {"id": "pos-1"}, "duration": (closed - at) // 1000,
+            "openedBy": _xref(server)}
+
+# %% ../../nbs/30_sandbox_data.ipynb #9b3ba18b
+@patch
+def _selections(self: OrderBuilder, rng, at, bd, guests, vd, voided) -> tuple[list, list]:
+    "A check's selections and `[cents, item]` of each (a voided item now and then, a house account payment, a gift card)."
+    cat = self.cat
+    sels, cents = [], []
+    for k in range(rng.randint(1, 2 + min(guests, 4))):
+        it = rng.choice(cat.items)
+        qty = 2 if rng.random() < 0.08 else 1
+        s, unit = self._sel(rng, it, at + (k + 1) * 20000, qty, void=vd, bd=bd)
+        if not voided and rng.random() < 0.02:  # a single voided item
+            s["voided"], s["voidDate"], s["voidBusinessDate"] = True, toast_ts(at + 600000), bd
+            s["voidReason"] = _xref(rng.choice(cat.cfg["voidReasons"]))
+        sels.append(s); cents.append([unit * qty, it])
+    if not voided and rng.random() < 0.005:  # paying down a house account balance: not a sale
+        hb = {**copy.deepcopy(sels[0]), "guid": new_guid(rng), "selectionType": "HOUSE_ACCOUNT_PAY_BALANCE",
+              "displayName": "House Account Payment", "modifiers": [], "appliedTaxes": [], "appliedDiscounts": [],
+              "salesCategory": None, "voided": False, "voidDate": None, "voidBusinessDate": None, "voidReason": None}
+        hb["price"] = hb["preDiscountPrice"] = hb["receiptLinePrice"] = money(5000)
+        sels.append(hb); cents.append([5000, None])
+    if not voided and rng.random() < 0.01:  # a gift card sale: deferred revenue
+        gc = {**copy.deepcopy(sels[0]), "guid": new_guid(rng), "selectionType": "TOAST_CARD_SELL",
+              "deferred": True, "displayName": "Gift Card", "modifiers": [], "appliedTaxes": [],
+              "salesCategory": _ref(cat.category["Retail"]), "voided": False, "voidDate": None,
+              "voidBusinessDate": None, "voidReason": None}
+        gc["price"] = gc["preDiscountPrice"] = gc["receiptLinePrice"] = money(2500)
+        sels.append(gc); cents.append([2500, None])
+    return sels, cents
+
+# %% ../../nbs/30_sandbox_data.ipynb #2f505481
+@patch
+def _discounts(self: OrderBuilder, rng, sels, cents, live, at) -> tuple[list, int]:
+    "Item discounts (applied to `sels`, taken off `cents`), then the check's discount: (applied check discounts, cents)."
+    cat = self.cat
+    for i in live:
+        if rng.random() < 0.05:
+            d = cat.discount[rng.choice(["Happy Hour Drink", "$2 Off Item"])]
+            amt = min(cents[i][0], _pct(cents[i][0], d["percentage"]) if d["percentage"] else 200)
+            sels[i]["appliedDiscounts"].append(self._discount(rng, d, amt, at, triggers=[sels[i]]))
+            cents[i][0] -= amt
+    # check-level discounts: percent, fixed, combo (comboItems) or BOGO (triggers)
+    check_disc, disc_cents = [], 0
+    if live and rng.random() < 0.08:
+        kind = rng.choice(["10% Off Check", "$5 Off", "Employee Meal", "Lunch Combo", "Buy One Get One"])
+        d, sub = cat.discount[kind], sum(cents[i][0] for i in live)
+        if kind == "Lunch Combo" and len(live) >= 2:
+            amt = min(300, sub); check_disc.append(self._discount(rng, d, amt, at, combo=[sels[i] for i in live[:2]]))
+        elif kind == "Buy One Get One" and len(live) >= 2:
+            amt = min(cents[i][0] for i in live[:2])
+            check_disc.append(self._discount(rng, d, amt, at, triggers=[sels[live[0]]], combo=[sels[live[1]]]))
+        elif d["percentage"] and kind != "Buy One Get One":
+            amt = _pct(sub, d["percentage"]); check_disc.append(self._discount(rng, d, amt, at))
+        elif kind == "$5 Off":
+            amt = min(500, sub); check_disc.append(self._discount(rng, d, amt, at))
+        else: amt = 0
+        disc_cents = amt
+    return check_disc, disc_cents
+
+@patch
+def _selection_taxes(self: OrderBuilder, rng, sels, cents) -> int:
+    "Set each selection's price and taxes (live items only); return the tax in cents."
+    tax = 0
+    for i, s in enumerate(sels):
+        s["price"] = money(cents[i][0])
+        if cents[i][1] is None or s["voided"]: continue
+        s["appliedTaxes"], t = self._taxes(rng, self.cat.taxes[cents[i][1]["_cat"]], cents[i][0])
+        s["tax"] = money(t); tax += t
+    return tax
+
+# %% ../../nbs/30_sandbox_data.ipynb #8d739a22
+@patch
+def _charges(self: OrderBuilder, rng, guests, dopt, sub, tax) -> tuple[list, int, int]:
+    "Service charges (gratuity for big parties, delivery fee, now and then an event fee or a round-up): (charges, sub, tax)."
+    charges = []
+    for name, cond in (("Gratuity 18%", guests >= 5), ("Delivery Fee", dopt["behavior"] == "DELIVERY"),
+                       ("Event Fee", rng.random() < 0.01), ("Round Up for Charity", rng.random() < 0.02)):
+        if not cond: continue
+        c = self.cat.charge[name]
+        amt = _pct(sub, c["percent"]) if c["percent"] else int(c["amount"] * 100)
+        at_, t = self._taxes(rng, c["applicableTaxes"], amt) if c["taxable"] else ([], 0)
+        charges.append({"guid": new_guid(rng), "entityType": "AppliedServiceCharge", "externalId": None,
+                        "chargeAmount": money(amt), "serviceCharge": _xref(c),
+                        "chargeType": c["amountType"], "name": name, "delivery": name == "Delivery Fee",
+                        "takeout": False, "dineIn": name != "Delivery Fee", "gratuity": c["gratuity"],
+                        "taxable": c["taxable"], "appliedTaxes": at_, "serviceChargeCalculation": "PRE_DISCOUNT",
+                        "refundDetails": None, "serviceChargeCategory": "FUNDRAISING_CAMPAIGN" if name.startswith("Round Up") else "SERVICE_CHARGE",
+                        "paymentGuid": None})
+        sub += amt; tax += t
+    return charges, sub, tax
+
+@patch
+def _payments(self: OrderBuilder, rng, og, cg, total, paid, closed, server, voided) -> list:
+    "The payments covering a check's `total` (a declined card first now and then, a split tender, voided with the order)."
+    ptype = rng.choices(["CREDIT", "CASH", "GIFTCARD", "OTHER", "HOUSE_ACCOUNT"], weights=[68, 20, 5, 5, 2])[0]
+    tip = _pct(total, Decimal(rng.choice(["15", "18", "20", "22"]))) if ptype == "CREDIT" else 0
+    payments = []
+    if rng.random() < 0.02:  # a declined-then-voided card before the real payment
+        p = self._payment(rng, og, cg, "CREDIT", total, 0, paid - 60000, server)
+        p["paymentStatus"], p["voidInfo"] = "VOIDED", self._void_info(rng, paid - 30000)
+        payments.append(p)
+    if rng.random() < 0.1 and total > 200:  # split between two tenders
+        half = total // 2
+        payments.append(self._payment(rng, og, cg, ptype, half, tip // 2, paid, server))
+        payments.append(self._payment(rng, og, cg, "CASH", total - half, 0, paid, server))
+    else:
+        payments.append(self._payment(rng, og, cg, ptype, total, tip, paid, server))
+    if voided:
+        for p in payments:
+            p["paymentStatus"], p["voidInfo"] = "VOIDED", self._void_info(rng, closed)
+    return payments
+
+# %% ../../nbs/30_sandbox_data.ipynb #148b1cb1
+@patch
+def _customer(self: OrderBuilder, rng):
+    "A takeout/delivery customer."
+    fn, ln = rng.choice(_FIRST), rng.choice(_LAST)
+    return {"guid": new_guid(rng), "entityType": "Customer", "firstName": fn, "lastName": ln,
+            "phone": f"555{rng.randint(1000000, 9999999)}", "phoneCountryCode": "1",
+            "email": f"{fn}.{ln}@example.com".lower()}
+
+@patch
+def _void_info(self: OrderBuilder, rng, at):
+    "A payment's voidInfo."
+    return {"voidUser": _ref(rng.choice(self.cat.staff)), "voidApprover": _ref(rng.choice(self.cat.staff)),
+            "voidDate": toast_ts(at), "voidBusinessDate": self.r.bd(at),
+            "voidReason": _ref(rng.choice(self.cat.cfg["voidReasons"]))}
+
+# %% ../../nbs/30_sandbox_data.ipynb #daffec12
+@patch
+def _late_refund(self: OrderBuilder, o, at):
+    "Refund (fully or partly) the first captured payment of the first live check at `at`."
+    for c in o["checks"]:
+        pays = [p for p in c["payments"] if p["paymentStatus"] == "CAPTURED"]
+        if c["deleted"] or not pays: continue
+        p = pays[0]
+        full = int(hashed(p["guid"])) % 3 == 0
+        txn = {"guid": str(uuid.UUID(int=hashed(p["guid"] + "r"), version=4)), "entityType": "RefundTransaction"}
+        amt = refund_details(c, full, txn, p["amount"])     # the items (and charges) refunded, as refundDetails
+        p["refundStatus"] = "FULL" if full else "PARTIAL"
+        p["refund"] = {"refundAmount": amt, "tipRefundAmount": p["tipAmount"] if full else money(0),
+                       "refundDate": toast_ts(at), "refundBusinessDate": self.r.bd(at), "refundTransaction": txn}
+        c["modifiedDate"] = toast_ts(at); o["modifiedDate"] = toast_ts(at)
+        return True
+    return False
+
+# %% ../../nbs/30_sandbox_data.ipynb #6e8cd32d
+@patch
+def _open_state(self: OrderBuilder, o, opened, now):
+    "Turn a closed order into how it looks while still open at `now`."
+    o["modifiedDate"] = toast_ts(min(opened + 60000, now))
+    o["closedDate"] = o["paidDate"] = None
+    o["voided"], o["voidDate"], o["voidBusinessDate"] = False, None, None
+    if o["deleted"]: o["deleted"], o["deletedDate"] = False, None
+    if o["deliveryInfo"]: o["deliveryInfo"].update(deliveredDate=None, dispatchedDate=None, deliveryState="PENDING")
+    now_s = toast_ts(now)
+    def unvoid(s):
+        if s["voided"] and s["voidDate"] > now_s:
+            s.update(voided=False, voidDate=None, voidBusinessDate=None, voidReason=None)
+        for m in s["modifiers"]: unvoid(m)
+    for c in o["checks"]:
+        c["payments"], c["paymentStatus"], c["closedDate"], c["paidDate"] = [], "OPEN", None, None
+        c["modifiedDate"] = o["modifiedDate"]
+        c["voided"], c["voidDate"], c["voidBusinessDate"] = False, None, None
+        if c["deleted"]: c["deleted"], c["deletedDate"] = False, None
+        c["selections"] = [s for s in c["selections"] if s["createdDate"] <= now_s]
+        for s in c["selections"]: unvoid(s)
+        _recalc(c)
+
+def hashed(s: str) -> int:
+    "A stable 128-bit integer of a string (for derived ids and numbers; not Python's salted hash)."
+    import hashlib
+    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=16).digest(), "big")
+
+# %% ../../nbs/30_sandbox_data.ipynb #769bc24c
 def _rare_order(b, o: dict):
     """Fields Toast fills only sometimes (loyalty, approvers, reasons, packaging, marketplace tax, external ids, first 6
     digits, selection dining options, fulfillment, split origins), drawn from the order's own `rare` rng: every other
@@ -251,782 +1240,430 @@ def _loyalty(rng, cat) -> dict:
             "maskedLoyaltyIdentifier": "*" * 12 + ident[-4:], "vendor": cat.loyalty_vendor,
             "accrualFamilyGuid": new_guid(rng), "accrualText": f"Earned {rng.randint(5, 80)} points."}
 
-def rare_menus(body: dict, seed: int) -> dict:
-    """The published menu with images, content advisories (alcohol) and time-specific prices (happy hour on alcohol),
-    decided from hashes: `menus_body` itself is unchanged."""
-    def item(i, alcohol):
-        i["image"] = image_url(seed, i["guid"]); i["images"] = [i["image"]] if i["image"] else []
-        if alcohol is not None: i["contentAdvisories"] = {"alcohol": {"containsAlcohol": "YES" if alcohol else "NO"}}
-    def group(g):
-        g["image"] = image_url(seed, g["guid"])
-        for sub in g["menuGroups"]: group(sub)
-        for i in g["menuItems"]:
-            cat = (i.get("salesCategory") or {}).get("name")
-            item(i, {"Alcohol": True, "Beverage": False}.get(cat))
-            if cat == "Alcohol":
-                i["pricingStrategy"] = "TIME_SPECIFIC_PRICE"
-                i["pricingRules"] = {"timeSpecificPricingRules": [{
-                    "timeSpecificPrice": max(money(0), i["price"] - money(200)), "basePrice": i["price"],
-                    "schedule": [{"days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
-                                  "timeRanges": [{"start": "16:00", "end": "18:00"}]}]}],
-                    "sizeSpecificPricingGuid": None, "sizeSequencePricingRules": []}
-    for m in body["menus"]:
-        m["image"] = image_url(seed, m["guid"])
-        for g in m["menuGroups"]: group(g)
-    spirits = {ref for g in body["modifierGroupReferences"].values() if g["name"] == "Spirit" for ref in g["modifierOptionReferences"]}
-    for k, o in body["modifierOptionReferences"].items(): item(o, True if int(k) in spirits else None)
-    return body
+# %% ../../nbs/30_sandbox_data.ipynb #8f0c7510
+@patch
+def _visible_muts(self: World, r, guid) -> list:
+    "The mutations of an order that the API shows now (a late one hides itself and every later one until it arrives)."
+    muts = self._omut.get((r.guid, guid))
+    if not muts: return []
+    if muts[-1][3] <= self._now: return muts
+    return [m for m in muts if m[3] <= self._now]
 
-def rare_labor(seed: int, r, cat, day: tuple) -> tuple:
-    "A labor day's shifts and time entries with the payroll integration's external ids (restaurants that have one)."
-    if getattr(cat, "payroll", False):
-        for rec in day[0] + day[1]: rec[-1]["externalId"] = "payroll:%s-%08d" % (rec[-1]["entityType"].lower(), _rare_hash(rec[-1]["guid"]) % 10**8)
-    return day
+@patch
+def _order_mod(self: World, r, ent) -> int:
+    "Current modifiedDate (ms) of skeleton entry `ent` (as visible now)."
+    m = base_modified(ent, self._now)
+    muts = self._visible_muts(r, ent[0])
+    return max(m, muts[-1][0]) if muts else m
 
-# %% ../../nbs/30_sandbox_data.ipynb #63a2f68a
-_PLACES = [  # name, location, zone, closeoutHour, city, state, country, currency, lat, lon
-    ("Harbor Grill", "Seaport", "America/New_York", 4, "Boston", "MA", "US", "USD", 42.35, -71.04),
-    ("Sunset Taqueria", "Venice Beach", "America/Los_Angeles", 0, "Los Angeles", "CA", "US", "USD", 33.99, -118.47),
-    ("The Crown & Anchor", "Shoreditch", "Europe/London", 3, "London", "", "GB", "GBP", 51.52, -0.08),
-    ("Bondi Kitchen", "Bondi Beach", "Australia/Sydney", 5, "Sydney", "NSW", "AU", "AUD", -33.89, 151.27),
-    ("Lakeview Diner", "The Loop", "America/Chicago", 2, "Chicago", "IL", "US", "USD", 41.88, -87.63),
-    ("Mile High Pizza", "LoDo", "America/Denver", 1, "Denver", "CO", "US", "USD", 39.75, -105.0),
-    ("Desert Bloom", "Roosevelt Row", "America/Phoenix", 4, "Phoenix", "AZ", "US", "USD", 33.46, -112.07),
-    ("Aloha Poke", "Waikiki", "Pacific/Honolulu", 0, "Honolulu", "HI", "US", "USD", 21.28, -157.83),
-    ("Bistro Spree", "Mitte", "Europe/Berlin", 3, "Berlin", "", "DE", "EUR", 52.52, 13.40),
-    ("Wharf & Vine", "Viaduct", "Pacific/Auckland", 4, "Auckland", "", "NZ", "NZD", -36.84, 174.76),
-    ("Shibuya Ramen", "Shibuya", "Asia/Tokyo", 2, "Tokyo", "", "JP", "JPY", 35.66, 139.70),
-    ("Queen St Tap", "Queen West", "America/Toronto", 3, "Toronto", "ON", "CA", "CAD", 43.65, -79.40),
-]
+@patch
+def _order_obj(self: World, r, bd, ent) -> dict:
+    "The served order of `ent` (built once, cached per day, mutations applied)."
+    k = (r.guid, bd)
+    day = self._orders.get(k)
+    if day is None: day = self._orders.put(k, {})
+    o = day.get(ent[0])
+    if o is None:
+        o = self._builder(r).build(ent, self._now)
+        for m in self._visible_muts(r, ent[0]): self._apply_order_mut(r, o, *m[:3])
+        o["modifiedDate"] = toast_ts(self._order_mod(r, ent))
+        day[ent[0]] = o
+    return o
 
-class Restaurant:
-    "One restaurant of the group: identity, place, clock rules and when it joined."
-    def __init__(self, seed: int, idx: int, connected_ms: int, history_start_ms: int):
-        p = _PLACES[idx % len(_PLACES)]
-        rng = random.Random(f"{seed}:restaurant:{idx}")
-        self.idx, self.guid = idx, new_guid(rng)
-        suffix = "" if idx < len(_PLACES) else f" {idx // len(_PLACES) + 1}"
-        self.name, self.location = p[0] + suffix, p[1]
-        self.tz, self.closeout = p[2], p[3]
-        self.city, self.state, self.country, self.currency, self.lat, self.lon = p[4:10]
-        self.connected_ms = connected_ms
-        self.created_ms = history_start_ms - (30 + rng.randint(0, 300)) * 86400000 - rng.randint(0, 86399999)
-        self.first_bd = business_date(history_start_ms, self.tz, self.closeout)
-        self.price_factor = Decimal(rng.choice(["0.9", "1.0", "1.1", "1.25"]))
-    def bd(self, ms: int) -> int:
-        "Business date of an instant here (remembers the last business day's bounds: most calls fall inside it)."
-        c = getattr(self, "_bdc", None)
-        if c is not None and c[0] <= ms < c[1]: return c[2]
-        bd = business_date(ms, self.tz, self.closeout)
-        self._bdc = (business_day_start(bd, self.tz, self.closeout), business_day_start(bd_add(bd, 1), self.tz, self.closeout), bd)
-        return bd
-    def __repr__(self): return f"Restaurant({self.name!r}, {self.tz}, closeout={self.closeout})"
+# %% ../../nbs/30_sandbox_data.ipynb #ffa7ff32
+class OrderWindow(Sequence):
+    "The orders of a modified window, built only when read: `len`, indexing, slicing (a list), iteration."
+    def __init__(self, world, r, hits): self._w, self._r, self._hits = world, r, hits
+    def __len__(self): return len(self._hits)
+    def __getitem__(self, i):
+        if isinstance(i, slice): return [self._w._order_obj(self._r, bd, ent) for bd, ent in self._hits[i]]
+        bd, ent = self._hits[i]
+        return self._w._order_obj(self._r, bd, ent)
+    def __iter__(self): return (self._w._order_obj(self._r, bd, ent) for bd, ent in self._hits)
+    def __eq__(self, other): return isinstance(other, (list, tuple, OrderWindow)) and list(self) == list(other)
+    def __repr__(self): return f"OrderWindow({len(self)} orders)"
 
-# %% ../../nbs/30_sandbox_data.ipynb #4d181d7d
-_MENUS = {  # menu -> group -> items (name, cents, sales category, modifier groups) or subgroups
-    "Lunch": {"Starters": [("Tomato Soup", 650, "Food", []), ("Wings", 1195, "Food", ["sauce"]),
-                           ("Nachos", 1095, "Food", ["addons"])],
-              "Sandwiches": [("Club Sandwich", 1395, "Food", ["bread", "sides"]),
-                             ("Burger", 1595, "Food", ["temp", "addons", "sides"]),
-                             ("Veggie Wrap", 1195, "Food", ["sides"])]},
-    "Dinner": {"Mains": [("Steak Frites", 2895, "Food", ["temp", "sides"]), ("Salmon", 2495, "Food", ["sides"]),
-                         ("Pasta Primavera", 1895, "Food", ["addons"])],
-               "Salads": [("House Salad", 995, "Food", ["dressing"]), ("Caesar Salad", 1195, "Food", ["addons"])],
-               "Desserts": [("Brownie Sundae", 895, "Food", []), ("Cheesecake", 850, "Food", [])]},
-    "Drinks": {"Coffee": [("Latte", 495, "Beverage", ["milk", "size"]), ("Drip Coffee", 295, "Beverage", ["size"])],
-               "Bar": {"Cocktails": [("Margarita", 1250, "Alcohol", ["spirit"]), ("Old Fashioned", 1400, "Alcohol", ["spirit"])],
-                       "Beer": [("IPA Draft", 750, "Alcohol", []), ("Lager", 650, "Alcohol", [])]},
-               "Soft Drinks": [("Lemonade", 395, "Beverage", ["size"]), ("Iced Tea", 350, "Beverage", [])]},
-}
-_MODS = {  # key -> (name, min, max, premodifiers?, options (name, cents, nested groups))
-    "sauce": ("Wing Sauce", 1, 1, False, [("Buffalo", 0, []), ("BBQ", 0, []), ("Garlic Parm", 50, [])]),
-    "addons": ("Add-ons", 0, 3, True, [("Bacon", 200, []), ("Avocado", 250, []), ("Side Salad", 350, ["dressing"]),
-                                       ("Fried Egg", 150, ["eggstyle"])]),
-    "dressing": ("Dressing", 1, 1, True, [("Ranch", 0, ["serve"]), ("Vinaigrette", 0, ["serve"]), ("Blue Cheese", 75, ["serve"])]),
-    "serve": ("Serve Style", 1, 1, False, [("On the Side", 0, []), ("Tossed", 0, [])]),
-    "eggstyle": ("Egg Style", 1, 1, False, [("Sunny Side Up", 0, []), ("Over Easy", 0, []), ("Scrambled", 0, [])]),
-    "temp": ("Temperature", 1, 1, False, [("Rare", 0, []), ("Medium", 0, []), ("Well Done", 0, [])]),
-    "bread": ("Bread", 1, 1, False, [("Sourdough", 0, []), ("Wheat", 0, []), ("Gluten Free", 200, [])]),
-    "sides": ("Side", 1, 1, False, [("Fries", 0, ["fryseason"]), ("Side Salad", 0, ["dressing"]), ("Fruit", 100, [])]),
-    "fryseason": ("Fry Seasoning", 1, 1, False, [("Cajun", 0, []), ("Truffle", 300, ["truffle"])]),
-    "truffle": ("Truffle Amount", 1, 1, False, [("Light Truffle", 0, []), ("Heavy Truffle", 150, [])]),
-    "milk": ("Milk", 1, 1, False, [("Whole", 0, []), ("Oat", 75, ["foam"]), ("Almond", 75, ["foam"])]),
-    "foam": ("Foam", 1, 1, False, [("Extra Foam", 0, ["drinktemp"]), ("No Foam", 0, ["drinktemp"])]),
-    "drinktemp": ("Drink Temperature", 1, 1, False, [("Extra Hot", 0, []), ("Warm", 0, [])]),
-    "size": ("Size", 1, 1, False, [("Small", 0, []), ("Large", 100, [])]),
-    "spirit": ("Spirit", 1, 1, False, [("House", 0, []), ("Premium", 300, ["garnish"])]),
-    "garnish": ("Garnish", 1, 1, False, [("Lime", 0, []), ("Orange Peel", 0, [])]),
-}
-_FIRST = ["Ana", "Ben", "Chloe", "Dev", "Elena", "Femi", "Gus", "Hana", "Ivan", "Jules", "Kai", "Lena", "Marco",
-          "Nina", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vic", "Wen", "Xavi", "Yara", "Zoe"]
-_LAST = ["Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jones", "Kowalski",
-         "Lopez", "Murphy", "Nguyen", "Okafor", "Patel", "Rossi", "Smith", "Tanaka", "Walsh"]
-_JOBS = [("Server", 1500, True), ("Bartender", 1600, True), ("Host", 1400, False), ("Line Cook", 2000, False),
-         ("Dishwasher", 1600, False), ("Manager", 2800, False), ("Busser", 1450, True)]
+# %% ../../nbs/30_sandbox_data.ipynb #4e0701b0
+@patch
+def orders_modified(self: World, rguid, start: datetime, end: datetime) -> OrderWindow:
+    """Orders whose modifiedDate is in [start, end), in guid order (Toast documents no order: never by modifiedDate).
+    A lazy sequence: only the orders read (e.g. one page `w[0:100]`) are built; `list(...)` materializes."""
+    r = self._r(rguid)
+    if r is None: return OrderWindow(self, r, [])
+    s, e = ms_of(start), min(ms_of(end), self._now + 1)
+    if s >= e: return OrderWindow(self, r, [])
+    days = set(self._bds(r, r.bd(s - (LATE_DAYS + 1) * 86400000), r.bd(e)))
+    i = bisect.bisect_left(self._omut_times, (s,))
+    while i < len(self._omut_times) and self._omut_times[i][0] < e:
+        if self._omut_times[i][1] == rguid: days.add(self._omut_times[i][2])
+        i += 1
+    hits = []
+    for bd in sorted(days):
+        for ent in self._skeleton(r, bd):
+            if ent[1] > self._now: break
+            if self._order_upload(ent) > self._now: continue   # rung up offline, not uploaded yet
+            m = self._order_mod(r, ent)
+            if s <= m < e: hits.append((m, ent[0], bd, ent))
+    hits.sort(key=lambda h: h[1])
+    return OrderWindow(self, r, [(bd, ent) for _, _, bd, ent in hits])
 
-def _simple(rng, et, names, gid=None, **extra):
-    "Config objects with just a name (and constant extra fields); `gid(et, name)` gives group-level guids."
-    return [{"guid": gid(et, n) if gid else new_guid(rng), "entityType": et, "name": n, **extra} for n in names]
+@patch
+def orders_by_business_date(self: World, rguid, business_date: int) -> list[dict]:
+    "Orders of a business date (as of now), in opening order."
+    r = self._r(rguid)
+    if r is None or not (r.first_bd <= int(business_date) <= r.bd(self._now)): return []
+    bd = int(business_date)
+    return [self._order_obj(r, bd, ent) for ent in self._skeleton(r, bd) if self._order_upload(ent) <= self._now]
 
-LOCAL_CONFIG = ("revenueCenters", "serviceAreas", "tables", "printers", "cashDrawers", "breakTypes")
-LOCAL_MENU_GROUPS = ("Beer",)   # each location's own taps: these menu items are location-specific
+# %% ../../nbs/30_sandbox_data.ipynb #ad60823d
+@patch
+def _find_order(self: World, r, guid) -> tuple | None:
+    "(bd, skeleton entry) of an order guid, or None."
+    k = self._omut_bd.get((r.guid, guid)) or self._where.get(guid)
+    cands = [k[1]] if k and k[0] == r.guid else []
+    cands += [bd for bd in reversed(self._bds(r, r.first_bd, r.bd(self._now))) if bd not in cands]
+    for bd in cands:
+        for ent in self._skeleton(r, bd):
+            if ent[0] == guid: return (bd, ent) if self._order_upload(ent) <= self._now else None
+    return None
 
-def group_guid(seed: int, rng: random.Random, et: str, key: str) -> str:
-    """The guid of a group-level config object: the same in every restaurant of the group. It still draws one guid
-    from the restaurant's `rng`, so everything else a restaurant generates does not depend on what is shared."""
-    new_guid(rng)
-    return new_guid(random.Random(f"{seed}:group-config:{et}:{key}"))
+@patch
+def order(self: World, rguid, guid) -> dict | None:
+    "One order by guid, or None (404)."
+    r = self._r(rguid)
+    f = self._find_order(r, guid) if r else None
+    return self._order_obj(r, *f) if f else None
 
-class Catalog:
-    "Everything a restaurant has configured, with lookups the order generator needs."
-    def __init__(self, seed: int, r: Restaurant):
-        rng = random.Random(f"{seed}:{r.guid}:catalog")
-        G = lambda et, key: group_guid(seed, rng, et, key)
-        self.cfg = cfg = {}
-        P = lambda c: int((Decimal(c) * r.price_factor / 5).quantize(Decimal(1), ROUND_HALF_UP)) * 5
-        st = [("State Tax", "6.25", True), ("City Tax", "2.00", False), ("Liquor Tax", "3.50", False)]
-        cfg["taxRates"] = [{"guid": G("TaxRate", n), "entityType": "TaxRate", "name": n, "isDefault": d, "rate": Decimal(x),
-                            "type": "PERCENT", "roundingType": "HALF_UP", "taxTable": [], "conditionalTaxRates": []}
-                           for n, x, d in st]
-        state, city, liquor = cfg["taxRates"]
-        self.taxes = {"Food": [state, city], "Beverage": [state], "Alcohol": [state, city, liquor], "Retail": [state]}
-        cfg["salesCategories"] = _simple(rng, "SalesCategory", ["Food", "Beverage", "Alcohol", "Retail"], G)
-        self.category = {c["name"]: c for c in cfg["salesCategories"]}
-        cfg["revenueCenters"] = [{"guid": new_guid(rng), "entityType": "RevenueCenter", "name": n, "description": f"{n} sales"}
-                                 for n in ("Dining Room", "Bar", "Patio", "Off Premise")]
-        rcs = cfg["revenueCenters"]
-        cfg["serviceAreas"] = [{"guid": new_guid(rng), "entityType": "ServiceArea", "name": n, "revenueCenter": _ref(rc)}
-                               for n, rc in (("Main Floor", rcs[0]), ("Bar Area", rcs[1]), ("Patio", rcs[2]))]
-        cfg["tables"] = [{"guid": new_guid(rng), "entityType": "Table", "name": str(100 * (a + 1) + k),
-                          "serviceArea": _ref(sa), "revenueCenter": sa["revenueCenter"]}
-                         for a, sa in enumerate(cfg["serviceAreas"]) for k in range(1, 9)]
-        cfg["diningOptions"] = [{"guid": G("DiningOption", n), "entityType": "DiningOption", "externalId": None, "name": n,
-                                 "behavior": b, "curbside": c}
-                                for n, b, c in (("Dine In", "DINE_IN", False), ("Take Out", "TAKE_OUT", False),
-                                                ("Delivery", "DELIVERY", False), ("Curbside", "TAKE_OUT", True),
-                                                ("Online Pickup", "TAKE_OUT", False))]
-        cfg["restaurantServices"] = _simple(rng, "RestaurantService", ["Breakfast", "Lunch", "Dinner", "Late Night"], G)
-        cfg["discounts"] = [{"guid": G("Discount", n), "entityType": "Discount", "name": n, "active": True, "type": t,
-                             "percentage": Decimal(p) if p else None, "amount": money(a) if a else None,
-                             "selectionType": s, "nonExclusive": False, "itemPickingPriority": "LEAST_EXPENSIVE",
-                             "fixedTotal": None}
-                            for n, t, p, a, s in (("10% Off Check", "PERCENT", "10", 0, "CHECK"),
-                                                  ("$5 Off", "FIXED", None, 500, "CHECK"),
-                                                  ("Employee Meal", "PERCENT", "50", 0, "CHECK"),
-                                                  ("Happy Hour Drink", "PERCENT", "25", 0, "ITEM"),
-                                                  ("$2 Off Item", "FIXED", None, 200, "ITEM"),
-                                                  ("Lunch Combo", "FIXED", None, 300, "CHECK"),
-                                                  ("Buy One Get One", "BOGO", "100", 0, "BOGO"))]
-        self.discount = {d["name"]: d for d in cfg["discounts"]}
-        sc = [("Gratuity 18%", "PERCENT", None, "18", True, False), ("Delivery Fee", "FIXED", 399, None, False, True),
-              ("Event Fee", "FIXED", 1500, None, False, True), ("Round Up for Charity", "FIXED", 100, None, False, False)]
-        cfg["serviceCharges"] = [{"guid": G("ServiceCharge", n), "entityType": "ServiceCharge", "externalId": None, "name": n,
-                                  "amountType": t, "amount": money(a) if a else None,
-                                  "percent": Decimal(p) if p else None,
-                                  "criteria": {"minCheckAmount": None, "delivery": n == "Delivery Fee",
-                                               "maxCheckAmount": None, "minDeliveryDistance": None,
-                                               "takeout": False, "dineIn": n != "Delivery Fee"},
-                                  "gratuity": g, "taxable": tx,
-                                  "applicableTaxes": [dict(state), dict(city)] if tx else [],
-                                  "serviceChargeCalculation": "PRE_DISCOUNT", "destination": "RESTAURANT"}
-                                 for n, t, a, p, g, tx in sc]
-        self.charge = {c["name"]: c for c in cfg["serviceCharges"]}
-        cfg["voidReasons"] = _simple(rng, "VoidReason", ["Customer Changed Mind", "Kitchen Error", "Wrong Item", "Comp"], G)
-        cfg["noSaleReasons"] = _simple(rng, "NoSaleReason", ["Make Change", "Check Drawer", "Other"], G)
-        cfg["payoutReasons"] = _simple(rng, "PayoutReason", ["Supplies", "Produce Delivery", "Petty Cash"], G)
-        cfg["priceGroups"] = _simple(rng, "PriceGroup", ["Entrees", "Drinks", "Sides"], G)
-        cfg["printers"] = _simple(rng, "Printer", ["Kitchen", "Bar", "Expo", "Receipt"])
-        cfg["alternatePaymentTypes"] = _simple(rng, "AlternatePaymentType", ["Check", "Voucher", "Delivery Partner"],
-                                               G, externalId=None)
-        cfg["cashDrawers"] = [{"guid": new_guid(rng), "entityType": "CashDrawer", "printer": _ref(cfg["printers"][3])}
-                              for _ in range(2)]
-        cfg["breakTypes"] = [{"guid": new_guid(rng), "entityType": "BreakType", "name": n, "active": True, "paid": p,
-                              "duration": d, "enforceMinimumTime": True, "trackMissedBreaks": True,
-                              "breakIntervalHrs": 5, "breakIntervalMins": 0, "trackBreakAcknowledgement": False}
-                             for n, p, d in (("Meal Break", False, 30), ("Rest Break", True, 10))]
-        self._menus(rng, P, G)
-        self.tip_withholding = {"guid": new_guid(rng), "entityType": "TipWithholding", "enabled": True,
-                                "percentage": Decimal("3.00")}
-        self._labor(rng, r)
-        rare_catalog(seed, r, self)                 # rarely-filled fields: hashes, no draw from `rng`
+# %% ../../nbs/30_sandbox_data.ipynb #5f1aea5a
+@patch
+def _upload_delay(self: World, guid: str) -> int:
+    "How long (ms) after its last offline change an order or time entry rung up offline reaches the API; 0 if online."
+    if not self.offline_rate: return 0
+    h = hashed(f"{self.seed}:offline:{guid}")
+    if (h & 0xFFFFFFFF) / 2**32 >= self.offline_rate: return 0
+    x, y = ((h >> 32) & 0xFFFFFFFF) / 2**32, ((h >> 64) & 0xFFFFFFFF) / 2**32
+    for share, lo, hi in self.offline_delays:
+        if x < share: break
+        x -= share
+    return int((lo + y * (hi - lo)) * 60000)
 
-    def _menus(self, rng, P, G):
-        "Menus, groups, items, modifier groups and options (config shapes plus internal lookups)."
-        cfg = self.cfg
-        cfg["preModifierGroups"] = [{"guid": G("PreModifierGroup", "Standard"), "entityType": "PreModifierGroup", "name": "Standard", "isDefault": True}]
-        pmg = cfg["preModifierGroups"][0]
-        cfg["preModifiers"] = [{"guid": G("PreModifier", n), "entityType": "PreModifier", "name": n, "scalePrice": s,
-                                "basePrice": money(b), "scaleFactor": Decimal(f), "displayMode": "PREFIX",
-                                "parent": _ref(pmg)}
-                               for n, s, b, f in (("No", False, 0, "0"), ("Extra", True, 0, "1.5"), ("Light", False, 0, "1"),
-                                                  ("On Side", False, 0, "1"))]
-        self.groups_m, self.options_m = {}, []  # modifier groups by key; every option (config menuItem)
-        ref_id = iter(range(1, 10**6))
-        for key, (name, mn, mx, pre, opts) in _MODS.items():
-            g = {"guid": G("MenuOptionGroup", key), "entityType": "MenuOptionGroup", "externalId": None, "name": name,
-                 "options": [], "minSelections": mn, "maxSelections": mx,
-                 "_key": key, "_pre": pre, "_ref": next(ref_id), "_opts": []}
-            for oname, cents, nested in opts:
-                o = {"guid": G("MenuItem", f"{key}/{oname}"), "entityType": "MenuItem", "name": oname, "_cents": P(cents),
-                     "_nested": nested, "_ref": 1000 + next(ref_id), "_group": key}
-                g["_opts"].append(o); self.options_m.append(o)
-            self.groups_m[key] = g
-        self.menus_, self.groups_, self.items = [], [], []
-        for mname, groups in _MENUS.items():
-            m = {"guid": G("Menu", mname), "entityType": "Menu", "name": mname, "_groups": []}
-            self.menus_.append(m)
-            def add_group(gname, content, parent):
-                g = {"guid": G("MenuGroup", f"{mname}/{gname}"), "entityType": "MenuGroup", "name": gname, "_menu": m, "_parent": parent,
-                     "_items": [], "_sub": []}
-                self.groups_.append(g)
-                if isinstance(content, dict):
-                    for sname, sub in content.items(): g["_sub"].append(add_group(sname, sub, g))
-                else:
-                    for iname, cents, cat, mods in content:
-                        it = {"guid": new_guid(rng) if gname in LOCAL_MENU_GROUPS else G("MenuItem", f"{mname}/{gname}/{iname}"),
-                              "entityType": "MenuItem", "name": iname, "_cents": P(cents),
-                              "_cat": cat, "_mods": mods, "_group": g, "_plu": str(rng.randint(1000, 9999))}
-                        g["_items"].append(it); self.items.append(it)
-                return g
-            for gname, content in groups.items(): m["_groups"].append(add_group(gname, content, None))
-        ext = lambda o: {"guid": o["guid"], "entityType": o["entityType"], "externalId": None}
-        cfg["menus"] = [{"guid": m["guid"], "entityType": "Menu", "externalId": None, "name": m["name"],
-                         "orderableOnline": "YES", "visibility": "ALL", "groups": [ext(g) for g in m["_groups"]],
-                         "images": [], "unitOfMeasure": "NONE"} for m in self.menus_]
-        cfg["menuGroups"] = [{"guid": g["guid"], "entityType": "MenuGroup", "externalId": None, "name": g["name"],
-                              "menu": _ref(g["_menu"]), "orderableOnline": "YES", "visibility": "ALL",
-                              "parent": _ref(g["_parent"]), "items": [ext(i) for i in g["_items"]],
-                              "subgroups": [ext(s) for s in g["_sub"]], "optionGroups": [],
-                              "inheritOptionGroups": False, "images": [], "unitOfMeasure": "NONE",
-                              "inheritUnitOfMeasure": True} for g in self.groups_]
-        cfg["menuItems"] = [{"guid": i["guid"], "entityType": "MenuItem", "externalId": None, "name": i["name"],
-                             "calories": None, "sku": None, "plu": i.get("_plu"), "orderableOnline": "YES",
-                             "visibility": "ALL", "type": None,
-                             "optionGroups": [ext(self.groups_m[k]) for k in (i.get("_mods") or i.get("_nested") or [])],
-                             "inheritOptionGroups": False, "images": [], "unitOfMeasure": "NONE",
-                             "inheritUnitOfMeasure": True} for i in self.items + self.options_m]
-        cfg["menuOptionGroups"] = [{**{k: v for k, v in g.items() if not k.startswith("_")},
-                                    "options": [ext(o) for o in g["_opts"]]} for g in self.groups_m.values()]
+@patch
+def _order_upload(self: World, ent: tuple) -> int:
+    "When an order of the skeleton reaches the API: when it opens, or (rung up offline) when its device uploads it."
+    d = self._upload_delay(ent[0])
+    return ent[2] + d if d else ent[1]
 
-    def _labor(self, rng, r):
-        "Jobs and employees (a deleted job, deleted employees, wage overrides)."
-        t0 = r.created_ms
-        self.jobs = []
-        for k, (title, wage, tipped) in enumerate(_JOBS):
-            deleted = title == "Busser"
-            c = t0 + rng.randint(0, 86400000)
-            self.jobs.append({"guid": new_guid(rng), "entityType": "RestaurantJob", "externalId": None,
-                              "createdDate": toast_ts(c), "modifiedDate": toast_ts(c + (86400000 * 20 if deleted else 0)),
-                              "deletedDate": toast_ts(c + 86400000 * 20) if deleted else None, "title": title,
-                              "deleted": deleted, "wageFrequency": "SALARY" if title == "Manager" else "HOURLY",
-                              "defaultWage": money(wage), "tipped": tipped, "code": title[:3].upper(),
-                              "excludeFromReporting": False})
-        live = [j for j in self.jobs if not j["deleted"]]
-        self.employees = []
-        for k in range(26):
-            fn, ln = rng.choice(_FIRST), rng.choice(_LAST)
-            jobs = [live[k % len(live)]] + ([rng.choice(live)] if rng.random() < 0.4 else [])
-            jobs = list({j["guid"]: j for j in jobs}.values())
-            over = [{"wage": money(int(j["defaultWage"] * 100) + rng.choice([50, 100, 150])),
-                     "jobReference": _ref(j)} for j in jobs if rng.random() < 0.3]
-            c = t0 + rng.randint(0, 200) * 86400000
-            deleted = k >= 23
-            m = c + (rng.randint(1, 60) * 86400000 if deleted or rng.random() < 0.3 else 0)
-            self.employees.append({"guid": new_guid(rng), "entityType": "RestaurantUser", "externalId": None,
-                                   "createdDate": toast_ts(c), "modifiedDate": toast_ts(m),
-                                   "deletedDate": toast_ts(m) if deleted else None, "firstName": fn,
-                                   "chosenName": fn[:3] if rng.random() < 0.15 else None, "lastName": ln,
-                                   "email": f"{fn}.{ln}{k}@example.com".lower(),
-                                   "phoneNumber": f"555{rng.randint(1000000, 9999999)}", "phoneNumberCountryCode": "1",
-                                   "passcode": None, "externalEmployeeId": f"E{k:03d}", "deleted": deleted,
-                                   "jobReferences": [_xref(j) for j in jobs],
-                                   "wageOverrides": over, "v2EmployeeGuid": new_guid(rng)})
-        self.staff = [e for e in self.employees if not e["deleted"]]
-        self.job_of = {j["guid"]: j for j in self.jobs}
-        self.servers = [e for e in self.staff if self.job_of[e["jobReferences"][0]["guid"]]["title"] in ("Server", "Bartender")]
+@patch
+def _entry_upload(self: World, rec: tuple) -> int:
+    "When a time entry reaches the API: at clock-in, or (offline) when its device uploads it after clock-out."
+    d = self._upload_delay(rec[3]["guid"])
+    return rec[1] + 1000 + d if d else rec[0]
 
-# %% ../../nbs/30_sandbox_data.ipynb #63cabeea
-_WEEKDAY = [0.8, 0.85, 0.9, 1.0, 1.25, 1.35, 1.1]
-LATE_DAYS = 3  # intrinsic late refunds land at most this many days after an order closes
+# %% ../../nbs/30_sandbox_data.ipynb #36782ff6
+def _refund(p: dict, amount: Decimal, at: int, bd: int, full: bool):
+    "Record a refund on a payment."
+    p["refundStatus"] = "FULL" if full else "PARTIAL"
+    prev = p["refund"]["refundAmount"] if p.get("refund") else Decimal("0.00")
+    p["refund"] = {"refundAmount": prev + amount, "tipRefundAmount": p["tipAmount"] if full else money(0),
+                   "refundDate": toast_ts(at), "refundBusinessDate": bd,
+                   "refundTransaction": {"guid": str(uuid.UUID(int=hashed(f"{p['guid']}:{at}"), version=4)),
+                                         "entityType": "RefundTransaction"}}
 
-def order_skeleton(seed: int, r: Restaurant, bd: int, orders_per_day: int) -> list[tuple]:
-    "The day's orders as `(guid, opened_ms, closed_ms, late_ms|None)`, sorted by opening time."
-    rng = random.Random(f"{seed}:{r.guid}:orders:{bd}")
-    d = bd_date(bd)
-    n = max(1, round(orders_per_day * _WEEKDAY[d.weekday()] * rng.uniform(0.85, 1.15)))
-    end = (24 + r.closeout) * 3600 if r.closeout else 24 * 3600 - 60
-    late_start = min(21.5 * 3600, end - 3600)
-    out = []
-    for _ in range(n):
-        g, x = new_guid(rng), rng.random()
-        if x < 0.10: s = rng.uniform(7 * 3600, 10.5 * 3600)
-        elif x < 0.45: s = rng.uniform(11 * 3600, 14.5 * 3600)
-        elif x < 0.88: s = rng.uniform(17 * 3600, 21.5 * 3600)
-        else: s = rng.uniform(late_start, end)
-        opened = local_ms(d, s, r.tz)
-        closed = opened + rng.randint(6 * 60000, 95 * 60000)
-        late = closed + rng.randint(86400000, LATE_DAYS * 86400000) if rng.random() < 0.03 else None
-        if business_date(opened, r.tz, r.closeout) == bd: out.append((g, opened, closed, late))
-    out.sort(key=lambda e: (e[1], e[0]))
-    return out
+@dataclass
+class Mutation:
+    "What an order mutation acts on: when (ms, Toast string, business date), its argument, its rng, the check and its captured payments."
+    at: int; ts: str; bd: int; arg: object; rng: random.Random; check: dict | None; captured: list
 
-def base_modified(ent: tuple, now: int) -> int:
-    "An order's modifiedDate as of `now`, before any mutation: last edit while open, close, or late refund."
-    g, opened, closed, late = ent
-    if closed > now: return min(opened + 60000, now)
-    return late if late is not None and late <= now else closed
+ORDER_MUTATIONS: dict[str, Callable] = {}    # kind -> fn(world, restaurant, order, Mutation)
 
-# %% ../../nbs/30_sandbox_data.ipynb #e5344a3d
-def _recalc(c: dict):
-    "Recompute a check's amount, taxAmount and totalAmount from its live selections and charges."
-    live = [s for s in c["selections"] if not s["voided"]]
-    disc = sum((d["discountAmount"] for d in c["appliedDiscounts"]), Decimal("0.00"))
-    sc = sum((x["chargeAmount"] for x in c["appliedServiceCharges"]), Decimal("0.00"))
-    sct = sum((t["taxAmount"] for x in c["appliedServiceCharges"] for t in x["appliedTaxes"]), Decimal("0.00"))
-    c["amount"] = sum((s["price"] for s in live), Decimal("0.00")) - disc + sc
-    c["taxAmount"] = sum((s["tax"] for s in live), Decimal("0.00")) + sct
-    c["totalAmount"] = c["amount"] + c["taxAmount"]
+def order_mutation(*kinds: str):
+    "Decorator: the function applies order mutations of `kinds`."
+    def deco(fn):
+        for k in kinds: ORDER_MUTATIONS[k] = fn
+        return fn
+    return deco
 
-class OrderBuilder:
-    "Builds full Toast order objects for one restaurant from per-order seeds."
-    def __init__(self, seed: int, r: Restaurant, cat: Catalog):
-        self.seed, self.r, self.cat = seed, r, cat
-        self.dining = cat.cfg["diningOptions"]
+@patch
+def _apply_order_mut(self: World, r, o: dict, at: int, kind: str, arg):
+    "Apply one mutation to a built order (through `ORDER_MUTATIONS`); it and its check are modified at `at`."
+    rng = random.Random(f"{self.seed}:mut:{o['guid']}:{at}:{kind}")
+    live = [c for c in o["checks"] if not c["deleted"]]
+    c = live[0] if live else (o["checks"][0] if o["checks"] else None)
+    captured = [p for p in (c["payments"] if c else []) if p["paymentStatus"] == "CAPTURED"]
+    fn = ORDER_MUTATIONS.get(kind)
+    if fn is not None: fn(self, r, o, Mutation(at, toast_ts(at), r.bd(at), arg, rng, c, captured))
+    if c is not None: c["modifiedDate"] = toast_ts(at)
+    o["modifiedDate"] = toast_ts(at)
 
-    def _sel(self, rng, item, at, qty, depth=0, group=None, void=None, bd=None):
-        "A selection (item or modifier) with nested modifiers; returns (selection, cents incl. modifiers)."
-        cat = self.cat
-        mods, mod_cents = [], 0
-        keys = item.get("_mods") if depth == 0 else item.get("_nested")
-        for key in keys or []:
-            g = cat.groups_m[key]
-            if g["minSelections"] == 0 and rng.random() > (0.35 if depth == 0 else 0.7): continue
-            n = 1 if g["maxSelections"] == 1 else rng.randint(1, min(2, g["maxSelections"]))
-            for o in rng.sample(g["_opts"], n):
-                ms, mc = self._sel(rng, o, at, 1, depth + 1, g, void, bd)
-                if g["_pre"] and rng.random() < 0.3:
-                    ms["preModifier"] = _xref(rng.choice(cat.cfg["preModifiers"]))
-                mods.append(ms); mod_cents += mc
-        base = item["_cents"]
-        pre_cents = (base + mod_cents) * qty
-        s = {"guid": new_guid(rng), "entityType": "MenuItemSelection", "externalId": None,
-             "item": item.get("_iref") or item.setdefault("_iref", {"guid": item["guid"], "entityType": "MenuItem",
-                                                                   "multiLocationId": None, "externalId": None}),
-             "itemGroup": _ref(item["_group"]) if depth == 0 else None,
-             "optionGroup": _ref(group) if group else None, "preModifier": None, "quantity": qty,
-             "seatNumber": rng.randint(1, 4) if depth == 0 else 0, "unitOfMeasure": "NONE",
-             "selectionType": "NONE", "salesCategory": _ref(cat.category[item.get("_cat", "Food")]) if depth == 0 else None,
-             "appliedDiscounts": [], "deferred": False, "preDiscountPrice": money(pre_cents if depth == 0 else base),
-             "price": money(pre_cents if depth == 0 else base), "tax": money(0),
-             "voided": void is not None, "voidDate": toast_ts(void) if void else None,
-             "voidBusinessDate": bd if void else None, "voidReason": None, "refundDetails": None,
-             "displayName": item["name"], "plu": item.get("_plu", ""), "premodifierPlu": None,
-             "createdDate": toast_ts(at), "modifiedDate": toast_ts(at), "modifiers": mods,
-             "fulfillmentStatus": "SENT", "fulfillment": None, "taxInclusion": "NOT_INCLUDED", "appliedTaxes": [],
-             "diningOption": None, "openPriceAmount": None, "receiptLinePrice": money(base),
-             "optionGroupPricingMode": "ADJUSTS_PRICE" if group else None, "externalPriceAmount": None,
-             "splitOrigin": None}
-        return s, base + mod_cents
+# %% ../../nbs/30_sandbox_data.ipynb #fa7b34a2
+@order_mutation("order_edit")
+def _mut_edit(w: World, r, o: dict, m: Mutation):
+    "A tip raised, a guest added or a tab named, by a manager's device."
+    x = m.rng.random()
+    if x < 0.4 and m.captured: m.captured[0]["tipAmount"] += money(m.rng.choice([100, 200, 500]))
+    elif x < 0.7: o["numberOfGuests"] = (o["numberOfGuests"] or 1) + 1
+    elif m.check: m.check["tabName"] = m.rng.choice(_FIRST)
+    o["lastModifiedDevice"] = {"id": "pos-manager"}
 
-    def _taxes(self, rng, taxes, cents):
-        "Applied tax objects for `cents` under `taxes`; some carry no guid, as Toast's sometimes do."
-        out, total = [], 0
-        for t in taxes:
-            amt = _pct(cents, t["rate"])
-            a = {"guid": new_guid(rng), "entityType": "AppliedTaxRate", "taxRate": _ref(t), "name": t["name"],
-                 "rate": t["rate"], "taxAmount": money(amt), "type": "PERCENT",
-                 "facilitatorCollectAndRemitTax": False, "displayName": t["name"], "jurisdiction": None,
-                 "jurisdictionType": None}
-            if rng.random() < 0.15: del a["guid"]
-            out.append(a); total += amt
-        return out, total
+@order_mutation("order_void")
+def _mut_void(w: World, r, o: dict, m: Mutation):
+    "Void the order, its checks and selections; captured payments become voided."
+    if o["voided"]: return
+    ts, abd = m.ts, m.bd
+    o.update(voided=True, voidDate=ts, voidBusinessDate=abd)
+    for ch in o["checks"]:
+        ch.update(voided=True, voidDate=ts, voidBusinessDate=abd, modifiedDate=ts)
+        for s in ch["selections"]: s.update(voided=True, voidDate=ts, voidBusinessDate=abd, modifiedDate=ts)
+        for p in ch["payments"]:
+            if p["paymentStatus"] == "CAPTURED":
+                p["paymentStatus"] = "VOIDED"
+                p["voidInfo"] = {"voidUser": _ref(w._cat(r).staff[0]), "voidApprover": _ref(w._cat(r).staff[5]),
+                                 "voidDate": ts, "voidBusinessDate": abd, "voidReason": None}
 
-    def _discount(self, rng, d, cents, at, triggers=(), combo=()):
-        "An applied discount of `cents` from config discount `d`."
-        return {"guid": new_guid(rng), "entityType": "AppliedDiscount", "externalId": None, "name": d["name"],
-                "discountAmount": money(cents), "nonTaxDiscountAmount": money(0),
-                "discount": _xref(d),
-                "triggers": [{"selection": {"guid": s["guid"], "entityType": "MenuItemSelection", "externalId": None},
-                              "quantity": s["quantity"]} for s in triggers],
-                "approver": None, "processingState": "APPLIED" if at else None,
-                "appliedDiscountReason": None, "loyaltyDetails": None,
-                "comboItems": [{"guid": s["guid"], "entityType": "MenuItemSelection", "externalId": None} for s in combo],
-                "appliedPromoCode": None, "discountType": d["type"],
-                "discountPercent": d["percentage"]}
+@order_mutation("order_delete")
+def _mut_delete(w: World, r, o: dict, m: Mutation):
+    "Delete the order."
+    o.update(deleted=True, deletedDate=m.ts)
 
-    def _payment(self, rng, order_guid, check_guid, ptype, cents, tip, paid, server, drawer_ok=True):
-        "A captured payment of `cents` plus `tip`."
-        cat, credit = self.cat, ptype == "CREDIT"
-        return {"guid": new_guid(rng), "entityType": "OrderPayment", "externalId": None, "paidDate": toast_ts(paid),
-                "paidBusinessDate": self.r.bd(paid), "type": ptype,
-                "cardEntryMode": rng.choice(["SWIPED", "EMV_CHIP_SIGN", "CONTACTLESS", "KEYED"]) if credit else None,
-                "amount": money(cents), "tipAmount": money(tip),
-                "amountTendered": money(-(-cents // 500) * 500) if ptype == "CASH" else None,
-                "cardType": rng.choice(["VISA", "MASTERCARD", "AMEX", "DISCOVER"]) if credit else None,
-                "first6Digits": None, "last4Digits": f"{rng.randint(0, 9999):04d}" if credit or ptype == "GIFTCARD" else None,
-                "originalProcessingFee": money(_pct(cents + tip, Decimal("2.6")) + 10) if credit else None,
-                "server": _ref(server), "cashDrawer": _ref(cat.cfg["cashDrawers"][0]) if ptype == "CASH" else None,
-                "refundStatus": "NONE", "refund": None, "paymentStatus": "CAPTURED", "voidInfo": None,
-                "houseAccount": {"guid": new_guid(rng), "entityType": "HouseAccount"} if ptype == "HOUSE_ACCOUNT" else None,
-                "otherPayment": _xref(rng.choice(cat.cfg["alternatePaymentTypes"])) if ptype == "OTHER" else None,
-                "createdDevice": {"id": "pos-1"}, "lastModifiedDevice": {"id": "pos-1"}, "mcaRepaymentAmount": None,
-                "cardPaymentId": new_guid(rng) if credit else None, "orderGuid": order_guid, "checkGuid": check_guid,
-                "tenderTransactionGuid": None, "networkTransactionIdentifier": None}
+@order_mutation("combined_away")
+def _mut_combined_away(w: World, r, o: dict, m: Mutation):
+    "An order combined into another: deleted, and its checks with it."
+    o.update(deleted=True, deletedDate=m.ts)
+    for ch in o["checks"]: ch.update(deleted=True, deletedDate=m.ts, modifiedDate=m.ts)
 
-    def build(self, ent: tuple, now: int) -> dict:
-        "The order of skeleton entry `ent` as Toast would serve it at `now` (before overlay mutations)."
-        g, opened, closed, late = ent
-        r, cat = self.r, self.cat
-        rng = random.Random(f"{self.seed}:{r.guid}:order:{g}")
-        bd = r.bd(opened)
-        dopt = rng.choices(self.dining, weights=[55, 22, 10, 5, 8])[0]
-        dine_in = dopt["behavior"] == "DINE_IN"
-        guests = rng.choices([1, 2, 3, 4, 5, 6, 8], weights=[20, 35, 15, 15, 6, 6, 3])[0] if dine_in else 1
-        server = rng.choice(cat.servers)
-        table = rng.choice(cat.cfg["tables"]) if dine_in else None
-        area = next(a for a in cat.cfg["serviceAreas"] if a["guid"] == table["serviceArea"]["guid"]) if table else None
-        rc = area["revenueCenter"] if area else _ref(cat.cfg["revenueCenters"][3])
-        hour = dt_of(opened).astimezone(ZoneInfo(r.tz)).hour
-        svc = cat.cfg["restaurantServices"][0 if 5 <= hour < 11 else 1 if hour < 16 and hour >= 11 else 2 if 16 <= hour < 22 else 3]
-        voided = rng.random() < 0.02
-        deleted = not voided and rng.random() < 0.01
-        epoch_style = rng.random() < 0.5
-        n_checks = 1 if guests < 3 else rng.choices([1, 2, 3], weights=[60, 30, 10])[0]
-        deleted_check = n_checks > 1 and rng.random() < 0.15
-        checks = []
-        for ci in range(n_checks):
-            chk_deleted = deleted_check and ci == n_checks - 1
-            checks.append(self._check(rng, g, bd, ci, opened, closed, guests, dopt, server, voided,
-                                      chk_deleted, epoch_style))
-        o = {"guid": g, "entityType": "Order", "externalId": None, "openedDate": toast_ts(opened),
-             "modifiedDate": toast_ts(closed), "promisedDate": toast_ts(opened + 20 * 60000) if not dine_in else None,
-             "channelGuid": None, "diningOption": _xref(dopt), "checks": checks,
-             "table": _ref(table), "serviceArea": _ref(area), "restaurantService": _ref(svc), "revenueCenter": rc,
-             "source": "In Store" if dine_in else rng.choice(["In Store", "Online", "API", "Kiosk"]),
-             "duration": (closed - opened) // 1000, "deliveryInfo": None,
-             "requiredPrepTime": None if dine_in else "PT15M", "estimatedFulfillmentDate": None,
-             "numberOfGuests": guests, "voided": voided, "voidDate": toast_ts(closed) if voided else None,
-             "voidBusinessDate": bd if voided else None, "paidDate": toast_ts(closed - 30000),
-             "closedDate": toast_ts(closed), "deletedDate": toast_ts(closed) if deleted else (EPOCH_DELETED if epoch_style else None),
-             "deleted": deleted, "businessDate": bd, "server": _xref(server),
-             "pricingFeatures": ["TAXESV2"] if rng.random() < 0.7 else ["TAXESV2", "TAXESV3"],
-             "approvalStatus": "APPROVED", "createdDevice": {"id": f"pos-{rng.randint(1, 4)}"},
-             "createdDate": toast_ts(opened), "lastModifiedDevice": {"id": f"pos-{rng.randint(1, 4)}"},
-             "curbsidePickupInfo": None, "marketplaceFacilitatorTaxInfo": None, "createdInTestMode": False,
-             "appliedPackagingInfo": None, "excessFood": rng.random() < 0.005,
-             "displayNumber": str(1 + int(hashed(g)) % 999)}
-        if dopt["behavior"] == "DELIVERY":
-            o["deliveryInfo"] = {"address1": f"{rng.randint(1, 999)} Main St", "address2": None, "city": r.city,
-                                 "administrativeArea": r.state or None, "state": r.state or None,
-                                 "zipCode": f"{rng.randint(10000, 99999)}", "country": r.country,
-                                 "latitude": None, "longitude": None, "notes": None,
-                                 "deliveredDate": toast_ts(closed), "dispatchedDate": toast_ts(closed - 15 * 60000),
-                                 "deliveryEmployee": _ref(rng.choice(cat.staff)), "deliveryState": "DELIVERED"}
-        if dopt["curbside"]:
-            o["curbsidePickupInfo"] = {"guid": new_guid(rng), "entityType": "CurbsidePickupInfo",
-                                       "transportColor": rng.choice(["Red", "Blue", "Silver"]),
-                                       "transportDescription": "Sedan", "notes": None}
-        _rare_order(self, o)                        # rarely-filled fields, from their own rng
-        if late is not None and late <= now and closed <= now and not voided and not deleted:
-            self._late_refund(o, late)
-        if closed > now: self._open_state(o, opened, now)
-        return o
+# %% ../../nbs/30_sandbox_data.ipynb #6f17ffcc
+@order_mutation("selection_remove")
+def _mut_remove_selection(w: World, r, o: dict, m: Mutation):
+    "Take the last live selection off the check (of two or more) and refund its part of the payment."
+    c = m.check
+    if not c: return
+    sels = [s for s in c["selections"] if not s["voided"]]
+    if len(sels) >= 2:
+        gone = sels[-1]
+        c["selections"].remove(gone)
+        _recalc(c)
+        if m.captured: _refund(m.captured[0], min(m.captured[0]["amount"], gone["price"] + gone["tax"]), m.at, m.bd, False)
 
-    def _check(self, rng, og, bd, ci, opened, closed, guests, dopt, server, voided, deleted, epoch_style):
-        "One check: selections, discounts, service charges, amounts and payments."
-        cat = self.cat
-        cg = new_guid(rng)
-        at = opened + ci * 1000
-        vd = closed if voided else None
-        sels, cents = [], []
-        for k in range(rng.randint(1, 2 + min(guests, 4))):
-            it = rng.choice(cat.items)
-            qty = 2 if rng.random() < 0.08 else 1
-            s, unit = self._sel(rng, it, at + (k + 1) * 20000, qty, void=vd, bd=bd)
-            if not voided and rng.random() < 0.02:  # a single voided item
-                s["voided"], s["voidDate"], s["voidBusinessDate"] = True, toast_ts(at + 600000), bd
-                s["voidReason"] = _xref(rng.choice(cat.cfg["voidReasons"]))
-            sels.append(s); cents.append([unit * qty, it])
-        if not voided and rng.random() < 0.005:  # paying down a house account balance: not a sale
-            hb = {**copy.deepcopy(sels[0]), "guid": new_guid(rng), "selectionType": "HOUSE_ACCOUNT_PAY_BALANCE",
-                  "displayName": "House Account Payment", "modifiers": [], "appliedTaxes": [], "appliedDiscounts": [],
-                  "salesCategory": None, "voided": False, "voidDate": None, "voidBusinessDate": None, "voidReason": None}
-            hb["price"] = hb["preDiscountPrice"] = hb["receiptLinePrice"] = money(5000)
-            sels.append(hb); cents.append([5000, None])
-        if not voided and rng.random() < 0.01:  # a gift card sale: deferred revenue
-            gc = {**copy.deepcopy(sels[0]), "guid": new_guid(rng), "selectionType": "TOAST_CARD_SELL",
-                  "deferred": True, "displayName": "Gift Card", "modifiers": [], "appliedTaxes": [],
-                  "salesCategory": _ref(cat.category["Retail"]), "voided": False, "voidDate": None,
-                  "voidBusinessDate": None, "voidReason": None}
-            gc["price"] = gc["preDiscountPrice"] = gc["receiptLinePrice"] = money(2500)
-            sels.append(gc); cents.append([2500, None])
-        live = [i for i, s in enumerate(sels) if not s["voided"]]
-        # item-level discounts
-        for i in live:
-            if rng.random() < 0.05:
-                d = cat.discount[rng.choice(["Happy Hour Drink", "$2 Off Item"])]
-                amt = min(cents[i][0], _pct(cents[i][0], d["percentage"]) if d["percentage"] else 200)
-                sels[i]["appliedDiscounts"].append(self._discount(rng, d, amt, at, triggers=[sels[i]]))
-                cents[i][0] -= amt
-        # check-level discounts: percent, fixed, combo (comboItems) or BOGO (triggers)
-        check_disc, disc_cents = [], 0
-        if live and rng.random() < 0.08:
-            kind = rng.choice(["10% Off Check", "$5 Off", "Employee Meal", "Lunch Combo", "Buy One Get One"])
-            d, sub = cat.discount[kind], sum(cents[i][0] for i in live)
-            if kind == "Lunch Combo" and len(live) >= 2:
-                amt = min(300, sub); check_disc.append(self._discount(rng, d, amt, at, combo=[sels[i] for i in live[:2]]))
-            elif kind == "Buy One Get One" and len(live) >= 2:
-                amt = min(cents[i][0] for i in live[:2])
-                check_disc.append(self._discount(rng, d, amt, at, triggers=[sels[live[0]]], combo=[sels[live[1]]]))
-            elif d["percentage"] and kind != "Buy One Get One":
-                amt = _pct(sub, d["percentage"]); check_disc.append(self._discount(rng, d, amt, at))
-            elif kind == "$5 Off":
-                amt = min(500, sub); check_disc.append(self._discount(rng, d, amt, at))
-            else: amt = 0
-            disc_cents = amt
-        # taxes per live selection
-        tax = 0
-        for i, s in enumerate(sels):
-            s["price"] = money(cents[i][0])
-            if cents[i][1] is None or s["voided"]: continue
-            s["appliedTaxes"], t = self._taxes(rng, cat.taxes[cents[i][1]["_cat"]], cents[i][0])
-            s["tax"] = money(t); tax += t
-        sub = sum(cents[i][0] for i in range(len(sels)) if not sels[i]["voided"]) - disc_cents
-        # service charges: gratuity for big parties, delivery fee, now and then an event fee
-        charges = []
-        for name, cond in (("Gratuity 18%", guests >= 5), ("Delivery Fee", dopt["behavior"] == "DELIVERY"),
-                           ("Event Fee", rng.random() < 0.01), ("Round Up for Charity", rng.random() < 0.02)):
-            if not cond: continue
-            c = cat.charge[name]
-            amt = _pct(sub, c["percent"]) if c["percent"] else int(c["amount"] * 100)
-            at_, t = self._taxes(rng, c["applicableTaxes"], amt) if c["taxable"] else ([], 0)
-            charges.append({"guid": new_guid(rng), "entityType": "AppliedServiceCharge", "externalId": None,
-                            "chargeAmount": money(amt), "serviceCharge": _xref(c),
-                            "chargeType": c["amountType"], "name": name, "delivery": name == "Delivery Fee",
-                            "takeout": False, "dineIn": name != "Delivery Fee", "gratuity": c["gratuity"],
-                            "taxable": c["taxable"], "appliedTaxes": at_, "serviceChargeCalculation": "PRE_DISCOUNT",
-                            "refundDetails": None, "serviceChargeCategory": "FUNDRAISING_CAMPAIGN" if name.startswith("Round Up") else "SERVICE_CHARGE",
-                            "paymentGuid": None})
-            sub += amt; tax += t
-        total = sub + tax
-        paid = closed - 30000
-        payments = []
-        if not deleted and total > 0:
-            ptype = rng.choices(["CREDIT", "CASH", "GIFTCARD", "OTHER", "HOUSE_ACCOUNT"], weights=[68, 20, 5, 5, 2])[0]
-            tip = _pct(total, Decimal(rng.choice(["15", "18", "20", "22"]))) if ptype == "CREDIT" else 0
-            if rng.random() < 0.02:  # a declined-then-voided card before the real payment
-                p = self._payment(rng, og, cg, "CREDIT", total, 0, paid - 60000, server)
-                p["paymentStatus"], p["voidInfo"] = "VOIDED", self._void_info(rng, paid - 30000)
-                payments.append(p)
-            if rng.random() < 0.1 and total > 200:  # split between two tenders
-                half = total // 2
-                payments.append(self._payment(rng, og, cg, ptype, half, tip // 2, paid, server))
-                payments.append(self._payment(rng, og, cg, "CASH", total - half, 0, paid, server))
-            else:
-                payments.append(self._payment(rng, og, cg, ptype, total, tip, paid, server))
-            if voided:
-                for p in payments:
-                    p["paymentStatus"], p["voidInfo"] = "VOIDED", self._void_info(rng, closed)
-        nd = EPOCH_DELETED if epoch_style else None
-        mod = closed - (60000 if deleted else 0)
-        return {"guid": cg, "entityType": "Check", "externalId": None, "createdDate": toast_ts(at),
-                "openedDate": toast_ts(at), "closedDate": None if deleted else toast_ts(closed),
-                "modifiedDate": toast_ts(mod), "deletedDate": toast_ts(mod) if deleted else nd, "deleted": deleted,
-                "selections": sels, "customer": self._customer(rng) if dopt["behavior"] != "DINE_IN" else None,
-                "appliedLoyaltyInfo": None, "taxExempt": False, "displayNumber": str(ci + 1),
-                "appliedServiceCharges": charges, "amount": money(sub), "taxAmount": money(tax),
-                "totalAmount": money(total), "payments": payments, "tabName": None,
-                "paymentStatus": "OPEN" if deleted else "CLOSED",
-                "appliedDiscounts": check_disc, "voided": voided, "voidDate": toast_ts(closed) if voided else None,
-                "voidBusinessDate": self.r.bd(closed) if voided else None,
-                "paidDate": None if deleted else toast_ts(paid), "createdDevice": {"id": "pos-1"},
-                "lastModifiedDevice": {"id": "pos-1"}, "duration": (closed - at) // 1000,
-                "openedBy": _xref(server)}
+@order_mutation("order_refund")
+def _mut_refund(w: World, r, o: dict, m: Mutation):
+    "Refund the first captured payment in full, itemized on the check."
+    if not m.captured: return
+    p = m.captured[0]
+    _refund(p, p["amount"], m.at, m.bd, True)
+    refund_details(m.check, True, p["refund"]["refundTransaction"], p["amount"])
 
-    def _customer(self, rng):
-        "A takeout/delivery customer."
-        fn, ln = rng.choice(_FIRST), rng.choice(_LAST)
-        return {"guid": new_guid(rng), "entityType": "Customer", "firstName": fn, "lastName": ln,
-                "phone": f"555{rng.randint(1000000, 9999999)}", "phoneCountryCode": "1",
-                "email": f"{fn}.{ln}@example.com".lower()}
+@order_mutation("combine_into")
+def _mut_combine(w: World, r, o: dict, m: Mutation):
+    "Add the source order's first check's selections (new guids) to this check; cash pays the difference."
+    c = m.check
+    if not c: return
+    src_bd, src_guid = m.arg
+    ent = next((e for e in w._skeleton(r, src_bd) if e[0] == src_guid), None)
+    src = w._builder(r).build(ent, w._now) if ent else None
+    if not (src and src["checks"]): return
+    added = copy.deepcopy(src["checks"][0]["selections"])
+    def reguid(s):
+        s["guid"] = new_guid(m.rng); s["modifiedDate"] = m.ts
+        for x in s["modifiers"]: reguid(x)
+    for s in added: reguid(s)
+    before = c["totalAmount"]
+    c["selections"].extend(added); _recalc(c)
+    extra = c["totalAmount"] - before
+    if extra > 0 and c["payments"]:
+        c["payments"].append(w._builder(r)._payment(m.rng, o["guid"], c["guid"], "CASH", int(extra * 100), 0, m.at,
+                                                    w._cat(r).servers[0]))
 
-    def _void_info(self, rng, at):
-        "A payment's voidInfo."
-        return {"voidUser": _ref(rng.choice(self.cat.staff)), "voidApprover": _ref(rng.choice(self.cat.staff)),
-                "voidDate": toast_ts(at), "voidBusinessDate": self.r.bd(at),
-                "voidReason": _ref(rng.choice(self.cat.cfg["voidReasons"]))}
+# %% ../../nbs/30_sandbox_data.ipynb #eb413106
+@patch
+def _add_omut(self: World, r, bd, guid, at, kind, arg=None, visible=None):
+    "Record an order mutation in the overlay; it reaches the API at `visible` (default `at`; never before an earlier one)."
+    muts = self._omut.setdefault((r.guid, guid), [])
+    vis = max(visible or at, at, muts[-1][3] if muts else at)
+    muts.append((at, kind, arg, vis))
+    self._omut_bd[(r.guid, guid)] = (r.guid, bd)
+    self._omut_times.append((at, r.guid, bd))
+    if vis > at: bisect.insort(self._omut_late, (vis, r.guid, bd))
 
-    def _late_refund(self, o, at):
-        "Refund (fully or partly) the first captured payment of the first live check at `at`."
-        for c in o["checks"]:
-            pays = [p for p in c["payments"] if p["paymentStatus"] == "CAPTURED"]
-            if c["deleted"] or not pays: continue
-            p = pays[0]
-            full = int(hashed(p["guid"])) % 3 == 0
-            txn = {"guid": str(uuid.UUID(int=hashed(p["guid"] + "r"), version=4)), "entityType": "RefundTransaction"}
-            amt = refund_details(c, full, txn, p["amount"])     # the items (and charges) refunded, as refundDetails
-            p["refundStatus"] = "FULL" if full else "PARTIAL"
-            p["refund"] = {"refundAmount": amt, "tipRefundAmount": p["tipAmount"] if full else money(0),
-                           "refundDate": toast_ts(at), "refundBusinessDate": self.r.bd(at), "refundTransaction": txn}
-            c["modifiedDate"] = toast_ts(at); o["modifiedDate"] = toast_ts(at)
-            return True
-        return False
+@patch
+def _late_at(self: World, at: int, sub: int) -> int:
+    "When an order change made at `at` reaches the API: usually at once, at `late_rate` some minutes later."
+    rng = random.Random(f"{self.seed}:late:{sub}")
+    if not self.late_rate or rng.random() >= self.late_rate: return at
+    lo, hi = self.late_minutes
+    return at + rng.randint(int(lo * 60000), int(hi * 60000))
 
-    def _open_state(self, o, opened, now):
-        "Turn a closed order into how it looks while still open at `now`."
-        o["modifiedDate"] = toast_ts(min(opened + 60000, now))
-        o["closedDate"] = o["paidDate"] = None
-        o["voided"], o["voidDate"], o["voidBusinessDate"] = False, None, None
-        if o["deleted"]: o["deleted"], o["deletedDate"] = False, None
-        if o["deliveryInfo"]: o["deliveryInfo"].update(deliveredDate=None, dispatchedDate=None, deliveryState="PENDING")
-        now_s = toast_ts(now)
-        def unvoid(s):
-            if s["voided"] and s["voidDate"] > now_s:
-                s.update(voided=False, voidDate=None, voidBusinessDate=None, voidReason=None)
-            for m in s["modifiers"]: unvoid(m)
-        for c in o["checks"]:
-            c["payments"], c["paymentStatus"], c["closedDate"], c["paidDate"] = [], "OPEN", None, None
-            c["modifiedDate"] = o["modifiedDate"]
-            c["voided"], c["voidDate"], c["voidBusinessDate"] = False, None, None
-            if c["deleted"]: c["deleted"], c["deletedDate"] = False, None
-            c["selections"] = [s for s in c["selections"] if s["createdDate"] <= now_s]
-            for s in c["selections"]: unvoid(s)
-            _recalc(c)
+@patch
+def _past_day(self: World, r, at, rng, lo_days=1, hi_days=10) -> int | None:
+    "A business date a few days before `at` within the restaurant's history."
+    bd = bd_add(r.bd(at), -rng.randint(lo_days, hi_days))
+    return bd if bd >= r.first_bd else (r.first_bd if r.first_bd < r.bd(at) else None)
 
-def hashed(s: str) -> int:
-    "A stable 128-bit integer of a string (for derived ids and numbers; not Python's salted hash)."
-    import hashlib
-    return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=16).digest(), "big")
+# %% ../../nbs/30_sandbox_data.ipynb #4892d14e
+ORDER_EVENTS = ("order_edit", "order_void", "order_delete", "selection_remove", "check_combine", "order_refund")
 
-# %% ../../nbs/30_sandbox_data.ipynb #9f2ca5ba
-def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, list]:
-    "Shifts `[(created_ms, deleted_ms|None, shift)]` and time entries `[(in_ms, out_ms, deleted_ms|None, entry)]` of `bd`."
-    rng = random.Random(f"{seed}:{r.guid}:labor:{bd}")
-    d, bts = bd_date(bd), cat.cfg["breakTypes"]
-    shifts, entries = [], []
-    crew = rng.sample(cat.staff, k=min(len(cat.staff), rng.randint(9, 14)))
-    for k, e in enumerate(crew + [None]):
-        unscheduled = e is None
-        if unscheduled: e = rng.choice(cat.staff)
-        job = cat.job_of[e["jobReferences"][0]["guid"]]
-        s_in = local_ms(d, rng.choice([7, 8, 10, 11, 15, 16, 17]) * 3600, r.tz)
-        s_out = s_in + rng.choice([5, 6, 7, 8, 9, 10]) * 3600000
-        sh = None
-        if not unscheduled:
-            created = s_in - rng.randint(3, 10) * 86400000
-            sh_del = created + 86400000 if rng.random() < 0.03 else None
-            sh = {"guid": new_guid(rng), "entityType": "Shift", "externalId": None, "createdDate": toast_ts(created),
-                  "modifiedDate": toast_ts(sh_del or created), "deletedDate": toast_ts(sh_del) if sh_del else None,
-                  "deleted": sh_del is not None, "jobReference": _xref(job),
-                  "employeeReference": _xref(e), "inDate": toast_ts(s_in),
-                  "outDate": toast_ts(s_out),
-                  "scheduleConfig": None if rng.random() < 0.5 else {"guid": new_guid(rng), "minBeforeClockIn": 15,
-                                                                      "minAfterClockIn": 10, "minBeforeClockOut": 0,
-                                                                      "minAfterClockOut": 30}}
-            shifts.append((created, sh_del, sh))
-            if sh_del or rng.random() < 0.05: continue  # cancelled shift or a no-show
-        t_in = s_in + rng.randint(-10, 10) * 60000 + rng.randint(0, 59999)
-        t_out = s_out + rng.randint(-20, 40) * 60000 + rng.randint(0, 59999)
-        breaks, unpaid = [], 0
-        if t_out - t_in > 6 * 3600000:
-            bt = bts[0] if rng.random() < 0.7 else bts[1]
-            b_in = t_in + (t_out - t_in) // 2
-            b_out = b_in + (bt["duration"] + rng.randint(-2, 5)) * 60000
-            b = {"guid": new_guid(rng), "breakType": _xref(bt), "paid": bt["paid"],
-                 "inDate": toast_ts(b_in), "outDate": toast_ts(b_out), "missed": False, "waived": False,
-                 "auditResponse": None}
-            if rng.random() < 0.4: del b["guid"]
-            breaks.append(b); unpaid = 0 if bt["paid"] else b_out - b_in
-        worked = (Decimal(t_out - t_in - unpaid) / 3600000).quantize(Decimal("0.01"))
-        reg = min(worked, Decimal("8.00")); ot = worked - reg
-        wage = next((w["wage"] for w in e["wageOverrides"] if w["jobReference"]["guid"] == job["guid"]), job["defaultWage"])
-        tipped = job["tipped"]
-        sales = rng.randint(20000, 150000) if tipped else 0
-        shift_ref = None if sh is None else ({"guid": sh["guid"], "entityType": "Shift"} if rng.random() < 0.7 else sh["guid"])
-        del_at = t_out + 86400000 if rng.random() < 0.01 else None
-        entries.append((t_in, t_out, del_at, {
-            "guid": new_guid(rng), "entityType": "TimeEntry", "externalId": None, "createdDate": toast_ts(t_in),
-            "modifiedDate": toast_ts(del_at or t_out + 1000), "deletedDate": toast_ts(del_at) if del_at else None,
-            "deleted": del_at is not None, "jobReference": _xref(job),
-            "employeeReference": _xref(e), "shiftReference": shift_ref,
-            "inDate": toast_ts(t_in), "outDate": toast_ts(t_out), "autoClockedOut": False, "businessDate": str(bd),
-            "regularHours": reg, "overtimeHours": ot, "hourlyWage": wage, "breaks": breaks,
-            "declaredCashTips": money(rng.randint(0, 4000)) if tipped else money(0),
-            "nonCashTips": money(_pct(sales, Decimal("17"))) if tipped else money(0),
-            "nonCashTipsRoundingLoss": money(0), "cashGratuityServiceCharges": money(0),
-            "nonCashGratuityServiceCharges": money(0), "tipsWithheld": money(_pct(sales, Decimal("0.5"))) if tipped else money(0),
-            "nonCashSales": money(sales), "cashSales": money(rng.randint(0, 30000) if tipped else 0)}))
-    return shifts, entries
+def _pick_order(w: World, r, at: int, sub: int, rng) -> tuple | None:
+    "(business date, orders received by `at` that day, the one picked, when its change is visible), or None."
+    bd = w._past_day(r, at, rng)
+    ents = [e for e in w._skeleton(r, bd) if e[2] < at and w._order_upload(e) <= at] if bd else []
+    if len(ents) < 2: return None
+    ent, vis = rng.choice(ents), w._late_at(at, sub)
+    return bd, ents, ent, vis
 
-def entry_as_of(rec: tuple, now: int) -> dict | None:
-    "A time entry as Toast shows it at `now`: absent before clock-in, clocked in (`outDate` null) before clock-out."
-    t_in, t_out, del_at, te = rec
-    if t_in > now: return None
-    if t_out <= now and (del_at is None or del_at <= now): return te
-    te = {**te, "deleted": False, "deletedDate": None, "modifiedDate": toast_ts(t_out + 1000)}
-    if t_out > now:
-        te.update(outDate=None, regularHours=None, overtimeHours=None, modifiedDate=toast_ts(t_in),
-                  declaredCashTips=None, nonCashTips=None, tipsWithheld=None, nonCashSales=None, cashSales=None,
-                  breaks=[{**b, "outDate": None} if parse_toast_ts(b["outDate"]) > dt_of(now) else b
-                          for b in te["breaks"] if parse_toast_ts(b["inDate"]) <= dt_of(now)])
-        for b in te["breaks"]:
-            if ms_of(parse_toast_ts(b["inDate"])) <= now: te["modifiedDate"] = max(te["modifiedDate"], b["inDate"])
-    return te
+@on_event("orders", "order_edit", "order_void", "order_delete", "selection_remove", "order_refund")
+def _order_change(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "Change one order of a past day; the mutation of the same name does the rest when the order is built."
+    p = _pick_order(w, r, at, sub, rng)
+    if p is None: return False
+    bd, _, ent, vis = p
+    w._add_omut(r, bd, ent[0], at, kind, None, vis)
+    return True
 
-def shift_as_of(rec: tuple, now: int) -> dict | None:
-    "A scheduled shift as Toast shows it at `now` (absent before it was scheduled)."
-    created, del_at, sh = rec
-    if created > now: return None
-    if del_at is None or del_at <= now: return sh
-    return {**sh, "deleted": False, "deletedDate": None, "modifiedDate": sh["createdDate"]}
+@on_event("orders", "check_combine")
+def _check_combine(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "Combine another order of the same day into one (the other is deleted)."
+    p = _pick_order(w, r, at, sub, rng)
+    if p is None: return False
+    bd, ents, ent, vis = p
+    src = rng.choice([e for e in ents if e[0] != ent[0]])
+    w._add_omut(r, bd, ent[0], at, "combine_into", (bd, src[0]), vis)
+    w._add_omut(r, bd, src[0], at, "combined_away", None, vis)
+    return True
 
-# %% ../../nbs/30_sandbox_data.ipynb #f31fba0f
-CASH_TYPES = ("CASH_IN", "CASH_COLLECTED", "CASH_OUT", "NO_SALE", "PAY_OUT", "TIP_OUT", "UNDO_PAY_OUT",
-              "DRIVER_REIMBURSEMENT", "CLOSE_OUT_EXACT", "CLOSE_OUT_OVERAGE", "CLOSE_OUT_SHORTAGE")
+family("orders").volume = True     # order events scale with orders_per_day
 
-def cash_entry(rng, cat, at, typ, cents, drawer, payout=None, nosale=None, undoes=None, reason=None) -> dict:
-    "One `CashEntry`."
-    e1, mgr = rng.choice(cat.staff), cat.staff[5 % len(cat.staff)]
-    return {"guid": new_guid(rng), "entityType": "CashEntry", "date": toast_ts(at), "amount": money(cents),
-            "type": typ, "reason": reason, "cashDrawer": _ref(drawer), "payoutReason": _ref(payout),
-            "noSaleReason": _ref(nosale), "undoes": undoes, "employee1": _ref(e1),
-            "employee2": _ref(mgr) if typ in ("TIP_OUT", "CASH_COLLECTED") else None,
-            "creatorOrShiftReviewSubject": _ref(e1),
-            "approverOrShiftReviewSubject": _ref(mgr) if typ.startswith(("PAY_OUT", "UNDO", "CLOSE")) else None}
+# %% ../../nbs/30_sandbox_data.ipynb #423b29c7
+@patch
+def edit_order(self: World, rguid, guid, kind: str = "order_edit", visible: datetime | None = None) -> bool:
+    """Change an order now (`kind` in order_edit, order_void, order_delete, selection_remove, order_refund), visible
+    at once or at `visible`: for tests that make the world move between two requests (e.g. two pages of a window)."""
+    if kind not in ("order_edit", "order_void", "order_delete", "selection_remove", "order_refund"):
+        raise ValueError(f"unknown order change {kind!r}")
+    r = self._r(rguid)
+    f = self._find_order(r, guid) if r else None
+    if f is None: return False
+    bd, ent = f
+    self._add_omut(r, bd, guid, self._now, kind, None, ms_of(visible) if visible is not None else None)
+    self._orders.pop((r.guid, bd), None)
+    return True
 
-def cash_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, list]:
-    "Cash entries and deposits of business date `bd` in final form (filter by `date` for *now*)."
-    rng = random.Random(f"{seed}:{r.guid}:cash:{bd}")
-    d = bd_date(bd)
-    at = lambda h: local_ms(d, h * 3600 + rng.randint(0, 1799), r.tz)
-    close_h = 23 + r.closeout * 0.5 if r.closeout else 23.2
-    cfg, entries = cat.cfg, []
-    for dr in cfg["cashDrawers"]:
-        E = lambda *a, **k: entries.append(cash_entry(rng, cat, *a, drawer=dr, **k)) or entries[-1]
-        E(at(8.5), "CASH_IN", 20000)
-        pays = [E(at(rng.uniform(10, 20)), "PAY_OUT", -rng.randint(500, 6000), payout=rng.choice(cfg["payoutReasons"]),
-                  reason="Paid out") for _ in range(rng.randint(1, 3))]
-        if rng.random() < 0.5:
-            E(at(20.5), "UNDO_PAY_OUT", -int(pays[0]["amount"] * 100), undoes=pays[0]["guid"], reason="Entered by mistake")
-        E(at(rng.uniform(11, 21)), "NO_SALE", 0, nosale=rng.choice(cfg["noSaleReasons"]))
-        E(at(21), "TIP_OUT", -rng.randint(2000, 15000))
-        E(at(rng.uniform(14, 21)), "CASH_COLLECTED", -rng.randint(5000, 30000))
-        if rng.random() < 0.5: E(at(rng.uniform(17, 21)), "DRIVER_REIMBURSEMENT", -rng.randint(300, 1500))
-        E(at(22), "CASH_OUT", -rng.randint(10000, 40000))
-        kind = rng.choice(["CLOSE_OUT_EXACT", "CLOSE_OUT_OVERAGE", "CLOSE_OUT_SHORTAGE"])
-        E(at(close_h), kind, {"CLOSE_OUT_EXACT": 0, "CLOSE_OUT_OVERAGE": rng.randint(1, 900),
-                              "CLOSE_OUT_SHORTAGE": -rng.randint(1, 900)}[kind])
-    emp = rng.choice(cat.staff)
-    dep = {"guid": new_guid(rng), "entityType": "DepositEntry", "date": toast_ts(at(close_h)),
-           "amount": money(rng.randint(50000, 300000)), "employee": _ref(emp), "creator": _ref(emp), "undoes": None}
-    deps = [dep]
-    if rng.random() < 0.1:
-        deps.append({**dep, "guid": new_guid(rng), "date": toast_ts(ms_of(parse_toast_ts(dep["date"])) + 600000),
-                     "amount": -dep["amount"], "undoes": dep["guid"]})
-    entries.sort(key=lambda e: e["date"])
-    return entries, deps
+@patch
+def _orders_advanced(self: World, old: int, new: int) -> int:
+    "After an advance from `old` to `new`: forget the built orders of days it touched; count the orders opened meanwhile."
+    touched = {(rg, bd) for at, rg, bd in self._omut_times[bisect.bisect_right(self._omut_times, (old, "\uffff")):]}
+    i = bisect.bisect_right(self._omut_late, (old, "\uffff"))
+    while i < len(self._omut_late) and self._omut_late[i][0] <= new: touched.add(self._omut_late[i][1:]); i += 1
+    for k in list(self._orders):
+        r = self._by_guid[k[0]]
+        if k in touched or k[1] >= bd_add(r.bd(old), -(LATE_DAYS + 2)): del self._orders[k]
+    return sum(1 for r in self._rs if r.connected_ms <= old
+               for bd in self._bds(r, r.bd(old), r.bd(new)) for e in self._skeleton(r, bd) if old < e[1] <= new)
 
-# %% ../../nbs/30_sandbox_data.ipynb #c9ad7174
+# %% ../../nbs/30_sandbox_data.ipynb #eb0742e9
+@patch
+def _visible_at(self: World, r, o: dict, kind: str) -> str:
+    "When the API began to serve order or time entry `o` as it is now (Toast timestamp)."
+    at = ms_of(parse_toast_ts(o["modifiedDate"]))
+    if kind == "order":
+        ent = next(e for e in self._skeleton(r, int(o["businessDate"])) if e[0] == o["guid"])
+        muts = self._visible_muts(r, o["guid"])
+        return toast_ts(max(at, self._order_upload(ent), muts[-1][3] if muts else at))
+    rec = next(x for x in self._labor_day(r, int(o["businessDate"]))[1] if x[3]["guid"] == o["guid"])
+    return toast_ts(max(at, self._entry_upload(rec)))
+
+@family_truth("orders")
+def _orders_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
+    "Orders modified from `cut` on, each with `visible_at`; the deleted ones as removals."
+    orders = [_wrap(r, o) for r in rs for bd in w._bds(r, r.first_bd, r.bd(w._now))
+              for o in w.orders_by_business_date(r.guid, bd) if o["modifiedDate"] >= cut]
+    removed = _gone(orders)
+    for e in orders: e["visible_at"] = w._visible_at(w._by_guid[e["restaurant"]], e["object"], "order")
+    return {"orders": orders}, {"orders": removed}
+
+# %% ../../nbs/30_sandbox_data.ipynb #eb28447d
+@patch
+def _cfg_state(self: World, r) -> dict:
+    "endpoint -> {guid: [object, modified_ms]} for a restaurant (created from its catalog on first use)."
+    st = self._cfg.get(r.guid)
+    if st is None:
+        cat, base = self._cat(r), r.created_ms + 3600000
+        st = self._cfg[r.guid] = {ep: {o["guid"]: [o, base + k * 1000] for k, o in enumerate(cat.cfg[ep])}
+                                  for ep in CONFIG_ENDPOINTS}
+    return st
+
+@patch
+def config_list(self: World, rguid, endpoint: str, last_modified: datetime | None = None) -> list[dict]:
+    "Current objects of a config endpoint, optionally only those created or modified strictly after `last_modified`."
+    r = self._r(rguid)
+    if r is None or endpoint not in CONFIG_ENDPOINTS: return []
+    lm = ms_of(last_modified) if last_modified is not None else None
+    return [o for o, m in self._cfg_state(r)[endpoint].values() if lm is None or m > lm]
+
+@patch
+def config_version(self: World, rguid) -> int:
+    "A counter that changes on every config edit and menu publish."
+    return self._cfg_version.get(rguid, 1)
+
+@patch
+def tip_withholding(self: World, rguid) -> dict | None:
+    "`/config/v2/tipWithholding` body."
+    r = self._r(rguid)
+    return self._cat(r).tip_withholding if r else None
+
+# %% ../../nbs/30_sandbox_data.ipynb #5fba32b9
+_NAMED = ("alternatePaymentTypes", "breakTypes", "diningOptions", "discounts", "menuGroups", "menuItems",
+          "menuOptionGroups", "menus", "preModifiers", "noSaleReasons", "payoutReasons", "priceGroups", "printers",
+          "salesCategories", "serviceAreas", "serviceCharges", "revenueCenters", "restaurantServices", "tables",
+          "taxRates", "voidReasons", "preModifierGroups")
+_ADDABLE = ("discounts", "voidReasons", "tables", "noSaleReasons", "payoutReasons", "priceGroups",
+            "alternatePaymentTypes", "restaurantServices", "salesCategories", "printers")
+
+def _config_changed(w: World, r) -> bool:
+    "Every config change bumps the restaurant's config version."
+    w._cfg_version[r.guid] = w.config_version(r.guid) + 1
+    return True
+
+@on_event("config", "config_edit")
+def _config_edit(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "Rename an object of an endpoint with names (the date in brackets); it is modified at `at`."
+    st = w._cfg_state(r)
+    ep = rng.choice(_NAMED)
+    g, (o, _) = rng.choice(list(st[ep].items()))
+    st[ep][g] = [{**o, "name": o["name"].split(" (")[0] + f" ({toast_ts(at)[:10]})"}, at]
+    return _config_changed(w, r)
+
+@on_event("config", "config_remove")
+def _config_remove(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "An object vanishes from its endpoint (config has no deleted flag); the truth remembers it."
+    st = w._cfg_state(r)
+    ep = rng.choice([e for e in CONFIG_ENDPOINTS if len(st[e]) > 1])
+    g = rng.choice(list(st[ep]))
+    del st[ep][g]
+    w._cfg_removed.setdefault(r.guid, []).append((ep, g, at))
+    return _config_changed(w, r)
+
+@on_event("config", "config_add")
+def _config_add(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "A copy of an object, with a new guid and a numbered name, is added to its endpoint."
+    st = w._cfg_state(r)
+    ep = rng.choice(list(_ADDABLE))
+    o = copy.deepcopy(rng.choice([x[0] for x in st[ep].values()]))
+    o["guid"], o["name"] = new_guid(rng), f"{o['name'].split(' (')[0]} #{sub % 1000}"
+    st[ep][o["guid"]] = [o, at]
+    return _config_changed(w, r)
+
+# %% ../../nbs/30_sandbox_data.ipynb #d2855b34
+@family_truth("config")
+def _config_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
+    "Every endpoint's current objects and what was removed from it, and each restaurant's tip withholding (never cut)."
+    ent, rem = {}, {}
+    for ep in CONFIG_ENDPOINTS:
+        ent[ep] = [_wrap(r, o) for r in rs for o in w.config_list(r.guid, ep)]
+        rem[ep] = [{"restaurant": r.guid, "guid": g, "at": toast_ts(at)}
+                   for r in rs for e, g, at in w._cfg_removed.get(r.guid, []) if e == ep]
+    ent["tipWithholding"] = [_wrap(r, w.tip_withholding(r.guid)) for r in rs]
+    return ent, rem
+
+# %% ../../nbs/30_sandbox_data.ipynb #14d4a0b3
 def _menu_common(o: dict, seed: int) -> dict:
     "Fields every menu entity shares."
     return {"name": o["name"], "guid": o["guid"], "multiLocationId": str(hashed(f"{seed}:{o['name']}") % 10**12),
@@ -1086,386 +1723,36 @@ def menus_body(seed: int, r: Restaurant, cat: Catalog, last_updated: int, prices
                        "menuGroups": [group(g) for g in m["_groups"]]} for m in cat.menus_],
             "modifierGroupReferences": mgr, "modifierOptionReferences": mor, "preModifierGroupReferences": pmg}
 
-# %% ../../nbs/30_sandbox_data.ipynb #d9f2f28b
-import os, re
-_ORDER_EVENTS = ("order_edit", "order_void", "order_delete", "selection_remove", "check_combine", "order_refund")
-DEFAULT_RATES = {  # events per restaurant per day (order events at 300 orders a day; they scale with volume)
-    "order_edit": 6.0, "order_void": 1.0, "order_delete": 0.5, "selection_remove": 1.0, "check_combine": 0.7,
-    "order_refund": 1.0, "employee_edit": 1.0, "employee_delete": 0.2, "employee_hire": 0.3, "job_edit": 0.2,
-    "job_delete": 0.05, "config_edit": 2.0, "config_remove": 0.5, "config_add": 0.5, "menu_publish": 0.5,
-    "cash_undo": 0.5, "time_entry_edit": 1.0, "shift_edit": 0.5}
-_NAMED = ("alternatePaymentTypes", "breakTypes", "diningOptions", "discounts", "menuGroups", "menuItems",
-          "menuOptionGroups", "menus", "preModifiers", "noSaleReasons", "payoutReasons", "priceGroups", "printers",
-          "salesCategories", "serviceAreas", "serviceCharges", "revenueCenters", "restaurantServices", "tables",
-          "taxRates", "voidReasons", "preModifierGroups")
+# %% ../../nbs/30_sandbox_data.ipynb #c144ec4e
+def rare_menus(body: dict, seed: int) -> dict:
+    """The published menu with images, content advisories (alcohol) and time-specific prices (happy hour on alcohol),
+    decided from hashes: `menus_body` itself is unchanged."""
+    def item(i, alcohol):
+        i["image"] = image_url(seed, i["guid"]); i["images"] = [i["image"]] if i["image"] else []
+        if alcohol is not None: i["contentAdvisories"] = {"alcohol": {"containsAlcohol": "YES" if alcohol else "NO"}}
+    def group(g):
+        g["image"] = image_url(seed, g["guid"])
+        for sub in g["menuGroups"]: group(sub)
+        for i in g["menuItems"]:
+            cat = (i.get("salesCategory") or {}).get("name")
+            item(i, {"Alcohol": True, "Beverage": False}.get(cat))
+            if cat == "Alcohol":
+                i["pricingStrategy"] = "TIME_SPECIFIC_PRICE"
+                i["pricingRules"] = {"timeSpecificPricingRules": [{
+                    "timeSpecificPrice": max(money(0), i["price"] - money(200)), "basePrice": i["price"],
+                    "schedule": [{"days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"],
+                                  "timeRanges": [{"start": "16:00", "end": "18:00"}]}]}],
+                    "sizeSpecificPricingGuid": None, "sizeSequencePricingRules": []}
+    for m in body["menus"]:
+        m["image"] = image_url(seed, m["guid"])
+        for g in m["menuGroups"]: group(g)
+    spirits = {ref for g in body["modifierGroupReferences"].values() if g["name"] == "Spirit" for ref in g["modifierOptionReferences"]}
+    for k, o in body["modifierOptionReferences"].items(): item(o, True if int(k) in spirits else None)
+    return body
 
-ENV_NOW = "TOAST_SANDBOX_NOW"   # the clock of a World made without `now=` (unset: the real time)
-
-def _parse_iso(s: str) -> datetime | None:
-    "An ISO-8601 timestamp with an offset (`Z`, `+00:00` or Toast's `+0000`) as aware UTC; None if it is not one."
-    s = s.strip()
-    t = s[:-1] + "+00:00" if s[-1:] in ("Z", "z") else re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", s)
-    try: d = datetime.fromisoformat(t)
-    except ValueError: return None
-    return d.astimezone(UTC) if d.tzinfo is not None else None
-
-def env_now() -> datetime | None:
-    "The instant `TOAST_SANDBOX_NOW` names, None when it is unset or empty; a bad value raises a ValueError naming it."
-    s = os.environ.get(ENV_NOW, "").strip()
-    if not s: return None
-    d = _parse_iso(s)
-    if d is None: raise ValueError(f"{ENV_NOW}={s!r}: expected an ISO-8601 timestamp with an offset, e.g. 2026-12-01T17:00:00Z")
-    return d
-
-def _method(cls):
-    "Attach the decorated function to `cls` (lets a class grow cell by cell; stdlib only)."
-    def deco(f): setattr(cls, f.__name__, f); return f
-    return deco
-
-class World:
-    "A deterministic Toast restaurant group with a clock; see CONTRACT_SANDBOX.md for the API."
-    connect_every_hours = 96.0
-    late_rate = 0.03              # share of order changes made by `advance` that reach the API late (offline device)
-    late_minutes = (1, 30)        # how late: uniformly this many minutes after their modifiedDate
-    def __init__(self, seed: int = 0, restaurants: int = 3, days: int = 30, now: datetime | None = None,
-                 orders_per_day: int = 300):
-        self.seed, self.days, self.orders_per_day = seed, days, orders_per_day
-        self._now = ms_of(now if now is not None else (env_now() or datetime.now(UTC)))   # `now=`, TOAST_SANDBOX_NOW, real time
-        self.management_group_guid = new_guid(random.Random(f"{seed}:group"))
-        start = self._now - days * 86400000
-        self._rs = [Restaurant(seed, i, start - 86400000 - i * 3600000, start) for i in range(restaurants)]
-        self._by_guid = {r.guid: r for r in self._rs}
-        self.rates = dict(DEFAULT_RATES)
-        self._step, self._hours = 0, 0.0
-        self._cats, self._builders = {}, {}
-        # (rguid, bd) -> skeleton / {guid: built order}; the order cache holds ~12,000 orders (a month of a busy place)
-        self._skel, self._orders = LRU(512), LRU(max(8, 12000 // max(1, orders_per_day)))
-        self._labor, self._cash = LRU(1024), LRU(1024)
-        self._where = LRU(200_000)                             # order guid -> (rguid, bd), filled as skeletons are made
-        # the overlay
-        self._omut, self._omut_bd, self._omut_times = {}, {}, []   # order mutations, their day, (at, rguid, bd)
-        self._omut_late = []                                        # (visible_at, rguid, bd) of changes that arrive late
-        self._lmut, self._lmut_bd, self._lmut_times = {}, {}, []   # labor mutations (shifts, time entries)
-        self._cfg, self._cfg_removed, self._cfg_version = {}, {}, {}
-        self._emp, self._jobs = {}, {}
-        self._cash_extra = {}                                       # (rguid, bd) -> [cash entries]
-        self._menu = {}                                             # rguid -> {"published": ms, "prices": {}}
-
-    @property
-    def now(self) -> datetime: return dt_of(self._now)
-
-    def __repr__(self): return f"World(seed={self.seed}, restaurants={len(self._rs)}, now={toast_ts(self._now)})"
-
-    # ---- plumbing
-    def _r(self, rguid) -> Restaurant | None:
-        r = self._by_guid.get(rguid)
-        return r if r is not None and r.connected_ms <= self._now else None
-    def _cat(self, r) -> Catalog:
-        c = self._cats.get(r.guid)
-        if c is None: c = self._cats[r.guid] = Catalog(self.seed, r)
-        return c
-    def _builder(self, r) -> OrderBuilder:
-        b = self._builders.get(r.guid)
-        if b is None: b = self._builders[r.guid] = OrderBuilder(self.seed, r, self._cat(r))
-        return b
-    def _bds(self, r, lo: int, hi: int, ahead: int = 0) -> list[int]:
-        "Business dates from `lo` to `hi` inclusive, clipped to the restaurant's history (plus `ahead` days)."
-        lo, hi = max(lo, r.first_bd), min(hi, bd_add(r.bd(self._now), ahead))
-        out, d = [], lo
-        while d <= hi: out.append(d); d = bd_add(d, 1)
-        return out
-    def _skeleton(self, r, bd) -> list[tuple]:
-        k = (r.guid, bd)
-        s = self._skel.get(k)
-        if s is None:
-            s = self._skel.put(k, order_skeleton(self.seed, r, bd, self.orders_per_day))
-            for e in s: self._where.put(e[0], k)
-        return s
-
-# %% ../../nbs/30_sandbox_data.ipynb #26b2255f
-@_method(World)
-def restaurant_guids(self) -> list[str]:
-    "Guids of the restaurants connected as of now (not those that left: see `leave`)."
-    return [r.guid for r in self._rs if r.connected_ms <= self._now and r.guid not in self.left]
-
-@_method(World)
-def partner_restaurants(self) -> list[dict]:
-    "`/partners/v1/restaurants` items (one that left: `deleted: true`, modified when it left; a rejoined one: created again)."
-    out = []
-    for r in self._rs:
-        if r.connected_ms > self._now: continue
-        gone, back = self.left.get(r.guid), self.__dict__.get("_rejoined", {}).get(r.guid)
-        created = back or r.connected_ms
-        modified = gone["at"] if gone else created
-        out.append({"restaurantGuid": r.guid, "managementGroupGuid": self.management_group_guid, "deleted": gone is not None,
-                    "restaurantName": r.name, "locationName": r.location, "createdByEmailAddress": "owner@example.com",
-                    "externalGroupRef": None, "externalRestaurantRef": None, "modifiedDate": modified,
-                    "createdDate": created, "isoModifiedDate": toast_ts(modified), "isoCreatedDate": toast_ts(created)})
-    return out
-
-@_method(World)
-def restaurant(self, guid: str) -> dict | None:
-    "`/restaurants/v1/restaurants/{guid}` body, or None (404) for unknown or not yet connected guids."
-    r = self._r(guid)
-    if r is None: return None
-    return {"guid": r.guid,
-            "general": {"name": r.name, "locationName": r.location, "locationCode": f"L{r.idx:03d}",
-                        "description": f"{r.name} in {r.city}", "timeZone": r.tz, "closeoutHour": r.closeout,
-                        "managementGroupGuid": self.management_group_guid, "currencyCode": r.currency,
-                        "firstBusinessDate": r.first_bd, "archived": bool(self.left.get(r.guid, {}).get("archived"))},
-            "urls": {"website": f"https://example.com/{r.idx}", "facebook": None, "twitter": None,
-                     "orderOnline": None, "purchaseGiftCard": None, "checkGiftCard": None},
-            "location": {"address1": f"{10 + r.idx} Harbor Way", "address2": None, "city": r.city,
-                         "stateCode": r.state or None, "administrativeArea": r.state or None, "zipCode": "00000",
-                         "country": r.country, "phone": "5550100", "phoneCountryCode": "1",
-                         "latitude": r.lat, "longitude": r.lon},
-            "schedules": {"daySchedules": {}, "weekSchedule": {d: None for d in ("monday", "tuesday", "wednesday",
-                                                                                "thursday", "friday", "saturday", "sunday")}},
-            "delivery": {"enabled": True, "minimum": money(1500), "area": None},
-            "onlineOrdering": {"enabled": True, "scheduling": True, "specialRequests": True,
-                               "specialRequestsMessage": None, "paymentOptions": None},
-            "prepTimes": {"deliveryPrepTime": 30, "deliveryTimeAfterOpen": 0, "deliveryTimeBeforeClose": 0,
-                          "takeoutPrepTime": 15, "takeoutTimeAfterOpen": 0, "takeoutTimeBeforeClose": 0,
-                          "takeoutThrottlingTime": 0, "deliveryThrottlingTime": 0}}
-
-# %% ../../nbs/30_sandbox_data.ipynb #a9236893
-World.left = property(lambda self: self.__dict__.get("_left", {}), doc="{guid: {'at': ms, 'archived': bool}} of restaurants that left.")
-
-@_method(World)
-def leave(self, guid: str, archived: bool = False) -> None:
-    "The restaurant leaves this client now: disconnected (partners list `deleted: true`) or archived (dropped from the list)."
-    if self._r(guid) is None or guid in self.left: raise ValueError(f"no connected restaurant {guid}")
-    self.__dict__.setdefault("_left", {})[guid] = {"at": self._now, "archived": bool(archived)}
-
-@_method(World)
-def rejoin(self, guid: str) -> None:
-    "A restaurant that left connects again now (a new connection: 403 for the server's grace period)."
-    if guid not in self.left: raise ValueError(f"restaurant {guid} has not left")
-    del self._left[guid]
-    self.__dict__.setdefault("_rejoined", {})[guid] = self._now
-
-
-# %% ../../nbs/30_sandbox_data.ipynb #b840a16a
-@_method(World)
-def _visible_muts(self, r, guid) -> list:
-    "The mutations of an order that the API shows now (a late one hides itself and every later one until it arrives)."
-    muts = self._omut.get((r.guid, guid))
-    if not muts: return []
-    if muts[-1][3] <= self._now: return muts
-    return [m for m in muts if m[3] <= self._now]
-
-@_method(World)
-def _order_mod(self, r, ent) -> int:
-    "Current modifiedDate (ms) of skeleton entry `ent` (as visible now)."
-    m = base_modified(ent, self._now)
-    muts = self._visible_muts(r, ent[0])
-    return max(m, muts[-1][0]) if muts else m
-
-@_method(World)
-def _order_obj(self, r, bd, ent) -> dict:
-    "The served order of `ent` (built once, cached per day, mutations applied)."
-    k = (r.guid, bd)
-    day = self._orders.get(k)
-    if day is None: day = self._orders.put(k, {})
-    o = day.get(ent[0])
-    if o is None:
-        o = self._builder(r).build(ent, self._now)
-        for m in self._visible_muts(r, ent[0]): self._apply_order_mut(r, o, *m[:3])
-        o["modifiedDate"] = toast_ts(self._order_mod(r, ent))
-        day[ent[0]] = o
-    return o
-
-class OrderWindow(Sequence):
-    "The orders of a modified window, built only when read: `len`, indexing, slicing (a list), iteration."
-    def __init__(self, world, r, hits): self._w, self._r, self._hits = world, r, hits
-    def __len__(self): return len(self._hits)
-    def __getitem__(self, i):
-        if isinstance(i, slice): return [self._w._order_obj(self._r, bd, ent) for bd, ent in self._hits[i]]
-        bd, ent = self._hits[i]
-        return self._w._order_obj(self._r, bd, ent)
-    def __iter__(self): return (self._w._order_obj(self._r, bd, ent) for bd, ent in self._hits)
-    def __eq__(self, other): return isinstance(other, (list, tuple, OrderWindow)) and list(self) == list(other)
-    def __repr__(self): return f"OrderWindow({len(self)} orders)"
-
-@_method(World)
-def orders_modified(self, rguid, start: datetime, end: datetime) -> OrderWindow:
-    """Orders whose modifiedDate is in [start, end), in guid order (Toast documents no order: never by modifiedDate).
-    A lazy sequence: only the orders read (e.g. one page `w[0:100]`) are built; `list(...)` materializes."""
-    r = self._r(rguid)
-    if r is None: return OrderWindow(self, r, [])
-    s, e = ms_of(start), min(ms_of(end), self._now + 1)
-    if s >= e: return OrderWindow(self, r, [])
-    days = set(self._bds(r, r.bd(s - (LATE_DAYS + 1) * 86400000), r.bd(e)))
-    i = bisect.bisect_left(self._omut_times, (s,))
-    while i < len(self._omut_times) and self._omut_times[i][0] < e:
-        if self._omut_times[i][1] == rguid: days.add(self._omut_times[i][2])
-        i += 1
-    hits = []
-    for bd in sorted(days):
-        for ent in self._skeleton(r, bd):
-            if ent[1] > self._now: break
-            if self._order_upload(ent) > self._now: continue   # rung up offline, not uploaded yet
-            m = self._order_mod(r, ent)
-            if s <= m < e: hits.append((m, ent[0], bd, ent))
-    hits.sort(key=lambda h: h[1])
-    return OrderWindow(self, r, [(bd, ent) for _, _, bd, ent in hits])
-
-@_method(World)
-def orders_by_business_date(self, rguid, business_date: int) -> list[dict]:
-    "Orders of a business date (as of now), in opening order."
-    r = self._r(rguid)
-    if r is None or not (r.first_bd <= int(business_date) <= r.bd(self._now)): return []
-    bd = int(business_date)
-    return [self._order_obj(r, bd, ent) for ent in self._skeleton(r, bd) if self._order_upload(ent) <= self._now]
-
-@_method(World)
-def _find_order(self, r, guid) -> tuple | None:
-    "(bd, skeleton entry) of an order guid, or None."
-    k = self._omut_bd.get((r.guid, guid)) or self._where.get(guid)
-    cands = [k[1]] if k and k[0] == r.guid else []
-    cands += [bd for bd in reversed(self._bds(r, r.first_bd, r.bd(self._now))) if bd not in cands]
-    for bd in cands:
-        for ent in self._skeleton(r, bd):
-            if ent[0] == guid: return (bd, ent) if self._order_upload(ent) <= self._now else None
-    return None
-
-@_method(World)
-def order(self, rguid, guid) -> dict | None:
-    "One order by guid, or None (404)."
-    r = self._r(rguid)
-    f = self._find_order(r, guid) if r else None
-    return self._order_obj(r, *f) if f else None
-
-# %% ../../nbs/30_sandbox_data.ipynb #fdf39a7b
-OFFLINE_MAX_HOURS = 72          # an offline device's data reaches the API at most this late (Toast: totals settle in 24-72 h)
-OFFLINE_DELAYS = ((0.5, 2, 50), (0.3, 60, 20 * 60), (0.2, 24 * 60, OFFLINE_MAX_HOURS * 60))   # (share, minutes late from, to)
-World.offline_rate = 0.02       # share of orders and time entries rung up on a device that was offline
-World.offline_delays = OFFLINE_DELAYS
-
-@_method(World)
-def _upload_delay(self, guid: str) -> int:
-    "How long (ms) after its last offline change an order or time entry rung up offline reaches the API; 0 if online."
-    if not self.offline_rate: return 0
-    h = hashed(f"{self.seed}:offline:{guid}")
-    if (h & 0xFFFFFFFF) / 2**32 >= self.offline_rate: return 0
-    x, y = ((h >> 32) & 0xFFFFFFFF) / 2**32, ((h >> 64) & 0xFFFFFFFF) / 2**32
-    for share, lo, hi in self.offline_delays:
-        if x < share: break
-        x -= share
-    return int((lo + y * (hi - lo)) * 60000)
-
-@_method(World)
-def _order_upload(self, ent: tuple) -> int:
-    "When an order of the skeleton reaches the API: when it opens, or (rung up offline) when its device uploads it."
-    d = self._upload_delay(ent[0])
-    return ent[2] + d if d else ent[1]
-
-@_method(World)
-def _entry_upload(self, rec: tuple) -> int:
-    "When a time entry reaches the API: at clock-in, or (offline) when its device uploads it after clock-out."
-    d = self._upload_delay(rec[3]["guid"])
-    return rec[1] + 1000 + d if d else rec[0]
-
-# %% ../../nbs/30_sandbox_data.ipynb #22eb4986
-def _refund(p: dict, amount: Decimal, at: int, bd: int, full: bool):
-    "Record a refund on a payment."
-    p["refundStatus"] = "FULL" if full else "PARTIAL"
-    prev = p["refund"]["refundAmount"] if p.get("refund") else Decimal("0.00")
-    p["refund"] = {"refundAmount": prev + amount, "tipRefundAmount": p["tipAmount"] if full else money(0),
-                   "refundDate": toast_ts(at), "refundBusinessDate": bd,
-                   "refundTransaction": {"guid": str(uuid.UUID(int=hashed(f"{p['guid']}:{at}"), version=4)),
-                                         "entityType": "RefundTransaction"}}
-
-@_method(World)
-def _apply_order_mut(self, r, o: dict, at: int, kind: str, arg):
-    "Apply one mutation to a built order."
-    rng = random.Random(f"{self.seed}:mut:{o['guid']}:{at}:{kind}")
-    ts, abd = toast_ts(at), r.bd(at)
-    live = [c for c in o["checks"] if not c["deleted"]]
-    c = live[0] if live else (o["checks"][0] if o["checks"] else None)
-    captured = [p for p in (c["payments"] if c else []) if p["paymentStatus"] == "CAPTURED"]
-    if kind == "order_edit":
-        x = rng.random()
-        if x < 0.4 and captured: captured[0]["tipAmount"] += money(rng.choice([100, 200, 500]))
-        elif x < 0.7: o["numberOfGuests"] = (o["numberOfGuests"] or 1) + 1
-        elif c: c["tabName"] = rng.choice(_FIRST)
-        o["lastModifiedDevice"] = {"id": "pos-manager"}
-    elif kind == "order_void" and not o["voided"]:
-        o.update(voided=True, voidDate=ts, voidBusinessDate=abd)
-        for ch in o["checks"]:
-            ch.update(voided=True, voidDate=ts, voidBusinessDate=abd, modifiedDate=ts)
-            for s in ch["selections"]: s.update(voided=True, voidDate=ts, voidBusinessDate=abd, modifiedDate=ts)
-            for p in ch["payments"]:
-                if p["paymentStatus"] == "CAPTURED":
-                    p["paymentStatus"] = "VOIDED"
-                    p["voidInfo"] = {"voidUser": _ref(self._cat(r).staff[0]), "voidApprover": _ref(self._cat(r).staff[5]),
-                                     "voidDate": ts, "voidBusinessDate": abd, "voidReason": None}
-    elif kind in ("order_delete", "combined_away"):
-        o.update(deleted=True, deletedDate=ts)
-        if kind == "combined_away":
-            for ch in o["checks"]: ch.update(deleted=True, deletedDate=ts, modifiedDate=ts)
-    elif kind == "selection_remove" and c:
-        sels = [s for s in c["selections"] if not s["voided"]]
-        if len(sels) >= 2:
-            gone = sels[-1]
-            c["selections"].remove(gone)
-            _recalc(c)
-            if captured: _refund(captured[0], min(captured[0]["amount"], gone["price"] + gone["tax"]), at, abd, False)
-    elif kind == "order_refund" and captured:
-        _refund(captured[0], captured[0]["amount"], at, abd, True)
-        refund_details(c, True, captured[0]["refund"]["refundTransaction"], captured[0]["amount"])
-    elif kind == "combine_into" and c:
-        src_bd, src_guid = arg
-        ent = next((e for e in self._skeleton(r, src_bd) if e[0] == src_guid), None)
-        src = self._builder(r).build(ent, self._now) if ent else None
-        if src and src["checks"]:
-            added = copy.deepcopy(src["checks"][0]["selections"])
-            def reguid(s):
-                s["guid"] = new_guid(rng); s["modifiedDate"] = ts
-                for m in s["modifiers"]: reguid(m)
-            for s in added: reguid(s)
-            before = c["totalAmount"]
-            c["selections"].extend(added); _recalc(c)
-            extra = c["totalAmount"] - before
-            if extra > 0 and c["payments"]:
-                p = self._builder(r)._payment(rng, o["guid"], c["guid"], "CASH", int(extra * 100), 0, at,
-                                              self._cat(r).servers[0])
-                c["payments"].append(p)
-    if c is not None: c["modifiedDate"] = ts
-    o["modifiedDate"] = ts
-
-# %% ../../nbs/30_sandbox_data.ipynb #cf5a360f
-@_method(World)
-def _cfg_state(self, r) -> dict:
-    "endpoint -> {guid: [object, modified_ms]} for a restaurant (created from its catalog on first use)."
-    st = self._cfg.get(r.guid)
-    if st is None:
-        cat, base = self._cat(r), r.created_ms + 3600000
-        st = self._cfg[r.guid] = {ep: {o["guid"]: [o, base + k * 1000] for k, o in enumerate(cat.cfg[ep])}
-                                  for ep in CONFIG_ENDPOINTS}
-    return st
-
-@_method(World)
-def config_list(self, rguid, endpoint: str, last_modified: datetime | None = None) -> list[dict]:
-    "Current objects of a config endpoint, optionally only those created or modified strictly after `last_modified`."
-    r = self._r(rguid)
-    if r is None or endpoint not in CONFIG_ENDPOINTS: return []
-    lm = ms_of(last_modified) if last_modified is not None else None
-    return [o for o, m in self._cfg_state(r)[endpoint].values() if lm is None or m > lm]
-
-@_method(World)
-def config_version(self, rguid) -> int:
-    "A counter that changes on every config edit and menu publish."
-    return self._cfg_version.get(rguid, 1)
-
-@_method(World)
-def tip_withholding(self, rguid) -> dict | None:
-    "`/config/v2/tipWithholding` body."
-    r = self._r(rguid)
-    return self._cat(r).tip_withholding if r else None
-
-@_method(World)
-def _menu_state(self, r) -> dict:
+# %% ../../nbs/30_sandbox_data.ipynb #20a297d9
+@patch
+def _menu_state(self: World, r) -> dict:
     "Publish time and price overrides; restaurants joining later publish six hours after connecting."
     st = self._menu.get(r.guid)
     if st is None:
@@ -1473,16 +1760,16 @@ def _menu_state(self, r) -> dict:
                                    else r.connected_ms + 6 * 3600000, "prices": {}}
     return st
 
-@_method(World)
-def menus_metadata(self, rguid) -> dict | None:
+@patch
+def menus_metadata(self: World, rguid) -> dict | None:
     "`/menus/v2/metadata`, or None (404) before the first publish."
     r = self._r(rguid)
     if r is None: return None
     st = self._menu_state(r)
     return None if st["published"] > self._now else {"restaurantGuid": r.guid, "lastUpdated": toast_ts(st["published"])}
 
-@_method(World)
-def menus(self, rguid) -> dict | None:
+@patch
+def menus(self: World, rguid) -> dict | None:
     "`/menus/v2/menus` body, or None (404) before the first publish."
     r = self._r(rguid)
     if r is None: return None
@@ -1492,9 +1779,133 @@ def menus(self, rguid) -> dict | None:
     if st.get("_key") != key: st["_body"], st["_key"] = rare_menus(menus_body(self.seed, r, self._cat(r), st["published"], st["prices"]), self.seed), key
     return st["_body"]
 
-# %% ../../nbs/30_sandbox_data.ipynb #627288a5
-@_method(World)
-def _people(self, r, which: str) -> dict:
+# %% ../../nbs/30_sandbox_data.ipynb #65c7dcf7
+@on_event("menus", "menu_publish")
+def _menu_publish(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "Publish the menu again with three prices raised (not before the first publish)."
+    ms = w._menu_state(r)
+    if ms["published"] > at: return False
+    cat = w._cat(r)
+    for it in rng.sample(cat.items + cat.options_m, 3):
+        ms["prices"][it["guid"]] = ms["prices"].get(it["guid"], it["_cents"]) + rng.choice([25, 50, 100])
+    ms["published"] = at
+    w._cfg_version[r.guid] = w.config_version(r.guid) + 1
+    return True
+
+@family_truth("menus")
+def _menus_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
+    "Each restaurant's published menu (none before its first publish); never cut."
+    return {"menus": [_wrap(r, m) for r in rs if (m := w.menus(r.guid)) is not None]}, {}
+
+# %% ../../nbs/30_sandbox_data.ipynb #9a008644
+def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, list]:
+    "Shifts `[(created_ms, deleted_ms|None, shift)]` and time entries `[(in_ms, out_ms, deleted_ms|None, entry)]` of `bd`."
+    rng = random.Random(f"{seed}:{r.guid}:labor:{bd}")
+    d, bts = bd_date(bd), cat.cfg["breakTypes"]
+    shifts, entries = [], []
+    crew = rng.sample(cat.staff, k=min(len(cat.staff), rng.randint(9, 14)))
+    for k, e in enumerate(crew + [None]):
+        unscheduled = e is None
+        if unscheduled: e = rng.choice(cat.staff)
+        job = cat.job_of[e["jobReferences"][0]["guid"]]
+        s_in = local_ms(d, rng.choice([7, 8, 10, 11, 15, 16, 17]) * 3600, r.tz)
+        s_out = s_in + rng.choice([5, 6, 7, 8, 9, 10]) * 3600000
+        sh = None
+        if not unscheduled:
+            shifts.append(_shift(rng, e, job, s_in, s_out))
+            _, sh_del, sh = shifts[-1]
+            if sh_del or rng.random() < 0.05: continue  # cancelled shift or a no-show
+        entries.append(_time_entry(rng, bd, bts, e, job, sh, s_in, s_out))
+    return shifts, entries
+
+# %% ../../nbs/30_sandbox_data.ipynb #dc32c349
+def _shift(rng, e: dict, job: dict, s_in: int, s_out: int) -> tuple:
+    "A scheduled shift `(created_ms, deleted_ms|None, shift)`: made days ahead, now and then cancelled a day later."
+    created = s_in - rng.randint(3, 10) * 86400000
+    sh_del = created + 86400000 if rng.random() < 0.03 else None
+    sh = {"guid": new_guid(rng), "entityType": "Shift", "externalId": None, "createdDate": toast_ts(created),
+          "modifiedDate": toast_ts(sh_del or created), "deletedDate": toast_ts(sh_del) if sh_del else None,
+          "deleted": sh_del is not None, "jobReference": _xref(job),
+          "employeeReference": _xref(e), "inDate": toast_ts(s_in),
+          "outDate": toast_ts(s_out),
+          "scheduleConfig": None if rng.random() < 0.5 else {"guid": new_guid(rng), "minBeforeClockIn": 15,
+                                                              "minAfterClockIn": 10, "minBeforeClockOut": 0,
+                                                              "minAfterClockOut": 30}}
+    return created, sh_del, sh
+
+def _break(rng, bts: list, t_in: int, t_out: int) -> tuple[dict, int]:
+    "A break halfway through a long shift (some without a guid) and the unpaid time it takes (ms)."
+    bt = bts[0] if rng.random() < 0.7 else bts[1]
+    b_in = t_in + (t_out - t_in) // 2
+    b_out = b_in + (bt["duration"] + rng.randint(-2, 5)) * 60000
+    b = {"guid": new_guid(rng), "breakType": _xref(bt), "paid": bt["paid"],
+         "inDate": toast_ts(b_in), "outDate": toast_ts(b_out), "missed": False, "waived": False,
+         "auditResponse": None}
+    if rng.random() < 0.4: del b["guid"]
+    return b, 0 if bt["paid"] else b_out - b_in
+
+# %% ../../nbs/30_sandbox_data.ipynb #8174595e
+def _time_entry(rng, bd: int, bts: list, e: dict, job: dict, sh: dict | None, s_in: int, s_out: int) -> tuple:
+    "A time entry `(in_ms, out_ms, deleted_ms|None, entry)` near its shift: breaks, hours, wage, tips and sales."
+    t_in = s_in + rng.randint(-10, 10) * 60000 + rng.randint(0, 59999)
+    t_out = s_out + rng.randint(-20, 40) * 60000 + rng.randint(0, 59999)
+    breaks, unpaid = [], 0
+    if t_out - t_in > 6 * 3600000:
+        b, unpaid = _break(rng, bts, t_in, t_out)
+        breaks.append(b)
+    worked = (Decimal(t_out - t_in - unpaid) / 3600000).quantize(Decimal("0.01"))
+    reg = min(worked, Decimal("8.00")); ot = worked - reg
+    wage = next((w["wage"] for w in e["wageOverrides"] if w["jobReference"]["guid"] == job["guid"]), job["defaultWage"])
+    tipped = job["tipped"]
+    sales = rng.randint(20000, 150000) if tipped else 0
+    shift_ref = None if sh is None else ({"guid": sh["guid"], "entityType": "Shift"} if rng.random() < 0.7 else sh["guid"])
+    del_at = t_out + 86400000 if rng.random() < 0.01 else None
+    return (t_in, t_out, del_at, {
+        "guid": new_guid(rng), "entityType": "TimeEntry", "externalId": None, "createdDate": toast_ts(t_in),
+        "modifiedDate": toast_ts(del_at or t_out + 1000), "deletedDate": toast_ts(del_at) if del_at else None,
+        "deleted": del_at is not None, "jobReference": _xref(job),
+        "employeeReference": _xref(e), "shiftReference": shift_ref,
+        "inDate": toast_ts(t_in), "outDate": toast_ts(t_out), "autoClockedOut": False, "businessDate": str(bd),
+        "regularHours": reg, "overtimeHours": ot, "hourlyWage": wage, "breaks": breaks,
+        "declaredCashTips": money(rng.randint(0, 4000)) if tipped else money(0),
+        "nonCashTips": money(_pct(sales, Decimal("17"))) if tipped else money(0),
+        "nonCashTipsRoundingLoss": money(0), "cashGratuityServiceCharges": money(0),
+        "nonCashGratuityServiceCharges": money(0), "tipsWithheld": money(_pct(sales, Decimal("0.5"))) if tipped else money(0),
+        "nonCashSales": money(sales), "cashSales": money(rng.randint(0, 30000) if tipped else 0)})
+
+# %% ../../nbs/30_sandbox_data.ipynb #3f49f8a3
+def entry_as_of(rec: tuple, now: int) -> dict | None:
+    "A time entry as Toast shows it at `now`: absent before clock-in, clocked in (`outDate` null) before clock-out."
+    t_in, t_out, del_at, te = rec
+    if t_in > now: return None
+    if t_out <= now and (del_at is None or del_at <= now): return te
+    te = {**te, "deleted": False, "deletedDate": None, "modifiedDate": toast_ts(t_out + 1000)}
+    if t_out > now:
+        te.update(outDate=None, regularHours=None, overtimeHours=None, modifiedDate=toast_ts(t_in),
+                  declaredCashTips=None, nonCashTips=None, tipsWithheld=None, nonCashSales=None, cashSales=None,
+                  breaks=[{**b, "outDate": None} if parse_toast_ts(b["outDate"]) > dt_of(now) else b
+                          for b in te["breaks"] if parse_toast_ts(b["inDate"]) <= dt_of(now)])
+        for b in te["breaks"]:
+            if ms_of(parse_toast_ts(b["inDate"])) <= now: te["modifiedDate"] = max(te["modifiedDate"], b["inDate"])
+    return te
+
+def shift_as_of(rec: tuple, now: int) -> dict | None:
+    "A scheduled shift as Toast shows it at `now` (absent before it was scheduled)."
+    created, del_at, sh = rec
+    if created > now: return None
+    if del_at is None or del_at <= now: return sh
+    return {**sh, "deleted": False, "deletedDate": None, "modifiedDate": sh["createdDate"]}
+
+# %% ../../nbs/30_sandbox_data.ipynb #c12e2620
+def rare_labor(seed: int, r, cat, day: tuple) -> tuple:
+    "A labor day's shifts and time entries with the payroll integration's external ids (restaurants that have one)."
+    if getattr(cat, "payroll", False):
+        for rec in day[0] + day[1]: rec[-1]["externalId"] = "payroll:%s-%08d" % (rec[-1]["entityType"].lower(), _rare_hash(rec[-1]["guid"]) % 10**8)
+    return day
+
+# %% ../../nbs/30_sandbox_data.ipynb #f826184d
+@patch
+def _people(self: World, r, which: str) -> dict:
     "guid -> current employee or job object (copied from the catalog on first use)."
     store = self._emp if which == "employees" else self._jobs
     st = store.get(r.guid)
@@ -1502,30 +1913,32 @@ def _people(self, r, which: str) -> dict:
         st = store[r.guid] = {o["guid"]: o for o in getattr(self._cat(r), which)}
     return st
 
-@_method(World)
-def employees(self, rguid, ids=None) -> list[dict]:
+@patch
+def employees(self: World, rguid, ids=None) -> list[dict]:
     "Employees (deleted ones included, flagged), optionally only `ids`."
     r = self._r(rguid)
     if r is None: return []
     ids = set(ids) if ids else None
     return [e for g, e in self._people(r, "employees").items() if ids is None or g in ids]
 
-@_method(World)
-def jobs(self, rguid, ids=None, deleted: bool = True) -> list[dict]:
+@patch
+def jobs(self: World, rguid, ids=None, deleted: bool = True) -> list[dict]:
     "Jobs, optionally only `ids`; deleted ones (flagged) only when `deleted` (the handler: only when asked by id)."
     r = self._r(rguid)
     if r is None: return []
     ids = set(ids) if ids else None
     return [j for g, j in self._people(r, "jobs").items() if (ids is None or g in ids) and (deleted or not j["deleted"])]
 
-@_method(World)
-def _labor_day(self, r, bd):
+# %% ../../nbs/30_sandbox_data.ipynb #693fa944
+@patch
+def _labor_day(self: World, r, bd):
+    "A business date's shifts and time entries (cached)."
     k = (r.guid, bd)
     v = self._labor.get(k)
     return v if v is not None else self._labor.put(k, rare_labor(self.seed, r, self._cat(r), labor_day(self.seed, r, self._cat(r), bd)))
 
-@_method(World)
-def _labor_obj(self, r, rec, kind) -> dict | None:
+@patch
+def _labor_obj(self: World, r, rec, kind) -> dict | None:
     "A shift or time entry as of now with its overlay edits applied (None before it reaches the API)."
     if kind == "entry" and self._entry_upload(rec) > self._now: return None
     o = shift_as_of(rec, self._now) if kind == "shift" else entry_as_of(rec, self._now)
@@ -1541,8 +1954,9 @@ def _labor_obj(self, r, rec, kind) -> dict | None:
             o["modifiedDate"] = toast_ts(at)
     return o
 
-@_method(World)
-def shifts(self, rguid, start: datetime | None = None, end: datetime | None = None, ids=None) -> list[dict]:
+# %% ../../nbs/30_sandbox_data.ipynb #8f85184e
+@patch
+def shifts(self: World, rguid, start: datetime | None = None, end: datetime | None = None, ids=None) -> list[dict]:
     """Scheduled shifts (future ones up to a week ahead) as labor-v1 matches a period: `inDate` at or after `start`
     AND `outDate` before `end`, so a shift crossing either edge is not returned; and/or only `ids`."""
     r = self._r(rguid)
@@ -1560,8 +1974,9 @@ def shifts(self, rguid, start: datetime | None = None, end: datetime | None = No
             if s is None or (s <= o["inDate"] and o["outDate"] is not None and o["outDate"] < e): out.append(o)
     return out
 
-@_method(World)
-def time_entries(self, rguid, *, modified_start=None, modified_end=None, start=None, end=None,
+# %% ../../nbs/30_sandbox_data.ipynb #7f0db5c6
+@patch
+def time_entries(self: World, rguid, *, modified_start=None, modified_end=None, start=None, end=None,
                  business_date: str | None = None, ids=None, include_archived: bool = False) -> list[dict]:
     """Time entries by ids or by inDate range (archived = deleted ones only with `include_archived`), by modified range
     (archived always included) or by the business date of `inDate` (closeoutHour cut; archived never)."""
@@ -1598,15 +2013,146 @@ def time_entries(self, rguid, *, modified_start=None, modified_end=None, start=N
             if (o := self._labor_obj(r, rec, "entry")) is not None and s <= o["inDate"] < e
             and (include_archived or not o["deleted"])]
 
-# %% ../../nbs/30_sandbox_data.ipynb #d2e1be65
-@_method(World)
-def _cash_day(self, r, bd):
+# %% ../../nbs/30_sandbox_data.ipynb #b45ae234
+def _pick_person(w: World, r, which: str, rng) -> tuple | None:
+    "(store, a live employee or job picked) when enough are live to spare one (10 employees, 3 jobs), else None."
+    st = w._people(r, which)
+    live = [o for o in st.values() if not o["deleted"]]
+    if len(live) < (3 if which == "jobs" else 10): return None
+    return st, rng.choice(live)
+
+@on_event("labor", "employee_edit")
+def _employee_edit(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "A new phone number, last name or wage override."
+    p = _pick_person(w, r, "employees", rng)
+    if p is None: return False
+    st, o = p
+    x = rng.random()
+    change = ({"phoneNumber": f"555{rng.randint(1000000, 9999999)}"} if x < 0.4 else
+              {"lastName": rng.choice(_LAST)} if x < 0.7 else
+              {"wageOverrides": [{"wage": money(1800 + rng.randint(0, 10) * 25),
+                                  "jobReference": {k: v for k, v in o["jobReferences"][0].items() if k != "externalId"}}]})
+    st[o["guid"]] = {**o, **change, "modifiedDate": toast_ts(at)}
+    return True
+
+@on_event("labor", "job_edit")
+def _job_edit(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "A job's default wage goes up a quarter."
+    p = _pick_person(w, r, "jobs", rng)
+    if p is None: return False
+    st, o = p
+    st[o["guid"]] = {**o, "defaultWage": o["defaultWage"] + money(25), "modifiedDate": toast_ts(at)}
+    return True
+
+@on_event("labor", "employee_delete", "job_delete")
+def _person_delete(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "An employee or job is deleted (still served, flagged)."
+    p = _pick_person(w, r, "employees" if kind == "employee_delete" else "jobs", rng)
+    if p is None: return False
+    st, o = p
+    st[o["guid"]] = {**o, "deleted": True, "deletedDate": toast_ts(at), "modifiedDate": toast_ts(at)}
+    return True
+
+# %% ../../nbs/30_sandbox_data.ipynb #1738ffc1
+@on_event("labor", "employee_hire")
+def _employee_hire(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "A new employee in a live job."
+    st, ts = w._people(r, "employees"), toast_ts(at)
+    live = [o for o in st.values() if not o["deleted"]]
+    fn, ln = rng.choice(_FIRST), rng.choice(_LAST)
+    job = rng.choice([j for j in w._people(r, "jobs").values() if not j["deleted"]])
+    g = new_guid(rng)
+    st[g] = {**live[0], "guid": g, "createdDate": ts, "modifiedDate": ts, "deletedDate": None, "firstName": fn,
+             "chosenName": None, "lastName": ln, "email": f"{fn}.{ln}.{sub % 1000}@example.com".lower(),
+             "externalEmployeeId": f"E{sub % 100000:05d}", "deleted": False,
+             "jobReferences": [_xref(job)], "wageOverrides": [], "v2EmployeeGuid": new_guid(rng)}
+    return True
+
+@on_event("labor", "time_entry_edit", "shift_edit")
+def _labor_edit(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "Move the clock-out of a past time entry, or of a schedule up to a week ahead, by up to 45 minutes."
+    which = "entry" if kind == "time_entry_edit" else "shift"
+    bd = w._past_day(r, at, rng, 1, 7) if which == "entry" else bd_add(r.bd(at), rng.randint(0, 6))
+    if bd is None: return False
+    recs = w._labor_day(r, bd)[1 if which == "entry" else 0]
+    recs = [x for x in recs if (x[1] < at if which == "entry" else x[0] <= at)]
+    if not recs: return False
+    g = rng.choice(recs)[-1]["guid"]
+    w._lmut.setdefault((r.guid, g), []).append((at, rng.choice([-30, -15, 15, 30, 45])))
+    w._lmut_times.append((at, r.guid, bd, which))
+    return True
+
+# %% ../../nbs/30_sandbox_data.ipynb #094e54b6
+@family_truth("labor")
+def _labor_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
+    "Employees and jobs (never cut); shifts scheduled from `cut` on (a week ahead); time entries modified from `cut` on."
+    ent = {"employees": [_wrap(r, o) for r in rs for o in w.employees(r.guid)],
+           "jobs": [_wrap(r, o) for r in rs for o in w.jobs(r.guid)]}
+    ent["shifts"] = [_wrap(r, o) for r in rs for bd in w._bds(r, r.first_bd, bd_add(r.bd(w._now), 7), ahead=7)
+                     for rec in w._labor_day(r, bd)[0] if (o := w._labor_obj(r, rec, "shift")) is not None and o["inDate"] >= cut]
+    ent["timeEntries"] = [_wrap(r, o) for r in rs for bd in w._bds(r, r.first_bd, r.bd(w._now))
+                          for rec in w._labor_day(r, bd)[1] if (o := w._labor_obj(r, rec, "entry")) is not None
+                          and o["modifiedDate"] >= cut]
+    rem = {k: _gone(v) for k, v in ent.items()}
+    for e in ent["timeEntries"]: e["visible_at"] = w._visible_at(w._by_guid[e["restaurant"]], e["object"], "entry")
+    return ent, rem
+
+# %% ../../nbs/30_sandbox_data.ipynb #bd309b45
+CASH_TYPES = ("CASH_IN", "CASH_COLLECTED", "CASH_OUT", "NO_SALE", "PAY_OUT", "TIP_OUT", "UNDO_PAY_OUT",
+              "DRIVER_REIMBURSEMENT", "CLOSE_OUT_EXACT", "CLOSE_OUT_OVERAGE", "CLOSE_OUT_SHORTAGE")
+
+def cash_entry(rng, cat, at, typ, cents, drawer, payout=None, nosale=None, undoes=None, reason=None) -> dict:
+    "One `CashEntry`."
+    e1, mgr = rng.choice(cat.staff), cat.staff[5 % len(cat.staff)]
+    return {"guid": new_guid(rng), "entityType": "CashEntry", "date": toast_ts(at), "amount": money(cents),
+            "type": typ, "reason": reason, "cashDrawer": _ref(drawer), "payoutReason": _ref(payout),
+            "noSaleReason": _ref(nosale), "undoes": undoes, "employee1": _ref(e1),
+            "employee2": _ref(mgr) if typ in ("TIP_OUT", "CASH_COLLECTED") else None,
+            "creatorOrShiftReviewSubject": _ref(e1),
+            "approverOrShiftReviewSubject": _ref(mgr) if typ.startswith(("PAY_OUT", "UNDO", "CLOSE")) else None}
+
+def cash_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, list]:
+    "Cash entries and deposits of business date `bd` in final form (filter by `date` for *now*)."
+    rng = random.Random(f"{seed}:{r.guid}:cash:{bd}")
+    d = bd_date(bd)
+    at = lambda h: local_ms(d, h * 3600 + rng.randint(0, 1799), r.tz)
+    close_h = 23 + r.closeout * 0.5 if r.closeout else 23.2
+    cfg, entries = cat.cfg, []
+    for dr in cfg["cashDrawers"]:
+        E = lambda *a, **k: entries.append(cash_entry(rng, cat, *a, drawer=dr, **k)) or entries[-1]
+        E(at(8.5), "CASH_IN", 20000)
+        pays = [E(at(rng.uniform(10, 20)), "PAY_OUT", -rng.randint(500, 6000), payout=rng.choice(cfg["payoutReasons"]),
+                  reason="Paid out") for _ in range(rng.randint(1, 3))]
+        if rng.random() < 0.5:
+            E(at(20.5), "UNDO_PAY_OUT", -int(pays[0]["amount"] * 100), undoes=pays[0]["guid"], reason="Entered by mistake")
+        E(at(rng.uniform(11, 21)), "NO_SALE", 0, nosale=rng.choice(cfg["noSaleReasons"]))
+        E(at(21), "TIP_OUT", -rng.randint(2000, 15000))
+        E(at(rng.uniform(14, 21)), "CASH_COLLECTED", -rng.randint(5000, 30000))
+        if rng.random() < 0.5: E(at(rng.uniform(17, 21)), "DRIVER_REIMBURSEMENT", -rng.randint(300, 1500))
+        E(at(22), "CASH_OUT", -rng.randint(10000, 40000))
+        kind = rng.choice(["CLOSE_OUT_EXACT", "CLOSE_OUT_OVERAGE", "CLOSE_OUT_SHORTAGE"])
+        E(at(close_h), kind, {"CLOSE_OUT_EXACT": 0, "CLOSE_OUT_OVERAGE": rng.randint(1, 900),
+                              "CLOSE_OUT_SHORTAGE": -rng.randint(1, 900)}[kind])
+    emp = rng.choice(cat.staff)
+    dep = {"guid": new_guid(rng), "entityType": "DepositEntry", "date": toast_ts(at(close_h)),
+           "amount": money(rng.randint(50000, 300000)), "employee": _ref(emp), "creator": _ref(emp), "undoes": None}
+    deps = [dep]
+    if rng.random() < 0.1:
+        deps.append({**dep, "guid": new_guid(rng), "date": toast_ts(ms_of(parse_toast_ts(dep["date"])) + 600000),
+                     "amount": -dep["amount"], "undoes": dep["guid"]})
+    entries.sort(key=lambda e: e["date"])
+    return entries, deps
+
+# %% ../../nbs/30_sandbox_data.ipynb #c29ef790
+@patch
+def _cash_day(self: World, r, bd):
+    "A business date's cash entries and deposits in final form (cached)."
     k = (r.guid, bd)
     v = self._cash.get(k)
     return v if v is not None else self._cash.put(k, cash_day(self.seed, r, self._cat(r), bd))
 
-@_method(World)
-def cash_entries(self, rguid, business_date: int) -> list[dict]:
+@patch
+def cash_entries(self: World, rguid, business_date: int) -> list[dict]:
     "Cash entries of a restaurant-local business date (as of now), later undos included."
     r = self._r(rguid)
     bd = int(business_date)
@@ -1614,8 +2160,8 @@ def cash_entries(self, rguid, business_date: int) -> list[dict]:
     now = toast_ts(self._now)
     return [e for e in self._cash_day(r, bd)[0] if e["date"] <= now] + self._cash_extra.get((r.guid, bd), [])
 
-@_method(World)
-def cash_deposits(self, rguid, business_date: int) -> list[dict]:
+@patch
+def cash_deposits(self: World, rguid, business_date: int) -> list[dict]:
     "Deposits of a restaurant-local business date (as of now)."
     r = self._r(rguid)
     bd = int(business_date)
@@ -1623,240 +2169,26 @@ def cash_deposits(self, rguid, business_date: int) -> list[dict]:
     now = toast_ts(self._now)
     return [d for d in self._cash_day(r, bd)[1] if d["date"] <= now]
 
-# %% ../../nbs/30_sandbox_data.ipynb #7be5ca12
-@_method(World)
-def _add_omut(self, r, bd, guid, at, kind, arg=None, visible=None):
-    "Record an order mutation in the overlay; it reaches the API at `visible` (default `at`; never before an earlier one)."
-    muts = self._omut.setdefault((r.guid, guid), [])
-    vis = max(visible or at, at, muts[-1][3] if muts else at)
-    muts.append((at, kind, arg, vis))
-    self._omut_bd[(r.guid, guid)] = (r.guid, bd)
-    self._omut_times.append((at, r.guid, bd))
-    if vis > at: bisect.insort(self._omut_late, (vis, r.guid, bd))
-
-@_method(World)
-def _late_at(self, at: int, sub: int) -> int:
-    "When an order change made at `at` reaches the API: usually at once, at `late_rate` some minutes later."
-    rng = random.Random(f"{self.seed}:late:{sub}")
-    if not self.late_rate or rng.random() >= self.late_rate: return at
-    lo, hi = self.late_minutes
-    return at + rng.randint(int(lo * 60000), int(hi * 60000))
-
-@_method(World)
-def edit_order(self, rguid, guid, kind: str = "order_edit", visible: datetime | None = None) -> bool:
-    """Change an order now (`kind` in order_edit, order_void, order_delete, selection_remove, order_refund), visible
-    at once or at `visible`: for tests that make the world move between two requests (e.g. two pages of a window)."""
-    if kind not in ("order_edit", "order_void", "order_delete", "selection_remove", "order_refund"):
-        raise ValueError(f"unknown order change {kind!r}")
-    r = self._r(rguid)
-    f = self._find_order(r, guid) if r else None
-    if f is None: return False
-    bd, ent = f
-    self._add_omut(r, bd, guid, self._now, kind, None, ms_of(visible) if visible is not None else None)
-    self._orders.pop((r.guid, bd), None)
+# %% ../../nbs/30_sandbox_data.ipynb #79b20f85
+@on_event("cash", "cash_undo")
+def _cash_undo(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
+    "Undo a pay-out of a day 1-5 days back that was not undone yet."
+    bd = w._past_day(r, at, rng, 1, 5)
+    if bd is None: return False
+    done = {e["undoes"] for e in w._cash_extra.get((r.guid, bd), []) + w._cash_day(r, bd)[0] if e["undoes"]}
+    pays = [e for e in w._cash_day(r, bd)[0] if e["type"] == "PAY_OUT" and e["guid"] not in done]
+    if not pays: return False
+    p = rng.choice(pays)
+    cat = w._cat(r)
+    drawer = next(d for d in cat.cfg["cashDrawers"] if d["guid"] == p["cashDrawer"]["guid"])
+    w._cash_extra.setdefault((r.guid, bd), []).append(
+        cash_entry(rng, cat, at, "UNDO_PAY_OUT", -int(p["amount"] * 100), drawer, undoes=p["guid"], reason="Late correction"))
     return True
 
-@_method(World)
-def _past_day(self, r, at, rng, lo_days=1, hi_days=10) -> int | None:
-    "A business date a few days before `at` within the restaurant's history."
-    bd = bd_add(r.bd(at), -rng.randint(lo_days, hi_days))
-    return bd if bd >= r.first_bd else (r.first_bd if r.first_bd < r.bd(at) else None)
-
-@_method(World)
-def _event(self, r, at: int, kind: str, sub: int) -> bool:
-    "Apply one advance event; False when it found nothing to act on."
-    rng, cat, ts = random.Random(f"{self.seed}:event:{sub}"), self._cat(r), toast_ts(at)
-    if kind in _ORDER_EVENTS:
-        bd = self._past_day(r, at, rng)
-        ents = [e for e in self._skeleton(r, bd) if e[2] < at and self._order_upload(e) <= at] if bd else []
-        if len(ents) < 2: return False
-        ent, vis = rng.choice(ents), self._late_at(at, sub)
-        if kind == "check_combine":
-            src = rng.choice([e for e in ents if e[0] != ent[0]])
-            self._add_omut(r, bd, ent[0], at, "combine_into", (bd, src[0]), vis)
-            self._add_omut(r, bd, src[0], at, "combined_away", None, vis)
-        else: self._add_omut(r, bd, ent[0], at, kind, None, vis)
-        return True
-    if kind.startswith(("employee", "job")):
-        which = "employees" if kind.startswith("employee") else "jobs"
-        st = self._people(r, which)
-        live = [o for o in st.values() if not o["deleted"]]
-        if kind == "employee_hire":
-            fn, ln = rng.choice(_FIRST), rng.choice(_LAST)
-            job = rng.choice([j for j in self._people(r, "jobs").values() if not j["deleted"]])
-            g = new_guid(rng)
-            st[g] = {**live[0], "guid": g, "createdDate": ts, "modifiedDate": ts, "deletedDate": None, "firstName": fn,
-                     "chosenName": None, "lastName": ln, "email": f"{fn}.{ln}.{sub % 1000}@example.com".lower(),
-                     "externalEmployeeId": f"E{sub % 100000:05d}", "deleted": False,
-                     "jobReferences": [_xref(job)], "wageOverrides": [], "v2EmployeeGuid": new_guid(rng)}
-            return True
-        if len(live) < (3 if which == "jobs" else 10): return False
-        o = rng.choice(live)
-        if kind.endswith("_delete"): st[o["guid"]] = {**o, "deleted": True, "deletedDate": ts, "modifiedDate": ts}
-        elif which == "jobs": st[o["guid"]] = {**o, "defaultWage": o["defaultWage"] + money(25), "modifiedDate": ts}
-        else:
-            x = rng.random()
-            change = ({"phoneNumber": f"555{rng.randint(1000000, 9999999)}"} if x < 0.4 else
-                      {"lastName": rng.choice(_LAST)} if x < 0.7 else
-                      {"wageOverrides": [{"wage": money(1800 + rng.randint(0, 10) * 25),
-                                          "jobReference": {k: v for k, v in o["jobReferences"][0].items() if k != "externalId"}}]})
-            st[o["guid"]] = {**o, **change, "modifiedDate": ts}
-        return True
-    if kind.startswith("config"):
-        st = self._cfg_state(r)
-        if kind == "config_edit":
-            ep = rng.choice(_NAMED)
-            g, (o, _) = rng.choice(list(st[ep].items()))
-            st[ep][g] = [{**o, "name": o["name"].split(" (")[0] + f" ({toast_ts(at)[:10]})"}, at]
-        elif kind == "config_remove":
-            ep = rng.choice([e for e in CONFIG_ENDPOINTS if len(st[e]) > 1])
-            g = rng.choice(list(st[ep]))
-            del st[ep][g]
-            self._cfg_removed.setdefault(r.guid, []).append((ep, g, at))
-        else:
-            ep = rng.choice(["discounts", "voidReasons", "tables", "noSaleReasons", "payoutReasons", "priceGroups",
-                             "alternatePaymentTypes", "restaurantServices", "salesCategories", "printers"])
-            o = copy.deepcopy(rng.choice([x[0] for x in st[ep].values()]))
-            o["guid"], o["name"] = new_guid(rng), f"{o['name'].split(' (')[0]} #{sub % 1000}"
-            st[ep][o["guid"]] = [o, at]
-        self._cfg_version[r.guid] = self.config_version(r.guid) + 1
-        return True
-    if kind == "menu_publish":
-        ms = self._menu_state(r)
-        if ms["published"] > at: return False
-        for it in rng.sample(cat.items + cat.options_m, 3):
-            ms["prices"][it["guid"]] = ms["prices"].get(it["guid"], it["_cents"]) + rng.choice([25, 50, 100])
-        ms["published"] = at
-        self._cfg_version[r.guid] = self.config_version(r.guid) + 1
-        return True
-    if kind == "cash_undo":
-        bd = self._past_day(r, at, rng, 1, 5)
-        if bd is None: return False
-        done = {e["undoes"] for e in self._cash_extra.get((r.guid, bd), []) + self._cash_day(r, bd)[0] if e["undoes"]}
-        pays = [e for e in self._cash_day(r, bd)[0] if e["type"] == "PAY_OUT" and e["guid"] not in done]
-        if not pays: return False
-        p = rng.choice(pays)
-        drawer = next(d for d in cat.cfg["cashDrawers"] if d["guid"] == p["cashDrawer"]["guid"])
-        self._cash_extra.setdefault((r.guid, bd), []).append(
-            cash_entry(rng, cat, at, "UNDO_PAY_OUT", -int(p["amount"] * 100), drawer, undoes=p["guid"], reason="Late correction"))
-        return True
-    if kind in ("time_entry_edit", "shift_edit"):
-        which = "entry" if kind == "time_entry_edit" else "shift"
-        bd = self._past_day(r, at, rng, 1, 7) if which == "entry" else bd_add(r.bd(at), rng.randint(0, 6))
-        if bd is None: return False
-        recs = self._labor_day(r, bd)[1 if which == "entry" else 0]
-        recs = [x for x in recs if (x[1] < at if which == "entry" else x[0] <= at)]
-        if not recs: return False
-        g = rng.choice(recs)[-1]["guid"]
-        self._lmut.setdefault((r.guid, g), []).append((at, rng.choice([-30, -15, 15, 30, 45])))
-        self._lmut_times.append((at, r.guid, bd, which))
-        return True
-    return False
-
-@_method(World)
-def advance(self, hours: float) -> dict:
-    "Move now forward by `hours`, applying this step's changes (deterministic from seed and the steps); return counts."
-    if hours < 0: raise ValueError("the clock only moves forward")
-    old, new = self._now, self._now + int(round(hours * 3600000))
-    self._step += 1
-    rng = random.Random(f"{self.seed}:advance:{self._step}:{old}:{new}")
-    counts = {"restaurants_connected": 0, **{k: 0 for k in self.rates}}
-    prev, every = self._hours, self.connect_every_hours
-    self._hours += hours
-    if every:
-        for k in range(int(prev // every) + 1, int(self._hours // every) + 1):
-            at = old + int(round((k * every - prev) * 3600000))
-            r = Restaurant(self.seed, len(self._rs), at, at - self.days * 86400000)
-            r.late = True
-            self._rs.append(r); self._by_guid[r.guid] = r
-            counts["restaurants_connected"] += 1
-    self._now = new
-    events, scale = [], self.orders_per_day / 300
-    for r in self._rs:
-        lo = max(old, r.connected_ms)
-        if lo >= new: continue
-        for kind, rate in self.rates.items():
-            for _ in range(_count(rng, rate * (scale if kind in _ORDER_EVENTS else 1), (new - lo) / 3600000)):
-                events.append((rng.randint(lo + 1, new), r.idx, kind, rng.getrandbits(64)))
-    events.sort()
-    for at, idx, kind, sub in events:
-        if self._event(self._rs[idx], at, kind, sub): counts[kind] += 1
-    touched = {(rg, bd) for at, rg, bd in self._omut_times[bisect.bisect_right(self._omut_times, (old, "\uffff")):]}
-    i = bisect.bisect_right(self._omut_late, (old, "\uffff"))
-    while i < len(self._omut_late) and self._omut_late[i][0] <= new: touched.add(self._omut_late[i][1:]); i += 1
-    for k in list(self._orders):
-        r = self._by_guid[k[0]]
-        if k in touched or k[1] >= bd_add(r.bd(old), -(LATE_DAYS + 2)): del self._orders[k]
-    new_orders = sum(1 for r in self._rs if r.connected_ms <= old
-                     for bd in self._bds(r, r.bd(old), r.bd(new)) for e in self._skeleton(r, bd) if old < e[1] <= new)
-    return {"step": self._step, "hours": hours, "now": toast_ts(new), "new_orders": new_orders, **counts}
-
-# %% ../../nbs/30_sandbox_data.ipynb #34cdcf0f
-@_method(World)
-def truth(self, family: str, since: datetime | str | None = None) -> dict:
-    "Every entity of a family as served now, and what was deleted or removed; with `since`, only what a sync from there reads."
-    if family not in FAMILIES: raise ValueError(f"unknown family {family!r}; one of {FAMILIES}")
-    if isinstance(since, str):
-        d = _parse_iso(since)
-        if d is None: raise ValueError(f"since={since!r}: expected an ISO-8601 timestamp with an offset, e.g. 2026-12-01T17:00:00Z")
-        since = d
-    s = None if since is None else ms_of(since)
-    cut = "" if s is None else toast_ts(s)          # Toast's timestamps order as strings; "" keeps everything
-    rs = [r for r in self._rs if r.connected_ms <= self._now]
-    W = lambda r, o: {"restaurant": r.guid, "object": o}
-    gone = lambda xs: [{"restaurant": x["restaurant"], "guid": x["object"]["guid"], "at": x["object"]["deletedDate"]}
-                       for x in xs if x["object"].get("deleted")]
-    ent, rem = {}, {}
-    if family == "restaurants":
-        ent["restaurants"] = [W(r, self.restaurant(r.guid)) for r in rs]
-        ent["partnerRestaurants"] = [W(r, p) for r, p in zip(rs, self.partner_restaurants())]
-    elif family == "orders":
-        ent["orders"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, r.bd(self._now))
-                         for o in self.orders_by_business_date(r.guid, bd) if o["modifiedDate"] >= cut]
-        rem["orders"] = gone(ent["orders"])
-    elif family == "config":
-        for ep in CONFIG_ENDPOINTS:
-            ent[ep] = [W(r, o) for r in rs for o in self.config_list(r.guid, ep)]
-            rem[ep] = [{"restaurant": r.guid, "guid": g, "at": toast_ts(at)}
-                       for r in rs for e, g, at in self._cfg_removed.get(r.guid, []) if e == ep]
-        ent["tipWithholding"] = [W(r, self.tip_withholding(r.guid)) for r in rs]
-    elif family == "menus":
-        ent["menus"] = [W(r, m) for r in rs if (m := self.menus(r.guid)) is not None]
-    elif family == "labor":
-        ent["employees"] = [W(r, o) for r in rs for o in self.employees(r.guid)]
-        ent["jobs"] = [W(r, o) for r in rs for o in self.jobs(r.guid)]
-        ent["shifts"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, bd_add(r.bd(self._now), 7), ahead=7)
-                         for rec in self._labor_day(r, bd)[0] if (o := self._labor_obj(r, rec, "shift")) is not None and o["inDate"] >= cut]
-        ent["timeEntries"] = [W(r, o) for r in rs for bd in self._bds(r, r.first_bd, r.bd(self._now))
-                              for rec in self._labor_day(r, bd)[1] if (o := self._labor_obj(r, rec, "entry")) is not None
-                              and o["modifiedDate"] >= cut]
-        rem = {k: gone(v) for k, v in ent.items()}
-    elif family == "cash":
-        days = [(r, bd) for r in rs for bd in self._bds(r, r.first_bd if s is None else business_date(s, r.tz, r.closeout),
-                                                         r.bd(self._now))]
-        ent["entries"] = [{**W(r, e), "businessDate": bd} for r, bd in days for e in self.cash_entries(r.guid, bd)]
-        ent["deposits"] = [{**W(r, d), "businessDate": bd} for r, bd in days for d in self.cash_deposits(r.guid, bd)]
-    return {"entities": ent, "removed": rem}
-
-# %% ../../nbs/30_sandbox_data.ipynb #765d274c
-@_method(World)
-def _visible_at(self, r, o: dict, kind: str) -> str:
-    "When the API began to serve order or time entry `o` as it is now (Toast timestamp)."
-    at = ms_of(parse_toast_ts(o["modifiedDate"]))
-    if kind == "order":
-        ent = next(e for e in self._skeleton(r, int(o["businessDate"])) if e[0] == o["guid"])
-        muts = self._visible_muts(r, o["guid"])
-        return toast_ts(max(at, self._order_upload(ent), muts[-1][3] if muts else at))
-    rec = next(x for x in self._labor_day(r, int(o["businessDate"]))[1] if x[3]["guid"] == o["guid"])
-    return toast_ts(max(at, self._entry_upload(rec)))
-
-_served_truth = getattr(World.truth, "served", World.truth)   # the truth as served (a re-run of this cell wraps it once)
-
-@_method(World)
-def truth(self, family: str, *args, **kw) -> dict:
-    "Every entity of an endpoint family as served now (see the contract); orders and time entries carry `visible_at`."
-    out = _served_truth(self, family, *args, **kw)
-    for name, kind in (("orders", "order"), ("timeEntries", "entry")):
-        for e in out["entities"].get(name, ()): e["visible_at"] = self._visible_at(self._by_guid[e["restaurant"]], e["object"], kind)
-    return out
-World.truth.served = _served_truth
+@family_truth("cash")
+def _cash_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
+    "Entries and deposits of each business date from the one `since` falls on (restaurant-local), filed under it."
+    days = [(r, bd) for r in rs for bd in w._bds(r, r.first_bd if s is None else business_date(s, r.tz, r.closeout),
+                                                 r.bd(w._now))]
+    return {"entries": [{**_wrap(r, e), "businessDate": bd} for r, bd in days for e in w.cash_entries(r.guid, bd)],
+            "deposits": [{**_wrap(r, d), "businessDate": bd} for r, bd in days for d in w.cash_deposits(r.guid, bd)]}, {}

@@ -11,19 +11,21 @@ from decimal import Decimal
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit, parse_qs, urlencode, quote
-from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS
+from typing import Callable
+from fastcore.basics import patch
+from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS, family, forget_family, truth_families
 
 # %% auto #0
-__all__ = ['TOAST_CODES', 'MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'ORDERS_EPOCH', 'TRUTH_FAMILIES',
-           'dumps', 'toast_ts', 'parse_toast_date', 'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date',
+__all__ = ['TOAST_CODES', 'MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'LOGINS', 'ORDERS_EPOCH', 'dumps',
+           'toast_ts', 'parse_toast_date', 'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date',
            'one_month_after', 'q_range', 'q_bool', 'q_int', 'q_ids', 'q_business_date', 'page_slice', 'link_header',
            'b64e', 'b64d', 'config_token', 'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt',
            'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults',
-           'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route', 'match_route', 'stat_template', 'self_signed_cert',
-           'Sandbox', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant', 'indexed_end',
-           'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees',
-           'h_jobs', 'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits',
-           'sandbox_endpoint', 'respond', 'start', 'stop']
+           'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route',
+           'stat_template', 'self_signed_cert', 'Sandbox', 'h_login', 'authenticate', 'h_partners', 'h_connected',
+           'h_group', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip',
+           'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries',
+           'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint', 'authorize']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
 _DEC_MARK = "\x00D"
@@ -124,6 +126,7 @@ def q_range(query: dict, start: str, end: str, one_month: bool = True) -> tuple[
         raise ApiError(400, f"The range from {start} to {end} cannot be longer than one month", end, "date_range_too_long")
     return s, e
 
+# %% ../../nbs/31_sandbox_server.ipynb #cde1f1f7
 def q_bool(query: dict, name: str) -> bool | None:
     "A boolean parameter (`true`/`false`, any case); None when absent, 400 otherwise."
     s = q1(query, name)
@@ -156,7 +159,7 @@ def q_business_date(query: dict, name: str = "businessDate", required: bool = Tr
     if v is None: raise ApiError(400, f"Invalid {name}: expected yyyyMMdd", name, "invalid_business_date")
     return v
 
-# %% ../../nbs/31_sandbox_server.ipynb #55179faf
+# %% ../../nbs/31_sandbox_server.ipynb #750e9cde
 def page_slice(items: list, page: int, size: int) -> list:
     "Items of 1-based `page` of `size`."
     return items[(page - 1) * size: page * size]
@@ -169,7 +172,7 @@ def link_header(base: str, path: str, query: dict, page: int, n_items: int) -> s
     links = ([f'{url(page + 1)}; rel="next"'] if n_items else []) + ([f'{url(page - 1)}; rel="prev"'] if page > 1 else [])
     return ", ".join(links + [f'{url(page)}; rel="self"', f'{url(1)}; rel="first"'])
 
-# %% ../../nbs/31_sandbox_server.ipynb #603df2e2
+# %% ../../nbs/31_sandbox_server.ipynb #266d1da0
 def b64e(raw: bytes) -> str:
     "URL-safe base64 without padding."
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -202,7 +205,7 @@ def read_partner_token(token: str) -> int:
     if not m or int(m[1]) < 1: raise ApiError(400, "Invalid pageToken", "pageToken", "invalid_page_token")
     return int(m[1])
 
-# %% ../../nbs/31_sandbox_server.ipynb #8e70557d
+# %% ../../nbs/31_sandbox_server.ipynb #5cfa2072
 def make_jwt(key: bytes, claims: dict) -> str:
     "A compact HS256 JWT of `claims`."
     head = b64e(dumps({"alg": "HS256", "typ": "JWT"}))
@@ -222,10 +225,8 @@ def det_uuid(*parts) -> str:
     "A deterministic UUID (version 4 layout) from `parts`."
     return str(uuid.UUID(bytes=hashlib.sha256(repr(parts).encode()).digest()[:16], version=4))
 
-# %% ../../nbs/31_sandbox_server.ipynb #d167d183
-RATE_RULES = {"GLOBAL": ((1, 20), (900, 10_000)),
-              "/orders/v2/ordersBulk": ((1, 5),),
-              "/menus/v2/menus": ((1, 1),)}
+# %% ../../nbs/31_sandbox_server.ipynb #d4a9978d
+RATE_RULES = {"GLOBAL": ((1, 20), (900, 10_000))}   # + an endpoint's own (window s, requests), from its `route`
 
 @dataclass
 class Verdict:
@@ -259,7 +260,7 @@ class RateLimiter:
         ok = not self.scale or count <= lim
         return Verdict(ok, by, max(0, rem), reset_in, max(1, math.ceil(reset_in)))
 
-# %% ../../nbs/31_sandbox_server.ipynb #51d1e25f
+# %% ../../nbs/31_sandbox_server.ipynb #c232e440
 FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "drop", "truncate", "empty", "null", "empty_list", "repeat_token",
                "wrong_shape")
 BODY_FAULTS = ("truncate", "empty", "null", "empty_list", "repeat_token", "wrong_shape")   # applied to a 200 after the handler ran
@@ -299,6 +300,7 @@ def parse_faults(spec) -> dict[str, float]:
     if base > 1: raise ValueError("fault rates add up to more than 1")
     return out
 
+# %% ../../nbs/31_sandbox_server.ipynb #175bd0ab
 def _first_item(body: bytes) -> bytes | None:
     "The first element of a JSON list body, as JSON bytes (None if the list is empty)."
     items = json.loads(body, parse_float=Decimal)
@@ -321,6 +323,7 @@ def apply_body_fault(fault: str | None, status: int, body: bytes, headers: dict,
     if tok and body[:1] == b"[": return fault, body, {**headers, "Toast-Next-Page-Token": tok}
     return None, body, headers
 
+# %% ../../nbs/31_sandbox_server.ipynb #f5948ce6
 class Faults:
     "Draws at most one fault per request, deterministically from a seed; a 429 refuses its caller for a while."
     burst_step = 0.5             # a drawn 429 refuses the same caller for 1-4 such steps (wall-clock seconds)
@@ -357,7 +360,7 @@ class Faults:
             until = self.bursts.get(key)
             return max(1, math.ceil(until - self.clock())) if until is not None else 1
 
-# %% ../../nbs/31_sandbox_server.ipynb #f5948ce6
+# %% ../../nbs/31_sandbox_server.ipynb #ba1fbb4a
 @dataclass
 class Call:
     "A parsed request as handlers see it."
@@ -375,31 +378,52 @@ class Reply:
 
 @dataclass(frozen=True)
 class Route:
-    "One endpoint: method, template, scope, restaurant scoping, handler name."
-    method: str; template: str; scope: str | None; scoped: bool; handler: str
+    "One endpoint: method, template, scope, restaurant scoping, its handler and family; see `route`."
+    method: str; template: str; scope: str | None; scoped: bool; handler: Callable
+    family: str | None = None          # the sandbox family (`data.FAMILIES`) it serves; None: the sandbox's own
+    choices: tuple = ()                # ((path parameter, allowed values), ...)
+    public: bool = False               # no token needed (the login)
+    auth: Callable | None = None       # fn(sandbox, call, route) checking the caller instead of `authorize`
     @property
     def regex(self): return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
 
-ROUTES = [Route(*r) for r in [
-    ("POST", "/authentication/v1/authentication/login", None, False, "h_login"),
-    ("GET", "/partners/v1/restaurants", "restaurants:read", False, "h_partners"),
-    ("GET", "/partners/v1/connectedRestaurants", "restaurants:read", False, "h_connected"),
-    ("GET", "/restaurants/v1/groups/{managementGroupGuid}/restaurants", "restaurants:read", True, "h_group"),
-    ("GET", "/restaurants/v1/restaurants/{guid}", "restaurants:read", True, "h_restaurant"),
-    ("GET", "/orders/v2/ordersBulk", "orders:read", True, "h_orders_bulk"),
-    ("GET", "/orders/v2/orders/{guid}", "orders:read", True, "h_order"),
-    ("GET", "/config/v2/tipWithholding", "config:read", True, "h_tip"),
-    ("GET", "/config/v2/{endpoint}", "config:read", True, "h_config"),
-    ("GET", "/menus/v2/metadata", "menus:read", True, "h_menus_metadata"),
-    ("GET", "/menus/v2/menus", "menus:read", True, "h_menus"),
-    ("GET", "/labor/v1/employees", "labor.employees:read", True, "h_employees"),
-    ("GET", "/labor/v1/jobs", "labor:read", True, "h_jobs"),
-    ("GET", "/labor/v1/shifts", "labor:read", True, "h_shifts"),
-    ("GET", "/labor/v1/timeEntries", "labor:read", True, "h_time_entries"),
-    ("GET", "/cashmgmt/v1/entries", "cashmgmt:read", True, "h_cash_entries"),
-    ("GET", "/cashmgmt/v1/deposits", "cashmgmt:read", True, "h_cash_deposits")]]
-_ROUTE_RES = [(r, r.regex) for r in ROUTES]
+# %% ../../nbs/31_sandbox_server.ipynb #c659ad6c
+ROUTES: list[Route] = []                    # every endpoint, in declaration order
+_ROUTE_RES: list[tuple[Route, re.Pattern]] = []
 
+def add_route(r: Route) -> Route:
+    "Put `r` in the route table (replacing a route of the same method and template) and in its family."
+    for i, (old, _) in enumerate(_ROUTE_RES):
+        if (old.method, old.template) == (r.method, r.template):
+            ROUTES[i], _ROUTE_RES[i] = r, (r, r.regex)
+            if old.family and old.family != r.family: family(old.family).routes.remove(old)
+            break
+    else: ROUTES.append(r); _ROUTE_RES.append((r, r.regex))
+    if r.family:
+        rs = family(r.family).routes
+        i = next((i for i, x in enumerate(rs) if (x.method, x.template) == (r.method, r.template)), None)
+        if i is None: rs.append(r)
+        else: rs[i] = r
+    return r
+
+def route(method: str, template: str, scope: str | None = None, scoped: bool = True, family: str | None = None,
+          choices: dict | None = None, limits: tuple = (), public: bool = False, auth: Callable | None = None):
+    "Decorator: the function `fn(sandbox, call)` answers `method template`; `limits` are the endpoint's own rate limits."
+    def deco(fn):
+        add_route(Route(method, template, scope, scoped, fn, family, tuple((choices or {}).items()), public, auth))
+        if limits: RATE_RULES[template] = tuple(limits)
+        return fn
+    return deco
+
+def drop_family(name: str):
+    "Remove a family's routes, rate limits and the family itself (an example cleans up after itself)."
+    for r in [r for r in ROUTES if r.family == name]:
+        i = ROUTES.index(r)
+        del ROUTES[i], _ROUTE_RES[i]
+        RATE_RULES.pop(r.template, None)
+    return forget_family(name)
+
+# %% ../../nbs/31_sandbox_server.ipynb #dd2ba49a
 def match_route(method: str, path: str) -> tuple[Route | None, dict]:
     "The route for a request and its path parameters; (None, {}) when nothing matches (405 when only the method differs)."
     found = False
@@ -407,7 +431,7 @@ def match_route(method: str, path: str) -> tuple[Route | None, dict]:
         m = rx.match(path)
         if not m: continue
         if r.method == method:
-            if r.handler == "h_config" and m["endpoint"] not in CONFIG_ENDPOINTS: continue
+            if any(m[p] not in ok for p, ok in r.choices): continue
             return r, m.groupdict()
         found = True
     if found: raise ApiError(405, f"Method {method} not allowed on {path}", key="method_not_allowed")
@@ -418,7 +442,7 @@ def stat_template(route: Route, params: dict) -> str:
     t = route.template.replace("{endpoint}", params.get("endpoint", "{endpoint}"))
     return f"{route.method} {t}"
 
-# %% ../../nbs/31_sandbox_server.ipynb #8350ea31
+# %% ../../nbs/31_sandbox_server.ipynb #1d053e6f
 def _peak_rss() -> int | None:
     "This process's peak resident set size in bytes (None when unknown)."
     try:
@@ -461,7 +485,7 @@ def self_signed_cert(host: str, directory: str) -> tuple[str, str]:
         f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return cp, kp
 
-# %% ../../nbs/31_sandbox_server.ipynb #ba1fbb4a
+# %% ../../nbs/31_sandbox_server.ipynb #30d862a7
 class Sandbox:
     "A local, faithful Toast API over a deterministic `World`, with a clock, ground truth, limits and faults."
     config_page_size = 300      # objects per config page at most (config-v2 maxItems)
@@ -501,44 +525,50 @@ class Sandbox:
         if bad: raise ValueError(f"unknown scopes {bad}; expected some of {', '.join(ALL_SCOPES)}")
         return scopes
 
-    # ---- the Python API ---------------------------------------------------------------------------
-    @property
-    def now(self) -> datetime:
-        "The sandbox's clock (the World's now)."
-        return self.world.now
+# %% ../../nbs/31_sandbox_server.ipynb #f5cb2413
+@patch(as_prop=True)
+def now(self: Sandbox) -> datetime:
+    "The sandbox's clock (the World's now)."
+    return self.world.now
 
-    def advance(self, hours: float) -> dict:
-        "Move the clock forward `hours`, applying the World's mutations; returns the World's counts."
-        with self.lock: return self.world.advance(hours)
+@patch
+def advance(self: Sandbox, hours: float) -> dict:
+    "Move the clock forward `hours`, applying the World's mutations; returns the World's counts."
+    with self.lock: return self.world.advance(hours)
 
-    def truth(self, family: str, since=None) -> dict:
-        "Everything of `family` as the API would serve it now, plus what was removed; `since`: a connector's start (see `World.truth`)."
-        with self.lock: return self.world.truth(family, since=since)
+@patch
+def truth(self: Sandbox, family: str, since=None) -> dict:
+    "Everything of `family` as the API would serve it now, plus what was removed; `since`: a connector's start (see `World.truth`)."
+    with self.lock: return self.world.truth(family, since=since)
 
-    def stats(self) -> dict:
-        "Calls per endpoint template and restaurant, responses per status, logins and tokens issued."
-        with self.lock:
-            s = json.loads(json.dumps(self._stats))
-        s["peak_rss_bytes"] = _peak_rss()
-        return s
+@patch
+def stats(self: Sandbox) -> dict:
+    "Calls per endpoint template and restaurant, responses per status, logins and tokens issued."
+    with self.lock:
+        s = json.loads(json.dumps(self._stats))
+    s["peak_rss_bytes"] = _peak_rss()
+    return s
 
-    def reset_stats(self):
-        "Zero the statistics."
-        with self.lock:
-            self._stats = {"requests": {}, "status": {}, "logins": 0, "tokens_issued": 0, "faults": {}}
+@patch
+def reset_stats(self: Sandbox):
+    "Zero the statistics."
+    with self.lock:
+        self._stats = {"requests": {}, "status": {}, "logins": 0, "tokens_issued": 0, "faults": {}}
 
-    def set_scopes(self, scopes):
-        "Change the client's scopes; enforced at once, and the next login issues a token carrying them."
-        with self.lock: self.scopes, self._current = self._check_scopes(scopes), None
+@patch
+def set_scopes(self: Sandbox, scopes):
+    "Change the client's scopes; enforced at once, and the next login issues a token carrying them."
+    with self.lock: self.scopes, self._current = self._check_scopes(scopes), None
 
-    def configuration(self, **overrides) -> dict:
-        "A connector configuration (all strings) pointing at this sandbox."
-        start = (self.now - timedelta(days=self.days)).astimezone(timezone.utc)
-        cfg = {"clientId": self.client_id, "clientSecret": self.client_secret, "userAccessType": "TOAST_MACHINE_CLIENT",
-               "domain": self.url or "", "initialSyncStart": start.strftime("%Y-%m-%dT%H:%M:%S.") + f"{start.microsecond // 1000:03d}Z"}
-        return {**cfg, **{k: str(v) for k, v in overrides.items()}}
+@patch
+def configuration(self: Sandbox, **overrides) -> dict:
+    "A connector configuration (all strings) pointing at this sandbox."
+    start = (self.now - timedelta(days=self.days)).astimezone(timezone.utc)
+    cfg = {"clientId": self.client_id, "clientSecret": self.client_secret, "userAccessType": "TOAST_MACHINE_CLIENT",
+           "domain": self.url or "", "initialSyncStart": start.strftime("%Y-%m-%dT%H:%M:%S.") + f"{start.microsecond // 1000:03d}Z"}
+    return {**cfg, **{k: str(v) for k, v in overrides.items()}}
 
-# %% ../../nbs/31_sandbox_server.ipynb #dd2ba49a
+# %% ../../nbs/31_sandbox_server.ipynb #7fd593b0
 def _epoch(dt: datetime) -> int: return int(dt.timestamp())
 
 def _issue(sb: Sandbox) -> tuple[str, int]:
@@ -555,10 +585,15 @@ def _issue(sb: Sandbox) -> tuple[str, int]:
     sb._current = (make_jwt(sb._key, claims), claims["exp"])
     return sb._current
 
+LOGINS: list[Callable] = []     # other credentials' logins: fn(sandbox, request) -> answer, or None when not theirs
+
+@route("POST", "/authentication/v1/authentication/login", scoped=False, public=True)
 def h_login(sb: Sandbox, c: Call):
-    "POST /authentication/v1/authentication/login"
+    "POST /authentication/v1/authentication/login (a login of `LOGINS` answers first when it knows the client)."
     try: req = json.loads(c.body or b"null")
     except ValueError: raise ApiError(400, "Request body is not valid JSON", key="invalid_json")
+    for other in LOGINS:
+        if (out := other(sb, req)) is not None: return out
     if not isinstance(req, dict) or not all(isinstance(req.get(k), str) for k in ("clientId", "clientSecret", "userAccessType")):
         raise ApiError(400, "clientId, clientSecret and userAccessType are required", key="missing_parameter")
     if req["userAccessType"] != "TOAST_MACHINE_CLIENT":
@@ -588,24 +623,29 @@ def authenticate(sb: Sandbox, headers: dict) -> dict:
     if claims["exp"] <= now: raise ApiError(401, "Access token expired", "Authorization", "token_expired")
     return claims
 
-
-# %% ../../nbs/31_sandbox_server.ipynb #b824d3ec
+# %% ../../nbs/31_sandbox_server.ipynb #98e6808f
 def _partner_only(sb):
+    "403 unless the client is a partner."
     if sb.access != "partner": raise ApiError(403, "This API client is not a partner; use /restaurants/v1/groups/{managementGroupGuid}/restaurants", key="forbidden")
 
-def _iso_ms(ms: int) -> datetime: return datetime.fromtimestamp(ms / 1000, timezone.utc)
+def _iso_ms(ms: int) -> datetime:
+    "An aware UTC datetime of epoch ms."
+    return datetime.fromtimestamp(ms / 1000, timezone.utc)
 
 def _partner_items(sb, c):
+    "The partners list as served (archived restaurants dropped), `lastModified` applied."
     left = sb.world.left                # a disconnected restaurant is listed `deleted: true`; an archived one is dropped
     items = [i for i in sb.world.partner_restaurants() if not left.get(i["restaurantGuid"], {}).get("archived")]
     lm = q_date(c.query, "lastModified")
     return [i for i in items if i.get("modifiedDate") is None or _iso_ms(i["modifiedDate"]) > lm] if lm else items
 
+@route("GET", "/partners/v1/restaurants", "restaurants:read", scoped=False, family="restaurants")
 def h_partners(sb, c):
     "GET /partners/v1/restaurants: a bare array (optional lastModified)."
     _partner_only(sb)
     return _partner_items(sb, c)
 
+@route("GET", "/partners/v1/connectedRestaurants", "restaurants:read", scoped=False, family="restaurants")
 def h_connected(sb, c):
     "GET /partners/v1/connectedRestaurants: Toast's PaginatedResponse envelope."
     _partner_only(sb)
@@ -623,12 +663,15 @@ def h_connected(sb, c):
             "totalCount": len(items), "nextPageNum": page + 1 if more else None, "lastPageNum": last}
     return body, ({"Link": link} if link else {})
 
+# %% ../../nbs/31_sandbox_server.ipynb #6af02846
+@route("GET", "/restaurants/v1/groups/{managementGroupGuid}/restaurants", "restaurants:read", scoped=True, family="restaurants")
 def h_group(sb, c):
     "GET /restaurants/v1/groups/{managementGroupGuid}/restaurants: [{guid}] of the group."
     if c.params["managementGroupGuid"] != sb.world.management_group_guid:
         raise ApiError(403, "The management group is not accessible to this client", "managementGroupGuid")
     return [{"guid": g} for g in sb.world.restaurant_guids()]
 
+@route("GET", "/restaurants/v1/restaurants/{guid}", "restaurants:read", scoped=True, family="restaurants")
 def h_restaurant(sb, c):
     "GET /restaurants/v1/restaurants/{guid}: 404 for unknown or not connected."
     g = c.params["guid"]
@@ -639,7 +682,7 @@ def h_restaurant(sb, c):
                        "Toast-Restaurant-External-ID", "restaurant_mismatch")
     return r
 
-# %% ../../nbs/31_sandbox_server.ipynb #30d862a7
+# %% ../../nbs/31_sandbox_server.ipynb #46b63caa
 def indexed_end(sb, end: datetime) -> datetime:
     "The end of a modified window as the index sees it: changes younger than `index_lag_ms` are not visible yet."
     if not sb.index_lag_ms: return end
@@ -647,6 +690,7 @@ def indexed_end(sb, end: datetime) -> datetime:
 
 ORDERS_EPOCH = datetime(2015, 12, 1, tzinfo=timezone.utc)   # "The date must be after 2015-12-01T00:00:00.000+0000"
 
+@route("GET", "/orders/v2/ordersBulk", "orders:read", family="orders", limits=((1, 5),))
 def h_orders_bulk(sb, c):
     "GET /orders/v2/ordersBulk: modified window (after 2015-12-01, at most a month) or businessDate, not both; page/pageSize; Link headers."
     size, page = q_int(c.query, "pageSize", 100, 1, 100), q_int(c.query, "page", 1, 1, 10**9)
@@ -665,13 +709,15 @@ def h_orders_bulk(sb, c):
     link = link_header(sb.url or "", c.path, c.query, page, len(out))
     return out, ({"Link": link} if link else {})
 
+@route("GET", "/orders/v2/orders/{guid}", "orders:read", family="orders")
 def h_order(sb, c):
     "GET /orders/v2/orders/{guid}: 404 when unknown."
     o = sb.world.order(c.restaurant, c.params["guid"])
     if o is None: raise ApiError(404, f"Order {c.params['guid']} not found", "guid")
     return o
 
-# %% ../../nbs/31_sandbox_server.ipynb #23cfe8e9
+# %% ../../nbs/31_sandbox_server.ipynb #27e14644
+@route("GET", "/config/v2/{endpoint}", "config:read", family="config", choices={"endpoint": CONFIG_ENDPOINTS})
 def h_config(sb, c):
     "GET /config/v2/{endpoint}: lastModified filter, page tokens, 409 when the config changed mid-pagination."
     ep, lm_s = c.params["endpoint"], q1(c.query, "lastModified")
@@ -698,32 +744,39 @@ def config_page(items: list, off: int, max_items: int, max_bytes: int) -> list:
         out.append(o); size += n
     return out
 
+@route("GET", "/config/v2/tipWithholding", "config:read", family="config")
 def h_tip(sb, c):
     "GET /config/v2/tipWithholding: one object."
     return sb.world.tip_withholding(c.restaurant)
 
+# %% ../../nbs/31_sandbox_server.ipynb #3ca391da
+@route("GET", "/menus/v2/metadata", "menus:read", family="menus")
 def h_menus_metadata(sb, c):
     "GET /menus/v2/metadata: 404 before a publish."
     m = sb.world.menus_metadata(c.restaurant)
     if m is None: raise ApiError(404, "No published menu for this restaurant")
     return m
 
+@route("GET", "/menus/v2/menus", "menus:read", family="menus", limits=((1, 1),))
 def h_menus(sb, c):
     "GET /menus/v2/menus: 404 before a publish."
     m = sb.world.menus(c.restaurant)
     if m is None: raise ApiError(404, "No published menu for this restaurant")
     return m
 
-# %% ../../nbs/31_sandbox_server.ipynb #ed1587fd
+# %% ../../nbs/31_sandbox_server.ipynb #2a6ef1dd
+@route("GET", "/labor/v1/employees", "labor.employees:read", family="labor")
 def h_employees(sb, c):
     "GET /labor/v1/employees (optional employeeIds, max 100)."
     return sb.world.employees(c.restaurant, q_ids(c.query, "employeeIds"))
 
+@route("GET", "/labor/v1/jobs", "labor:read", family="labor")
 def h_jobs(sb, c):
     "GET /labor/v1/jobs: deleted jobs left out unless asked for by `jobIds` (max 100)."
     ids = q_ids(c.query, "jobIds")
     return sb.world.jobs(c.restaurant, ids, deleted=ids is not None)
 
+@route("GET", "/labor/v1/shifts", "labor:read", family="labor")
 def h_shifts(sb, c):
     "GET /labor/v1/shifts: `shiftIds` (max 100) and/or startDate+endDate (at most a month): inDate >= startDate AND outDate < endDate."
     ids = q_ids(c.query, "shiftIds")
@@ -735,6 +788,7 @@ def h_shifts(sb, c):
 _TE_SELECTORS = {"ids": ("timeEntryIds",), "modified": ("modifiedStartDate", "modifiedEndDate"),
                  "range": ("startDate", "endDate"), "businessDate": ("businessDate",)}
 
+@route("GET", "/labor/v1/timeEntries", "labor:read", family="labor")
 def h_time_entries(sb, c):
     "GET /labor/v1/timeEntries: exactly one selector (ids, modified range, in-date range, businessDate); includeArchived as documented."
     used = [k for k, ps in _TE_SELECTORS.items() if any(c.query.get(p) for p in ps)]
@@ -758,17 +812,18 @@ def without_missed_breaks(entry: dict) -> dict:
     bs = entry.get("breaks") or []
     return entry if not any(b.get("missed") for b in bs) else {**entry, "breaks": [b for b in bs if not b.get("missed")]}
 
+# %% ../../nbs/31_sandbox_server.ipynb #85d7cc9c
+@route("GET", "/cashmgmt/v1/entries", "cashmgmt:read", family="cash")
 def h_cash_entries(sb, c):
     "GET /cashmgmt/v1/entries?businessDate=yyyyMMdd"
     return sb.world.cash_entries(c.restaurant, q_business_date(c.query))
 
+@route("GET", "/cashmgmt/v1/deposits", "cashmgmt:read", family="cash")
 def h_cash_deposits(sb, c):
     "GET /cashmgmt/v1/deposits?businessDate=yyyyMMdd"
     return sb.world.cash_deposits(c.restaurant, q_business_date(c.query))
 
-# %% ../../nbs/31_sandbox_server.ipynb #98e6808f
-TRUTH_FAMILIES = ("restaurants", "orders", "config", "menus", "labor", "cash")
-
+# %% ../../nbs/31_sandbox_server.ipynb #1fedccb3
 def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: bytes):
     "Answer a /_sandbox/ request: (status, object)."
     parts = path.strip("/").split("/")[1:]
@@ -778,7 +833,7 @@ def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: byt
         res = sb.advance(hours)
         return {**(res or {}), "now": toast_ts(sb.now)}
     if len(parts) == 2 and parts[0] == "truth" and method == "GET":
-        if parts[1] not in TRUTH_FAMILIES: raise ApiError(404, f"Unknown family {parts[1]}; expected one of {', '.join(TRUTH_FAMILIES)}")
+        if parts[1] not in truth_families(): raise ApiError(404, f"Unknown family {parts[1]}; expected one of {', '.join(truth_families())}")
         try: return sb.truth(parts[1], since=q1(query, "since"))
         except ValueError as e: raise ApiError(400, str(e), "since")
     if parts == ["stats"] and method == "GET": return sb.stats()
@@ -794,21 +849,24 @@ def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: byt
         return {"scopes": list(sb.scopes)}
     raise ApiError(404, f"Unknown sandbox endpoint {method} {path}")
 
-# %% ../../nbs/31_sandbox_server.ipynb #3f7f6ab7
+# %% ../../nbs/31_sandbox_server.ipynb #03573037
 def _header_dict(headers) -> dict:
     "Lower-cased header names."
     return {k.lower(): v for k, v in (headers.items() if hasattr(headers, "items") else headers)}
 
 def _base_headers(sb: Sandbox) -> dict:
+    "The headers of every answer: JSON, and the sandbox clock (`Date`, `X-Sandbox-Now`)."
     now = sb.now
     return {"Content-Type": "application/json", "Date": format_datetime(now.astimezone(timezone.utc), usegmt=True),
             "X-Sandbox-Now": now.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
 
 def _rate_headers(sb: Sandbox, v: Verdict) -> dict:
+    "Toast's rate-limit headers of a verdict."
     return {"X-Toast-RateLimit-By": v.by, "X-Toast-RateLimit-Remaining": str(v.remaining),
             "X-Toast-RateLimit-Reset": str(_epoch(sb.now) + math.ceil(v.reset_in))}
 
 def _count(sb, template, restaurant, status, fault=None):
+    "Count a request in the statistics."
     s = sb._stats
     per = s["requests"].setdefault(template, {})
     per[restaurant or "-"] = per.get(restaurant or "-", 0) + 1
@@ -824,24 +882,43 @@ def _just_connected(sb: Sandbox, rguid: str) -> bool:
     at = sb._connected[1].get(rguid)
     return isinstance(at, int) and 0 <= now_ms - at < sb.new_restaurant_grace_s * 1000
 
+# %% ../../nbs/31_sandbox_server.ipynb #390b38d1
+def authorize(sb: Sandbox, c: Call, route: Route):
+    "The standard checks of a token-guarded call: token (401), restaurant header (400), access (403), scope (403)."
+    c.claims = authenticate(sb, c.headers)
+    if route.scoped:
+        if not c.restaurant: raise ApiError(400, "Missing required header Toast-Restaurant-External-ID", "Toast-Restaurant-External-ID", "missing_header")
+        if c.restaurant not in sb.world.restaurant_guids():
+            raise ApiError(403, f"Restaurant {c.restaurant} is not accessible to this client", "Toast-Restaurant-External-ID", "restaurant_forbidden")
+        if _just_connected(sb, c.restaurant):
+            raise ApiError(403, f"Restaurant {c.restaurant} was connected moments ago; access is not active yet", "Toast-Restaurant-External-ID", "restaurant_forbidden")
+    if route.scope and route.scope not in sb.scopes:
+        raise ApiError(403, f"Missing required scope {route.scope}", key="missing_scope")
+    if sb.on_request is not None: sb.on_request(sb, c)   # tests move the world here
+
 def _dispatch(sb: Sandbox, c: Call, route: Route):
-    "Authenticate, check header, access and scope, run the handler: (body object, extra headers)."
-    if route.handler != "h_login":
-        c.claims = authenticate(sb, c.headers)
-        if route.scoped:
-            if not c.restaurant: raise ApiError(400, "Missing required header Toast-Restaurant-External-ID", "Toast-Restaurant-External-ID", "missing_header")
-            if c.restaurant not in sb.world.restaurant_guids():
-                raise ApiError(403, f"Restaurant {c.restaurant} is not accessible to this client", "Toast-Restaurant-External-ID", "restaurant_forbidden")
-            if _just_connected(sb, c.restaurant):
-                raise ApiError(403, f"Restaurant {c.restaurant} was connected moments ago; access is not active yet", "Toast-Restaurant-External-ID", "restaurant_forbidden")
-        if route.scope and route.scope not in sb.scopes:
-            raise ApiError(403, f"Missing required scope {route.scope}", key="missing_scope")
-    if sb.on_request is not None and route.handler != "h_login": sb.on_request(sb, c)   # tests move the world here
-    out = globals()[route.handler](sb, c)
+    "Check the caller (unless the route is public), run the route's handler: (body object, extra headers)."
+    if not route.public: (route.auth or authorize)(sb, c, route)
+    out = route.handler(sb, c)
     return out if isinstance(out, tuple) else (out, {})
 
-def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b"", client: str = "local") -> Reply:
+# %% ../../nbs/31_sandbox_server.ipynb #039cb5a0
+def _fault_reply(sb: Sandbox, fault: str, base: dict, template: str, restaurant: str | None, rid: str) -> Reply:
+    "The answer of a fault that pre-empts the request: an error status (a 429 with its burst's `Retry-After`), or a dropped connection."
+    if fault == "drop":
+        _count(sb, template, restaurant, 0, fault)
+        return Reply(0, {}, b"", fault)
+    st, ra = int(fault), sb.faults.retry_after(restaurant or "-")
+    h = {**base, **({"Retry-After": str(ra), "X-Toast-RateLimit-By": "GLOBAL", "X-Toast-RateLimit-Remaining": "0",
+                     "X-Toast-RateLimit-Reset": str(_epoch(sb.now) + ra)} if st == 429 else {})}
+    _count(sb, template, restaurant, st, fault)
+    return Reply(st, h, dumps(error_body(st, f"Injected fault {st}", rid)), fault)
+
+# %% ../../nbs/31_sandbox_server.ipynb #eeb5fffa
+@patch
+def respond(self: Sandbox, method: str, target: str, headers=(), body: bytes = b"", client: str = "local") -> Reply:
     "Answer one request (no sleeping): the sandbox API as a pure function of its state."
+    sb = self
     u = urlsplit(target)
     path, query = u.path, parse_qs(u.query, keep_blank_values=True)
     hd = _header_dict(headers or {})
@@ -859,18 +936,10 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
         else: early = None if route else ApiError(404, f"No such endpoint {method} {path}", key="not_found")
         template = stat_template(route, params) if route else f"{method} ?"
         fault = sb.faults.draw(restaurant or "-", template)
-        if fault and fault[0] in "45":
-            st, ra = int(fault), sb.faults.retry_after(restaurant or "-")
-            h = {**base, **({"Retry-After": str(ra), "X-Toast-RateLimit-By": "GLOBAL", "X-Toast-RateLimit-Remaining": "0",
-                             "X-Toast-RateLimit-Reset": str(_epoch(sb.now) + ra)} if st == 429 else {})}
-            _count(sb, template, restaurant, st, fault)
-            return Reply(st, h, dumps(error_body(st, f"Injected fault {st}", rid)), fault)
-        if fault == "drop":
-            _count(sb, template, restaurant, 0, fault)
-            return Reply(0, {}, b"", fault)
+        if fault and (fault[0] in "45" or fault == "drop"): return _fault_reply(sb, fault, base, template, restaurant, rid)
         c = Call(method, path, query, hd, body, params, restaurant, None, template)
         extra = {}
-        if not (route and route.handler == "h_login"):
+        if not (route and route.public):
             key = restaurant or (f"client:{sb.client_id}" if hd.get("authorization") else f"ip:{client}")
             v = sb.limiter.hit(key, route.template if route else path)
             extra = _rate_headers(sb, v)
@@ -890,9 +959,7 @@ def respond(sb: Sandbox, method: str, target: str, headers=(), body: bytes = b""
         _count(sb, template, restaurant, status, fault)
         return Reply(status, {**base, **extra, **more}, out, fault)
 
-Sandbox.respond = respond
-
-# %% ../../nbs/31_sandbox_server.ipynb #3ca391da
+# %% ../../nbs/31_sandbox_server.ipynb #2bfad736
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version, sys_version = "toast-sandbox", ""
@@ -931,7 +998,8 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     def handle_error(self, request, client_address): pass   # clients that vanish are normal here
 
-# %% ../../nbs/31_sandbox_server.ipynb #7da227cf
+# %% ../../nbs/31_sandbox_server.ipynb #e55fa7bc
+@patch
 def start(self: Sandbox) -> str:
     "Serve in a background thread; return the base URL (https with `tls=True`)."
     if self._server: return self.url
@@ -950,6 +1018,7 @@ def start(self: Sandbox) -> str:
     self._thread.start()
     return self.url
 
+@patch
 def stop(self: Sandbox):
     "Stop serving and remove the generated certificate."
     if self._server:
@@ -957,9 +1026,14 @@ def stop(self: Sandbox):
         self._server = self._thread = None
     if self._tmp: shutil.rmtree(self._tmp, ignore_errors=True); self._tmp = None
 
-Sandbox.start, Sandbox.stop = start, stop
-Sandbox.__enter__ = lambda self: (self.start(), self)[1]
-Sandbox.__exit__ = lambda self, *exc: self.stop()
+@patch
+def __enter__(self: Sandbox):
+    "Start serving; `with Sandbox(...) as sb:` stops it at the end."
+    self.start()
+    return self
 
-# %% ../../nbs/31_sandbox_server.ipynb #a7e10002
+@patch
+def __exit__(self: Sandbox, *exc): self.stop()
+
+# %% ../../nbs/31_sandbox_server.ipynb #a8eb6940
 from . import analytics as _analytics   # registers the /era/v1 routes

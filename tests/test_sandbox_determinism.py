@@ -1,0 +1,58 @@
+"""The sandbox's data is a pure function of its seed and its clock steps. These hashes were computed from the
+sandbox as it was BEFORE it was reorganized by family (issue 12): every family's truth, with and without `since`,
+the counts `advance` reports, three World queries and the analytics rows must stay the same, byte for byte, with
+every kind of advance event firing (rates raised twenty-fold)."""
+import hashlib, json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from toast_connector.sandbox.data import World
+from toast_connector.sandbox import analytics  # noqa: F401  (World.analytics_row)
+
+NOW = datetime(2026, 11, 28, 9, 40, 12, 345000, tzinfo=timezone.utc)
+FAMILY_NAMES = ("restaurants", "orders", "config", "menus", "labor", "cash")
+BEFORE = {  # computed on commit 112cc91 (the sandbox before the by-family reorganization)
+    "advance0": "9298ecedd2c61ad7", "advance1": "80c68ef5b502a341", "advance2": "9994403c7e8b364b",
+    "advance3": "ba71497b630d7b1d", "restaurants": "0659f0513384677f", "orders": "a10ccaa4581aff21",
+    "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "2ec157c8a08548f2", "cash": "ae6a5ac4f6a3df39",
+    "since:restaurants": "0659f0513384677f", "since:orders": "52f2a51647616a35", "since:config": "3f6b3f876c15556d",
+    "since:menus": "97549ed9d67f0ee3", "since:labor": "815e3a396923842b", "since:cash": "af8d4e2bc3bddbec",
+    "orders_modified": "1410079d7c2ff5b5", "time_entries_mod": "8695726d02b1a478", "shifts": "a5755819f8e9a087",
+    "analytics": "562b81b3d8d8dfc2"}
+
+
+def h(x) -> str: return hashlib.sha256(json.dumps(x, default=str, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@pytest.fixture(scope="module")
+def observed():
+    w = World(seed=11, restaurants=2, days=4, now=NOW, orders_per_day=25)
+    w.rates = {k: v * 20 for k, v in w.rates.items()}
+    w.connect_every_hours = 30
+    out, fired = {}, {}
+    for step in range(4):
+        counts = w.advance(9.5)
+        out[f"advance{step}"] = h(counts)
+        for k, v in counts.items():
+            if k in w.rates: fired[k] = fired.get(k, 0) + v
+    out.update({f: h(w.truth(f)) for f in FAMILY_NAMES})
+    out.update({f"since:{f}": h(w.truth(f, since="2026-11-27T12:00:00Z")) for f in FAMILY_NAMES})
+    g = w.restaurant_guids()
+    out["orders_modified"] = h(list(w.orders_modified(g[0], NOW - timedelta(days=1), w.now)))
+    out["time_entries_mod"] = h(w.time_entries(g[1], modified_start=NOW - timedelta(days=2), modified_end=w.now))
+    out["shifts"] = h(w.shifts(g[0], NOW - timedelta(days=2), NOW + timedelta(days=3)))
+    bd = w._rs[0].bd(w._now)
+    out["analytics"] = h([w.analytics_row(x, d) for x in g for d in (bd, bd - 1)])
+    return out, fired
+
+
+def test_every_event_kind_fires(observed):
+    _, fired = observed
+    assert set(fired) == set(World(seed=0, restaurants=1, days=1, now=NOW).rates)
+    assert all(n > 0 for n in fired.values()), fired
+
+
+@pytest.mark.parametrize("key", sorted(BEFORE))
+def test_same_as_before_the_reorganization(observed, key):
+    assert observed[0][key] == BEFORE[key], key
