@@ -3,7 +3,7 @@
 Runs `nbdev_clean` and `nbdev_export` and fails, naming the files, when either changes anything:
 an uncleaned notebook (execution counts, metadata) or a module edited by hand / not re-exported.
 It also names every exported cell of `nbs/*.ipynb` longer than `MAX_CELL_LINES` lines (a class grows method by
-method instead): a warning for now, a failure when `GATE_CELLS=strict`.
+method instead) and fails on them (`GATE_CELLS=warn` makes it a warning, for a notebook mid-split).
 Plain Python, so it runs the same on Windows, macOS and Linux: `python tools/gate.py`.
 """
 import hashlib, json, os, re, shutil, subprocess, sys
@@ -57,8 +57,8 @@ def main() -> int:
     if long := long_cells(root / "nbs"):
         what = (f"{len(long)} exported cell(s) over {MAX_CELL_LINES} lines:\n    " + "\n    ".join(long)
                 + "\n  -> split them: a class grows method by method (config.patch), each method followed by its example")
-        if os.environ.get("GATE_CELLS", "").lower() == "strict": problems.append(what)
-        else: print(f"gate: warning (GATE_CELLS=strict makes it a failure): {what}")
+        if os.environ.get("GATE_CELLS", "").lower() == "warn": print(f"gate: warning (GATE_CELLS=warn): {what}")
+        else: problems.append(what)
     if problems:
         print("GATE FAILED:\n- " + "\n- ".join(problems), file=sys.stderr)
         return 1
