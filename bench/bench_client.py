@@ -17,6 +17,7 @@ log.LOG_LEVEL = log.Level.WARNING
 
 from toast_connector.config import validate_configuration
 from toast_connector.client import ToastClient
+from toast_connector.families import endpoint_limits
 from toast_connector.sandbox.server import Sandbox
 
 
@@ -38,7 +39,7 @@ def run(client, sb, path, restaurant, seconds, params=None, threads=4, warmup=1.
 def main():
     ok = True
     with Sandbox(restaurants=1, days=2, orders_per_day=20, rate_limits=1.0) as sb:
-        client = ToastClient(validate_configuration(sb.configuration()), {})
+        client = ToastClient(validate_configuration(sb.configuration()), {}, limits=endpoint_limits())
         r = sb.world.restaurant_guids()[0]
         client.get("/labor/v1/jobs", restaurant=r)                      # log in, warm the pool
         end = client.now().replace(microsecond=0)

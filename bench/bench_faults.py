@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from toast_connector import sync, testing
 from toast_connector.testing import diff_warehouses
 from toast_connector.client import ToastClient
+from toast_connector.families import endpoint_limits
 from toast_connector.config import validate_configuration
 from toast_connector.sandbox.server import Sandbox
 
@@ -42,7 +43,7 @@ def run_sync(sb: Sandbox, start: str):
     "One first sync into a Recorder with the client's default retry policy: (recorder, client, log, seconds)."
     cfg = sb.configuration(initialSyncStart=start)
     rec, log = testing.Recorder(), testing.ListLog()
-    client = ToastClient(validate_configuration(cfg), {}, log=log)
+    client = ToastClient(validate_configuration(cfg), {}, log=log, limits=endpoint_limits())
     t = time.perf_counter()
     try: sync.update(cfg, {}, emit=rec, log=log, client=client)
     finally: client.close()

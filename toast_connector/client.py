@@ -18,9 +18,9 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted)
 
 # %% auto #0
-__all__ = ['GUID_RE', 'ENDPOINT_LIMITS', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault',
-           'json_fault', 'Response', 'Metrics', 'endpoint_limits', 'limit_rules', 'Window', 'RateLimiter', 'http_date',
-           'ToastClock', 'ToastMalformed', 'new_session', 'ToastClient', 'as_list', 'expect_shape']
+__all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
+           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed',
+           'new_session', 'ToastClient', 'as_list', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -111,21 +111,11 @@ class Metrics:
         return {k: sum(v[k] for v in s.values()) for k in ("calls", "retries", "429s")}
 
 # %% ../nbs/02_client.ipynb #83a66971
-ENDPOINT_LIMITS: dict | None = None    # {path: calls a second per restaurant}: the families' `limits` (`families.endpoint_limits`)
-
-def endpoint_limits() -> dict:
-    "The per-endpoint limits the families declare (ordersBulk 5/s, menus 1/s), read once."
-    global ENDPOINT_LIMITS
-    if ENDPOINT_LIMITS is None:
-        from toast_connector.families import endpoint_limits as declared   # the declarations sit above the client: read late
-        ENDPOINT_LIMITS = declared()
-    return ENDPOINT_LIMITS
-
-def limit_rules(endpoint: str, restaurant: str | None, scale: float = 1.0) -> list[tuple[tuple, int, float]]:
-    "`(key, count, period)` for every limit a request counts against, scaled by `scale`."
+def limit_rules(endpoint: str, restaurant: str | None, scale: float = 1.0, limits: dict | None = None) -> list[tuple[tuple, int, float]]:
+    "`(key, count, period)` for every limit a request counts against, scaled; `limits`: {path: calls a second} of endpoints."
     r = restaurant or "-"
     base = [(("r", r, 1.0), 20, 1.0), (("r", r, 900.0), 10_000, 900.0)]
-    if endpoint in endpoint_limits(): base.append((("e", r, endpoint), endpoint_limits()[endpoint], 1.0))
+    if limits and endpoint in limits: base.append((("e", r, endpoint), limits[endpoint], 1.0))
     out = []
     for key, n, per in base:
         c = n * scale
@@ -165,14 +155,15 @@ class Window:
 class RateLimiter:
     "Proactive, thread-safe limiter for all of a client's requests (see `limit_rules`); adapts to Toast's headers."
     def __init__(self, scale: float = 1.0, guard: float = 0.05, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, limits: dict | None = None):
         self.scale, self.guard, self.clock, self.sleep = scale, guard, clock, sleep
+        self.limits = dict(limits or {})                 # {path: calls a second per restaurant}, from the families' declarations
         self._lock, self._w, self._hint, self._inflight = threading.Lock(), {}, {}, {}
         self.waited = 0.0                                # total seconds spent waiting (all threads)
 
     def _windows(self, endpoint, restaurant):
         "The windows a request counts against, created on first use."
-        return [self._w.setdefault(k, Window(n, per, self.guard)) for k, n, per in limit_rules(endpoint, restaurant, self.scale)]
+        return [self._w.setdefault(k, Window(n, per, self.guard)) for k, n, per in limit_rules(endpoint, restaurant, self.scale, self.limits)]
 
     def _hint_keys(self, endpoint, restaurant):
         "Keys of server hints that apply to a request."
@@ -221,7 +212,7 @@ def observe(self: RateLimiter, endpoint: str, restaurant: str | None, remaining:
     "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
     with self._lock:
         now, r = self.clock(), restaurant or "-"
-        own = [k for k, n, per in limit_rules(endpoint, restaurant, self.scale) if k[0] == "e"]
+        own = [k for k, n, per in limit_rules(endpoint, restaurant, self.scale, self.limits) if k[0] == "e"]
         if own and (by or "").upper() == "ENDPOINT": hkey = wkey = own[0]
         else: hkey, wkey = ("r", r), ("r", r, 1.0 if reset_in <= 2.0 else 900.0)
         ours = self._w[wkey].remaining(now) if wkey in self._w else None
@@ -238,7 +229,7 @@ def pause(self: RateLimiter, endpoint: str, restaurant: str | None, seconds: flo
 @patch
 def allowed_rate(self: RateLimiter, endpoint: str, restaurant: str | None = "r") -> float:
     "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
-    return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale) if per <= 2.0 or n / per < 1)
+    return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale, self.limits) if per <= 2.0 or n / per < 1)
 
 # %% ../nbs/02_client.ipynb #709c3e29
 def http_date(value) -> datetime | None:
@@ -305,12 +296,12 @@ class ToastClient:
     def __init__(self, settings: Settings, state: dict, *, session: requests.Session | None = None,
                  limiter: RateLimiter | None = None, log=None, verify=None, backoff: float = 0.5,
                  max_backoff: float = 30.0, max_wait: float = 120.0, max_restarts: int = 5,
-                 login_margin: float = 600.0, sleep: Callable[[float], None] = time.sleep):
+                 login_margin: float = 600.0, sleep: Callable[[float], None] = time.sleep, limits: dict | None = None):
         self.settings, self.state, self.sleep = settings, state, sleep
         self.log = log if log is not None else _sdk_log()
         self._own_session = session is None
         self.session = session if session is not None else new_session(max(16, 2 * settings.max_workers + 4))
-        self.limiter = limiter if limiter is not None else RateLimiter(scale=settings.rate_limit_scale)
+        self.limiter = limiter if limiter is not None else RateLimiter(scale=settings.rate_limit_scale, limits=limits)
         self.metrics, self.clock = Metrics(), ToastClock()
         self.auth = Auth(settings, state, self._login, margin=login_margin, log=self.log)
         self.timeout = (min(10.0, settings.timeout_seconds), settings.timeout_seconds)

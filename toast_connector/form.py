@@ -107,7 +107,7 @@ class Probe:
     scope: str
     path: str
 
-from .families import FAMILIES
+from .families import FAMILIES, endpoint_limits
 
 # restaurants:read is discovery's, which no family declares; labor.employees is a family of its own (its own scope)
 PROBES = (Probe("restaurants", "restaurants:read", "/restaurants/v1/restaurants/{guid}"),
@@ -134,7 +134,7 @@ def setup_client(configuration: dict, clock=time.monotonic) -> ToastClient:
         c, born = _CLIENTS.get(k, (None, 0.0))
         if c is None or clock() - born > CLIENT_TTL:
             if c is not None: c.close()
-            c, born = ToastClient(s, {}), clock()
+            c, born = ToastClient(s, {}, limits=endpoint_limits()), clock()
             _CLIENTS[k] = (c, born)
         return c
 

@@ -19,7 +19,7 @@ from .report import (sync_id, metric_totals, Progress, checkpoint_interval, rss_
                                     resume_line, sync_log_row, summary_line, failure_message, note_skip,
                                     note_failure, settle_status)
 from .tasks import Task, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
-from .families import FAMILIES, streams, tables
+from .families import FAMILIES, streams, tables, endpoint_limits
 from .sdk import SdkEmitter, SdkLog
 from . import windows as W
 
@@ -46,8 +46,8 @@ class Engine:
         if not isinstance(st.get("restaurants"), dict): st["restaurants"] = {}
         self.keys, self.keys_dirty = load_keys(st), st.get("v", 1) < self.STATE_VERSION
         st["v"] = self.STATE_VERSION
-        self.state, self.client = st, client or ToastClient(settings, st)
         self.families = tuple(FAMILIES if families is None else families)
+        self.state, self.client = st, client or ToastClient(settings, st, limits=endpoint_limits(self.families))
         self.streams = streams(self.families)
         self.q, self.stop = queue.Queue(maxsize=4 * settings.max_workers + 4), threading.Event()
         self.forbidden, self.skipped, self.errors, self.warned, self.status = set(), {}, [], set(), {}
