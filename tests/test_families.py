@@ -17,7 +17,7 @@ from toast_connector.client import ToastClient
 from toast_connector.config import validate_configuration
 from toast_connector.configuration import CONFIG_TABLES
 from toast_connector.flatten import table_keys
-from toast_connector.streams import REGISTRY
+from toast_connector.families import by_name
 from toast_connector.sandbox.server import Sandbox
 from toast_connector.sandbox.data import ALL_SCOPES
 import clock
@@ -42,7 +42,7 @@ def recorder():
     "A Recorder that knows every table's primary key (config and menus tables have composite keys)."
     rec = testing.Recorder()
     rec.keys = {"restaurant": ("id",), "sync_log": ("sync_id",)}
-    for s in REGISTRY.values(): rec.keys.update(table_keys(s.table, s.key, s.children))
+    for s in by_name().values(): rec.keys.update(table_keys(s.table, s.key, s.children))
     return rec
 
 

@@ -17,7 +17,7 @@ from toast_connector import sync, testing
 from toast_connector.client import ToastClient, RateLimiter, ToastMalformed
 from toast_connector.config import validate_configuration
 from toast_connector.configuration import CONFIG_TABLES
-from toast_connector.streams import REGISTRY
+from toast_connector.families import by_name
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
 
@@ -113,7 +113,7 @@ CASES = [  # (fault spec, stream, table, what the message must say)
 @pytest.mark.parametrize("spec,stream,table,says", CASES, ids=[c[0] for c in CASES])
 def test_a_malformed_success_fails_its_stream_deletes_nothing_and_the_next_sync_catches_up(twin, spec, stream, table, says):
     clean, clean_truth = twin
-    tables = set(REGISTRY[stream].table_keys())
+    tables = set(by_name()[stream].table_keys())
     with sandbox() as sb:
         rec = testing.Recorder()
         assert sync_once(sb, rec)[1] is None                                     # 1: clean
@@ -153,7 +153,7 @@ def test_a_malformed_success_fails_its_stream_deletes_nothing_and_the_next_sync_
 
 def test_an_empty_list_on_a_full_refresh_deletes_nothing_until_a_second_one_confirms_it():
     "`[]` is a legitimate answer, but not enough on its own to delete a whole catalogue: the next full pull must agree."
-    tables = set(REGISTRY["config.menuItems"].table_keys())
+    tables = set(by_name()["config.menuItems"].table_keys())
     with sandbox() as sb:
         sb.world.rates.update({k: 0 for k in BUSY})          # a still catalogue: only the fault changes what is served
         rec = testing.Recorder()

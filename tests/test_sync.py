@@ -8,7 +8,8 @@ import pytest
 
 from toast_connector import sync, testing, report
 from dataclasses import replace
-from toast_connector.streams import REGISTRY, Stream, ModifiedWindow, PageNumber
+from toast_connector.streams import Stream, ModifiedWindow, PageNumber
+from toast_connector.families import by_name
 from toast_connector.families import FAMILIES
 from toast_connector.tasks import Runner
 from toast_connector.windows import parse_ts
@@ -228,8 +229,8 @@ def test_every_registered_stream_syncs():
         (row,) = rec.rows("sync_log")
         assert row["status"] == "succeeded", row["errors"]
         for g in sb.world.restaurant_guids():
-            missing = [n for n, s in REGISTRY.items() if n not in cursors(rec.state)[g]
-                       and not (s.not_found_is_empty and isinstance(s.cursor, type(REGISTRY[n].cursor)))]
+            missing = [n for n, s in by_name().items() if n not in cursors(rec.state)[g]
+                       and not (s.not_found_is_empty and isinstance(s.cursor, type(by_name()[n].cursor)))]
             assert not missing, (g, missing)
 
 def test_management_group_client_discovers_through_the_group_endpoint():

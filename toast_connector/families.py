@@ -4,14 +4,13 @@
 
 # %% ../nbs/19_families.ipynb #d7ba3d31
 from __future__ import annotations
-from .streams import REGISTRY
 from . import orders, configuration, menus, labor, cash, analytics
 
 FAMILIES = (orders.FAMILY, configuration.FAMILY, menus.FAMILY, labor.FAMILY, labor.EMPLOYEES_FAMILY, cash.FAMILY,
             analytics.FAMILY)
 
 # %% auto #0
-__all__ = ['FAMILIES', 'streams', 'endpoint_limits', 'tables', 'schema']
+__all__ = ['FAMILIES', 'streams', 'endpoint_limits', 'by_name', 'tables', 'schema']
 
 # %% ../nbs/19_families.ipynb #a19aa20a
 def streams(families=None) -> list:
@@ -22,7 +21,9 @@ def endpoint_limits(families=None) -> dict[str, int]:
     "Calls a second per restaurant that endpoints allow beyond Toast's global limits, from the families' `limits`."
     return {path: n for f in (FAMILIES if families is None else families) for path, n in f.limits}
 
-REGISTRY.clear(); REGISTRY.update({s.name: s for s in streams()})
+def by_name(families=None) -> dict:
+    "{stream name: Stream} of `families` (default: FAMILIES), in sync order: for code that looks a stream up by name."
+    return {s.name: s for s in streams(families)}
 
 # %% ../nbs/19_families.ipynb #1835c829
 from .flatten import table_schema

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 # %% auto #0
-__all__ = ['CURSOR_KINDS', 'REGISTRY', 'patch', 'PageNumber', 'PageToken', 'ModifiedWindow', 'DateRange', 'BusinessDates',
-           'LastModified', 'FullPull', 'Published', 'default_records', 'default_is_deleted', 'Stream', 'Family']
+__all__ = ['CURSOR_KINDS', 'patch', 'PageNumber', 'PageToken', 'ModifiedWindow', 'DateRange', 'BusinessDates', 'LastModified',
+           'FullPull', 'Published', 'default_records', 'default_is_deleted', 'Stream', 'Family']
 
 # %% ../nbs/05_streams.ipynb #453beca7
 import typing, types
@@ -178,6 +178,3 @@ class Family:
     def scopes(self) -> tuple:
         "The Toast scopes its streams need, in order."
         return tuple(dict.fromkeys(s.scope for s in self.streams))
-
-# %% ../nbs/05_streams.ipynb #f4969216
-REGISTRY: dict[str, Stream] = {}     # every declared stream by name, in sync order: filled by `families` from FAMILIES
