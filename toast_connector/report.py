@@ -13,8 +13,8 @@ from .auth import ToastError
 
 # %% auto #0
 __all__ = ['SYNC_LOG_TABLE', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
-           'checkpoint_interval', 'rss_bytes', 'resume_line', 'sync_log_row', 'summary_line', 'failure_message',
-           'note_skip', 'note_failure', 'settle_status']
+           'checkpoint_interval', 'rss_bytes', 'trim_memory', 'resume_line', 'sync_log_row', 'summary_line',
+           'failure_message', 'note_skip', 'note_failure', 'settle_status']
 
 # %% ../nbs/21_report.ipynb #6ac4a3e3
 SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
@@ -124,6 +124,18 @@ def rss_bytes() -> int | None:
     try:
         with open("/proc/self/statm") as f: return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError, AttributeError): return None
+
+# %% ../nbs/21_report.ipynb #f3d1a002
+import ctypes
+_LIBC = None
+
+def trim_memory() -> bool:
+    "Return freed heap memory to the OS (glibc `malloc_trim`); False where that is not available."
+    global _LIBC
+    if _LIBC is None:
+        try: _LIBC = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError): _LIBC = False
+    return bool(_LIBC and _LIBC(0))
 
 # %% ../nbs/21_report.ipynb #d16e3466
 def resume_line(r, cursors: dict) -> str:

@@ -15,7 +15,7 @@ from .client import ToastClient
 from .streams import patch
 from .restaurants import Restaurant, restaurants as find_restaurants, track_left
 from .state import pack_store, load_keys
-from .report import (sync_id, metric_totals, Progress, checkpoint_interval, rss_bytes,
+from .report import (trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, rss_bytes,
                                     resume_line, sync_log_row, summary_line, failure_message, note_skip,
                                     note_failure, settle_status)
 from .tasks import Task, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
@@ -75,6 +75,7 @@ def checkpoint(self: Engine, why: str = "end"):
     t = time.monotonic()
     if self.keys_dirty: self.state["keys"], self.keys_dirty = pack_store(self.keys), False
     self.emit.checkpoint(self.state)
+    trim_memory()                               # the written rows' heap back to the OS: RSS follows what is live
     self.last_ckpt = time.monotonic()
     cost = self.last_ckpt - t
     self.timing["checkpoint"] += cost
