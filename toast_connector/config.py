@@ -263,10 +263,16 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
                     user_access_type=uat, key=key, **opts)
 
 # %% ../nbs/00_config.ipynb #5886c5ec
+import typing, types
+
 def patch(f):
-    "Make `f` a method of the class its `self` is annotated with (`def m(self: Cls)`): a dependency-free `fastcore.patch`."
-    cls = f.__annotations__["self"]
-    if isinstance(cls, str): cls = eval(cls, f.__globals__)        # `from __future__ import annotations`: a name
-    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
-    setattr(cls, f.__name__, f)
+    "Make `f` a method of the class (or each class of a union) its first parameter is annotated with: a dependency-free `fastcore.patch`."
+    first = next(iter(f.__code__.co_varnames[:1]))
+    ann = f.__annotations__[first]
+    cls = eval(ann, f.__globals__) if isinstance(ann, str) else ann   # `from __future__ import annotations`: a name
+    for c in (typing.get_args(cls) if isinstance(cls, types.UnionType) else (cls,)):
+        g = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
+        g.__kwdefaults__, g.__doc__, g.__qualname__ = f.__kwdefaults__, f.__doc__, f"{c.__name__}.{f.__name__}"
+        g.__annotations__, g.__module__ = f.__annotations__, f.__module__
+        setattr(c, f.__name__, g)
     return f

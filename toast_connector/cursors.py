@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from .auth import ToastNotFound
 from .client import as_list, expect_shape
-from .streams import (patch, Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
+from .config import patch
+from .streams import (Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
 from .state import key_dict
 from . import windows as W

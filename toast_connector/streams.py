@@ -8,23 +8,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 # %% auto #0
-__all__ = ['CURSOR_KINDS', 'patch', 'PageNumber', 'PageToken', 'ModifiedWindow', 'DateRange', 'BusinessDates', 'LastModified',
-           'FullPull', 'Published', 'default_records', 'default_is_deleted', 'Stream', 'Family']
+__all__ = ['CURSOR_KINDS', 'PageNumber', 'PageToken', 'ModifiedWindow', 'DateRange', 'BusinessDates', 'LastModified', 'FullPull',
+           'Published', 'default_records', 'default_is_deleted', 'Stream', 'Family']
 
 # %% ../nbs/05_streams.ipynb #453beca7
-import typing, types
-
-def patch(f):
-    "Make `f` a method of the class (or each class of the union) its first parameter is annotated with: fastcore's `patch`."
-    first = next(iter(f.__code__.co_varnames[:1]))
-    ann = f.__annotations__[first]
-    cls = eval(ann, f.__globals__) if isinstance(ann, str) else ann
-    for c in (typing.get_args(cls) if isinstance(cls, types.UnionType) else (cls,)):
-        g = types.FunctionType(f.__code__, f.__globals__, f.__name__, f.__defaults__, f.__closure__)
-        g.__kwdefaults__, g.__doc__, g.__qualname__ = f.__kwdefaults__, f.__doc__, f"{c.__name__}.{f.__name__}"
-        g.__annotations__, g.__module__ = f.__annotations__, f.__module__
-        setattr(c, f.__name__, g)
-    return f
+from .config import patch
 
 # %% ../nbs/05_streams.ipynb #22bab758
 @dataclass(frozen=True)
@@ -139,7 +127,8 @@ class Stream:
 # %% ../nbs/05_streams.ipynb #a1f0c3d2
 from .flatten import explode, table_keys as _table_keys
 
-def _rows(self: Stream, record: dict, restaurant_id: str, request: dict | None = None, restaurant=None) -> tuple[list, list]:
+@patch
+def rows(self: Stream, record: dict, restaurant_id: str, request: dict | None = None, restaurant=None) -> tuple[list, list]:
     "(deletes, upserts) of one `record` fetched by `request`: upserts of its whole tree; if deleted, their keys, children first."
     ctx = {"restaurant_id": restaurant_id, "restaurant": restaurant, "params": {**self.params, **(request or {})}}
     if self.prepare: record = self.prepare(record, ctx)
@@ -150,11 +139,10 @@ def _rows(self: Stream, record: dict, restaurant_id: str, request: dict | None =
     keys = self.table_keys()
     return [(t, {k: row[k] for k in keys[t]}) for t, row in tree[1:] + tree[:1]], tree
 
-def _table_keys_of(self: Stream) -> dict:
+@patch
+def table_keys(self: Stream) -> dict:
     "{table: primary key} of every table this stream writes (its own, its children's and link tables)."
     return _table_keys(self.table, self.key, self.children)
-
-Stream.rows, Stream.table_keys = _rows, _table_keys_of
 
 # %% ../nbs/05_streams.ipynb #a1f0c3d5
 @dataclass(frozen=True)

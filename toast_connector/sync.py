@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from .config import ConfigError, Settings, validate_configuration
 from .auth import ToastError, ToastAuthError
 from .client import ToastClient
-from .streams import patch
+from .config import patch
 from .restaurants import Restaurant, restaurants as find_restaurants, track_left
 from .state import pack_store, load_keys
 from .report import (trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, rss_bytes,

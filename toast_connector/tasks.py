@@ -120,7 +120,7 @@ class Runner:
         return set(self.e.keys.get((self.r.guid, self.s.name), ()))
 
 # %% ../nbs/09_tasks.ipynb #f37b4097
-from .streams import patch
+from .config import patch
 
 @patch
 def fetch(self: Runner, params: dict):
