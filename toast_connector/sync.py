@@ -155,7 +155,9 @@ def run_tasks(self: Engine, tasks: list[Task]):
             self.timing["emitting"] += time.monotonic() - t1 - (self.timing["checkpoint"] - c0)
         ok = True
     finally:
-        if not ok: self.stop.set()
+        if not ok:
+            self.stop.set()
+            while not self.q.empty(): self.q.get_nowait()   # a worker blocked on a full queue puts, then sees the stop
         pool.shutdown(wait=ok, cancel_futures=not ok)
 
 # %% ../nbs/20_sync.ipynb #83978bf8
