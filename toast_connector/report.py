@@ -13,7 +13,7 @@ from .auth import ToastError
 
 # %% auto #0
 __all__ = ['SYNC_LOG_TABLE', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
-           'checkpoint_interval', 'rss_bytes', 'trim_memory', 'resume_line', 'sync_log_row', 'summary_line',
+           'checkpoint_interval', 'rss_bytes', 'PeakRss', 'trim_memory', 'resume_line', 'sync_log_row', 'summary_line',
            'failure_message', 'note_skip', 'note_failure', 'settle_status']
 
 # %% ../nbs/21_report.ipynb #6ac4a3e3
@@ -124,6 +124,25 @@ def rss_bytes() -> int | None:
     try:
         with open("/proc/self/statm") as f: return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError, AttributeError): return None
+
+# %% ../nbs/21_report.ipynb #b2d0a002
+import threading
+
+class PeakRss:
+    "The highest RSS `read` returned while the block ran: sampled on a thread every `every` seconds and at both ends (None off Linux)."
+    def __init__(self, read=rss_bytes, every: float = 0.01):
+        self.read, self.every, self.peak, self.done = read, every, None, threading.Event()
+    def sample(self):
+        r = self.read()
+        if r is not None: self.peak = max(self.peak or 0, r)
+    def _run(self):
+        while not self.done.wait(self.every): self.sample()
+    def __enter__(self):
+        self.sample()
+        self.thread = threading.Thread(target=self._run, name="peak-rss", daemon=True); self.thread.start()
+        return self
+    def __exit__(self, *exc):
+        self.done.set(); self.thread.join(); self.sample()
 
 # %% ../nbs/21_report.ipynb #f3d1a002
 import ctypes

@@ -15,10 +15,10 @@ from .client import ToastClient
 from .config import patch
 from .restaurants import Restaurant, restaurants as find_restaurants, track_left
 from .state import pack_store, load_keys
-from .report import (trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, rss_bytes,
+from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, rss_bytes,
                                     resume_line, sync_log_row, summary_line, failure_message, note_skip,
                                     note_failure, settle_status)
-from .tasks import Task, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
+from .tasks import Task, Lanes, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
 from .families import FAMILIES, streams, tables, endpoint_limits
 from .sdk import SdkEmitter, SdkLog
 from . import windows as W
@@ -37,8 +37,9 @@ class Engine:
     CHECKPOINT_SECONDS = 30.0       # time-based checkpoints (at a cursor move) no sooner than this after the last one...
     MAX_CHECKPOINT_SECONDS = 300.0  # ...and no later than this, however slow the destination (the crash bound in time)
     CHECKPOINT_SHARE = 0.10         # their spacing keeps a checkpoint's fixed cost at most this share of the sync's time
-    MEMORY_BUDGET = 640 << 20       # process RSS above which the rows the SDK holds are written early (Fivetran allows 1 GiB)
+    MEMORY_BUDGET = 700 << 20       # the peak RSS a checkpoint may reach: the waiting rows are written before it would (Fivetran allows 1 GiB)
     MEMORY_MIN_ROWS = 5000          # ...but not more often than every this many rows (RSS need not fall after a write)
+    ROW_BYTES = 8 << 10             # what a checkpoint adds to the RSS per row it writes, until one is measured (local writer: 4-9 KB)
 
     def __init__(self, settings: Settings, state: dict, emit, log, client=None, families=None):
         self.settings, self.emit, self.log = settings, emit, log
@@ -49,10 +50,11 @@ class Engine:
         self.families = tuple(FAMILIES if families is None else families)
         self.state, self.client = st, client or ToastClient(settings, st, limits=endpoint_limits(self.families))
         self.streams = streams(self.families)
-        self.q, self.stop = queue.Queue(maxsize=4 * settings.max_workers + 4), threading.Event()
+        self.q, self.stop = Lanes(size=4 * settings.max_workers + 4), threading.Event()
         self.forbidden, self.skipped, self.errors, self.warned, self.status = set(), {}, [], set(), {}
         self.rows, self.since_ckpt, self.checkpoints = Counter(), 0, 0
         self.ckpt_cost, self.ckpt_why, self.peak_rss = None, Counter(), 0   # cheapest checkpoint seen; checkpoints by reason
+        self.rss, self.row_bytes = rss_bytes, None  # how RSS is read; a checkpoint's RSS growth per row written (None: not measured)
         self.last_ckpt, self.moved, self.ckpt_every = time.monotonic(), False, self.CHECKPOINT_SECONDS
         self.progress = Progress([], self.PROGRESS_SECONDS)
         self.timing = Counter()     # seconds of this (emitting) thread: waiting for Toast, emitting, checkpointing
@@ -62,7 +64,7 @@ class Engine:
 # %% ../nbs/20_sync.ipynb #ac12c03e
 @patch
 def put(self: Engine, msg):
-    "Queue a message for the main thread (a worker blocks while the queue is full; raises `Stopped` when the sync stops)."
+    "Queue a message for the main thread (a worker blocks while its lane is full; raises `Stopped` when the sync stops)."
     while True:
         if self.stop.is_set(): raise Stopped()
         try: self.q.put(msg, timeout=0.2); return
@@ -71,10 +73,10 @@ def put(self: Engine, msg):
 # %% ../nbs/20_sync.ipynb #5c9b7754
 @patch
 def checkpoint(self: Engine, why: str = "end"):
-    "Checkpoint the state (and the key store, if it changed); adapt the time-based cadence to what it cost."
-    t = time.monotonic()
+    "Checkpoint the state (and the key store, if it changed); adapt the time-based cadence and the memory model to what it cost."
+    t, before, rows = time.monotonic(), self.rss(), self.since_ckpt
     if self.keys_dirty: self.state["keys"], self.keys_dirty = pack_store(self.keys), False
-    self.emit.checkpoint(self.state)
+    with PeakRss(self.rss) as pk: self.emit.checkpoint(self.state)
     trim_memory()                               # the written rows' heap back to the OS: RSS follows what is live
     self.last_ckpt = time.monotonic()
     cost = self.last_ckpt - t
@@ -82,16 +84,26 @@ def checkpoint(self: Engine, why: str = "end"):
     # the cheapest checkpoint so far bounds the fixed part of the cost (the rest is writing rows, paid once whatever the cadence)
     self.ckpt_cost = cost if self.ckpt_cost is None else min(self.ckpt_cost, cost)
     self.ckpt_every = checkpoint_interval(self.ckpt_cost, self.CHECKPOINT_SECONDS, self.MAX_CHECKPOINT_SECONDS, self.CHECKPOINT_SHARE)
+    self.learn_memory(before, pk.peak, rows)
     self.since_ckpt, self.checkpoints, self.moved = 0, self.checkpoints + 1, False
     self.ckpt_why[why] += 1
 
 @patch
+def learn_memory(self: Engine, before: int | None, peak: int | None, rows: int):
+    "Note a checkpoint's peak RSS, and (for one of at least `MEMORY_MIN_ROWS` rows) its growth per row: the largest seen counts."
+    if peak is None: return
+    self.peak_rss = max(self.peak_rss, peak)
+    if before is not None and rows >= self.MEMORY_MIN_ROWS:
+        self.row_bytes = max(self.row_bytes or 0, (peak - before) / rows)
+
+@patch
 def memory_high(self: Engine) -> bool:
-    "True when this process's RSS is over `MEMORY_BUDGET` (sampled; unknown off Linux: then only the row bound holds)."
-    rss = rss_bytes()
+    "True when writing the waiting rows would take the RSS past `MEMORY_BUDGET` (unknown off Linux: then only the row bound holds)."
+    rss = self.rss()
     if rss is None: return False
     self.peak_rss = max(self.peak_rss, rss)
-    return rss >= self.MEMORY_BUDGET
+    per = self.ROW_BYTES if self.row_bytes is None else self.row_bytes
+    return rss + per * self.since_ckpt >= self.MEMORY_BUDGET
 
 # %% ../nbs/20_sync.ipynb #77a63a7d
 @patch
@@ -157,7 +169,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
     finally:
         if not ok:
             self.stop.set()
-            while not self.q.empty(): self.q.get_nowait()   # a worker blocked on a full queue puts, then sees the stop
+            self.q.drain()                 # a worker waiting for room in its lane puts, then sees the stop
         pool.shutdown(wait=ok, cancel_futures=not ok)
 
 # %% ../nbs/20_sync.ipynb #83978bf8

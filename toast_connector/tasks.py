@@ -14,7 +14,7 @@ from . import windows as W
 
 # %% auto #0
 __all__ = ['Stopped', 'Task', 'Rows', 'CursorMoved', 'Started', 'Advanced', 'LateRead', 'Skipped', 'Failed', 'Fatal', 'Done',
-           'Runner', 'work']
+           'Lanes', 'Runner', 'work']
 
 # %% ../nbs/09_tasks.ipynb #9dde4106
 class Stopped(Exception):
@@ -88,6 +88,41 @@ class Fatal:
 class Done:
     "The worker is through with the task."
     task: Task
+
+# %% ../nbs/09_tasks.ipynb #a7c1e002
+import threading
+from collections import deque
+from queue import Empty, Full
+
+class Lanes:
+    "The workers' messages to the main thread: each task's first `light` rows in a fast lane, emptied first; the rest in order behind."
+    def __init__(self, size: int, light: int = 2000, fast: int | None = None):
+        self.light, self.cap = light, {"fast": fast or 4 * size, "bulk": size}
+        self.lanes, self.sent, self.cv = {"fast": deque(), "bulk": deque()}, {}, threading.Condition()
+
+    def put(self, msg, timeout: float | None = None):
+        "Queue `msg` in its task's lane, waiting at most `timeout` seconds for room (then `queue.Full`)."
+        k = id(msg.task)
+        sent = self.sent.get(k, 0) + (len(msg.deletes) + len(msg.upserts) if isinstance(msg, Rows) else 0)
+        lane = "fast" if sent <= self.light else "bulk"     # only ever fast -> bulk: a task's messages stay in order
+        with self.cv:
+            if not self.cv.wait_for(lambda: len(self.lanes[lane]) < self.cap[lane], timeout): raise Full()
+            self.lanes[lane].append(msg); self.sent[k] = sent
+            self.cv.notify_all()
+
+    def get(self, timeout: float | None = None):
+        "The next message, the fast lane first (`queue.Empty` after `timeout` seconds without one)."
+        with self.cv:
+            if not self.cv.wait_for(lambda: self.lanes["fast"] or self.lanes["bulk"], timeout): raise Empty()
+            msg = (self.lanes["fast"] or self.lanes["bulk"]).popleft()
+            self.cv.notify_all()
+            return msg
+
+    def drain(self):
+        "Drop every queued message (a stopping sync), so a worker waiting for room puts, then sees the stop."
+        with self.cv:
+            for q in self.lanes.values(): q.clear()
+            self.cv.notify_all()
 
 # %% ../nbs/09_tasks.ipynb #5839ba76
 class Runner:
