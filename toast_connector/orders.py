@@ -149,7 +149,7 @@ ORDERS = Stream(
     name="orders", table="orders", path="/orders/v2/ordersBulk", family="orders", scope="orders:read",
     key=("id",), cursor=ModifiedWindow("startDate", "endDate"), pages=PageNumber(100),
     children=ORDER_CHILDREN, is_deleted=is_deleted, columns=ORDER_COLUMNS, base=version_base("orders"),
-    child_columns={}, description="Orders (ordersBulk by modifiedDate) with every check, selection, modifier, tax, "
+    child_columns={}, bulk=True, description="Orders (ordersBulk by modifiedDate) with every check, selection, modifier, tax, "
                                   "discount, service charge and payment as child tables")
 FAMILY = Family("orders", (ORDERS,), probe="/orders/v2/ordersBulk", limits=(("/orders/v2/ordersBulk", 5),),
                 doc="Orders and every nested child; ordersBulk allows 5 calls a second per restaurant")

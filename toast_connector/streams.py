@@ -103,6 +103,7 @@ class Stream:
     child_columns: dict = field(default_factory=dict)  # {child table: {column: type}} for schema()
     description: str = ""                       # one line for the README's table reference
     shape: type = list                          # the body Toast documents: list (records) or dict (one object); else malformed
+    bulk: bool = False                          # the big list (orders): its tasks are scheduled around the small ones
 
     def __post_init__(self):
         if not isinstance(self.cursor, CURSOR_KINDS): raise TypeError(f"stream {self.name}: unknown cursor kind {self.cursor!r}")

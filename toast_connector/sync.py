@@ -140,10 +140,13 @@ def write(self: Engine, task: Task, dels: list, ups: list):
 # %% ../nbs/20_sync.ipynb #94b11f78
 @patch
 def tasks(self: Engine, rs: list[Restaurant]) -> list[Task]:
-    "Every (restaurant, stream), streams in family order, restaurants interleaved."
+    "Every (restaurant, stream), streams in family order, restaurants interleaved; bulk tasks beyond `maxWorkers - 1` after all the others."
     live = [r for r in rs if r.syncable]
-    return [Task(r, s, dict(self.state["restaurants"].get(r.guid, {}).get(s.name) or {}), i, len(live))
-            for s in self.streams for i, r in enumerate(live, 1)]
+    ts = [Task(r, s, dict(self.state["restaurants"].get(r.guid, {}).get(s.name) or {}), i, len(live))
+          for s in self.streams for i, r in enumerate(live, 1)]
+    bulk = [t for t in ts if t.stream.bulk]
+    head = bulk[:max(1, self.settings.max_workers - 1)]
+    return head + [t for t in ts if not t.stream.bulk] + bulk[len(head):]
 
 @patch
 def run_tasks(self: Engine, tasks: list[Task]):
