@@ -98,31 +98,32 @@ class Lanes:
     "The workers' messages to the main thread: each task's first `light` rows in a fast lane, emptied first; the rest in order behind."
     def __init__(self, size: int, light: int = 2000, fast: int | None = None):
         self.light, self.cap = light, {"fast": fast or 4 * size, "bulk": size}
-        self.lanes, self.sent, self.cv = {"fast": deque(), "bulk": deque()}, {}, threading.Condition()
+        self.lanes, self.sent, lock = {"fast": deque(), "bulk": deque()}, {}, threading.Lock()
+        self.ready, self.room = threading.Condition(lock), {k: threading.Condition(lock) for k in self.lanes}
 
     def put(self, msg, timeout: float | None = None):
         "Queue `msg` in its task's lane, waiting at most `timeout` seconds for room (then `queue.Full`)."
         k = id(msg.task)
         sent = self.sent.get(k, 0) + (len(msg.deletes) + len(msg.upserts) if isinstance(msg, Rows) else 0)
         lane = "fast" if sent <= self.light else "bulk"     # only ever fast -> bulk: a task's messages stay in order
-        with self.cv:
-            if not self.cv.wait_for(lambda: len(self.lanes[lane]) < self.cap[lane], timeout): raise Full()
+        with self.ready:
+            if not self.room[lane].wait_for(lambda: len(self.lanes[lane]) < self.cap[lane], timeout): raise Full()
             self.lanes[lane].append(msg); self.sent[k] = sent
-            self.cv.notify_all()
+            self.ready.notify()
 
     def get(self, timeout: float | None = None):
         "The next message, the fast lane first (`queue.Empty` after `timeout` seconds without one)."
-        with self.cv:
-            if not self.cv.wait_for(lambda: self.lanes["fast"] or self.lanes["bulk"], timeout): raise Empty()
-            msg = (self.lanes["fast"] or self.lanes["bulk"]).popleft()
-            self.cv.notify_all()
+        with self.ready:
+            if not self.ready.wait_for(lambda: self.lanes["fast"] or self.lanes["bulk"], timeout): raise Empty()
+            lane = "fast" if self.lanes["fast"] else "bulk"
+            msg = self.lanes[lane].popleft()
+            self.room[lane].notify()
             return msg
 
     def drain(self):
         "Drop every queued message (a stopping sync), so a worker waiting for room puts, then sees the stop."
-        with self.cv:
-            for q in self.lanes.values(): q.clear()
-            self.cv.notify_all()
+        with self.ready:
+            for k, q in self.lanes.items(): q.clear(); self.room[k].notify_all()
 
 # %% ../nbs/09_tasks.ipynb #5839ba76
 class Runner:
