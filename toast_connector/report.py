@@ -13,8 +13,8 @@ from .auth import ToastError
 
 # %% auto #0
 __all__ = ['SYNC_LOG_TABLE', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
-           'checkpoint_interval', 'rss_bytes', 'PeakRss', 'trim_memory', 'resume_line', 'sync_log_row', 'summary_line',
-           'failure_message', 'note_skip', 'note_failure', 'settle_status']
+           'checkpoint_interval', 'rss_bytes', 'PeakRss', 'checkpoint_growth', 'trim_memory', 'resume_line',
+           'sync_log_row', 'summary_line', 'failure_message', 'note_skip', 'note_failure', 'settle_status']
 
 # %% ../nbs/21_report.ipynb #6ac4a3e3
 SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
@@ -143,6 +143,16 @@ class PeakRss:
         return self
     def __exit__(self, *exc):
         self.done.set(); self.thread.join(); self.sample()
+
+# %% ../nbs/21_report.ipynb #b2d0a012
+def checkpoint_growth(seen: list[tuple[int, float]], n: int) -> float:
+    "A checkpoint's RSS growth writing `n` rows, from earlier checkpoints' `(rows, growth)`: fixed part + per row, above every one seen."
+    if len({r for r, _ in seen}) < 2: return max(max(g, g * n / r) for r, g in seen)
+    mr, mg = sum(r for r, _ in seen) / len(seen), sum(g for _, g in seen) / len(seen)
+    b = max(sum((r - mr) * (g - mg) for r, g in seen) / sum((r - mr) ** 2 for r, _ in seen), 0.0)
+    fixed = max(mg - b * mr, 0.0)
+    fixed += max(max(g - fixed - b * r for r, g in seen), 0.0)       # above every checkpoint seen
+    return fixed + b * n
 
 # %% ../nbs/21_report.ipynb #f3d1a002
 import ctypes

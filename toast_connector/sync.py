@@ -15,7 +15,7 @@ from .client import ToastClient
 from .config import patch
 from .restaurants import Restaurant, restaurants as find_restaurants, track_left
 from .state import pack_store, load_keys
-from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, rss_bytes,
+from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, checkpoint_growth, rss_bytes,
                                     resume_line, sync_log_row, summary_line, failure_message, note_skip,
                                     note_failure, settle_status)
 from .tasks import Task, Lanes, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
@@ -37,9 +37,9 @@ class Engine:
     CHECKPOINT_SECONDS = 30.0       # time-based checkpoints (at a cursor move) no sooner than this after the last one...
     MAX_CHECKPOINT_SECONDS = 300.0  # ...and no later than this, however slow the destination (the crash bound in time)
     CHECKPOINT_SHARE = 0.10         # their spacing keeps a checkpoint's fixed cost at most this share of the sync's time
-    MEMORY_BUDGET = 700 << 20       # the peak RSS a checkpoint may reach: the waiting rows are written before it would (Fivetran allows 1 GiB)
+    MEMORY_BUDGET = 720 << 20       # the peak RSS a checkpoint may reach: the waiting rows are written before it would (Fivetran allows 1 GiB)
     MEMORY_MIN_ROWS = 5000          # ...but not more often than every this many rows (RSS need not fall after a write)
-    ROW_BYTES = 8 << 10             # what a checkpoint adds to the RSS per row it writes, until one is measured (local writer: 4-9 KB)
+    ROW_BYTES = 8 << 10             # what a checkpoint adds to the RSS per row it writes, until one is measured
 
     def __init__(self, settings: Settings, state: dict, emit, log, client=None, families=None):
         self.settings, self.emit, self.log = settings, emit, log
@@ -54,7 +54,7 @@ class Engine:
         self.forbidden, self.skipped, self.errors, self.warned, self.status = set(), {}, [], set(), {}
         self.rows, self.since_ckpt, self.checkpoints = Counter(), 0, 0
         self.ckpt_cost, self.ckpt_why, self.peak_rss = None, Counter(), 0   # cheapest checkpoint seen; checkpoints by reason
-        self.rss, self.row_bytes = rss_bytes, None  # how RSS is read; a checkpoint's RSS growth per row written (None: not measured)
+        self.rss, self.grew = rss_bytes, []          # how RSS is read; (rows, RSS growth) of the last checkpoints of 5,000 rows or more
         self.last_ckpt, self.moved, self.ckpt_every = time.monotonic(), False, self.CHECKPOINT_SECONDS
         self.progress = Progress([], self.PROGRESS_SECONDS)
         self.timing = Counter()     # seconds of this (emitting) thread: waiting for Toast, emitting, checkpointing
@@ -90,11 +90,10 @@ def checkpoint(self: Engine, why: str = "end"):
 
 @patch
 def learn_memory(self: Engine, before: int | None, peak: int | None, rows: int):
-    "Note a checkpoint's peak RSS, and (for one of at least `MEMORY_MIN_ROWS` rows) its growth per row: the largest seen counts."
+    "Note a checkpoint's peak RSS, and (for one of at least `MEMORY_MIN_ROWS` rows) how much it grew the RSS: the last 8 count."
     if peak is None: return
     self.peak_rss = max(self.peak_rss, peak)
-    if before is not None and rows >= self.MEMORY_MIN_ROWS:
-        self.row_bytes = max(self.row_bytes or 0, (peak - before) / rows)
+    if before is not None and rows >= self.MEMORY_MIN_ROWS: self.grew = (self.grew + [(rows, max(peak - before, 0))])[-8:]
 
 @patch
 def memory_high(self: Engine) -> bool:
@@ -102,8 +101,8 @@ def memory_high(self: Engine) -> bool:
     rss = self.rss()
     if rss is None: return False
     self.peak_rss = max(self.peak_rss, rss)
-    per = self.ROW_BYTES if self.row_bytes is None else self.row_bytes
-    return rss + per * self.since_ckpt >= self.MEMORY_BUDGET
+    grow = checkpoint_growth(self.grew, self.since_ckpt) if self.grew else self.ROW_BYTES * self.since_ckpt
+    return rss + grow >= self.MEMORY_BUDGET
 
 # %% ../nbs/20_sync.ipynb #77a63a7d
 @patch
