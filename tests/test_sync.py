@@ -162,7 +162,7 @@ def test_checkpoint_cadence(monkeypatch):
         assert moves >= 2 * len(sb.world.restaurant_guids())
 
 def test_checkpoint_early_when_memory_is_high(monkeypatch):
-    "Over MEMORY_BUDGET the SDK's buffered rows are written as soon as MEMORY_MIN_ROWS wait, far below checkpointRows."
+    "At MEMORY_LIMIT the SDK's buffered rows are written as soon as MEMORY_MIN_ROWS wait, far below checkpointRows."
     pinned = datetime(2026, 6, 1, 15, 0, tzinfo=timezone.utc)
     def gaps(rec):
         gap, out = 0, []
@@ -172,12 +172,13 @@ def test_checkpoint_early_when_memory_is_high(monkeypatch):
         return out
     with small(orders_per_day=30, now=pinned) as sb:
         monkeypatch.setattr(sync.Engine, "MEMORY_BUDGET", 1 << 50)       # never high: the default rows bound (50,000) is far
+        monkeypatch.setattr(sync.Engine, "MEMORY_LIMIT", 1 << 50)
         rec, log = run(sb)
         assert len(gaps(rec)) == 1, gaps(rec)                             # one checkpoint, at the end
         rows, want = gaps(rec)[0], warehouse(rec)
         assert rows > 3000, rows
         if report.rss_bytes() is None: pytest.skip("no RSS on this platform: only the rows bound applies")
-        monkeypatch.setattr(sync.Engine, "MEMORY_BUDGET", 0)              # always high
+        monkeypatch.setattr(sync.Engine, "MEMORY_LIMIT", 0)               # always at the limit: written at once
         monkeypatch.setattr(sync.Engine, "MEMORY_MIN_ROWS", 150)
         rec, log = run(sb)
         g = gaps(rec)

@@ -37,7 +37,8 @@ class Engine:
     CHECKPOINT_SECONDS = 30.0       # time-based checkpoints (at a cursor move) no sooner than this after the last one...
     MAX_CHECKPOINT_SECONDS = 300.0  # ...and no later than this, however slow the destination (the crash bound in time)
     CHECKPOINT_SHARE = 0.10         # their spacing keeps a checkpoint's fixed cost at most this share of the sync's time
-    MEMORY_BUDGET = 720 << 20       # the peak RSS a checkpoint may reach: the waiting rows are written before it would (Fivetran allows 1 GiB)
+    MEMORY_BUDGET = 720 << 20       # the peak RSS a checkpoint may reach: the waiting rows are written before it would, at most every CHECKPOINT_SECONDS
+    MEMORY_LIMIT = 900 << 20        # RSS at which the waiting rows are written at once (Fivetran stops a connector at 1 GiB)
     MEMORY_MIN_ROWS = 5000          # ...but not more often than every this many rows (RSS need not fall after a write)
     ROW_BYTES = 8 << 10             # what a checkpoint adds to the RSS per row it writes, until one is measured
 
@@ -97,10 +98,12 @@ def learn_memory(self: Engine, before: int | None, peak: int | None, rows: int):
 
 @patch
 def memory_high(self: Engine) -> bool:
-    "True when writing the waiting rows would take the RSS past `MEMORY_BUDGET` (unknown off Linux: then only the row bound holds)."
+    "True at `MEMORY_LIMIT`, or when writing the waiting rows would pass `MEMORY_BUDGET` (not within CHECKPOINT_SECONDS of the last; off Linux: never)."
     rss = self.rss()
     if rss is None: return False
     self.peak_rss = max(self.peak_rss, rss)
+    if rss >= self.MEMORY_LIMIT: return True
+    if time.monotonic() - self.last_ckpt < self.CHECKPOINT_SECONDS: return False   # the writer's memory is slow to fall: no thrashing
     grow = checkpoint_growth(self.grew, self.since_ckpt) if self.grew else self.ROW_BYTES * self.since_ckpt
     return rss + grow >= self.MEMORY_BUDGET
 
