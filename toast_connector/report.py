@@ -13,8 +13,9 @@ from .auth import ToastError
 
 # %% auto #0
 __all__ = ['SYNC_LOG_TABLE', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
-           'checkpoint_interval', 'rss_bytes', 'PeakRss', 'checkpoint_growth', 'trim_memory', 'resume_line',
-           'sync_log_row', 'summary_line', 'failure_message', 'note_skip', 'note_failure', 'settle_status']
+           'checkpoint_interval', 'rss_bytes', 'PeakRss', 'checkpoint_growth', 'duckdb_purge', 'trim_memory',
+           'resume_line', 'sync_log_row', 'summary_line', 'failure_message', 'note_skip', 'note_failure',
+           'settle_status']
 
 # %% ../nbs/21_report.ipynb #6ac4a3e3
 SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
@@ -155,16 +156,28 @@ def checkpoint_growth(seen: list[tuple[int, float]], n: int) -> float:
     return fixed + b * n
 
 # %% ../nbs/21_report.ipynb #f3d1a002
-import ctypes
+import ctypes, sys
 _LIBC = None
+_DUCKDB_CTL = {}        # the path of a loaded DuckDB library -> its jemalloc `mallctl` (None: it has none)
+
+def duckdb_purge() -> bool:
+    "Give an in-process DuckDB's free jemalloc pages back to the OS (the SDK's local writer); False if there is none."
+    path = getattr(sys.modules.get("_duckdb"), "__file__", None)
+    if not path: return False                   # no DuckDB in this process: Fivetran's production writer
+    if path not in _DUCKDB_CTL:
+        try: _DUCKDB_CTL[path] = ctypes.CDLL(path).duckdb_je_mallctl
+        except (OSError, AttributeError): _DUCKDB_CTL[path] = None
+    ctl = _DUCKDB_CTL[path]
+    return bool(ctl) and ctl(b"arena.4096.purge", None, None, None, ctypes.c_size_t(0)) == 0   # 4096: every arena
 
 def trim_memory() -> bool:
-    "Return freed heap memory to the OS (glibc `malloc_trim`); False where that is not available."
+    "Return freed memory to the OS: glibc's heap (`malloc_trim`) and an in-process DuckDB's; False where neither is available."
     global _LIBC
     if _LIBC is None:
         try: _LIBC = ctypes.CDLL("libc.so.6").malloc_trim
         except (OSError, AttributeError): _LIBC = False
-    return bool(_LIBC and _LIBC(0))
+    purged = duckdb_purge()
+    return bool(_LIBC and _LIBC(0)) or purged
 
 # %% ../nbs/21_report.ipynb #d16e3466
 def resume_line(r, cursors: dict) -> str:

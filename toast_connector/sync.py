@@ -37,7 +37,8 @@ class Engine:
     CHECKPOINT_SECONDS = 30.0       # time-based checkpoints (at a cursor move) no sooner than this after the last one...
     MAX_CHECKPOINT_SECONDS = 300.0  # ...and no later than this, however slow the destination (the crash bound in time)
     CHECKPOINT_SHARE = 0.10         # their spacing keeps a checkpoint's fixed cost at most this share of the sync's time
-    MEMORY_BUDGET = 720 << 20       # the peak RSS a checkpoint may reach: the waiting rows are written before it would, at most every CHECKPOINT_SECONDS
+    MEMORY_BUDGET = 720 << 20       # the peak RSS a checkpoint may reach: the waiting rows are written before it would...
+    MEMORY_SECONDS = 10.0           # ...but not within this long of the last checkpoint (a writer whose commit alone passes it)
     MEMORY_LIMIT = 900 << 20        # RSS at which the waiting rows are written at once (Fivetran stops a connector at 1 GiB)
     MEMORY_MIN_ROWS = 5000          # ...but not more often than every this many rows (RSS need not fall after a write)
     ROW_BYTES = 8 << 10             # what a checkpoint adds to the RSS per row it writes, until one is measured
@@ -51,7 +52,8 @@ class Engine:
         self.families = tuple(FAMILIES if families is None else families)
         self.state, self.client = st, client or ToastClient(settings, st, limits=endpoint_limits(self.families))
         self.streams = streams(self.families)
-        self.q, self.stop = Lanes(size=4 * settings.max_workers + 4), threading.Event()
+        # the bulk lane: 2 messages (pages of rows) a worker keep the main thread fed and hold some 7,000 rows at 5 x 30, not 16,000
+        self.q, self.stop = Lanes(size=2 * settings.max_workers), threading.Event()
         self.forbidden, self.skipped, self.errors, self.warned, self.status = set(), {}, [], set(), {}
         self.rows, self.since_ckpt, self.checkpoints = Counter(), 0, 0
         self.ckpt_cost, self.ckpt_why, self.peak_rss = None, Counter(), 0   # cheapest checkpoint seen; checkpoints by reason
@@ -78,7 +80,7 @@ def checkpoint(self: Engine, why: str = "end"):
     t, before, rows = time.monotonic(), self.rss(), self.since_ckpt
     if self.keys_dirty: self.state["keys"], self.keys_dirty = pack_store(self.keys), False
     with PeakRss(self.rss) as pk: self.emit.checkpoint(self.state)
-    trim_memory()                               # the written rows' heap back to the OS: RSS follows what is live
+    trim_memory()                               # the written rows' memory back to the OS (and the local writer's): RSS follows what is live
     self.last_ckpt = time.monotonic()
     cost = self.last_ckpt - t
     self.timing["checkpoint"] += cost
@@ -98,12 +100,12 @@ def learn_memory(self: Engine, before: int | None, peak: int | None, rows: int):
 
 @patch
 def memory_high(self: Engine) -> bool:
-    "True at `MEMORY_LIMIT`, or when writing the waiting rows would pass `MEMORY_BUDGET` (not within CHECKPOINT_SECONDS of the last; off Linux: never)."
+    "True at `MEMORY_LIMIT`, or when writing the waiting rows would pass `MEMORY_BUDGET` (not within `MEMORY_SECONDS` of the last; off Linux: never)."
     rss = self.rss()
     if rss is None: return False
     self.peak_rss = max(self.peak_rss, rss)
     if rss >= self.MEMORY_LIMIT: return True
-    if time.monotonic() - self.last_ckpt < self.CHECKPOINT_SECONDS: return False   # the writer's memory is slow to fall: no thrashing
+    if time.monotonic() - self.last_ckpt < self.MEMORY_SECONDS: return False   # no thrashing on a writer that needs more than the budget
     grow = checkpoint_growth(self.grew, self.since_ckpt) if self.grew else self.ROW_BYTES * self.since_ckpt
     return rss + grow >= self.MEMORY_BUDGET
 
