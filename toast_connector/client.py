@@ -10,7 +10,7 @@ from datetime import datetime, timezone, timedelta
 from decimal import Decimal
 from typing import Callable, Iterator
 
-import requests
+import msgspec, requests
 from requests.adapters import HTTPAdapter
 
 from .config import Secret, Settings, parse_ts, patch
@@ -19,8 +19,8 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
-           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed',
-           'new_session', 'ToastClient', 'as_list', 'expect_shape']
+           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed', 'read_body',
+           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -29,10 +29,14 @@ def endpoint_of(path: str) -> str:
     "The endpoint template of a path: query dropped, guids replaced by `{guid}`."
     return GUID_RE.sub("{guid}", path.split("?", 1)[0])
 
+_DECODE = msgspec.json.Decoder(float_hook=Decimal).decode
+
 def parse_json(resp) -> object:
-    "A response body as JSON with floats as `Decimal` (None for an empty body); `ValueError` if invalid."
+    "A response body as JSON with floats as `Decimal` (None for an empty body); `ValueError` (`json`'s, naming the fault) if invalid."
     body = resp.content
-    return json.loads(body, parse_float=Decimal) if body and body.strip() else None
+    if not (body and body.strip()): return None
+    try: return _DECODE(body)
+    except msgspec.DecodeError: return json.loads(body, parse_float=Decimal)   # json has the last word, and names what is wrong
 
 def toast_message(resp) -> str:
     "Toast's error message from an error body (`message`, else `developerMessage`), else the start of the text."
@@ -279,10 +283,27 @@ def _sdk_log():
     if Logging.LOG_LEVEL is None: Logging.LOG_LEVEL = Logging.Level.INFO
     return Logging
 
+def read_body(r: requests.Response) -> requests.Response:
+    "Read `r`'s whole body into `r.content` in one call, failing as `requests` fails on a body (a broken one: `ChunkedEncodingError`)."
+    m = requests.models            # urllib3's errors, by the names `requests` maps them under (urllib3 comes with it)
+    try: data = r.raw.read(decode_content=True)
+    except m.ProtocolError as e: raise requests.exceptions.ChunkedEncodingError(e)
+    except m.DecodeError as e: raise requests.exceptions.ContentDecodingError(e)
+    except m.ReadTimeoutError as e: raise requests.ConnectionError(e)
+    except m.SSLError as e: raise requests.exceptions.SSLError(e)
+    r._content, r._content_consumed = data or b"", True
+    return r
+
+class WholeBodyAdapter(HTTPAdapter):
+    "An `HTTPAdapter` that reads each body whole (`read_body`), where `requests` reads 10 KB at a time."
+    def send(self, request, stream=False, **kw):
+        r = super().send(request, stream=stream, **kw)
+        return r if stream else read_body(r)
+
 def new_session(pool: int = 16) -> requests.Session:
-    "A pooled `requests.Session` without automatic retries (the client retries itself)."
+    "A pooled `requests.Session` without automatic retries (the client retries itself), reading bodies whole."
     s = requests.Session()
-    adapter = HTTPAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
+    adapter = WholeBodyAdapter(pool_connections=pool, pool_maxsize=pool, max_retries=0)
     s.mount("https://", adapter); s.mount("http://", adapter)
     return s
 

@@ -135,10 +135,15 @@ def _flat_into(row: dict, d: dict, prefix: str, json_fields, skip, entity_types)
         elif t is dict or t is list or t is tuple: row[cache.get(k) or _col(cache, prefix, k)] = to_json(v)
         else: row[cache.get(k) or _col(cache, prefix, k)] = v
 
+@lru_cache(maxsize=1024)
+def _lookups(json_fields: tuple, skip: tuple, entity_types: tuple) -> tuple:
+    "The sets `_flat_into` looks fields up in, made once per distinct arguments (not once per row)."
+    return frozenset(json_fields), frozenset(skip), frozenset(snake(f) for f in entity_types)
+
 def flatten(record: dict, *, json_fields=(), skip=(), entity_types=()) -> dict:
     "One flat row: snake_case, guid->id, refs->`<f>_id`, nested dicts->prefixed, lists->JSON, timestamps->UTC."
     row = {}
-    _flat_into(row, record, "", frozenset(json_fields), frozenset(skip), frozenset(snake(f) for f in entity_types))
+    _flat_into(row, record, "", *_lookups(tuple(json_fields), tuple(skip), tuple(entity_types)))
     return row
 
 # %% ../nbs/04_flatten.ipynb #4a04f163
