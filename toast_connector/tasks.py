@@ -194,13 +194,13 @@ def delete(self: Runner, keys: list): self.flush(keys, [])
 
 @patch
 def read(self: Runner, params: dict) -> int:
-    "Fetch one request's pages, make rows, flush (upserts, then deletes); a huge batch is flushed in parts."
-    dels, ups, n, cap = [], [], 0, min(4 * self.settings.checkpoint_rows, self.BATCH_ROWS)
+    "Fetch one request's pages, make rows, flush (upserts, then deletes) as `CHUNK` rows gather: a worker holds a page's rows, not a window's."
+    dels, ups, n = [], [], 0
     self.records = 0
     for records in self.fetch(params):
         d, u = self.rows(records, params)
         dels += d; ups += u
-        if len(dels) + len(ups) > cap: n += self.flush(dels, ups); dels, ups = [], []
+        if len(dels) + len(ups) >= self.CHUNK: n += self.flush(dels, ups); dels, ups = [], []
     return n + self.flush(dels, ups)
 
 @patch
