@@ -129,7 +129,7 @@ class Lanes:
 class Runner:
     "Runs one task in a worker thread: its cursor kind plans and moves the cursor; the runner reads, makes rows and sends messages."
     CHUNK = 1000
-    BATCH_ROWS = 20_000     # a request's rows are handed over in parts of at most this many (and windows sized to a quarter of it)
+    BATCH_ROWS = 20_000     # windows of a stream without page numbers are sized to a quarter of this many rows
 
     def __init__(self, engine, task: Task):
         self.e, self.t, self.stream, self.restaurant = engine, task, task.stream, task.restaurant
