@@ -283,14 +283,17 @@ def _sdk_log():
     if Logging.LOG_LEVEL is None: Logging.LOG_LEVEL = Logging.Level.INFO
     return Logging
 
+# urllib3's errors, by the names `requests` maps them under when it reads a body (urllib3 comes with it); bound here so
+# that a `requests` without them fails at import, not inside an `except` while a body fails
+from requests.models import DecodeError as _DecodeError, ProtocolError as _ProtocolError, ReadTimeoutError as _ReadTimeout, SSLError as _SSLError
+
 def read_body(r: requests.Response) -> requests.Response:
     "Read `r`'s whole body into `r.content` in one call, failing as `requests` fails on a body (a broken one: `ChunkedEncodingError`)."
-    m = requests.models            # urllib3's errors, by the names `requests` maps them under (urllib3 comes with it)
     try: data = r.raw.read(decode_content=True)
-    except m.ProtocolError as e: raise requests.exceptions.ChunkedEncodingError(e)
-    except m.DecodeError as e: raise requests.exceptions.ContentDecodingError(e)
-    except m.ReadTimeoutError as e: raise requests.ConnectionError(e)
-    except m.SSLError as e: raise requests.exceptions.SSLError(e)
+    except _ProtocolError as e: raise requests.exceptions.ChunkedEncodingError(e)
+    except _DecodeError as e: raise requests.exceptions.ContentDecodingError(e)
+    except _ReadTimeout as e: raise requests.ConnectionError(e)
+    except _SSLError as e: raise requests.exceptions.SSLError(e)
     r._content, r._content_consumed = data or b"", True
     return r
 
