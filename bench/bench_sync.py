@@ -60,7 +60,7 @@ def child_sync(cfg: dict, work: Path):
     def spy(self):
         seen["before"] = time.perf_counter() - t          # the SDK's own start (requirements check, schema) until update()
         try: return run(self)
-        finally: seen.update(timing=dict(self.timing), why=dict(self.ckpt_why), checkpoints=self.checkpoints,
+        finally: seen.update(timing=dict(self.timing), cpu=dict(self.cpu), why=dict(self.ckpt_why), checkpoints=self.checkpoints,
                              engine=time.perf_counter() - t - seen["before"])
     sync.Engine.run = spy
     prepare(work)
@@ -95,14 +95,14 @@ def child_null(cfg: dict, work: Path):
     ops, timing, start = col.ops, {}, [0.0]
     def null_update(configuration, state):
         "The same rows, one checkpoint at the end."
-        t = time.perf_counter()
+        t, u = time.perf_counter(), time.thread_time()
         timing["before"] = t - start[0]                  # the SDK's own start (requirements check, schema) until update()
         for kind, table, data in ops:
             if kind == "u": op.upsert(table=table, data=sdk_row(data))
             else: op.delete(table=table, keys=data)
-        t1 = time.perf_counter()
+        t1, u1 = time.perf_counter(), time.thread_time()
         op.checkpoint(state={"n": len(ops)})
-        timing.update(emit=t1 - t, checkpoint=time.perf_counter() - t1)
+        timing.update(emit=t1 - t, checkpoint=time.perf_counter() - t1, emit_cpu=u1 - u)
     c = Connector(update=null_update, schema=schema)
     t = start[0] = time.perf_counter()
     c.debug(project_path=str(work), configuration=cfg, state=saved_state(work), log_level=Logging.Level.WARNING)
@@ -281,6 +281,10 @@ def profile(restaurants: int, days: int, a, day: bool, results: list) -> bool:
             print(f"[{name} {kind}] the sync's main thread: " + ", ".join(f"{k} {v:.1f} s" for k, v in res["timing"].items())
                   + f" (the floor: emitting {null['emit']:.1f} s, checkpoint {null['checkpoint']:.1f} s); the sandbox process "
                   f"used {res['sandbox_cpu']:.1f} s of CPU meanwhile, on the same 2 cores", flush=True)
+            em, cpu = res["timing"].get("emitting", 0.0), res.get("cpu", {}).get("emitting", 0.0)
+            print(f"[{name} {kind}] emitting on the main thread: {em:.1f} s, {cpu:.1f} s of it on its CPU; the other {em - cpu:.1f} s "
+                  f"({(em - cpu) / max(cpu, 1e-9):.0%} of that CPU) it waited: for the GIL, which the workers held to fetch, decode and "
+                  f"flatten, or for a core (the floor's emitting: {null['emit']:.1f} s, {null.get('emit_cpu', 0.0):.1f} s on CPU)", flush=True)
             print(f"[{name} {kind}] the SDK's start before update(): {res.get('before', 0):.1f} s (the floor's: "
                   f"{null.get('before', 0):.1f} s); the engine's run {res.get('engine', 0):.1f} s", flush=True)
             print(f"[{name} {kind}] peak RSS {res['rss'] / 2**20:.0f} MiB = {res['rss'] / 1e6:.0f} MB (the sync process: connector, "

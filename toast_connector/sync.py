@@ -61,6 +61,7 @@ class Engine:
         self.last_ckpt, self.moved, self.ckpt_every = time.monotonic(), False, self.CHECKPOINT_SECONDS
         self.progress = Progress([], self.PROGRESS_SECONDS)
         self.timing = Counter()     # seconds of this (emitting) thread: waiting for Toast, emitting, checkpointing
+        self.cpu = Counter()        # ...and its CPU seconds emitting and checkpointing: the rest of their wall waited for the GIL (or the machine)
         self.late = Counter()       # the late-arrival re-reads of this sync: reads, calls, records, rows (and calls by stream)
         self.reconciliation = None
 
@@ -77,13 +78,14 @@ def put(self: Engine, msg):
 @patch
 def checkpoint(self: Engine, why: str = "end"):
     "Checkpoint the state (and the key store, if it changed); adapt the time-based cadence and the memory model to what it cost."
-    t, before, rows = time.monotonic(), self.rss(), self.since_ckpt
+    t, u, before, rows = time.monotonic(), time.thread_time(), self.rss(), self.since_ckpt
     if self.keys_dirty: self.state["keys"], self.keys_dirty = pack_store(self.keys), False
     with PeakRss(self.rss) as pk: self.emit.checkpoint(self.state)
     trim_memory()                               # the written rows' memory back to the OS (and the local writer's): RSS follows what is live
     self.last_ckpt = time.monotonic()
     cost = self.last_ckpt - t
     self.timing["checkpoint"] += cost
+    self.cpu["checkpoint"] += time.thread_time() - u
     # the cheapest checkpoint so far bounds the fixed part of the cost (the rest is writing rows, paid once whatever the cadence)
     self.ckpt_cost = cost if self.ckpt_cost is None else min(self.ckpt_cost, cost)
     self.ckpt_every = checkpoint_interval(self.ckpt_cost, self.CHECKPOINT_SECONDS, self.MAX_CHECKPOINT_SECONDS, self.CHECKPOINT_SHARE)
@@ -164,14 +166,15 @@ def run_tasks(self: Engine, tasks: list[Task]):
             t0 = time.monotonic()
             try: msg = self.q.get(timeout=1.0)
             except queue.Empty: msg = None             # nothing from Toast for a second: still time for a progress line
-            t1 = time.monotonic()
+            t1, u1 = time.monotonic(), time.thread_time()
             self.timing["waiting for Toast"] += t1 - t0
             if self.progress.due(): self.log.info(self.progress.line(sum(self.rows.values()), metric_totals(self.client)["calls"]))
             if msg is None: continue
             if isinstance(msg, Done): pending -= 1; self.progress.finish(msg.task); continue
-            c0 = self.timing["checkpoint"]
+            c0, k0 = self.timing["checkpoint"], self.cpu["checkpoint"]
             self.apply(msg)
             self.timing["emitting"] += time.monotonic() - t1 - (self.timing["checkpoint"] - c0)
+            self.cpu["emitting"] += time.thread_time() - u1 - (self.cpu["checkpoint"] - k0)
         ok = True
     finally:
         if not ok:
