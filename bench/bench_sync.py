@@ -5,8 +5,9 @@ For each profile (restaurants x days of history, 100 orders a day) it runs, each
 would run it (`Connector.debug`, DuckDB warehouse), against a sandbox in another process (`python -m
 toast_connector.sandbox`, clock pinned at NOW):
 - a first sync, then an incremental one hour later on the sandbox's clock (same warehouse, the state the first left);
-- the writer floor of each: the same rows (collected untimed from an unthrottled sandbox of the same world) written by the
-  SDK's local writer with a single checkpoint, into a fresh warehouse (first) or the one that floor left (incremental);
+- the writer floor of each: the same rows (collected untimed from an unthrottled sandbox of the same world, and made
+  what the connector hands the SDK before the clock starts) written by the SDK's local writer with a single checkpoint,
+  into a fresh warehouse (first) or the one that floor left (incremental): the floor times the SDK's calls only;
 - Toast's floor: the seconds Toast's per-restaurant limits (20/s, ordersBulk 5/s, menus 1/s) need for the *minimum*
   calls (ordersBulk: whole pages of 100 per 30-day window; every other endpoint: the calls made, less retries).
 
@@ -92,13 +93,15 @@ def child_null(cfg: dict, work: Path):
     col = Collect()
     update(cfg, json.loads(prior.read_text()) if prior.exists() else {}, emit=col, log=Quiet())
     prior.write_text(json.dumps(col.state))           # the next (incremental) floor collects from here
-    ops, timing, start = col.ops, {}, [0.0]
+    # the rows as the connector hands them to the SDK (Decimals as text), made before the clock starts: the floor times
+    # the SDK's calls and nothing of the connector's (converting them in the timed loop would add the same work to both)
+    ops, timing, start = [(kind, table, sdk_row(data) if kind == "u" else data) for kind, table, data in col.ops], {}, [0.0]
     def null_update(configuration, state):
         "The same rows, one checkpoint at the end."
         t, u = time.perf_counter(), time.thread_time()
         timing["before"] = t - start[0]                  # the SDK's own start (requirements check, schema) until update()
         for kind, table, data in ops:
-            if kind == "u": op.upsert(table=table, data=sdk_row(data))
+            if kind == "u": op.upsert(table=table, data=data)
             else: op.delete(table=table, keys=data)
         t1, u1 = time.perf_counter(), time.thread_time()
         op.checkpoint(state={"n": len(ops)})
