@@ -202,12 +202,11 @@ def sync_log_row(e, sid: str, started: datetime, ended: datetime, streams) -> di
 def summary_line(e, row: dict) -> str:
     "The sync's one summary line."
     total = sum(v for k, v in e.rows.items() if k not in ("restaurant", "sync_log"))
-    cpu = getattr(e, "cpu", {})             # CPU seconds of the main thread: wall minus CPU waited for the workers (the GIL)
     return (f"sync {row['sync_id']} {row['status']} in {row['duration_seconds']:.1f} s: {total} rows, {row['api_calls']} API calls ("
             + ", ".join(f"{f} {n}" for f, n in row["calls_by_family"].items()) + "), "
             f"{row['retries']} retries, {row['rate_limited']} 429s, {e.checkpoints} checkpoints ("
             + ", ".join(f"{k} {v}" for k, v in e.ckpt_why.items()) + "; "
-            + ", ".join(f"{k} {v:.1f} s" + (f" ({cpu[k]:.1f} s on CPU)" if cpu.get(k) else "") for k, v in e.timing.items()) + ")"
+            + ", ".join(f"{k} {v:.1f} s" + (f" ({e.cpu[k]:.1f} s on CPU)" if e.cpu.get(k) else "") for k, v in e.timing.items()) + ")"
             + (f", peak RSS {e.peak_rss / 2**20:.0f} MiB" if e.peak_rss else "")
             + (f"; skipped {', '.join(sorted(e.skipped))}" if e.skipped else "")
             + (f"; {len(e.errors)} streams failed" if e.errors else "")
