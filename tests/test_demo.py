@@ -41,9 +41,9 @@ def sdk_counts(out: str) -> dict:
     return {m[1]: int(m[2]) for m in re.finditer(r"(Upserts|Updates|Deletes|Checkpoints)\s+\|\s+(\d+)", out)}
 
 def sync_log(project: Path) -> list[dict]:
-    "The sync_log rows, oldest first, with `rows` decoded."
+    "The sync_log rows, oldest first (ids never go back), with `rows` decoded."
     con = duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True)
-    try: rows = con.execute("select sync_id, rows, logins from tester.sync_log order by started_at").fetchall()
+    try: rows = con.execute("select sync_id, rows, logins from tester.sync_log order by sync_id").fetchall()
     finally: con.close()
     return [{"sync_id": i, "rows": json.loads(r), "logins": n} for i, r, n in rows]
 

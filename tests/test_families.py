@@ -461,3 +461,20 @@ def test_deleted_shifts_and_time_entries_are_deleted():
         gone = {k[0][1] for k in resynced_deletes(rec, n, "time_entry")}
         assert {d["time_entry_id"] for k, t, d in rec.ops[:n] if k == "upsert" and t == "break"} & gone   # it had breaks
         assert {b["time_entry_id"] for b in rows(rec, "break")}.isdisjoint(gone)   # its breaks went with it
+
+
+def test_a_clock_that_stepped_back_does_not_overwrite_the_last_sync_log_row():
+    # the previous sync's id is ahead of this machine's clock (an NTP step, a VM restored from a snapshot): the next
+    # sync's id comes after it, so both sync_log rows stay; started_at is still the clock's reading
+    with small() as sb:
+        rec = recorder()
+        run(sb, rec)
+        first = rows(rec, "sync_log")[0]
+        ahead = "29991231T235959.999Z"
+        rec.state["sync"]["last_id"] = ahead
+        sb.advance(1)
+        run(sb, rec)
+        logs = {r["sync_id"]: r for r in rows(rec, "sync_log")}
+        assert set(logs) == {first["sync_id"], "30000101T000000.000Z"}, sorted(logs)
+        assert logs["30000101T000000.000Z"]["started_at"] < "2100", logs["30000101T000000.000Z"]["started_at"]
+        assert rec.state["sync"]["last_id"] == "30000101T000000.000Z"

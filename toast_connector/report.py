@@ -6,7 +6,7 @@
 from __future__ import annotations
 import os, time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from .client import endpoint_of
 from .windows import toast_ts
 from .auth import ToastError
@@ -25,9 +25,13 @@ SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
                               "restaurants": "JSON", "errors": "JSON", "shard": "STRING", "calls_by_family": "JSON",
                               "late_reread": "JSON", "reconciliation": "JSON"}}
 
-def sync_id(started: datetime) -> str:
-    "A sync's id: its start time, to the millisecond."
-    return started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.") + f"{started.microsecond // 1000:03d}Z"
+def sync_id(started: datetime, last: str | None = None) -> str:
+    "A sync's id: its start time to the millisecond, and always after `last` (the previous sync's id)."
+    sid = started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.") + f"{started.microsecond // 1000:03d}Z"
+    if not last or sid > last: return sid
+    try: prev = datetime.strptime(last, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
+    except (TypeError, ValueError): return sid                                # not one of ours: nothing to stay after
+    return sync_id(prev + timedelta(milliseconds=1))
 
 def late_report(late: Counter) -> dict | None:
     "sync_log.late_reread: what this sync's late-arrival re-reads cost (None when none ran)."
