@@ -137,13 +137,20 @@ def rows(self: Stream, record: dict, restaurant_id: str, request: dict | None = 
     base = {"restaurant_id": restaurant_id, **(self.base(record, ctx) if self.base else {})}
     tree = list(explode(record, table=self.table, key=self.key, children=self.children, base=base, json_fields=self.json_fields))
     if not self.deleted(record): return [], tree
-    keys = self.table_keys()
+    keys = self._keys()
     return [(t, {k: row[k] for k in keys[t]}) for t, row in tree[1:] + tree[:1]], tree
+
+@patch
+def _keys(self: Stream) -> dict:
+    "`table_keys`, walked once per stream and kept (read-only: callers get copies)."
+    ks = self.__dict__.get("_table_keys")
+    if ks is None: ks = _table_keys(self.table, self.key, self.children); object.__setattr__(self, "_table_keys", ks)
+    return ks
 
 @patch
 def table_keys(self: Stream) -> dict:
     "{table: primary key} of every table this stream writes (its own, its children's and link tables)."
-    return _table_keys(self.table, self.key, self.children)
+    return dict(self._keys())
 
 # %% ../nbs/05_streams.ipynb #a1f0c3d5
 @dataclass(frozen=True)
