@@ -509,10 +509,14 @@ def test_429_burst_ends_when_retry_after_has_passed():
         for _ in range(100):
             r = api.get("/labor/v1/jobs", rg)
             if r.status_code == 429: break
+        t429 = time.monotonic()
         assert r.status_code == 429
         wait = int(r.headers["Retry-After"])
         assert 1 <= wait <= 2
-        assert [api.get("/labor/v1/jobs", rg).status_code for _ in range(5)] == [429] * 5   # at once: still refused
+        codes = []                              # at once: still refused (a burst lasts >= 0.5 s; on a loaded machine
+        while len(codes) < 5 and (not codes or time.monotonic() - t429 < 0.4):     # only retries within 0.4 s count)
+            codes.append(api.get("/labor/v1/jobs", rg).status_code)
+        assert codes and codes == [429] * len(codes), codes
         time.sleep(wait)
         s.faults.rates = {"429": 0.0}          # no new bursts: only the old one could refuse now
         assert api.get("/labor/v1/jobs", rg).status_code == 200
