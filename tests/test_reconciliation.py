@@ -129,3 +129,41 @@ def test_without_analytics_access_the_sync_succeeds_and_says_so_once(how):
         state, log = run(sb, wh, state, creds=how != "missing", reconcileHours="0", reconcile="true")
         assert recon(wh)[(g, bd)]["status"] == "healed"
         check(sb, wh)
+
+
+def test_a_report_still_in_progress_is_asked_for_again_by_the_next_sync(monkeypatch):
+    # Toast is still gathering the report when the poll budget runs out: the sync succeeds in the weaker form and keeps
+    # the report's guid; the next sync GETs that report instead of POSTing a new one (ten an hour), and lands its rows.
+    # A kept report Toast no longer serves (the sandbox answers 409 once its data moved on) gets one new POST.
+    monkeypatch.setattr(analytics, "POLL_BUDGET", 0.05)
+    sb, wh = sandbox(), Warehouse()
+    with sb:
+        posts = lambda: sum(sum(per.values()) for t, per in sb.stats()["requests"].items() if t == "POST /era/v1/metrics")
+        def pending_sync(state):
+            sb.analytics_ready_polls = 10 ** 6                                    # every GET answers 202
+            state, log = run(sb, wh, state)
+            skipped = [m for _, m in log.lines if SKIP in m]
+            assert len(skipped) == 1 and "still in progress" in skipped[0], log.lines
+            assert state["reconciliation"]["report"]["guid"] in skipped[0]
+            assert last_log(wh)["reconciliation"]["form"] == "orders re-read"
+            return state
+        state = pending_sync({})
+        kept = state["reconciliation"]["report"]
+        assert posts() == 1 and kept["restaurants"] == sb.world.restaurant_guids() and "toast_daily_totals" not in wh.tables
+        sb.analytics_ready_polls = 1                                              # Toast has finished it; the next sync starts
+        state, log = run(sb, wh, state)                                           # before the sandbox's clock moves
+        assert not [m for _, m in log.lines if SKIP in m], log.lines
+        assert posts() == 1, "the next sync asked for a new report instead of the one in progress"
+        totals = wh.tables["toast_daily_totals"]
+        assert len(totals) == 4 and {t["report_request_guid"] for t in totals.values()} == {kept["guid"]}
+        assert "report" not in state["reconciliation"] and last_log(wh)["reconciliation"]["form"] == "analytics"
+        # again in progress, but by the next sync the world has moved on: the kept guid is refused (409), a new one asked for
+        state = pending_sync(dict(state, reconciliation={k: v for k, v in state["reconciliation"].items() if k != "backfilled"}))
+        kept2 = state["reconciliation"]["report"]
+        assert posts() == 2 and kept2["guid"] != kept["guid"]
+        sb.analytics_ready_polls = 1
+        sb.advance(1)
+        state, log = run(sb, wh, state)
+        assert not [m for _, m in log.lines if SKIP in m], log.lines
+        assert posts() == 3 and sb.stats()["status"].get("409", 0) == 1
+        assert "report" not in state["reconciliation"] and last_log(wh)["reconciliation"]["form"] == "analytics"

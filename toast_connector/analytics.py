@@ -5,6 +5,7 @@
 # %% ../nbs/16_analytics.ipynb #f0f0f8f5
 from __future__ import annotations
 import base64, dataclasses, hashlib, json, time
+from datetime import timedelta
 from decimal import Decimal, ROUND_HALF_UP
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastConflict
 from .client import ToastClient, RateLimiter, ToastMalformed, limit_rules
@@ -19,7 +20,7 @@ from .state import _GUID
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'FAMILY',
            'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules', 'AnalyticsLimiter',
            'AnalyticsPending', 'analytics_client', 'report', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch',
-           'reconcile']
+           'carried_report', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #9d4fd150
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -119,7 +120,8 @@ class AnalyticsLimiter(RateLimiter):
         return [self._w.setdefault(k, Window(n, per, self.guard)) for k, n, per in analytics_rules(endpoint, restaurant, self.scale)]
 
 class AnalyticsPending(ToastError):
-    "The report was still being gathered when the poll budget ran out."
+    "The report was still being gathered when the poll budget ran out; `guid` is asked for again by the next sync."
+    def __init__(self, message: str, guid: str, **kw): super().__init__(message, **kw); self.guid = guid
 
 POLLS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)     # seconds between GETs of a report still in progress
 POLL_BUDGET = 60.0
@@ -139,9 +141,11 @@ def _post(client, start: int, end: int, rids: list[str]) -> str:
                              endpoint="/era/v1/metrics")
     return guid
 
-def report(client, start: int, end: int, rids: list[str], sleep=time.sleep) -> tuple[str, list[dict]]:
-    "Toast's aggregated rows of business dates `start..end` for `rids`: POST, then GET until 202 turns 200."
-    guid, waited, asked = _post(client, start, end, rids), 0.0, 1
+
+# %% ../nbs/16_analytics.ipynb #be0d8400
+def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid: str | None = None) -> tuple[str, list[dict]]:
+    "Toast's aggregated rows of business dates `start..end` for `rids`: POST (unless `guid`, asked earlier), then GET until 202 turns 200."
+    guid, waited, asked = (guid, 0.0, 0) if guid else (_post(client, start, end, rids), 0.0, 1)
     i = 0
     while True:
         path = f"/era/v1/metrics/{guid}"
@@ -152,7 +156,9 @@ def report(client, start: int, end: int, rids: list[str], sleep=time.sleep) -> t
             guid, asked, i = _post(client, start, end, rids), asked + 1, 0
             continue
         if r.status == 202:
-            if waited >= POLL_BUDGET: raise AnalyticsPending(f"the analytics report {guid} was still in progress after {waited:.0f} s", status=202)
+            if waited >= POLL_BUDGET:
+                raise AnalyticsPending(f"the analytics report {guid} was still in progress after {waited:.0f} s; the next sync asks for it again",
+                                       guid, status=202, endpoint="/era/v1/metrics/{guid}")
             wait = POLLS[min(i, len(POLLS) - 1)]
             sleep(wait); waited += wait; i += 1
             continue
@@ -210,6 +216,14 @@ def _reread(engine, r, bd: int) -> list[dict]:
     finally: engine._rereading = False
     return out
 
+def carried_report(prev, lo: int, hi: int, rids: list, end) -> str | None:
+    "The guid of a report an earlier sync left in progress, if it is the same report and less than a day old."
+    if not isinstance(prev, dict) or not _GUID.fullmatch(str(prev.get("guid"))): return None
+    if (prev.get("start"), prev.get("end"), prev.get("restaurants")) != (lo, hi, rids): return None
+    try: at = W.parse_ts(prev.get("at"))
+    except (TypeError, ValueError): return None
+    return prev["guid"] if at is not None and -timedelta(minutes=5) <= end - at < timedelta(days=1) else None   # clocks wobble by ms
+
 def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     "Toast's figures `{(restaurant, date): row}` for the dates to check (and the first backfill); None and why when unavailable."
     if not st.analytics_client_id:
@@ -222,9 +236,13 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         last = max(_span(st, r, end)[1] for r in live)
         lo, hi = max(first, W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)), last
     if lo is None: return None, {}
-    client = analytics_client(st, engine.state, engine.log)
+    client, rids, prev = analytics_client(st, engine.state, engine.log), sorted(r.guid for r in live), R.pop("report", None)
+    kept = carried_report(prev, lo, hi, rids, end)
     try:
-        guid, rows = report(client, lo, hi, sorted(r.guid for r in live))
+        guid, rows = report(client, lo, hi, rids, guid=kept)
+    except AnalyticsPending as e:               # kept for the next sync, with when it was first asked for
+        R["report"] = {"guid": e.guid, "start": lo, "end": hi, "restaurants": rids, "at": prev["at"] if kept == e.guid else W.toast_ts(end)}
+        return f"the analytics report failed: {e}", {}
     except ToastAuthError as e: return f"Toast refused the analytics credentials ({e.status})", {}
     except ToastForbidden: return "the analytics credentials lack the scope enterprise-metrics:read (403)", {}
     except ToastError as e: return f"the analytics report failed: {e}", {}
