@@ -51,6 +51,14 @@ def parser() -> argparse.ArgumentParser:
     a("--client-secret", default="sandbox-client-secret")
     a("--write-config", metavar="PATH", default=None,
       help="once listening, write a connector configuration pointing here to PATH (history from --days before now)")
+    a("--analytics-client-id", default=Sandbox.analytics_client_id, help="the analytics API's own credentials (Toast's /era/v1)")
+    a("--analytics-client-secret", default=Sandbox.analytics_client_secret)
+    a("--analytics-scopes", default=" ".join(Sandbox.analytics_scopes),
+      help="the analytics credentials' scopes (default enterprise-metrics:read; '' takes it away: every /era/v1 call answers 403)")
+    a("--analytics-ready-polls", type=int, default=Sandbox.analytics_ready_polls,
+      help="GETs of a report answered 202 (in progress) before it is ready (default 1)")
+    a("--analytics-config", action="store_true",
+      help="also write the analytics credentials into --write-config (the connector then reconciles against Toast's totals)")
     return p
 
 def build(args: argparse.Namespace) -> Sandbox:
@@ -60,6 +68,10 @@ def build(args: argparse.Namespace) -> Sandbox:
                  access=args.access, rate_limits=args.rate_limits, faults=args.faults, latency_ms=args.latency_ms,
                  jitter_ms=args.jitter_ms, fault_seed=args.fault_seed, client_id=args.client_id, client_secret=args.client_secret)
     sb.slow_seconds = args.slow_seconds
+    if args.analytics_ready_polls < 0: raise ValueError(f"--analytics-ready-polls must be 0 or more, not {args.analytics_ready_polls}")
+    sb.analytics_client_id, sb.analytics_client_secret = args.analytics_client_id, args.analytics_client_secret
+    sb.analytics_scopes = tuple(s for s in args.analytics_scopes.replace(",", " ").split() if s)
+    sb.analytics_ready_polls, sb.analytics_config = args.analytics_ready_polls, args.analytics_config
     return sb
 
 # %% ../../nbs/32_sandbox_cli.ipynb #7d7c73c3
@@ -68,15 +80,18 @@ def write_configuration(sb: Sandbox, path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(sb.configuration(), indent=2) + "\n", encoding="utf-8")
+    extra = ({"analyticsClientId": sb.analytics_client_id, "analyticsClientSecret": sb.analytics_client_secret}
+             if getattr(sb, "analytics_config", False) else {})
+    tmp.write_text(json.dumps(sb.configuration(**extra), indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
 
 # %% ../../nbs/32_sandbox_cli.ipynb #767e9d54
 def ready_lines(sb: Sandbox) -> list[str]:
-    "The lines printed when the sandbox is ready: URL, credentials, certificate path with TLS."
+    "The lines printed when the sandbox is ready: URL, credentials, certificate path with TLS, the analytics credentials."
     out = [f"Toast sandbox ready at {sb.url}", f"clientId={sb.client_id} clientSecret={sb.client_secret}"]
     if sb.cert_path: out.append(f"certificate={sb.cert_path}")
+    out.append(f"analyticsClientId={sb.analytics_client_id} analyticsClientSecret={sb.analytics_client_secret}")
     return out
 
 def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_path=None) -> int:
