@@ -28,7 +28,7 @@ SYNC_LOG_TABLE = {"table": "sync_log", "primary_key": ["sync_id"],
 def sync_id(started: datetime, last: str | None = None) -> str:
     "A sync's id: its start time to the millisecond, and always after `last` (the previous sync's id)."
     sid = started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.") + f"{started.microsecond // 1000:03d}Z"
-    if not last or sid > last: return sid
+    if not isinstance(last, str) or sid > last: return sid
     try: prev = datetime.strptime(last, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
     except (TypeError, ValueError): return sid                                # not one of ours: nothing to stay after
     return sync_id(prev + timedelta(milliseconds=1))

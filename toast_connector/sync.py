@@ -214,7 +214,8 @@ def phases(self: Engine, rs: list[Restaurant]):
 def run(self: Engine) -> dict:
     "One sync; returns its `sync_log` row (raises `SyncFailed` after checkpointing when a stream failed)."
     started = datetime.now(timezone.utc)
-    sid = sync_id(started, (self.state.get("sync") or {}).get("last_id"))
+    last = self.state.get("sync")
+    sid = sync_id(started, last.get("last_id") if isinstance(last, dict) else None)
     rs, how = self.discover()
     tasks = self.tasks(rs)
     self.log.info(f"sync {sid}: {len([r for r in rs if r.syncable])} restaurants ({how} access), {len(tasks)} streams to run")
