@@ -29,9 +29,9 @@ def sync_id(started: datetime, last: str | None = None) -> str:
     "A sync's id: its start time to the millisecond, and always after `last` (the previous sync's id)."
     sid = started.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%S.") + f"{started.microsecond // 1000:03d}Z"
     if not isinstance(last, str) or sid > last: return sid
-    try: prev = datetime.strptime(last, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc)
-    except (TypeError, ValueError): return sid                                # not one of ours: nothing to stay after
-    return sync_id(prev + timedelta(milliseconds=1))
+    try: nxt = datetime.strptime(last, "%Y%m%dT%H%M%S.%fZ").replace(tzinfo=timezone.utc) + timedelta(milliseconds=1)
+    except (ValueError, OverflowError): return sid                            # not one of ours (or the end of time): nothing to stay after
+    return sync_id(nxt)
 
 def late_report(late: Counter) -> dict | None:
     "sync_log.late_reread: what this sync's late-arrival re-reads cost (None when none ran)."
