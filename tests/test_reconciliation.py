@@ -150,6 +150,11 @@ def test_a_report_still_in_progress_is_asked_for_again_by_the_next_sync(monkeypa
         state = pending_sync({})
         kept = state["reconciliation"]["report"]
         assert posts() == 1 and kept["restaurants"] == sb.world.restaurant_guids() and "toast_daily_totals" not in wh.tables
+        sb.faults.set("503@/era/v1/metrics/{reportRequestGuid}:1")                   # Toast fails the next sync's GETs of it
+        state, log = run(sb, wh, state, maxAttempts="2")
+        assert any("503" in m for _, m in log.lines if SKIP in m), log.lines
+        assert state["reconciliation"]["report"] == kept and posts() == 1         # a failure of Toast's keeps the report
+        sb.faults.set({})
         sb.analytics_ready_polls = 1                                              # Toast has finished it; the next sync starts
         state, log = run(sb, wh, state)                                           # before the sandbox's clock moves
         assert not [m for _, m in log.lines if SKIP in m], log.lines

@@ -17,8 +17,8 @@ from .tasks import Task, Runner
 from .state import _GUID
 
 # %% auto #0
-__all__ = ['ZERO', 'CENT', 'COMPARED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'FAMILY',
-           'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules', 'AnalyticsLimiter',
+__all__ = ['ZERO', 'CENT', 'COMPARED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'REPORT_KEEP',
+           'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules', 'AnalyticsLimiter',
            'AnalyticsPending', 'analytics_client', 'report', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch',
            'carried_report', 'reconcile']
 
@@ -157,7 +157,7 @@ def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid
             continue
         if r.status == 202:
             if waited >= POLL_BUDGET:
-                raise AnalyticsPending(f"the analytics report {guid} was still in progress after {waited:.0f} s; the next sync asks for it again",
+                raise AnalyticsPending(f"Toast's analytics report {guid} was still in progress after {waited:.0f} s; it is kept for the next sync",
                                        guid, status=202, endpoint="/era/v1/metrics/{guid}")
             wait = POLLS[min(i, len(POLLS) - 1)]
             sleep(wait); waited += wait; i += 1
@@ -216,13 +216,17 @@ def _reread(engine, r, bd: int) -> list[dict]:
     finally: engine._rereading = False
     return out
 
+REPORT_KEEP = timedelta(hours=3)     # how long a report left in progress may be asked for again (its figures age)
+
 def carried_report(prev, lo: int, hi: int, rids: list, end) -> str | None:
-    "The guid of a report an earlier sync left in progress, if it is the same report and less than a day old."
+    "The guid of a report an earlier sync left in progress, if it covers dates `lo..hi` of `rids` and is younger than `REPORT_KEEP`."
     if not isinstance(prev, dict) or not _GUID.fullmatch(str(prev.get("guid"))): return None
-    if (prev.get("start"), prev.get("end"), prev.get("restaurants")) != (lo, hi, rids): return None
+    start, stop, have = prev.get("start"), prev.get("end"), prev.get("restaurants")
+    if not (isinstance(start, int) and isinstance(stop, int) and isinstance(have, list)): return None
+    if not (start <= lo and hi <= stop and set(rids) <= set(have)): return None
     try: at = W.parse_ts(prev.get("at"))
     except (TypeError, ValueError): return None
-    return prev["guid"] if at is not None and -timedelta(minutes=5) <= end - at < timedelta(days=1) else None   # clocks wobble by ms
+    return prev["guid"] if at is not None and -timedelta(minutes=5) <= end - at < REPORT_KEEP else None   # clocks wobble by ms
 
 def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     "Toast's figures `{(restaurant, date): row}` for the dates to check (and the first backfill); None and why when unavailable."
@@ -240,12 +244,14 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     kept = carried_report(prev, lo, hi, rids, end)
     try:
         guid, rows = report(client, lo, hi, rids, guid=kept)
-    except AnalyticsPending as e:               # kept for the next sync, with when it was first asked for
-        R["report"] = {"guid": e.guid, "start": lo, "end": hi, "restaurants": rids, "at": prev["at"] if kept == e.guid else W.toast_ts(end)}
-        return f"the analytics report failed: {e}", {}
+    except AnalyticsPending as e:               # kept for the next sync, with what it covers and when it was first asked for
+        R["report"] = prev if kept == e.guid else {"guid": e.guid, "start": lo, "end": hi, "restaurants": rids, "at": W.toast_ts(end)}
+        return str(e), {}
     except ToastAuthError as e: return f"Toast refused the analytics credentials ({e.status})", {}
     except ToastForbidden: return "the analytics credentials lack the scope enterprise-metrics:read (403)", {}
-    except ToastError as e: return f"the analytics report failed: {e}", {}
+    except ToastError as e:
+        if kept: R["report"] = prev             # Toast failed (5xx, 429s, a timeout), not the report: it is still worth a GET
+        return f"the analytics report failed: {e}", {}
     finally:
         engine.analytics_calls = client.metrics.totals()["calls"]
         client.close()
