@@ -14,6 +14,12 @@ from .server import Sandbox, parse_faults, parse_toast_date
 __all__ = ['parser', 'build', 'write_configuration', 'ready_lines', 'serve', 'main']
 
 # %% ../../nbs/32_sandbox_cli.ipynb #88bc0ec4
+def _count(s: str) -> int:
+    try: n = int(s)
+    except ValueError: n = -1
+    if n < 0: raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {s!r}")
+    return n
+
 def _faults(s: str) -> str:
     try: parse_faults(s)
     except ValueError as e: raise argparse.ArgumentTypeError(str(e))
@@ -24,6 +30,8 @@ def _now(s: str) -> datetime:
     if d is None: raise argparse.ArgumentTypeError("expected an ISO-8601 timestamp with offset, e.g. 2026-01-01T00:00:00.000Z")
     return d
 
+
+# %% ../../nbs/32_sandbox_cli.ipynb #88bc0ec5
 def parser() -> argparse.ArgumentParser:
     "The command line of `python -m toast_connector.sandbox`."
     p = argparse.ArgumentParser(prog="python -m toast_connector.sandbox",
@@ -53,9 +61,9 @@ def parser() -> argparse.ArgumentParser:
       help="once listening, write a connector configuration pointing here to PATH (history from --days before now)")
     a("--analytics-client-id", default=Sandbox.analytics_client_id, help="the analytics API's own credentials (Toast's /era/v1)")
     a("--analytics-client-secret", default=Sandbox.analytics_client_secret)
-    a("--analytics-scopes", default=" ".join(Sandbox.analytics_scopes),
+    a("--analytics-scopes", default=",".join(Sandbox.analytics_scopes),
       help="the analytics credentials' scopes (default enterprise-metrics:read; '' takes it away: every /era/v1 call answers 403)")
-    a("--analytics-ready-polls", type=int, default=Sandbox.analytics_ready_polls,
+    a("--analytics-ready-polls", type=_count, default=Sandbox.analytics_ready_polls,
       help="GETs of a report answered 202 (in progress) before it is ready (default 1)")
     a("--analytics-config", action="store_true",
       help="also write the analytics credentials into --write-config (the connector then reconciles against Toast's totals)")
@@ -68,20 +76,18 @@ def build(args: argparse.Namespace) -> Sandbox:
                  access=args.access, rate_limits=args.rate_limits, faults=args.faults, latency_ms=args.latency_ms,
                  jitter_ms=args.jitter_ms, fault_seed=args.fault_seed, client_id=args.client_id, client_secret=args.client_secret)
     sb.slow_seconds = args.slow_seconds
-    if args.analytics_ready_polls < 0: raise ValueError(f"--analytics-ready-polls must be 0 or more, not {args.analytics_ready_polls}")
     sb.analytics_client_id, sb.analytics_client_secret = args.analytics_client_id, args.analytics_client_secret
     sb.analytics_scopes = tuple(s for s in args.analytics_scopes.replace(",", " ").split() if s)
-    sb.analytics_ready_polls, sb.analytics_config = args.analytics_ready_polls, args.analytics_config
+    sb.analytics_ready_polls = args.analytics_ready_polls
     return sb
 
 # %% ../../nbs/32_sandbox_cli.ipynb #7d7c73c3
-def write_configuration(sb: Sandbox, path) -> Path:
-    "Write the connector configuration pointing at `sb` (all strings) to `path` in one rename; return the path."
+def write_configuration(sb: Sandbox, path, analytics: bool = False) -> Path:
+    "Write the connector configuration pointing at `sb` (all strings; with `analytics`, its analytics credentials too) to `path` in one rename."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    extra = ({"analyticsClientId": sb.analytics_client_id, "analyticsClientSecret": sb.analytics_client_secret}
-             if getattr(sb, "analytics_config", False) else {})
+    extra = {"analyticsClientId": sb.analytics_client_id, "analyticsClientSecret": sb.analytics_client_secret} if analytics else {}
     tmp.write_text(json.dumps(sb.configuration(**extra), indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
@@ -94,7 +100,7 @@ def ready_lines(sb: Sandbox) -> list[str]:
     out.append(f"analyticsClientId={sb.analytics_client_id} analyticsClientSecret={sb.analytics_client_secret}")
     return out
 
-def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_path=None) -> int:
+def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_path=None, analytics_config: bool = False) -> int:
     "Start `sb`, write `config_path` if given, print the ready lines, serve until `stop` or Ctrl-C/SIGTERM; return an exit code."
     out = out or sys.stdout
     stop = stop or threading.Event()
@@ -105,7 +111,7 @@ def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_pat
     sb.start()
     try:
         lines = ready_lines(sb)
-        if config_path: lines.append(f"configuration={write_configuration(sb, config_path)}")
+        if config_path: lines.append(f"configuration={write_configuration(sb, config_path, analytics_config)}")
         print("\n".join(lines), file=out, flush=True)
         while not stop.wait(0.2): pass
     except KeyboardInterrupt: pass
@@ -121,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    return serve(sb, config_path=args.write_config)
+    return serve(sb, config_path=args.write_config, analytics_config=args.analytics_config)
 
 # %% ../../nbs/32_sandbox_cli.ipynb #13fe52a3
 #| eval: false
