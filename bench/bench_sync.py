@@ -96,6 +96,7 @@ def child_null(cfg: dict, work: Path):
     # the rows as the connector hands them to the SDK (Decimals as text), made before the clock starts: the floor times
     # the SDK's calls and nothing of the connector's (converting them in the timed loop would add the same work to both)
     ops, timing, start = [(kind, table, sdk_row(data) if kind == "u" else data) for kind, table, data in col.ops], {}, [0.0]
+    del col.ops                                        # only the converted rows stay (a sync holds no second copy either)
     def null_update(configuration, state):
         "The same rows, one checkpoint at the end."
         t, u = time.perf_counter(), time.thread_time()
@@ -284,10 +285,10 @@ def profile(restaurants: int, days: int, a, day: bool, results: list) -> bool:
             print(f"[{name} {kind}] the sync's main thread: " + ", ".join(f"{k} {v:.1f} s" for k, v in res["timing"].items())
                   + f" (the floor: emitting {null['emit']:.1f} s, checkpoint {null['checkpoint']:.1f} s); the sandbox process "
                   f"used {res['sandbox_cpu']:.1f} s of CPU meanwhile, on the same 2 cores", flush=True)
-            em, cpu = res["timing"].get("emitting", 0.0), res.get("cpu", {}).get("emitting", 0.0)
+            em, cpu = res["timing"].get("emitting", 0.0), res["cpu"].get("emitting", 0.0)
             print(f"[{name} {kind}] emitting on the main thread: {em:.1f} s, {cpu:.1f} s of it on its CPU; the other {em - cpu:.1f} s "
                   f"({(em - cpu) / max(cpu, 1e-9):.0%} of that CPU) it waited: for the GIL, which the workers held to fetch, decode and "
-                  f"flatten, or for a core (the floor's emitting: {null['emit']:.1f} s, {null.get('emit_cpu', 0.0):.1f} s on CPU)", flush=True)
+                  f"flatten, or for a core (the floor's emitting: {null['emit']:.1f} s, {null['emit_cpu']:.1f} s on CPU)", flush=True)
             print(f"[{name} {kind}] the SDK's start before update(): {res.get('before', 0):.1f} s (the floor's: "
                   f"{null.get('before', 0):.1f} s); the engine's run {res.get('engine', 0):.1f} s", flush=True)
             print(f"[{name} {kind}] peak RSS {res['rss'] / 2**20:.0f} MiB = {res['rss'] / 1e6:.0f} MB (the sync process: connector, "
