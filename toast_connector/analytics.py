@@ -222,7 +222,7 @@ def carried_report(prev, lo: int, hi: int, rids: list, end) -> str | None:
     "The guid of a report an earlier sync left in progress, if it covers dates `lo..hi` of `rids` and is younger than `REPORT_KEEP`."
     if not isinstance(prev, dict) or not _GUID.fullmatch(str(prev.get("guid"))): return None
     start, stop, have = prev.get("start"), prev.get("end"), prev.get("restaurants")
-    if not (isinstance(start, int) and isinstance(stop, int) and isinstance(have, list)): return None
+    if not (isinstance(start, int) and isinstance(stop, int) and isinstance(have, list) and all(isinstance(g, str) for g in have)): return None
     if not (start <= lo and hi <= stop and set(rids) <= set(have)): return None
     try: at = W.parse_ts(prev.get("at"))
     except (TypeError, ValueError): return None
