@@ -320,5 +320,10 @@ def table_schema(table: str, key: tuple = ("id",), children: tuple = (), columns
 
 # %% ../nbs/04_flatten.ipynb #eea5e15e
 def sdk_row(row: dict) -> dict:
-    "The row with each `Decimal` as exact fixed-point text (the SDK's DECIMAL coercion refuses `Decimal`)."
-    return {k: format(v, "f") if isinstance(v, Decimal) else v for k, v in row.items()}
+    "The row with each `Decimal` as exact fixed-point text (the SDK's DECIMAL coercion refuses `Decimal`); a row without one as it is."
+    out = None                                  # copied only when a Decimal is found: this runs once per row on the emitting thread
+    for k, v in row.items():
+        if isinstance(v, Decimal):
+            if out is None: out = row.copy()
+            out[k] = format(v, "f")
+    return row if out is None else out
