@@ -172,3 +172,15 @@ def test_a_report_still_in_progress_is_asked_for_again_by_the_next_sync(monkeypa
         assert not [m for _, m in log.lines if SKIP in m], log.lines
         assert posts() == 3 and sb.stats()["status"].get("409", 0) == 1
         assert "report" not in state["reconciliation"] and last_log(wh)["reconciliation"]["form"] == "analytics"
+        # a new report whose GETs Toast fails is kept too, with what it covers: the next sync GETs it, no new POST
+        sb.faults.set("503@/era/v1/metrics/{reportRequestGuid}:1")
+        state = dict(state, reconciliation={k: v for k, v in state["reconciliation"].items() if k != "backfilled"})
+        state, log = run(sb, wh, state, maxAttempts="2")
+        kept3 = state["reconciliation"].get("report")
+        assert posts() == 4 and kept3 and kept3["guid"] not in (kept["guid"], kept2["guid"]), (posts(), kept3)
+        assert kept3["restaurants"] == sb.world.restaurant_guids()
+        sb.faults.set({})
+        state, log = run(sb, wh, state)
+        assert not [m for _, m in log.lines if SKIP in m], log.lines
+        assert posts() == 4 and "report" not in state["reconciliation"]
+        assert {t["report_request_guid"] for t in wh.tables["toast_daily_totals"].values()} >= {kept3["guid"]}

@@ -155,6 +155,9 @@ def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid
             client.log.warning(f"analytics: Toast answered {e.status} on the report {guid}; asking for a new report")
             guid, asked, i = _post(client, start, end, rids), asked + 1, 0
             continue
+        except ToastError as e:
+            e.report_guid = guid           # Toast failed, not the report (5xx, 429s, a timeout): the caller may ask for it again
+            raise
         if r.status == 202:
             if waited >= POLL_BUDGET:
                 raise AnalyticsPending(f"Toast's analytics report {guid} was still in progress after {waited:.0f} s; it is kept for the next sync",
@@ -228,6 +231,7 @@ def carried_report(prev, lo: int, hi: int, rids: list, end) -> str | None:
     except (TypeError, ValueError): return None
     return prev["guid"] if at is not None and -timedelta(minutes=5) <= end - at < REPORT_KEEP else None   # clocks wobble by ms
 
+# %% ../nbs/16_analytics.ipynb #516352d4
 def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     "Toast's figures `{(restaurant, date): row}` for the dates to check (and the first backfill); None and why when unavailable."
     if not st.analytics_client_id:
@@ -242,15 +246,17 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     if lo is None: return None, {}
     client, rids, prev = analytics_client(st, engine.state, engine.log), sorted(r.guid for r in live), R.pop("report", None)
     kept = carried_report(prev, lo, hi, rids, end)
+    # a report kept for the next sync, with what it covers and when it was first asked for
+    keep = lambda g: prev if g == kept else {"guid": g, "start": lo, "end": hi, "restaurants": rids, "at": W.toast_ts(end)}
     try:
         guid, rows = report(client, lo, hi, rids, guid=kept)
-    except AnalyticsPending as e:               # kept for the next sync, with what it covers and when it was first asked for
-        R["report"] = prev if kept == e.guid else {"guid": e.guid, "start": lo, "end": hi, "restaurants": rids, "at": W.toast_ts(end)}
+    except AnalyticsPending as e:
+        R["report"] = keep(e.guid)
         return str(e), {}
     except ToastAuthError as e: return f"Toast refused the analytics credentials ({e.status})", {}
     except ToastForbidden: return "the analytics credentials lack the scope enterprise-metrics:read (403)", {}
-    except ToastError as e:
-        if kept: R["report"] = prev             # Toast failed (5xx, 429s, a timeout), not the report: it is still worth a GET
+    except ToastError as e:                     # Toast failed, not the report it last asked for (the new one, after a 404 or 409 on
+        if getattr(e, "report_guid", None): R["report"] = keep(e.report_guid)     # the kept one): it is still worth a GET
         return f"the analytics report failed: {e}", {}
     finally:
         engine.analytics_calls = client.metrics.totals()["calls"]
