@@ -8,6 +8,10 @@ toast_connector.sandbox`, clock pinned at NOW):
 - the writer floor of each: the same rows (collected untimed from an unthrottled sandbox of the same world, and made
   what the connector hands the SDK before the clock starts) written by the SDK's local writer with a single checkpoint,
   into a fresh warehouse (first) or the one that floor left (incremental): the floor times the SDK's calls only;
+- the writer floor with the sync's own checkpoints (first syncs that made more than one): the same rows, written by the
+  same writer, checkpointed after as many rows as each of the sync's checkpoints wrote. The single-checkpoint floor over
+  it is what the memory-bounded cadence costs the local writer; the sync over it is the connector's own overhead
+  (fetching, decoding and flattening on the workers, the GIL they take, its bookkeeping). It is printed, not a target;
 - Toast's floor: the seconds Toast's per-restaurant limits (20/s, ordersBulk 5/s, menus 1/s) need for the *minimum*
   calls (ordersBulk: whole pages of 100 per 30-day window; every other endpoint: the calls made, less retries).
 
@@ -42,6 +46,17 @@ LARGE = 100                             # restaurant-days above which a profile 
 TARGETS = {"wall": 1.25, "share": 0.15, "rss": 800e6, "calls": 25}   # rss: 800 MB, decimal (763 MiB), the stricter reading
 
 # ---------------------------------------------------------------------------------------------- child processes
+def peak_rss() -> int:
+    """This process's peak RSS in bytes: Linux's `VmHWM`, which starts afresh at `exec`. Not `ru_maxrss`, which Linux carries
+    over from the process that forked this one: after the bench itself had held a 5 x 30 world's orders (`minimum`), every
+    later child reported its ~1 GB. Elsewhere, `ru_maxrss` (bytes on macOS, KiB on Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"): return int(line.split()[1]) * 1024
+    except OSError: pass
+    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return r if sys.platform == "darwin" else r * 1024
+
 def prepare(work: Path):
     "A project dir as `fivetran debug` expects one (connector.py, requirements.txt)."
     work.mkdir(parents=True, exist_ok=True)
@@ -56,8 +71,12 @@ def child_sync(cfg: dict, work: Path):
     "One real sync through the SDK (in `work`, from the state an earlier one left there); wall, peak RSS, checkpoints."
     from fivetran_connector_sdk import Connector, Logging
     from toast_connector import sync
-    seen, t = {}, None
-    run = sync.Engine.run
+    seen, t = {"ckpt_rows": []}, None
+    run, ckpt = sync.Engine.run, sync.Engine.checkpoint
+    def spy_ckpt(self, *a, **kw):
+        seen["ckpt_rows"].append(self.since_ckpt)       # the rows each checkpoint wrote: the cadence floor repeats it
+        return ckpt(self, *a, **kw)
+    sync.Engine.checkpoint = spy_ckpt
     def spy(self):
         seen["before"] = time.perf_counter() - t          # the SDK's own start (requirements check, schema) until update()
         try: return run(self)
@@ -70,7 +89,7 @@ def child_sync(cfg: dict, work: Path):
     t = time.perf_counter()
     c.debug(project_path=str(work), configuration=cfg, state=state, log_level=Logging.Level.WARNING)
     wall = time.perf_counter() - t
-    print("RESULT " + json.dumps({"wall": wall, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, **seen}), flush=True)
+    print("RESULT " + json.dumps({"wall": wall, "rss": peak_rss(), **seen}), flush=True)
 
 class Collect:
     "An emitter that keeps the operations and the last state."
@@ -84,7 +103,8 @@ class Quiet:
     def warning(self, m): pass
 
 def child_null(cfg: dict, work: Path):
-    "Collect a sync's operations (untimed, unthrottled sandbox), then time the SDK writing exactly those with one checkpoint."
+    """Collect a sync's operations (untimed, unthrottled sandbox), then time the SDK writing exactly those with one checkpoint
+    (or, with `BENCH_CADENCE`, a JSON list of row counts, a checkpoint after each of those many rows, then one at the end)."""
     from fivetran_connector_sdk import Connector, Logging, Operations as op
     from toast_connector.sync import schema, update
     from toast_connector.flatten import sdk_row
@@ -97,16 +117,28 @@ def child_null(cfg: dict, work: Path):
     # the SDK's calls and nothing of the connector's (converting them in the timed loop would add the same work to both)
     ops, timing, start = [(kind, table, sdk_row(data) if kind == "u" else data) for kind, table, data in col.ops], {}, [0.0]
     del col.ops                                        # only the converted rows stay (a sync holds no second copy either)
+    cadence, at = json.loads(os.environ.get("BENCH_CADENCE") or "[]"), set()
+    for n in cadence[:-1]: at.add(n + max(at, default=0))          # cumulative; the last is the final checkpoint's own
     def null_update(configuration, state):
-        "The same rows, one checkpoint at the end."
+        "The same rows, one checkpoint at the end (and one after each count of `cadence`)."
         t, u = time.perf_counter(), time.thread_time()
         timing["before"] = t - start[0]                  # the SDK's own start (requirements check, schema) until update()
-        for kind, table, data in ops:
-            if kind == "u": op.upsert(table=table, data=data)
-            else: op.delete(table=table, keys=data)
+        mid = midcpu = 0.0                               # the checkpoints within the loop (cadence only)
+        if not at:
+            for kind, table, data in ops:
+                if kind == "u": op.upsert(table=table, data=data)
+                else: op.delete(table=table, keys=data)
+        else:
+            for i, (kind, table, data) in enumerate(ops, 1):
+                if kind == "u": op.upsert(table=table, data=data)
+                else: op.delete(table=table, keys=data)
+                if i in at:
+                    c0, k0 = time.perf_counter(), time.thread_time()
+                    op.checkpoint(state={"n": i})
+                    mid, midcpu = mid + time.perf_counter() - c0, midcpu + time.thread_time() - k0
         t1, u1 = time.perf_counter(), time.thread_time()
         op.checkpoint(state={"n": len(ops)})
-        timing.update(emit=t1 - t, checkpoint=time.perf_counter() - t1, emit_cpu=u1 - u)
+        timing.update(emit=t1 - t - mid, checkpoint=time.perf_counter() - t1 + mid, emit_cpu=u1 - u - midcpu, checkpoints=1 + len(at))
     c = Connector(update=null_update, schema=schema)
     t = start[0] = time.perf_counter()
     c.debug(project_path=str(work), configuration=cfg, state=saved_state(work), log_level=Logging.Level.WARNING)
@@ -164,8 +196,9 @@ def config(sb: SandboxProc, days: int, **extra) -> dict:
     return {"clientId": sb.client_id, "clientSecret": sb.client_secret, "userAccessType": "TOAST_MACHINE_CLIENT",
             "domain": sb.url, "initialSyncStart": start.strftime("%Y-%m-%dT%H:%M:%S.000Z"), **{k: str(v) for k, v in extra.items()}}
 
-def run_child(mode: str, cfg: dict, work: Path) -> dict:
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT)}
+def run_child(mode: str, cfg: dict, work: Path, cadence: list | None = None) -> dict:
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT),
+           "BENCH_CADENCE": json.dumps(cadence or [])}
     work.mkdir(parents=True, exist_ok=True)
     cfile = work.parent / f"{work.name}.cfg.json"
     cfile.write_text(json.dumps(cfg))                  # the configuration never goes on a command line
@@ -243,6 +276,8 @@ def profile(restaurants: int, days: int, a, day: bool, results: list) -> bool:
         try:
             fcfg = config(fast, days, maxWorkers=a.max_workers)
             nfirst = run_child("null", fcfg, tmp / "null")
+            # the same rows with the sync's own checkpoints (as many, as large): what the memory-bounded cadence costs the writer
+            ncad = run_child("null", fcfg, tmp / "null-cadence", cadence=first["ckpt_rows"]) if first["checkpoints"] > 1 else None
             fast.advance(1)
             ninc = run_child("null", fcfg, tmp / "null")
             if day:
@@ -296,6 +331,11 @@ def profile(restaurants: int, days: int, a, day: bool, results: list) -> bool:
             row = dict(profile=name, kind=kind, wall=res["wall"], floor=null["wall"], toast=lim, calls=made, minimum=mincalls,
                        checkpoints=res["checkpoints"], share=share, extra=extra, rss=res["rss"])
             results.append(row)
+            if kind == "first sync" and ncad:
+                print(f"[{name} first sync] the writer floor with the sync's own {ncad['checkpoints']} checkpoints (same rows, "
+                      f"checkpointed at the same counts): {ncad['wall']:.1f} s = {ncad['wall'] / null['wall']:.2f}x the single-checkpoint "
+                      f"floor, its checkpoints {ncad['checkpoint']:.1f} s; the sync = {res['wall'] / ncad['wall']:.2f}x it (the rest: "
+                      "fetching, decoding and flattening on the workers, the GIL they take, the connector's own work)", flush=True)
             if kind == "first sync":
                 med = statistics.median(ratios)
                 print(f"[{name} first sync] wall / writer floor over {len(ratios)} paired runs: "
