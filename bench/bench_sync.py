@@ -123,7 +123,7 @@ def child_null(cfg: dict, work: Path):
         "The same rows, one checkpoint at the end (and one after each count of `cadence`)."
         t, u = time.perf_counter(), time.thread_time()
         timing["before"] = t - start[0]                  # the SDK's own start (requirements check, schema) until update()
-        mid = midcpu = 0.0                               # the checkpoints within the loop (cadence only)
+        mid = midcpu = 0.0; made = 1                     # the checkpoints within the loop (cadence only), and how many
         if not at:
             for kind, table, data in ops:
                 if kind == "u": op.upsert(table=table, data=data)
@@ -135,10 +135,10 @@ def child_null(cfg: dict, work: Path):
                 if i in at:
                     c0, k0 = time.perf_counter(), time.thread_time()
                     op.checkpoint(state={"n": i})
-                    mid, midcpu = mid + time.perf_counter() - c0, midcpu + time.thread_time() - k0
+                    mid, midcpu, made = mid + time.perf_counter() - c0, midcpu + time.thread_time() - k0, made + 1
         t1, u1 = time.perf_counter(), time.thread_time()
         op.checkpoint(state={"n": len(ops)})
-        timing.update(emit=t1 - t - mid, checkpoint=time.perf_counter() - t1 + mid, emit_cpu=u1 - u - midcpu, checkpoints=1 + len(at))
+        timing.update(emit=t1 - t - mid, checkpoint=time.perf_counter() - t1 + mid, emit_cpu=u1 - u - midcpu, checkpoints=made)
     c = Connector(update=null_update, schema=schema)
     t = start[0] = time.perf_counter()
     c.debug(project_path=str(work), configuration=cfg, state=saved_state(work), log_level=Logging.Level.WARNING)
