@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64, dataclasses, hashlib, json, time
 from datetime import timedelta
 from decimal import Decimal, ROUND_HALF_UP
-from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastConflict
+from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastConflict, ToastRetriesExhausted
 from .client import ToastClient, RateLimiter, ToastMalformed, limit_rules
 from .flatten import types
 from .orders import ORDERS
@@ -155,7 +155,7 @@ def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid
             client.log.warning(f"analytics: Toast answered {e.status} on the report {guid}; asking for a new report")
             guid, asked, i = _post(client, start, end, rids), asked + 1, 0
             continue
-        except ToastError as e:
+        except ToastRetriesExhausted as e:
             e.report_guid = guid           # Toast failed, not the report (5xx, 429s, a timeout): the caller may ask for it again
             raise
         if r.status == 202:
