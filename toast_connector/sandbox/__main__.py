@@ -9,6 +9,7 @@ from pathlib import Path
 from datetime import datetime, timezone
 from .data import ALL_SCOPES
 from .server import Sandbox, parse_faults, parse_toast_date
+from .analytics import ANALYTICS_SCOPE
 
 # %% auto #0
 __all__ = ['parser', 'build', 'write_configuration', 'ready_lines', 'serve', 'main']
@@ -77,7 +78,8 @@ def build(args: argparse.Namespace) -> Sandbox:
                  jitter_ms=args.jitter_ms, fault_seed=args.fault_seed, client_id=args.client_id, client_secret=args.client_secret)
     sb.slow_seconds = args.slow_seconds
     sb.analytics_client_id, sb.analytics_client_secret = args.analytics_client_id, args.analytics_client_secret
-    sb.analytics_scopes = tuple(s for s in args.analytics_scopes.replace(",", " ").split() if s)
+    try: sb.analytics_scopes = Sandbox._check_scopes(args.analytics_scopes, ALL_SCOPES + (ANALYTICS_SCOPE,))
+    except ValueError as e: raise ValueError(f"--analytics-scopes: {e}") from None
     sb.analytics_ready_polls = args.analytics_ready_polls
     return sb
 

@@ -517,12 +517,12 @@ class Sandbox:
         self.reset_stats()
 
     @staticmethod
-    def _check_scopes(scopes):
-        "Scopes as a sorted tuple; a string may be space or comma separated."
+    def _check_scopes(scopes, allowed=ALL_SCOPES):
+        "Scopes as a sorted tuple, each one of `allowed`; a string may be space or comma separated."
         if isinstance(scopes, str): scopes = re.split(r"[,\s]+", scopes.strip())
         scopes = tuple(sorted({s for s in scopes if s}))
-        bad = [s for s in scopes if s not in ALL_SCOPES]
-        if bad: raise ValueError(f"unknown scopes {bad}; expected some of {', '.join(ALL_SCOPES)}")
+        bad = [s for s in scopes if s not in allowed]
+        if bad: raise ValueError(f"unknown scopes {bad}; expected some of {', '.join(allowed)}")
         return scopes
 
 # %% ../../nbs/31_sandbox_server.ipynb #f5cb2413
