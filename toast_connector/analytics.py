@@ -120,8 +120,8 @@ class AnalyticsLimiter(RateLimiter):
         return [self._w.setdefault(k, Window(n, per, self.guard)) for k, n, per in analytics_rules(endpoint, restaurant, self.scale)]
 
 class AnalyticsPending(ToastError):
-    "The report was still being gathered when the poll budget ran out; `guid` is asked for again by the next sync."
-    def __init__(self, message: str, guid: str, **kw): super().__init__(message, **kw); self.guid = guid
+    "The report was still being gathered when the poll budget ran out; `report_guid` is asked for again by the next sync."
+    def __init__(self, message: str, guid: str, **kw): super().__init__(message, **kw); self.report_guid = guid
 
 POLLS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0)     # seconds between GETs of a report still in progress
 POLL_BUDGET = 60.0
@@ -246,18 +246,16 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     if lo is None: return None, {}
     client, rids, prev = analytics_client(st, engine.state, engine.log), sorted(r.guid for r in live), R.pop("report", None)
     kept = carried_report(prev, lo, hi, rids, end)
-    # a report kept for the next sync, with what it covers and when it was first asked for
-    keep = lambda g: prev if g == kept else {"guid": g, "start": lo, "end": hi, "restaurants": rids, "at": W.toast_ts(end)}
     try:
         guid, rows = report(client, lo, hi, rids, guid=kept)
-    except AnalyticsPending as e:
-        R["report"] = keep(e.guid)
-        return str(e), {}
     except ToastAuthError as e: return f"Toast refused the analytics credentials ({e.status})", {}
     except ToastForbidden: return "the analytics credentials lack the scope enterprise-metrics:read (403)", {}
-    except ToastError as e:                     # Toast failed, not the report it last asked for (the new one, after a 404 or 409 on
-        if getattr(e, "report_guid", None): R["report"] = keep(e.report_guid)     # the kept one): it is still worth a GET
-        return f"the analytics report failed: {e}", {}
+    except ToastError as e:
+        # still in progress, or Toast failed (not the report): the report it last asked for (after a 404 or 409 on the kept one,
+        # the new one) is worth a GET by the next sync; kept with what it covers and when it was first asked for
+        if g := getattr(e, "report_guid", None):
+            R["report"] = prev if g == kept else {"guid": g, "start": lo, "end": hi, "restaurants": rids, "at": W.toast_ts(end)}
+        return (str(e) if isinstance(e, AnalyticsPending) else f"the analytics report failed: {e}"), {}
     finally:
         engine.analytics_calls = client.metrics.totals()["calls"]
         client.close()
