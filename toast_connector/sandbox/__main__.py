@@ -70,16 +70,20 @@ def parser() -> argparse.ArgumentParser:
       help="also write the analytics credentials into --write-config (the connector then reconciles against Toast's totals)")
     return p
 
+def _scopes(option: str, value: str, allowed=ALL_SCOPES) -> tuple:
+    "`value` checked as `Sandbox` checks scopes; a misspelt one is an error naming `option`, not a silent 403."
+    try: return Sandbox._check_scopes(value, allowed)
+    except ValueError as e: raise ValueError(f"{option}: {e}") from None
+
 def build(args: argparse.Namespace) -> Sandbox:
     "The `Sandbox` the arguments describe (not started)."
     sb = Sandbox(seed=args.seed, restaurants=args.restaurants, days=args.days, orders_per_day=args.orders_per_day,
-                 now=args.now, host=args.host, port=args.port, tls=args.tls, scopes=args.scopes, token_ttl=args.token_ttl,
+                 now=args.now, host=args.host, port=args.port, tls=args.tls, scopes=_scopes("--scopes", args.scopes), token_ttl=args.token_ttl,
                  access=args.access, rate_limits=args.rate_limits, faults=args.faults, latency_ms=args.latency_ms,
                  jitter_ms=args.jitter_ms, fault_seed=args.fault_seed, client_id=args.client_id, client_secret=args.client_secret)
     sb.slow_seconds = args.slow_seconds
     sb.analytics_client_id, sb.analytics_client_secret = args.analytics_client_id, args.analytics_client_secret
-    try: sb.analytics_scopes = Sandbox._check_scopes(args.analytics_scopes, ALL_SCOPES + (ANALYTICS_SCOPE,))
-    except ValueError as e: raise ValueError(f"--analytics-scopes: {e}") from None
+    sb.analytics_scopes = _scopes("--analytics-scopes", args.analytics_scopes, ALL_SCOPES + (ANALYTICS_SCOPE,))
     sb.analytics_ready_polls = args.analytics_ready_polls
     return sb
 
