@@ -78,8 +78,8 @@ def _scopes(option: str, value: str, allowed=ALL_SCOPES) -> tuple:
 def build(args: argparse.Namespace) -> Sandbox:
     "The `Sandbox` the arguments describe (not started)."
     sb = Sandbox(seed=args.seed, restaurants=args.restaurants, days=args.days, orders_per_day=args.orders_per_day,
-                 now=args.now, host=args.host, port=args.port, tls=args.tls, scopes=_scopes("--scopes", args.scopes), token_ttl=args.token_ttl,
-                 access=args.access, rate_limits=args.rate_limits, faults=args.faults, latency_ms=args.latency_ms,
+                 now=args.now, host=args.host, port=args.port, tls=args.tls, scopes=_scopes("--scopes", args.scopes),
+                 token_ttl=args.token_ttl, access=args.access, rate_limits=args.rate_limits, faults=args.faults, latency_ms=args.latency_ms,
                  jitter_ms=args.jitter_ms, fault_seed=args.fault_seed, client_id=args.client_id, client_secret=args.client_secret)
     sb.slow_seconds = args.slow_seconds
     sb.analytics_client_id, sb.analytics_client_secret = args.analytics_client_id, args.analytics_client_secret
