@@ -71,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 def _scopes(option: str, value: str, allowed=ALL_SCOPES) -> tuple:
-    "`value` checked as `Sandbox` checks scopes; a misspelt one is an error naming `option`, not a silent 403."
+    "`value` checked by `Sandbox._check_scopes`; an unknown scope is an error that names `option` as well as the scope."
     try: return Sandbox._check_scopes(value, allowed)
     except ValueError as e: raise ValueError(f"{option}: {e}") from None
 
