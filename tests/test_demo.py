@@ -67,6 +67,7 @@ def test_demo_three_times_in_a_row(tmp_path):
         if run == 1:
             assert "run 1: first sync, no files/state.json" in out
             assert "sandbox clock 2026-03-10 17:00 UTC (pinned" in out
+            assert "`make package` checks that)" in out                     # the SDK's requirements advice is put in context
             paged = set(re.findall(r"GET /config/v2/(\w+) for restaurant \S+: \d+ pages", out))
             assert len(paged) >= 2, paged                                  # the first sync follows Toast-Next-Page-Token, and its log says so
             assert set(shown) == set(now)                                  # the first run lists every table

@@ -37,6 +37,9 @@ PROFILE = dict(seed=7, restaurants=3, days=7, orders_per_day=40)
 START = "2026-03-10T17:00:00.000Z"     # the sandbox clock at the first run: 13:00 in Boston, 10:00 in LA, 17:00 in London
 TOKEN_TTL = 86400                      # sandbox seconds: a day, as Toast's tokens (see the docstring)
 CLEAN = "`make clean-demo` (or deleting files/ and .demo/) starts over"
+REQUIREMENTS = ("(fivetran debug first checks requirements.txt against every import in this folder: what it says below to add "
+                "or remove is about all the folder holds, tests and tools included, not the connector that ships; "
+                "`make package` checks that)")
 
 def _ts(s: str) -> datetime: return datetime.fromisoformat(s.replace("Z", "+00:00"))
 def _iso(d: datetime) -> str: return d.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
@@ -139,6 +142,7 @@ def main(project: Path = root, hours: float = 1.0) -> int:
     with Sandbox(world=world, seed=clock["seed"], days=clock["days"], token_ttl=TOKEN_TTL) as sb:
         print(f"Toast sandbox at {sb.url} ({len(world.restaurant_guids())} restaurants, history from {_hm(start)})", flush=True)
         cfg_path.write_text(json.dumps(sb.configuration(initialSyncStart=_iso(start)), indent=2) + "\n")
+        print(REQUIREMENTS, flush=True)
         t = time.perf_counter()
         rc = fivetran_debug(project, cfg_path)
         print(f"fivetran debug finished in {time.perf_counter() - t:.1f} s with exit code {rc}", flush=True)
