@@ -71,7 +71,8 @@ def saved_state(work: Path) -> dict:
 def child_sync(cfg: dict, work: Path):
     "One real sync through the SDK (in `work`, from the state an earlier one left there); wall, peak RSS, checkpoints."
     from fivetran_connector_sdk import Connector, Logging
-    from toast_connector import sync
+    from toast_connector import sync, offload
+    if os.environ.get("BENCH_NO_OFFLOAD"): offload.Offload.MIN_BYTES = math.inf    # A/B: every page parsed in the threads
     seen, t = {"ckpt_rows": []}, None
     run, ckpt = sync.Engine.run, sync.Engine.checkpoint
     def spy_ckpt(self, *a, **kw):

@@ -11,6 +11,7 @@ import msgspec
 
 # the client's decoder (`client.parse_json`), built here so that the helper imports neither `requests` nor the client
 _DECODE = msgspec.json.Decoder(float_hook=Decimal).decode
+_ITEMS = msgspec.json.Decoder(list[msgspec.Raw]).decode     # a JSON list's items, each left undecoded
 
 def parse_json(resp):
     "`client.parse_json` (imported when first used: the helper process never needs it)."
@@ -18,7 +19,7 @@ def parse_json(resp):
     return parse_json(resp)
 
 # %% auto #0
-__all__ = ['MAGIC', 'parse_json', 'Packer', 'unpack', 'Flat', 'flat_page', 'flats', 'own_memory', 'serve', 'Offload']
+__all__ = ['MAGIC', 'parse_json', 'Packer', 'unpack', 'Flat', 'flat_page', 'flats', 'own_memory', 'serve', 'plain', 'Offload']
 
 # %% ../nbs/17_offload.ipynb #acaf82d1
 class Packer:
@@ -46,10 +47,10 @@ class Flat(dict):
 def flat_page(stream, body: bytes, restaurant, params: dict):
     "In the helper: `(sets, [(guid, deletes, upserts)])` of a body that is a JSON list of objects; None for any other body or a record that fails."
     try:
-        data = _DECODE(body)
-        if not isinstance(data, list) or not all(type(r) is dict for r in data): return None
         p, out = Packer(), []
-        for r in data:
+        for raw in _ITEMS(body):            # one record decoded at a time: the helper never holds a whole decoded page
+            r = _DECODE(raw)
+            if type(r) is not dict: return None
             g = r.get("guid")
             if not (g is None or isinstance(g, str)): return None
             d, u = stream.rows(r, restaurant.guid, params, restaurant)
@@ -106,6 +107,12 @@ def serve(inp=None, out=None):
         _send(out, (flat_page(streams[key], body, restaurant, params), own_memory()))
 
 # %% ../nbs/17_offload.ipynb #232bd9f2
+from types import SimpleNamespace
+
+def plain(obj):
+    "`obj`'s attributes as a `SimpleNamespace`: what the helper gets for a restaurant (a `Restaurant` would import its module, `requests` and `cryptography` with it, some 17 MB)."
+    return obj if isinstance(obj, SimpleNamespace) else SimpleNamespace(**vars(obj))
+
 class Offload:
     "One helper process that decodes and flattens big pages of paged streams; the sync parses in its threads when it cannot."
     MIN_BYTES = 256 << 10           # smaller bodies cost less to parse in the thread than to send
@@ -163,7 +170,7 @@ def flat(self: Offload, stream, body: bytes, restaurant, params: dict) -> list[F
             key = self.stream_ids.get(stream.name)
             blob = None if key is not None else self.sent[stream.name]
             if key is None: key = self.stream_ids[stream.name] = len(self.stream_ids)
-            _send(self.proc.stdin, (key, blob, body, restaurant, params))
+            _send(self.proc.stdin, (key, blob, body, plain(restaurant), params))
             result, self.memory = _recv(self.proc.stdout)
         except (OSError, EOFError, RuntimeError, pickle.PickleError, ValueError, TypeError) as e:
             self._give_up(e); return None
@@ -209,3 +216,6 @@ def close(self: Offload):
         try: self._stop()
         finally:
             if p is not None: self.lock.release()
+    if p is not None and self.log:
+        self.log.info(f"flattening helper process: {self.pages} pages decoded and flattened there, {self.fallbacks} handed back "
+                      f"to the threads; its peak RSS {self.peak / 2**20:.0f} MiB")

@@ -10,7 +10,6 @@ from .restaurants import Restaurant
 from .streams import Stream
 from .state import key_string
 from .cursors import ONE_CALL
-from .offload import Flat
 from . import windows as W
 
 # %% auto #0
@@ -179,7 +178,8 @@ def rows(self: Runner, records, request: dict | None = None):
     "(deletes, upserts) of records fetched by `request` (`Stream.rows`), noting the keys a full pull saw."
     dels, ups = [], []
     for rec in records:
-        d, u = rec.rows if type(rec) is Flat else self.s.rows(rec, self.r.guid, request, self.r)   # Flat: the helper made them
+        made = getattr(rec, "rows", None)      # an `offload.Flat`: the flattening helper made its rows
+        d, u = made if made is not None else self.s.rows(rec, self.r.guid, request, self.r)
         dels += d; ups += u
         if self.seen is None: continue
         note = self.seen.discard if d else self.seen.add      # a deleted record's keys are no longer there
