@@ -18,8 +18,10 @@ toast_connector.sandbox`, clock pinned at NOW):
 
 It prints wall / writer floor, wall / Toast floor, calls / minimum, the checkpoints (by reason) and their share of the wall
 (all of it, and the part beyond the single checkpoint of the writer floor: their fixed cost), and the peak RSS of the sync
-process (SDK and DuckDB included) plus the peak of its flattening helper process (`toast_connector.offload`). For the 2 x 7 profile it also runs a day of hourly syncs (24, at default settings,
-engine only: calls do not depend on the writer) and prints the calls per restaurant per sync counted by the sandbox.
+process (SDK and DuckDB included) plus the peak of its flattening helper process (`toast_connector.offload`). For the
+2 x 7 profile it also runs a day of hourly syncs (24, at default settings, engine only: calls do not depend on the
+writer) and prints the calls per restaurant per sync counted by the sandbox. `BENCH_NO_OFFLOAD=1` runs the syncs with
+every page parsed in their threads (no helper), for pairs with and without it.
 Each target is checked and printed; the exit status is non-zero if one is missed.
 
 The first sync's wall against its writer floor is measured in `--repeat` (5) pairs per profile (`--repeat-large`, 3, for
@@ -332,8 +334,8 @@ def profile(restaurants: int, days: int, a, day: bool, results: list) -> bool:
                   f"used {res['sandbox_cpu']:.1f} s of CPU meanwhile, on the same 2 cores", flush=True)
             em, cpu = res["timing"].get("emitting", 0.0), res["cpu"].get("emitting", 0.0)
             print(f"[{name} {kind}] emitting on the main thread: {em:.1f} s, {cpu:.1f} s of it on its CPU; the other {em - cpu:.1f} s "
-                  f"({(em - cpu) / max(cpu, 1e-9):.0%} of that CPU) it waited: for the GIL, which the workers held to fetch, decode and "
-                  f"flatten, or for a core (the floor's emitting: {null['emit']:.1f} s, {null['emit_cpu']:.1f} s on CPU)", flush=True)
+                  f"({(em - cpu) / max(cpu, 1e-9):.0%} of that CPU) it waited: for the GIL, which the workers held to fetch and rebuild "
+                  f"rows (and decode and flatten what the helper did not take), or for a core (the floor's emitting: {null['emit']:.1f} s, {null['emit_cpu']:.1f} s on CPU)", flush=True)
             print(f"[{name} {kind}] the SDK's start before update(): {res.get('before', 0):.1f} s (the floor's: "
                   f"{null.get('before', 0):.1f} s); the engine's run {res.get('engine', 0):.1f} s", flush=True)
             rss = max(rsss) if kind == "first sync" else res["rss"]
