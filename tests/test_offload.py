@@ -1,5 +1,6 @@
 """The flattening helper process (`toast_connector.offload`) never outlives its sync: killed with SIGKILL, the sync
-leaves no helper behind (the helper reads EOF on its stdin and exits), and a sync that ends closes it."""
+leaves no helper behind (the helper reads EOF on its stdin and exits). It ignores SIGINT, which Ctrl-C on `fivetran
+debug` sends to the whole process group: the sync decides how to stop. (A sync that ends closes it: the notebook.)"""
 import os, signal, subprocess, sys, textwrap, time
 from pathlib import Path
 
@@ -35,6 +36,9 @@ def test_a_killed_sync_leaves_no_helper_behind():
     try:
         helper = int(p.stdout.readline())
         assert alive(helper) and helper != p.pid
+        os.kill(helper, signal.SIGINT)                  # Ctrl-C reaches the whole group: the helper leaves it to the sync
+        time.sleep(0.5)
+        assert alive(helper), "the helper died of a SIGINT meant for its sync"
         os.kill(p.pid, signal.SIGKILL)                  # the sync only: nothing tells the helper but its closed stdin
         p.wait(30)
         deadline = time.monotonic() + 10

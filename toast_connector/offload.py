@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_offload.ipynb #56652df4
 from __future__ import annotations
-import os, pickle, subprocess, sys, threading
+import os, pickle, signal, subprocess, sys, threading
 from decimal import Decimal
 from pathlib import Path
 import msgspec
@@ -98,6 +98,8 @@ def serve(inp=None, out=None):
     "The helper's loop: answer `flat_page` for each message until stdin closes."
     inp, out = inp or sys.stdin.buffer, out or sys.stdout.buffer
     sys.stdout = sys.stderr                     # nothing but replies may reach the reply pipe
+    try: signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C on `fivetran debug` reaches its group: the sync decides
+    except ValueError: pass                     # (not the main thread: a test calling serve() itself)
     streams = {}
     _send(out, MAGIC)
     while True:
