@@ -212,12 +212,12 @@ def _stop(self: Offload):
 def close(self: Offload):
     "The sync is through with the helper (a worker still asking gets None, and parses itself)."
     self.closed = True
-    p = self.proc
-    if p is not None and not self.lock.acquire(timeout=10): p.kill()    # a worker stuck on the pipe gets EOF and gives up
-    else:
-        try: self._stop()
-        finally:
-            if p is not None: self.lock.release()
-    if p is not None and self.log:
+    if not self.lock.acquire(timeout=10):       # a worker stuck on the pipe: killed, the helper gives it EOF, it gives up
+        p = self.proc
+        if p is not None: p.kill()
+        return
+    try: started = self.proc is not None; self._stop()
+    finally: self.lock.release()
+    if started and self.log:
         self.log.info(f"flattening helper process: {self.pages} pages decoded and flattened there, {self.fallbacks} handed back "
                       f"to the threads; its peak RSS {self.peak / 2**20:.0f} MiB")
