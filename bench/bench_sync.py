@@ -18,10 +18,8 @@ toast_connector.sandbox`, clock pinned at NOW):
 
 It prints wall / writer floor, wall / Toast floor, calls / minimum, the checkpoints (by reason) and their share of the wall
 (all of it, and the part beyond the single checkpoint of the writer floor: their fixed cost), and the peak RSS of the sync
-process (SDK and DuckDB included) plus the peak of its flattening helper process (`toast_connector.offload`). For the
-2 x 7 profile it also runs a day of hourly syncs (24, at default settings, engine only: calls do not depend on the
-writer) and prints the calls per restaurant per sync counted by the sandbox. `BENCH_NO_OFFLOAD=1` runs the syncs with
-every page parsed in their threads (no helper), for pairs with and without it.
+process (SDK and DuckDB included). For the 2 x 7 profile it also runs a day of hourly syncs (24, at default settings,
+engine only: calls do not depend on the writer) and prints the calls per restaurant per sync counted by the sandbox.
 Each target is checked and printed; the exit status is non-zero if one is missed.
 
 The first sync's wall against its writer floor is measured in `--repeat` (5) pairs per profile (`--repeat-large`, 3, for
@@ -73,8 +71,7 @@ def saved_state(work: Path) -> dict:
 def child_sync(cfg: dict, work: Path):
     "One real sync through the SDK (in `work`, from the state an earlier one left there); wall, peak RSS, checkpoints."
     from fivetran_connector_sdk import Connector, Logging
-    from toast_connector import sync, offload
-    if os.environ.get("BENCH_NO_OFFLOAD"): offload.Offload.MIN_BYTES = math.inf    # A/B: every page parsed in the threads
+    from toast_connector import sync
     seen, t = {"ckpt_rows": []}, None
     run, ckpt = sync.Engine.run, sync.Engine.checkpoint
     def spy_ckpt(self, *a, **kw):
@@ -85,8 +82,7 @@ def child_sync(cfg: dict, work: Path):
         seen["before"] = time.perf_counter() - t          # the SDK's own start (requirements check, schema) until update()
         try: return run(self)
         finally: seen.update(timing=dict(self.timing), cpu=dict(self.cpu), why=dict(self.ckpt_why), checkpoints=self.checkpoints,
-                             engine=time.perf_counter() - t - seen["before"], helper_rss=self.offload.peak,
-                             helper_pages=self.offload.pages)
+                             engine=time.perf_counter() - t - seen["before"])
     sync.Engine.run = spy
     prepare(work)
     state = saved_state(work)
@@ -94,9 +90,7 @@ def child_sync(cfg: dict, work: Path):
     t = time.perf_counter()
     c.debug(project_path=str(work), configuration=cfg, state=state, log_level=Logging.Level.WARNING)
     wall = time.perf_counter() - t
-    # the flattening helper's peak counts too: the two peaks added (an upper bound of what they held at once)
-    print("RESULT " + json.dumps({"wall": wall, "rss": peak_rss() + seen.get("helper_rss", 0), "own_rss": peak_rss(), **seen}),
-          flush=True)
+    print("RESULT " + json.dumps({"wall": wall, "rss": peak_rss(), **seen}), flush=True)
 
 class Collect:
     "An emitter that keeps the operations and the last state."
@@ -334,13 +328,12 @@ def profile(restaurants: int, days: int, a, day: bool, results: list) -> bool:
                   f"used {res['sandbox_cpu']:.1f} s of CPU meanwhile, on the same 2 cores", flush=True)
             em, cpu = res["timing"].get("emitting", 0.0), res["cpu"].get("emitting", 0.0)
             print(f"[{name} {kind}] emitting on the main thread: {em:.1f} s, {cpu:.1f} s of it on its CPU; the other {em - cpu:.1f} s "
-                  f"({(em - cpu) / max(cpu, 1e-9):.0%} of that CPU) it waited: for the GIL, which the workers held to fetch and rebuild "
-                  f"rows (and decode and flatten what the helper did not take), or for a core (the floor's emitting: {null['emit']:.1f} s, {null['emit_cpu']:.1f} s on CPU)", flush=True)
+                  f"({(em - cpu) / max(cpu, 1e-9):.0%} of that CPU) it waited: for the GIL, which the workers held to fetch, decode and "
+                  f"flatten, or for a core (the floor's emitting: {null['emit']:.1f} s, {null['emit_cpu']:.1f} s on CPU)", flush=True)
             print(f"[{name} {kind}] the SDK's start before update(): {res.get('before', 0):.1f} s (the floor's: "
                   f"{null.get('before', 0):.1f} s); the engine's run {res.get('engine', 0):.1f} s", flush=True)
             rss = max(rsss) if kind == "first sync" else res["rss"]
-            print(f"[{name} {kind}] peak RSS {rss / 2**20:.0f} MiB = {rss / 1e6:.0f} MB (the sync process: connector, SDK, DuckDB; "
-                  f"with its flattening helper's peak, {res.get('helper_rss', 0) / 2**20:.0f} MiB after {res.get('helper_pages', 0)} pages"
+            print(f"[{name} {kind}] peak RSS {rss / 2**20:.0f} MiB = {rss / 1e6:.0f} MB (the sync process: connector, SDK, DuckDB"
                   + (f"; the highest of the {len(rsss)} first syncs: " + ", ".join(f"{r / 2**20:.0f}" for r in rsss) + " MiB)"
                      if kind == "first sync" and len(rsss) > 1 else ")"), flush=True)
             row = dict(profile=name, kind=kind, wall=res["wall"], floor=null["wall"], toast=lim, calls=made, minimum=mincalls,

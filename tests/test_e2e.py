@@ -4,7 +4,7 @@ Checks that the four tables of the first slice land, that a second run resumes f
 configuration fails with a one-line message naming the key, and that neither the client secret nor the
 access token appears in the debug output, `files/state.json` or `crash-reports/`.
 """
-import json, os, re, shutil, subprocess, sys
+import json, os, shutil, subprocess, sys
 from pathlib import Path
 
 import duckdb, pytest, requests
@@ -62,8 +62,6 @@ def test_debug_syncs_and_resumes(sandbox, tmp_path):
     cfg = sandbox.configuration()
     rc, out = debug(proj, cfg)
     assert rc == 0, out[-3000:]
-    # its orders pages (36 orders, ~430 KB) were flattened in the helper process, none handed back to the threads
-    assert re.search(r"flattening helper process: [1-9]\d* pages decoded and flattened there, 0 handed back", out), out[-3000:]
     got = counts(proj)
     for t in ("restaurant", "orders", "orders_check", "orders_check_selection"):
         assert got.get(t, 0) > 0, (t, got)

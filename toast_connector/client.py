@@ -480,9 +480,9 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
 # %% ../nbs/02_client.ipynb #a39ccf7e
 @patch
 def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
-         expect: type | None = None, parse: Callable = parse_json) -> Response:
-    "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape; `parse`: how a 2xx body is read); see the table above."
-    return self._request("GET", path, restaurant=restaurant, params=params, expect=expect, parse=parse)
+         expect: type | None = None) -> Response:
+    "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape); see the table above."
+    return self._request("GET", path, restaurant=restaurant, params=params, expect=expect)
 
 # %% ../nbs/02_client.ipynb #206dabb7
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault

@@ -80,9 +80,7 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         job.check()
         page_no, n = page_after(end, self.size, self.OVERLAP) if end else (1, self.size)
         job.calls += 1
-        parse = job.parser(params) if hasattr(job, "parser") else None     # a Runner's: big pages flattened by the helper
-        page = as_list(job.client.get(path, restaurant=guid, params={**params, "page": page_no, "pageSize": n},
-                                      **({"parse": parse} if parse else {})).data, path, guid)
+        page = as_list(job.client.get(path, restaurant=guid, params={**params, "page": page_no, "pageSize": n}).data, path, guid)
         ids = {r.get("guid") for r in page if isinstance(r, dict) and r.get("guid")}
         if end and not ids & seen:              # no anchor: orders may have left the window and slid past a page read
             restarts, job.restarts = restarts + 1, job.restarts + 1

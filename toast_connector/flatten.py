@@ -13,7 +13,7 @@ from typing import Iterator
 
 # %% auto #0
 __all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'child_ids', 'explode', 'table_keys',
-           'VersionBase', 'version_base', 'types', 'table_schema', 'sdk_row']
+           'version_base', 'types', 'table_schema', 'sdk_row']
 
 # %% ../nbs/04_flatten.ipynb #27ace226
 _NON_WORD = re.compile(r"\W", re.ASCII)
@@ -110,8 +110,7 @@ def _col(cache: dict, prefix: str, k: str) -> str:
         c = cache[k] = f"{prefix}_{name}" if prefix else name
     return c
 
-# 4,096: most values are unique timestamps; a bigger cache held ~20 MiB more in the flattening helper (17_offload)
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)
 def _str_value(v: str):
     "A string as it lands: timestamps canonical UTC (the epoch sentinel -> None), anything else unchanged."
     return utc(v) if _TS.fullmatch(v) else v
@@ -273,18 +272,14 @@ def table_keys(table: str, key: tuple, children: tuple) -> dict:
     return out
 
 # %% ../nbs/04_flatten.ipynb #aeb76cc0
-@dataclass(frozen=True)
-class VersionBase:
-    "A `Stream.base` adding the record's canonical `field` as `col`; a value, not a closure, so a declaration pickles."
-    col: str
-    field: str = "modifiedDate"
-    def __call__(self, record: dict, ctx=None) -> dict:
-        v = record.get(self.field)
-        return {self.col: utc(v) if isinstance(v, str) else v}
-
-def version_base(table: str, field: str = "modifiedDate") -> VersionBase:
+def version_base(table: str, field: str = "modifiedDate"):
     "A `Stream.base`: `(record, ctx) -> {'<table>_modified_date': the record's canonical modifiedDate}`."
-    return VersionBase(f"{table}_{snake(field)}", field)
+    col = f"{table}_{snake(field)}"
+    def base(record: dict, ctx=None) -> dict:
+        v = record.get(field)
+        return {col: utc(v) if isinstance(v, str) else v}
+    base.__qualname__ = f"version_base[{col}]"
+    return base
 
 # %% ../nbs/04_flatten.ipynb #c2f33cae
 MONEY = {"type": "DECIMAL", "precision": 18, "scale": 4}

@@ -21,7 +21,6 @@ from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, che
 from .tasks import Task, Lanes, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
 from .families import FAMILIES, streams, tables, endpoint_limits
 from .sdk import SdkEmitter, SdkLog
-from .offload import Offload
 from . import windows as W
 
 # %% auto #0
@@ -58,8 +57,7 @@ class Engine:
         self.forbidden, self.skipped, self.errors, self.warned, self.status = set(), {}, [], set(), {}
         self.rows, self.since_ckpt, self.checkpoints = Counter(), 0, 0
         self.ckpt_cost, self.ckpt_why, self.peak_rss = None, Counter(), 0   # cheapest checkpoint seen; checkpoints by reason
-        self.offload = Offload(log)                  # the helper process that flattens big pages (started at the first one)
-        self.rss, self.grew = self.process_rss, []   # how RSS is read; (rows, RSS growth) of the last checkpoints of 5,000 rows or more
+        self.rss, self.grew = rss_bytes, []          # how RSS is read; (rows, RSS growth) of the last checkpoints of 5,000 rows or more
         self.last_ckpt, self.moved, self.ckpt_every = time.monotonic(), False, self.CHECKPOINT_SECONDS
         self.progress = Progress([], self.PROGRESS_SECONDS)
         self.timing = Counter()     # seconds of this (emitting) thread: waiting for Toast, emitting, checkpointing
@@ -94,12 +92,6 @@ def checkpoint(self: Engine, why: str = "end"):
     self.learn_memory(before, pk.peak, rows)
     self.since_ckpt, self.checkpoints, self.moved = 0, self.checkpoints + 1, False
     self.ckpt_why[why] += 1
-
-@patch
-def process_rss(self: Engine) -> int | None:
-    "The sync's resident memory: this process's and its flattening helper's (None off Linux)."
-    own = rss_bytes()
-    return None if own is None else own + self.offload.rss()
 
 @patch
 def learn_memory(self: Engine, before: int | None, peak: int | None, rows: int):
@@ -189,7 +181,6 @@ def run_tasks(self: Engine, tasks: list[Task]):
             self.stop.set()
             self.q.drain()                 # a worker waiting for room in its lane puts, then sees the stop
         pool.shutdown(wait=ok, cancel_futures=not ok)
-        self.offload.close()
 
 # %% ../nbs/20_sync.ipynb #83978bf8
 @patch

@@ -154,10 +154,6 @@ class Runner:
     def old_keys(self) -> set[str]:
         "The keys of the last complete full pull of this (restaurant, stream)."
         return set(self.e.keys.get((self.r.guid, self.s.name), ()))
-    def parser(self, params: dict):
-        "How the client reads a page of this task's walk with `params`: the engine's flattening helper, if it has one (else None)."
-        off = getattr(self.e, "offload", None)
-        return off.parser(self.s, self.r, params) if off is not None and off.usable(self.s) else None
 
 # %% ../nbs/09_tasks.ipynb #f37b4097
 from .config import patch
@@ -178,8 +174,7 @@ def rows(self: Runner, records, request: dict | None = None):
     "(deletes, upserts) of records fetched by `request` (`Stream.rows`), noting the keys a full pull saw."
     dels, ups = [], []
     for rec in records:
-        made = getattr(rec, "rows", None)      # an `offload.Flat`: the flattening helper made its rows
-        d, u = made if made is not None else self.s.rows(rec, self.r.guid, request, self.r)
+        d, u = self.s.rows(rec, self.r.guid, request, self.r)
         dels += d; ups += u
         if self.seen is None: continue
         note = self.seen.discard if d else self.seen.add      # a deleted record's keys are no longer there
