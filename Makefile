@@ -31,8 +31,10 @@ clean-demo:
 lab: venv
 	$(PY) tools/lab.py
 
+# the clock runs all five instants at once: each waits part of its time on a sandbox's rate limits (116 s three at a
+# time here, against about 70 s)
 test: venv gate nbtest pytest
-	$(PY) tools/hours.py --except-suite-clock --jobs 3
+	$(PY) tools/hours.py --except-suite-clock --jobs 5
 
 gate: venv
 	$(PY) tools/gate.py
@@ -40,9 +42,10 @@ gate: venv
 nbtest: venv
 	$(BIN)/nbdev_test --n_workers 2
 
-# three workers on two cores: most of a test's time is waiting on a sandbox, a subprocess or a timed limit
+# three workers on two cores: most of a test's time is waiting on a sandbox, a subprocess or a timed limit; modules in
+# the order tests/conftest.py gives them (the longest first), not xdist's (the most tests first)
 pytest: venv
-	$(PY) -m pytest -q -n 3 --dist loadfile tests
+	$(PY) -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder tests
 
 # the clock-sensitive tests at six fixed instants of the day (TOAST_SANDBOX_NOW; see tools/hours.py); `make test` runs
 # the whole suite at its default clock, then these at the other five

@@ -7,6 +7,8 @@ from pathlib import Path
 import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
+STATE_LINE_MAX = 22_000    # chars of `checkpoint recorded: {state}` on the demo profile (state v1: 38,972; v2: about 20,700)
+KEYS_MAX = 12_000          # chars of the key sets in that state (v1: 27,789 spread over the cursors; v2: about 9,400)
 
 def demo(project: Path, ok: bool = True) -> subprocess.CompletedProcess:
     t = time.perf_counter()
@@ -91,6 +93,12 @@ def test_demo_three_times_in_a_row(tmp_path):
         if run > 1:                                                        # incremental: far less than the first sync wrote
             assert sum(log[-1]["rows"].values()) < sum(log[0]["rows"].values()) / 3, (log[-1]["rows"], log[0]["rows"])
         seen.append(now); logs = log
+        # the state the SDK writes into the log at every checkpoint stays small (issue 10): key sets compact, out of the cursors
+        ckpt = [l.split("checkpoint recorded: ", 1)[1] for l in out.splitlines() if "checkpoint recorded: " in l]
+        assert ckpt and max(map(len, ckpt)) < STATE_LINE_MAX, [len(c) for c in ckpt]
+        state = json.loads((proj / "files" / "state.json").read_text())
+        assert state["v"] == 2 and len(state["keys"]) < KEYS_MAX, len(state["keys"])
+        assert not any("keys" in c for cur in state["restaurants"].values() for c in cur.values())
     state = json.loads((proj / "files" / "state.json").read_text())
     assert len(state["auth"]["logins"]) == 1                                # one login across the three runs (connector's record)
     assert sum(r["logins"] for r in logs) == 1
