@@ -4,8 +4,9 @@ the whole suite did not just run at).
 No test may depend on the hour it runs at. Every sandbox in the tests is pinned (tests/clock.py); the tests marked
 `clock` are those whose outcome could still depend on which instant it is pinned to (how much of a business day
 has been served, how much of the first business day precedes initialSyncStart, whether a business day just
-closed). This runs them once per instant below through `TOAST_SANDBOX_NOW`, two instants at a time, prints each
-instant before its pytest output and a summary, and fails if any run fails.
+closed). This runs them once per instant below through `TOAST_SANDBOX_NOW`, all instants at once (each run spends part
+of its time waiting on a sandbox's rate limits), prints each instant before its pytest output and a summary, and fails
+if any run fails.
 
     python tools/hours.py                          # every instant
     python tools/hours.py 22:00 "just after DST"   # those whose label starts so
@@ -54,7 +55,7 @@ def suite_clock() -> str:
 
 
 def main(argv: list[str]) -> int:
-    jobs, skip = 2, None
+    jobs, skip = len(HOURS), None
     if "--jobs" in argv:
         i = argv.index("--jobs"); jobs = int(argv[i + 1]); del argv[i:i + 2]
     if "--except-suite-clock" in argv:
