@@ -108,15 +108,18 @@ def child_null(cfg: dict, work: Path):
     (or, with `BENCH_CADENCE`, a JSON list of row counts, a checkpoint after each of those many rows, then one at the end)."""
     from fivetran_connector_sdk import Connector, Logging, Operations as op
     from toast_connector.sync import schema, update
-    from toast_connector.flatten import sdk_row
+    from toast_connector.sdk import SdkEmitter
+    from toast_connector.sync import tables
     prepare(work)
     prior = work / "collect-state.json"
     col = Collect()
     update(cfg, json.loads(prior.read_text()) if prior.exists() else {}, emit=col, log=Quiet())
     prior.write_text(json.dumps(col.state))           # the next (incremental) floor collects from here
-    # the rows as the connector hands them to the SDK (Decimals as text), made before the clock starts: the floor times
-    # the SDK's calls and nothing of the connector's (converting them in the timed loop would add the same work to both)
-    ops, timing, start = [(kind, table, sdk_row(data) if kind == "u" else data) for kind, table, data in col.ops], {}, [0.0]
+    # the rows as the connector hands them to the SDK (Decimals as text, timestamps as datetimes), made before the clock
+    # starts: the floor times the SDK's calls and nothing of the connector's (converting them in the timed loop would add
+    # the same work to both)
+    conv = SdkEmitter(tables())                         # its `row`: what SdkEmitter hands op.upsert/op.delete
+    ops, timing, start = [(kind, table, conv.row(table, data)) for kind, table, data in col.ops], {}, [0.0]
     del col.ops                                        # only the converted rows stay (a sync holds no second copy either)
     cadence, at = json.loads(os.environ.get("BENCH_CADENCE") or "[]"), set()
     for n in cadence[:-1]: at.add(n + max(at, default=0))          # cumulative; the last is the final checkpoint's own

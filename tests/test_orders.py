@@ -30,11 +30,12 @@ class Warehouse:
     `_fivetran_deleted`), a delete soft-deletes it. Every row also goes through the SDK's own row encoder with the
     declared column types, as `SdkEmitter` would hand it over (so a Decimal in a DECIMAL column would fail here).
 
-    The SDK parses a `UTC_DATETIME` string with `strptime` (about 25 us; most of what encoding a row costs): here each
-    form of such a string (its digits masked, per table and column) is parsed so once, and every value is read with
-    `datetime.fromisoformat`, which refuses an impossible date or time; the row is then encoded with those datetimes."""
+    `SdkEmitter` hands the SDK canonical timestamps as datetimes (`sdk_row`), which `datetime.fromisoformat` made, so an
+    impossible date or time fails here too. The text of each form of timestamp (its digits masked, per table and column)
+    also goes once through the SDK's own `strptime`, which reads any value handed over as text."""
     def __init__(self):
         self.tables, self.ops, self.states, self.forms = {}, Counter(), [], set()
+        self.emitter = sync.SdkEmitter(sync.tables())     # its `row`: exactly what it hands op.upsert (no SDK call made)
         self.start = None                   # the initialSyncStart of the connection (its first sync's; see run())
         decl = {t["table"]: t for t in sync.tables()}
         self.keys = {t: tuple(e["primary_key"]) for t, e in decl.items()}
@@ -43,13 +44,12 @@ class Warehouse:
 
     def encode(self, table, data):
         "The SDK's encoding of the row as `SdkEmitter` hands it over (see the class's docstring for its timestamps)."
-        types, row = self.types.get(table, {}), dict(sdk_row(data))
-        for c, v in row.items():
+        types = self.types.get(table, {})
+        for c, v in data.items():
             if isinstance(v, str) and types.get(c) == DataType.UTC_DATETIME:
                 form = (table, c, re.sub(r"\d", "0", v))
                 if form not in self.forms: parse_utc_datetime(v); self.forms.add(form)
-                row[c] = datetime.fromisoformat(v)
-        return encode_row_data(types, row)
+        return encode_row_data(types, self.emitter.row(table, data))
 
     def upsert(self, table, data):
         types = self.types.get(table, {})

@@ -319,11 +319,18 @@ def table_schema(table: str, key: tuple = ("id",), children: tuple = (), columns
     return list(out.values())
 
 # %% ../nbs/04_flatten.ipynb #eea5e15e
-def sdk_row(row: dict) -> dict:
-    "The row with each `Decimal` as exact fixed-point text (the SDK's DECIMAL coercion refuses `Decimal`); a row without one as it is."
-    out = None                                  # copied only when a Decimal is found: this runs once per row on the emitting thread
+def sdk_row(row: dict, stamps=()) -> dict:
+    "The row as the SDK takes it: `Decimal`s as exact text, canonical timestamps of the columns `stamps` as datetimes; else as it is."
+    out = None                                  # copied only when a value changes: this runs once per row on the emitting thread
     for k, v in row.items():
         if isinstance(v, Decimal):
             if out is None: out = row.copy()
             out[k] = format(v, "f")
+    for k in stamps:
+        v = row.get(k)
+        if v.__class__ is str and v[-1:] == "Z":
+            try: d = datetime.fromisoformat(v)
+            except ValueError: continue         # not ISO, or a Python that refuses `Z`: the SDK reads the text, as before
+            if out is None: out = row.copy()
+            out[k] = d
     return row if out is None else out

@@ -12,13 +12,15 @@ __all__ = ['SdkEmitter', 'SdkLog']
 
 # %% ../nbs/18_sdk.ipynb #3fd69d49
 class SdkEmitter:
-    "Operations to the Fivetran SDK."
-    def __init__(self):
+    "Operations to the Fivetran SDK; `schema`: the declared tables (`sync.tables()`), for their timestamp columns."
+    def __init__(self, schema: list[dict] = ()):
         from fivetran_connector_sdk import Operations
         self.op = Operations
-    def upsert(self, table, data): self.op.upsert(table=table, data=sdk_row(data))
-    def update(self, table, data): self.op.update(table=table, modified=sdk_row(data))
-    def delete(self, table, keys): self.op.delete(table=table, keys=sdk_row(keys))
+        self.stamps = {e["table"]: tuple(c for c, k in e.get("columns", {}).items() if k == "UTC_DATETIME") for e in schema}
+    def row(self, table, data) -> dict: return sdk_row(data, self.stamps.get(table, ()))
+    def upsert(self, table, data): self.op.upsert(table=table, data=self.row(table, data))
+    def update(self, table, data): self.op.update(table=table, modified=self.row(table, data))
+    def delete(self, table, keys): self.op.delete(table=table, keys=self.row(table, keys))
     def checkpoint(self, state): self.op.checkpoint(state=state)
     def fail(self, message):
         "End the sync with this one line, no traceback (`op.error`; its message is HTML, so `<YOUR_CLIENT_ID>` is escaped)."

@@ -245,7 +245,7 @@ def keep_logins(engine) -> bool:
 
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
     "Fivetran's update: validate the configuration, then sync every declared stream of every restaurant."
-    emit, log = emit or SdkEmitter(), log or SdkLog()
+    emit, log = emit or SdkEmitter(tables()), log or SdkLog()
     try:
         settings = validate_configuration(configuration, warn=log.warning)
         engine = Engine(settings, state, emit, log, client=client)
