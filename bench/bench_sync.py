@@ -107,9 +107,8 @@ def child_null(cfg: dict, work: Path):
     """Collect a sync's operations (untimed, unthrottled sandbox), then time the SDK writing exactly those with one checkpoint
     (or, with `BENCH_CADENCE`, a JSON list of row counts, a checkpoint after each of those many rows, then one at the end)."""
     from fivetran_connector_sdk import Connector, Logging, Operations as op
-    from toast_connector.sync import schema, update
     from toast_connector.sdk import SdkEmitter
-    from toast_connector.sync import tables
+    from toast_connector.sync import schema, tables, update
     prepare(work)
     prior = work / "collect-state.json"
     col = Collect()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from toast_connector import sync, testing
-from toast_connector.flatten import explode, is_timestamp, sdk_row, table_keys, to_json
+from toast_connector.flatten import explode, is_timestamp, table_keys, to_json
 from toast_connector.orders import ORDERS, current_sql, is_deleted
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Sandbox
@@ -35,9 +35,9 @@ class Warehouse:
     also goes once through the SDK's own `strptime`, which reads any value handed over as text."""
     def __init__(self):
         self.tables, self.ops, self.states, self.forms = {}, Counter(), [], set()
-        self.emitter = sync.SdkEmitter(sync.tables())     # its `row`: exactly what it hands op.upsert (no SDK call made)
         self.start = None                   # the initialSyncStart of the connection (its first sync's; see run())
         decl = {t["table"]: t for t in sync.tables()}
+        self.emitter = sync.SdkEmitter(list(decl.values()))   # its `row`: exactly what it hands op.upsert (no SDK call made)
         self.keys = {t: tuple(e["primary_key"]) for t, e in decl.items()}
         self.types = {t: {c: DataType.DECIMAL if isinstance(k, dict) else getattr(DataType, k)
                           for c, k in e.get("columns", {}).items()} for t, e in decl.items()}
