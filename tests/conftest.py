@@ -1,6 +1,8 @@
 """Shared pytest setup: no telemetry, SDK logging configured, the project root importable, the sandbox's clock
 pinned (tests/clock.py) and the `clock` marker registered."""
 import os, sys
+
+import pytest
 from pathlib import Path
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -31,7 +33,12 @@ FIRST = ("test_demo.py", "test_sigkill.py", "test_e2e.py", "test_backfill.py", "
 
 
 def pytest_collection_modifyitems(config, items):
-    "The modules of `FIRST` first, in its order; every other module after them in its usual order."
+    """The modules of `FIRST` first, in its order; every other module after them in its usual order. Fails the run if a
+    `clock` test lives in a module that `make clock` would not collect (tools/hours.py reads the modules' text)."""
+    from tools.hours import clock_files
+    missed = sorted({f"tests/{it.path.name}" for it in items if it.get_closest_marker("clock")
+                     and it.path.parent.name == "tests"} - set(clock_files()))
+    if missed: raise pytest.UsageError(f"`clock` tests that make clock would not rerun, in {missed}: tools/hours.py's clock_files() misses them")
     rank = {name: i for i, name in enumerate(FIRST)}
     items.sort(key=lambda it: rank.get(it.path.name, len(FIRST)))     # stable: tests keep their order within a module
 
