@@ -15,7 +15,7 @@ fetched or checked, compared as set or not); and the
 cursors of the final state (to the minute: the state format is
 what existing connections resume from). The sandbox's clock is pinned (its own instant, not tests/clock.py's: the scenario's
 expected rows depend on it) and its data is deterministic (seed); rate limits are off and the connector's estimate of Toast's clock is the sandbox's own (no wall
-time added: `toast_clock_is_the_sandboxs`), so timing cannot shape a run."""
+time added: tests/conftest.py's `toast_clock_is_the_sandboxs`), so timing cannot shape a run."""
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 import gzip, hashlib, json, os, re
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from toast_connector import analytics, client, sync, testing
+from toast_connector import analytics, sync, testing
 from toast_connector.sandbox.server import Sandbox
 from test_orders import Warehouse
 
@@ -43,15 +43,6 @@ PLAN = [(0, None), (1, None), (5, "leave"), (26, None), (2, "rejoin"), (49, None
 @pytest.fixture(autouse=True)
 def fast_polls(monkeypatch):
     monkeypatch.setattr(analytics, "POLLS", (0.01,))
-
-
-@pytest.fixture(autouse=True)
-def toast_clock_is_the_sandboxs(monkeypatch):
-    """The connector's estimate of Toast's time is the sandbox's pinned time as its last response gave it. `ToastClock`
-    adds the local time since that response (as it must against the real Toast), and what it stamps to the millisecond
-    moved with the machine's load: a restaurant's `disconnected_at` (and the `sync_log` line naming it) after sync 3,
-    seen under load, and again each time a 2 ms pause was put between a response and a reading of the clock."""
-    monkeypatch.setattr(client.ToastClock.__init__, "__defaults__", (lambda: 0.0,))
 
 
 def sandbox():
