@@ -14,8 +14,9 @@ except the few that carry the wall clock (`sync_log`'s timings, call counts and 
 fetched or checked, compared as set or not); and the
 cursors of the final state (to the minute: the state format is
 what existing connections resume from). The sandbox's clock is pinned (its own instant, not tests/clock.py's: the scenario's
-expected rows depend on it) and its data is deterministic (seed); rate limits are off and the connector's estimate of Toast's clock is the sandbox's own (no wall
-time added: tests/conftest.py's `toast_clock_is_the_sandboxs`), so timing cannot shape a run."""
+expected rows depend on it) and its data is deterministic (seed); rate limits are off and the connector's estimate
+of Toast's clock is the sandbox's own (no wall time added: tests/conftest.py's `toast_clock_is_the_sandboxs`), so
+timing cannot shape a run."""
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 import gzip, hashlib, json, os, re
