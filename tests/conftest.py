@@ -28,8 +28,10 @@ def toast_clock_is_the_sandboxs(monkeypatch):
     after sync 3, seen under load and each time a 2 ms pause was put between a response and a reading of the clock.
     Windows end at that estimate less the safety lag, which the tests' truth cuts at the sandbox's own time. A test that
     makes its own `ToastClock` with a `mono` is not affected; `fivetran debug` in a child process is not either."""
-    from toast_connector import client
-    monkeypatch.setattr(client.ToastClock.__init__, "__defaults__", (lambda: 0.0,))
+    from toast_connector.client import ToastClock
+    init = ToastClock.__init__
+    def pinned(self, mono=None, *a, **kw): init(self, mono or (lambda: 0.0), *a, **kw)   # a `mono` given is kept
+    monkeypatch.setattr(ToastClock, "__init__", pinned)
 
 
 def pytest_configure(config):
