@@ -64,9 +64,9 @@ class RecordingClient(ToastClient):
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.calls = []
-    def get(self, path, *, restaurant=None, params=None):
+    def get(self, path, *, restaurant=None, params=None, **kw):
         self.calls.append((path, restaurant, dict(params or {})))
-        return super().get(path, restaurant=restaurant, params=params)
+        return super().get(path, restaurant=restaurant, params=params, **kw)
 
 
 def recording(sb, **cfg):
@@ -358,12 +358,12 @@ class FailingClient(ToastClient):
     def __init__(self, *a, fail_path, **kw):
         super().__init__(*a, **kw)
         self.fail_path, self.failed = fail_path, 0
-    def get(self, path, *, restaurant=None, params=None):
+    def get(self, path, *, restaurant=None, params=None, **kw):
         if path == self.fail_path and (params or {}).get("pageToken"):
             self.failed += 1
             raise ToastRetriesExhausted(f"GET {path} for restaurant {restaurant}: gave up", status=503, endpoint=path,
                                         restaurant=restaurant, toast_message="Service Unavailable")
-        return super().get(path, restaurant=restaurant, params=params)
+        return super().get(path, restaurant=restaurant, params=params, **kw)
 
 
 def test_full_refresh_failing_half_way_deletes_nothing_it_should_not():

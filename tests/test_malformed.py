@@ -9,7 +9,9 @@ publish, employees, jobs):
 And logins survive aborted syncs: three in a row log in once (the sandbox counts logins).
 
 Every sandbox clock is pinned (`now=NOW`); both twins advance by the same hours, so their worlds stay identical."""
+import json
 from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -19,7 +21,7 @@ from toast_connector.config import validate_configuration
 from toast_connector.configuration import CONFIG_TABLES
 from toast_connector.families import by_name
 from toast_connector.windows import parse_ts
-from toast_connector.sandbox.server import Sandbox
+from toast_connector.sandbox.server import Reply, Sandbox
 
 NOW = datetime(2026, 3, 10, 17, 0, tzinfo=timezone.utc)         # pinned
 PROFILE = dict(seed=5, restaurants=2, days=2, orders_per_day=12, now=NOW, rate_limits=0)
@@ -235,3 +237,128 @@ def test_an_aborted_sync_that_never_logged_in_checkpoints_nothing():
         with pytest.raises(ToastMalformed):
             sync.update(cfg, rec.state, emit=rec, log=testing.ListLog())            # the cached token is reused: no login
         assert sb.stats()["logins"] == 1 and len(rec.states) == checkpoints
+
+
+# ---- answers a fault rate cannot aim: a wrapper around the sandbox's `respond` serves them ------------------------
+def serve(sb, when, body: bytes, once: bool = True):
+    "Make `sb` answer 200 `body` (no page-token or Link header) where `when(path, query)` holds: once per distinct request, or always."
+    orig, done = sb.respond, set()
+    def respond(method, target, headers=(), body_=b"", client="local"):
+        rep = orig(method, target, headers, body_, client)
+        u = urlsplit(target)
+        hit = (u.path, u.query, dict(headers).get("Toast-Restaurant-External-ID"))
+        if rep.status == 200 and not (once and hit in done) and when(u.path, parse_qs(u.query)):
+            done.add(hit)
+            return Reply(200, {k: v for k, v in rep.headers.items() if k.lower() not in ("toast-next-page-token", "link")}, body)
+        return rep
+    sb.respond = respond
+    return lambda: setattr(sb, "respond", orig)
+
+
+def test_an_empty_page_after_a_page_token_is_asked_again_and_never_ends_a_full_pull_short():
+    "The page a `Toast-Next-Page-Token` promised comes back `[]` once: asked again, the whole catalogue lands, nothing is deleted."
+    tables = set(by_name()["config.menuItems"].table_keys())
+    with sandbox() as sb:
+        sb.world.rates.update({k: 0 for k in BUSY})          # a still catalogue: only the empty pages change what is served
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        items = warehouse_ids(rec, "menu_item")
+        assert items == truth_ids(sb)["menu_item"] and len(items) > 20        # more than one page of 10 per restaurant
+        sb.advance(1)
+        undo = serve(sb, lambda path, q: path.endswith("/menuItems") and "pageToken" in q, b"[]")
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)
+        undo()
+        assert err is None, err
+        assert [m for lvl, m in log.lines if "an empty page where the last page's next-page token promised" in m]
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] in tables]
+        assert warehouse_ids(rec, "menu_item") == items == truth_ids(sb)["menu_item"]
+        undo = serve(sb, lambda path, q: path.endswith("/menuItems") and "pageToken" in q, b"[]", once=False)
+        sb.advance(1)
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)                        # empty on every attempt: the stream fails, still no delete
+        undo()
+        assert isinstance(err, sync.SyncFailed) and "config.menuItems" in str(err), err
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] in tables]
+        assert warehouse_ids(rec, "menu_item") == items
+
+
+DOC = '{"restaurantGuid": "%s", "lastUpdated": "2026-03-10T18:00:00.000+0000", "menus": %s}'
+
+@pytest.mark.parametrize("body,says", [(b"{}", "an object without `restaurantGuid`"),
+                                       (b'{"restaurantGuid": "x", "menus": []}', "an object without `lastUpdated`"),
+                                       ((DOC % ("x", "{}")).encode(), "an object whose `menus` is a JSON dict, not a list")])
+def test_a_menus_document_without_its_menus_fails_the_stream_and_deletes_nothing(body, says):
+    "After a publish, /menus/v2/menus answers 200 with no `menus` list: retried, then the stream fails; no menu is deleted."
+    with sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        menus = warehouse_ids(rec, "published_menu")
+        assert menus and menus == truth_ids(sb)["published_menu"]
+        before = {g: c.get("menus.published") for g, c in rec.state["restaurants"].items()}
+        sb.world.rates.update({"menu_publish": 48})
+        sb.advance(2)
+        undo = serve(sb, lambda path, q: path == "/menus/v2/menus", body, once=False)
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)
+        undo()
+        assert isinstance(err, sync.SyncFailed) and says in str(err) and "menus.published" in str(err), err
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1].startswith("published_")]
+        assert warehouse_ids(rec, "published_menu") == menus
+        assert {g: c.get("menus.published") for g, c in rec.state["restaurants"].items()} == before
+        sb.world.rates.update({"menu_publish": 0})
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None                                      # clean: the new publish lands
+        assert warehouse_ids(rec, "published_menu") == truth_ids(sb)["published_menu"]
+
+
+def test_a_menus_document_with_no_menus_deletes_them_only_when_the_next_fetch_agrees():
+    "A well-formed publish whose `menus` is `[]`: nothing is deleted and the same publish is fetched again next sync."
+    with sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        menus = warehouse_ids(rec, "published_menu")
+        sb.world.rates.update({"menu_publish": 48})
+        sb.advance(2)
+        sb.world.rates.update({"menu_publish": 0})
+        guids = sorted({g for _, g in menus})
+        orig = sb.respond
+        def empty_doc(method, target, headers=(), body_=b"", client="local"):
+            rep = orig(method, target, headers, body_, client)
+            if urlsplit(target).path == "/menus/v2/menus" and rep.status == 200:
+                doc = json.loads(rep.body)
+                return Reply(200, rep.headers, json.dumps({**doc, "menus": []}).encode())
+            return rep
+        sb.respond = empty_doc
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)
+        assert err is None, err
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1].startswith("published_")]
+        assert warehouse_ids(rec, "published_menu") == menus
+        assert sum("menus.published: the full pull has no rows of published_menu" in m for lvl, m in log.lines if lvl == "warning") == len(guids)
+        assert all(c["menus.published"].get("empty_pull") for c in rec.state["restaurants"].values())
+        sb.respond = orig                                                          # the next fetch has the menus: nothing lost
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None
+        assert warehouse_ids(rec, "published_menu") == truth_ids(sb)["published_menu"]
+        assert not any(c["menus.published"].get("empty_pull") for c in rec.state["restaurants"].values())
+
+
+def test_an_ordersbulk_window_that_answers_empty_once_is_asked_again_and_lands_whole():
+    """The first page of each ordersBulk window of a backfill answers `[]` once: every window older than the next
+    late-arrival re-read's reach is asked again, and every order lands in the first sync."""
+    with Sandbox(**{**PROFILE, "days": 8}) as sb:
+        start = (NOW - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        undo = serve(sb, lambda path, q: path == "/orders/v2/ordersBulk" and q.get("page") == ["1"], b"[]")
+        rec = testing.Recorder()
+        cfg = sb.configuration(initialSyncStart=start)
+        log = testing.ListLog()
+        client = ToastClient(validate_configuration(cfg), {}, log=log, limiter=RateLimiter(scale=100), backoff=0.002, max_backoff=0.01)
+        try: sync.update(cfg, rec.state, emit=rec, log=log, client=client)
+        finally: client.close(); undo()
+        cutoff = sb.now - LAG
+        truth = {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
+                 if not e["object"].get("deleted") and ts(start) <= ts(e["object"]["modifiedDate"]) < cutoff}
+        assert truth and {r["id"] for r in rec.rows("orders")} == truth
+        warned = [m for lvl, m in log.lines if lvl == "warning" and "Toast answered no records for the window" in m]
+        assert len(warned) >= 2, warned                      # at least one window per restaurant was asked again

@@ -20,7 +20,7 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
            'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed', 'read_body',
-           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'expect_shape']
+           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'promised_page', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -47,7 +47,7 @@ def toast_message(resp) -> str:
             if isinstance(d.get(k), str) and d[k].strip(): return d[k].strip()[:500]
     return (resp.content or b"").decode("utf-8", "replace").strip()[:200]
 
-# %% ../nbs/02_client.ipynb #75a60426
+# %% ../nbs/02_client.ipynb #b7a7e6c7
 def _json_kind(v) -> str:
     "The JSON type name of a parsed value."
     if v is None: return "null"
@@ -72,14 +72,14 @@ def json_fault(exc: ValueError) -> str:
     if isinstance(exc, UnicodeDecodeError): return "a body that is not UTF-8 text"
     return f"a body the client cannot use ({exc})"
 
-# %% ../nbs/02_client.ipynb #6ff6df00
+# %% ../nbs/02_client.ipynb #f87c3cb6
 class Response:
     "A parsed Toast answer: `.status`, `.headers`, `.data` (JSON, floats as Decimal). Its repr shows no data."
     __slots__ = ("status", "headers", "data")
     def __init__(self, status: int, headers, data): self.status, self.headers, self.data = status, headers, data
     def __repr__(self): return f"Response({self.status})"
 
-# %% ../nbs/02_client.ipynb #252f7e06
+# %% ../nbs/02_client.ipynb #a98fb260
 def _pct(xs, q):
     "Nearest-rank percentile `q` (0-100) of a sorted list."
     return xs[min(len(xs) - 1, max(0, int(round(q / 100 * len(xs) + 0.5)) - 1))] if xs else None
@@ -114,7 +114,7 @@ class Metrics:
         s = self.summary()
         return {k: sum(v[k] for v in s.values()) for k in ("calls", "retries", "429s")}
 
-# %% ../nbs/02_client.ipynb #83a66971
+# %% ../nbs/02_client.ipynb #6dd6b399
 def limit_rules(endpoint: str, restaurant: str | None, scale: float = 1.0, limits: dict | None = None) -> list[tuple[tuple, int, float]]:
     "`(key, count, period)` for every limit a request counts against, scaled; `limits`: {path: calls a second} of endpoints."
     r = restaurant or "-"
@@ -155,7 +155,7 @@ class Window:
         else: self.q.append((t, 1))
         self.n += 1
 
-# %% ../nbs/02_client.ipynb #f87c3cb6
+# %% ../nbs/02_client.ipynb #443b0f9f
 class RateLimiter:
     "Proactive, thread-safe limiter for all of a client's requests (see `limit_rules`); adapts to Toast's headers."
     def __init__(self, scale: float = 1.0, guard: float = 0.05, clock: Callable[[], float] = time.monotonic,
@@ -184,7 +184,7 @@ class RateLimiter:
             elif h[0] <= 0: w = max(w, h[1] - now)
         return w
 
-# %% ../nbs/02_client.ipynb #6dcdda2b
+# %% ../nbs/02_client.ipynb #484d565a
 @patch
 def acquire(self: RateLimiter, endpoint: str, restaurant: str | None) -> float:
     "Block until a request may be sent, then count it. Returns the seconds waited."
@@ -210,7 +210,7 @@ def done(self: RateLimiter, endpoint: str, restaurant: str | None):
         r = restaurant or "-"
         self._inflight[r] = max(0, self._inflight.get(r, 0) - 1)
 
-# %% ../nbs/02_client.ipynb #88efb366
+# %% ../nbs/02_client.ipynb #1d0ea2ca
 @patch
 def observe(self: RateLimiter, endpoint: str, restaurant: str | None, remaining: int, reset_in: float, by: str | None = None):
     "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
@@ -235,14 +235,14 @@ def allowed_rate(self: RateLimiter, endpoint: str, restaurant: str | None = "r")
     "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
     return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale, self.limits) if per <= 2.0 or n / per < 1)
 
-# %% ../nbs/02_client.ipynb #709c3e29
+# %% ../nbs/02_client.ipynb #06b1f5ca
 def http_date(value) -> datetime | None:
     "An HTTP date (`Date`, `Retry-After`: RFC 7231, `Fri, 01 Mar 2024 14:13:12 GMT`) as aware UTC; None if absent or not one."
     try: d = email.utils.parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError): return None
     return None if d is None else d.astimezone(timezone.utc) if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
-# %% ../nbs/02_client.ipynb #59102c99
+# %% ../nbs/02_client.ipynb #4aa3a6c9
 def _header_time(headers) -> datetime | None:
     "Toast's time from `X-Sandbox-Now` (ISO, ms) or `Date` (RFC 7231), or None."
     try: return parse_ts(headers.get("X-Sandbox-Now")) or http_date(headers.get("Date"))
@@ -269,7 +269,7 @@ class ToastClock:
         "Toast's now as epoch seconds."
         return self.now().timestamp()
 
-# %% ../nbs/02_client.ipynb #2b916dd5
+# %% ../nbs/02_client.ipynb #e2b07da8
 RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
 _DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 _STATUS_ERRORS = {400: ToastBadRequest, 422: ToastBadRequest, 403: ToastForbidden, 404: ToastNotFound, 409: ToastConflict}
@@ -314,7 +314,7 @@ def _where(method: str, endpoint: str, restaurant: str | None) -> str:
     "`GET /x for restaurant r` for messages."
     return f"{method} {endpoint}" + (f" for restaurant {restaurant}" if restaurant else "")
 
-# %% ../nbs/02_client.ipynb #6152ec1a
+# %% ../nbs/02_client.ipynb #ac148b22
 class ToastClient:
     "Toast API client: auth, pooled session, timeouts, retries, status policy, rate limiter, clock, metrics."
     def __init__(self, settings: Settings, state: dict, *, session: requests.Session | None = None,
@@ -358,7 +358,7 @@ class ToastClient:
         self.log.info("logging in to Toast")
         return self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False)
 
-# %% ../nbs/02_client.ipynb #484d565a
+# %% ../nbs/02_client.ipynb #1012a502
 @patch
 def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
     "Seconds a 429 asks us to wait (`Retry-After`, else `X-Toast-RateLimit-Reset`), capped; None if neither."
@@ -379,7 +379,7 @@ def _backoff(self: ToastClient, attempt: int) -> float:
     step = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
     return step * (0.5 + random.random() / 2)
 
-# %% ../nbs/02_client.ipynb #e0c3c71a
+# %% ../nbs/02_client.ipynb #312506fc
 @patch
 def _observe(self: ToastClient, endpoint, restaurant, resp):
     "Feed a response's headers to the clock and the limiter."
@@ -398,7 +398,7 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 json=body() if body is not None else None,
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout, **self._kw)
 
-# %% ../nbs/02_client.ipynb #72bcff79
+# %% ../nbs/02_client.ipynb #6fe6ec8c
 @patch
 def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, token, body):
     "One request under the limiter and the metrics: `(response, None)`, or `(None, what failed)` on a timeout or a dropped connection."
@@ -416,11 +416,11 @@ def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, toke
                          "trusted (for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
     return resp, failed
 
-# %% ../nbs/02_client.ipynb #30306d58
+# %% ../nbs/02_client.ipynb #7798dca9
 @patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
-             expect: type | None = None):
+             expect: type | None = None, check: Callable[[object], str | None] | None = None):
     "Send with retries and the status policy; return `parse(resp)` wrapped in `Response` (raw for the login)."
     endpoint = endpoint_of(path)
     where, attempt, reauthed, last, last_status = _where(method, endpoint, restaurant), 0, False, None, None
@@ -436,7 +436,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
             if 200 <= status < 300:
                 try: data = parse(resp)
                 except ValueError as exc: fault = json_fault(exc)
-                else: fault = body_fault(resp, data, expect) if authed else None
+                else: fault = (body_fault(resp, data, expect) or (check and check(data))) if authed else None
                 if fault is None: return Response(status, resp.headers, data) if authed else data
                 last = f"{status} with {fault}"        # a success that cannot be one: retried, never "no data"
             elif status == 401 and authed and not reauthed:
@@ -460,7 +460,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         self.log.warning(f"Toast {where}: {last}; retry {attempt}/{self.settings.max_attempts - 1} in {wait:.2f}s")
         self.sleep(wait)
 
-# %% ../nbs/02_client.ipynb #f76778bf
+# %% ../nbs/02_client.ipynb #34d169d3
 @patch
 def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
     "The typed error for a non-retryable status."
@@ -477,14 +477,14 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
     return cls(f"Toast answered {status} on {where}: {msg}", status=status, endpoint=endpoint,
                restaurant=restaurant, toast_message=msg)
 
-# %% ../nbs/02_client.ipynb #a39ccf7e
+# %% ../nbs/02_client.ipynb #4e69cda1
 @patch
 def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
-         expect: type | None = None) -> Response:
-    "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape); see the table above."
-    return self._request("GET", path, restaurant=restaurant, params=params, expect=expect)
+         expect: type | None = None, check: Callable[[object], str | None] | None = None) -> Response:
+    "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape; `check`: what else makes it impossible); see the table above."
+    return self._request("GET", path, restaurant=restaurant, params=params, expect=expect, check=check)
 
-# %% ../nbs/02_client.ipynb #206dabb7
+# %% ../nbs/02_client.ipynb #ca23ea2d
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
 def as_list(data, path: str, restaurant: str | None = None) -> list:
@@ -498,7 +498,7 @@ def _runaway(where: str, what: str, restaurant: str | None, path: str) -> ToastM
     return ToastMalformed(f"{where}: {what}; the walk was stopped (following it would never end)", status=200,
                           endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #5884114d
+# %% ../nbs/02_client.ipynb #c0bdfcc4
 @patch
 def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
     "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based; stops on an empty or short page, fails on a page walk without end."
@@ -514,7 +514,12 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #5c89ff3f
+# %% ../nbs/02_client.ipynb #03ae17da
+def promised_page(data) -> str | None:
+    "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
+    rows = data.get("results") if isinstance(data, dict) else data
+    return "an empty page where the last page's next-page token promised more objects" if rows == [] else None
+
 @patch
 def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None) -> list[dict]:
     "All records of a `Toast-Next-Page-Token` endpoint; on 409 restart from the first page (at most `max_restarts` times)."
@@ -524,7 +529,8 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
         try:
             while True:
                 if len(seen) >= self.max_pages: raise _runaway(where, f"Toast-Next-Page-Token went on past {self.max_pages} pages", restaurant, path)
-                r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})})
+                r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})},
+                             check=promised_page if token else None)
                 out.extend(as_list(r.data, path, restaurant))
                 token = r.headers.get("Toast-Next-Page-Token")
                 if not token:
@@ -541,14 +547,15 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #4b5e1816
+# %% ../nbs/02_client.ipynb #0fd27b39
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
     token, seen, where = None, set(), _where("GET", endpoint_of(path), None)
     while True:
         if len(seen) >= self.max_pages: raise _runaway(where, f"nextPageToken went on past {self.max_pages} pages", None, path)
-        d = self.get(path, params={**(params or {}), "pageSize": page_size, **({"pageToken": token} if token else {})}).data
+        d = self.get(path, params={**(params or {}), "pageSize": page_size, **({"pageToken": token} if token else {})},
+                     check=promised_page if token else None).data
         rows = d.get("results") if isinstance(d, dict) else None
         if not isinstance(rows, list):
             raise ToastMalformed(f"{where}: the envelope has no `results` list ({_json_kind(rows)})", status=200, endpoint=endpoint_of(path))
@@ -558,7 +565,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #73805d16
+# %% ../nbs/02_client.ipynb #84d0791e
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -566,7 +573,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #6e5ec37d
+# %% ../nbs/02_client.ipynb #8325fa31
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."

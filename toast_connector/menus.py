@@ -32,7 +32,7 @@ def prepare_publish(record: dict, ctx: dict) -> dict:
     for m in REFERENCE_MAPS: out[m] = map_values(record.get(m))
     return out
 
-# %% ../nbs/13_menus.ipynb #3c8a1cd6
+# %% ../nbs/13_menus.ipynb #213328bb
 # PLUs and multi-location ids look numeric but are text: declared STRING so no leading zero is ever lost
 _TEXT = types(strings=("name", "pos_name", "description", "multi_location_id")) | {"master_id": "LONG"}
 _ITEM_TEXT = _TEXT | types(strings=("kitchen_name", "plu", "sku"))
@@ -60,6 +60,7 @@ PRE_MODIFIER_GROUPS = Child("published_pre_modifier_group", "preModifierGroupRef
 PUBLISHED_MENUS = Stream(
     name="menus.published", table="published_menu_restaurant", path="/menus/v2/menus", family="menus", scope="menus:read",
     key=("id",), cursor=Published("/menus/v2/metadata", "lastUpdated"), not_found_is_empty=True, removals=True, shape=dict,
+    required=("restaurantGuid", "lastUpdated", "menus"),
     prepare=prepare_publish, children=(MENUS, MODIFIER_GROUPS, MODIFIER_OPTIONS, PRE_MODIFIER_GROUPS),
     columns=types(timestamps=("last_updated",)),
     child_columns={c.table: c.columns for c in (ITEMS, GROUPS, MENUS, MODIFIER_GROUPS, MODIFIER_OPTIONS, PRE_MODIFIERS,

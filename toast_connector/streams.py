@@ -11,10 +11,10 @@ from typing import Callable
 __all__ = ['CURSOR_KINDS', 'PageNumber', 'PageToken', 'ModifiedWindow', 'DateRange', 'BusinessDates', 'LastModified', 'FullPull',
            'Published', 'default_records', 'default_is_deleted', 'Stream', 'Family']
 
-# %% ../nbs/05_streams.ipynb #453beca7
+# %% ../nbs/05_streams.ipynb #22bab758
 from .config import patch
 
-# %% ../nbs/05_streams.ipynb #22bab758
+# %% ../nbs/05_streams.ipynb #3b5b64f9
 @dataclass(frozen=True)
 class PageNumber:
     "Pages by `page` (1-based) and `pageSize`; a short page ends the walk (ordersBulk). Walked in overlapping whole pages (`06_cursors`)."
@@ -24,7 +24,7 @@ class PageNumber:
 class PageToken:
     "Pages by the `Toast-Next-Page-Token` header passed back as `pageToken`; a 409 restarts the pull (config)."
 
-# %% ../nbs/05_streams.ipynb #9d542ad8
+# %% ../nbs/05_streams.ipynb #272dedcf
 @dataclass(frozen=True)
 class ModifiedWindow:
     "Windows `[start, end)` on a modified-date filter: `start`/`end` name the query parameters."
@@ -67,7 +67,7 @@ class Published:
 
 CURSOR_KINDS = (ModifiedWindow, DateRange, BusinessDates, LastModified, FullPull, Published)
 
-# %% ../nbs/05_streams.ipynb #62d23ae4
+# %% ../nbs/05_streams.ipynb #2048f746
 def default_records(payload) -> list:
     "Records in a response body: a list as is, a dict as one record, nothing as none."
     if payload is None: return []
@@ -78,7 +78,7 @@ def default_is_deleted(record: dict) -> bool:
     "Toast flags deleted objects with `deleted: true` (orders, employees, jobs, shifts, time entries)."
     return record.get("deleted") is True
 
-# %% ../nbs/05_streams.ipynb #272dedcf
+# %% ../nbs/05_streams.ipynb #f63403e0
 @dataclass(frozen=True)
 class Stream:
     "One Toast endpoint as the engine syncs it."
@@ -104,6 +104,7 @@ class Stream:
     description: str = ""                       # one line for the README's table reference
     shape: type = list                          # the body Toast documents: list (records) or dict (one object); else malformed
     bulk: bool = False                          # the big list (orders): its tasks are scheduled around the small ones
+    required: tuple = ()                        # fields a one-object body must carry, non-null (a child's field: a list)
 
     def __post_init__(self):
         if not isinstance(self.cursor, CURSOR_KINDS): raise TypeError(f"stream {self.name}: unknown cursor kind {self.cursor!r}")
@@ -112,6 +113,7 @@ class Stream:
         if not self.key: raise ValueError(f"stream {self.name}: empty primary key")
         if self.shape not in (list, dict): raise TypeError(f"stream {self.name}: shape must be list or dict, not {self.shape!r}")
         if self.pages is not None and self.shape is not list: raise TypeError(f"stream {self.name}: paged endpoints answer lists")
+        if self.required and self.shape is not dict: raise TypeError(f"stream {self.name}: only a one-object body has required fields")
         object.__setattr__(self, "key", tuple(self.key))
         object.__setattr__(self, "children", tuple(self.children))
 
@@ -123,9 +125,18 @@ class Stream:
         "Is `record` a deletion?"
         return (self.is_deleted or default_is_deleted)(record)
 
+    def missing(self, body) -> str | None:
+        "What makes a one-object body no answer: a `required` field absent or null, a child list that is no list (None: fine)."
+        if not isinstance(body, dict): return None          # the shape check names that
+        lists = {c.field for c in self.children}
+        for f in self.required:
+            if body.get(f) is None: return f"an object without `{f}`"
+            if f in lists and not isinstance(body[f], list): return f"an object whose `{f}` is a JSON {type(body[f]).__name__}, not a list"
+        return None
+
     __hash__ = object.__hash__
 
-# %% ../nbs/05_streams.ipynb #a1f0c3d2
+# %% ../nbs/05_streams.ipynb #d700c707
 from .flatten import explode, table_keys as _table_keys
 
 @patch
@@ -152,7 +163,7 @@ def table_keys(self: Stream) -> dict:
     "{table: primary key} of every table this stream writes (its own, its children's and link tables)."
     return dict(self._keys())
 
-# %% ../nbs/05_streams.ipynb #a1f0c3d5
+# %% ../nbs/05_streams.ipynb #53a11cab
 @dataclass(frozen=True)
 class Family:
     "One endpoint family: its streams (in sync order), the endpoint the setup form probes, and its per-endpoint limits."
