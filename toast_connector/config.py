@@ -28,14 +28,14 @@ class Secret:
     def __setattr__(self, k, v): raise AttributeError("Secret is immutable")
     def __reduce__(self): raise TypeError("a Secret cannot be pickled")
 
-# %% ../nbs/00_config.ipynb #f0e6897e
+# %% ../nbs/00_config.ipynb #a4c0c638
 class ConfigError(ValueError):
     "A configuration value is missing or invalid; the message names the key."
     def __init__(self, key: str, problem: str):
         self.key = key
         super().__init__(f"configuration '{key}': {problem}")
 
-# %% ../nbs/00_config.ipynb #a4c0c638
+# %% ../nbs/00_config.ipynb #70b5bc19
 _ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?"
                   r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 
@@ -52,13 +52,13 @@ def parse_ts(value) -> datetime | None:
     if hh > 23 or mm > 59: raise ValueError(f"not an ISO-8601 timestamp (offset {off}): {value!r}")
     return dt - (1 if off[0] == "+" else -1) * timedelta(hours=hh, minutes=mm)
 
-# %% ../nbs/00_config.ipynb #513c7dbc
+# %% ../nbs/00_config.ipynb #ccf8cbcf
 def parse_timestamp(value: str) -> datetime:
     "A required ISO-8601 timestamp as aware UTC (`parse_ts`, where None is an error)."
     if value is None: raise ValueError("not an ISO-8601 timestamp: None")
     return parse_ts(value)
 
-# %% ../nbs/00_config.ipynb #6dea5355
+# %% ../nbs/00_config.ipynb #a01396a5
 def _is_loopback(host: str) -> bool:
     "True for `localhost` and loopback IP addresses."
     if host.lower() == "localhost": return True
@@ -72,14 +72,18 @@ def parse_domain(value: str) -> str:
     u = urlsplit(v)
     if u.scheme not in ("http", "https"): raise ValueError(f"scheme must be https, not {u.scheme!r}")
     if not u.hostname: raise ValueError("no host name")
-    if u.path or u.query or u.fragment: raise ValueError(f"must be a host name or base URL without a path, got path {u.path or u.query!r}")
+    if u.query or u.fragment: raise ValueError("must be a host name or base URL without a query string or fragment (not repeated here)")
+    if u.path: raise ValueError(f"must be a host name or base URL without a path, got path {u.path!r}")
     if u.username or u.password: raise ValueError("must not carry credentials")
-    if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", u.netloc): raise ValueError("not a valid host name")
+    if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", u.netloc): raise ValueError(f"not a valid host name: {u.netloc!r}")
+    try: port = u.port
+    except ValueError: port = 0                 # not a number, or past 65535
+    if port == 0 or u.netloc.endswith(":"): raise ValueError(f"has no valid port in {u.netloc!r}: a port is a number from 1 to 65535")
     if u.scheme == "http" and not _is_loopback(u.hostname):
         raise ValueError(f"plain http is only allowed for loopback addresses, not {u.hostname!r}; use https")
     return f"{u.scheme}://{u.netloc}"
 
-# %% ../nbs/00_config.ipynb #2ee2334e
+# %% ../nbs/00_config.ipynb #624d80e0
 def parse_fernet_key(value: str) -> bytes:
     "Check a Fernet key: url-safe base64 of exactly 32 bytes. Returns it as bytes."
     try: raw = base64.urlsafe_b64decode(value.strip().encode("ascii"))
@@ -87,7 +91,7 @@ def parse_fernet_key(value: str) -> bytes:
     if len(raw) != 32: raise ValueError(f"must decode to 32 bytes, got {len(raw)}")
     return value.strip().encode("ascii")
 
-# %% ../nbs/00_config.ipynb #94fc31a6
+# %% ../nbs/00_config.ipynb #ee7e21f9
 def parse_shard(value: str) -> tuple[int, int]:
     "Parse `k/n` (1 <= k <= n) into `(k, n)`."
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
@@ -103,7 +107,7 @@ def parse_guid_list(value: str) -> tuple[str, ...]:
     if bad: raise ValueError(f"not a Toast guid: {bad[0]!r}")
     return items
 
-# %% ../nbs/00_config.ipynb #7bf0b615
+# %% ../nbs/00_config.ipynb #cae5b077
 USER_ACCESS_TYPES = ("TOAST_MACHINE_CLIENT",)
 SECRET_ENV = {"clientSecret": "TOAST_CLIENT_SECRET", "key": "TOAST_FERNET_KEY", "clientId": "TOAST_CLIENT_ID"}
 
@@ -144,7 +148,7 @@ class Settings:
     analytics_backfill_days: int = 30       # business dates of Toast's totals read on the first sync
     reconcile: str = "auto"                 # auto: with analytics credentials; true: also without them (weaker form); false: never
 
-# %% ../nbs/00_config.ipynb #a0871437
+# %% ../nbs/00_config.ipynb #ff393bbc
 # configuration key -> (Settings field, lowest, highest): ints and floats
 _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_minutes", 0, 7*24*60),
          "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
@@ -160,7 +164,7 @@ _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("ra
 KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
-# %% ../nbs/00_config.ipynb #96f504b6
+# %% ../nbs/00_config.ipynb #bf1a17e4
 def check_late_arrivals(opts: dict) -> None:
     "The late-arrival re-read must span more than its period (or be off)."
     days = opts.get("late_arrival_days", Settings.late_arrival_days)
@@ -169,7 +173,7 @@ def check_late_arrivals(opts: dict) -> None:
         raise ConfigError("lateArrivalDays", f"{days} days re-read every {every} hours leaves gaps: it must span more than "
                           "lateArrivalEveryHours (or be 0 to switch the re-read off)")
 
-# %% ../nbs/00_config.ipynb #a01396a5
+# %% ../nbs/00_config.ipynb #9a1805ad
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
 _SECRET_KEYS = ("clientSecret", "key", "analyticsClientSecret")
 
@@ -204,7 +208,8 @@ def _number(configuration: dict, key: str, kind, lo, hi):
     return n
 
 
-# %% ../nbs/00_config.ipynb #c0a1f002
+
+# %% ../nbs/00_config.ipynb #d3d7d70b
 def unknown_keys(configuration: dict) -> list[str]:
     "One warning line per configuration key the connector does not know, naming the closest known key."
     known = {k.lower(): k for k in KNOWN_KEYS}
@@ -217,7 +222,8 @@ def unknown_keys(configuration: dict) -> list[str]:
     return out
 
 
-# %% ../nbs/00_config.ipynb #a132dc32
+
+# %% ../nbs/00_config.ipynb #c6fcb33c
 def validate_configuration(configuration: dict, now: datetime | None = None, warn=None) -> Settings:
     "Check every configuration value and return `Settings`; raise `ConfigError` naming the first bad key. `warn(line)` hears of unknown keys."
     if not isinstance(configuration, dict): raise ConfigError("(all)", "configuration must be a JSON object")
@@ -228,7 +234,8 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     secret = Secret(_text(configuration, "clientSecret", env=True))
     uat = _text(configuration, "userAccessType", required=False) or "TOAST_MACHINE_CLIENT"
     if uat not in USER_ACCESS_TYPES: raise ConfigError("userAccessType", f"must be one of {', '.join(USER_ACCESS_TYPES)}, got {uat!r}")
-    try: base_url = parse_domain(_text(configuration, "domain"))
+    domain = _text(configuration, "domain")         # its own errors name the key already
+    try: base_url = parse_domain(domain)
     except ValueError as e: raise ConfigError("domain", str(e)) from None
     iss = _text(configuration, "initialSyncStart")
     try: start = parse_timestamp(iss)
@@ -262,7 +269,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
 
-# %% ../nbs/00_config.ipynb #5886c5ec
+# %% ../nbs/00_config.ipynb #e65e5ede
 import typing, types
 
 def patch(f):
