@@ -5,7 +5,7 @@
 # %% ../nbs/06_cursors.ipynb #9d7043d0
 from __future__ import annotations
 from datetime import datetime, timedelta
-from .auth import ToastNotFound
+from .auth import ToastNotFound, ToastError
 from .client import as_list, expect_shape, _runaway
 from .config import patch
 from .streams import (Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
@@ -105,8 +105,8 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
 # %% ../nbs/06_cursors.ipynb #014cb48c
 @patch
 def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int = 3):
-    "More than a page in one second: walk the pages, then walk again until a pass finds no order it had not seen."
-    seen = set()
+    "Orders leaving faster than the overlap absorbs: walk the pages again until a pass finds no order it had not seen (else fail the window)."
+    seen, new = set(), 0
     for _ in range(passes):
         new = 0
         for page in job.client.pages(path, restaurant=job.restaurant.guid, params=params, page_size=self.size):
@@ -116,6 +116,9 @@ def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int =
             seen.update(r.get("guid") for r in fresh); new += len(fresh)
             if fresh: yield fresh
         if not new: return
+    raise ToastError(f"GET {path} for restaurant {job.restaurant.guid}: orders kept leaving the window while it was read ({passes} "
+                     f"full passes, the last still found {new} new); the window is read again next sync", endpoint=path,
+                     restaurant=job.restaurant.guid)
 
 # %% ../nbs/06_cursors.ipynb #2c62503a
 @patch

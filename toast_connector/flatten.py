@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Iterator
 
 # %% auto #0
-__all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'child_ids', 'explode', 'table_keys',
-           'version_base', 'types', 'table_schema', 'sdk_row']
+__all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'child_ids', 'child_list', 'explode',
+           'table_keys', 'version_base', 'types', 'table_schema', 'sdk_row']
 
 # %% ../nbs/04_flatten.ipynb #27ace226
 _NON_WORD = re.compile(r"\W", re.ASCII)
@@ -204,7 +204,17 @@ def child_ids(items: list, parent_key: tuple, c: Child) -> list:
         ids.append(_sha(f"{text}#{n}"))
     return ids
 
-# %% ../nbs/04_flatten.ipynb #17b9c528
+# %% ../nbs/04_flatten.ipynb #89099e3f
+def child_list(record: dict, c: Child) -> list:
+    "The child list `c.field` of a record (absent or null: none); anything else than a list is a malformed answer."
+    items = record.get(c.field)
+    if items is None: return []
+    if not isinstance(items, list):
+        raise ValueError(f"{c.table}: Toast sent `{c.field}` as a JSON {type(items).__name__}, not a list; the record is not read "
+                         "(reading it as one without children would delete the children it has)")
+    return items
+
+# %% ../nbs/04_flatten.ipynb #9dc2e442
 def _require_key(table: str, row: dict, key: tuple):
     "Fail loudly when a key column is missing."
     for k in key:
@@ -232,12 +242,12 @@ def _items(c: Child, items, anc: dict, pkey: tuple, base: dict, depth: int, pare
         kv = tuple(row[k] for k in c.key)
         if c.children: yield from _descend(item, c.children, {**anc, f"{c.table}_id": cid}, kv, base, cid)
         if c.recursive and item.get(c.field):
-            yield from _items(c, item[c.field], anc, kv, base, depth + 1, cid, root_id)
+            yield from _items(c, child_list(item, c), anc, kv, base, depth + 1, cid, root_id)
 
 def _descend(record: dict, children: tuple, anc: dict, pkey: tuple, base: dict, parent_id) -> Iterator[tuple[str, dict]]:
     "Rows of every child list of one record (`parent_id`: that record's id)."
     for c in children:
-        items = record.get(c.field) or []
+        items = child_list(record, c)
         if c.scalar:
             seen = set()
             for v in items:
@@ -259,7 +269,7 @@ def explode(record: dict, *, table: str, key: tuple = ("id",), children: tuple =
     yield table, row
     if children: yield from _descend(record, children, {f"{table}_id": row["id"]}, tuple(row[k] for k in key), base, row["id"])
 
-# %% ../nbs/04_flatten.ipynb #31d900ff
+# %% ../nbs/04_flatten.ipynb #09d625ae
 def table_keys(table: str, key: tuple, children: tuple) -> dict:
     "{table: primary key} for a root and every descendant (and link) table."
     out = {table: tuple(key)}
@@ -271,7 +281,7 @@ def table_keys(table: str, key: tuple, children: tuple) -> dict:
     walk(children)
     return out
 
-# %% ../nbs/04_flatten.ipynb #aeb76cc0
+# %% ../nbs/04_flatten.ipynb #6deeb469
 def version_base(table: str, field: str = "modifiedDate"):
     "A `Stream.base`: `(record, ctx) -> {'<table>_modified_date': the record's canonical modifiedDate}`."
     col = f"{table}_{snake(field)}"
@@ -281,7 +291,7 @@ def version_base(table: str, field: str = "modifiedDate"):
     base.__qualname__ = f"version_base[{col}]"
     return base
 
-# %% ../nbs/04_flatten.ipynb #c2f33cae
+# %% ../nbs/04_flatten.ipynb #0caf25db
 MONEY = {"type": "DECIMAL", "precision": 18, "scale": 4}
 RATE = {"type": "DECIMAL", "precision": 18, "scale": 8}
 
@@ -318,7 +328,7 @@ def table_schema(table: str, key: tuple = ("id",), children: tuple = (), columns
     walk(children, {f"{table}_id": "STRING"})
     return list(out.values())
 
-# %% ../nbs/04_flatten.ipynb #eea5e15e
+# %% ../nbs/04_flatten.ipynb #ab550e30
 def sdk_row(row: dict, stamps=()) -> dict:
     "The row as the SDK takes it: `Decimal`s as exact text, canonical timestamps of the columns `stamps` as datetimes; else as it is."
     out = None                                  # copied only when a value changes: this runs once per row on the emitting thread
