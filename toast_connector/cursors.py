@@ -14,7 +14,8 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after', 'expects_records', 'late_start']
+__all__ = ['ONE_CALL', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after', 'expects_records', 'late_start',
+           'same_instant']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -301,6 +302,11 @@ def run(self: FullPull, job):
     job.move(cur, keys)
 
 # %% ../nbs/06_cursors.ipynb #eb848b9d
+def same_instant(a: str | None, b: str | None) -> bool:
+    "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
+    try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)
+    except ValueError: return a == b
+
 @patch
 def run(self: Published, job):
     "Fetch the document only when the metadata's field changed; a complete fetch detects removals."
@@ -310,9 +316,12 @@ def run(self: Published, job):
         if job.stream.not_found_is_empty: return
         raise
     value = meta.get(self.field)
-    if value is not None and value == job.cursor.get("published"): return
+    if value is not None and same_instant(value, job.cursor.get("published")): return
     job.read({})
     if job.not_found: return       # metadata says published, the document says 404: try again next sync
     keys, empty = removed(job, full=True)
     if empty: return job.move({**job.cursor, "empty_pull": True}, keys)   # unconfirmed empty: fetch this publish again
-    job.move({"published": value}, keys)
+    got = (job.last or {}).get(self.field, value)                         # the publish the document is
+    if not same_instant(got, value):
+        job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}; it is fetched again next sync")
+    job.move({"published": got}, keys)
