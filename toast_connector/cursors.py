@@ -6,7 +6,7 @@
 from __future__ import annotations
 from datetime import datetime, timedelta
 from .auth import ToastNotFound, ToastError
-from .client import as_list, expect_shape, _runaway
+from .client import as_list, expect_shape, walk_stopped, endpoint_of
 from .config import patch
 from .streams import (Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
@@ -86,11 +86,11 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
     while True:
         job.check()
         page_no, n = page_after(end, self.size, self.OVERLAP) if end else (1, self.size)
-        if asked >= job.client.max_pages: raise _runaway(f"GET {path} for restaurant {guid}", f"more than {asked} pages in one window", guid, path)
+        if asked >= job.client.max_pages: raise walk_stopped(path, guid, f"more than {asked} pages in one window")
         job.calls, asked = job.calls + 1, asked + 1
         page = as_list(job.client.get(path, restaurant=guid, params={**params, "page": page_no, "pageSize": n}).data, path, guid)
         order = [r.get("guid") if isinstance(r, dict) else None for r in page]
-        if page and order == prev: raise _runaway(f"GET {path} for restaurant {guid}", f"page {page_no} holds exactly the orders of the page before", guid, path)
+        if page and order == prev: raise walk_stopped(path, guid, f"page {page_no} holds exactly the orders of the page before")
         prev, ids = order, {g for g in order if g}
         if end and not ids & seen:              # no anchor: orders may have left the window and slid past a page read
             restarts, job.restarts = restarts + 1, job.restarts + 1
@@ -117,9 +117,9 @@ def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int =
             seen.update(r.get("guid") for r in fresh); new += len(fresh)
             if fresh: yield fresh
         if not new: return
-    raise ToastError(f"GET {path} for restaurant {job.restaurant.guid}: orders kept leaving the window while it was read ({passes} "
-                     f"full passes, the last still found {new} new); the window is read again next sync", endpoint=path,
-                     restaurant=job.restaurant.guid)
+    raise ToastError(f"GET {endpoint_of(path)} for restaurant {job.restaurant.guid}: orders kept leaving the window while it was "
+                     f"read ({passes} full passes, the last still found {new} new); the window is read again next sync",
+                     endpoint=endpoint_of(path), restaurant=job.restaurant.guid)
 
 # %% ../nbs/06_cursors.ipynb #2c62503a
 @patch
