@@ -173,7 +173,7 @@ def test_orders_bulk_validation(sb, api, rg):
     w = window(NOW)
     raw = f"/orders/v2/ordersBulk?startDate={w['startDate']}&endDate={w['endDate']}"     # '+' not encoded
     r = api.s.get(sb.url + raw, headers={"Authorization": f"Bearer {api.token}", "Toast-Restaurant-External-ID": rg}, timeout=10)
-    assert r.status_code == 400 and js(r)["message"] == "Invalid date format"
+    assert r.status_code == 400 and js(r)["message"].startswith(f"Invalid date format for startDate: '{w['startDate'].replace('+', ' ')}'")
     bad = [{"startDate": w["endDate"], "endDate": w["startDate"]},                        # reversed
            window(NOW, days=32),                                                            # over a month
            {"startDate": "2026-03-01"}, {"startDate": "garbage", "endDate": w["endDate"]},
@@ -181,6 +181,26 @@ def test_orders_bulk_validation(sb, api, rg):
     for p in bad: assert api.get("/orders/v2/ordersBulk", rg, p).status_code == 400, p
     assert api.get("/orders/v2/ordersBulk", rg, window(NOW, days=28)).status_code == 200          # never over a month
     assert api.get("/orders/v2/ordersBulk", rg, window(NOW, days=29)).status_code == 400          # Feb 9 + 1 month = Mar 9
+
+def test_every_date_parameter_takes_only_toasts_format(sb, api, rg):
+    "yyyy-MM-dd'T'HH:mm:ss.SSSZ only: a literal Z, +00:00, no fraction or another number of digits is a 400 naming the parameter and the value."
+    w = window(NOW)
+    wrong = lambda ts: [ts.replace(".000+0000", ".000Z"), ts.replace("+0000", "+00:00"), ts.replace(".000", ""),
+                        ts.replace(".000", ".0"), ts.replace(".000", ".000000")]
+    cases = [("/orders/v2/ordersBulk", "startDate", "endDate"), ("/labor/v1/shifts", "startDate", "endDate"),
+             ("/labor/v1/timeEntries", "startDate", "endDate"), ("/labor/v1/timeEntries", "modifiedStartDate", "modifiedEndDate")]
+    for path, a, b in cases:
+        assert api.get(path, rg, {a: w["startDate"], b: w["endDate"]}).status_code == 200, path
+        for name, other in ((a, b), (b, a)):
+            for v in wrong(w["startDate"] if name == a else w["endDate"]):
+                r = api.get(path, rg, {name: v, other: w["endDate"] if name == a else w["startDate"]})
+                msg = js(r)["message"]
+                assert r.status_code == 400 and msg.startswith(f"Invalid date format for {name}: {v!r}"), (path, name, v, msg)
+    for path, who in (("/config/v2/tables", rg), ("/partners/v1/restaurants", None)):
+        assert api.get(path, who, {"lastModified": w["startDate"]}).status_code == 200
+        for v in wrong(w["startDate"]):
+            r = api.get(path, who, {"lastModified": v})
+            assert r.status_code == 400 and js(r)["message"].startswith(f"Invalid date format for lastModified: {v!r}"), (path, v)
 
 def test_edited_order_rehomes():
     with Sandbox(**PROFILE, rate_limits=0) as s:

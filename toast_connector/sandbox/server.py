@@ -16,16 +16,17 @@ from fastcore.basics import patch
 from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS, family, forget_family, truth_families
 
 # %% auto #0
-__all__ = ['TOAST_CODES', 'MAX_RANGE', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'LOGINS', 'ORDERS_EPOCH', 'dumps',
-           'toast_ts', 'parse_toast_date', 'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date',
-           'one_month_after', 'q_range', 'q_bool', 'q_int', 'q_ids', 'q_business_date', 'page_slice', 'link_header',
-           'b64e', 'b64d', 'config_token', 'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt',
-           'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults',
-           'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route',
-           'stat_template', 'self_signed_cert', 'Sandbox', 'h_login', 'authenticate', 'h_partners', 'h_connected',
-           'h_group', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip',
-           'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries',
-           'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint', 'authorize']
+__all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'LOGINS',
+           'ORDERS_EPOCH', 'dumps', 'toast_ts', 'parse_toast_date', 'parse_query_date', 'parse_business_date',
+           'ApiError', 'error_body', 'q1', 'q_date', 'one_month_after', 'q_range', 'q_bool', 'q_int', 'q_ids',
+           'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token', 'read_config_token',
+           'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter',
+           'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route',
+           'add_route', 'route', 'drop_family', 'match_route', 'stat_template', 'self_signed_cert', 'Sandbox',
+           'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant', 'indexed_end',
+           'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees',
+           'h_jobs', 'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits',
+           'sandbox_endpoint', 'authorize']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
 _DEC_MARK = "\x00D"
@@ -51,7 +52,7 @@ def toast_ts(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
 def parse_toast_date(s: str) -> datetime | None:
-    "Parse an ISO-8601 timestamp as Toast accepts it (offset required); None when malformed."
+    "Parse an ISO-8601 timestamp with an offset (`Z`, `+HH:MM` too: the sandbox's own inputs); None when malformed. Queries: `parse_query_date`."
     m = _TS_RE.match(s or "")
     if not m: return None
     y, mo, d, h, mi, se, frac, tz = m.groups()
@@ -59,6 +60,13 @@ def parse_toast_date(s: str) -> datetime | None:
     try: dt = datetime(int(y), int(mo), int(d), int(h), int(mi), int(se), int((frac or "0")[:6].ljust(6, "0")), timezone(off))
     except ValueError: return None
     return dt.astimezone(timezone.utc)
+
+_QUERY_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}")
+
+def parse_query_date(s: str) -> datetime | None:
+    "A query's timestamp as Toast reads it, `yyyy-MM-dd'T'HH:mm:ss.SSSZ`: three fraction digits, an offset `+HHMM`/`-HHMM`; else None."
+    if not _QUERY_TS_RE.fullmatch(s or "") or int(s[-4:-2]) > 18 or int(s[-2:]) > 59: return None   # Java's offsets: +-18:00 at most
+    return parse_toast_date(s)
 
 def parse_business_date(s: str) -> int | None:
     "A `yyyyMMdd` business date as an int; None when malformed or not a calendar date."
@@ -103,14 +111,16 @@ def q1(query: dict, name: str) -> str | None:
     v = query.get(name)
     return v[-1] if v else None
 
+DATE_FORMAT_HINT = "expected yyyy-MM-dd'T'HH:mm:ss.SSSZ, e.g. 2016-01-01T14:13:12.000+0400"
+
 def q_date(query: dict, name: str, required: bool = False) -> datetime | None:
-    "A timestamp parameter; 400 'Invalid date format' when malformed (or unencoded), 400 when required and absent."
+    "A timestamp parameter (`parse_query_date`); 400 'Invalid date format' naming it and its value when malformed (or unencoded), 400 when required and absent."
     s = q1(query, name)
     if s is None:
         if required: raise ApiError(400, f"Missing required parameter {name}", name, "missing_parameter")
         return None
-    d = parse_toast_date(s)
-    if d is None: raise ApiError(400, "Invalid date format", name, "invalid_date_format")
+    d = parse_query_date(s)
+    if d is None: raise ApiError(400, f"Invalid date format for {name}: {s!r}; {DATE_FORMAT_HINT}", name, "invalid_date_format")
     return d
 
 def one_month_after(s: datetime) -> datetime:
