@@ -948,14 +948,13 @@ def respond(self: Sandbox, method: str, target: str, headers=(), body: bytes = b
         fault = sb.faults.draw(restaurant or "-", template)
         if fault and (fault[0] in "45" or fault == "drop"): return _fault_reply(sb, fault, base, template, restaurant, rid)
         c = Call(method, path, query, hd, body, params, restaurant, None, template)
-        extra = {}
-        if not (route and route.public):
-            key = restaurant or (f"client:{sb.client_id}" if hd.get("authorization") else f"ip:{client}")
-            v = sb.limiter.hit(key, route.template if route else path)
-            extra = _rate_headers(sb, v)
-            if not v.ok:
-                extra["Retry-After"] = str(v.retry_after)
-                early = ApiError(429, "Rate limit exceeded", key="rate_limited")
+        if route and route.public: key = f"ip:{client}"     # the login: Toast's global limit, by IP address
+        else: key = restaurant or (f"client:{sb.client_id}" if hd.get("authorization") else f"ip:{client}")
+        v = sb.limiter.hit(key, route.template if route else path)
+        extra = _rate_headers(sb, v)
+        if not v.ok:
+            extra["Retry-After"] = str(v.retry_after)
+            early = ApiError(429, "Rate limit exceeded", key="rate_limited")
         try:
             if early: raise early
             obj, more = _dispatch(sb, c, route)
