@@ -60,7 +60,7 @@ def test_a_family_declared_outside_is_served_then_forgotten():
         sb.world.rates = {k: 0.0 for k in sb.world.rates} | {"_note_added": 40.0}
         assert sb.advance(3)["_note_added"] > 0
         login = {"clientId": sb.client_id, "clientSecret": sb.client_secret, "userAccessType": "TOAST_MACHINE_CLIENT"}
-        tok = sb.respond("POST", "/authentication/v1/authentication/login", {}, json.dumps(login).encode()).json()["token"]["accessToken"]
+        tok = sb.respond("POST", "/authentication/v1/authentication/login", {"Content-Type": "application/json"}, json.dumps(login).encode()).json()["token"]["accessToken"]
         g = sb.world.restaurant_guids()[0]
         h = {"Authorization": f"Bearer {tok}", "Toast-Restaurant-External-ID": g}
         rep = sb.respond("GET", "/test/v1/notes", h)

@@ -80,6 +80,18 @@ def test_login_shape_and_reuse(sb):
     st = sb.stats()
     assert st["logins"] >= 2 and st["tokens_issued"] >= 1 and st["status"]["401"] >= 1
 
+def test_login_needs_a_json_content_type_and_is_rate_limited_by_ip():
+    body = {"clientId": "sandbox-client-id", "clientSecret": "sandbox-client-secret", "userAccessType": "TOAST_MACHINE_CLIENT"}
+    with Sandbox(**PROFILE, rate_limits=1.0) as s:
+        s.limiter.clock = lambda: 1000.25                     # one fixed rate-limit slice for the whole test
+        for h in ({}, {"Content-Type": "text/plain"}):        # the same JSON, not declared as JSON: 415 (labor-v1's wording)
+            r = requests.post(s.url + LOGIN, data=json.dumps(body), headers=h, timeout=10)
+            assert r.status_code == 415 and js(r)["message"] == 'The request did not have "application/json" in the Content-Type header.'
+        rs = [login(s) for _ in range(19)]                   # 20 a second by IP address, the 415s counted too
+        assert [r.status_code for r in rs] == [200] * 18 + [429]
+        assert all(r.headers["X-Toast-RateLimit-By"] == "GLOBAL" and "X-Toast-RateLimit-Reset" in r.headers for r in rs)
+        assert rs[0].headers["X-Toast-RateLimit-Remaining"] == "17" and rs[-1].headers["Retry-After"] == "1"
+
 def test_token_errors_and_expiry():
     with Sandbox(**PROFILE, rate_limits=0, token_ttl=3600) as s:
         api, rg = Api(s), s.world.restaurant_guids()[0]

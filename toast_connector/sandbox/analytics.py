@@ -176,8 +176,7 @@ def h_era_post(sb, c):
     kind = c.params.get("timeRange")
     if kind is not None and kind not in TIME_RANGES:
         raise S.ApiError(400, f"timeRange must be one of {', '.join(TIME_RANGES)}, got {kind!r}", "timeRange", "invalid_parameter")
-    try: body = json.loads(c.body or b"null")
-    except ValueError: raise S.ApiError(400, "Request body is not valid JSON", key="invalid_json")
+    body = S.json_body(c)                  # 415 unless application/json
     if not isinstance(body, dict): raise S.ApiError(400, "Request body must be a JSON object", key="invalid_json")
     start, end = _range(kind, body)
     group = set(sb.world.restaurant_guids())

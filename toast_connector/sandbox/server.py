@@ -23,10 +23,10 @@ __all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'FAULT_
            'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter',
            'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route',
            'add_route', 'route', 'drop_family', 'match_route', 'stat_template', 'self_signed_cert', 'Sandbox',
-           'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant', 'indexed_end',
-           'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees',
-           'h_jobs', 'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits',
-           'sandbox_endpoint', 'authorize']
+           'json_body', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant',
+           'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus',
+           'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries',
+           'h_cash_deposits', 'sandbox_endpoint', 'authorize']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
 _DEC_MARK = "\x00D"
@@ -83,7 +83,7 @@ class ApiError(Exception):
         self.status, self.message, self.field, self.key, self.headers = status, message, field, key, headers or {}
 
 _KEYS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-         429: "too_many_requests", 500: "internal_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
+         415: "unsupported_media_type", 429: "too_many_requests", 500: "internal_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
 
 TOAST_CODES = {  # the error's Toast number (Toast publishes no list: the sandbox numbers its own conditions, in Toast's range)
     "missing_parameter": 10010, "invalid_date_format": 10011, "invalid_date_range": 10012, "date_range_too_long": 10013,
@@ -91,6 +91,7 @@ TOAST_CODES = {  # the error's Toast number (Toast publishes no list: the sandbo
     "invalid_selector": 10018, "invalid_json": 10019, "missing_header": 10020, "restaurant_forbidden": 10021,
     "missing_scope": 10022, "restaurant_mismatch": 10023, "invalid_credentials": 10025, "missing_token": 10026,
     "invalid_token": 10027, "token_expired": 10028, "not_found": 10040, "conflict": 10041, "method_not_allowed": 10042,
+    "unsupported_media_type": 10043,
     "rate_limited": 10050, "too_many_requests": 10050}
 
 def error_body(status: int, message: str, request_id: str, field: str | None = None, key: str | None = None) -> dict:
@@ -595,13 +596,19 @@ def _issue(sb: Sandbox) -> tuple[str, int]:
     sb._current = (make_jwt(sb._key, claims), claims["exp"])
     return sb._current
 
+def json_body(c: Call):
+    "A POST's JSON body: 415 unless its Content-Type is `application/json` (labor-v1's words), 400 when it is not JSON."
+    if c.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise ApiError(415, 'The request did not have "application/json" in the Content-Type header.', "Content-Type", "unsupported_media_type")
+    try: return json.loads(c.body or b"null")
+    except ValueError: raise ApiError(400, "Request body is not valid JSON", key="invalid_json")
+
 LOGINS: list[Callable] = []     # other credentials' logins: fn(sandbox, request) -> answer, or None when not theirs
 
 @route("POST", "/authentication/v1/authentication/login", scoped=False, public=True)
 def h_login(sb: Sandbox, c: Call):
     "POST /authentication/v1/authentication/login (a login of `LOGINS` answers first when it knows the client)."
-    try: req = json.loads(c.body or b"null")
-    except ValueError: raise ApiError(400, "Request body is not valid JSON", key="invalid_json")
+    req = json_body(c)
     for other in LOGINS:
         if (out := other(sb, req)) is not None: return out
     if not isinstance(req, dict) or not all(isinstance(req.get(k), str) for k in ("clientId", "clientSecret", "userAccessType")):
