@@ -169,7 +169,12 @@ def _range(kind: str | None, body: dict) -> tuple[int, int]:
     return bd_int(d.replace(month=1, day=1)), bd_int(d.replace(month=12, day=31))
 
 # %% ../../nbs/33_sandbox_analytics.ipynb #952b0b6b
-@S.route("POST", "/era/v1/metrics/{timeRange}", scoped=False, family="analytics", limits=((60, 10), (3600, 60)), auth=era_authorize)
+def _era_rate_key(params: dict) -> str:
+    "POST `month` and `year` count with the custom range (10 an hour); `day` and `week` on their own budget (10 a minute, 60 an hour)."
+    return "/era/v1/metrics" if params.get("timeRange") in ("month", "year") else "/era/v1/metrics/{timeRange}"
+
+@S.route("POST", "/era/v1/metrics/{timeRange}", scoped=False, family="analytics", limits=((60, 10), (3600, 60)), auth=era_authorize,
+         limit_key=_era_rate_key)
 @S.route("POST", "/era/v1/metrics", scoped=False, family="analytics", limits=((3600, 10),), auth=era_authorize)
 def h_era_post(sb, c):
     "POST /era/v1/metrics[/{timeRange}]: record the request, answer its `reportRequestGuid`."

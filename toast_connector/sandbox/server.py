@@ -22,8 +22,8 @@ __all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'FAULT_
            'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token', 'read_config_token',
            'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter',
            'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route',
-           'add_route', 'route', 'drop_family', 'match_route', 'stat_template', 'self_signed_cert', 'Sandbox',
-           'json_body', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant',
+           'add_route', 'route', 'drop_family', 'match_route', 'rate_key', 'stat_template', 'self_signed_cert',
+           'Sandbox', 'json_body', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant',
            'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus',
            'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries',
            'h_cash_deposits', 'sandbox_endpoint', 'authorize']
@@ -395,6 +395,7 @@ class Route:
     choices: tuple = ()                # ((path parameter, allowed values), ...)
     public: bool = False               # no token needed (the login)
     auth: Callable | None = None       # fn(sandbox, call, route) checking the caller instead of `authorize`
+    limit_key: Callable | None = None  # fn(path parameters) -> the `RATE_RULES` key a request counts under (None: the template)
     @property
     def regex(self): return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
 
@@ -418,10 +419,11 @@ def add_route(r: Route) -> Route:
     return r
 
 def route(method: str, template: str, scope: str | None = None, scoped: bool = True, family: str | None = None,
-          choices: dict | None = None, limits: tuple = (), public: bool = False, auth: Callable | None = None):
+          choices: dict | None = None, limits: tuple = (), public: bool = False, auth: Callable | None = None,
+          limit_key: Callable | None = None):
     "Decorator: the function `fn(sandbox, call)` answers `method template`; `limits` are the endpoint's own rate limits."
     def deco(fn):
-        add_route(Route(method, template, scope, scoped, fn, family, tuple((choices or {}).items()), public, auth))
+        add_route(Route(method, template, scope, scoped, fn, family, tuple((choices or {}).items()), public, auth, limit_key))
         if limits: RATE_RULES[template] = tuple(limits)
         return fn
     return deco
@@ -447,6 +449,10 @@ def match_route(method: str, path: str) -> tuple[Route | None, dict]:
         found = True
     if found: raise ApiError(405, f"Method {method} not allowed on {path}", key="method_not_allowed")
     return None, {}
+
+def rate_key(route: Route, params: dict) -> str:
+    "The `RATE_RULES` key a request counts under: its template, or what the route's `limit_key` makes of its path parameters."
+    return route.limit_key(params) if route.limit_key else route.template
 
 def stat_template(route: Route, params: dict) -> str:
     "The statistics key: the template, with the config endpoint name filled in."
@@ -957,7 +963,7 @@ def respond(self: Sandbox, method: str, target: str, headers=(), body: bytes = b
         c = Call(method, path, query, hd, body, params, restaurant, None, template)
         if route and route.public: key = f"ip:{client}"     # the login: Toast's global limit, by IP address
         else: key = restaurant or (f"client:{sb.client_id}" if hd.get("authorization") else f"ip:{client}")
-        v = sb.limiter.hit(key, route.template if route else path)
+        v = sb.limiter.hit(key, rate_key(route, params) if route else path)
         extra = _rate_headers(sb, v)
         if not v.ok:
             extra["Retry-After"] = str(v.retry_after)
