@@ -184,7 +184,7 @@ def test_shift_ids_alone_or_with_a_range(sb, api):
     pick = [shifts[3], shifts[40], shifts[-5]]
     assert guids(api.ok("/labor/v1/shifts", rg, {"shiftIds": [o["guid"] for o in pick]})) == guids(pick)
     s, e = ts(pick[1]["inDate"]) - timedelta(days=1), ts(pick[1]["outDate"]) + timedelta(days=1)
-    both = api.ok("/labor/v1/shifts", rg, {"shiftIds": ",".join(guids(pick)), "startDate": q(s), "endDate": q(e)})
+    both = api.ok("/labor/v1/shifts", rg, {"shiftIds": sorted(guids(pick)), "startDate": q(s), "endDate": q(e)})
     assert guids(both) == {pick[1]["guid"]}
     assert api.status("/labor/v1/shifts", rg) == 400
     assert api.status("/labor/v1/shifts", rg, {"shiftIds": [f"id-{i}" for i in range(101)]}) == 400
@@ -266,8 +266,11 @@ def test_time_entries_by_business_date_never_archived(sb, api):
 def test_time_entry_ids_show_archived_only_when_asked(sb, api):
     "labor-v1 timeEntryIds (at most 100): those entries; archived ones only with includeArchived=true (harsher)."
     rg, dead, live = archived(sb)
-    ids = ",".join([dead["guid"], live["guid"]])
+    ids = [dead["guid"], live["guid"]]                                     # repeated (collectionFormat: multi)
     assert guids(api.ok("/labor/v1/timeEntries", rg, {"timeEntryIds": ids})) == {live["guid"]}
+    assert api.ok("/labor/v1/timeEntries", rg, {"timeEntryIds": ",".join(ids), "includeArchived": "true"}) == []   # one id: no such entry
+    blank = api.get("/labor/v1/timeEntries", rg, {"timeEntryIds": ""})
+    assert blank.status_code == 400 and "timeEntryIds" in blank.json()["message"], blank.text
     got = api.ok("/labor/v1/timeEntries", rg, {"timeEntryIds": ids, "includeArchived": "true"})
     assert guids(got) == {live["guid"], dead["guid"]} and [o["deleted"] for o in got if o["guid"] == dead["guid"]] == [True]
     assert api.status("/labor/v1/timeEntries", rg, {"timeEntryIds": [f"id-{i}" for i in range(101)]}) == 400

@@ -292,7 +292,10 @@ def test_labor(sb, api, rg):
     assert emps and {"guid", "firstName", "lastName", "jobReferences", "wageOverrides", "deleted"} <= set(emps[0])
     one = js(api.get("/labor/v1/employees", rg, {"employeeIds": emps[0]["guid"]}))
     assert [e["guid"] for e in one] == [emps[0]["guid"]]
-    assert api.get("/labor/v1/employees", rg, {"employeeIds": ",".join(f"x{i}" for i in range(101))}).status_code == 400
+    assert api.get("/labor/v1/employees", rg, {"employeeIds": [f"x{i}" for i in range(101)]}).status_code == 400
+    assert js(api.get("/labor/v1/employees", rg, {"employeeIds": ",".join(e["guid"] for e in emps[:2])})) == []   # one id, never split
+    assert api.get("/labor/v1/employees", rg, {"employeeIds": [e["guid"] for e in emps[:2]]}).status_code == 200
+    assert api.get("/labor/v1/employees", rg, {"employeeIds": ""}).status_code == 400
     jobs = js(api.get("/labor/v1/jobs", rg))
     assert jobs and {"guid", "title", "tipped"} <= set(jobs[0])
     w = window(NOW, days=3)

@@ -154,11 +154,12 @@ def q_int(query: dict, name: str, default: int, lo: int, hi: int) -> int:
     return int(s)
 
 def q_ids(query: dict, name: str, limit: int = 100) -> list[str] | None:
-    "A multi-valued id parameter (repeated or comma separated), at most `limit` ids."
-    vals = [x for v in query.get(name, []) for x in v.split(",") if x.strip()]
+    "A repeated id parameter (labor-v1 `collectionFormat: multi`): each value one id, commas and all; at most `limit`; a blank one is a 400."
+    vals = query.get(name)
     if not vals: return None
+    if not all(v.strip() for v in vals): raise ApiError(400, f"Invalid {name}: an identifier cannot be blank", name, "invalid_parameter")
     if len(vals) > limit: raise ApiError(400, f"At most {limit} {name} are allowed", name, "too_many_ids")
-    return [v.strip() for v in vals]
+    return list(vals)
 
 def q_business_date(query: dict, name: str = "businessDate", required: bool = True) -> int | None:
     "A `yyyyMMdd` parameter as int; 400 when malformed (or absent and required)."
