@@ -112,3 +112,22 @@ def test_a_request_that_times_out_is_retried_and_the_warehouse_is_unchanged():
     assert client.metrics.totals()["retries"] >= sum(served.values())
     diffs = diff_warehouses(clean, faulted)
     assert not diffs, f"{len(diffs)} rows differ with faults {served}:\n" + "\n".join(diffs[:30])
+
+
+def test_499s_are_retried_and_leave_the_warehouse_unchanged():
+    "Toast's 499 (the request was closed before it was answered) is retried like a 5xx: the same rows as without faults."
+    check_equal("499:0.04", 3, ("499",))
+
+
+def test_a_422_stops_its_stream_only_and_keeps_its_cursor():
+    "A 422 is not retried (the client's ToastBadRequest, as a 400): that stream stops, cursor unchanged; the rest syncs; the sync fails."
+    with Sandbox(**PROFILE) as sb: first, _, _ = sync_once(sb)
+    with Sandbox(**PROFILE, faults="422@jobs:1") as sb:
+        rec = testing.Recorder()
+        with pytest.raises(sync.SyncFailed, match="422"): sync_once(sb, rec=rec)
+        assert sb.stats()["faults"] == {"422": len(sb.world.restaurant_guids())}       # asked once per restaurant: no retry
+    assert not rec.rows("job") and rec.rows("orders") and rec.rows("shift")
+    for g, cursors in rec.state["restaurants"].items():
+        assert "labor.jobs" not in cursors and cursors["orders"] == first.state["restaurants"][g]["orders"], (g, sorted(cursors))
+    (row,) = rec.rows("sync_log")
+    assert row["status"] == "failed"

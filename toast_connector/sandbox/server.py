@@ -83,7 +83,7 @@ class ApiError(Exception):
         self.status, self.message, self.field, self.key, self.headers = status, message, field, key, headers or {}
 
 _KEYS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict",
-         415: "unsupported_media_type", 429: "too_many_requests", 500: "internal_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
+         415: "unsupported_media_type", 422: "unprocessable_entity", 429: "too_many_requests", 499: "client_closed_request", 500: "internal_error", 502: "bad_gateway", 503: "service_unavailable", 504: "gateway_timeout"}
 
 TOAST_CODES = {  # the error's Toast number (Toast publishes no list: the sandbox numbers its own conditions, in Toast's range)
     "missing_parameter": 10010, "invalid_date_format": 10011, "invalid_date_range": 10012, "date_range_too_long": 10013,
@@ -91,7 +91,7 @@ TOAST_CODES = {  # the error's Toast number (Toast publishes no list: the sandbo
     "invalid_selector": 10018, "invalid_json": 10019, "missing_header": 10020, "restaurant_forbidden": 10021,
     "missing_scope": 10022, "restaurant_mismatch": 10023, "invalid_credentials": 10025, "missing_token": 10026,
     "invalid_token": 10027, "token_expired": 10028, "not_found": 10040, "conflict": 10041, "method_not_allowed": 10042,
-    "unsupported_media_type": 10043,
+    "unsupported_media_type": 10043, "unprocessable_entity": 10044, "client_closed_request": 10045,
     "rate_limited": 10050, "too_many_requests": 10050}
 
 def error_body(status: int, message: str, request_id: str, field: str | None = None, key: str | None = None) -> dict:
@@ -273,7 +273,7 @@ class RateLimiter:
         return Verdict(ok, by, max(0, rem), reset_in, max(1, math.ceil(reset_in)))
 
 # %% ../../nbs/31_sandbox_server.ipynb #c232e440
-FAULT_KINDS = ("429", "500", "502", "503", "504", "timeout", "drop", "truncate", "empty", "null", "empty_list", "repeat_token",
+FAULT_KINDS = ("422", "429", "499", "500", "502", "503", "504", "timeout", "drop", "truncate", "empty", "null", "empty_list", "repeat_token",
                "wrong_shape")
 BODY_FAULTS = ("truncate", "empty", "null", "empty_list", "repeat_token", "wrong_shape")   # applied to a 200 after the handler ran
 
