@@ -334,16 +334,21 @@ def test_missing_scope_is_403_on_that_family_only():
         assert "labor.employees:read" in js(api.get("/labor/v1/employees", rg))["message"]
         assert api.get("/labor/v1/jobs", rg).status_code == 200
         assert api.get("/orders/v2/ordersBulk", rg, window(NOW)).status_code == 200
-        s.set_scopes([x for x in ALL_SCOPES if x != "orders:read"])                  # switch at runtime
-        assert api.get("/orders/v2/ordersBulk", rg, window(NOW)).status_code == 403
+        old = api.token
+        s.set_scopes([x for x in ALL_SCOPES if x != "orders:read"])                  # switch at runtime: for tokens issued after it
+        assert api.get("/orders/v2/ordersBulk", rg, window(NOW)).status_code == 200      # the token keeps the scopes it carries
+        assert api.get("/labor/v1/employees", rg).status_code == 403
+        api.token = login(s).json()["token"]["accessToken"]                         # a new token: the new scopes
+        assert api.token != old and api.get("/orders/v2/ordersBulk", rg, window(NOW)).status_code == 403
         assert api.get("/labor/v1/employees", rg).status_code == 200
         assert api.get("/config/v2/tables", rg).status_code == 200
         r = requests.post(s.url + "/_sandbox/scopes", json={"scopes": ["config:read"]}, timeout=10)
         assert r.json() == {"scopes": ["config:read"]}
-        assert api.get("/labor/v1/jobs", rg).status_code == 403 and api.get("/config/v2/tables", rg).status_code == 200
+        assert api.get("/labor/v1/jobs", rg).status_code == 200                     # not for a token issued before
         tok = login(s).json()["token"]["accessToken"]                               # a new token carries the new scopes
         claims = json.loads(__import__("base64").urlsafe_b64decode(tok.split(".")[1] + "=="))
         assert tok != api.token and claims["scope"] == "config:read"
+        assert api.get("/labor/v1/jobs", rg, token=tok).status_code == 403 and api.get("/config/v2/tables", rg, token=tok).status_code == 200
 
 # ---------------------------------------------------------------------------------------------- rate limits
 def test_orders_bulk_rate_limit():

@@ -575,7 +575,7 @@ def reset_stats(self: Sandbox):
 
 @patch
 def set_scopes(self: Sandbox, scopes):
-    "Change the client's scopes; enforced at once, and the next login issues a token carrying them."
+    "Change the client's scopes: the next login issues a token carrying them; a token issued before keeps its own."
     with self.lock: self.scopes, self._current = self._check_scopes(scopes), None
 
 @patch
@@ -908,7 +908,7 @@ def _just_connected(sb: Sandbox, rguid: str) -> bool:
 
 # %% ../../nbs/31_sandbox_server.ipynb #390b38d1
 def authorize(sb: Sandbox, c: Call, route: Route):
-    "The standard checks of a token-guarded call: token (401), restaurant header (400), access (403), scope (403)."
+    "The standard checks of a token-guarded call: token (401), restaurant header (400), access (403), the token's scope (403)."
     c.claims = authenticate(sb, c.headers)
     if route.scoped:
         if not c.restaurant: raise ApiError(400, "Missing required header Toast-Restaurant-External-ID", "Toast-Restaurant-External-ID", "missing_header")
@@ -916,7 +916,7 @@ def authorize(sb: Sandbox, c: Call, route: Route):
             raise ApiError(403, f"Restaurant {c.restaurant} is not accessible to this client", "Toast-Restaurant-External-ID", "restaurant_forbidden")
         if _just_connected(sb, c.restaurant):
             raise ApiError(403, f"Restaurant {c.restaurant} was connected moments ago; access is not active yet", "Toast-Restaurant-External-ID", "restaurant_forbidden")
-    if route.scope and route.scope not in sb.scopes:
+    if route.scope and route.scope not in str(c.claims.get("scope") or "").split():   # the token's scopes (authentication-v1: the JWT carries them)
         raise ApiError(403, f"Missing required scope {route.scope}", key="missing_scope")
     if sb.on_request is not None: sb.on_request(sb, c)   # tests move the world here
 
