@@ -40,7 +40,28 @@ def test_403_on_labor_leaves_orders_syncing_and_labor_cursors_unchanged():
         assert not any(t in ("shift", "time_entry", "job") for _, t, _ in second.ops if t), "nothing of labor written"
         warnings = [m for k, m in log.lines if k == "warning" and "labor:read" in m]
         assert len(warnings) == 1, warnings                                   # said once, not per restaurant/stream
+        assert "the access token in use was issued without labor:read: a scope granted since takes effect at the next login" in warnings[0]
         (row,) = second.rows("sync_log")
         skipped = row["skipped"]
         assert [s["family"] for s in skipped] == ["labor (labor:read)"], skipped
         assert row["status"] == "succeeded"
+
+
+def test_a_scope_granted_while_a_token_is_cached_reaches_the_connector_at_its_next_login():
+    "Toast checks the token's scopes: labor stays skipped (and the warning says why) until the connector logs in again."
+    with Sandbox(seed=5, restaurants=2, days=2, orders_per_day=15, rate_limits=0, now=NOW) as sb:
+        sb.set_scopes([s for s in ALL_SCOPES if s != "labor:read"])
+        cfg, rec = sb.configuration(), testing.Recorder()
+        sync.update(cfg, {}, emit=rec, log=testing.ListLog())
+        assert not rec.rows("shift")
+        sb.set_scopes(ALL_SCOPES)                                             # granted in Toast Web; the token is cached
+        sb.advance(1)
+        log = testing.ListLog()
+        sync.update(cfg, rec.state, emit=rec, log=log)
+        assert sb.stats()["logins"] == 1 and not rec.rows("shift")
+        assert any("issued without labor:read" in m for k, m in log.lines if k == "warning"), log.lines
+        sb.advance(1)
+        log = testing.ListLog()
+        sync.update(cfg, without_token(rec.state), emit=rec, log=log)        # the next login (the token expired)
+        assert sb.stats()["logins"] == 2 and rec.rows("shift")
+        assert not any("labor:read" in m for k, m in log.lines if k == "warning")

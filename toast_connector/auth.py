@@ -42,7 +42,7 @@ class ToastAuthError(ToastError):
 class ToastRetriesExhausted(ToastError):
     "429/5xx/timeouts/dropped connections/bad JSON beyond `max_attempts`."
 
-# %% ../nbs/01_auth.ipynb #34ac3854
+# %% ../nbs/01_auth.ipynb #c247ee82
 HKDF_SALT = b"toast-connector/token-cache"
 HKDF_INFO = b"toast-connector fernet key v1|client:"
 
@@ -53,7 +53,7 @@ def cache_fernet(settings: Settings) -> Fernet:
         HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO + settings.client_id.encode()
              ).derive(settings.client_secret.reveal().encode())))
 
-# %% ../nbs/01_auth.ipynb #57e9aacb
+# %% ../nbs/01_auth.ipynb #2b8924db
 LOGIN_PATH = "/authentication/v1/authentication/login"
 
 def login_body(settings: Settings) -> dict:
@@ -81,13 +81,13 @@ class BearerAuth(requests.auth.AuthBase):
         return r
     def __repr__(self): return "BearerAuth(***)"
 
-# %% ../nbs/01_auth.ipynb #e73b049c
+# %% ../nbs/01_auth.ipynb #50eedf28
 def jwt_claims(token: Secret) -> dict:
     "The (unverified) claims of a JWT access token (scope, partner_guid or management_set_guid); {} if not a JWT."
     try: return json.loads(base64.urlsafe_b64decode(token.reveal().split(".")[1] + "=" * (-len(token.reveal().split(".")[1]) % 4)))
     except Exception: return {}
 
-# %% ../nbs/01_auth.ipynb #70d43981
+# %% ../nbs/01_auth.ipynb #96e7f1c4
 MAX_LOGINS, LOGIN_WINDOW = 2, 3600.0
 
 def recent_logins(logins, now: float, window: float = LOGIN_WINDOW) -> list[float]:
@@ -103,7 +103,7 @@ def _iso(t: float) -> str:
     "Epoch seconds as `HH:MM:SS UTC` on a date."
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-# %% ../nbs/01_auth.ipynb #0207413c
+# %% ../nbs/01_auth.ipynb #7188d5aa
 class Auth:
     "Toast access token: encrypted cache in `state['auth']`, renewal near expiry or on 401, two logins an hour at most."
     def __init__(self, settings: Settings, state: dict, login: Callable[[], tuple[Secret, float]], *,
@@ -126,14 +126,14 @@ class Auth:
         "Log a warning if a logger was given."
         if self.log is not None: self.log.warning(msg)
 
-# %% ../nbs/01_auth.ipynb #b136e6bf
+# %% ../nbs/01_auth.ipynb #07cfa6f3
 @patch
 def _renew_time(self: Auth, expires_at: float, issued_at: float | None) -> float:
     "When to stop using a token: `margin` before expiry, or a tenth of its life if that is shorter."
     life = expires_at - issued_at if issued_at is not None else None
     return expires_at - (min(self.margin, life / 10) if life and life > 0 else self.margin)
 
-# %% ../nbs/01_auth.ipynb #72451747
+# %% ../nbs/01_auth.ipynb #65fc20e8
 @patch
 def _load(self: Auth) -> Secret | None:
     "The cached token if it decrypts and is not due for renewal, else None (with a warning if undecryptable)."
@@ -149,7 +149,7 @@ def _load(self: Auth) -> Secret | None:
     self._renew_at = renew_at
     return tok
 
-# %% ../nbs/01_auth.ipynb #4084f82a
+# %% ../nbs/01_auth.ipynb #544713dc
 @patch
 def _login_now(self: Auth) -> Secret:
     "Log in if the budget allows, store the encrypted token and the login time; else `ToastAuthError`."
@@ -172,7 +172,7 @@ def _login_now(self: Auth) -> Secret:
     self.login_count += 1
     return tok
 
-# %% ../nbs/01_auth.ipynb #2129df97
+# %% ../nbs/01_auth.ipynb #6fbf2a4c
 @patch
 def token(self: Auth) -> Secret:
     "A valid access token: the cached one while it has time left, else a fresh login."
@@ -188,3 +188,16 @@ def renew(self: Auth, stale: Secret) -> Secret:
         if self._token is not None and self._token != stale and self.clock() < self._renew_at: return self._token
         self._token = None
         return self._login_now()
+
+# %% ../nbs/01_auth.ipynb #bad60cf0
+@patch
+def scopes(self: Auth) -> set[str] | None:
+    "The scopes the access token in use carries (None: no token yet, or one whose claims say nothing of scopes)."
+    with self._lock: tok = self._token
+    scope = jwt_claims(tok).get("scope") if tok is not None else None
+    return set(str(scope).replace(",", " ").split()) if scope else None
+
+@patch
+def expires_at(self: Auth) -> float | None:
+    "When the cached token expires (epoch seconds), as the state keeps it."
+    return (self.state.get("auth") or {}).get("expires_at")
