@@ -20,7 +20,8 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
            'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed', 'read_body',
-           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'walk_stopped', 'promised_page', 'expect_shape']
+           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'request_name', 'walk_stopped', 'promised_page',
+           'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -498,9 +499,13 @@ def _runaway(where: str, what: str, restaurant: str | None, path: str) -> ToastM
     return ToastMalformed(f"{where}: {what}; the walk was stopped (following it would never end)", status=200,
                           endpoint=endpoint_of(path), restaurant=restaurant)
 
+def request_name(path: str, restaurant: str | None = None) -> str:
+    "A GET as the client's messages name it (`GET /x for restaurant r`), for code outside the client."
+    return _where("GET", endpoint_of(path), restaurant)
+
 def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed:
-    "`_runaway` for a page walk outside the client (the anchored ordersBulk walk), named as the client names a request."
-    return _runaway(_where("GET", endpoint_of(path), restaurant), what, restaurant, path)
+    "`_runaway` for a page walk outside the client (the anchored ordersBulk walk)."
+    return _runaway(request_name(path, restaurant), what, restaurant, path)
 
 # %% ../nbs/02_client.ipynb #c0bdfcc4
 @patch

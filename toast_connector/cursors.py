@@ -6,7 +6,7 @@
 from __future__ import annotations
 from datetime import datetime, timedelta
 from .auth import ToastNotFound, ToastError
-from .client import as_list, expect_shape, walk_stopped, endpoint_of
+from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of
 from .config import patch
 from .streams import (Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
@@ -14,7 +14,7 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after', 'expects_records', 'late_start',
+__all__ = ['ONE_CALL', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after', 'expected_records', 'late_start',
            'same_instant']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
@@ -117,9 +117,9 @@ def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int =
             seen.update(r.get("guid") for r in fresh); new += len(fresh)
             if fresh: yield fresh
         if not new: return
-    raise ToastError(f"GET {endpoint_of(path)} for restaurant {job.restaurant.guid}: orders kept leaving the window while it was "
-                     f"read ({passes} full passes, the last still found {new} new); the window is read again next sync",
-                     endpoint=endpoint_of(path), restaurant=job.restaurant.guid)
+    raise ToastError(f"{request_name(path, job.restaurant.guid)}: orders kept leaving the window while it was read ({passes} full "
+                     f"passes, the last still found {new} new); the window is read again next sync", endpoint=endpoint_of(path),
+                     restaurant=job.restaurant.guid)
 
 # %% ../nbs/06_cursors.ipynb #2c62503a
 @patch
@@ -166,9 +166,9 @@ def target(self: ModifiedWindow, job) -> int:
 ModifiedWindow.EMPTY_CONFIRMS = 2   # times an empty window the rate expected records in is asked again
 ModifiedWindow.EMPTY_EXPECTED = 3   # records the rate must put in a window for an empty answer to be asked again
 
-def expects_records(rate: float | None, start: datetime, end: datetime, least: float = 3) -> bool:
-    "Whether the learned rate (records per hour; None: none learned yet) puts at least `least` records in `[start, end)`."
-    return rate is None or rate * (end - start).total_seconds() / 3600 >= least
+def expected_records(rate: float | None, start: datetime, end: datetime) -> float | None:
+    "The records the learned rate (records per hour) puts in `[start, end)`; None while no rate is learned."
+    return None if rate is None else rate * (end - start).total_seconds() / 3600
 
 @patch
 def reread_later(self: ModifiedWindow, job, start: datetime) -> bool:
@@ -179,15 +179,15 @@ def reread_later(self: ModifiedWindow, job, start: datetime) -> bool:
 @patch
 def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate: float | None) -> tuple[int, int]:
     "`(rows, records)` of the window `[start, end)`, asking again while it is empty and the rate expected records."
-    paged = isinstance(job.stream.pages, PageNumber)
-    for tries in range(self.EMPTY_CONFIRMS + 1):
+    paged, exp = isinstance(job.stream.pages, PageNumber), expected_records(rate, start, end)
+    confirm = not self.reread_later(job, start) and (exp is None or exp >= self.EMPTY_EXPECTED)
+    for tries in range(self.EMPTY_CONFIRMS + 1 if confirm else 1):
         n = job.read(self.request(start, end))
         got = job.records if paged else n
-        if got or self.reread_later(job, start) or not expects_records(rate, start, end, self.EMPTY_EXPECTED): break
+        if got: break
     if got and tries:
         job.warn(f"Toast answered no records for the window {W.toast_ts(start)}..{W.toast_ts(end)}, where the learned rate "
-                 f"expects {'some' if rate is None else round(rate * (end - start).total_seconds() / 3600)}, and {got} when "
-                 f"asked again ({tries} more calls)")
+                 f"expects {'some' if exp is None else round(exp)}, and {got} when asked again ({tries} more calls)")
     return n, got
 
 # %% ../nbs/06_cursors.ipynb #fca57f99
