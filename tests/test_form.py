@@ -8,6 +8,7 @@ import json, os, re, shutil, subprocess, sys, sysconfig
 from pathlib import Path
 
 import pytest
+import requests
 
 from toast_connector.sandbox.data import ALL_SCOPES
 from toast_connector.sandbox.server import Sandbox
@@ -22,8 +23,9 @@ def fivetran_cli():
     return [exe] if exe else [sys.executable, "-c", "import sys; from fivetran_connector_sdk import main; sys.exit(main())"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def sandbox():
+    "One per test: each setup test logs in, and Toast allows a client two token requests an hour."
     with Sandbox(seed=3, restaurants=2, days=2, orders_per_day=5, now=NOW) as sb:
         yield sb
 
@@ -124,3 +126,15 @@ def test_missing_restaurants_scope_is_named(tmp_path, sandbox):
     assert rc == 1
     assert results(out)["reachable_restaurants"].startswith(
         "the client's scopes do not cover: restaurants (needs restaurants:read)"), out
+
+
+def test_a_spent_token_budget_is_named_with_when_to_try_again(tmp_path, sandbox):
+    "Two token requests this hour already (another connection, an earlier test): the setup test says Toast refused, and when."
+    body = {"clientId": sandbox.client_id, "clientSecret": sandbox.client_secret, "userAccessType": "TOAST_MACHINE_CLIENT"}
+    for _ in range(2):
+        assert requests.post(sandbox.url + "/authentication/v1/authentication/login", json=body, timeout=10).status_code == 200
+    rc, out = configuration_test(tmp_path, sandbox.configuration())
+    assert rc == 1
+    login = results(out)["toast_login"]
+    assert "Toast refused a new token (429: Too many token requests" in login and "try again after 2026-" in login, out
+    assert sandbox.client_secret not in out

@@ -83,11 +83,12 @@ def truth_ids(sb) -> dict:
            "job": {o["guid"] for o in ent("labor", "jobs") if not o["deleted"]},
            "menu_item": {(o["guid"], e["restaurant"]) for e in sb.truth("config")["entities"]["menuItems"] for o in [e["object"]]},
            "published_menu": {(m["guid"], e["restaurant"]) for e in sb.truth("menus")["entities"]["menus"]
-                              for m in e["object"]["menus"]}}
+                              for m in e["object"]["menus"]},
+           "tip_withholding": {(e["object"]["guid"], e["restaurant"]) for e in sb.truth("config")["entities"]["tipWithholding"]}}
     return out
 
 def warehouse_ids(rec, table):
-    if table in ("menu_item", "published_menu"): return {(r["id"], r["restaurant_id"]) for r in rec.rows(table)}
+    if table in ("menu_item", "published_menu", "tip_withholding"): return {(r["id"], r["restaurant_id"]) for r in rec.rows(table)}
     return {r["id"] for r in rec.rows(table)}
 
 
@@ -105,10 +106,14 @@ CASES = [  # (fault spec, stream, table, what the message must say)
     ("empty@employees:1", "labor.employees", "employee", "Toast answered 200 with an empty body"),
     ("null@employees:1", "labor.employees", "employee", "Toast answered 200 with JSON null"),
     # a body of the wrong shape (a proxy unwrapping a list into its first record, or wrapping an object in a list)
-    ("wrong_shape@employees:1", "labor.employees", "employee", "Toast answered 200 with JSON object where a JSON list of records"),
-    ("wrong_shape@jobs:1", "labor.jobs", "job", "Toast answered 200 with JSON object where a JSON list of records"),
-    ("wrong_shape@timeEntries:1", "labor.timeEntries", "time_entry", "Toast answered 200 with JSON object where a JSON list of records"),
+    ("wrong_shape@employees:1", "labor.employees", "employee", "Toast answered 200 with JSON object where a JSON list was expected"),
+    ("wrong_shape@jobs:1", "labor.jobs", "job", "Toast answered 200 with JSON object where a JSON list was expected"),
+    ("wrong_shape@timeEntries:1", "labor.timeEntries", "time_entry", "Toast answered 200 with JSON object where a JSON list was expected"),
     ("wrong_shape@/menus/v2/menus:1", "menus.published", "published_menu", "Toast answered 200 with JSON list where a JSON object"),
+    # `{}` where Toast documents an object with fields (before: a menus document without menus, a tip withholding row
+    # keyed by the restaurant with every value null)
+    ("empty_object@/menus/v2/menus:1", "menus.published", "published_menu", "Toast answered 200 with an empty JSON object"),
+    ("empty_object@tipWithholding:1", "config.tipWithholding", "tip_withholding", "Toast answered 200 with an empty JSON object"),
 ]
 
 
@@ -285,7 +290,7 @@ def test_an_empty_page_after_a_page_token_is_asked_again_and_never_ends_a_full_p
 
 DOC = '{"restaurantGuid": "%s", "lastUpdated": "2026-03-10T18:00:00.000+0000", "menus": %s}'
 
-@pytest.mark.parametrize("body,says", [(b"{}", "an object without `restaurantGuid`"),
+@pytest.mark.parametrize("body,says", [(b"{}", "an empty JSON object where Toast documents one with fields"),
                                        (b'{"restaurantGuid": "x", "menus": []}', "an object without `lastUpdated`"),
                                        ((DOC % ("x", "{}")).encode(), "an object whose `menus` is a JSON dict, not a list")])
 def test_a_menus_document_without_its_menus_fails_the_stream_and_deletes_nothing(body, says):
@@ -362,3 +367,42 @@ def test_an_ordersbulk_window_that_answers_empty_once_is_asked_again_and_lands_w
         assert truth and {r["id"] for r in rec.rows("orders")} == truth
         warned = [m for lvl, m in log.lines if lvl == "warning" and "Toast answered no records for the window" in m]
         assert len(warned) >= 2, warned                      # at least one window per restaurant was asked again
+
+
+DETAIL = "/restaurants/v1/restaurants/{guid}"
+
+
+@pytest.mark.parametrize("kind,says", [("empty_object", "an empty JSON object"), ("null", "JSON null"),
+                                       ("wrong_shape", "JSON list where a JSON object was expected")])
+def test_an_impossible_restaurant_detail_skips_the_restaurant_keeps_its_row_and_fails_the_sync(twin, kind, says):
+    "Before: `{}` or `null` read as a restaurant with no time zone (synced in UTC) and every detail column nulled."
+    clean, _ = twin
+    with sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None                                     # 1: clean
+        before_rows = sorted(map(repr, rec.rows("restaurant")))
+        before = json.loads(json.dumps(rec.state["restaurants"]))
+        assert all(r["time_zone"] for r in rec.rows("restaurant"))
+        sb.advance(ADVANCE)
+        sb.faults.set(f"{kind}@{DETAIL}:1")                                       # 2: every detail answer is impossible
+        rec.state["details"] = {}                                                  # due for its daily detail call
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)
+        assert sb.stats()["faults"].get(kind), sb.stats()["faults"]
+        assert isinstance(err, sync.SyncFailed), err
+        assert "First: restaurant for restaurant" in str(err) and says in str(err), str(err)
+        (slog,) = [r for r in rec.rows("sync_log") if r["status"] == "failed"]
+        assert all(says in e["message"] for e in slog["errors"]) and len(slog["errors"]) == 2, slog["errors"]
+        # the restaurants' rows keep every detail column (an update of sync_status), no stream ran, no cursor moved
+        rows = {r["id"]: r for r in rec.rows("restaurant")}
+        assert {r["sync_status"] for r in rows.values()} == {"malformed"}
+        assert all(r["time_zone"] and r["closeout_hour"] is not None for r in rows.values()), rows
+        assert {op[1] for op in rec.ops[n:] if op[0] in ("upsert", "update", "delete")} == {"restaurant", "sync_log"}
+        assert rec.state["restaurants"] == before
+        assert any(says in m and "skipped, retried next sync" in m for lvl, m in log.lines if lvl == "warning")
+        sb.faults.set(None)                                                       # 3: clean again
+        assert sync_once(sb, rec)[1] is None
+        got, want = without_log(rec), without_log(clean)
+        diffs = [k for k in set(got) | set(want) if got.get(k) != want.get(k)]
+        assert not diffs, f"{len(diffs)} rows differ from the clean twin, e.g. {sorted(diffs, key=repr)[:5]}"
+    assert before_rows

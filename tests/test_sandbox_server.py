@@ -65,20 +65,25 @@ def all_pages(api, rg, params, size=25):
         page += 1
 
 # ---------------------------------------------------------------------------------------------- login and tokens
-def test_login_shape_and_reuse(sb):
-    a, b = login(sb), login(sb)
-    assert a.status_code == b.status_code == 200
-    ta, tb = a.json()["token"], b.json()["token"]
-    assert a.json()["status"] == "SUCCESS" and a.json()["@class"] == ".SuccessfulResponse"
-    assert set(ta) == {"tokenType", "accessToken", "expiresIn", "scope", "idToken", "refreshToken"}
-    assert ta["tokenType"] == "Bearer" and ta["accessToken"] == tb["accessToken"]
-    assert 0 < tb["expiresIn"] <= ta["expiresIn"] <= 86400
-    claims = json.loads(__import__("base64").urlsafe_b64decode(ta["accessToken"].split(".")[1] + "=="))
-    assert set(claims["scope"].split()) == set(ALL_SCOPES) and "partner_guid" in claims
-    assert login(sb, clientSecret="wrong").status_code == 401
-    assert login(sb, userAccessType="HUMAN").status_code == 400
-    st = sb.stats()
-    assert st["logins"] >= 2 and st["tokens_issued"] >= 1 and st["status"]["401"] >= 1
+def test_login_shape_and_reuse():
+    with Sandbox(**PROFILE, rate_limits=0) as sb:          # its own: the module's sandbox keeps its token budget for `api`
+        a, b = login(sb), login(sb)
+        assert a.status_code == b.status_code == 200
+        ta, tb = a.json()["token"], b.json()["token"]
+        assert a.json()["status"] == "SUCCESS" and a.json()["@class"] == ".SuccessfulResponse"
+        assert set(ta) == {"tokenType", "accessToken", "expiresIn", "scope", "idToken", "refreshToken"}
+        assert ta["tokenType"] == "Bearer" and ta["accessToken"] == tb["accessToken"]
+        assert 0 < tb["expiresIn"] <= ta["expiresIn"] <= 86400
+        claims = json.loads(__import__("base64").urlsafe_b64decode(ta["accessToken"].split(".")[1] + "=="))
+        assert set(claims["scope"].split()) == set(ALL_SCOPES) and "partner_guid" in claims
+        assert login(sb, clientSecret="wrong").status_code == 401
+        assert login(sb, userAccessType="HUMAN").status_code == 400
+        c = login(sb)                                           # a third token request within the hour: Toast's limit is two
+        assert c.status_code == 429 and c.headers["Retry-After"] == "3600" and "Too many token requests" in js(c)["message"]
+        sb.advance(1)
+        assert login(sb).json()["token"]["accessToken"] == ta["accessToken"]    # an hour on: allowed, the same token
+        st = sb.stats()
+        assert st["logins"] == 3 and st["tokens_issued"] == 1 and st["status"]["401"] == 1 and st["status"]["429"] == 1
 
 def test_login_needs_a_json_content_type_and_is_rate_limited_by_ip():
     body = {"clientId": "sandbox-client-id", "clientSecret": "sandbox-client-secret", "userAccessType": "TOAST_MACHINE_CLIENT"}
@@ -87,8 +92,8 @@ def test_login_needs_a_json_content_type_and_is_rate_limited_by_ip():
         for h in ({}, {"Content-Type": "text/plain"}):        # the same JSON, not declared as JSON: 415 (labor-v1's wording)
             r = requests.post(s.url + LOGIN, data=json.dumps(body), headers=h, timeout=10)
             assert r.status_code == 415 and js(r)["message"] == 'The request did not have "application/json" in the Content-Type header.'
-        rs = [login(s) for _ in range(19)]                   # 20 a second by IP address, the 415s counted too
-        assert [r.status_code for r in rs] == [200] * 18 + [429]
+        rs = [login(s, clientSecret="wrong") for _ in range(19)]   # 20 a second by IP address, the 415s counted too
+        assert [r.status_code for r in rs] == [401] * 18 + [429]    # (wrong secrets: the client's own budget is two an hour)
         assert all(r.headers["X-Toast-RateLimit-By"] == "GLOBAL" and "X-Toast-RateLimit-Reset" in r.headers for r in rs)
         assert rs[0].headers["X-Toast-RateLimit-Remaining"] == "17" and rs[-1].headers["Retry-After"] == "1"
 
@@ -345,6 +350,7 @@ def test_missing_scope_is_403_on_that_family_only():
         r = requests.post(s.url + "/_sandbox/scopes", json={"scopes": ["config:read"]}, timeout=10)
         assert r.json() == {"scopes": ["config:read"]}
         assert api.get("/labor/v1/jobs", rg).status_code == 200                     # not for a token issued before
+        s.advance(1)                                                                # (two token requests an hour)
         tok = login(s).json()["token"]["accessToken"]                               # a new token carries the new scopes
         claims = json.loads(__import__("base64").urlsafe_b64decode(tok.split(".")[1] + "=="))
         assert tok != api.token and claims["scope"] == "config:read"

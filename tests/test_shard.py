@@ -1,8 +1,9 @@
 """Scale-out: connections with `restaurantShard` 1/2 and 2/2 together sync exactly the rows of one unsharded
 connection, and no row twice; each asks Toast only about its own restaurants.
 
-Three in-process syncs (`sync.update` with a recording emitter) of every registered stream against one sandbox
-whose clock does not move between them, so all three see the same Toast."""
+Three in-process syncs (`sync.update` with a recording emitter) of every registered stream against sandboxes whose
+clocks do not move: the unsharded connection against one, the two shards (one client id, so one budget of two token
+requests an hour, as at Toast) against its twin (same seed and clock, so the same Toast)."""
 import pytest
 
 from toast_connector import sync, testing
@@ -32,11 +33,14 @@ def upserted_keys(rec) -> list:
 
 @pytest.fixture(scope="module")
 def runs():
-    with Sandbox(seed=11, restaurants=4, days=2, orders_per_day=6, now=NOW, rate_limits=0) as sb:
+    profile = dict(seed=11, restaurants=4, days=2, orders_per_day=6, now=NOW, rate_limits=0)
+    with Sandbox(**profile) as sb, Sandbox(**profile) as twin:
         guids = sb.world.restaurant_guids()
+        assert twin.world.restaurant_guids() == guids
         whole = run(sb)
-        halves = [run(sb, restaurantShard=f"{k}/2") for k in (1, 2)]
-        assert sb.now == NOW  # the sandbox's Toast did not change between the three syncs
+        halves = [run(twin, restaurantShard=f"{k}/2") for k in (1, 2)]
+        assert sb.now == twin.now == NOW  # neither Toast changed between the syncs
+        assert twin.stats()["logins"] == 1 and twin.stats()["status"].get("429") is None   # (stats: the second shard's)
     return guids, whole, halves
 
 

@@ -35,15 +35,17 @@ def sb():
 
 
 def test_token_is_reissued_only_in_its_last_minute():
-    with Sandbox(seed=1, restaurants=1, days=1, orders_per_day=2, now=NOW, rate_limits=0, token_ttl=3600) as s:
+    # a token of two hours, so that the logins of its last minute come more than an hour after the first (Toast
+    # allows two token requests an hour)
+    with Sandbox(seed=1, restaurants=1, days=1, orders_per_day=2, now=NOW, rate_limits=0, token_ttl=7200) as s:
         s.world.rates = {k: 0.0 for k in s.world.rates}
         first = login(s).json()["token"]
-        s.advance((3600 - 61) / 3600)                                 # 61 s left: the same token
+        s.advance((7200 - 61) / 3600)                                 # 61 s left: the same token
         again = login(s).json()["token"]
         assert again["accessToken"] == first["accessToken"] and again["expiresIn"] == 61
         s.advance(2 / 3600)                                           # 59 s left: Toast issues a new one
         fresh = login(s).json()["token"]
-        assert fresh["accessToken"] != first["accessToken"] and fresh["expiresIn"] == 3600
+        assert fresh["accessToken"] != first["accessToken"] and fresh["expiresIn"] == 7200
         assert s.stats()["tokens_issued"] == 2
 
 

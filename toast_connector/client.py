@@ -61,6 +61,7 @@ def body_fault(resp, data, expect: type | None = None) -> str | None:
     if not (resp.content or b"").strip(): return "an empty body"
     want = {list: "list", dict: "object"}.get(expect, "list or object")
     if not isinstance(data, expect or (list, dict)): return f"JSON {_json_kind(data)} where a JSON {want} was expected"
+    if expect is dict and not data: return "an empty JSON object where Toast documents one with fields"
     return None
 
 def json_fault(exc: ValueError) -> str:
@@ -361,18 +362,24 @@ class ToastClient:
 
 # %% ../nbs/02_client.ipynb #1012a502
 @patch
-def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
-    "Seconds a 429 asks us to wait (`Retry-After`, else `X-Toast-RateLimit-Reset`), capped; None if neither."
+def _asked_wait(self: ToastClient, resp) -> float | None:
+    "Seconds a 429 asks us to wait (`Retry-After`, else `X-Toast-RateLimit-Reset`); None if neither."
     ra = resp.headers.get("Retry-After")
     try:
-        if ra is not None: return min(self.max_wait, max(0.0, float(ra)) + 0.05)
+        if ra is not None: return max(0.0, float(ra)) + 0.05
     except ValueError:
-        if (at := http_date(ra)) is not None: return min(self.max_wait, max(0.0, at.timestamp() - self.clock.epoch()))
+        if (at := http_date(ra)) is not None: return max(0.0, at.timestamp() - self.clock.epoch())
     rs = resp.headers.get("X-Toast-RateLimit-Reset")
     try:
-        if rs is not None: return min(self.max_wait, max(0.0, float(rs) - self.clock.epoch()) + 0.05)
+        if rs is not None: return max(0.0, float(rs) - self.clock.epoch()) + 0.05
     except ValueError: pass
     return None
+
+@patch
+def _retry_wait(self: ToastClient, resp, attempt: int) -> float | None:
+    "Seconds a 429 asks us to wait, capped at `max_wait`; None if it does not say."
+    asked = self._asked_wait(resp)
+    return None if asked is None else min(self.max_wait, asked)
 
 @patch
 def _backoff(self: ToastClient, attempt: int) -> float:
@@ -446,6 +453,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                 self.auth.renew(token)
                 continue
             elif status == 429:
+                if not authed and (self._asked_wait(resp) or 0) > self.max_wait: raise self._refused_login(resp)
                 last, wait = "429 (rate limited)", self._retry_wait(resp, attempt)
                 self.limiter.pause(endpoint, restaurant, wait if wait is not None else self._backoff(attempt))
             elif status in RETRY_STATUSES: last = f"{status} ({toast_message(resp)[:80] or 'server error'})"
@@ -478,6 +486,16 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
     return cls(f"Toast answered {status} on {where}: {msg}", status=status, endpoint=endpoint,
                restaurant=restaurant, toast_message=msg)
 
+@patch
+def _refused_login(self: ToastClient, resp) -> ToastAuthError:
+    "A login 429 that asks for longer than the client waits: Toast's budget of token requests (two an hour per client) is spent."
+    msg, at = toast_message(resp), self.clock.epoch() + (self._asked_wait(resp) or 0)
+    when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return ToastAuthError(f"Toast refused a new token (429{': ' + msg if msg else ''}); Toast allows two token requests an hour "
+                          f"per client, and every connection, setup test or script using this client id counts (shards of "
+                          f"restaurantShard share one budget). Nothing was synced or lost: try again after {when}",
+                          status=429, endpoint=LOGIN_PATH, toast_message=msg)
+
 # %% ../nbs/02_client.ipynb #4e69cda1
 @patch
 def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
@@ -485,7 +503,7 @@ def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: 
     "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape; `check`: what else makes it impossible); see the table above."
     return self._request("GET", path, restaurant=restaurant, params=params, expect=expect, check=check)
 
-# %% ../nbs/02_client.ipynb #ca23ea2d
+# %% ../nbs/02_client.ipynb #77ce8f7b
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
 def as_list(data, path: str, restaurant: str | None = None) -> list:
@@ -507,7 +525,7 @@ def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed
     "`_runaway` for a page walk outside the client (the anchored ordersBulk walk)."
     return _runaway(request_name(path, restaurant), what, restaurant, path)
 
-# %% ../nbs/02_client.ipynb #c0bdfcc4
+# %% ../nbs/02_client.ipynb #84e747a3
 @patch
 def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
     "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based; stops on an empty or short page, fails on a page walk without end."
@@ -523,7 +541,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #03ae17da
+# %% ../nbs/02_client.ipynb #209d77c7
 def promised_page(data) -> str | None:
     "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
     rows = data.get("results") if isinstance(data, dict) else data
@@ -556,7 +574,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #0fd27b39
+# %% ../nbs/02_client.ipynb #5b685cd8
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
@@ -574,7 +592,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #84d0791e
+# %% ../nbs/02_client.ipynb #16f0329d
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -582,7 +600,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #8325fa31
+# %% ../nbs/02_client.ipynb #33634e89
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."

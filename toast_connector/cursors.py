@@ -49,8 +49,9 @@ class OneCall:
     def walk(self, job, path: str, params: dict):
         job.calls += 1
         guid = job.restaurant.guid
-        kw = {"check": job.stream.missing} if job.stream.required else {}       # a body without its required fields is retried
-        yield expect_shape(job.client.get(path, restaurant=guid, params=params or None, **kw).data, job.stream.shape, path, guid)
+        check = job.stream.missing if job.stream.required else None       # a body without its required fields is retried,
+        data = job.client.get(path, restaurant=guid, params=params or None, expect=job.stream.shape, check=check).data  # as is `{}`
+        yield expect_shape(data, job.stream.shape, path, guid)
 
 ONE_CALL = OneCall()
 

@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Iterator
 
 # %% auto #0
-__all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'child_ids', 'child_list', 'explode',
-           'table_keys', 'version_base', 'types', 'table_schema', 'sdk_row']
+__all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'is_guid', 'child_ids', 'child_list',
+           'explode', 'table_keys', 'version_base', 'types', 'table_schema', 'sdk_row']
 
 # %% ../nbs/04_flatten.ipynb #27ace226
 _NON_WORD = re.compile(r"\W", re.ASCII)
@@ -191,13 +191,20 @@ def _canon(v):
     if isinstance(v, (list, tuple)): return [_canon(x) for x in v]
     return str(v)
 
+def is_guid(v) -> bool:
+    "A usable Toast guid: a non-empty string."
+    return isinstance(v, str) and bool(v.strip())
+
 def child_ids(items: list, parent_key: tuple, c: Child) -> list:
-    "The id of each item: its guid, or a key derived from the table, parent key, identity and occurrence."
+    "The id of each item: its guid, or (a guid-less kind: `identity`) a key derived from the table, parent key, identity and occurrence."
     ids, seen = [], {}
     for item in items:
-        g = item.get("guid") if isinstance(item, dict) else None
-        if g: ids.append(g); continue
-        ident = [item.get(f) for f in c.identity] if c.identity and isinstance(item, dict) else item
+        g = item.get("guid")
+        if is_guid(g): ids.append(g); continue
+        if not c.identity or g not in (None, ""):
+            raise ValueError(f"{c.table}: Toast sent an item of `{c.field}` whose guid is {g!r} (a non-empty string is "
+                             f"expected); the record is not read")
+        ident = [item.get(f) for f in c.identity]
         text = to_json([c.table, list(parent_key), _canon(ident)], sort_keys=True)
         n = seen.get(text, 0)
         seen[text] = n + 1
@@ -216,13 +223,17 @@ def child_list(record: dict, c: Child) -> list:
 
 # %% ../nbs/04_flatten.ipynb #9dc2e442
 def _require_key(table: str, row: dict, key: tuple):
-    "Fail loudly when a key column is missing."
+    "Fail loudly when a key column is missing, or `id` (Toast's guid) is no guid."
     for k in key:
         if row.get(k) is None: raise ValueError(f"{table}: row has no value for key column {k!r} (keys {key})")
+    if "id" in key and not is_guid(row["id"]):
+        raise ValueError(f"{table}: Toast sent the guid {row['id']!r} (key column 'id'); a guid is a non-empty string")
 
 def _items(c: Child, items, anc: dict, pkey: tuple, base: dict, depth: int, parent_id, root_id) -> Iterator[tuple[str, dict]]:
     "Rows of one child list (and, recursively, of its descendants)."
-    items = [i for i in items if isinstance(i, dict)]
+    if not all(isinstance(i, dict) for i in items):
+        bad = next(i for i in items if not isinstance(i, dict))
+        raise ValueError(f"{c.table}: Toast sent {bad!r} as an item of `{c.field}`, not an object; the record is not read")
     for item, cid in zip(items, child_ids(items, pkey, c)):
         row = flatten(item, json_fields=c.json_fields, skip=c.skip, entity_types=c.entity_types)
         row["id"] = cid
@@ -244,6 +255,7 @@ def _items(c: Child, items, anc: dict, pkey: tuple, base: dict, depth: int, pare
         if c.recursive and item.get(c.field):
             yield from _items(c, child_list(item, c), anc, kv, base, depth + 1, cid, root_id)
 
+# %% ../nbs/04_flatten.ipynb #4ffe59b5
 def _descend(record: dict, children: tuple, anc: dict, pkey: tuple, base: dict, parent_id) -> Iterator[tuple[str, dict]]:
     "Rows of every child list of one record (`parent_id`: that record's id)."
     for c in children:
@@ -251,7 +263,9 @@ def _descend(record: dict, children: tuple, anc: dict, pkey: tuple, base: dict, 
         if c.scalar:
             seen = set()
             for v in items:
-                if v is None or v in seen: continue
+                if not isinstance(v, (str, int, Decimal)) or v == "":
+                    raise ValueError(f"{c.table}: Toast sent {v!r} in `{c.field}`, where a list of values is expected")
+                if v in seen: continue
                 seen.add(v)
                 row = {**anc, c.scalar: v, **base}
                 _require_key(c.table, row, c.key)
@@ -263,13 +277,15 @@ def explode(record: dict, *, table: str, key: tuple = ("id",), children: tuple =
             json_fields=(), entity_types=()) -> Iterator[tuple[str, dict]]:
     "`(table, row)` for the record and every descendant; `base` columns on every row, ancestors' ids on every child."
     base = base or {}
+    if "id" in key and "guid" in record and not is_guid(record["guid"]):
+        raise ValueError(f"{table}: Toast sent the guid {record['guid']!r} (key column 'id'); a guid is a non-empty string")
     row = flatten(record, json_fields=json_fields, skip=[c.field for c in children], entity_types=entity_types)
     row.update(base)
     _require_key(table, row, key)
     yield table, row
     if children: yield from _descend(record, children, {f"{table}_id": row["id"]}, tuple(row[k] for k in key), base, row["id"])
 
-# %% ../nbs/04_flatten.ipynb #09d625ae
+# %% ../nbs/04_flatten.ipynb #aeb76cc0
 def table_keys(table: str, key: tuple, children: tuple) -> dict:
     "{table: primary key} for a root and every descendant (and link) table."
     out = {table: tuple(key)}
@@ -281,7 +297,7 @@ def table_keys(table: str, key: tuple, children: tuple) -> dict:
     walk(children)
     return out
 
-# %% ../nbs/04_flatten.ipynb #6deeb469
+# %% ../nbs/04_flatten.ipynb #c2f33cae
 def version_base(table: str, field: str = "modifiedDate"):
     "A `Stream.base`: `(record, ctx) -> {'<table>_modified_date': the record's canonical modifiedDate}`."
     col = f"{table}_{snake(field)}"
@@ -291,7 +307,7 @@ def version_base(table: str, field: str = "modifiedDate"):
     base.__qualname__ = f"version_base[{col}]"
     return base
 
-# %% ../nbs/04_flatten.ipynb #0caf25db
+# %% ../nbs/04_flatten.ipynb #eea5e15e
 MONEY = {"type": "DECIMAL", "precision": 18, "scale": 4}
 RATE = {"type": "DECIMAL", "precision": 18, "scale": 8}
 
@@ -328,7 +344,7 @@ def table_schema(table: str, key: tuple = ("id",), children: tuple = (), columns
     walk(children, {f"{table}_id": "STRING"})
     return list(out.values())
 
-# %% ../nbs/04_flatten.ipynb #ab550e30
+# %% ../nbs/04_flatten.ipynb #4ccd3a4a
 def sdk_row(row: dict, stamps=()) -> dict:
     "The row as the SDK takes it: `Decimal`s as exact text, canonical timestamps of the columns `stamps` as datetimes; else as it is."
     out = None                                  # copied only when a value changes: this runs once per row on the emitting thread

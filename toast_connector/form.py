@@ -28,7 +28,7 @@ class Field:
     required: bool = False
     placeholder: str | None = None
 
-# %% ../nbs/40_form.ipynb #f687be9f
+# %% ../nbs/40_form.ipynb #1205dbf1
 _DEFAULTS = {f.name: f.default for f in dc_fields(Settings)}
 
 def _tuning(key: str, label: str, what: str) -> Field:
@@ -38,7 +38,7 @@ def _tuning(key: str, label: str, what: str) -> Field:
     return Field(key, label, f"{what} Optional; a {kind} from {lo} to {hi}, default {_DEFAULTS[name]}.",
                  placeholder=str(_DEFAULTS[name]))
 
-# %% ../nbs/40_form.ipynb #1205dbf1
+# %% ../nbs/40_form.ipynb #e699495e
 FIELDS = (
     Field("clientId", "Client ID", "The client ID of your Toast API access (Toast Web: Integrations > Toast API access).",
           required=True),
@@ -89,7 +89,7 @@ FIELDS = (
             "connection may use (lower it when other integrations share the client)."),
 )
 
-# %% ../nbs/40_form.ipynb #140c41ab
+# %% ../nbs/40_form.ipynb #4a0240f8
 def form_field_of(f: Field):
     "The SDK form field for one declaration."
     if f.kind == "dropdown":
@@ -99,7 +99,7 @@ def form_field_of(f: Field):
     return form_field.TextField(f.key, f.label, kind, description=f.description, required=f.required,
                                 placeholder=f.placeholder)
 
-# %% ../nbs/40_form.ipynb #abf8c575
+# %% ../nbs/40_form.ipynb #a0c2421d
 @dataclass(frozen=True)
 class Probe:
     "One cheap call that shows whether the client's scopes cover an endpoint family."
@@ -113,7 +113,7 @@ from .families import FAMILIES, endpoint_limits
 PROBES = (Probe("restaurants", "restaurants:read", "/restaurants/v1/restaurants/{guid}"),
           *(Probe(f.name, scope, f.probe) for f in FAMILIES if f.probe for scope in f.scopes))
 
-# %% ../nbs/40_form.ipynb #a0c2421d
+# %% ../nbs/40_form.ipynb #953f93bb
 import time
 from dataclasses import replace
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest
@@ -138,7 +138,7 @@ def setup_client(configuration: dict, clock=time.monotonic) -> ToastClient:
             _CLIENTS[k] = (c, born)
         return c
 
-# %% ../nbs/40_form.ipynb #9a372bd8
+# %% ../nbs/40_form.ipynb #92b990c2
 @dataclass
 class Check:
     "The outcome of one setup check."
@@ -153,7 +153,7 @@ def check_configuration(configuration: dict) -> Check:
     except ConfigError as e: return Check(False, str(e), tuple(warnings))
     return Check(True, f"configuration is valid: {s.base_url}, initial sync from {s.initial_sync_start:%Y-%m-%d}", tuple(warnings))
 
-# %% ../nbs/40_form.ipynb #b087ae3e
+# %% ../nbs/40_form.ipynb #5fda6db6
 def check_login(configuration: dict, client=None) -> Check:
     "Toast accepts the client id and secret."
     client = client or setup_client(configuration)
@@ -169,7 +169,7 @@ def check_login(configuration: dict, client=None) -> Check:
     scopes = str(client_claims(client).get("scope") or "").split()
     return Check(True, f"logged in to {host}", (f"token scopes: {', '.join(scopes)}",) if scopes else ())
 
-# %% ../nbs/40_form.ipynb #953f93bb
+# %% ../nbs/40_form.ipynb #4e86d735
 def _label(item: dict) -> str:
     "`Name - Location (guid)` of a discovery item."
     name = " - ".join(x for x in (item.get("restaurantName"), item.get("locationName")) if x)
@@ -210,7 +210,7 @@ def check_restaurants(configuration: dict, client=None, limit: int = 20) -> Chec
     return Check(True, f"{len(items)} restaurant(s) reachable, {len(chosen)} synced by this connection"
                        + (f" (shard {k}/{n})" if n > 1 else ""), tuple(details))
 
-# %% ../nbs/40_form.ipynb #223b3da4
+# %% ../nbs/40_form.ipynb #3940caff
 def probe_params(p: Probe, now: datetime, time_zone: str | None = None, closeout_hour: int = 0) -> dict | None:
     "The query parameters of a probe's call at Toast time `now`."
     if p.path.startswith("/orders/"):
@@ -266,7 +266,7 @@ def check_families(configuration: dict, client=None) -> Check:
     if errors: return Check(False, "probing failed: " + "; ".join(errors), tuple(details))
     return Check(True, f"every endpoint family answers for restaurant {sample.guid}", tuple(details))
 
-# %% ../nbs/40_form.ipynb #e890db46
+# %% ../nbs/40_form.ipynb #af480a48
 def _scrub(text: str, configuration: dict) -> str:
     "`text` with the configured secret and key (and their env fallbacks) replaced by ***."
     import os
@@ -289,7 +289,7 @@ def run_check(check, configuration: dict, logger=None):
 
 
 
-# %% ../nbs/40_form.ipynb #4a6c0452
+# %% ../nbs/40_form.ipynb #b2811282
 def configuration_values(configuration: dict):
     "Setup test: every configuration value is valid."
     return run_check(check_configuration, configuration)

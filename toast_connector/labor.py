@@ -25,7 +25,7 @@ def normalize_references(record: dict, fields=REFERENCE_FIELDS) -> dict:
     if not any(isinstance(record.get(f), str) for f in fields): return record
     return {**record, **{f: as_reference(record[f]) for f in fields if f in record}}
 
-# %% ../nbs/14_labor.ipynb #f89ce46b
+# %% ../nbs/14_labor.ipynb #1a85eaf1
 def prepare_references(record: dict, ctx=None) -> dict:
     "A `Stream.prepare` for shifts and time entries: references in object form."
     return normalize_references(record)
@@ -49,18 +49,18 @@ def prepare_time_entry(record: dict, ctx=None) -> dict:
     v = business_date_int(bd, f"time entry {record.get('guid')} businessDate")
     return record if v is bd else {**record, "businessDate": v}
 
-# %% ../nbs/14_labor.ipynb #1a85eaf1
+# %% ../nbs/14_labor.ipynb #975f64b3
 def prepare_employee(record: dict, ctx=None) -> dict:
     "Give each wage override the guid of its job, so its key is (job, employee)."
     wo = record.get("wageOverrides")
     if not wo: return record
     out = []
     for w in wo:
-        job = as_reference((w or {}).get("jobReference")) or {}
-        out.append({"guid": job.get("guid"), **w, "jobReference": job or None} if job.get("guid") and not w.get("guid") else w)
+        job = (as_reference(w.get("jobReference")) or {}) if isinstance(w, dict) else {}   # not an object: flatten names it
+        out.append({**w, "guid": job["guid"], "jobReference": job} if job.get("guid") and not w.get("guid") else w)
     return {**record, "wageOverrides": out}
 
-# %% ../nbs/14_labor.ipynb #240483ce
+# %% ../nbs/14_labor.ipynb #0200a961
 _DATES = ("created_date", "modified_date", "deleted_date")
 EMPLOYEE_CHILDREN = (
     Child("employee_job_reference", "jobReferences", key=("id", "employee_id")),
@@ -77,7 +77,7 @@ EMPLOYEES = Stream(
     description="/labor/v1/employees: pulled in full each sync; deleted employees (and removed job references "
                 "and wage overrides) are deleted")
 
-# %% ../nbs/14_labor.ipynb #7bb530ef
+# %% ../nbs/14_labor.ipynb #bd732251
 JOBS = Stream(
     name="labor.jobs", table="job", path="/labor/v1/jobs", family="labor", scope="labor:read", key=("id",),
     cursor=FullPull(), removals=True,
@@ -99,7 +99,7 @@ SHIFTS = Stream(
     description="/labor/v1/shifts by scheduled range (a shift matches only inside one window: windows overlap "
                 "by 48 h): the last shift_lookback_days (and 14 days ahead) re-read each sync; deleted shifts are deleted")
 
-# %% ../nbs/14_labor.ipynb #975f64b3
+# %% ../nbs/14_labor.ipynb #4dfbe285
 _MONEY_TE = ("hourly_wage", "declared_cash_tips", "non_cash_tips", "non_cash_tips_rounding_loss",
              "cash_gratuity_service_charges", "non_cash_gratuity_service_charges", "tips_withheld",
              "non_cash_sales", "cash_sales")
@@ -122,7 +122,7 @@ FAMILY = Family("labor", (JOBS, SHIFTS, TIME_ENTRIES), probe="/labor/v1/jobs", d
 EMPLOYEES_FAMILY = Family("labor.employees", (EMPLOYEES,), probe="/labor/v1/employees",
                           doc="Employees: a scope of their own (labor.employees:read)")
 
-# %% ../nbs/14_labor.ipynb #ba2c7864
+# %% ../nbs/14_labor.ipynb #fb514e68
 from .deletes import current_sql as _current_sql
 
 def current_sql(table: str, schema: str = "tester") -> str:

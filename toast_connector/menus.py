@@ -28,7 +28,10 @@ def map_values(m) -> list:
 def prepare_publish(record: dict, ctx: dict) -> dict:
     "The `/menus` document as one record: its guid is the restaurant's, its reference maps are lists."
     out = {k: v for k, v in record.items() if k not in REFERENCE_MAPS}
-    out["guid"] = record.get("restaurantGuid") or ctx["restaurant_id"]
+    own, said = ctx["restaurant_id"], record.get("restaurantGuid")
+    if said is not None and str(said).lower() != own.lower():     # keyed by it, the removal pass would delete this restaurant's rows
+        raise ValueError(f"published_menu_restaurant: Toast sent the menus of restaurant {said!r} when asked for {own}; not read")
+    out["guid"] = own
     for m in REFERENCE_MAPS: out[m] = map_values(record.get(m))
     return out
 

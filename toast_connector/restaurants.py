@@ -8,20 +8,21 @@ import hashlib, json
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest
-from .flatten import flatten, snake, utc
+from .client import ToastMalformed
+from .flatten import flatten, is_guid, snake, utc
 from .windows import due, parse_ts
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'LEFT_STATUSES',
-           'client_claims', 'shard_of', 'select', 'discover', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'enrich',
-           'remember', 'from_cache', 'restaurants', 'track_left']
+           'client_claims', 'shard_of', 'select', 'listed_without', 'discover', 'Restaurant', 'epoch_ms_utc',
+           'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache', 'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
     "The claims of the client's access token (`ToastClient.claims()`, decoded by `auth.jwt_claims`), or {}."
     return (client.claims() or {}) if callable(getattr(client, "claims", None)) else {}
 
-# %% ../nbs/11_restaurants.ipynb #1a802da0
+# %% ../nbs/11_restaurants.ipynb #e23c0a84
 def shard_of(guid: str, n: int) -> int:
     "The shard (1..n) of a restaurant: stable, from its guid only."
     return int(hashlib.sha1(guid.lower().encode()).hexdigest(), 16) % n + 1
@@ -32,30 +33,37 @@ def select(guids, *, include=(), exclude=(), shard=(1, 1)) -> list[str]:
     k, n = shard
     return [g for g in guids if (not inc or g.lower() in inc) and g.lower() not in exc and shard_of(g, n) == k]
 
-# %% ../nbs/11_restaurants.ipynb #237a79f1
+# %% ../nbs/11_restaurants.ipynb #ff16e9d7
 PARTNERS_PATH = "/partners/v1/restaurants"
 GROUP_PATH = "/restaurants/v1/groups/{group}/restaurants"
 DETAIL_PATH = "/restaurants/v1/restaurants/{guid}"
 
+def listed_without(field: str):
+    "A `check` of a restaurant list: every item an object with a guid in `field` (else the list is no answer, never a shorter one)."
+    def check(items):
+        bad = [i for i, r in enumerate(items) if not (isinstance(r, dict) and is_guid(r.get(field)))] if isinstance(items, list) else []
+        return f"a restaurant list whose item {bad[0]} has no `{field}` ({items[bad[0]]!r:.120})" if bad else None
+    return check
+
 def discover(client, *, known=()) -> tuple[list[dict], str]:
     "Restaurants the client can reach: (items, 'partner'|'management'); items carry at least `restaurantGuid`."
     try:
-        items = client.get(PARTNERS_PATH).data or []
-        return [dict(r, restaurantGuid=r["restaurantGuid"].lower()) for r in items if r.get("restaurantGuid")], "partner"
+        items = client.get(PARTNERS_PATH, expect=list, check=listed_without("restaurantGuid")).data
+        return [dict(r, restaurantGuid=r["restaurantGuid"].lower()) for r in items], "partner"
     except ToastForbidden: pass
     group = client_claims(client).get("management_set_guid")
     if not group: raise ToastForbidden("the partners API answered 403 and the token carries no management_set_guid: "
                                        "this client can reach no restaurant list", status=403, endpoint=PARTNERS_PATH)
     header = (list(known) or [group])[0]   # Toast wants one restaurant of the group in the header
-    try: items = client.get(GROUP_PATH.format(group=group), restaurant=header).data or []
+    try: items = client.get(GROUP_PATH.format(group=group), restaurant=header, expect=list, check=listed_without("guid")).data
     except ToastForbidden:
         if known: raise
         raise ToastForbidden("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
                              "needs one restaurant guid of the group: set restaurantIds to the restaurants to sync",
                              status=403, endpoint=GROUP_PATH) from None
-    return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items if r.get("guid")], "management"
+    return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items], "management"
 
-# %% ../nbs/11_restaurants.ipynb #ff16e9d7
+# %% ../nbs/11_restaurants.ipynb #2d9d50c8
 @dataclass
 class Restaurant:
     "One restaurant as the engine sees it."
@@ -63,7 +71,7 @@ class Restaurant:
     name: str | None = None
     time_zone: str | None = None
     closeout_hour: int = 0
-    status: str = "ok"              # ok | forbidden | archived | deleted
+    status: str = "ok"              # ok | forbidden | archived | deleted | malformed (an impossible detail answer)
     reason: str = ""
     row: dict = field(default_factory=dict)
     cached: bool = False            # details from the state (no detail call this sync): `row` has the discovery columns only
@@ -109,14 +117,26 @@ def restaurant_row(item: dict, detail: dict | None, status: str = "ok") -> dict:
     row["sync_status"] = status
     return row
 
-# %% ../nbs/11_restaurants.ipynb #4c998627
+# %% ../nbs/11_restaurants.ipynb #f67c8970
+def detail_missing(detail) -> str | None:
+    "What makes a restaurant's detail no answer: no `general` object, or one without the `timeZone` its business dates need."
+    if not isinstance(detail, dict): return None        # the shape check names that
+    general = detail.get("general")
+    if not isinstance(general, dict): return "a restaurant without its `general` object"
+    tz = general.get("timeZone")
+    return None if isinstance(tz, str) and tz.strip() else "a restaurant whose `general` has no `timeZone`"
+
+# %% ../nbs/11_restaurants.ipynb #f6e4294d
 def enrich(client, item: dict) -> Restaurant:
     "A `Restaurant` from a discovery item and its detail; 403 -> forbidden (retry next sync), 404 -> archived."
     guid = item["restaurantGuid"]
     if item.get("deleted") is True:
         return Restaurant(guid, item.get("restaurantName"), status="deleted", reason="disconnected (deleted in the partners list)",
                           row=restaurant_row(item, None, "deleted"))
-    try: detail = client.get(DETAIL_PATH.format(guid=guid), restaurant=guid).data or {}
+    try: detail = client.get(DETAIL_PATH.format(guid=guid), restaurant=guid, expect=dict, check=detail_missing).data
+    except ToastMalformed as e:
+        return Restaurant(guid, item.get("restaurantName"), status="malformed",
+                          reason=f"{e} (its time zone is unknown): skipped, retried next sync", row=restaurant_row(item, None, "malformed"))
     except ToastForbidden:
         return Restaurant(guid, item.get("restaurantName"), status="forbidden",
                           reason="403 from Toast (newly connected restaurants answer 403 for a while): skipped, retried next sync",
@@ -131,7 +151,7 @@ def enrich(client, item: dict) -> Restaurant:
                       int(general.get("closeoutHour") or 0), status, "archived" if archived else "",
                       restaurant_row(item, detail, status))
 
-# %% ../nbs/11_restaurants.ipynb #c11a0002
+# %% ../nbs/11_restaurants.ipynb #43e90ee8
 def remember(r: Restaurant, item: dict, now: datetime) -> dict:
     "What the state keeps of an enriched restaurant: enough to sync it without a detail call."
     return {"at": now.astimezone(timezone.utc).isoformat(timespec="seconds"), "modified": item.get("modifiedDate"),
@@ -147,7 +167,7 @@ def from_cache(item: dict, entry: dict | None, now: datetime, hours: int) -> Res
     row = {**restaurant_row(item, None, "ok"), "name": name}
     return Restaurant(item["restaurantGuid"], name, entry.get("time_zone"), int(entry.get("closeout_hour") or 0), row=row, cached=True)
 
-# %% ../nbs/11_restaurants.ipynb #2d9d50c8
+# %% ../nbs/11_restaurants.ipynb #bab30daa
 def restaurants(client, settings, details: dict | None = None, now: datetime | None = None) -> tuple[list[Restaurant], str]:
     "Discover, select (include/exclude/shard) and enrich the restaurants of this connection; `details` (kept in the state) spares fresh detail calls."
     items, how = discover(client, known=settings.restaurant_ids)
@@ -166,7 +186,7 @@ def restaurants(client, settings, details: dict | None = None, now: datetime | N
         out.append(r)
     return out, how
 
-# %% ../nbs/11_restaurants.ipynb #4e5aa09f
+# %% ../nbs/11_restaurants.ipynb #8d810ef1
 RESTAURANT_COLUMNS["disconnected_at"] = "UTC_DATETIME"
 LEFT_STATUSES = ("deleted", "archived", "disconnected")
 

@@ -17,16 +17,16 @@ from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS, family, forget_family, tr
 
 # %% auto #0
 __all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'LOGINS',
-           'ORDERS_EPOCH', 'dumps', 'toast_ts', 'parse_toast_date', 'parse_query_date', 'parse_business_date',
-           'ApiError', 'error_body', 'q1', 'q_date', 'one_month_after', 'q_range', 'q_bool', 'q_int', 'q_ids',
-           'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token', 'read_config_token',
-           'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict', 'RateLimiter',
-           'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route',
-           'add_route', 'route', 'drop_family', 'match_route', 'rate_key', 'stat_template', 'self_signed_cert',
-           'Sandbox', 'json_body', 'h_login', 'authenticate', 'h_partners', 'h_connected', 'h_group', 'h_restaurant',
-           'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus',
-           'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries',
-           'h_cash_deposits', 'sandbox_endpoint', 'authorize']
+           'TOKEN_REQUESTS', 'ORDERS_EPOCH', 'dumps', 'toast_ts', 'parse_toast_date', 'parse_query_date',
+           'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date', 'one_month_after', 'q_range', 'q_bool',
+           'q_int', 'q_ids', 'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token',
+           'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict',
+           'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault', 'Faults', 'Call',
+           'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route', 'rate_key', 'stat_template',
+           'self_signed_cert', 'Sandbox', 'json_body', 'h_login', 'authenticate', 'h_partners', 'h_connected',
+           'h_group', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip',
+           'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries',
+           'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint', 'authorize']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
 _DEC_MARK = "\x00D"
@@ -92,7 +92,7 @@ TOAST_CODES = {  # the error's Toast number (Toast publishes no list: the sandbo
     "missing_scope": 10022, "restaurant_mismatch": 10023, "invalid_credentials": 10025, "missing_token": 10026,
     "invalid_token": 10027, "token_expired": 10028, "not_found": 10040, "conflict": 10041, "method_not_allowed": 10042,
     "unsupported_media_type": 10043, "unprocessable_entity": 10044, "client_closed_request": 10045,
-    "rate_limited": 10050, "too_many_requests": 10050}
+    "rate_limited": 10050, "too_many_requests": 10050, "too_many_token_requests": 10051}
 
 def error_body(status: int, message: str, request_id: str, field: str | None = None, key: str | None = None) -> dict:
     """Toast's error body (authentication-v1 `ErrorMessage`): `code` a Toast error number, not the HTTP status;
@@ -274,8 +274,8 @@ class RateLimiter:
 
 # %% ../../nbs/31_sandbox_server.ipynb #c232e440
 FAULT_KINDS = ("422", "429", "499", "500", "502", "503", "504", "timeout", "drop", "truncate", "empty", "null", "empty_list", "repeat_token",
-               "wrong_shape")
-BODY_FAULTS = ("truncate", "empty", "null", "empty_list", "repeat_token", "wrong_shape")   # applied to a 200 after the handler ran
+               "wrong_shape", "empty_object")
+BODY_FAULTS = ("truncate", "empty", "null", "empty_list", "repeat_token", "wrong_shape", "empty_object")   # applied to a 200 after the handler ran
 
 def fault_target(key: str) -> tuple[str, str | None]:
     "A fault key `kind` or `kind@target` as (kind, target or None)."
@@ -328,6 +328,7 @@ def apply_body_fault(fault: str | None, status: int, body: bytes, headers: dict,
     if fault == "wrong_shape":              # a list becomes its first record (an object), an object a one-item list
         if body[:1] == b"[": return fault, (_first_item(body) or b"{}"), headers
         return (fault, b"[" + body + b"]", headers) if body[:1] == b"{" else (None, body, headers)
+    if fault == "empty_object": return (fault, b"{}", headers) if body[:1] == b"{" else (None, body, headers)
     if fault == "empty_list":
         if body[:1] != b"[": return None, body, headers
         return fault, b"[]", {k: v for k, v in headers.items() if k.lower() not in ("toast-next-page-token", "link")}
@@ -530,7 +531,7 @@ class Sandbox:
         self._key = hashlib.sha256(f"toast-sandbox:{seed}:{client_secret}".encode()).digest()
         self.owner_guid = det_uuid("owner", seed, client_id)
         self.lock = threading.RLock()
-        self._current, self._n, self._connected = None, 0, (None, {})
+        self._current, self._n, self._connected, self._logins = None, 0, (None, {}), []
         self.url, self.cert_path, self._server, self._thread, self._tmp = None, None, None, None, None
         self.reset_stats()
 
@@ -610,7 +611,20 @@ def json_body(c: Call):
     try: return json.loads(c.body or b"null")
     except ValueError: raise ApiError(400, "Request body is not valid JSON", key="invalid_json")
 
+# %% ../../nbs/31_sandbox_server.ipynb #ed1587fd
 LOGINS: list[Callable] = []     # other credentials' logins: fn(sandbox, request) -> answer, or None when not theirs
+TOKEN_REQUESTS = (2, 3600)      # Toast: request a token no more than twice an hour (apiAuthenticationRateLimit)
+
+def _token_budget(sb: Sandbox):
+    "Count one token request of the client on the sandbox clock; 429 (with `Retry-After`) past two in the last hour."
+    n, window = TOKEN_REQUESTS
+    now = _epoch(sb.now)
+    recent = [t for t in sb._logins if now - window < t <= now]
+    if len(recent) >= n:
+        wait = max(1, recent[-n] + window - now)
+        raise ApiError(429, f"Too many token requests: {n} an hour per client; the next is allowed in {wait} s",
+                       key="too_many_token_requests", headers={"Retry-After": str(wait)})
+    sb._logins = recent + [now]
 
 @route("POST", "/authentication/v1/authentication/login", scoped=False, public=True)
 def h_login(sb: Sandbox, c: Call):
@@ -624,6 +638,7 @@ def h_login(sb: Sandbox, c: Call):
         raise ApiError(400, "userAccessType must be TOAST_MACHINE_CLIENT", "userAccessType", "invalid_parameter")
     if not (hmac.compare_digest(req["clientId"], sb.client_id) and hmac.compare_digest(req["clientSecret"], sb.client_secret)):
         raise ApiError(401, "Invalid client credentials", key="invalid_credentials")
+    _token_budget(sb)                                       # every request counts, the ones answered with the same token too
     tok, exp = _issue(sb)
     sb._stats["logins"] += 1
     return {"@class": ".SuccessfulResponse", "status": "SUCCESS",
@@ -647,7 +662,7 @@ def authenticate(sb: Sandbox, headers: dict) -> dict:
     if claims["exp"] <= now: raise ApiError(401, "Access token expired", "Authorization", "token_expired")
     return claims
 
-# %% ../../nbs/31_sandbox_server.ipynb #98e6808f
+# %% ../../nbs/31_sandbox_server.ipynb #6af02846
 def _partner_only(sb):
     "403 unless the client is a partner."
     if sb.access != "partner": raise ApiError(403, "This API client is not a partner; use /restaurants/v1/groups/{managementGroupGuid}/restaurants", key="forbidden")
@@ -687,7 +702,7 @@ def h_connected(sb, c):
             "totalCount": len(items), "nextPageNum": page + 1 if more else None, "lastPageNum": last}
     return body, ({"Link": link} if link else {})
 
-# %% ../../nbs/31_sandbox_server.ipynb #6af02846
+# %% ../../nbs/31_sandbox_server.ipynb #3f7f6ab7
 @route("GET", "/restaurants/v1/groups/{managementGroupGuid}/restaurants", "restaurants:read", scoped=True, family="restaurants")
 def h_group(sb, c):
     "GET /restaurants/v1/groups/{managementGroupGuid}/restaurants: [{guid}] of the group."
@@ -706,7 +721,7 @@ def h_restaurant(sb, c):
                        "Toast-Restaurant-External-ID", "restaurant_mismatch")
     return r
 
-# %% ../../nbs/31_sandbox_server.ipynb #46b63caa
+# %% ../../nbs/31_sandbox_server.ipynb #75b2d830
 def indexed_end(sb, end: datetime) -> datetime:
     "The end of a modified window as the index sees it: changes younger than `index_lag_ms` are not visible yet."
     if not sb.index_lag_ms: return end
@@ -740,7 +755,7 @@ def h_order(sb, c):
     if o is None: raise ApiError(404, f"Order {c.params['guid']} not found", "guid")
     return o
 
-# %% ../../nbs/31_sandbox_server.ipynb #27e14644
+# %% ../../nbs/31_sandbox_server.ipynb #1cb4c9e0
 @route("GET", "/config/v2/{endpoint}", "config:read", family="config", choices={"endpoint": CONFIG_ENDPOINTS})
 def h_config(sb, c):
     "GET /config/v2/{endpoint}: lastModified filter, page tokens, 409 when the config changed mid-pagination."
@@ -773,7 +788,7 @@ def h_tip(sb, c):
     "GET /config/v2/tipWithholding: one object."
     return sb.world.tip_withholding(c.restaurant)
 
-# %% ../../nbs/31_sandbox_server.ipynb #3ca391da
+# %% ../../nbs/31_sandbox_server.ipynb #7da227cf
 @route("GET", "/menus/v2/metadata", "menus:read", family="menus")
 def h_menus_metadata(sb, c):
     "GET /menus/v2/metadata: 404 before a publish."
@@ -788,7 +803,7 @@ def h_menus(sb, c):
     if m is None: raise ApiError(404, "No published menu for this restaurant")
     return m
 
-# %% ../../nbs/31_sandbox_server.ipynb #2a6ef1dd
+# %% ../../nbs/31_sandbox_server.ipynb #cefaad77
 @route("GET", "/labor/v1/employees", "labor.employees:read", family="labor")
 def h_employees(sb, c):
     "GET /labor/v1/employees (optional employeeIds, max 100)."
@@ -836,7 +851,7 @@ def without_missed_breaks(entry: dict) -> dict:
     bs = entry.get("breaks") or []
     return entry if not any(b.get("missed") for b in bs) else {**entry, "breaks": [b for b in bs if not b.get("missed")]}
 
-# %% ../../nbs/31_sandbox_server.ipynb #85d7cc9c
+# %% ../../nbs/31_sandbox_server.ipynb #c2425590
 @route("GET", "/cashmgmt/v1/entries", "cashmgmt:read", family="cash")
 def h_cash_entries(sb, c):
     "GET /cashmgmt/v1/entries?businessDate=yyyyMMdd"
@@ -847,7 +862,7 @@ def h_cash_deposits(sb, c):
     "GET /cashmgmt/v1/deposits?businessDate=yyyyMMdd"
     return sb.world.cash_deposits(c.restaurant, q_business_date(c.query))
 
-# %% ../../nbs/31_sandbox_server.ipynb #1fedccb3
+# %% ../../nbs/31_sandbox_server.ipynb #9f11844f
 def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: bytes):
     "Answer a /_sandbox/ request: (status, object)."
     parts = path.strip("/").split("/")[1:]
@@ -873,7 +888,7 @@ def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: byt
         return {"scopes": list(sb.scopes)}
     raise ApiError(404, f"Unknown sandbox endpoint {method} {path}")
 
-# %% ../../nbs/31_sandbox_server.ipynb #03573037
+# %% ../../nbs/31_sandbox_server.ipynb #390b38d1
 def _header_dict(headers) -> dict:
     "Lower-cased header names."
     return {k.lower(): v for k, v in (headers.items() if hasattr(headers, "items") else headers)}
@@ -906,7 +921,7 @@ def _just_connected(sb: Sandbox, rguid: str) -> bool:
     at = sb._connected[1].get(rguid)
     return isinstance(at, int) and 0 <= now_ms - at < sb.new_restaurant_grace_s * 1000
 
-# %% ../../nbs/31_sandbox_server.ipynb #390b38d1
+# %% ../../nbs/31_sandbox_server.ipynb #039cb5a0
 def authorize(sb: Sandbox, c: Call, route: Route):
     "The standard checks of a token-guarded call: token (401), restaurant header (400), access (403), the token's scope (403)."
     c.claims = authenticate(sb, c.headers)
@@ -926,7 +941,7 @@ def _dispatch(sb: Sandbox, c: Call, route: Route):
     out = route.handler(sb, c)
     return out if isinstance(out, tuple) else (out, {})
 
-# %% ../../nbs/31_sandbox_server.ipynb #039cb5a0
+# %% ../../nbs/31_sandbox_server.ipynb #eeb5fffa
 def _fault_reply(sb: Sandbox, fault: str, base: dict, template: str, restaurant: str | None, rid: str) -> Reply:
     "The answer of a fault that pre-empts the request: an error status (a 429 with its burst's `Retry-After`), or a dropped connection."
     if fault == "drop":
@@ -938,7 +953,7 @@ def _fault_reply(sb: Sandbox, fault: str, base: dict, template: str, restaurant:
     _count(sb, template, restaurant, st, fault)
     return Reply(st, h, dumps(error_body(st, f"Injected fault {st}", rid)), fault)
 
-# %% ../../nbs/31_sandbox_server.ipynb #eeb5fffa
+# %% ../../nbs/31_sandbox_server.ipynb #6471c276
 @patch
 def respond(self: Sandbox, method: str, target: str, headers=(), body: bytes = b"", client: str = "local") -> Reply:
     "Answer one request (no sleeping): the sandbox API as a pure function of its state."
@@ -982,7 +997,7 @@ def respond(self: Sandbox, method: str, target: str, headers=(), body: bytes = b
         _count(sb, template, restaurant, status, fault)
         return Reply(status, {**base, **extra, **more}, out, fault)
 
-# %% ../../nbs/31_sandbox_server.ipynb #2bfad736
+# %% ../../nbs/31_sandbox_server.ipynb #ed5b4121
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version, sys_version = "toast-sandbox", ""
@@ -1021,7 +1036,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     def handle_error(self, request, client_address): pass   # clients that vanish are normal here
 
-# %% ../../nbs/31_sandbox_server.ipynb #e55fa7bc
+# %% ../../nbs/31_sandbox_server.ipynb #e42f3a99
 @patch
 def start(self: Sandbox) -> str:
     "Serve in a background thread; return the base URL (https with `tls=True`)."
@@ -1058,5 +1073,5 @@ def __enter__(self: Sandbox):
 @patch
 def __exit__(self: Sandbox, *exc): self.stop()
 
-# %% ../../nbs/31_sandbox_server.ipynb #a8eb6940
+# %% ../../nbs/31_sandbox_server.ipynb #58edd7e4
 from . import analytics as _analytics   # registers the /era/v1 routes
