@@ -12,6 +12,10 @@ Your Toast: with `TOAST_CLIENT_ID`, `TOAST_CLIENT_SECRET` and `TOAST_DOMAIN` set
 management-group client), nothing is started or synced: 01_endpoints reads that Toast, and 02_warehouse reads the
 warehouse `TOAST_WAREHOUSE` names (one a sync of your Toast wrote), else `files/warehouse.db`.
 
+Either way `TOAST_TOKEN_CACHE` names `.lab/token.json`, where 01_endpoints keeps its access token (Fernet-encrypted,
+as the connector's state holds it; the sandbox session starts it with the session sync's token): Toast allows a
+client two token requests an hour, so rerunning the notebook reuses the token.
+
 `--dry-run` prints what it would do and starts nothing. Plain Python: `python tools/lab.py`.
 """
 import argparse, json, os, shutil, signal, subprocess, sys
@@ -90,7 +94,9 @@ def sync_into(lab_dir: Path, configuration: dict) -> Path:
 def prepare(p: Plan, **world):
     "Start what the session needs; return (environment for JupyterLab, sandbox or None). `world`: Sandbox sizes."
     env = dict(p.env)
-    if p.mode == "toast": return env, None
+    if p.mode == "toast":            # your Toast: the notebook keeps its token here, encrypted, from one session to the next
+        p.lab_dir.mkdir(parents=True, exist_ok=True)
+        return {**env, "TOAST_TOKEN_CACHE": str(p.lab_dir / "token.json")}, None
     from toast_connector.sandbox.server import Sandbox
     sb = Sandbox(**{**LAB, **world, "now": p.now})
     sb.start()
@@ -101,8 +107,17 @@ def prepare(p: Plan, **world):
         sb.stop(); raise
     p.toast = f"the project's sandbox at {sb.url} (clock pinned at {p.now:%Y-%m-%dT%H:%M:%SZ})"
     env.update(TOAST_CLIENT_ID=cfg["clientId"], TOAST_CLIENT_SECRET=cfg["clientSecret"], TOAST_DOMAIN=sb.url,
-               TOAST_SANDBOX_URL=sb.url, TOAST_WAREHOUSE=str(db), TOAST_WAREHOUSE_FROM=p.toast + ", synced by make lab")
+               TOAST_SANDBOX_URL=sb.url, TOAST_WAREHOUSE=str(db), TOAST_WAREHOUSE_FROM=p.toast + ", synced by make lab",
+               TOAST_TOKEN_CACHE=str(keep_token(p.lab_dir)))
     return env, sb
+
+
+def keep_token(lab_dir: Path) -> Path:
+    "The session sync's token (encrypted, as its state holds it) where the notebooks read it: Toast allows two token requests an hour."
+    cache = lab_dir / "token.json"
+    auth = json.loads((lab_dir / "files" / "state.json").read_text()).get("auth")
+    if auth: cache.write_text(json.dumps({"auth": auth}))
+    return cache
 
 
 def command(no_browser: bool = False) -> list:
