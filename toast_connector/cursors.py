@@ -6,7 +6,7 @@
 from __future__ import annotations
 from datetime import datetime, timedelta
 from .auth import ToastNotFound, ToastError
-from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of
+from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of, unkeyed_record
 from .config import patch
 from .streams import (Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
@@ -89,7 +89,8 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         page_no, n = page_after(end, self.size, self.OVERLAP) if end else (1, self.size)
         if asked >= job.client.max_pages: raise walk_stopped(path, guid, f"more than {asked} pages in one window")
         job.calls, asked = job.calls + 1, asked + 1
-        page = as_list(job.client.get(path, restaurant=guid, params={**params, "page": page_no, "pageSize": n}).data, path, guid)
+        page = as_list(job.client.get(path, restaurant=guid, params={**params, "page": page_no, "pageSize": n}, check=unkeyed_record).data,
+                       path, guid)
         order = [r.get("guid") if isinstance(r, dict) else None for r in page]
         if page and order == prev: raise walk_stopped(path, guid, f"page {page_no} holds exactly the orders of the page before")
         prev, ids = order, {g for g in order if g}

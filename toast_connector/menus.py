@@ -15,8 +15,9 @@ __all__ = ['REFERENCE_MAPS', 'ITEMS', 'GROUPS', 'MENUS', 'MODIFIER_GROUPS', 'MOD
 REFERENCE_MAPS = ("modifierGroupReferences", "modifierOptionReferences", "preModifierGroupReferences")
 
 def _ref_id(k):
-    "A map key as the integer reference id it is (a non-numeric key stays text)."
-    return int(k) if str(k).lstrip("-").isdigit() else k
+    "A map key as the integer reference id it is (anything else is a malformed document, named)."
+    if str(k).lstrip("-").isdigit(): return int(k)
+    raise ValueError(f"published_menu_restaurant: Toast sent the reference map key {k!r} where an integer referenceId is expected")
 
 def map_values(m) -> list:
     "The values of a reference map (`{'3': {...}}`) as a list sorted by reference id, each with its `referenceId`."

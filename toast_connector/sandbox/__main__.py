@@ -32,7 +32,8 @@ def _now(s: str) -> datetime:
     return d
 
 
-# %% ../../nbs/32_sandbox_cli.ipynb #88bc0ec5
+
+# %% ../../nbs/32_sandbox_cli.ipynb #14a88cef
 def parser() -> argparse.ArgumentParser:
     "The command line of `python -m toast_connector.sandbox`."
     p = argparse.ArgumentParser(prog="python -m toast_connector.sandbox",
@@ -87,7 +88,7 @@ def build(args: argparse.Namespace) -> Sandbox:
     sb.analytics_ready_polls = args.analytics_ready_polls
     return sb
 
-# %% ../../nbs/32_sandbox_cli.ipynb #7d7c73c3
+# %% ../../nbs/32_sandbox_cli.ipynb #978c7caa
 def write_configuration(sb: Sandbox, path, analytics: bool = False) -> Path:
     "Write the connector configuration pointing at `sb` (all strings; with `analytics`, its analytics credentials too) to `path` in one rename."
     path = Path(path)
@@ -98,7 +99,7 @@ def write_configuration(sb: Sandbox, path, analytics: bool = False) -> Path:
     os.replace(tmp, path)
     return path
 
-# %% ../../nbs/32_sandbox_cli.ipynb #767e9d54
+# %% ../../nbs/32_sandbox_cli.ipynb #1c5e7638
 def ready_lines(sb: Sandbox) -> list[str]:
     "The lines printed when the sandbox is ready: URL, credentials, certificate path with TLS, the analytics credentials."
     out = [f"Toast sandbox ready at {sb.url}", f"clientId={sb.client_id} clientSecret={sb.client_secret}"]
@@ -111,8 +112,10 @@ def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_pat
     out = out or sys.stdout
     stop = stop or threading.Event()
     def _term(*_): stop.set()
-    try:
-        if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"): signal.signal(signal.SIGTERM, _term)
+    before = {}
+    try:      # Ctrl-C and SIGTERM only set `stop`: no KeyboardInterrupt lands inside a wait or a lock of the serving threads
+        if threading.current_thread() is threading.main_thread():
+            for sig in [getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]: before[sig] = signal.signal(sig, _term)
     except (ValueError, OSError): pass
     sb.start()
     try:
@@ -123,6 +126,7 @@ def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_pat
     except KeyboardInterrupt: pass
     finally:
         sb.stop()
+        for sig, handler in before.items(): signal.signal(sig, handler)
         print("Toast sandbox stopped", file=out, flush=True)
     return 0
 
@@ -135,6 +139,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     return serve(sb, config_path=args.write_config, analytics_config=args.analytics_config)
 
-# %% ../../nbs/32_sandbox_cli.ipynb #13fe52a3
+# %% ../../nbs/32_sandbox_cli.ipynb #da97c970
 #| eval: false
 if __name__ == "__main__": sys.exit(main())
