@@ -34,7 +34,9 @@ def test_sandbox_by_default_with_a_pinned_clock():
             lab.plan({"TOAST_SANDBOX_NOW": bad})
 
 
-def test_your_toast_when_every_client_variable_is_set():
+def test_your_toast_when_every_client_variable_is_set(tmp_path):
+    env, sb = lab.prepare(lab.plan(REAL, lab_dir=tmp_path / "lab"))
+    assert sb is None and env["TOAST_TOKEN_CACHE"] == str(tmp_path / "lab" / "token.json") and (tmp_path / "lab").is_dir()
     p = lab.plan(REAL)
     assert p.mode == "toast" and p.now is None and p.toast == "your Toast at ws-api.toasttab.com"
     assert lab.plan({**REAL, "TOAST_WAREHOUSE": "/data/toast.db"}).warehouse == "/data/toast.db"
@@ -72,7 +74,9 @@ def first_print(path: Path) -> str:
 def test_a_sandbox_session_and_its_notebooks(tmp_path, monkeypatch):
     now = datetime(2026, 3, 9, 12, tzinfo=timezone.utc)
     p = lab.plan({}, now=now.isoformat(), lab_dir=tmp_path / "lab")
+    (tmp_path / "lab").mkdir(); (tmp_path / "lab" / "token.json").write_text("your Toast's")   # an earlier session's
     env, sb = lab.prepare(p, restaurants=2, days=2, orders_per_day=10, rate_limits=0)
+    assert (tmp_path / "lab" / "token.json").read_text() == "your Toast's"                     # kept: not this session's
     try:
         assert sb.now == now and env["TOAST_DOMAIN"] == env["TOAST_SANDBOX_URL"] == sb.url
         db = Path(env["TOAST_WAREHOUSE"])
@@ -86,7 +90,7 @@ def test_a_sandbox_session_and_its_notebooks(tmp_path, monkeypatch):
             if k.startswith("TOAST_"): monkeypatch.setenv(k, v)
         monkeypatch.chdir(ROOT / "nbs" / "explore")
         cache = Path(env["TOAST_TOKEN_CACHE"])
-        assert cache == tmp_path / "lab" / "token.json" and set(json.loads(cache.read_text())["auth"]) >= {"token", "logins"}
+        assert cache == tmp_path / "lab" / "sandbox-token.json" and set(json.loads(cache.read_text())["auth"]) >= {"token", "logins"}
         assert env["TOAST_CLIENT_SECRET"] not in cache.read_text()
         for _ in range(3):                        # more runs than Toast's two token requests an hour: the token is reused
             said = first_print(ROOT / "nbs/explore/01_endpoints.ipynb")

@@ -400,6 +400,7 @@ def test_an_impossible_restaurant_detail_skips_the_restaurant_keeps_its_row_and_
         assert {op[1] for op in rec.ops[n:] if op[0] in ("upsert", "update", "delete")} == {"restaurant", "sync_log"}
         assert rec.state["restaurants"] == before
         assert any(says in m and "skipped, retried next sync" in m for lvl, m in log.lines if lvl == "warning")
+        assert not [m for lvl, m in log.lines if lvl == "info" and ": resuming " in m], log.lines   # nothing said to resume
         sb.faults.set(None)                                                       # 3: clean again
         assert sync_once(sb, rec)[1] is None
         got, want = without_log(rec), without_log(clean)

@@ -260,6 +260,8 @@ def test_newly_connected_restaurant_is_skipped_while_403_then_backfills_alone():
         (row,) = rec2.rows("sync_log")
         assert row["status"] == "succeeded" and row["restaurants"][new].startswith("forbidden")
         assert any(new in m or "403" in m for k, m in log2.lines if k == "warning")
+        said = [m for k, m in log2.lines if k == "info" and m.startswith("restaurant ") and (m.endswith(": first sync") or ": resuming " in m)]
+        assert len(said) == len(before), said                                  # the skipped one is not said to resume
         sb.advance(0.5)                                      # past Toast's grace period
         sb.reset_stats()
         rec3, _ = run(sb, rec2.state, initialSyncStart=start)

@@ -161,7 +161,7 @@ def _login_now(self: Auth) -> Secret:
             f"{len(logins)} were used in the last hour (at {', '.join(_iso(t) for t in logins[-self.max_logins:])}); "
             f"the next login is allowed at {_iso(nxt)}: sync again then. Against the project's local sandbox you "
             f"may start over instead: `make clean-demo` for `make demo`, or delete a by-hand run's files/state.json "
-            f"(its cursors go with it)", endpoint=LOGIN_PATH) from None
+            f"(its cursors go with it) and restart the sandbox (it counts token requests too)", endpoint=LOGIN_PATH) from None
     tok, expires_in = self._login()
     now = self.clock()
     logins.append(now)

@@ -20,8 +20,8 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
            'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed', 'read_body',
-           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'request_name', 'walk_stopped',
-           'unkeyed_record', 'promised_page', 'expect_shape']
+           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'request_name', 'walk_stopped', 'promised_page',
+           'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -488,13 +488,16 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
 
 @patch
 def _refused_login(self: ToastClient, resp) -> ToastAuthError:
-    "A login 429 that asks for longer than the client waits: Toast's budget of token requests (two an hour per client) is spent."
+    "A login 429 that asks for longer than the client waits: a spent rate limit (its headers say so), else Toast's budget of token requests."
     msg, at = toast_message(resp), self.clock.epoch() + (self._asked_wait(resp) or 0)
     when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return ToastAuthError(f"Toast refused a new token (429{': ' + msg if msg else ''}); Toast allows two token requests an hour "
-                          f"per client, and every connection, setup test or script using this client id counts (shards of "
-                          f"restaurantShard share one budget). Nothing was synced or lost: try again after {when}",
-                          status=429, endpoint=LOGIN_PATH, toast_message=msg)
+    said = f"429{': ' + msg if msg else ''}"
+    if resp.headers.get("X-Toast-RateLimit-Remaining") == "0":          # the per-address limits, not the token budget
+        why = f"Toast rate-limited the login ({said}; limit: {resp.headers.get('X-Toast-RateLimit-By', 'unnamed')})"
+    else:
+        why = (f"Toast refused a new token ({said}); Toast allows two token requests an hour per client, and every "
+               f"connection, setup test or script using this client id counts (shards of restaurantShard share one budget)")
+    return ToastAuthError(f"{why}. Nothing was synced or lost: try again after {when}", status=429, endpoint=LOGIN_PATH, toast_message=msg)
 
 # %% ../nbs/02_client.ipynb #4e69cda1
 @patch
@@ -526,23 +529,15 @@ def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed
     return _runaway(request_name(path, restaurant), what, restaurant, path)
 
 # %% ../nbs/02_client.ipynb #84e747a3
-def unkeyed_record(data) -> str | None:
-    "The fault of a page of guid-keyed records (ordersBulk) holding an item that is no object or has no guid (a non-empty string)."
-    for i, r in enumerate(data if isinstance(data, list) else ()):
-        g = r.get("guid") if isinstance(r, dict) else None
-        if not (isinstance(g, str) and g.strip()):
-            return f"a page whose record {i} has no guid ({'guid ' + repr(g) if isinstance(r, dict) else repr(r)[:60]})"
-    return None
-
-# %% ../nbs/02_client.ipynb #37267838
 @patch
-def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100) -> Iterator[list[dict]]:
-    "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based; stops on an empty or short page, fails on a page walk without end."
+def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100,
+          check: Callable[[object], str | None] | None = None) -> Iterator[list[dict]]:
+    "Pages of a `page`/`pageSize` endpoint (ordersBulk), 1-based (`check` as for `get`); stops on an empty or short page, fails on a page walk without end."
     page, prev, where = 1, None, _where("GET", endpoint_of(path), restaurant)
     while True:
         if page > self.max_pages: raise _runaway(where, f"more than {self.max_pages} full pages", restaurant, path)
         rows = as_list(self.get(path, restaurant=restaurant, params={**(params or {}), "pageSize": page_size, "page": page},
-                                check=unkeyed_record).data, path, restaurant)
+                                check=check).data, path, restaurant)
         ids = [r.get("guid") if isinstance(r, dict) else None for r in rows]
         if rows and None not in ids and ids == prev:
             raise _runaway(where, f"page {page} holds exactly the orders of page {page - 1}", restaurant, path)
@@ -551,7 +546,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #c432a180
+# %% ../nbs/02_client.ipynb #209d77c7
 def promised_page(data) -> str | None:
     "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
     rows = data.get("results") if isinstance(data, dict) else data
@@ -584,7 +579,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #9a34fe4b
+# %% ../nbs/02_client.ipynb #5b685cd8
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
@@ -602,7 +597,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #8325fa31
+# %% ../nbs/02_client.ipynb #16f0329d
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -610,7 +605,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #652fc897
+# %% ../nbs/02_client.ipynb #33634e89
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."

@@ -6,7 +6,8 @@
 from __future__ import annotations
 from datetime import datetime, timedelta
 from .auth import ToastNotFound, ToastError
-from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of, unkeyed_record
+from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of
+from .flatten import is_guid
 from .config import patch
 from .streams import (Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
@@ -14,8 +15,8 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after', 'expected_records', 'late_start',
-           'same_instant']
+__all__ = ['ONE_CALL', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after', 'unkeyed_record', 'expected_records',
+           'late_start', 'same_instant']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -73,6 +74,14 @@ def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
     return best
 
 # %% ../nbs/06_cursors.ipynb #7337bfd0
+def unkeyed_record(data) -> str | None:
+    "The fault of a page of guid-keyed records (ordersBulk) holding an item that is no object or has no guid: the page is no answer."
+    for i, r in enumerate(data if isinstance(data, list) else ()):
+        if not (isinstance(r, dict) and is_guid(r.get("guid"))):
+            return f"a page whose record {i} has no guid ({'guid ' + repr(r.get('guid')) if isinstance(r, dict) else repr(r)[:60]})"
+    return None
+
+# %% ../nbs/06_cursors.ipynb #c138898b
 @patch
 def walk(self: PageNumber, job, path: str, params: dict):
     "The pages of one window, whole and anchored; counts the records read into `job.records`."
@@ -105,14 +114,14 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         if len(page) < n: return
         end = page_no * n
 
-# %% ../nbs/06_cursors.ipynb #014cb48c
+# %% ../nbs/06_cursors.ipynb #5fd89a9d
 @patch
 def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int = 3):
     "Orders leaving faster than the overlap absorbs: walk the pages again until a pass finds no order it had not seen (else fail the window)."
     seen, new = set(), 0
     for _ in range(passes):
         new = 0
-        for page in job.client.pages(path, restaurant=job.restaurant.guid, params=params, page_size=self.size):
+        for page in job.client.pages(path, restaurant=job.restaurant.guid, params=params, page_size=self.size, check=unkeyed_record):
             job.check()
             job.calls += 1
             fresh = [r for r in page if r.get("guid") not in seen]
@@ -123,7 +132,7 @@ def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int =
                      f"passes, the last still found {new} new); the window is read again next sync", endpoint=endpoint_of(path),
                      restaurant=job.restaurant.guid)
 
-# %% ../nbs/06_cursors.ipynb #2c62503a
+# %% ../nbs/06_cursors.ipynb #af503f99
 @patch
 def resting(self: ModifiedWindow | DateRange | BusinessDates | Published, job) -> bool:
     "Never: these kinds read every sync."
@@ -145,7 +154,7 @@ def resting(self: FullPull, job) -> bool:
     "Polled recently: no call this sync."
     return _polled(job, "at")
 
-# %% ../nbs/06_cursors.ipynb #a1c91e41
+# %% ../nbs/06_cursors.ipynb #ec13fab1
 ModifiedWindow.WINDOW_PAGES = 6                   # a page-numbered window is sized from the learned rate to hold this many whole pages
 ModifiedWindow.LATE_SLACK = timedelta(minutes=5)  # a late-arrival re-read this close to due runs now, not one sync later
 
@@ -164,7 +173,7 @@ def target(self: ModifiedWindow, job) -> int:
     if isinstance(job.stream.pages, PageNumber): return self.WINDOW_PAGES * job.stream.pages.size
     return min(job.settings.checkpoint_rows, job.BATCH_ROWS // 4)
 
-# %% ../nbs/06_cursors.ipynb #ec13fab1
+# %% ../nbs/06_cursors.ipynb #fca57f99
 ModifiedWindow.EMPTY_CONFIRMS = 2   # times an empty window the rate expected records in is asked again
 ModifiedWindow.EMPTY_EXPECTED = 3   # records the rate must put in a window for an empty answer to be asked again
 
@@ -192,14 +201,14 @@ def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate:
                  f"expects {'some' if exp is None else round(exp)}, and {got} when asked again ({tries} more calls)")
     return n, got
 
-# %% ../nbs/06_cursors.ipynb #fca57f99
+# %% ../nbs/06_cursors.ipynb #75049889
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
     "Where a late-arrival re-read at `end` begins: `days` back, or further when the last one (at `last`) was more than a period ago."
     start = end - timedelta(days=days)
     if last is not None: start = min(start, last - timedelta(days=days) + timedelta(hours=every_hours))
     return max(start, initial)
 
-# %% ../nbs/06_cursors.ipynb #f04d9089
+# %% ../nbs/06_cursors.ipynb #fdea8636
 @patch
 def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late."
@@ -221,7 +230,7 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     job.move({**job.cursor, "late_at": W.toast_ts(job.end)})
     if resumed: job.late(calls=job.calls - calls, records=records, rows=n)
 
-# %% ../nbs/06_cursors.ipynb #379a5ea8
+# %% ../nbs/06_cursors.ipynb #d3a8c23b
 @patch
 def run(self: ModifiedWindow, job):
     "Adaptive windows from the cursor (minus the lookback) to the sync's end; then the late-arrival re-read when due."
@@ -242,7 +251,7 @@ def run(self: ModifiedWindow, job):
         start = wend
     self.late_reread(job, first, to is not None)
 
-# %% ../nbs/06_cursors.ipynb #bbf0a913
+# %% ../nbs/06_cursors.ipynb #f4057d74
 @patch
 def run(self: DateRange, job):
     "Windows from the cursor (minus the lookback days) to `ahead_days` past the sync's end, overlapping by `overlap_hours`."
@@ -258,7 +267,7 @@ def run(self: DateRange, job):
         job.move({**job.cursor, "to": W.toast_ts(_forward(to, done, job.end))})
         job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
 
-# %% ../nbs/06_cursors.ipynb #91fe9802
+# %% ../nbs/06_cursors.ipynb #7731ef3c
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -281,7 +290,7 @@ def run(self: BusinessDates, job):
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #001c55e9
+# %% ../nbs/06_cursors.ipynb #eb848b9d
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -303,7 +312,7 @@ def run(self: FullPull, job):
     if empty: cur["empty_pull"] = True
     job.move(cur, keys)
 
-# %% ../nbs/06_cursors.ipynb #eb848b9d
+# %% ../nbs/06_cursors.ipynb #c4b9b57f
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

@@ -196,9 +196,9 @@ def discover(self: Engine) -> tuple[list[Restaurant], str]:
         self.rows["restaurant"] += 1; self.since_ckpt += 1
         self.status[r.guid] = r.status if r.syncable else f"{r.status}: {r.reason}"
         if not r.syncable: self.log.warning(f"restaurant {r.name or r.guid}: {r.reason}")
+        else: self.log.info(resume_line(r, self.state["restaurants"].get(r.guid, {})))
         if r.status == "malformed":       # Toast's answer was impossible: the others sync, the sync does not succeed
             self.errors.append({"restaurant": r.guid, "stream": "restaurant", "status": 200, "message": r.reason})
-        else: self.log.info(resume_line(r, self.state["restaurants"].get(r.guid, {})))
     return rs, how
 
 @patch

@@ -12,9 +12,10 @@ Your Toast: with `TOAST_CLIENT_ID`, `TOAST_CLIENT_SECRET` and `TOAST_DOMAIN` set
 management-group client), nothing is started or synced: 01_endpoints reads that Toast, and 02_warehouse reads the
 warehouse `TOAST_WAREHOUSE` names (one a sync of your Toast wrote), else `files/warehouse.db`.
 
-Either way `TOAST_TOKEN_CACHE` names `.lab/token.json`, where 01_endpoints keeps its access token (Fernet-encrypted,
-as the connector's state holds it; the sandbox session starts it with the session sync's token): Toast allows a
-client two token requests an hour, so rerunning the notebook reuses the token.
+Either way `TOAST_TOKEN_CACHE` names where 01_endpoints keeps its access token (Fernet-encrypted, as the connector's
+state holds it): `.lab/token.json` for your Toast, kept across sessions, `.lab/sandbox-token.json` for a sandbox
+session, which starts with the session sync's token. Toast allows a client two token requests an hour, so rerunning
+the notebook reuses the token.
 
 `--dry-run` prints what it would do and starts nothing. Plain Python: `python tools/lab.py`.
 """
@@ -78,8 +79,9 @@ def plan(env: dict, now: str | None = None, lab_dir: Path = ROOT / ".lab") -> Pl
 
 def sync_into(lab_dir: Path, configuration: dict) -> Path:
     "Run `fivetran debug` on a copy of connector.py in `lab_dir` (emptied first); return the warehouse it wrote."
-    if lab_dir.exists(): shutil.rmtree(lab_dir)
-    lab_dir.mkdir(parents=True)
+    lab_dir.mkdir(parents=True, exist_ok=True)
+    for old in lab_dir.iterdir():        # all but the token your Toast's sessions keep (`token.json`)
+        if old.name != "token.json": shutil.rmtree(old) if old.is_dir() else old.unlink()
     for f in ("connector.py", "requirements.txt"): shutil.copy(ROOT / f, lab_dir / f)
     cfg = lab_dir / "configuration.json"
     cfg.write_text(json.dumps(configuration, indent=2))
@@ -114,7 +116,7 @@ def prepare(p: Plan, **world):
 
 def keep_token(lab_dir: Path) -> Path:
     "The session sync's token (encrypted, as its state holds it) where the notebooks read it: Toast allows two token requests an hour."
-    cache = lab_dir / "token.json"
+    cache = lab_dir / "sandbox-token.json"
     auth = json.loads((lab_dir / "files" / "state.json").read_text()).get("auth")
     if auth: cache.write_text(json.dumps({"auth": auth}))
     return cache

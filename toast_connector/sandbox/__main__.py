@@ -117,8 +117,8 @@ def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_pat
         if threading.current_thread() is threading.main_thread():
             for sig in [getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]: before[sig] = signal.signal(sig, _term)
     except (ValueError, OSError): pass
-    sb.start()
     try:
+        sb.start()
         lines = ready_lines(sb)
         if config_path: lines.append(f"configuration={write_configuration(sb, config_path, analytics_config)}")
         print("\n".join(lines), file=out, flush=True)

@@ -531,7 +531,7 @@ class Sandbox:
         self._key = hashlib.sha256(f"toast-sandbox:{seed}:{client_secret}".encode()).digest()
         self.owner_guid = det_uuid("owner", seed, client_id)
         self.lock = threading.RLock()
-        self._current, self._n, self._connected, self._logins = None, 0, (None, {}), []
+        self._current, self._n, self._connected, self._logins, self._born = None, 0, (None, {}), [], time.monotonic()
         self.url, self.cert_path, self._server, self._thread, self._tmp = None, None, None, None, None
         self.reset_stats()
 
@@ -616,12 +616,12 @@ LOGINS: list[Callable] = []     # other credentials' logins: fn(sandbox, request
 TOKEN_REQUESTS = (2, 3600)      # Toast: request a token no more than twice an hour (apiAuthenticationRateLimit)
 
 def _token_budget(sb: Sandbox):
-    "Count one token request of the client on the sandbox clock; 429 (with `Retry-After`) past two in the last hour."
+    "Count one token request of the client on the sandbox clock plus the real time since it started; 429 (with `Retry-After`) past two in the last hour."
     n, window = TOKEN_REQUESTS
-    now = _epoch(sb.now)
+    now = sb.now.timestamp() + (time.monotonic() - sb._born)      # an hour passes by `advance` or by waiting one
     recent = [t for t in sb._logins if now - window < t <= now]
     if len(recent) >= n:
-        wait = max(1, recent[-n] + window - now)
+        wait = max(1, math.ceil(recent[-n] + window - now))
         raise ApiError(429, f"Too many token requests: {n} an hour per client; the next is allowed in {wait} s",
                        key="too_many_token_requests", headers={"Retry-After": str(wait)})
     sb._logins = recent + [now]
