@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from .auth import ToastNotFound, ToastError
 from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of
-from .flatten import is_guid
+from .flatten import unkeyed
 from .config import patch
 from .streams import (Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
                                      LastModified, FullPull, Published)
@@ -76,10 +76,9 @@ def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
 # %% ../nbs/06_cursors.ipynb #7337bfd0
 def unkeyed_record(data) -> str | None:
     "The fault of a page of guid-keyed records (ordersBulk) holding an item that is no object or has no guid: the page is no answer."
-    for i, r in enumerate(data if isinstance(data, list) else ()):
-        if not (isinstance(r, dict) and is_guid(r.get("guid"))):
-            return f"a page whose record {i} has no guid ({'guid ' + repr(r.get('guid')) if isinstance(r, dict) else repr(r)[:60]})"
-    return None
+    if (i := unkeyed(data)) is None: return None
+    r = data[i]
+    return f"a page whose record {i} has no guid ({'guid ' + repr(r.get('guid')) if isinstance(r, dict) else repr(r)[:60]})"
 
 # %% ../nbs/06_cursors.ipynb #c138898b
 @patch
@@ -100,9 +99,9 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         job.calls, asked = job.calls + 1, asked + 1
         page = as_list(job.client.get(path, restaurant=guid, params={**params, "page": page_no, "pageSize": n}, check=unkeyed_record).data,
                        path, guid)
-        order = [r.get("guid") if isinstance(r, dict) else None for r in page]
+        order = [r["guid"] for r in page]                          # every record has one (`unkeyed_record`)
         if page and order == prev: raise walk_stopped(path, guid, f"page {page_no} holds exactly the orders of the page before")
-        prev, ids = order, {g for g in order if g}
+        prev, ids = order, set(order)
         if end and not ids & seen:              # no anchor: orders may have left the window and slid past a page read
             restarts, job.restarts = restarts + 1, job.restarts + 1
             if restarts > 3: yield from self.verified_pages(job, path, params); return

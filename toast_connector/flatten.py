@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Iterator
 
 # %% auto #0
-__all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'is_guid', 'child_ids', 'child_list',
-           'explode', 'table_keys', 'version_base', 'types', 'table_schema', 'sdk_row']
+__all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'is_guid', 'unkeyed', 'child_ids',
+           'child_list', 'explode', 'table_keys', 'version_base', 'types', 'table_schema', 'sdk_row']
 
 # %% ../nbs/04_flatten.ipynb #27ace226
 _NON_WORD = re.compile(r"\W", re.ASCII)
@@ -194,6 +194,10 @@ def _canon(v):
 def is_guid(v) -> bool:
     "A usable Toast guid: a non-empty string."
     return isinstance(v, str) and bool(v.strip())
+
+def unkeyed(items, field: str = "guid") -> int | None:
+    "The index of the first item of a JSON list that is no object or has no guid in `field` (None: every one has)."
+    return next((i for i, r in enumerate(items if isinstance(items, list) else ()) if not (isinstance(r, dict) and is_guid(r.get(field)))), None)
 
 def child_ids(items: list, parent_key: tuple, c: Child) -> list:
     "The id of each item: its guid, or (a guid-less kind: `identity`) a key derived from the table, parent key, identity and occurrence."

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest
 from .client import ToastMalformed
-from .flatten import flatten, is_guid, snake, utc
+from .flatten import flatten, snake, unkeyed, utc
 from .windows import due, parse_ts
 
 # %% auto #0
@@ -41,8 +41,8 @@ DETAIL_PATH = "/restaurants/v1/restaurants/{guid}"
 def listed_without(field: str):
     "A `check` of a restaurant list: every item an object with a guid in `field` (else the list is no answer, never a shorter one)."
     def check(items):
-        bad = [i for i, r in enumerate(items) if not (isinstance(r, dict) and is_guid(r.get(field)))] if isinstance(items, list) else []
-        return f"a restaurant list whose item {bad[0]} has no `{field}` ({items[bad[0]]!r:.120})" if bad else None
+        i = unkeyed(items, field)
+        return None if i is None else f"a restaurant list whose item {i} has no `{field}` ({items[i]!r:.120})"
     return check
 
 def discover(client, *, known=()) -> tuple[list[dict], str]:
