@@ -349,6 +349,88 @@ def test_a_menus_document_with_no_menus_deletes_them_only_when_the_next_fetch_ag
         assert not any(c["menus.published"].get("empty_pull") for c in rec.state["restaurants"].values())
 
 
+def menus_edited(sb, edit):
+    "Serve `/menus/v2/menus` through `edit(document)`; returns the undo."
+    orig = sb.respond
+    def respond(method, target, headers=(), body_=b"", client="local"):
+        rep = orig(method, target, headers, body_, client)
+        if urlsplit(target).path == "/menus/v2/menus" and rep.status == 200:
+            return Reply(200, rep.headers, json.dumps(edit(json.loads(rep.body))).encode())
+        return rep
+    sb.respond = respond
+    return lambda: setattr(sb, "respond", orig)
+
+
+def quiet_sandbox():
+    "One restaurant of the shared profile whose world changes only by the publishes a test makes."
+    sb = Sandbox(**{**PROFILE, "restaurants": 1})
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    return sb
+
+
+def publish(sb, hours: int):
+    "Advance `hours` with menus published meanwhile."
+    sb.world.rates["menu_publish"] = 48
+    sb.advance(hours)
+    sb.world.rates["menu_publish"] = 0
+
+
+def test_a_table_emptied_first_in_the_confirming_fetch_waits_for_its_own_confirmation():
+    """Menus: a fetch whose `menus` is `[]`, then one whose menus are back but whose `modifierOptionReferences` is
+    `{}`: the second confirms only the tables the first emptied, so the modifier options wait for a fetch that agrees
+    (before, every option was deleted at once and stayed deleted until the restaurant published again)."""
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        g = sb.world.restaurant_guids()[0]
+        options = {r["reference_id"] for r in rec.rows("published_modifier_option")}
+        assert options
+        publish(sb, 2)
+        undo = menus_edited(sb, lambda d: {**d, "menus": []})
+        assert sync_once(sb, rec)[1] is None
+        undo()
+        assert rec.state["restaurants"][g]["menus.published"]["empty_pull"]      # the same publish is fetched again
+        sb.advance(1)
+        undo = menus_edited(sb, lambda d: {**d, "modifierOptionReferences": {}})
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)
+        assert err is None, err
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] == "published_modifier_option"]
+        assert {r["reference_id"] for r in rec.rows("published_modifier_option")} == options
+        assert sum("has no rows of published_modifier_option" in m for lvl, m in log.lines if lvl == "warning") == 1
+        assert rec.state["restaurants"][g]["menus.published"]["empty_pull"] == ["published_modifier_option"]
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None                                  # a second fetch agrees: deleted
+        undo()
+        assert not rec.rows("published_modifier_option")
+        assert {r["reference_id"] for r in rec.deleted("published_modifier_option")} == options
+        assert "empty_pull" not in rec.state["restaurants"][g]["menus.published"]
+
+
+def test_a_row_only_a_waiting_fetch_carried_is_deleted_once_a_later_fetch_lacks_it():
+    """A fetch that waits for confirmation (`menus: []`) but brings a new modifier option X: the next complete fetch
+    has no X, so X is deleted (before, the waiting fetch's keys were dropped and X stayed live for good)."""
+    x = "00000000-0000-4000-8000-000000000999"
+    def with_x(d):
+        refs = dict(d["modifierOptionReferences"])
+        k, v = next(iter(refs.items()))
+        refs["999999"] = {**v, "referenceId": 999999, "guid": x, "name": "X (short-lived)"}
+        return {**d, "menus": [], "modifierOptionReferences": refs}
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        publish(sb, 2)
+        undo = menus_edited(sb, with_x)
+        assert sync_once(sb, rec)[1] is None
+        undo()
+        assert [r for r in rec.rows("published_modifier_option") if r["reference_id"] == 999999]
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None
+        assert not [r for r in rec.rows("published_modifier_option") if r["reference_id"] == 999999]
+        assert [r for r in rec.deleted("published_modifier_option") if r["reference_id"] == 999999]
+        assert warehouse_ids(rec, "published_menu") == truth_ids(sb)["published_menu"]
+
+
 def test_an_ordersbulk_window_that_answers_empty_once_is_asked_again_and_lands_whole():
     """The first page of each ordersBulk window of a backfill answers `[]` once: every window older than the next
     late-arrival re-read's reach is asked again, and every order lands in the first sync."""

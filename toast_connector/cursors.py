@@ -23,26 +23,27 @@ def emptied(old: set, seen: set) -> list[str]:
     "The tables the last full pull had rows of and this one has none of (keys are `state.key_string`s)."
     return sorted({k.split("\t", 1)[0] for k in old} - {k.split("\t", 1)[0] for k in seen})
 
-def gone_keys(old: set, seen: set, confirming: bool = False) -> set | None:
-    "What a complete full pull says was removed: the last pull's keys it lacks; None while a table it emptied is not yet confirmed."
-    if not confirming and emptied(old, seen): return None
-    return old - seen
+def gone_keys(old: set, seen: set, confirmed=()) -> tuple[set | None, list[str]]:
+    "(The last pull's keys a complete full pull lacks, or None while a table it emptied is not in `confirmed`; the tables it emptied)."
+    now = emptied(old, seen)
+    return (None, now) if set(now) - set(confirmed) else (old - seen, [])
 
 # %% ../nbs/06_cursors.ipynb #ba28da51
-def removed(job, full: bool) -> tuple[set | None, bool]:
-    "After a pull: (the key set to keep, was it an unconfirmed empty full pull); a complete full pull deletes what is gone."
-    if job.seen is None: return None, False                  # the stream detects no removals
+def removed(job, full: bool) -> tuple[set | None, list[str]]:
+    "After a pull: (the key set to keep, the tables an unconfirmed full pull emptied); a complete full pull deletes what is gone."
+    if job.seen is None: return None, []                     # the stream detects no removals
     old = job.old_keys()
-    if not full: return job.seen | old, False                # an incremental pull only adds keys
-    if job.not_found: return old, False                      # a 404 is no complete pull: keep the last one's keys
-    gone = gone_keys(old, job.seen, bool(job.cursor.get("empty_pull")))
+    if not full: return job.seen | old, []                   # an incremental pull only adds keys
+    if job.not_found: return old, []                         # a 404 is no complete pull: keep the last one's keys
+    waited = job.cursor.get("empty_pull")                    # `true` (a state before 2026-12-03) confirms no table
+    gone, empty = gone_keys(old, job.seen, waited if isinstance(waited, list) else ())
     if gone is None:
-        what = "came back empty" if not job.seen else f"has no rows of {', '.join(emptied(old, job.seen))}"
+        what = "came back empty" if not job.seen else f"has no rows of {', '.join(empty)}"
         job.warn(f"the full pull {what} where the last one had {len(old)} rows; nothing is deleted until the next "
                  "sync's full pull confirms it")
-        return old, True
+        return old | job.seen, empty
     job.delete([key_dict(ks, job.keys, job.restaurant.guid) for ks in sorted(gone)])
-    return job.seen, False
+    return job.seen, []
 
 # %% ../nbs/06_cursors.ipynb #dd14ebd9
 class OneCall:
@@ -299,7 +300,7 @@ def run(self: LastModified, job):
     job.read({} if due else {self.param: W.toast_ts(since)})
     cur = {"since": W.toast_ts(job.end), "full_at": W.toast_ts(job.end if due else full_at)}
     keys, empty = removed(job, full=due)
-    if empty: cur.update(full_at=job.cursor.get("full_at"), empty_pull=True)   # pull in full again next sync
+    if empty: cur.update(full_at=job.cursor.get("full_at"), empty_pull=empty)   # pull in full again next sync
     job.move(cur, keys)
 
 @patch
@@ -308,7 +309,7 @@ def run(self: FullPull, job):
     job.read({})
     cur = {"at": W.toast_ts(job.end)}
     keys, empty = removed(job, full=True)
-    if empty: cur["empty_pull"] = True
+    if empty: cur["empty_pull"] = empty
     job.move(cur, keys)
 
 # %% ../nbs/06_cursors.ipynb #c4b9b57f
@@ -330,7 +331,7 @@ def run(self: Published, job):
     job.read({})
     if job.not_found: return       # metadata says published, the document says 404: try again next sync
     keys, empty = removed(job, full=True)
-    if empty: return job.move({**job.cursor, "empty_pull": True}, keys)   # unconfirmed empty: fetch this publish again
+    if empty: return job.move({**job.cursor, "empty_pull": empty}, keys)   # unconfirmed empty: fetch this publish again
     got = (job.last or {}).get(self.field, value)                         # the publish the document is
     if not same_instant(got, value):
         job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}; it is fetched again next sync")
