@@ -1,7 +1,14 @@
 """The sandbox's data is a pure function of its seed and its clock steps. These hashes were computed from the
 sandbox as it was BEFORE it was reorganized by family (issue 12): every family's truth, with and without `since`,
 the counts `advance` reports, three World queries and the analytics rows must stay the same, byte for byte, with
-every kind of advance event firing (rates raised twenty-fold)."""
+every kind of advance event firing (rates raised twenty-fold).
+
+Three hashes were recomputed on 2026-12-03, when the labor data gained what Toast serves and the sandbox had left
+out: missed breaks (`missed: true`, no times) on some long time entries, and employees that no longer list the job
+references and wage overrides of a deleted job. `labor`, `since:labor` and `time_entries_mod` changed; the rest are
+still 112cc91's. Before recomputing, the old and new data were compared object by object: the time entries were
+equal once their missed breaks were left out, the employees once the deleted jobs' references were, and everything
+else was equal."""
 import hashlib, json
 from datetime import datetime, timedelta, timezone
 
@@ -12,13 +19,13 @@ from toast_connector.sandbox import analytics  # noqa: F401  (World.analytics_ro
 
 NOW = datetime(2026, 11, 28, 9, 40, 12, 345000, tzinfo=timezone.utc)
 FAMILY_NAMES = ("restaurants", "orders", "config", "menus", "labor", "cash")
-BEFORE = {  # computed on commit 112cc91 (the sandbox before the by-family reorganization)
+BEFORE = {  # computed on commit 112cc91 (the sandbox before the by-family reorganization); labor's three: see above
     "advance0": "9298ecedd2c61ad7", "advance1": "80c68ef5b502a341", "advance2": "9994403c7e8b364b",
     "advance3": "ba71497b630d7b1d", "restaurants": "0659f0513384677f", "orders": "a10ccaa4581aff21",
-    "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "2ec157c8a08548f2", "cash": "ae6a5ac4f6a3df39",
+    "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "3b49919ef1a30d8c", "cash": "ae6a5ac4f6a3df39",
     "since:restaurants": "0659f0513384677f", "since:orders": "52f2a51647616a35", "since:config": "3f6b3f876c15556d",
-    "since:menus": "97549ed9d67f0ee3", "since:labor": "815e3a396923842b", "since:cash": "af8d4e2bc3bddbec",
-    "orders_modified": "1410079d7c2ff5b5", "time_entries_mod": "8695726d02b1a478", "shifts": "a5755819f8e9a087",
+    "since:menus": "97549ed9d67f0ee3", "since:labor": "93011412ab77302d", "since:cash": "af8d4e2bc3bddbec",
+    "orders_modified": "1410079d7c2ff5b5", "time_entries_mod": "6921bc5abb3ab5e9", "shifts": "a5755819f8e9a087",
     "analytics": "562b81b3d8d8dfc2"}
 
 

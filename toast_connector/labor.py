@@ -109,13 +109,13 @@ BREAK = Child("break", "breaks", key=("id",), identity=("inDate", "breakType"),
 TIME_ENTRIES = Stream(
     name="labor.timeEntries", table="time_entry", path="/labor/v1/timeEntries", family="labor", scope="labor:read",
     key=("id",), cursor=ModifiedWindow("modifiedStartDate", "modifiedEndDate", max_days=28), children=(BREAK,),
-    prepare=prepare_time_entry, base=version_base("time_entry"),
+    params={"includeMissedBreaks": "true"}, prepare=prepare_time_entry, base=version_base("time_entry"),
     columns=types(timestamps=("in_date", "out_date", "time_entry_modified_date") + _DATES, money=_MONEY_TE,
                   rate=("regular_hours", "overtime_hours"), booleans=("deleted", "auto_clocked_out"),
                   ints=("business_date",)),
     child_columns={"break": BREAK.columns},
-    description="/labor/v1/timeEntries by modified range (with lookback); deleted entries are deleted; breaks "
-                "versioned by time_entry_modified_date")
+    description="/labor/v1/timeEntries by modified range (with lookback), missed breaks included; deleted "
+                "entries are deleted; breaks versioned by time_entry_modified_date")
 
 LABOR_STREAMS = (EMPLOYEES, JOBS, SHIFTS, TIME_ENTRIES)
 FAMILY = Family("labor", (JOBS, SHIFTS, TIME_ENTRIES), probe="/labor/v1/jobs", doc="Jobs, shifts, time entries and breaks")

@@ -531,7 +531,7 @@ class Sandbox:
         self._key = hashlib.sha256(f"toast-sandbox:{seed}:{client_secret}".encode()).digest()
         self.owner_guid = det_uuid("owner", seed, client_id)
         self.lock = threading.RLock()
-        self._current, self._n, self._connected, self._logins, self._born = None, 0, (None, {}), [], time.monotonic()
+        self._current, self._n, self._connected, self._logins, self._born = None, 0, (None, {}), {}, time.monotonic()
         self.url, self.cert_path, self._server, self._thread, self._tmp = None, None, None, None, None
         self.reset_stats()
 
@@ -615,16 +615,16 @@ def json_body(c: Call):
 LOGINS: list[Callable] = []     # other credentials' logins: fn(sandbox, request) -> answer, or None when not theirs
 TOKEN_REQUESTS = (2, 3600)      # Toast: request a token no more than twice an hour (apiAuthenticationRateLimit)
 
-def _token_budget(sb: Sandbox):
-    "Count one token request of the client on the sandbox clock plus the real time since it started; 429 (with `Retry-After`) past two in the last hour."
+def _token_budget(sb: Sandbox, client_id: str):
+    "Count one token request of `client_id` on the sandbox clock plus the real time since it started; 429 (with `Retry-After`) past two in the last hour."
     n, window = TOKEN_REQUESTS
     now = sb.now.timestamp() + (time.monotonic() - sb._born)      # an hour passes by `advance` or by waiting one
-    recent = [t for t in sb._logins if now - window < t <= now]
+    recent = [t for t in sb._logins.get(client_id, ()) if now - window < t <= now]
     if len(recent) >= n:
         wait = max(1, math.ceil(recent[-n] + window - now))
         raise ApiError(429, f"Too many token requests: {n} an hour per client; the next is allowed in {wait} s",
                        key="too_many_token_requests", headers={"Retry-After": str(wait)})
-    sb._logins = recent + [now]
+    sb._logins[client_id] = recent + [now]
 
 @route("POST", "/authentication/v1/authentication/login", scoped=False, public=True)
 def h_login(sb: Sandbox, c: Call):
@@ -638,7 +638,7 @@ def h_login(sb: Sandbox, c: Call):
         raise ApiError(400, "userAccessType must be TOAST_MACHINE_CLIENT", "userAccessType", "invalid_parameter")
     if not (hmac.compare_digest(req["clientId"], sb.client_id) and hmac.compare_digest(req["clientSecret"], sb.client_secret)):
         raise ApiError(401, "Invalid client credentials", key="invalid_credentials")
-    _token_budget(sb)                                       # every request counts, the ones answered with the same token too
+    _token_budget(sb, sb.client_id)                         # every request counts, the ones answered with the same token too
     tok, exp = _issue(sb)
     sb._stats["logins"] += 1
     return {"@class": ".SuccessfulResponse", "status": "SUCCESS",
