@@ -10,9 +10,9 @@ from datetime import datetime, timezone, timedelta
 from urllib.parse import urlsplit
 
 # %% auto #0
-__all__ = ['USER_ACCESS_TYPES', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts', 'parse_timestamp',
-           'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'check_late_arrivals',
-           'unknown_keys', 'validate_configuration', 'patch']
+__all__ = ['USER_ACCESS_TYPES', 'EARLIEST_START', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts',
+           'parse_timestamp', 'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings',
+           'check_late_arrivals', 'unknown_keys', 'validate_configuration', 'patch']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -109,6 +109,7 @@ def parse_guid_list(value: str) -> tuple[str, ...]:
 
 # %% ../nbs/00_config.ipynb #cae5b077
 USER_ACCESS_TYPES = ("TOAST_MACHINE_CLIENT",)
+EARLIEST_START = datetime(2015, 12, 1, tzinfo=timezone.utc)   # Toast's ordersBulk: "The date must be after 2015-12-01T00:00:00.000+0000"
 SECRET_ENV = {"clientSecret": "TOAST_CLIENT_SECRET", "key": "TOAST_FERNET_KEY", "clientId": "TOAST_CLIENT_ID"}
 
 @dataclass(frozen=True)
@@ -241,6 +242,9 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     try: start = parse_timestamp(iss)
     except ValueError: raise ConfigError("initialSyncStart", f"expected an ISO-8601 timestamp like 2024-01-01T00:00:00.000Z, got {iss!r}") from None
     if start > now: raise ConfigError("initialSyncStart", f"is in the future ({iss}); it must be a past date")
+    if start <= EARLIEST_START:
+        raise ConfigError("initialSyncStart", f"is {iss}, on or before 2015-12-01T00:00:00.000Z: Toast refuses a startDate that early "
+                          "(ordersBulk: the date must be after it); start after it, e.g. 2015-12-02T00:00:00.000Z")
     key = _text(configuration, "key", required=False, env=True)
     if key is not None:
         try: key = Secret(parse_fernet_key(key).decode())
@@ -269,7 +273,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
 
-# %% ../nbs/00_config.ipynb #e65e5ede
+# %% ../nbs/00_config.ipynb #4bed5654
 import typing, types
 
 def patch(f):
