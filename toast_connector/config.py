@@ -94,15 +94,18 @@ def parse_fernet_key(value: str) -> bytes:
 # %% ../nbs/00_config.ipynb #ee7e21f9
 def parse_shard(value: str) -> tuple[int, int]:
     "Parse `k/n` (1 <= k <= n) into `(k, n)`."
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    m = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", value)
     if not m: raise ValueError(f"must look like '2/8', got {value!r}")
     k, n = int(m[1]), int(m[2])
     if not 1 <= k <= n: raise ValueError(f"needs 1 <= k <= n, got {k}/{n}")
     return k, n
 
 def parse_guid_list(value: str) -> tuple[str, ...]:
-    "Parse a comma- or space-separated list of Toast guids."
-    items = tuple(x.strip().lower() for x in re.split(r"[,\s]+", value) if x.strip())
+    "Parse a comma- or space-separated list of Toast guids (lower case, duplicates dropped, order kept); a JSON list is refused."
+    if re.search(r"[\[\]\"]", value):
+        raise ValueError("is comma-separated guids, not JSON: write them without brackets or quotes, e.g. "
+                         "3f46d8be-f72e-4743-9727-93e8a6f70a61,6e5a1a2b-0000-4000-8000-000000000002")
+    items = tuple(dict.fromkeys(x.strip().lower() for x in re.split(r"[,\s]+", value) if x.strip()))
     bad = [x for x in items if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", x)]
     if bad: raise ValueError(f"not a Toast guid: {bad[0]!r}")
     return items
@@ -199,12 +202,14 @@ def _text(configuration: dict, key: str, required: bool = True, env: bool = Fals
     if _PLACEHOLDER.fullmatch(v.strip()): raise ConfigError(key, _placeholder(key, v.strip(), env))
     return v.strip()
 
+_WRITTEN = {int: re.compile(r"[+-]?[0-9]+"), float: re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")}
+
 def _number(configuration: dict, key: str, kind, lo, hi):
-    "Parse an optional numeric option within [lo, hi]."
+    "Parse an optional numeric option within [lo, hi], written in ASCII digits (Python's own `1_0`, `٣`, `nan` are refused)."
     v = _text(configuration, key, required=False)
     if v is None: return None
-    try: n = kind(v)
-    except ValueError: raise ConfigError(key, f"must be a {'whole ' if kind is int else ''}number, got {v!r}") from None
+    if not _WRITTEN[kind].fullmatch(v): raise ConfigError(key, f"must be a {'whole ' if kind is int else ''}number, got {v!r}")
+    n = kind(v)
     if not lo <= n <= hi: raise ConfigError(key, f"must be between {lo} and {hi}, got {v}")
     return n
 
@@ -273,7 +278,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
 
-# %% ../nbs/00_config.ipynb #4bed5654
+# %% ../nbs/00_config.ipynb #c801791f
 import typing, types
 
 def patch(f):
