@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_config.ipynb #e3ac0340
 from __future__ import annotations
-import base64, binascii, difflib, ipaddress, os, re
+import base64, binascii, difflib, ipaddress, json, os, re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone, timedelta
 from urllib.parse import urlsplit
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 # %% auto #0
 __all__ = ['USER_ACCESS_TYPES', 'EARLIEST_START', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts',
            'parse_timestamp', 'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings',
-           'check_late_arrivals', 'unknown_keys', 'validate_configuration', 'patch']
+           'check_late_arrivals', 'unknown_keys', 'validate_configuration', 'patch', 'scrub', 'config_secrets']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -292,3 +292,22 @@ def patch(f):
         g.__annotations__, g.__module__ = f.__annotations__, f.__module__
         setattr(c, f.__name__, g)
     return f
+
+# %% ../nbs/00_config.ipynb #371e0fa0
+def scrub(text, *secrets) -> str:
+    "`text` with every secret (a `Secret` or a string; 4 characters or more) replaced by `***`, also as JSON or repr escape it."
+    vals = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
+    text, vals = str(text), {x for v in vals if isinstance(v, str) and len(v.strip()) >= 4 for x in (v, v.strip())}
+    for v in sorted(vals | {json.dumps(v)[1:-1] for v in vals} | {repr(v)[1:-1] for v in vals}, key=len, reverse=True):
+        text = text.replace(v, "***")
+    return text
+
+def config_secrets(configuration) -> tuple:
+    "The secret values a raw configuration holds or takes from the environment (`clientSecret`, `key`, `analyticsClientSecret`)."
+    c = configuration if isinstance(configuration, dict) else {}
+    return (*(c.get(k) for k in _SECRET_KEYS), os.environ.get(SECRET_ENV["clientSecret"]), os.environ.get(SECRET_ENV["key"]))
+
+@patch
+def secrets(self: Settings) -> tuple[Secret, ...]:
+    "The secrets of these settings: the client secret, the key and the analytics client secret (those set)."
+    return tuple(s for s in (self.client_secret, self.key, self.analytics_client_secret) if s)
