@@ -1,13 +1,16 @@
 """What a review of the connector's security found, each pinned by a test: configuration values that used to pass and
 fail later (an initialSyncStart before Toast's first day, numbers Python reads but no form shows, a JSON list of guids);
-a login answer whose token is unusable (it reached `requests`, whose error quoted it, or looped logins)."""
-import json, time
+a login answer whose token is unusable (it reached `requests`, whose error quoted it, or looped logins); a redirect
+(`requests` replayed the login's body, the client secret, to any host)."""
+import json, threading, time
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from toast_connector import testing
-from toast_connector.auth import ToastAuthError, cache_fernet
+from toast_connector.auth import ToastAuthError, ToastError, cache_fernet
+from toast_connector.client import ToastClient
 from toast_connector.config import ConfigError, validate_configuration
 from toast_connector.sandbox import server as S
 from toast_connector.sandbox.server import Sandbox
@@ -114,3 +117,58 @@ def test_a_cached_token_an_older_version_kept_with_a_newline_is_replaced(login_a
         emit, log = Emit(), testing.ListLog()
         assert update(cfg, state, emit=emit, log=log)["status"] == "succeeded"
         assert login_answers["logins"] == 1 and "the cached Toast token is not a usable token" in capsys.readouterr().out
+
+
+# ---- redirects ----------------------------------------------------------------------------------------------------
+
+class Recording(BaseHTTPRequestHandler):
+    "A server that records every request it gets (and answers 500)."
+    def log_message(self, *a): pass
+    def do_POST(self):
+        self.server.got.append((self.command, self.path, dict(self.headers), self.rfile.read(int(self.headers.get("Content-Length") or 0))))
+        self.send_response(500); self.send_header("Content-Length", "0"); self.end_headers()
+    do_GET = do_POST
+
+
+def redirecting(status, to, login_ok=False):
+    "A handler class answering `status` with `Location: to` (after a good login, if `login_ok`)."
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, *a): pass
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if login_ok and self.path.startswith("/authentication/"):
+                body = json.dumps({"token": {"accessToken": "tok-redirect-1234567", "expiresIn": 86400}}).encode()
+                self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+                return
+            self.send_response(status); self.send_header("Location", to); self.send_header("Content-Length", "0"); self.end_headers()
+        do_GET = do_POST
+    return Redirect
+
+
+@pytest.fixture
+def servers():
+    "Start HTTP servers on 127.0.0.1 (a handler class each); all are shut down at the end."
+    started = []
+    def start(handler):
+        s = ThreadingHTTPServer(("127.0.0.1", 0), handler); s.got = []
+        threading.Thread(target=s.serve_forever, daemon=True).start()
+        started.append(s)
+        return s
+    yield start
+    for s in started: s.shutdown(); s.server_close()
+
+
+@pytest.mark.parametrize("status,login_ok", [(307, False), (308, False), (302, True), (307, True)])
+def test_a_redirect_is_an_error_naming_status_and_host_and_nothing_is_sent_there(servers, status, login_ok):
+    other = servers(Recording)
+    to = f"http://localhost:{other.server_port}/elsewhere?x=1"
+    toast = servers(redirecting(status, to, login_ok))
+    s = validate_configuration({**BASE, "domain": f"http://127.0.0.1:{toast.server_port}", "maxAttempts": "3"})
+    with ToastClient(s, {}, log=testing.ListLog(), backoff=0.01) as c:
+        with pytest.raises(ToastError) as ei: c.get("/labor/v1/jobs", restaurant="3f46d8be-f72e-4743-9727-93e8a6f70a61")
+    msg = str(ei.value)
+    assert isinstance(ei.value, ToastAuthError) != login_ok and ei.value.status == status, msg
+    assert f"Toast answered {status} on {'GET /labor/v1/jobs' if login_ok else 'POST /authentication/v1/authentication/login'}" in msg, msg
+    assert f"a redirect to http://localhost:{other.server_port}: not followed" in msg and "elsewhere" not in msg, msg
+    assert other.got == [] and SECRET not in msg
+
