@@ -1,7 +1,7 @@
 """What a review of the connector's security found, each pinned by a test: configuration values that used to pass and
 fail later (an initialSyncStart before Toast's first day, numbers Python reads but no form shows, a JSON list of guids);
 a login answer whose token is unusable (it reached `requests`, whose error quoted it, or looped logins); a redirect
-(`requests` replayed the login's body, the client secret, to any host)."""
+(`requests` replayed the login's body, the client secret, to any host); Toast's message echoing the secret."""
 import json, threading, time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -119,7 +119,7 @@ def test_a_cached_token_an_older_version_kept_with_a_newline_is_replaced(login_a
         assert login_answers["logins"] == 1 and "the cached Toast token is not a usable token" in capsys.readouterr().out
 
 
-# ---- redirects ----------------------------------------------------------------------------------------------------
+# ---- redirects, and Toast echoing the request ----------------------------------------------------------------------
 
 class Recording(BaseHTTPRequestHandler):
     "A server that records every request it gets (and answers 500)."
@@ -172,3 +172,14 @@ def test_a_redirect_is_an_error_naming_status_and_host_and_nothing_is_sent_there
     assert f"a redirect to http://localhost:{other.server_port}: not followed" in msg and "elsewhere" not in msg, msg
     assert other.got == [] and SECRET not in msg
 
+
+def test_a_login_refusal_that_echoes_the_request_does_not_repeat_the_secret():
+    def echo(sb, req): raise S.ApiError(400, f"Invalid login request: {json.dumps(req)}", key="bad")
+    S.LOGINS.append(echo)
+    try:
+        with Sandbox(seed=3, restaurants=1, days=1, orders_per_day=5, now=NOW, rate_limits=0, client_secret=SECRET) as sb:
+            emit, log = Emit(), testing.ListLog()
+            with pytest.raises(ToastAuthError) as ei: update(sb.configuration(), {}, emit=emit, log=log)
+    finally: S.LOGINS.remove(echo)
+    assert emit.failed.startswith("Toast refused the login request (400): Invalid login request: ") and '"clientSecret": "***"' in emit.failed
+    assert SECRET not in emit.failed + str(ei.value) + ei.value.toast_message

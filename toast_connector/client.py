@@ -15,7 +15,7 @@ import msgspec, requests
 from requests.adapters import HTTPAdapter
 
 from .config import Secret, Settings, parse_ts, patch
-from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, ToastError, ToastBadRequest,
+from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, redact, ToastError, ToastBadRequest,
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted, ToastBadToken)
 
 # %% auto #0
@@ -40,14 +40,14 @@ def parse_json(resp) -> object:
     try: return _DECODE(body)
     except msgspec.DecodeError: return json.loads(body, parse_float=Decimal)   # json has the last word, and names what is wrong
 
-def toast_message(resp) -> str:
-    "Toast's error message from an error body (`message`, else `developerMessage`), else the start of the text."
+def toast_message(resp, *secrets) -> str:
+    "Toast's error message from an error body (`message`, else `developerMessage`), else the start of the text; `secrets` and the tokens in use taken out before it is cut."
     try: d = json.loads(resp.content)
     except Exception: d = None
     if isinstance(d, dict):
         for k in ("message", "developerMessage", "error_description", "error"):
-            if isinstance(d.get(k), str) and d[k].strip(): return d[k].strip()[:500]
-    return (resp.content or b"").decode("utf-8", "replace").strip()[:200]
+            if isinstance(d.get(k), str) and d[k].strip(): return redact(d[k].strip(), *secrets)[:500]
+    return redact((resp.content or b"").decode("utf-8", "replace").strip(), *secrets)[:200]
 
 # %% ../nbs/02_client.ipynb #b7a7e6c7
 def _json_kind(v) -> str:
@@ -458,7 +458,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                 if not authed and (self._asked_wait(resp) or 0) > self.max_wait: raise self._refused_login(resp)
                 last, wait = "429 (rate limited)", self._retry_wait(resp, attempt)
                 self.limiter.pause(endpoint, restaurant, wait if wait is not None else self._backoff(attempt))
-            elif status in RETRY_STATUSES: last = f"{status} ({toast_message(resp)[:80] or 'server error'})"
+            elif status in RETRY_STATUSES: last = f"{status} ({toast_message(resp, *self.settings.secrets())[:80] or 'server error'})"
             else: raise self._status_error(resp, method, endpoint, restaurant, authed)
         if attempt >= self.settings.max_attempts:
             if last_status is not None and 200 <= last_status < 300:
@@ -484,7 +484,7 @@ def _location(resp, base: str) -> str:
 @patch
 def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
     "The typed error for a non-retryable status."
-    status, msg = resp.status_code, toast_message(resp)
+    status, msg = resp.status_code, toast_message(resp, *self.settings.secrets())
     where = _where(method, endpoint, restaurant)
     if 300 <= status < 400:
         return (ToastError if authed else ToastAuthError)(
@@ -505,7 +505,7 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
 @patch
 def _refused_login(self: ToastClient, resp) -> ToastAuthError:
     "A login 429 that asks for longer than the client waits: a spent rate limit (its headers say so), else Toast's budget of token requests."
-    msg, at = toast_message(resp), self.clock.epoch() + (self._asked_wait(resp) or 0)
+    msg, at = toast_message(resp, *self.settings.secrets()), self.clock.epoch() + (self._asked_wait(resp) or 0)
     when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     said = f"429{': ' + msg if msg else ''}"
     if resp.headers.get("X-Toast-RateLimit-Remaining") == "0":          # the per-address limits, not the token budget
