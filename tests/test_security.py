@@ -1,20 +1,21 @@
 """What a review of the connector's security found, each pinned by a test: configuration values that used to pass and
 fail later (an initialSyncStart before Toast's first day, numbers Python reads but no form shows, a JSON list of guids);
 a login answer whose token is unusable (it reached `requests`, whose error quoted it, or looped logins); a redirect
-(`requests` replayed the login's body, the client secret, to any host); Toast's message echoing the secret."""
+(`requests` replayed the login's body, the client secret, to any host); Toast's message echoing the secret;
+the text of an exception the connector did not write, recorded in sync_log, the log or a setup test's line."""
 import json, threading, time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from toast_connector import testing
+from toast_connector import form, testing
 from toast_connector.auth import ToastAuthError, ToastError, cache_fernet
 from toast_connector.client import ToastClient
 from toast_connector.config import ConfigError, validate_configuration
 from toast_connector.sandbox import server as S
 from toast_connector.sandbox.server import Sandbox
-from toast_connector.sync import update
+from toast_connector.sync import SyncFailed, update
 
 SECRET = "S3CR3T-zebra-7731"
 BASE = {"clientId": "cid", "clientSecret": SECRET, "domain": "ws-api.toasttab.com", "initialSyncStart": "2024-01-01T00:00:00.000Z"}
@@ -183,3 +184,37 @@ def test_a_login_refusal_that_echoes_the_request_does_not_repeat_the_secret():
     finally: S.LOGINS.remove(echo)
     assert emit.failed.startswith("Toast refused the login request (400): Invalid login request: ") and '"clientSecret": "***"' in emit.failed
     assert SECRET not in emit.failed + str(ei.value) + ei.value.toast_message
+
+
+# ---- the text of unexpected exceptions -------------------------------------------------------------------------------
+
+@pytest.fixture
+def quoting_send(monkeypatch):
+    "Requests to `/labor/v1/jobs` and the partners list fail with an exception quoting the token and the secret, as a library might."
+    seen, orig = [], ToastClient._send
+    def send(self, method, path, restaurant, params, token, body):
+        if token is not None and path.startswith(seen[0]):
+            seen.append(token.reveal())
+            raise ValueError(f"Invalid header value b'Bearer {token.reveal()}' for {self.settings.client_secret.reveal()}")
+        return orig(self, method, path, restaurant, params, token, body)
+    monkeypatch.setattr(ToastClient, "_send", send)
+    return seen
+
+
+def test_a_failed_stream_records_no_secret_or_token(quoting_send):
+    quoting_send.append("/labor/v1/jobs")
+    with Sandbox(seed=3, restaurants=1, days=1, orders_per_day=5, now=NOW, rate_limits=0, client_secret=SECRET) as sb:
+        emit, log = Emit(), testing.ListLog()
+        with pytest.raises(SyncFailed) as ei: update(sb.configuration(), {}, emit=emit, log=log)
+    (row,) = emit.rows("sync_log")
+    assert row["errors"][0]["message"].startswith("ValueError: Invalid header value b'Bearer ***' for ***"), row["errors"]
+    text = json.dumps(row) + str(ei.value) + "\n".join(m for _, m in log.lines)
+    assert len(quoting_send) > 1 and quoting_send[1] not in text and SECRET not in text
+
+
+def test_a_setup_test_that_fails_unexpectedly_shows_no_secret_or_token(quoting_send):
+    quoting_send.append("/partners/")
+    with Sandbox(seed=3, restaurants=1, days=1, orders_per_day=5, now=NOW, rate_limits=0, client_secret=SECRET) as sb:
+        r = form.reachable_restaurants(sb.configuration())
+    assert r.failure == "ValueError: Invalid header value b'Bearer ***' for ***", r.failure
+    assert len(quoting_send) > 1

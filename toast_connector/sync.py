@@ -9,8 +9,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from .config import ConfigError, Settings, validate_configuration
-from .auth import ToastError, ToastAuthError
+from .config import ConfigError, Settings, validate_configuration, config_secrets
+from .auth import ToastError, ToastAuthError, redact
 from .client import ToastClient
 from .config import patch
 from .restaurants import Restaurant, restaurants as find_restaurants, track_left
@@ -242,7 +242,7 @@ def keep_logins(engine) -> bool:
     except Exception as e:
         engine.log.warning(f"the sync stopped and its login could not be checkpointed either ({type(e).__name__})")
         return False
-    engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync reuses the token")
+    engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync counts it (and reuses its token)")
     return True
 
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
@@ -257,8 +257,8 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
             keep_logins(engine); raise
         finally:
             if client is None and hasattr(engine.client, "close"): engine.client.close()
-    except (ConfigError, ToastAuthError) as e:      # the configuration or the credentials: one line, no traceback
-        if callable(getattr(emit, "fail", None)): emit.fail(str(e))
+    except (ConfigError, ToastAuthError) as e:      # the configuration or the credentials: one line, no traceback, no secret
+        if callable(getattr(emit, "fail", None)): emit.fail(redact(e, *config_secrets(configuration)))
         raise
 
 # %% ../nbs/20_sync.ipynb #d44912c2
