@@ -218,3 +218,27 @@ def test_a_setup_test_that_fails_unexpectedly_shows_no_secret_or_token(quoting_s
         r = form.reachable_restaurants(sb.configuration())
     assert r.failure == "ValueError: Invalid header value b'Bearer ***' for ***", r.failure
     assert len(quoting_send) > 1
+
+
+# ---- a selection that selects nothing -------------------------------------------------------------------------------
+
+def test_a_selection_that_selects_nothing_is_warned_every_sync_and_named_in_sync_log():
+    unknown = "00000000-0000-4000-8000-000000000001"
+    with Sandbox(seed=3, restaurants=2, days=1, orders_per_day=5, now=NOW, rate_limits=0) as sb:
+        g1 = sb.world.restaurant_guids()[0]
+        cases = {"restaurantIds": ({"restaurantIds": f"{g1},{unknown}"}, [f"that Toast's restaurant list does not hold: {unknown}; not synced"]),
+                 "both": ({"restaurantIds": g1, "excludeRestaurantIds": g1},
+                          ["no restaurant to sync: of the 2 Toast lists, restaurantIds leaves 1, then excludeRestaurantIds leaves 0"]),
+                 "unknown only": ({"restaurantIds": unknown}, ["does not hold: " + unknown, "restaurantIds leaves 0; check these settings"]),
+                 "shard": ({"restaurantShard": "1/99999999999999999999"}, ["restaurantShard 1/99999999999999999999 leaves 0"])}
+        state = {}
+        for name, (patch, needles) in cases.items():
+            for sync in range(2):                       # every sync says it again
+                emit, log = Emit(), testing.ListLog()
+                row = update({**sb.configuration(), **patch}, state, emit=emit, log=log)
+                state = emit.state
+                warned = [m for lvl, m in log.lines if lvl == "warning"]
+                assert row["status"] == "succeeded" and all(any(n in w for w in warned) for n in needles), (name, warned)
+                if unknown in patch.get("restaurantIds", ""):
+                    assert row["restaurants"][unknown] == "not listed: restaurantIds names it, Toast's restaurant list does not hold it"
+                assert SECRET not in json.dumps(row) + "".join(warned)

@@ -186,7 +186,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
 @patch
 def discover(self: Engine) -> tuple[list[Restaurant], str]:
     "The restaurants of this sync (and the known ones Toast no longer lists), each written to `restaurant`."
-    rs, how = find_restaurants(self.client, self.settings, self.state.setdefault("details", {}))
+    rs, how = find_restaurants(self.client, self.settings, self.state.setdefault("details", {}), warn=self.log.warning)
     rs = track_left(rs, self.state, self.settings, W.toast_ts(self.client.now()))   # + known restaurants Toast no longer lists
     for r in rs:
         # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated;
@@ -199,6 +199,8 @@ def discover(self: Engine) -> tuple[list[Restaurant], str]:
         else: self.log.info(resume_line(r, self.state["restaurants"].get(r.guid, {})))
         if r.status == "malformed":       # Toast's answer was impossible: the others sync, the sync does not succeed
             self.errors.append({"restaurant": r.guid, "stream": "restaurant", "status": 200, "message": r.reason})
+    for g in self.settings.restaurant_ids:          # named but neither listed nor known (warned above): in sync_log too
+        self.status.setdefault(g, "not listed: restaurantIds names it, Toast's restaurant list does not hold it")
     return rs, how
 
 @patch
