@@ -244,7 +244,7 @@ def keep_logins(engine) -> bool:
     except Exception as e:
         engine.log.warning(f"the sync stopped and its login could not be checkpointed either ({type(e).__name__})")
         return False
-    engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync counts it (and reuses its token)")
+    engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync counts it (and reuses its token, if Toast gave a usable one)")
     return True
 
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
