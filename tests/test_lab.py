@@ -1,7 +1,7 @@
 """`make lab` (tools/lab.py) without a browser: which Toast a session reads from the `TOAST_*` variables, the sandbox's
 pinned clock, `--dry-run` starting nothing, and a prepared sandbox session whose exploration notebooks, run with the
 environment JupyterLab would get, say which Toast and which warehouse they read."""
-import json, os, subprocess, sys
+import json, os, stat, subprocess, sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -92,9 +92,12 @@ def test_a_sandbox_session_and_its_notebooks(tmp_path, monkeypatch):
         cache = Path(env["TOAST_TOKEN_CACHE"])
         assert cache == tmp_path / "lab" / "sandbox-token.json" and set(json.loads(cache.read_text())["auth"]) >= {"token", "logins"}
         assert env["TOAST_CLIENT_SECRET"] not in cache.read_text()
+        assert stat.S_IMODE(cache.stat().st_mode) == 0o600                  # the token cache: its owner's only
+        cache.chmod(0o644)                                                    # as an earlier version left it
         for _ in range(3):                        # more runs than Toast's two token requests an hour: the token is reused
             said = first_print(ROOT / "nbs/explore/01_endpoints.ipynb")
             assert said == f"reading the project's sandbox at {sb.url} (started by make lab)\n", said
+        assert stat.S_IMODE(cache.stat().st_mode) == 0o600                  # the notebook writes it back 0600
         assert sb.stats()["logins"] == 1
         said = first_print(ROOT / "nbs/explore/02_warehouse.ipynb")
         assert said.startswith(f"warehouse: {db}\n  source: the project's sandbox at {sb.url} (clock pinned at 2026-03-09T12:00:00Z)"), said

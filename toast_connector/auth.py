@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_auth.ipynb #7fa7957e
 from __future__ import annotations
-import base64, json, threading, time
+import base64, json, math, re, threading, time
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -13,13 +13,13 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .config import Secret, Settings, patch
+from .config import Secret, Settings, patch, scrub
 
 # %% auto #0
 __all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'MAX_LOGINS', 'LOGIN_WINDOW', 'ToastError', 'ToastBadRequest',
            'ToastForbidden', 'ToastNotFound', 'ToastConflict', 'ToastAuthError', 'ToastRetriesExhausted',
-           'cache_fernet', 'login_body', 'parse_login', 'BearerAuth', 'jwt_claims', 'recent_logins', 'next_login_at',
-           'Auth']
+           'ToastBadToken', 'cache_fernet', 'login_body', 'token_fault', 'parse_login', 'BearerAuth', 'jwt_claims',
+           'remember_token', 'tokens_in_use', 'redact', 'recent_logins', 'next_login_at', 'Auth']
 
 # %% ../nbs/01_auth.ipynb #42eabc28
 class ToastError(Exception):
@@ -41,6 +41,8 @@ class ToastAuthError(ToastError):
     "Login failed (bad client id/secret), the login budget is spent, or a 401 persisted after one re-login."
 class ToastRetriesExhausted(ToastError):
     "429/5xx/timeouts/dropped connections/bad JSON beyond `max_attempts`."
+class ToastBadToken(ToastAuthError):
+    "Toast's login answer holds an unusable token (`token.accessToken`, `token.expiresIn`): not retried, Toast counts every token request."
 
 # %% ../nbs/01_auth.ipynb #c247ee82
 HKDF_SALT = b"toast-connector/token-cache"
@@ -61,16 +63,40 @@ def login_body(settings: Settings) -> dict:
     return {"clientId": settings.client_id, "clientSecret": settings.client_secret.reveal(),
             "userAccessType": settings.user_access_type}
 
-def _token_fields(resp) -> tuple[Secret, float] | None:
-    "Token and lifetime from a login answer, or None; swallows every error so no frame keeps the body."
+_BEARER = re.compile(r"[\x21-\x7e]+")           # printable ASCII, no space: what an HTTP header value can carry
+
+def _what(v) -> str:
+    "A JSON value's kind, never its content."
+    return ("missing" if v is ... else "null" if v is None else "a JSON boolean" if isinstance(v, bool) else "a JSON number" if isinstance(v, (int, float))
+            else "an empty string" if v == "" else "a JSON string" if isinstance(v, str) else f"a JSON {'list' if isinstance(v, list) else 'object'}")
+
+def token_fault(tok, expires_in=1) -> str | None:
+    "What makes a login answer's token unusable, naming the field and never the token (None: usable)."
+    if not isinstance(tok, str) or not tok: return f"token.accessToken is {_what(tok)}, not a token"
+    if not _BEARER.fullmatch(tok):
+        i = next(i for i, c in enumerate(tok) if not "\x21" <= c <= "\x7e")
+        return f"token.accessToken holds a space, control or non-ASCII character (character {i + 1} of {len(tok)})"
+    if isinstance(expires_in, bool) or not isinstance(expires_in, (int, float)) or not math.isfinite(expires_in) or expires_in <= 0:
+        shown = expires_in if isinstance(expires_in, (int, float)) and not isinstance(expires_in, bool) else _what(expires_in)
+        return f"token.expiresIn is {shown}, not a positive number of seconds"
+    return None
+
+def _token_fields(resp) -> tuple[Secret, float] | str | None:
+    "Token and lifetime from a login answer, what is wrong with its token, or None (no `token` object); swallows every error so no frame keeps the body."
     try:
-        return Secret(json.loads(resp.content)["token"]["accessToken"]), float(json.loads(resp.content)["token"]["expiresIn"])
+        t = json.loads(resp.content)["token"]
+        if not isinstance(t, dict): return f"token is {_what(t)}, not an object"
+        return token_fault(t.get("accessToken", ...), t.get("expiresIn", ...)) or (Secret(t["accessToken"]), float(t["expiresIn"]))
     except Exception: return None
 
 def parse_login(resp) -> tuple[Secret, float]:
-    "`(token, expires_in_seconds)` from a login response; `ValueError` (retryable, like bad JSON) if absent."
+    "`(token, expires_in_seconds)` from a login response; `ValueError` (retried, like bad JSON) without a `token` object, `ToastBadToken` (not retried) if it is unusable."
     got = _token_fields(resp)
-    if got is None or not got[0].reveal(): raise ValueError("the login answer carries no access token")
+    if got is None: raise ValueError("the login answer carries no access token")
+    if isinstance(got, str):
+        raise ToastBadToken(f"Toast answered the login ({LOGIN_PATH}) with an unusable token: {got}. Not retried: Toast answers the "
+                            "same token while it is valid and counts every token request (two an hour); the next sync logs in again",
+                            status=getattr(resp, "status_code", 200), endpoint=LOGIN_PATH)
     return got
 
 class BearerAuth(requests.auth.AuthBase):
@@ -81,13 +107,31 @@ class BearerAuth(requests.auth.AuthBase):
         return r
     def __repr__(self): return "BearerAuth(***)"
 
-# %% ../nbs/01_auth.ipynb #50eedf28
+# %% ../nbs/01_auth.ipynb #114a39fc
 def jwt_claims(token: Secret) -> dict:
     "The (unverified) claims of a JWT access token (scope, partner_guid or management_set_guid); {} if not a JWT."
     try: return json.loads(base64.urlsafe_b64decode(token.reveal().split(".")[1] + "=" * (-len(token.reveal().split(".")[1]) % 4)))
     except Exception: return {}
 
-# %% ../nbs/01_auth.ipynb #96e7f1c4
+# %% ../nbs/01_auth.ipynb #a1eb624b
+_IN_USE: dict[Secret, None] = {}     # the access tokens this process used lately, oldest first
+_IN_USE_LOCK = threading.Lock()
+
+def remember_token(tok: Secret, keep: int = 16):
+    "Note an access token this process uses (the last `keep` are kept), for `redact`."
+    with _IN_USE_LOCK:
+        _IN_USE.pop(tok, None); _IN_USE[tok] = None
+        while len(_IN_USE) > keep: del _IN_USE[next(iter(_IN_USE))]
+
+def tokens_in_use() -> tuple[Secret, ...]:
+    "The access tokens this process used lately."
+    with _IN_USE_LOCK: return tuple(_IN_USE)
+
+def redact(text, *secrets) -> str:
+    "`text` without `secrets` nor any access token this process used lately (`config.scrub`)."
+    return scrub(text, *secrets, *tokens_in_use())
+
+# %% ../nbs/01_auth.ipynb #15909dad
 MAX_LOGINS, LOGIN_WINDOW = 2, 3600.0
 
 def recent_logins(logins, now: float, window: float = LOGIN_WINDOW) -> list[float]:
@@ -103,7 +147,7 @@ def _iso(t: float) -> str:
     "Epoch seconds as `HH:MM:SS UTC` on a date."
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-# %% ../nbs/01_auth.ipynb #7188d5aa
+# %% ../nbs/01_auth.ipynb #65fc20e8
 class Auth:
     "Toast access token: encrypted cache in `state['auth']`, renewal near expiry or on 401, two logins an hour at most."
     def __init__(self, settings: Settings, state: dict, login: Callable[[], tuple[Secret, float]], *,
@@ -126,14 +170,14 @@ class Auth:
         "Log a warning if a logger was given."
         if self.log is not None: self.log.warning(msg)
 
-# %% ../nbs/01_auth.ipynb #07cfa6f3
+# %% ../nbs/01_auth.ipynb #b314ff2f
 @patch
 def _renew_time(self: Auth, expires_at: float, issued_at: float | None) -> float:
     "When to stop using a token: `margin` before expiry, or a tenth of its life if that is shorter."
     life = expires_at - issued_at if issued_at is not None else None
     return expires_at - (min(self.margin, life / 10) if life and life > 0 else self.margin)
 
-# %% ../nbs/01_auth.ipynb #65fc20e8
+# %% ../nbs/01_auth.ipynb #6fbf2a4c
 @patch
 def _load(self: Auth) -> Secret | None:
     "The cached token if it decrypts and is not due for renewal, else None (with a warning if undecryptable)."
@@ -146,10 +190,14 @@ def _load(self: Auth) -> Secret | None:
     except (InvalidToken, ValueError, TypeError, UnicodeError):
         self._warn("the cached Toast token cannot be decrypted (the key or client secret changed); logging in again")
         return None
+    if token_fault(tok.reveal()) is not None:        # kept by a version that did not check what Toast sent
+        self._warn("the cached Toast token is not a usable token (a space, control or non-ASCII character); logging in again")
+        return None
     self._renew_at = renew_at
+    remember_token(tok)
     return tok
 
-# %% ../nbs/01_auth.ipynb #544713dc
+# %% ../nbs/01_auth.ipynb #d2370269
 @patch
 def _login_now(self: Auth) -> Secret:
     "Log in if the budget allows, store the encrypted token and the login time; else `ToastAuthError`."
@@ -162,17 +210,26 @@ def _login_now(self: Auth) -> Secret:
             f"the next login is allowed at {_iso(nxt)}: sync again then. Against the project's local sandbox you "
             f"may start over instead: `make clean-demo` for `make demo`, or delete a by-hand run's files/state.json "
             f"(its cursors go with it) and restart the sandbox (it counts token requests too)", endpoint=LOGIN_PATH) from None
-    tok, expires_in = self._login()
-    now = self.clock()
-    logins.append(now)
+    try: tok, expires_in = self._login()
+    except ToastError as e:
+        if 200 <= (e.status or 0) < 300: self._counted(logins)       # answered, without a usable token: counted all the same
+        raise
+    now = self._counted(logins)
     expires_at = now + expires_in
-    a.update(token=self._fernet.encrypt(tok.reveal().encode()).decode("ascii"),
-             expires_at=round(expires_at, 3), logins=[round(t, 3) for t in logins])
+    a.update(token=self._fernet.encrypt(tok.reveal().encode()).decode("ascii"), expires_at=round(expires_at, 3))
     self._token, self._renew_at = tok, self._renew_time(expires_at, now)
-    self.login_count += 1
+    remember_token(tok)
     return tok
 
-# %% ../nbs/01_auth.ipynb #6fbf2a4c
+@patch
+def _counted(self: Auth, logins: list[float]) -> float:
+    "Record a login Toast answered in the state's budget and `login_count`; returns its time."
+    now = self.clock()
+    self._cache()["logins"] = [round(t, 3) for t in logins + [now]]
+    self.login_count += 1
+    return now
+
+# %% ../nbs/01_auth.ipynb #7dd48040
 @patch
 def token(self: Auth) -> Secret:
     "A valid access token: the cached one while it has time left, else a fresh login."
@@ -189,7 +246,7 @@ def renew(self: Auth, stale: Secret) -> Secret:
         self._token = None
         return self._login_now()
 
-# %% ../nbs/01_auth.ipynb #bad60cf0
+# %% ../nbs/01_auth.ipynb #86b30396
 @patch
 def scopes(self: Auth) -> set[str] | None:
     "The scopes the access token in use carries (None: no token yet, or one whose claims say nothing of scopes)."

@@ -9,13 +9,14 @@ from collections import deque
 from datetime import datetime, timezone, timedelta
 from decimal import Decimal
 from typing import Callable, Iterator
+from urllib.parse import urljoin, urlsplit
 
 import msgspec, requests
 from requests.adapters import HTTPAdapter
 
 from .config import Secret, Settings, parse_ts, patch
-from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, ToastError, ToastBadRequest,
-                                  ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted)
+from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, redact, ToastError, ToastBadRequest,
+                                  ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted, ToastBadToken)
 
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
@@ -39,14 +40,14 @@ def parse_json(resp) -> object:
     try: return _DECODE(body)
     except msgspec.DecodeError: return json.loads(body, parse_float=Decimal)   # json has the last word, and names what is wrong
 
-def toast_message(resp) -> str:
-    "Toast's error message from an error body (`message`, else `developerMessage`), else the start of the text."
+def toast_message(resp, *secrets) -> str:
+    "Toast's error message from an error body (`message`, else `developerMessage`), else the start of the text; `secrets` and the tokens in use taken out before it is cut."
     try: d = json.loads(resp.content)
     except Exception: d = None
     if isinstance(d, dict):
         for k in ("message", "developerMessage", "error_description", "error"):
-            if isinstance(d.get(k), str) and d[k].strip(): return d[k].strip()[:500]
-    return (resp.content or b"").decode("utf-8", "replace").strip()[:200]
+            if isinstance(d.get(k), str) and d[k].strip(): return redact(d[k].strip(), *secrets)[:500]
+    return redact((resp.content or b"").decode("utf-8", "replace").strip(), *secrets)[:200]
 
 # %% ../nbs/02_client.ipynb #b7a7e6c7
 def _json_kind(v) -> str:
@@ -404,7 +405,8 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
     return self.session.request(method, self.settings.base_url + path, params=params,
                                 headers={"Toast-Restaurant-External-ID": restaurant} if restaurant else None,
                                 json=body() if body is not None else None,
-                                auth=BearerAuth(token) if token is not None else None, timeout=self.timeout, **self._kw)
+                                auth=BearerAuth(token) if token is not None else None, timeout=self.timeout,
+                                allow_redirects=False, **self._kw)
 
 # %% ../nbs/02_client.ipynb #6fe6ec8c
 @patch
@@ -456,7 +458,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                 if not authed and (self._asked_wait(resp) or 0) > self.max_wait: raise self._refused_login(resp)
                 last, wait = "429 (rate limited)", self._retry_wait(resp, attempt)
                 self.limiter.pause(endpoint, restaurant, wait if wait is not None else self._backoff(attempt))
-            elif status in RETRY_STATUSES: last = f"{status} ({toast_message(resp)[:80] or 'server error'})"
+            elif status in RETRY_STATUSES: last = f"{status} ({toast_message(resp, *self.settings.secrets())[:80] or 'server error'})"
             else: raise self._status_error(resp, method, endpoint, restaurant, authed)
         if attempt >= self.settings.max_attempts:
             if last_status is not None and 200 <= last_status < 300:
@@ -470,11 +472,25 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         self.sleep(wait)
 
 # %% ../nbs/02_client.ipynb #34d169d3
+def _location(resp, base: str) -> str:
+    "Where a redirect points: scheme, host and port of its `Location` (never its path or query)."
+    loc = resp.headers.get("Location")
+    if not loc: return "nowhere (no Location header)"
+    u = urlsplit(urljoin(base + "/", loc.strip()))
+    try: port = f":{u.port}" if u.port else ""
+    except ValueError: port = ""
+    return f"{u.scheme}://{u.hostname or '?'}{port}"
+
 @patch
 def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
     "The typed error for a non-retryable status."
-    status, msg = resp.status_code, toast_message(resp)
+    status, msg = resp.status_code, toast_message(resp, *self.settings.secrets())
     where = _where(method, endpoint, restaurant)
+    if 300 <= status < 400:
+        return (ToastError if authed else ToastAuthError)(
+            f"Toast answered {status} on {where}, a redirect to {_location(resp, self.settings.base_url)}: not followed (it would carry "
+            f"the {'access token' if authed else 'client secret'} there); check the domain setting ({self.settings.base_url})",
+            status=status, endpoint=endpoint, restaurant=restaurant)
     if not authed:
         what = "rejected the client id or secret" if status in (401, 403) else "refused the login request"
         return ToastAuthError(f"Toast {what} ({status}): {msg}" if msg else f"Toast {what} ({status})",
@@ -489,7 +505,7 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
 @patch
 def _refused_login(self: ToastClient, resp) -> ToastAuthError:
     "A login 429 that asks for longer than the client waits: a spent rate limit (its headers say so), else Toast's budget of token requests."
-    msg, at = toast_message(resp), self.clock.epoch() + (self._asked_wait(resp) or 0)
+    msg, at = toast_message(resp, *self.settings.secrets()), self.clock.epoch() + (self._asked_wait(resp) or 0)
     when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     said = f"429{': ' + msg if msg else ''}"
     if resp.headers.get("X-Toast-RateLimit-Remaining") == "0":          # the per-address limits, not the token budget
@@ -506,7 +522,7 @@ def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: 
     "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape; `check`: what else makes it impossible); see the table above."
     return self._request("GET", path, restaurant=restaurant, params=params, expect=expect, check=check)
 
-# %% ../nbs/02_client.ipynb #77ce8f7b
+# %% ../nbs/02_client.ipynb #c0bdfcc4
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
 def as_list(data, path: str, restaurant: str | None = None) -> list:
@@ -528,7 +544,7 @@ def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed
     "`_runaway` for a page walk outside the client (the anchored ordersBulk walk)."
     return _runaway(request_name(path, restaurant), what, restaurant, path)
 
-# %% ../nbs/02_client.ipynb #84e747a3
+# %% ../nbs/02_client.ipynb #37267838
 @patch
 def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100,
           check: Callable[[object], str | None] | None = None) -> Iterator[list[dict]]:
@@ -546,7 +562,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #209d77c7
+# %% ../nbs/02_client.ipynb #c432a180
 def promised_page(data) -> str | None:
     "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
     rows = data.get("results") if isinstance(data, dict) else data
@@ -579,7 +595,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #5b685cd8
+# %% ../nbs/02_client.ipynb #9a34fe4b
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
@@ -597,7 +613,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #16f0329d
+# %% ../nbs/02_client.ipynb #8325fa31
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -605,7 +621,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #33634e89
+# %% ../nbs/02_client.ipynb #652fc897
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."

@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_config.ipynb #e3ac0340
 from __future__ import annotations
-import base64, binascii, difflib, ipaddress, os, re
+import base64, binascii, difflib, ipaddress, json, os, re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone, timedelta
 from urllib.parse import urlsplit
 
 # %% auto #0
-__all__ = ['USER_ACCESS_TYPES', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts', 'parse_timestamp',
-           'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings', 'check_late_arrivals',
-           'unknown_keys', 'validate_configuration', 'patch']
+__all__ = ['USER_ACCESS_TYPES', 'EARLIEST_START', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts',
+           'parse_timestamp', 'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings',
+           'check_late_arrivals', 'unknown_keys', 'validate_configuration', 'patch', 'scrub', 'config_secrets']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -94,21 +94,25 @@ def parse_fernet_key(value: str) -> bytes:
 # %% ../nbs/00_config.ipynb #ee7e21f9
 def parse_shard(value: str) -> tuple[int, int]:
     "Parse `k/n` (1 <= k <= n) into `(k, n)`."
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    m = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", value)
     if not m: raise ValueError(f"must look like '2/8', got {value!r}")
     k, n = int(m[1]), int(m[2])
     if not 1 <= k <= n: raise ValueError(f"needs 1 <= k <= n, got {k}/{n}")
     return k, n
 
 def parse_guid_list(value: str) -> tuple[str, ...]:
-    "Parse a comma- or space-separated list of Toast guids."
-    items = tuple(x.strip().lower() for x in re.split(r"[,\s]+", value) if x.strip())
+    "Parse a comma- or space-separated list of Toast guids (lower case, duplicates dropped, order kept); a JSON list is refused."
+    if re.search(r"[\[\]\"]", value):
+        raise ValueError("is comma-separated guids, not JSON: write them without brackets or quotes, e.g. "
+                         "3f46d8be-f72e-4743-9727-93e8a6f70a61,6e5a1a2b-0000-4000-8000-000000000002")
+    items = tuple(dict.fromkeys(x.strip().lower() for x in re.split(r"[,\s]+", value) if x.strip()))
     bad = [x for x in items if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", x)]
     if bad: raise ValueError(f"not a Toast guid: {bad[0]!r}")
     return items
 
 # %% ../nbs/00_config.ipynb #cae5b077
 USER_ACCESS_TYPES = ("TOAST_MACHINE_CLIENT",)
+EARLIEST_START = datetime(2015, 12, 1, tzinfo=timezone.utc)   # Toast's ordersBulk: "The date must be after 2015-12-01T00:00:00.000+0000"
 SECRET_ENV = {"clientSecret": "TOAST_CLIENT_SECRET", "key": "TOAST_FERNET_KEY", "clientId": "TOAST_CLIENT_ID"}
 
 @dataclass(frozen=True)
@@ -198,12 +202,14 @@ def _text(configuration: dict, key: str, required: bool = True, env: bool = Fals
     if _PLACEHOLDER.fullmatch(v.strip()): raise ConfigError(key, _placeholder(key, v.strip(), env))
     return v.strip()
 
+_WRITTEN = {int: re.compile(r"[+-]?[0-9]+"), float: re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")}
+
 def _number(configuration: dict, key: str, kind, lo, hi):
-    "Parse an optional numeric option within [lo, hi]."
+    "Parse an optional numeric option within [lo, hi], written in ASCII digits (Python's own `1_0`, `٣`, `nan` are refused)."
     v = _text(configuration, key, required=False)
     if v is None: return None
-    try: n = kind(v)
-    except ValueError: raise ConfigError(key, f"must be a {'whole ' if kind is int else ''}number, got {v!r}") from None
+    if not _WRITTEN[kind].fullmatch(v): raise ConfigError(key, f"must be a {'whole ' if kind is int else ''}number, got {v!r}")
+    n = kind(v)
     if not lo <= n <= hi: raise ConfigError(key, f"must be between {lo} and {hi}, got {v}")
     return n
 
@@ -241,6 +247,9 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     try: start = parse_timestamp(iss)
     except ValueError: raise ConfigError("initialSyncStart", f"expected an ISO-8601 timestamp like 2024-01-01T00:00:00.000Z, got {iss!r}") from None
     if start > now: raise ConfigError("initialSyncStart", f"is in the future ({iss}); it must be a past date")
+    if start <= EARLIEST_START:
+        raise ConfigError("initialSyncStart", f"is {iss}, on or before 2015-12-01T00:00:00.000Z: Toast refuses a startDate that early "
+                          "(ordersBulk: the date must be after it); start after it, e.g. 2015-12-02T00:00:00.000Z")
     key = _text(configuration, "key", required=False, env=True)
     if key is not None:
         try: key = Secret(parse_fernet_key(key).decode())
@@ -269,7 +278,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
 
-# %% ../nbs/00_config.ipynb #e65e5ede
+# %% ../nbs/00_config.ipynb #c801791f
 import typing, types
 
 def patch(f):
@@ -283,3 +292,22 @@ def patch(f):
         g.__annotations__, g.__module__ = f.__annotations__, f.__module__
         setattr(c, f.__name__, g)
     return f
+
+# %% ../nbs/00_config.ipynb #371e0fa0
+def scrub(text, *secrets) -> str:
+    "`text` with every secret (a `Secret` or a string; 4 characters or more) replaced by `***`, also as JSON or repr escape it."
+    vals = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
+    text, vals = str(text), {x for v in vals if isinstance(v, str) and len(v.strip()) >= 4 for x in (v, v.strip())}
+    for v in sorted(vals | {json.dumps(v)[1:-1] for v in vals} | {repr(v)[1:-1] for v in vals}, key=len, reverse=True):
+        text = text.replace(v, "***")
+    return text
+
+def config_secrets(configuration) -> tuple:
+    "The secret values a raw configuration holds or takes from the environment (`clientSecret`, `key`, `analyticsClientSecret`)."
+    c = configuration if isinstance(configuration, dict) else {}
+    return (*(c.get(k) for k in _SECRET_KEYS), os.environ.get(SECRET_ENV["clientSecret"]), os.environ.get(SECRET_ENV["key"]))
+
+@patch
+def secrets(self: Settings) -> tuple[Secret, ...]:
+    "The secrets of these settings: the client secret, the key and the analytics client secret (those set)."
+    return tuple(s for s in (self.client_secret, self.key, self.analytics_client_secret) if s)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from fivetran_connector_sdk import ConfigurationForm, Test, form_field, Logging as log
 from .config import (KNOWN_KEYS, USER_ACCESS_TYPES, ConfigError, Settings, validate_configuration,
-                                    _INTS, _FLOATS)
+                                    config_secrets, _INTS, _FLOATS)
 
 # %% auto #0
 __all__ = ['FIELDS', 'PROBES', 'CLIENT_TTL', 'SETUP_TESTS', 'Field', 'form_field_of', 'Probe', 'setup_client', 'Check',
@@ -50,7 +50,7 @@ FIELDS = (
           "sandbox; a host name (HTTPS) or a base URL without a path. Plain http:// only for a loopback test server.",
           required=True, placeholder="ws-api.toasttab.com"),
     Field("initialSyncStart", "Initial sync start", "The earliest Toast data to sync, as an ISO-8601 UTC timestamp "
-          "(e.g. 2024-01-01T00:00:00.000Z). Not in the future.", required=True, placeholder="2024-01-01T00:00:00.000Z"),
+          "(e.g. 2024-01-01T00:00:00.000Z). Not in the future, and after 2015-12-01 (Toast's first orders).", required=True, placeholder="2024-01-01T00:00:00.000Z"),
     Field("key", "Token encryption key", "Optional Fernet key (url-safe base64 of 32 bytes) that encrypts the cached "
           "Toast token in the connection state. Leave it empty to derive one from the client secret.", "password"),
     Field("restaurantIds", "Only these restaurants", "Optional comma-separated restaurant GUIDs to sync. Empty: every "
@@ -116,7 +116,7 @@ PROBES = (Probe("restaurants", "restaurants:read", "/restaurants/v1/restaurants/
 # %% ../nbs/40_form.ipynb #953f93bb
 import time
 from dataclasses import replace
-from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest
+from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest, redact
 from .client import ToastClient, _sdk_log
 from .restaurants import discover, select, enrich, client_claims
 from .windows import toast_ts, business_date
@@ -268,12 +268,8 @@ def check_families(configuration: dict, client=None) -> Check:
 
 # %% ../nbs/40_form.ipynb #af480a48
 def _scrub(text: str, configuration: dict) -> str:
-    "`text` with the configured secret and key (and their env fallbacks) replaced by ***."
-    import os
-    for v in (configuration.get("clientSecret"), configuration.get("key"), configuration.get("analyticsClientSecret"),
-              os.environ.get("TOAST_CLIENT_SECRET"), os.environ.get("TOAST_FERNET_KEY")):
-        if isinstance(v, str) and len(v.strip()) >= 4: text = text.replace(v.strip(), "***")
-    return " ".join(text.split())
+    "`text` on one line, the configured secrets and key (and their env fallbacks) and the access tokens in use replaced by ***."
+    return " ".join(redact(text, *config_secrets(configuration)).split())
 
 def run_check(check, configuration: dict, logger=None):
     "Run a check for the SDK: log its details, return `Test.success()` or `Test.failure(one line)`."

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from .client import endpoint_of
 from .windows import toast_ts
-from .auth import ToastError
+from .auth import ToastError, redact
 
 # %% auto #0
 __all__ = ['SYNC_LOG_TABLE', 'sync_id', 'late_report', 'metric_totals', 'calls_by_family', 'duration', 'Progress',
@@ -245,12 +245,12 @@ def note_skip(self, task, e: Exception | None):
                          + stale_scope(getattr(self, "client", None), s.scope))
 
 def note_failure(self, task, e: Exception):
-    "Note a failed task (its cursor is unchanged) for the report."
-    toast = isinstance(e, ToastError)
-    msg = (e.toast_message or str(e)) if toast else f"{type(e).__name__}: {e}"
+    "Note a failed task (its cursor is unchanged) for the report; the configured secrets and the tokens in use are taken out of its text."
+    toast, secrets = isinstance(e, ToastError), getattr(getattr(self, "settings", None), "secrets", tuple)()
+    msg = redact((e.toast_message or str(e)) if toast else f"{type(e).__name__}: {e}", *secrets)
     self.errors.append({"restaurant": task.restaurant.guid, "stream": task.stream.name,
                         "status": e.status if toast else None, "message": msg})
-    self.log.warning(f"{task.label} stopped: {e if toast else msg}; its cursor is unchanged")
+    self.log.warning(f"{task.label} stopped: {redact(e, *secrets) if toast else msg}; its cursor is unchanged")
 
 def settle_status(self, rs: list):
     "Each synced restaurant's status for `sync_log.restaurants`: ok, or partial and why."

@@ -15,7 +15,8 @@ from .windows import due, parse_ts
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'LEFT_STATUSES',
            'client_claims', 'shard_of', 'select', 'listed_without', 'discover', 'Restaurant', 'epoch_ms_utc',
-           'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache', 'restaurants', 'track_left']
+           'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache', 'selection_notes', 'restaurants',
+           'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -167,12 +168,29 @@ def from_cache(item: dict, entry: dict | None, now: datetime, hours: int) -> Res
     row = {**restaurant_row(item, None, "ok"), "name": name}
     return Restaurant(item["restaurantGuid"], name, entry.get("time_zone"), int(entry.get("closeout_hour") or 0), row=row, cached=True)
 
-# %% ../nbs/11_restaurants.ipynb #bab30daa
-def restaurants(client, settings, details: dict | None = None, now: datetime | None = None) -> tuple[list[Restaurant], str]:
-    "Discover, select (include/exclude/shard) and enrich the restaurants of this connection; `details` (kept in the state) spares fresh detail calls."
+# %% ../nbs/11_restaurants.ipynb #c25de411
+def selection_notes(listed: list[str], settings) -> list[str]:
+    "Warnings about a selection: `restaurantIds` Toast does not list; no restaurant left, and by which settings."
+    inc, exc, (k, n), out = settings.restaurant_ids, settings.exclude_restaurant_ids, settings.shard, []
+    if missing := [g for g in inc if g not in set(listed)]:
+        out.append(f"restaurantIds names {len(missing)} restaurant(s) that Toast's restaurant list does not hold: {', '.join(missing)}; "
+                   "not synced (a typo, a restaurant not connected to this client, or one that left: one this connection synced is marked disconnected)")
+    if not listed: out.append("Toast's restaurant list is empty: this client reaches no restaurant (connect it to a location in Toast)")
+    elif not select(listed, include=inc, exclude=exc, shard=(k, n)):
+        steps, left = [], list(listed)
+        for name, on, kw in (("restaurantIds", bool(inc), {"include": inc}), ("excludeRestaurantIds", bool(exc), {"exclude": exc}),
+                             (f"restaurantShard {k}/{n}", n > 1, {"shard": (k, n)})):
+            if on: left = select(left, **kw); steps.append(f"{name} leaves {len(left)}")
+        out.append(f"no restaurant to sync: of the {len(listed)} Toast lists, {', then '.join(steps)}; check these settings")
+    return out
+
+# %% ../nbs/11_restaurants.ipynb #b7d9571d
+def restaurants(client, settings, details: dict | None = None, now: datetime | None = None, warn=None) -> tuple[list[Restaurant], str]:
+    "Discover, select (include/exclude/shard) and enrich the restaurants of this connection; `details` (kept in the state) spares fresh detail calls; `warn(line)` hears `selection_notes`."
     items, how = discover(client, known=settings.restaurant_ids)
     by = {i["restaurantGuid"]: i for i in items}
     chosen = select(list(by), include=settings.restaurant_ids, exclude=settings.exclude_restaurant_ids, shard=settings.shard)
+    for line in selection_notes(list(by), settings) if warn is not None else (): warn(line)
     if details is None: return [enrich(client, by[g]) for g in chosen], how
     now = now or (client.now() if callable(getattr(client, "now", None)) else datetime.now(timezone.utc))   # Toast's clock
     hours, out = getattr(settings, "restaurant_refresh_hours", 0), []
@@ -186,7 +204,7 @@ def restaurants(client, settings, details: dict | None = None, now: datetime | N
         out.append(r)
     return out, how
 
-# %% ../nbs/11_restaurants.ipynb #8d810ef1
+# %% ../nbs/11_restaurants.ipynb #4d40309c
 RESTAURANT_COLUMNS["disconnected_at"] = "UTC_DATETIME"
 LEFT_STATUSES = ("deleted", "archived", "disconnected")
 

@@ -9,8 +9,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
-from .config import ConfigError, Settings, validate_configuration
-from .auth import ToastError, ToastAuthError
+from .config import ConfigError, Settings, validate_configuration, config_secrets
+from .auth import ToastError, ToastAuthError, redact
 from .client import ToastClient
 from .config import patch
 from .restaurants import Restaurant, restaurants as find_restaurants, track_left
@@ -186,7 +186,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
 @patch
 def discover(self: Engine) -> tuple[list[Restaurant], str]:
     "The restaurants of this sync (and the known ones Toast no longer lists), each written to `restaurant`."
-    rs, how = find_restaurants(self.client, self.settings, self.state.setdefault("details", {}))
+    rs, how = find_restaurants(self.client, self.settings, self.state.setdefault("details", {}), warn=self.log.warning)
     rs = track_left(rs, self.state, self.settings, W.toast_ts(self.client.now()))   # + known restaurants Toast no longer lists
     for r in rs:
         # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated;
@@ -199,6 +199,8 @@ def discover(self: Engine) -> tuple[list[Restaurant], str]:
         else: self.log.info(resume_line(r, self.state["restaurants"].get(r.guid, {})))
         if r.status == "malformed":       # Toast's answer was impossible: the others sync, the sync does not succeed
             self.errors.append({"restaurant": r.guid, "stream": "restaurant", "status": 200, "message": r.reason})
+    for g in self.settings.restaurant_ids:          # named but neither listed nor known (warned above): in sync_log too
+        self.status.setdefault(g, "not listed: restaurantIds names it, Toast's restaurant list does not hold it")
     return rs, how
 
 @patch
@@ -242,7 +244,7 @@ def keep_logins(engine) -> bool:
     except Exception as e:
         engine.log.warning(f"the sync stopped and its login could not be checkpointed either ({type(e).__name__})")
         return False
-    engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync reuses the token")
+    engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync counts it (and reuses its token, if Toast gave a usable one)")
     return True
 
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
@@ -257,8 +259,8 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
             keep_logins(engine); raise
         finally:
             if client is None and hasattr(engine.client, "close"): engine.client.close()
-    except (ConfigError, ToastAuthError) as e:      # the configuration or the credentials: one line, no traceback
-        if callable(getattr(emit, "fail", None)): emit.fail(str(e))
+    except (ConfigError, ToastAuthError) as e:      # the configuration or the credentials: one line, no traceback, no secret
+        if callable(getattr(emit, "fail", None)): emit.fail(redact(e, *config_secrets(configuration)))
         raise
 
 # %% ../nbs/20_sync.ipynb #d44912c2

@@ -114,11 +114,19 @@ def prepare(p: Plan, **world):
     return env, sb
 
 
+def write_private(path: Path, text: str):
+    "Write `text` to `path` readable by its owner only (0600, an existing file's mode too): a token cache, encrypted or not."
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        if hasattr(os, "fchmod"): os.fchmod(fd, 0o600)       # not on Windows, where the mode bits mean little
+        f.write(text)
+
+
 def keep_token(lab_dir: Path) -> Path:
     "The session sync's token (encrypted, as its state holds it) where the notebooks read it: Toast allows two token requests an hour."
     cache = lab_dir / "sandbox-token.json"
     auth = json.loads((lab_dir / "files" / "state.json").read_text()).get("auth")
-    if auth: cache.write_text(json.dumps({"auth": auth}))
+    if auth: write_private(cache, json.dumps({"auth": auth}))
     return cache
 
 
