@@ -1,5 +1,5 @@
 """The cost of the late-arrival re-read (issue 11, point 3): a day of hourly syncs with it (the defaults:
-lateArrivalDays 4, every 24 hours) and without it (lateArrivalDays 0), measured side by side in one run.
+lateArrivalDays 8, every 24 hours) and without it (lateArrivalDays 0), measured side by side in one run.
 
 Two sandboxes of the same seed, each in its own process (`python -m toast_connector.sandbox`) with latency and Toast's
 rate limits, start at the same pinned clock; each side backfills (untimed), then both advance one hour and sync, 24
@@ -56,7 +56,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--restaurants", type=int, default=2)
     ap.add_argument("--orders-per-day", type=int, default=300)
-    ap.add_argument("--days", type=int, default=6, help="history before the first sync (more than lateArrivalDays)")
+    ap.add_argument("--days", type=int, default=10, help="history before the first sync (more than lateArrivalDays)")
     ap.add_argument("--latency-ms", type=float, default=20)
     ap.add_argument("--jitter-ms", type=float, default=10)
     ap.add_argument("--hours", type=int, default=24)
@@ -69,7 +69,7 @@ def main():
     print(f"profile: {a.restaurants} restaurants x {a.orders_per_day} orders/day, default world (2% of orders and time "
           f"entries uploaded late by offline devices), latency {a.latency_ms:.0f}+0..{a.jitter_ms:.0f} ms, Toast limits "
           f"enforced; {a.hours} hourly syncs after a backfill", flush=True)
-    sides = {"with": {"lateArrivalDays": 4}, "without": {"lateArrivalDays": 0}}
+    sides = {"with": {"lateArrivalDays": 8}, "without": {"lateArrivalDays": 0}}
     sbs, cfgs, dests, totals = {}, {}, {}, {}
     try:
         for name, extra in sides.items():

@@ -33,7 +33,7 @@ ORDER_RATES = {"order_edit": 1500.0, "order_void": 60.0, "order_delete": 60.0, "
 # sync, while one restaurant is away (it left just before the last sync and comes back an hour after the pause)
 PLAN = [(1, None), (1, None), (1, None), (3, None), (1, None), (7, "offline"), (20, "leave"), (72, None), (1, "rejoin"),
         (1, None), (26, None), (1, None)]
-OFFLINE_HOURS = 63      # "offline": an order changed now on an offline device reaches the API this late (Toast: up to 72 h)
+OFFLINE_HOURS = 63      # "offline": an order changed now on an offline device reaches the API this late (the sandbox's uploads: up to a week)
 LAG = timedelta(seconds=120)                               # settings.safety_lag_seconds: the cursor's end is now - LAG
 LOOKBACK = timedelta(minutes=60)                           # settings.lookback_minutes: each sync re-reads this before the cursor
 SHIFT_AHEAD = timedelta(days=14)                           # shifts are read this far ahead of now

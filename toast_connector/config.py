@@ -142,7 +142,7 @@ class Settings:
     restaurant_refresh_hours: int = 24      # restaurant details (time zone, closeout hour) re-read this often
     cash_recent_days: int = 1               # business dates before today re-read every sync ...
     cash_full_lookback_hours: int = 24      # ... and all cash_lookback_days of them this often
-    late_arrival_days: int = 4              # re-read this many days of orders and time entries ... (0: never)
+    late_arrival_days: int = 8              # re-read this many days of orders and time entries ... (0: never)
     late_arrival_every_hours: int = 24      # ... once this often, for data uploaded late by offline devices
     analytics_client_id: str | None = None  # Toast analytics API credentials (enterprise-metrics:read); None: reconcile without them
     analytics_client_secret: Secret | None = field(default=None, repr=False)
@@ -169,13 +169,16 @@ KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSy
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
 # %% ../nbs/00_config.ipynb #bf1a17e4
+_REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours"),
+            ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours"))
+
 def check_late_arrivals(opts: dict) -> None:
-    "The late-arrival re-read must span more than its period (or be off)."
-    days = opts.get("late_arrival_days", Settings.late_arrival_days)
-    every = opts.get("late_arrival_every_hours", Settings.late_arrival_every_hours)
-    if days and days * 24 <= every:
-        raise ConfigError("lateArrivalDays", f"{days} days re-read every {every} hours leaves gaps: it must span more than "
-                          "lateArrivalEveryHours (or be 0 to switch the re-read off)")
+    "Each periodic re-read (late arrivals, the whole cash lookback) must span more than its period (or be off)."
+    for key, field_, every_key, every_field in _REREADS:
+        days, every = opts.get(field_, getattr(Settings, field_)), opts.get(every_field, getattr(Settings, every_field))
+        if days and every and days * 24 <= every:
+            raise ConfigError(key, f"{days} days re-read every {every} hours leaves gaps: it must span more than "
+                              f"{every_key} (or be 0 to switch the re-read off)")
 
 # %% ../nbs/00_config.ipynb #9a1805ad
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest
 from .client import ToastMalformed
 from .flatten import flatten, snake, unkeyed, utc
-from .windows import due, parse_ts
+from .windows import due, is_zone, parse_ts
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'LEFT_STATUSES',
@@ -120,12 +120,13 @@ def restaurant_row(item: dict, detail: dict | None, status: str = "ok") -> dict:
 
 # %% ../nbs/11_restaurants.ipynb #f67c8970
 def detail_missing(detail) -> str | None:
-    "What makes a restaurant's detail no answer: no `general` object, or one without the `timeZone` its business dates need."
+    "What makes a restaurant's detail no answer: no `general` object, or no IANA `timeZone` for its business dates."
     if not isinstance(detail, dict): return None        # the shape check names that
     general = detail.get("general")
     if not isinstance(general, dict): return "a restaurant without its `general` object"
     tz = general.get("timeZone")
-    return None if isinstance(tz, str) and tz.strip() else "a restaurant whose `general` has no `timeZone`"
+    if not (isinstance(tz, str) and tz.strip()): return "a restaurant whose `general` has no `timeZone`"
+    return None if is_zone(tz) else f"a restaurant whose `general.timeZone` {tz[:60]!r} is no IANA time zone (read as UTC, its business dates would be wrong)"
 
 # %% ../nbs/11_restaurants.ipynb #f6e4294d
 def enrich(client, item: dict) -> Restaurant:

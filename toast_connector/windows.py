@@ -10,8 +10,8 @@ from .config import parse_ts
 
 # %% auto #0
 __all__ = ['UTC', 'DUE_SLACK', 'utc', 'toast_ts', 'sync_end', 'sync_start', 'overlapping_windows', 'next_window_end',
-           'observed_rate', 'due', 'ymd', 'from_ymd', 'add_days', 'zone', 'business_date', 'business_day_start',
-           'business_day_span']
+           'observed_rate', 'due', 'ymd', 'from_ymd', 'add_days', 'zone', 'is_zone', 'business_date',
+           'business_day_start', 'business_day_span']
 
 # %% ../nbs/03_windows.ipynb #10e2266b
 UTC = timezone.utc
@@ -20,14 +20,14 @@ def utc(y, mo, d, h=0, mi=0, s=0, ms=0) -> datetime:
     "A UTC datetime, for tests and examples."
     return datetime(y, mo, d, h, mi, s, ms * 1000, tzinfo=UTC)
 
-# %% ../nbs/03_windows.ipynb #d80fe1bc
+# %% ../nbs/03_windows.ipynb #badfed05
 def toast_ts(dt: datetime) -> str:
     "Format an aware datetime as Toast does: `2024-03-01T14:13:12.000+0000` (UTC, milliseconds)."
     if dt.tzinfo is None: raise ValueError("naive datetime: Toast timestamps need a time zone")
     dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}+0000"
 
-# %% ../nbs/03_windows.ipynb #7ad07b08
+# %% ../nbs/03_windows.ipynb #ac5abd3a
 def sync_end(toast_now: datetime, safety_lag_seconds: int) -> datetime:
     "The end of what this sync may read: Toast's now minus the safety lag, to the millisecond."
     end = toast_now - timedelta(seconds=safety_lag_seconds)
@@ -38,7 +38,7 @@ def sync_start(cursor_to: datetime | None, initial: datetime, lookback: timedelt
     if cursor_to is None: return initial
     return max(initial, cursor_to - lookback)
 
-# %% ../nbs/03_windows.ipynb #3c0e5a72
+# %% ../nbs/03_windows.ipynb #f24f568b
 def overlapping_windows(start: datetime, end: datetime, span: timedelta, overlap: timedelta) -> list[tuple[datetime, datetime, datetime]]:
     "Windows `(a, b, done)` of at most `span` covering `[start, end)`, each starting `overlap` before the last one's end; `done`: records starting before it are complete."
     if overlap < timedelta(0) or span <= overlap: raise ValueError(f"span ({span}) must be longer than the overlap ({overlap})")
@@ -51,7 +51,8 @@ def overlapping_windows(start: datetime, end: datetime, span: timedelta, overlap
     return out
 
 
-# %% ../nbs/03_windows.ipynb #e233271c
+
+# %% ../nbs/03_windows.ipynb #7d1d42a8
 def next_window_end(start: datetime, end: datetime, max_days: float, rate: float | None, target_rows: int,
                     min_hours: float = 1.0) -> datetime:
     "The end of the next window from `start`: about `target_rows` rows at `rate` rows/hour, within [min_hours, max_days], never past `end`."
@@ -65,7 +66,7 @@ def observed_rate(rows: int, start: datetime, end: datetime, previous: float | N
     r = rows / hours
     return r if previous is None else 0.5 * r + 0.5 * previous
 
-# %% ../nbs/03_windows.ipynb #c03a0002
+# %% ../nbs/03_windows.ipynb #55cfd761
 DUE_SLACK = timedelta(minutes=5)
 
 def due(last: datetime | None, now: datetime, hours: float) -> bool:
@@ -73,7 +74,7 @@ def due(last: datetime | None, now: datetime, hours: float) -> bool:
     if last is None or hours <= 0 or now < last: return True
     return now - last >= timedelta(hours=hours) - DUE_SLACK
 
-# %% ../nbs/03_windows.ipynb #cbf8ab70
+# %% ../nbs/03_windows.ipynb #dd7abd11
 def ymd(d: date) -> int:
     "A date as Toast's integer `yyyyMMdd`."
     return d.year * 10000 + d.month * 100 + d.day
@@ -88,11 +89,16 @@ def add_days(v, n: int) -> int:
     return ymd(from_ymd(v) + timedelta(days=n))
 
 def zone(tz_name: str | None) -> ZoneInfo:
-    "The restaurant's IANA time zone (UTC if unknown or missing)."
+    "The restaurant's IANA time zone (UTC if unknown or missing: `restaurants` skips a restaurant whose zone `is_zone` refuses)."
     try: return ZoneInfo(tz_name) if tz_name else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError): return ZoneInfo("UTC")
 
-# %% ../nbs/03_windows.ipynb #f24f568b
+def is_zone(tz_name) -> bool:
+    "Whether `tz_name` names an IANA time zone (in the `tzdata` this package depends on)."
+    try: return isinstance(tz_name, str) and bool(tz_name.strip()) and ZoneInfo(tz_name) is not None
+    except (ZoneInfoNotFoundError, ValueError): return False
+
+# %% ../nbs/03_windows.ipynb #b5c1d070
 def business_date(ts: datetime, tz_name: str | None, closeout_hour: int = 0) -> int:
     "The restaurant-local business date (`yyyyMMdd`) of instant `ts`, for an IANA zone and `closeoutHour`."
     local = ts.astimezone(zone(tz_name))
