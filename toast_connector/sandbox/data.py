@@ -531,6 +531,7 @@ class World:
     late_rate = 0.03              # share of order changes made by `advance` that reach the API late (offline device)
     late_minutes = (1, 30)        # how late: uniformly this many minutes after their modifiedDate
     offline_rate = 0.02           # share of orders and time entries rung up on a device that was offline
+    deleted_shifts_served = False # GET /shifts serves a deleted shift (flagged); labor-v1 does not say it does: not, by default
     offline_delays = OFFLINE_DELAYS
     def __init__(self, seed: int = 0, restaurants: int = 3, days: int = 30, now: datetime | None = None,
                  orders_per_day: int = 300):

@@ -820,9 +820,11 @@ def h_shifts(sb, c):
     "GET /labor/v1/shifts: `shiftIds` (max 100) and/or startDate+endDate (at most a month): inDate >= startDate AND outDate < endDate."
     ids = q_ids(c.query, "shiftIds")
     if ids is not None and q1(c.query, "startDate") is None and q1(c.query, "endDate") is None:
-        return sb.world.shifts(c.restaurant, ids=ids)
-    s, e = q_range(c.query, "startDate", "endDate")
-    return sb.world.shifts(c.restaurant, s, e, ids=ids)
+        out = sb.world.shifts(c.restaurant, ids=ids)
+    else:
+        s, e = q_range(c.query, "startDate", "endDate")
+        out = sb.world.shifts(c.restaurant, s, e, ids=ids)
+    return out if sb.world.deleted_shifts_served else [o for o in out if not o["deleted"]]
 
 _TE_SELECTORS = {"ids": ("timeEntryIds",), "modified": ("modifiedStartDate", "modifiedEndDate"),
                  "range": ("startDate", "endDate"), "businessDate": ("businessDate",)}
