@@ -212,6 +212,24 @@ def test_a_failed_stream_records_no_secret_or_token(quoting_send):
     assert len(quoting_send) > 1 and quoting_send[1] not in text and SECRET not in text
 
 
+def test_an_unexpected_error_of_the_sync_itself_carries_no_secret_or_token(quoting_send):
+    "Discovery (the main thread, not a stream) fails with an error quoting both: it leaves update() with its traceback, redacted."
+    quoting_send.append("/partners/")
+    with Sandbox(seed=3, restaurants=1, days=1, orders_per_day=5, now=NOW, rate_limits=0, client_secret=SECRET) as sb:
+        with pytest.raises(ValueError) as ei: update(sb.configuration(), {}, emit=Emit(), log=testing.ListLog())
+    assert str(ei.value) == "Invalid header value b'Bearer ***' for ***", str(ei.value)
+    assert len(quoting_send) > 1 and quoting_send[1] not in str(ei.value) and SECRET not in str(ei.value)
+
+
+def test_a_guid_left_out_by_the_other_settings_is_not_called_unlisted():
+    "restaurantIds names both restaurants, excludeRestaurantIds one of them: that one is listed, only not selected."
+    with Sandbox(seed=3, restaurants=2, days=1, orders_per_day=5, now=NOW, rate_limits=0) as sb:
+        g1, g2 = sb.world.restaurant_guids()
+        emit = Emit()
+        row = update({**sb.configuration(), "restaurantIds": f"{g1},{g2}", "excludeRestaurantIds": g2}, {}, emit=emit, log=testing.ListLog())
+    assert row["status"] == "succeeded" and row["restaurants"][g1] == "ok" and g2 not in row["restaurants"], row["restaurants"]
+
+
 def test_a_setup_test_that_fails_unexpectedly_shows_no_secret_or_token(quoting_send):
     quoting_send.append("/partners/")
     with Sandbox(seed=3, restaurants=1, days=1, orders_per_day=5, now=NOW, rate_limits=0, client_secret=SECRET) as sb:

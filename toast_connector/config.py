@@ -169,14 +169,15 @@ KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSy
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
 # %% ../nbs/00_config.ipynb #bf1a17e4
-_REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours"),
-            ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours"))
+_REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours", None),
+            ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours", "cash_recent_days"))
 
 def check_late_arrivals(opts: dict) -> None:
-    "Each periodic re-read (late arrivals, the whole cash lookback) must span more than its period (or be off)."
-    for key, field_, every_key, every_field in _REREADS:
-        days, every = opts.get(field_, getattr(Settings, field_)), opts.get(every_field, getattr(Settings, every_field))
-        if days and every and days * 24 <= every:
+    "Each periodic re-read (late arrivals, the whole cash lookback beyond what every sync re-reads) must span more than its period."
+    get = lambda f: opts.get(f, getattr(Settings, f))
+    for key, field_, every_key, every_field, always in _REREADS:
+        days, every = get(field_), get(every_field)
+        if days and every and days > (get(always) if always else 0) and days * 24 <= every:
             raise ConfigError(key, f"{days} days re-read every {every} hours leaves gaps: it must span more than "
                               f"{every_key} (or be 0 to switch the re-read off)")
 

@@ -268,7 +268,9 @@ def run(self: DateRange, job):
     last, overlap = job.end + timedelta(days=self.ahead_days), timedelta(hours=self.overlap_hours)
     span = max(timedelta(days=min(self.max_days, st.window_days)), overlap + timedelta(days=1))
     cut = self.removal_cut(job)
-    parts = [(first, last)] if cut is None or cut <= first else [(first, min(last, cut + overlap)), (cut, last)]
+    parts = ([(first, last)] if cut is None else [(cut, last)] if cut <= first
+             else [(first, min(last, cut + overlap)), (cut, last)])
+    first = parts[0][0]
     for i, (a, b) in enumerate(parts):
         if cut is not None and i == len(parts) - 1: job.seen.clear()      # the key set: what the last part holds
         for start, wend, done in W.overlapping_windows(a, b, span, overlap):
@@ -276,22 +278,25 @@ def run(self: DateRange, job):
             job.read(self.request(start, wend))
             job.move({**job.cursor, "to": W.toast_ts(_forward(to, done, job.end))})
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
-    if cut is not None: self.removals(job)
+    if cut is not None: self.removals(job, cut)
 
 @patch
-def removals(self: DateRange, job):
+def removals(self: DateRange, job, cut: datetime):
     "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves are deleted."
-    kept, guid = set(job.seen), job.restaurant.guid
+    kept, guid, served = set(job.seen), job.restaurant.guid, {}
     missing = {key_dict(ks, job.keys, guid)[1]["id"]: ks for ks in sorted(job.old_keys() - kept)}
     ids = list(missing)
     for i in range(0, len(ids), self.IDS_PER_CALL):
+        params = {self.ids_param: ids[i:i + self.IDS_PER_CALL]}
         for _ in range(2):                                   # an empty answer is asked once more before it is believed
             job.check()
-            job.last = None
-            job.read({self.ids_param: ids[i:i + self.IDS_PER_CALL]})
-            if job.last is not None: break
-    job.delete([key_dict(ks, job.keys, guid) for ks in missing.values() if ks not in job.seen])
-    job.move(dict(job.cursor), kept)
+            got = [r for page in job.fetch(params) for r in page]
+            if got: break
+        job.flush(*job.rows(got, params))
+        served.update((r.get("guid"), r) for r in got)
+    def inside(r): return not job.stream.deleted(r) and (t := W.parse_ts(r.get(self.range_field))) is not None and t >= cut
+    job.delete([key_dict(ks, job.keys, guid) for g, ks in missing.items() if g not in served])
+    job.move(dict(job.cursor), kept | {ks for g, ks in missing.items() if g in served and inside(served[g])})
 
 DateRange.IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 

@@ -43,6 +43,7 @@ class DateRange:
     overlap_hours: float = 0                # the filter matches on two fields (shifts): windows overlap by the longest record
     ids_param: str | None = None            # Toast's by-id parameter (`shiftIds`): a record gone from the range is asked for by id
     removals_from_days: int = 1             # ... one whose start fell from this many days before the sync's UTC day on
+    range_field: str | None = None          # the record's field the range filters on (`inDate`): one served by id still in that part stays
 
 @dataclass(frozen=True)
 class BusinessDates:

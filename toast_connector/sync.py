@@ -13,7 +13,7 @@ from .config import ConfigError, Settings, validate_configuration, config_secret
 from .auth import ToastError, ToastAuthError, redact
 from .client import ToastClient
 from .config import patch
-from .restaurants import Restaurant, restaurants as find_restaurants, track_left
+from .restaurants import Restaurant, restaurants as find_restaurants, select, track_left
 from .state import pack_store, load_keys
 from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, checkpoint_growth, rss_bytes,
                                     resume_line, sync_log_row, summary_line, failure_message, note_skip,
@@ -199,7 +199,8 @@ def discover(self: Engine) -> tuple[list[Restaurant], str]:
         else: self.log.info(resume_line(r, self.state["restaurants"].get(r.guid, {})))
         if r.status == "malformed":       # Toast's answer was impossible: the others sync, the sync does not succeed
             self.errors.append({"restaurant": r.guid, "stream": "restaurant", "status": 200, "message": r.reason})
-    for g in self.settings.restaurant_ids:          # named but neither listed nor known (warned above): in sync_log too
+    st = self.settings                              # named, selected, but neither listed nor known (warned above): in sync_log too
+    for g in select(st.restaurant_ids, exclude=st.exclude_restaurant_ids, shard=st.shard):
         self.status.setdefault(g, "not listed: restaurantIds names it, Toast's restaurant list does not hold it")
     return rs, how
 
@@ -261,6 +262,9 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
             if client is None and hasattr(engine.client, "close"): engine.client.close()
     except (ConfigError, ToastAuthError) as e:      # the configuration or the credentials: one line, no traceback, no secret
         if callable(getattr(emit, "fail", None)): emit.fail(redact(e, *config_secrets(configuration)))
+        raise
+    except Exception as e:                          # anything else keeps its traceback, but no secret or token in its text
+        e.args = tuple(redact(a, *config_secrets(configuration)) if isinstance(a, str) else a for a in e.args)
         raise
 
 # %% ../nbs/20_sync.ipynb #d44912c2
