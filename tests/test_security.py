@@ -107,6 +107,24 @@ def test_an_unusable_login_answer_fails_once_naming_the_field_never_the_token(lo
     for tok in login_answers["tokens"]: assert tok not in text and tok[-40:] not in text
 
 
+def test_a_retried_login_answer_counts_each_token_request():
+    "The first login answer is a 200 without its `token` object (retried, as a damaged body): Toast counted two token requests, so does the state."
+    answers = []
+    def hook(sb, req):
+        if not isinstance(req, dict) or req.get("clientId") != sb.client_id: return None
+        answers.append(1)
+        if len(answers) == 1: S._token_budget(sb, sb.client_id); return {"status": "SUCCESS"}
+        return None                                  # the sandbox's own login (it counts the request too)
+    S.LOGINS.append(hook)
+    try:
+        with Sandbox(seed=3, restaurants=1, days=1, orders_per_day=5, now=NOW, rate_limits=0) as sb:
+            emit = Emit()
+            row = update(sb.configuration(), {}, emit=emit, log=testing.ListLog())
+    finally: S.LOGINS.remove(hook)
+    assert row["status"] == "succeeded" and len(answers) == 2
+    assert len(emit.state["auth"]["logins"]) == 2, emit.state["auth"]["logins"]      # was 1: the next sync would ask a third time
+
+
 def test_a_cached_token_an_older_version_kept_with_a_newline_is_replaced(login_answers, capsys):
     "A state written before tokens were checked may hold one with a trailing newline: logged in again, the sync succeeds."
     login_answers["break"] = lambda tok, exp: {}

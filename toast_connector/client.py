@@ -326,7 +326,7 @@ class ToastClient:
                  login_margin: float = 600.0, sleep: Callable[[float], None] = time.sleep, limits: dict | None = None):
         self.settings, self.state, self.sleep = settings, state, sleep
         self.log = log if log is not None else _sdk_log()
-        self._own_session = session is None
+        self._own_session, self._answers = session is None, 0
         self.session = session if session is not None else new_session(max(16, 2 * settings.max_workers + 4))
         self.limiter = limiter if limiter is not None else RateLimiter(scale=settings.rate_limit_scale, limits=limits)
         self.metrics, self.clock = Metrics(), ToastClock()
@@ -356,10 +356,13 @@ class ToastClient:
         "Close the session if this client created it."
         if self._own_session: self.session.close()
 
-    def _login(self) -> tuple[Secret, float]:
-        "One login through the request loop (`_request`, below: no token, no restaurant header); returns `(token, expires_in)`."
+    def _login(self) -> tuple[Secret, float, int]:
+        "One login through the request loop (`_request`, below): `(token, expires_in, answers)`; a failure carries `answered`."
         self.log.info("logging in to Toast")
-        return self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False)
+        self._answers = 0             # 2xx answers to this login, retried ones included: Toast counts each token request
+        try: return (*self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False),
+                     self._answers)
+        except ToastError as e: e.answered = self._answers; raise
 
 # %% ../nbs/02_client.ipynb #1012a502
 @patch
@@ -444,6 +447,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
             last_status = status = resp.status_code
             self._observe(endpoint, restaurant, resp)
             if 200 <= status < 300:
+                if not authed: self._answers += 1
                 try: data = parse(resp)
                 except ValueError as exc: fault = json_fault(exc)
                 else: fault = (body_fault(resp, data, expect) or (check and check(data))) if authed else None
