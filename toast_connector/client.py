@@ -366,6 +366,11 @@ class ToastClient:
 
 # %% ../nbs/02_client.ipynb #1012a502
 @patch
+def _message(self: ToastClient, resp) -> str:
+    "Toast's error message in `resp` (`toast_message`), this connection's secrets taken out."
+    return toast_message(resp, *self.settings.secrets())
+
+@patch
 def _asked_wait(self: ToastClient, resp) -> float | None:
     "Seconds a 429 asks us to wait (`Retry-After`, else `X-Toast-RateLimit-Reset`); None if neither."
     ra = resp.headers.get("Retry-After")
@@ -462,7 +467,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                 if not authed and (self._asked_wait(resp) or 0) > self.max_wait: raise self._refused_login(resp)
                 last, wait = "429 (rate limited)", self._retry_wait(resp, attempt)
                 self.limiter.pause(endpoint, restaurant, wait if wait is not None else self._backoff(attempt))
-            elif status in RETRY_STATUSES: last = f"{status} ({toast_message(resp, *self.settings.secrets())[:80] or 'server error'})"
+            elif status in RETRY_STATUSES: last = f"{status} ({self._message(resp)[:80] or 'server error'})"
             else: raise self._status_error(resp, method, endpoint, restaurant, authed)
         if attempt >= self.settings.max_attempts:
             if last_status is not None and 200 <= last_status < 300:
@@ -488,7 +493,7 @@ def _location(resp, base: str) -> str:
 @patch
 def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
     "The typed error for a non-retryable status."
-    status, msg = resp.status_code, toast_message(resp, *self.settings.secrets())
+    status, msg = resp.status_code, self._message(resp)
     where = _where(method, endpoint, restaurant)
     if 300 <= status < 400:
         return (ToastError if authed else ToastAuthError)(
@@ -509,7 +514,7 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
 @patch
 def _refused_login(self: ToastClient, resp) -> ToastAuthError:
     "A login 429 that asks for longer than the client waits: a spent rate limit (its headers say so), else Toast's budget of token requests."
-    msg, at = toast_message(resp, *self.settings.secrets()), self.clock.epoch() + (self._asked_wait(resp) or 0)
+    msg, at = self._message(resp), self.clock.epoch() + (self._asked_wait(resp) or 0)
     when = datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     said = f"429{': ' + msg if msg else ''}"
     if resp.headers.get("X-Toast-RateLimit-Remaining") == "0":          # the per-address limits, not the token budget
