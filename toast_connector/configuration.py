@@ -54,7 +54,7 @@ def config_columns(table: str) -> dict:
     text = (() if table in ("cash_drawer", "tip_withholding") else ("name",)) + (("external_id",) if table in _EXTERNAL else ())
     return {**types(strings=text + CONFIG_TEXT.get(table, ())), **CONFIG_COLUMNS.get(table, {})}
 
-# %% ../nbs/12_config.ipynb #5947c278
+# %% ../nbs/12_config.ipynb #bdbb58b7
 def config_stream(endpoint: str, table: str) -> Stream:
     "The declaration of one `/config/v2` list endpoint: token pages, `lastModified`, removals on full refresh."
     return Stream(name=f"config.{endpoint}", table=table, path=f"/config/v2/{endpoint}", family="config",
@@ -62,7 +62,7 @@ def config_stream(endpoint: str, table: str) -> Stream:
                   removals=True, columns=config_columns(table),
                   description=f"/config/v2/{endpoint}: upserted by lastModified; removals deleted on the periodic full refresh")
 
-# %% ../nbs/12_config.ipynb #4a68f0e9
+# %% ../nbs/12_config.ipynb #eb4b13f4
 def tip_withholding_prepare(record: dict, ctx: dict) -> dict:
     "Give a guid-less tip withholding object the restaurant's guid as its id."
     return record if record.get("guid") else {**record, "guid": ctx["restaurant_id"]}
@@ -70,8 +70,8 @@ def tip_withholding_prepare(record: dict, ctx: dict) -> dict:
 TIP_WITHHOLDING = Stream(name="config.tipWithholding", table="tip_withholding", path="/config/v2/tipWithholding",
                          family="config", scope="config:read", key=CONFIG_KEY, cursor=FullPull(),
                          prepare=tip_withholding_prepare, columns=config_columns("tip_withholding"), shape=dict,
-                         description="/config/v2/tipWithholding: one row per restaurant, upserted every sync")
+                         description="/config/v2/tipWithholding: one row per restaurant, upserted every configRefreshHours")
 
-# %% ../nbs/12_config.ipynb #eb4b13f4
+# %% ../nbs/12_config.ipynb #8e951e1a
 CONFIG_STREAMS = tuple(config_stream(e, t) for e, t in CONFIG_TABLES.items()) + (TIP_WITHHOLDING,)
 FAMILY = Family("config", CONFIG_STREAMS, probe="/config/v2/diningOptions", doc="The configuration lists and tipWithholding")

@@ -338,7 +338,7 @@ def run(self: LastModified, job):
 
 @patch
 def run(self: FullPull, job):
-    "Everything, every sync."
+    "Everything, each time it does not rest (`resting`: polled every `config_refresh_hours`)."
     job.read({})
     cur = {"at": W.toast_ts(job.end)}
     keys, empty = removed(job, full=True)

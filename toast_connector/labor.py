@@ -74,7 +74,7 @@ EMPLOYEES = Stream(
                   strings=("first_name", "chosen_name", "last_name", "email", "phone_number", "phone_number_country_code",
                            "passcode", "external_employee_id", "external_id", "v_2_employee_guid")),
     child_columns={"employee_wage_override": types(money=("wage",))},
-    description="/labor/v1/employees: pulled in full each sync; deleted employees (and removed job references "
+    description="/labor/v1/employees: pulled in full every configRefreshHours; deleted employees (and removed job references "
                 "and wage overrides) are deleted")
 
 # %% ../nbs/14_labor.ipynb #bd732251
@@ -83,7 +83,7 @@ JOBS = Stream(
     cursor=FullPull(), removals=True,
     columns=types(timestamps=_DATES, money=("default_wage",), booleans=("deleted", "tipped", "exclude_from_reporting"),
                   strings=("title", "code", "wage_frequency", "external_id")),
-    description="/labor/v1/jobs: pulled in full each sync; deleted jobs are deleted")
+    description="/labor/v1/jobs: pulled in full every configRefreshHours; deleted jobs are deleted")
 
 SHIFT_AHEAD_DAYS = 14   # schedules are published ahead: read this far past now
 SHIFT_OVERLAP_HOURS = 48   # shift windows overlap by this: no shift is longer, so none is cut by a window's edge

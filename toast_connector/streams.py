@@ -60,7 +60,7 @@ class LastModified:
 
 @dataclass(frozen=True)
 class FullPull:
-    "Everything, every sync (employees, jobs, tipWithholding)."
+    "Everything, polled every `config_refresh_hours` (employees, jobs, tipWithholding)."
 
 @dataclass(frozen=True)
 class Published:
