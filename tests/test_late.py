@@ -127,3 +127,32 @@ def test_without_the_reread_late_arrivals_are_missed():
     with pytest.raises(AssertionError, match="orders: .* missing"):
         check(sb, wh)
     assert time_entries_missing(sb, wh)
+
+
+def uploads_nine_days_late(late_days: int):
+    "A backfill of 11 days, then two days of syncs every 6 hours, every offline upload 9 days late: (uploaded since, missing)."
+    sb = Sandbox(seed=62, restaurants=1, days=11, orders_per_day=30, rate_limits=0, now=NOW, token_ttl=86400 * 30,
+                 scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.offline_rate = 0.3
+    sb.world.offline_delays = ((1.0, 9 * 1440, 9 * 1440 + 60),)    # minutes after modifiedDate: 9 days, within the hour
+    sb.world.connect_every_hours = 0
+    wh = Warehouse()
+    with sb:
+        cfg = {"initialSyncStart": sb.configuration()["initialSyncStart"], "lateArrivalDays": late_days}
+        state = run(sb, wh, {}, **cfg)
+        for _ in range(8):
+            sb.advance(6)
+            state = run(sb, wh, state, **cfg)
+        uploaded = {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
+                    if parse_ts(e["visible_at"]) > NOW and hours_late(e) > 24 * 8}
+        return uploaded, orders_missing(sb, wh)
+
+
+def test_uploads_later_than_the_reread_reaches_need_a_longer_lateArrivalDays():
+    """README's bound: an upload later than `lateArrivalDays` less `lateArrivalEveryHours` (7 days by default) may never
+    be read; raising `lateArrivalDays` to 12 lands every upload 9 days late."""
+    uploaded, missing = uploads_nine_days_late(8)
+    assert uploaded and missing and missing <= uploaded, (len(uploaded), len(missing))
+    uploaded, missing = uploads_nine_days_late(12)
+    assert uploaded and not missing, (len(uploaded), len(missing))

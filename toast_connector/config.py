@@ -173,8 +173,11 @@ _REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "l
             ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours", "cash_recent_days"))
 
 def check_late_arrivals(opts: dict) -> None:
-    "Each periodic re-read (late arrivals, the whole cash lookback beyond what every sync re-reads) must span more than its period."
+    "Something re-reads what Toast shows late, and each periodic re-read (late arrivals, the whole cash lookback beyond what every sync re-reads) spans more than its period."
     get = lambda f: opts.get(f, getattr(Settings, f))
+    if not get("lookback_minutes") and not get("late_arrival_days"):
+        raise ConfigError("lookbackMinutes", "is 0 while lateArrivalDays is 0: nothing would re-read what Toast shows late (edits "
+                          "minutes late, offline uploads hours or days late), so it would be missed for good; keep a lookback or the re-read")
     for key, field_, every_key, every_field, always in _REREADS:
         days, every = get(field_), get(every_field)
         if days and every and days > (get(always) if always else 0) and days * 24 <= every:
