@@ -4,6 +4,8 @@ connection, and no row twice; each asks Toast only about its own restaurants.
 Three in-process syncs (`sync.update` with a recording emitter) of every registered stream against sandboxes whose
 clocks do not move: the unsharded connection against one, the two shards (one client id, so one budget of two token
 requests an hour, as at Toast) against its twin (same seed and clock, so the same Toast)."""
+import json, os, subprocess, sys
+
 import pytest
 
 from toast_connector import sync, testing
@@ -84,3 +86,23 @@ def test_sync_log_names_the_shard(runs):
     for k, (rec, _, _) in enumerate(halves, 1):
         (row,) = rec.rows("sync_log")
         assert row["shard"] == f"{k}/2" and row["status"] == "succeeded", row
+
+
+SHARDS = {  # README's rule, worked out by hand: sha1 of the lower-cased guid (hex below), mod n, plus one; n = 2, 3, 5, 7
+    "954b60ba-6f44-41e8-9ea4-143cef5abd18": (2, 2, 3, 6),    # sha1 47fc9a02...8725aa0b (odd: shard 2 of 2)
+    "41E47273-FFE2-4D7C-9653-7741D3495EA8": (2, 2, 3, 7),    # sha1 ed046848...ac29a765; upper case as Toast may send it
+    "00000000-0000-4000-8000-000000000001": (1, 3, 5, 5),    # sha1 329ec4f4...337f2134 (even: shard 1 of 2)
+}
+
+
+def test_a_guid_has_the_same_shard_in_every_process():
+    """Each connection is its own process: a shard that came from Python's salted `hash` would differ between them (two
+    connections would sync overlapping sets and miss others). Pinned values, here and in processes of other hash seeds."""
+    for g, want in SHARDS.items():
+        assert tuple(shard_of(g, n) for n in (2, 3, 5, 7)) == want, g
+    code = ("import json; from toast_connector.restaurants import shard_of; "
+            f"print(json.dumps({{g: [shard_of(g, n) for n in (2, 3, 5, 7)] for g in {sorted(SHARDS)!r}}}))")
+    for seed in ("1", "2", "3"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        assert {g: tuple(v) for g, v in json.loads(out).items()} == SHARDS, seed
