@@ -232,8 +232,9 @@ def test_every_registered_stream_syncs():
         (row,) = rec.rows("sync_log")
         assert row["status"] == "succeeded", row["errors"]
         for g in sb.world.restaurant_guids():
+            unpublished = sb.world.menus_metadata(g) is None           # a 404 is nothing published: no cursor to move
             missing = [n for n, s in by_name().items() if n not in cursors(rec.state)[g]
-                       and not (s.not_found_is_empty and isinstance(s.cursor, type(by_name()[n].cursor)))]
+                       and not (s.not_found_is_empty and unpublished and s.path.startswith("/menus/"))]
             assert not missing, (g, missing)
 
 def test_management_group_client_discovers_through_the_group_endpoint():
