@@ -3,11 +3,14 @@
 reconciliation), with edits, deletes, removals, late arrivals, a restaurant that leaves and comes back, a daily
 refresh and a re-sync after a pause, leaves a warehouse that must equal `tests/golden/multisync.json.gz` row for row.
 
-That file was written by the engine as it stood BEFORE the restructuring (commit 8f4f644's code), by this same
-scenario: `GOLDEN_WRITE=1 python -m pytest tests/test_golden.py` rewrites it, and is only for a change that is
-meant to change what lands (say so in the commit). The expected rows are therefore not derived from the code under
-test; they are what an earlier, independently tested version of it produced (every family's own tests compare the
-warehouse with the sandbox's truth).
+That file was first written by the engine as it stood BEFORE the restructuring (commit 8f4f644's code), by this same
+scenario. `GOLDEN_WRITE=1 python -m pytest tests/test_golden.py` rewrites it, and is only for a change that is meant
+to change what lands (say so in the commit). It was rewritten twice since, in bc51d16 (the sandbox's missed breaks and
+week-late uploads, and the connector asking for missed breaks) and 87ae234 (deleted shifts no longer served), each in
+the commit that changed the sandbox and the connector together: its rows are now what the code of 87ae234 produced.
+So this test is a change detector, not a proof of correctness: it says that what lands has not changed since that
+commit, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
+pass, with the digest's difference explained in its commit.
 
 What is compared, after each of the six syncs: every table's rows, soft-deleted ones included, with every column
 except the few that carry the wall clock (`sync_log`'s timings, call counts and id; when analytics figures were
