@@ -2,7 +2,9 @@
 with the sandbox's clock advanced in between (late edits, voids, deletes, removed selections, combined checks,
 refunds). After every sync, the warehouse's *current* rows (the version rule of nbs/10_orders.ipynb, run both as
 Python over a Fivetran-like model and as the documented DuckDB SQL) equal the sandbox's truth for every orders
-table: nothing missing, nothing extra, no duplicates, money exact."""
+table: nothing missing, nothing extra, no duplicates, money exact. The expected rows' keys come from the connector's own
+`explode` (it fixes which table a list lands in); every value of every current row is checked against the truth's JSON
+by this module's own reading of README's rules (`check_values`), which shares no code with the connector's flattening."""
 import json, re
 from collections import Counter
 from datetime import datetime, timezone
@@ -127,6 +129,118 @@ def expected(sb, wh):
     return tables, late, live
 
 
+# -- the truth's JSON read by README's rules, with none of the connector's code: what every column of a row must hold
+TOAST_TS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+NESTED = {"Customer", "AppliedLoyaltyInfo", "CurbsidePickupInfo", "AppliedPackagingInfo", "AppliedPackagingItem"}  # flattened into their parent's row
+
+
+def snake(name: str) -> str:
+    "Fivetran's column name of a Toast field (`modifiedDate` -> `modified_date`, `last4Digits` -> `last_4_digits`)."
+    return re.sub(r"(?<=[a-z])(?=[A-Z0-9])|(?<=[0-9])(?=[A-Za-z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def instant(text: str) -> datetime:
+    "A Toast or ISO timestamp as an aware UTC datetime (`Z`, `+0000` and `+00:00` alike)."
+    return datetime.fromisoformat(re.sub(r"([+-]\d{2})(\d{2})$", r"\1:\2", text.replace("Z", "+00:00"))).astimezone(timezone.utc)
+
+
+def cells(obj: dict, row: dict, prefix: str = ""):
+    """(column, value) of a Toast object: `guid` -> `id`, nested objects flattened under their field's name (a reference
+    `{guid, entityType}`: `<field>_id`), `entityType` left out unless the row carries it, an object the row keeps whole
+    as JSON text compared as JSON."""
+    for k, v in obj.items():
+        col = prefix + ("id" if k == "guid" else snake(k))
+        if k == "entityType":
+            if prefix and col in row: yield col, v
+        elif isinstance(v, dict) and not isinstance(row.get(col), str): yield from cells(v, row, col + "_")
+        else: yield col, v
+
+
+def same(v, got) -> bool:
+    "Whether a row's cell holds the JSON value: null as absent, numbers by value, timestamps by instant (1970: not set), lists as JSON."
+    if v is None: return got is None
+    if isinstance(v, bool): return got is v
+    if isinstance(v, (int, float, Decimal)): return got is not None and not isinstance(got, bool) and Decimal(str(got)) == Decimal(str(v))
+    if isinstance(v, str) and TOAST_TS.fullmatch(v):
+        return got is None if instant(v) == EPOCH else isinstance(got, str) and instant(got) == instant(v)
+    if isinstance(v, (list, dict)):
+        return got is None or json.loads(got, parse_float=Decimal) == json.loads(json.dumps(v, default=str), parse_float=Decimal)
+    return got == v
+
+
+def entities(o: dict) -> dict:
+    "Every object of an order that has a guid and fields of its own (not a bare reference): guid -> [(object, its ancestors' (guid, entityType))] (a guid may repeat: an applied tax's under each selection)."
+    out = {}
+    def walk(x, up):
+        if isinstance(x, dict):
+            own = isinstance(x.get("guid"), str) and bool(set(x) - {"guid", "entityType", "externalId", "multiLocationId"})
+            if own: out.setdefault(x["guid"], []).append((x, up))
+            for v in x.values(): walk(v, up + [(x["guid"], x.get("entityType"))] if own else up)
+        elif isinstance(x, list):
+            for v in x: walk(v, up)
+    walk(o, [])
+    return out
+
+
+def keyless(t: str, r: dict, objs: dict, pool: dict) -> bool:
+    "A row with no guid of its own (a derived key, a link, a scalar list) takes one item of a list of one of its ancestors."
+    if t == "orders_check_payment":
+        check = objs.get(r["orders_check_id"])
+        return check is not None and r["payment_id"] in {p["guid"] for p in check[0][0]["payments"]} and r["orders_guid"] == r["orders_id"]
+    for c, g in r.items():
+        if not (c.endswith("_id") and c[:-3] in KEYS and g in objs): continue
+        for field, items in objs[g][0][0].items():
+            if not isinstance(items, list): continue
+            left = pool.setdefault((g, field), list(items))
+            for i, item in enumerate(left):
+                if isinstance(item, str): ok = snake(field)[:-1] in r and r[snake(field)[:-1]] == item
+                elif isinstance(item, dict):
+                    want = {col: v for col, v in cells(item, r) if col != "id" or "guid" in item}
+                    ok = bool(want) and all(same(v, r.get(col)) for col, v in want.items())
+                else: ok = False
+                if ok:
+                    del left[i]
+                    return True
+    return False
+
+
+def check_values(wh, live, late) -> int:
+    """Every current row of every orders table, column by column, against its object in the truth's JSON (independent of
+    flatten: a boolean inverted or a timestamp's milliseconds dropped fails here); its parent ids are its ancestors', its
+    `depth` the selections above it; every object with a guid lands as a row or, for the `NESTED` kinds, in its parent's.
+    Returns the cells compared."""
+    objs = {o["guid"]: entities(o) for _, o in live}
+    ancestry = {f"{t}_id" for t in KEYS} | {"root_selection_id", "parent_modifier_id"}
+    bad, unmatched, n, pool, ids = [], [], 0, {}, set()
+    for t in KEYS:
+        for r in wh.current(t):
+            oid = r.get("orders_id", r.get("id"))
+            if oid in late: continue
+            ids.add(r.get("id")); ids.add(r.get("payment_id"))
+            parents = {r[c] for c in r if c in ancestry and r[c] is not None}
+            hit = next((h for h in objs[oid].get(r.get("id"), ()) if parents <= {g for g, _ in h[1]}), None) \
+                if t != "orders_check_applied_discount_combo_item" else None
+            if hit is None:
+                if not keyless(t, r, objs[oid], pool): unmatched.append((t, r))
+                continue
+            src, up = hit
+            want = dict(cells(src, r))
+            bad += [(t, r["id"], c, v, r.get(c)) for c, v in want.items() if not same(v, r.get(c))]
+            for c in set(r) - set(want) - {"restaurant_id", "_fivetran_deleted"}:
+                if c == "orders_modified_date": ok = instant(r[c]) == instant(objs[oid][oid][0][0]["modifiedDate"])
+                elif c == "depth": ok = r[c] == sum(e == "MenuItemSelection" for _, e in up)
+                elif c in ancestry: ok = r[c] in {g for g, _ in up} or (r[c] is None and c == "parent_modifier_id")
+                else: ok = False
+                if not ok: bad.append((t, r["id"], c, "(no such field)", r[c]))
+            n += len(want) + len(set(r) - set(want))
+    assert not bad, f"{len(bad)} cells differ from the truth's JSON, e.g. {bad[:3]}"
+    assert not unmatched, f"{len(unmatched)} rows match nothing in the truth's JSON, e.g. {unmatched[:2]}"
+    lost = [(x.get("entityType"), g) for _, o in live for g, [(x, _), *_] in entities(o).items() if g not in ids and x.get("entityType") not in NESTED]
+    assert not lost, f"{len(lost)} objects of the truth landed in no row, e.g. {lost[:3]}"
+    return n
+
+
 def walk_selections(sels, depth=0):
     "Every selection and modifier below a list of selections, with its depth (independent of flatten)."
     for s in sels:
@@ -171,7 +285,9 @@ def check(sb, wh):
     assert len(taxes) == len(cur_tax)
     assert sum((t["taxAmount"] for t in taxes), Decimal(0)) == sum((r["tax_amount"] for r in cur_tax), Decimal(0))
     assert len(late) <= max(3, len(live) // 10), f"too many orders modified after the window end: {len(late)}"
-    return {"live": len(live), "late": len(late), "rows": sum(len(v) for v in exp.values())}
+    cells_checked = check_values(wh, live, late)
+    assert cells_checked >= 20 * len(live), (cells_checked, len(live))
+    return {"live": len(live), "late": len(late), "rows": sum(len(v) for v in exp.values()), "cells": cells_checked}
 
 
 @pytest.fixture
