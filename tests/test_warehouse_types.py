@@ -5,7 +5,7 @@ timestamps can be fetched from Python in the dev install (duckdb needs pytz for 
 
 Two syncs through the real SDK writer against sandboxes with pinned clocks: one with every scope (values to check
 against the sandbox's own data), one with `restaurants:read` only, so that every other table is declared but empty."""
-import json, shutil, subprocess, sys
+import json, re, shutil, subprocess, sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from offline import offline_env  # noqa: E402
 FIVETRAN = shutil.which("fivetran", path=str(Path(sys.executable).parent))
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=timezone.utc)        # pinned: the same world at any hour
 TS = "TIMESTAMP WITH TIME ZONE"
+NOT_MONEY = {"scale_price", "default_options_charge_price"}   # config-v2: a boolean; menus-v2: YES / NO
 LABOR_TABLES = [t for s in labor.LABOR_STREAMS for t in table_keys(s.table, s.key, s.children)]
 ORDER_TABLES = list(table_keys(ORDERS.table, ORDERS.key, ORDERS.children))
 
@@ -92,15 +93,19 @@ def test_every_declared_table_has_its_key_and_fivetran_deleted(which, request):
 def test_timestamps_are_utc_timestamps_and_business_dates_integers(which, request):
     con = request.getfixturevalue(which)
     con = con[0] if isinstance(con, tuple) else con
-    have = columns(con)
+    have, money = columns(con), set()
     for t, cols in have.items():
         for c, ty in cols.items():
             if c.endswith("business_date"): assert ty == "INTEGER", (t, c, ty)
             elif c.endswith("date") or c.endswith("_at") or c in ("last_updated", "_fivetran_synced"): assert ty == TS, (t, c, ty)
+            if (re.search(r"(^|_)(amount|price|wage)$", c) or c == "tax") and c not in NOT_MONEY:   # money (README): exact, never a float
+                money.add(c)
+                assert ty.startswith("DECIMAL("), (t, c, ty)
             if ty == "VARCHAR":   # no timestamp hides in a text column
                 bad = [v for (v,) in con.execute(f'select distinct "{c}" from tester."{t}" where "{c}" is not null').fetchall()
                        if is_timestamp(v)]
                 assert not bad, (t, c, bad[:3])
+    assert {"amount", "tax_amount", "price", "tax", "tip_amount", "hourly_wage", "charge_amount"} <= money, sorted(money)
 
 
 def test_values_match_the_sandbox(full):
