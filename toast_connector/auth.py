@@ -44,7 +44,7 @@ class ToastRetriesExhausted(ToastError):
 class ToastBadToken(ToastAuthError):
     "Toast's login answer holds an unusable token (`token.accessToken`, `token.expiresIn`): not retried, Toast counts every token request."
 
-# %% ../nbs/01_auth.ipynb #c247ee82
+# %% ../nbs/01_auth.ipynb #70d43981
 HKDF_SALT = b"toast-connector/token-cache"
 HKDF_INFO = b"toast-connector fernet key v1|client:"
 
@@ -55,7 +55,7 @@ def cache_fernet(settings: Settings) -> Fernet:
         HKDF(algorithm=hashes.SHA256(), length=32, salt=HKDF_SALT, info=HKDF_INFO + settings.client_id.encode()
              ).derive(settings.client_secret.reveal().encode())))
 
-# %% ../nbs/01_auth.ipynb #2b8924db
+# %% ../nbs/01_auth.ipynb #114a39fc
 LOGIN_PATH = "/authentication/v1/authentication/login"
 
 def login_body(settings: Settings) -> dict:
@@ -107,13 +107,13 @@ class BearerAuth(requests.auth.AuthBase):
         return r
     def __repr__(self): return "BearerAuth(***)"
 
-# %% ../nbs/01_auth.ipynb #114a39fc
+# %% ../nbs/01_auth.ipynb #94d7b3dd
 def jwt_claims(token: Secret) -> dict:
     "The (unverified) claims of a JWT access token (scope, partner_guid or management_set_guid); {} if not a JWT."
     try: return json.loads(base64.urlsafe_b64decode(token.reveal().split(".")[1] + "=" * (-len(token.reveal().split(".")[1]) % 4)))
     except Exception: return {}
 
-# %% ../nbs/01_auth.ipynb #a1eb624b
+# %% ../nbs/01_auth.ipynb #b314ff2f
 _IN_USE: dict[Secret, None] = {}     # the access tokens this process used lately, oldest first
 _IN_USE_LOCK = threading.Lock()
 
@@ -131,7 +131,7 @@ def redact(text, *secrets) -> str:
     "`text` without `secrets` nor any access token this process used lately (`config.scrub`)."
     return scrub(text, *secrets, *tokens_in_use())
 
-# %% ../nbs/01_auth.ipynb #15909dad
+# %% ../nbs/01_auth.ipynb #d2370269
 MAX_LOGINS, LOGIN_WINDOW = 2, 3600.0
 
 def recent_logins(logins, now: float, window: float = LOGIN_WINDOW) -> list[float]:
@@ -147,7 +147,7 @@ def _iso(t: float) -> str:
     "Epoch seconds as `HH:MM:SS UTC` on a date."
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
 
-# %% ../nbs/01_auth.ipynb #65fc20e8
+# %% ../nbs/01_auth.ipynb #c0240dd5
 class Auth:
     "Toast access token: encrypted cache in `state['auth']`, renewal near expiry or on 401, two logins an hour at most."
     def __init__(self, settings: Settings, state: dict, login: Callable[[], tuple[Secret, float]], *,
@@ -170,14 +170,14 @@ class Auth:
         "Log a warning if a logger was given."
         if self.log is not None: self.log.warning(msg)
 
-# %% ../nbs/01_auth.ipynb #b314ff2f
+# %% ../nbs/01_auth.ipynb #ec739a6a
 @patch
 def _renew_time(self: Auth, expires_at: float, issued_at: float | None) -> float:
     "When to stop using a token: `margin` before expiry, or a tenth of its life if that is shorter."
     life = expires_at - issued_at if issued_at is not None else None
     return expires_at - (min(self.margin, life / 10) if life and life > 0 else self.margin)
 
-# %% ../nbs/01_auth.ipynb #6fbf2a4c
+# %% ../nbs/01_auth.ipynb #0b179b5b
 @patch
 def _load(self: Auth) -> Secret | None:
     "The cached token if it decrypts and is not due for renewal, else None (with a warning if undecryptable)."
@@ -197,7 +197,7 @@ def _load(self: Auth) -> Secret | None:
     remember_token(tok)
     return tok
 
-# %% ../nbs/01_auth.ipynb #d2370269
+# %% ../nbs/01_auth.ipynb #97a1fa11
 @patch
 def _login_now(self: Auth) -> Secret:
     "Log in if the budget allows, store the encrypted token and the login time; else `ToastAuthError`."
@@ -230,7 +230,7 @@ def _counted(self: Auth, logins: list[float], n: int = 1) -> float:
     self.login_count += max(n, 1)
     return now
 
-# %% ../nbs/01_auth.ipynb #7dd48040
+# %% ../nbs/01_auth.ipynb #9bfd699e
 @patch
 def token(self: Auth) -> Secret:
     "A valid access token: the cached one while it has time left, else a fresh login."
@@ -247,7 +247,7 @@ def renew(self: Auth, stale: Secret) -> Secret:
         self._token = None
         return self._login_now()
 
-# %% ../nbs/01_auth.ipynb #86b30396
+# %% ../nbs/01_auth.ipynb #031b7b57
 @patch
 def scopes(self: Auth) -> set[str] | None:
     "The scopes the access token in use carries (None: no token yet, or one whose claims say nothing of scopes)."

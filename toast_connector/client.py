@@ -49,7 +49,7 @@ def toast_message(resp, *secrets) -> str:
             if isinstance(d.get(k), str) and d[k].strip(): return redact(d[k].strip(), *secrets)[:500]
     return redact((resp.content or b"").decode("utf-8", "replace").strip(), *secrets)[:200]
 
-# %% ../nbs/02_client.ipynb #b7a7e6c7
+# %% ../nbs/02_client.ipynb #f87c3cb6
 def _json_kind(v) -> str:
     "The JSON type name of a parsed value."
     if v is None: return "null"
@@ -75,14 +75,14 @@ def json_fault(exc: ValueError) -> str:
     if isinstance(exc, UnicodeDecodeError): return "a body that is not UTF-8 text"
     return f"a body the client cannot use ({exc})"
 
-# %% ../nbs/02_client.ipynb #f87c3cb6
+# %% ../nbs/02_client.ipynb #3da0c230
 class Response:
     "A parsed Toast answer: `.status`, `.headers`, `.data` (JSON, floats as Decimal). Its repr shows no data."
     __slots__ = ("status", "headers", "data")
     def __init__(self, status: int, headers, data): self.status, self.headers, self.data = status, headers, data
     def __repr__(self): return f"Response({self.status})"
 
-# %% ../nbs/02_client.ipynb #a98fb260
+# %% ../nbs/02_client.ipynb #2b916dd5
 def _pct(xs, q):
     "Nearest-rank percentile `q` (0-100) of a sorted list."
     return xs[min(len(xs) - 1, max(0, int(round(q / 100 * len(xs) + 0.5)) - 1))] if xs else None
@@ -117,7 +117,7 @@ class Metrics:
         s = self.summary()
         return {k: sum(v[k] for v in s.values()) for k in ("calls", "retries", "429s")}
 
-# %% ../nbs/02_client.ipynb #6dd6b399
+# %% ../nbs/02_client.ipynb #f76778bf
 def limit_rules(endpoint: str, restaurant: str | None, scale: float = 1.0, limits: dict | None = None) -> list[tuple[tuple, int, float]]:
     "`(key, count, period)` for every limit a request counts against, scaled; `limits`: {path: calls a second} of endpoints."
     r = restaurant or "-"
@@ -158,7 +158,7 @@ class Window:
         else: self.q.append((t, 1))
         self.n += 1
 
-# %% ../nbs/02_client.ipynb #443b0f9f
+# %% ../nbs/02_client.ipynb #206dabb7
 class RateLimiter:
     "Proactive, thread-safe limiter for all of a client's requests (see `limit_rules`); adapts to Toast's headers."
     def __init__(self, scale: float = 1.0, guard: float = 0.05, clock: Callable[[], float] = time.monotonic,
@@ -187,7 +187,7 @@ class RateLimiter:
             elif h[0] <= 0: w = max(w, h[1] - now)
         return w
 
-# %% ../nbs/02_client.ipynb #484d565a
+# %% ../nbs/02_client.ipynb #4aece468
 @patch
 def acquire(self: RateLimiter, endpoint: str, restaurant: str | None) -> float:
     "Block until a request may be sent, then count it. Returns the seconds waited."
@@ -213,7 +213,7 @@ def done(self: RateLimiter, endpoint: str, restaurant: str | None):
         r = restaurant or "-"
         self._inflight[r] = max(0, self._inflight.get(r, 0) - 1)
 
-# %% ../nbs/02_client.ipynb #1d0ea2ca
+# %% ../nbs/02_client.ipynb #f6f96735
 @patch
 def observe(self: RateLimiter, endpoint: str, restaurant: str | None, remaining: int, reset_in: float, by: str | None = None):
     "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
@@ -238,14 +238,14 @@ def allowed_rate(self: RateLimiter, endpoint: str, restaurant: str | None = "r")
     "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
     return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale, self.limits) if per <= 2.0 or n / per < 1)
 
-# %% ../nbs/02_client.ipynb #06b1f5ca
+# %% ../nbs/02_client.ipynb #e2b07da8
 def http_date(value) -> datetime | None:
     "An HTTP date (`Date`, `Retry-After`: RFC 7231, `Fri, 01 Mar 2024 14:13:12 GMT`) as aware UTC; None if absent or not one."
     try: d = email.utils.parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError): return None
     return None if d is None else d.astimezone(timezone.utc) if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
-# %% ../nbs/02_client.ipynb #4aa3a6c9
+# %% ../nbs/02_client.ipynb #ac148b22
 def _header_time(headers) -> datetime | None:
     "Toast's time from `X-Sandbox-Now` (ISO, ms) or `Date` (RFC 7231), or None."
     try: return parse_ts(headers.get("X-Sandbox-Now")) or http_date(headers.get("Date"))
@@ -272,7 +272,7 @@ class ToastClock:
         "Toast's now as epoch seconds."
         return self.now().timestamp()
 
-# %% ../nbs/02_client.ipynb #e2b07da8
+# %% ../nbs/02_client.ipynb #d954ab0b
 RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
 _DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 _STATUS_ERRORS = {400: ToastBadRequest, 422: ToastBadRequest, 403: ToastForbidden, 404: ToastNotFound, 409: ToastConflict}
@@ -317,7 +317,7 @@ def _where(method: str, endpoint: str, restaurant: str | None) -> str:
     "`GET /x for restaurant r` for messages."
     return f"{method} {endpoint}" + (f" for restaurant {restaurant}" if restaurant else "")
 
-# %% ../nbs/02_client.ipynb #ac148b22
+# %% ../nbs/02_client.ipynb #f4be22ae
 class ToastClient:
     "Toast API client: auth, pooled session, timeouts, retries, status policy, rate limiter, clock, metrics."
     def __init__(self, settings: Settings, state: dict, *, session: requests.Session | None = None,
@@ -364,7 +364,7 @@ class ToastClient:
                      self._answers)
         except ToastError as e: e.answered = self._answers; raise
 
-# %% ../nbs/02_client.ipynb #1012a502
+# %% ../nbs/02_client.ipynb #738cb4d3
 @patch
 def _message(self: ToastClient, resp) -> str:
     "Toast's error message in `resp` (`toast_message`), this connection's secrets taken out."
@@ -396,7 +396,7 @@ def _backoff(self: ToastClient, attempt: int) -> float:
     step = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
     return step * (0.5 + random.random() / 2)
 
-# %% ../nbs/02_client.ipynb #312506fc
+# %% ../nbs/02_client.ipynb #eb939bab
 @patch
 def _observe(self: ToastClient, endpoint, restaurant, resp):
     "Feed a response's headers to the clock and the limiter."
@@ -416,7 +416,7 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout,
                                 allow_redirects=False, **self._kw)
 
-# %% ../nbs/02_client.ipynb #6fe6ec8c
+# %% ../nbs/02_client.ipynb #ca23ea2d
 @patch
 def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, token, body):
     "One request under the limiter and the metrics: `(response, None)`, or `(None, what failed)` on a timeout or a dropped connection."
@@ -434,7 +434,7 @@ def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, toke
                          "trusted (for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
     return resp, failed
 
-# %% ../nbs/02_client.ipynb #7798dca9
+# %% ../nbs/02_client.ipynb #c0bdfcc4
 @patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
@@ -480,7 +480,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         self.log.warning(f"Toast {where}: {last}; retry {attempt}/{self.settings.max_attempts - 1} in {wait:.2f}s")
         self.sleep(wait)
 
-# %% ../nbs/02_client.ipynb #34d169d3
+# %% ../nbs/02_client.ipynb #1589290b
 def _location(resp, base: str) -> str:
     "Where a redirect points: scheme, host and port of its `Location` (never its path or query)."
     loc = resp.headers.get("Location")
@@ -524,14 +524,14 @@ def _refused_login(self: ToastClient, resp) -> ToastAuthError:
                f"connection, setup test or script using this client id counts (shards of restaurantShard share one budget)")
     return ToastAuthError(f"{why}. Nothing was synced or lost: try again after {when}", status=429, endpoint=LOGIN_PATH, toast_message=msg)
 
-# %% ../nbs/02_client.ipynb #4e69cda1
+# %% ../nbs/02_client.ipynb #03ae17da
 @patch
 def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
          expect: type | None = None, check: Callable[[object], str | None] | None = None) -> Response:
     "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape; `check`: what else makes it impossible); see the table above."
     return self._request("GET", path, restaurant=restaurant, params=params, expect=expect, check=check)
 
-# %% ../nbs/02_client.ipynb #c0bdfcc4
+# %% ../nbs/02_client.ipynb #482936c5
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
 def as_list(data, path: str, restaurant: str | None = None) -> list:
@@ -553,7 +553,7 @@ def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed
     "`_runaway` for a page walk outside the client (the anchored ordersBulk walk)."
     return _runaway(request_name(path, restaurant), what, restaurant, path)
 
-# %% ../nbs/02_client.ipynb #37267838
+# %% ../nbs/02_client.ipynb #bb793c61
 @patch
 def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100,
           check: Callable[[object], str | None] | None = None) -> Iterator[list[dict]]:
@@ -571,7 +571,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #c432a180
+# %% ../nbs/02_client.ipynb #316d1bef
 def promised_page(data) -> str | None:
     "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
     rows = data.get("results") if isinstance(data, dict) else data
@@ -604,7 +604,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #9a34fe4b
+# %% ../nbs/02_client.ipynb #c080a89a
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
@@ -622,7 +622,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #8325fa31
+# %% ../nbs/02_client.ipynb #9d7e3250
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -630,7 +630,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #652fc897
+# %% ../nbs/02_client.ipynb #96987319
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."

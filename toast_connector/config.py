@@ -35,7 +35,7 @@ class ConfigError(ValueError):
         self.key = key
         super().__init__(f"configuration '{key}': {problem}")
 
-# %% ../nbs/00_config.ipynb #70b5bc19
+# %% ../nbs/00_config.ipynb #2ee2334e
 _ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{1,9}))?)?"
                   r"(Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 
@@ -52,13 +52,13 @@ def parse_ts(value) -> datetime | None:
     if hh > 23 or mm > 59: raise ValueError(f"not an ISO-8601 timestamp (offset {off}): {value!r}")
     return dt - (1 if off[0] == "+" else -1) * timedelta(hours=hh, minutes=mm)
 
-# %% ../nbs/00_config.ipynb #ccf8cbcf
+# %% ../nbs/00_config.ipynb #7bf0b615
 def parse_timestamp(value: str) -> datetime:
     "A required ISO-8601 timestamp as aware UTC (`parse_ts`, where None is an error)."
     if value is None: raise ValueError("not an ISO-8601 timestamp: None")
     return parse_ts(value)
 
-# %% ../nbs/00_config.ipynb #a01396a5
+# %% ../nbs/00_config.ipynb #78f71e86
 def _is_loopback(host: str) -> bool:
     "True for `localhost` and loopback IP addresses."
     if host.lower() == "localhost": return True
@@ -83,7 +83,7 @@ def parse_domain(value: str) -> str:
         raise ValueError(f"plain http is only allowed for loopback addresses, not {u.hostname!r}; use https")
     return f"{u.scheme}://{u.netloc}"
 
-# %% ../nbs/00_config.ipynb #624d80e0
+# %% ../nbs/00_config.ipynb #ee7e21f9
 def parse_fernet_key(value: str) -> bytes:
     "Check a Fernet key: url-safe base64 of exactly 32 bytes. Returns it as bytes."
     try: raw = base64.urlsafe_b64decode(value.strip().encode("ascii"))
@@ -91,7 +91,7 @@ def parse_fernet_key(value: str) -> bytes:
     if len(raw) != 32: raise ValueError(f"must decode to 32 bytes, got {len(raw)}")
     return value.strip().encode("ascii")
 
-# %% ../nbs/00_config.ipynb #ee7e21f9
+# %% ../nbs/00_config.ipynb #e28024ac
 def parse_shard(value: str) -> tuple[int, int]:
     "Parse `k/n` (1 <= k <= n) into `(k, n)`."
     m = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", value)
@@ -110,7 +110,7 @@ def parse_guid_list(value: str) -> tuple[str, ...]:
     if bad: raise ValueError(f"not a Toast guid: {bad[0]!r}")
     return items
 
-# %% ../nbs/00_config.ipynb #cae5b077
+# %% ../nbs/00_config.ipynb #9a1805ad
 USER_ACCESS_TYPES = ("TOAST_MACHINE_CLIENT",)
 EARLIEST_START = datetime(2015, 12, 1, tzinfo=timezone.utc)   # Toast's ordersBulk: "The date must be after 2015-12-01T00:00:00.000+0000"
 SECRET_ENV = {"clientSecret": "TOAST_CLIENT_SECRET", "key": "TOAST_FERNET_KEY", "clientId": "TOAST_CLIENT_ID"}
@@ -152,7 +152,7 @@ class Settings:
     analytics_backfill_days: int = 30       # business dates of Toast's totals read on the first sync
     reconcile: str = "auto"                 # auto: with analytics credentials; true: also without them (weaker form); false: never
 
-# %% ../nbs/00_config.ipynb #ff393bbc
+# %% ../nbs/00_config.ipynb #2743ad82
 # configuration key -> (Settings field, lowest, highest): ints and floats
 _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_minutes", 0, 7*24*60),
          "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
@@ -168,7 +168,7 @@ _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("ra
 KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
-# %% ../nbs/00_config.ipynb #bf1a17e4
+# %% ../nbs/00_config.ipynb #c6fcb33c
 _REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours", None),
             ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours", "cash_recent_days"))
 
@@ -184,7 +184,7 @@ def check_late_arrivals(opts: dict) -> None:
             raise ConfigError(key, f"{days} days re-read every {every} hours leaves gaps: it must span more than "
                               f"{every_key} (or be 0 to switch the re-read off)")
 
-# %% ../nbs/00_config.ipynb #9a1805ad
+# %% ../nbs/00_config.ipynb #63ca58b9
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
 _SECRET_KEYS = ("clientSecret", "key", "analyticsClientSecret")
 
@@ -222,7 +222,7 @@ def _number(configuration: dict, key: str, kind, lo, hi):
 
 
 
-# %% ../nbs/00_config.ipynb #d3d7d70b
+# %% ../nbs/00_config.ipynb #5d21d2ed
 def unknown_keys(configuration: dict) -> list[str]:
     "One warning line per configuration key the connector does not know, naming the closest known key."
     known = {k.lower(): k for k in KNOWN_KEYS}
@@ -236,7 +236,7 @@ def unknown_keys(configuration: dict) -> list[str]:
 
 
 
-# %% ../nbs/00_config.ipynb #c6fcb33c
+# %% ../nbs/00_config.ipynb #e480c6ef
 def validate_configuration(configuration: dict, now: datetime | None = None, warn=None) -> Settings:
     "Check every configuration value and return `Settings`; raise `ConfigError` naming the first bad key. `warn(line)` hears of unknown keys."
     if not isinstance(configuration, dict): raise ConfigError("(all)", "configuration must be a JSON object")
@@ -285,7 +285,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
 
-# %% ../nbs/00_config.ipynb #c801791f
+# %% ../nbs/00_config.ipynb #c0fe12c0
 import typing, types
 
 def patch(f):
@@ -300,7 +300,7 @@ def patch(f):
         setattr(c, f.__name__, g)
     return f
 
-# %% ../nbs/00_config.ipynb #371e0fa0
+# %% ../nbs/00_config.ipynb #7a8e8408
 def scrub(text, *secrets) -> str:
     "`text` with every secret (a `Secret` or a string; 4 characters or more) replaced by `***`, also as JSON or repr escape it."
     vals = [s.reveal() if isinstance(s, Secret) else s for s in secrets]

@@ -28,7 +28,7 @@ def gone_keys(old: set, seen: set, confirmed=()) -> tuple[set | None, list[str]]
     now = emptied(old, seen)
     return (None, now) if set(now) - set(confirmed) else (old - seen, [])
 
-# %% ../nbs/06_cursors.ipynb #ba28da51
+# %% ../nbs/06_cursors.ipynb #e3d490e3
 def removed(job, full: bool) -> tuple[set | None, list[str]]:
     "After a pull: (the key set to keep, the tables an unconfirmed full pull emptied); a complete full pull deletes what is gone."
     if job.seen is None: return None, []                     # the stream detects no removals
@@ -45,7 +45,7 @@ def removed(job, full: bool) -> tuple[set | None, list[str]]:
     job.delete([key_dict(ks, job.keys, job.restaurant.guid) for ks in sorted(gone)])
     return job.seen, []
 
-# %% ../nbs/06_cursors.ipynb #dd14ebd9
+# %% ../nbs/06_cursors.ipynb #4cf1cd93
 class OneCall:
     "No paging: one GET whose body must have the stream's `shape`."
     def walk(self, job, path: str, params: dict):
@@ -62,7 +62,7 @@ def walk(self: PageToken, job, path: str, params: dict):
     "Every page of a token-paged list, as one list (`ToastClient.token_pages`)."
     yield job.client.token_pages(path, restaurant=job.restaurant.guid, params=params)
 
-# %% ../nbs/06_cursors.ipynb #16a37d9f
+# %% ../nbs/06_cursors.ipynb #4200b01e
 PageNumber.OVERLAP = 2          # orders each page of a window shares with the pages before it
 
 def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
@@ -74,14 +74,14 @@ def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
     if best is None or best[0] * best[1] <= read: raise ValueError(f"no page of at most {size} reads past {read} with an overlap of {overlap}")
     return best
 
-# %% ../nbs/06_cursors.ipynb #7337bfd0
+# %% ../nbs/06_cursors.ipynb #014cb48c
 def unkeyed_record(data) -> str | None:
     "The fault of a page of guid-keyed records (ordersBulk) holding an item that is no object or has no guid: the page is no answer."
     if (i := unkeyed(data)) is None: return None
     r = data[i]
     return f"a page whose record {i} has no guid ({'guid ' + repr(r.get('guid')) if isinstance(r, dict) else repr(r)[:60]})"
 
-# %% ../nbs/06_cursors.ipynb #c138898b
+# %% ../nbs/06_cursors.ipynb #20eeaf24
 @patch
 def walk(self: PageNumber, job, path: str, params: dict):
     "The pages of one window, whole and anchored; counts the records read into `job.records`."
@@ -114,7 +114,7 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         if len(page) < n: return
         end = page_no * n
 
-# %% ../nbs/06_cursors.ipynb #5fd89a9d
+# %% ../nbs/06_cursors.ipynb #7bb17423
 @patch
 def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int = 3):
     "Orders leaving faster than the overlap absorbs: walk the pages again until a pass finds no order it had not seen (else fail the window)."
@@ -132,7 +132,7 @@ def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int =
                      f"passes, the last still found {new} new); the window is read again next sync", endpoint=endpoint_of(path),
                      restaurant=job.restaurant.guid)
 
-# %% ../nbs/06_cursors.ipynb #af503f99
+# %% ../nbs/06_cursors.ipynb #49c4aa2b
 @patch
 def resting(self: ModifiedWindow | DateRange | BusinessDates | Published, job) -> bool:
     "Never: these kinds read every sync."
@@ -154,7 +154,7 @@ def resting(self: FullPull, job) -> bool:
     "Polled recently: no call this sync."
     return _polled(job, "at")
 
-# %% ../nbs/06_cursors.ipynb #ec13fab1
+# %% ../nbs/06_cursors.ipynb #fca57f99
 ModifiedWindow.WINDOW_PAGES = 6                   # a page-numbered window is sized from the learned rate to hold this many whole pages
 ModifiedWindow.LATE_SLACK = timedelta(minutes=5)  # a late-arrival re-read this close to due runs now, not one sync later
 
@@ -173,7 +173,7 @@ def target(self: ModifiedWindow, job) -> int:
     if isinstance(job.stream.pages, PageNumber): return self.WINDOW_PAGES * job.stream.pages.size
     return min(job.settings.checkpoint_rows, job.BATCH_ROWS // 4)
 
-# %% ../nbs/06_cursors.ipynb #fca57f99
+# %% ../nbs/06_cursors.ipynb #75049889
 ModifiedWindow.EMPTY_CONFIRMS = 2   # times an empty window the rate expected records in is asked again
 ModifiedWindow.EMPTY_EXPECTED = 3   # records the rate must put in a window for an empty answer to be asked again
 
@@ -201,14 +201,14 @@ def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate:
                  f"expects {'some' if exp is None else round(exp)}, and {got} when asked again ({tries} more calls)")
     return n, got
 
-# %% ../nbs/06_cursors.ipynb #75049889
+# %% ../nbs/06_cursors.ipynb #fdea8636
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
     "Where a late-arrival re-read at `end` begins: `days` back, or further when the last one (at `last`) was more than a period ago."
     start = end - timedelta(days=days)
     if last is not None: start = min(start, last - timedelta(days=days) + timedelta(hours=every_hours))
     return max(start, initial)
 
-# %% ../nbs/06_cursors.ipynb #fdea8636
+# %% ../nbs/06_cursors.ipynb #4e5d83d1
 @patch
 def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late."
@@ -230,7 +230,7 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     job.move({**job.cursor, "late_at": W.toast_ts(job.end)})
     if resumed: job.late(calls=job.calls - calls, records=records, rows=n)
 
-# %% ../nbs/06_cursors.ipynb #d3a8c23b
+# %% ../nbs/06_cursors.ipynb #46b370bf
 @patch
 def run(self: ModifiedWindow, job):
     "Adaptive windows from the cursor (minus the lookback) to the sync's end; then the late-arrival re-read when due."
@@ -251,7 +251,7 @@ def run(self: ModifiedWindow, job):
         start = wend
     self.late_reread(job, first, to is not None)
 
-# %% ../nbs/06_cursors.ipynb #f4057d74
+# %% ../nbs/06_cursors.ipynb #7731ef3c
 @patch
 def removal_cut(self: DateRange, job) -> datetime | None:
     "Where the part of the range whose keys are kept begins: `removals_from_days` before the sync's UTC day (None: no removals)."
@@ -300,7 +300,7 @@ def removals(self: DateRange, job, cut: datetime):
 
 DateRange.IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
-# %% ../nbs/06_cursors.ipynb #001c55e9
+# %% ../nbs/06_cursors.ipynb #c172e2a1
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -323,7 +323,7 @@ def run(self: BusinessDates, job):
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #c172e2a1
+# %% ../nbs/06_cursors.ipynb #eedd2aad
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -345,7 +345,7 @@ def run(self: FullPull, job):
     if empty: cur["empty_pull"] = empty
     job.move(cur, keys)
 
-# %% ../nbs/06_cursors.ipynb #2411c94d
+# %% ../nbs/06_cursors.ipynb #7af8d675
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

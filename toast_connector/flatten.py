@@ -55,7 +55,7 @@ def is_timestamp(value) -> bool:
     return (isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and value[10:11] in "T "
             and _TS.fullmatch(value) is not None)
 
-# %% ../nbs/04_flatten.ipynb #cad3df40
+# %% ../nbs/04_flatten.ipynb #943ad3c5
 from json.encoder import encode_basestring as _jstr
 _LITERAL = {True: "true", False: "false"}
 
@@ -90,7 +90,7 @@ def to_json(obj, *, sort_keys: bool = False) -> str:
     _enc(obj, out, sort_keys)
     return "".join(out)
 
-# %% ../nbs/04_flatten.ipynb #383d41ef
+# %% ../nbs/04_flatten.ipynb #20587835
 _COLS: dict = {}
 
 def _cols_of(prefix: str) -> dict:
@@ -146,7 +146,7 @@ def flatten(record: dict, *, json_fields=(), skip=(), entity_types=()) -> dict:
     _flat_into(row, record, "", *_lookups(tuple(json_fields), tuple(skip), tuple(entity_types)))
     return row
 
-# %% ../nbs/04_flatten.ipynb #4a04f163
+# %% ../nbs/04_flatten.ipynb #c95f8c0b
 @dataclass(frozen=True)
 class Child:
     "A list field of a record, landed as its own table (see the options above)."
@@ -180,7 +180,7 @@ class Child:
         "Fields of an item that are child tables (left out of its row)."
         return self._skip
 
-# %% ../nbs/04_flatten.ipynb #c95f8c0b
+# %% ../nbs/04_flatten.ipynb #2ba81b74
 def _sha(text: str) -> str: return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 def _canon(v):
@@ -215,7 +215,7 @@ def child_ids(items: list, parent_key: tuple, c: Child) -> list:
         ids.append(_sha(f"{text}#{n}"))
     return ids
 
-# %% ../nbs/04_flatten.ipynb #89099e3f
+# %% ../nbs/04_flatten.ipynb #c4592c65
 def child_list(record: dict, c: Child) -> list:
     "The child list `c.field` of a record (absent or null: none); anything else than a list is a malformed answer."
     items = record.get(c.field)
@@ -225,7 +225,7 @@ def child_list(record: dict, c: Child) -> list:
                          "(reading it as one without children would delete the children it has)")
     return items
 
-# %% ../nbs/04_flatten.ipynb #9dc2e442
+# %% ../nbs/04_flatten.ipynb #aeb76cc0
 def _require_key(table: str, row: dict, key: tuple):
     "Fail loudly when a key column is missing, or `id` (Toast's guid) is no guid."
     for k in key:
@@ -259,7 +259,7 @@ def _items(c: Child, items, anc: dict, pkey: tuple, base: dict, depth: int, pare
         if c.recursive and item.get(c.field):
             yield from _items(c, child_list(item, c), anc, kv, base, depth + 1, cid, root_id)
 
-# %% ../nbs/04_flatten.ipynb #4ffe59b5
+# %% ../nbs/04_flatten.ipynb #98dd4fc7
 def _descend(record: dict, children: tuple, anc: dict, pkey: tuple, base: dict, parent_id) -> Iterator[tuple[str, dict]]:
     "Rows of every child list of one record (`parent_id`: that record's id)."
     for c in children:
@@ -289,7 +289,7 @@ def explode(record: dict, *, table: str, key: tuple = ("id",), children: tuple =
     yield table, row
     if children: yield from _descend(record, children, {f"{table}_id": row["id"]}, tuple(row[k] for k in key), base, row["id"])
 
-# %% ../nbs/04_flatten.ipynb #aeb76cc0
+# %% ../nbs/04_flatten.ipynb #0caf25db
 def table_keys(table: str, key: tuple, children: tuple) -> dict:
     "{table: primary key} for a root and every descendant (and link) table."
     out = {table: tuple(key)}
@@ -301,7 +301,7 @@ def table_keys(table: str, key: tuple, children: tuple) -> dict:
     walk(children)
     return out
 
-# %% ../nbs/04_flatten.ipynb #c2f33cae
+# %% ../nbs/04_flatten.ipynb #ab550e30
 def version_base(table: str, field: str = "modifiedDate"):
     "A `Stream.base`: `(record, ctx) -> {'<table>_modified_date': the record's canonical modifiedDate}`."
     col = f"{table}_{snake(field)}"
@@ -311,7 +311,7 @@ def version_base(table: str, field: str = "modifiedDate"):
     base.__qualname__ = f"version_base[{col}]"
     return base
 
-# %% ../nbs/04_flatten.ipynb #eea5e15e
+# %% ../nbs/04_flatten.ipynb #3d75f573
 MONEY = {"type": "DECIMAL", "precision": 18, "scale": 4}
 RATE = {"type": "DECIMAL", "precision": 18, "scale": 8}
 
@@ -348,7 +348,7 @@ def table_schema(table: str, key: tuple = ("id",), children: tuple = (), columns
     walk(children, {f"{table}_id": "STRING"})
     return list(out.values())
 
-# %% ../nbs/04_flatten.ipynb #4ccd3a4a
+# %% ../nbs/04_flatten.ipynb #8c4e0cc5
 def sdk_row(row: dict, stamps=()) -> dict:
     "The row as the SDK takes it: `Decimal`s as exact text, canonical timestamps of the columns `stamps` as datetimes; else as it is."
     out = None                                  # copied only when a value changes: this runs once per row on the emitting thread

@@ -113,7 +113,7 @@ from .families import FAMILIES, endpoint_limits
 PROBES = (Probe("restaurants", "restaurants:read", "/restaurants/v1/restaurants/{guid}"),
           *(Probe(f.name, scope, f.probe) for f in FAMILIES if f.probe for scope in f.scopes))
 
-# %% ../nbs/40_form.ipynb #953f93bb
+# %% ../nbs/40_form.ipynb #267c13a5
 import time
 from dataclasses import replace
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest, redact
@@ -138,7 +138,7 @@ def setup_client(configuration: dict, clock=time.monotonic) -> ToastClient:
             _CLIENTS[k] = (c, born)
         return c
 
-# %% ../nbs/40_form.ipynb #92b990c2
+# %% ../nbs/40_form.ipynb #ad1a00fd
 @dataclass
 class Check:
     "The outcome of one setup check."
@@ -153,7 +153,7 @@ def check_configuration(configuration: dict) -> Check:
     except ConfigError as e: return Check(False, str(e), tuple(warnings))
     return Check(True, f"configuration is valid: {s.base_url}, initial sync from {s.initial_sync_start:%Y-%m-%d}", tuple(warnings))
 
-# %% ../nbs/40_form.ipynb #5fda6db6
+# %% ../nbs/40_form.ipynb #c8a344e4
 def check_login(configuration: dict, client=None) -> Check:
     "Toast accepts the client id and secret."
     client = client or setup_client(configuration)
@@ -169,7 +169,7 @@ def check_login(configuration: dict, client=None) -> Check:
     scopes = str(client_claims(client).get("scope") or "").split()
     return Check(True, f"logged in to {host}", (f"token scopes: {', '.join(scopes)}",) if scopes else ())
 
-# %% ../nbs/40_form.ipynb #4e86d735
+# %% ../nbs/40_form.ipynb #4eec73aa
 def _label(item: dict) -> str:
     "`Name - Location (guid)` of a discovery item."
     name = " - ".join(x for x in (item.get("restaurantName"), item.get("locationName")) if x)
@@ -210,7 +210,7 @@ def check_restaurants(configuration: dict, client=None, limit: int = 20) -> Chec
     return Check(True, f"{len(items)} restaurant(s) reachable, {len(chosen)} synced by this connection"
                        + (f" (shard {k}/{n})" if n > 1 else ""), tuple(details))
 
-# %% ../nbs/40_form.ipynb #3940caff
+# %% ../nbs/40_form.ipynb #072302e2
 def probe_params(p: Probe, now: datetime, time_zone: str | None = None, closeout_hour: int = 0) -> dict | None:
     "The query parameters of a probe's call at Toast time `now`."
     if p.path.startswith("/orders/"):
@@ -266,7 +266,7 @@ def check_families(configuration: dict, client=None) -> Check:
     if errors: return Check(False, "probing failed: " + "; ".join(errors), tuple(details))
     return Check(True, f"every endpoint family answers for restaurant {sample.guid}", tuple(details))
 
-# %% ../nbs/40_form.ipynb #af480a48
+# %% ../nbs/40_form.ipynb #31a3c0f2
 def _scrub(text: str, configuration: dict) -> str:
     "`text` on one line, the configured secrets and key (and their env fallbacks) and the access tokens in use replaced by ***."
     return " ".join(redact(text, *config_secrets(configuration)).split())
@@ -285,7 +285,7 @@ def run_check(check, configuration: dict, logger=None):
 
 
 
-# %% ../nbs/40_form.ipynb #b2811282
+# %% ../nbs/40_form.ipynb #88d8112b
 def configuration_values(configuration: dict):
     "Setup test: every configuration value is valid."
     return run_check(check_configuration, configuration)

@@ -98,7 +98,7 @@ def is_zone(tz_name) -> bool:
     try: return isinstance(tz_name, str) and bool(tz_name.strip()) and ZoneInfo(tz_name) is not None
     except (ZoneInfoNotFoundError, ValueError): return False
 
-# %% ../nbs/03_windows.ipynb #b5c1d070
+# %% ../nbs/03_windows.ipynb #660d8dc0
 def business_date(ts: datetime, tz_name: str | None, closeout_hour: int = 0) -> int:
     "The restaurant-local business date (`yyyyMMdd`) of instant `ts`, for an IANA zone and `closeoutHour`."
     local = ts.astimezone(zone(tz_name))

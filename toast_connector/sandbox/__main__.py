@@ -99,7 +99,7 @@ def write_configuration(sb: Sandbox, path, analytics: bool = False) -> Path:
     os.replace(tmp, path)
     return path
 
-# %% ../../nbs/32_sandbox_cli.ipynb #1c5e7638
+# %% ../../nbs/32_sandbox_cli.ipynb #eb50f27f
 def ready_lines(sb: Sandbox) -> list[str]:
     "The lines printed when the sandbox is ready: URL, credentials, certificate path with TLS, the analytics credentials."
     out = [f"Toast sandbox ready at {sb.url}", f"clientId={sb.client_id} clientSecret={sb.client_secret}"]
@@ -139,6 +139,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     return serve(sb, config_path=args.write_config, analytics_config=args.analytics_config)
 
-# %% ../../nbs/32_sandbox_cli.ipynb #da97c970
+# %% ../../nbs/32_sandbox_cli.ipynb #beca6ebb
 #| eval: false
 if __name__ == "__main__": sys.exit(main())
