@@ -8,13 +8,13 @@ import base64, dataclasses, hashlib, json, time
 from datetime import timedelta
 from decimal import Decimal, ROUND_HALF_UP
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastConflict, ToastRetriesExhausted
-from .client import ToastClient, RateLimiter, ToastMalformed, limit_rules
+from .client import ToastClient, RateLimiter, ToastMalformed, limit_rules, Window
 from .flatten import types
 from .orders import ORDERS
 from . import windows as W
 from .streams import Family
 from .tasks import Task, Runner
-from .state import _GUID
+from .state import GUID_RE
 
 # %% auto #0
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'REPORT_KEEP',
@@ -116,7 +116,6 @@ def analytics_rules(endpoint: str, restaurant: str | None, scale: float = 1.0) -
 class AnalyticsLimiter(RateLimiter):
     "The client limiter with the analytics API's own limits."
     def _windows(self, endpoint, restaurant):
-        from toast_connector.client import Window
         return [self._w.setdefault(k, Window(n, per, self.guard)) for k, n, per in analytics_rules(endpoint, restaurant, self.scale)]
 
 class AnalyticsPending(ToastError):
@@ -136,10 +135,11 @@ def _post(client, start: int, end: int, rids: list[str]) -> str:
     body = {"startBusinessDate": str(start), "endBusinessDate": str(end), "restaurantIds": list(rids),
             "excludedRestaurantIds": [], "groupBy": []}
     guid = client._request("POST", "/era/v1/metrics", body=lambda: body, expect=str).data
-    if not isinstance(guid, str) or not _GUID.fullmatch(guid):
+    if not isinstance(guid, str) or not GUID_RE.fullmatch(guid):
         raise ToastMalformed(f"POST /era/v1/metrics: Toast answered 200 without a reportRequestGuid ({str(guid)[:40]!r})", status=200,
                              endpoint="/era/v1/metrics")
     return guid
+
 
 
 # %% ../nbs/16_analytics.ipynb #4b9efeb3
@@ -223,7 +223,7 @@ REPORT_KEEP = timedelta(hours=3)     # how long a report left in progress may be
 
 def carried_report(prev, lo: int, hi: int, rids: list, end) -> str | None:
     "The guid of a report an earlier sync left in progress, if it covers dates `lo..hi` of `rids` and is younger than `REPORT_KEEP`."
-    if not isinstance(prev, dict) or not _GUID.fullmatch(str(prev.get("guid"))): return None
+    if not isinstance(prev, dict) or not GUID_RE.fullmatch(str(prev.get("guid"))): return None
     start, stop, have = prev.get("start"), prev.get("end"), prev.get("restaurants")
     if not (isinstance(start, int) and isinstance(stop, int) and isinstance(have, list) and all(isinstance(g, str) for g in have)): return None
     if not (start <= lo and hi <= stop and set(rids) <= set(have)): return None
