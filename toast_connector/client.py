@@ -303,6 +303,7 @@ def read_body(r: requests.Response) -> requests.Response:
 class WholeBodyAdapter(HTTPAdapter):
     "An `HTTPAdapter` that reads each body whole (`read_body`), where `requests` reads 10 KB at a time."
     def send(self, request, stream=False, **kw):
+        "Send as `HTTPAdapter` does, then read the whole body in one call (not with `stream=True`)."
         r = super().send(request, stream=stream, **kw)
         return r if stream else read_body(r)
 

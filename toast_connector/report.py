@@ -78,8 +78,10 @@ class Progress:
 
     def start(self, task): self.began.setdefault(task.stream.family, self.clock())
     def advance(self, task, frac):
+        "Note how far a task has got (0-1; None: no estimate)."
         if frac is not None: self.part[id(task)] = (task.stream.family, min(max(float(frac), 0.0), 1.0))
     def finish(self, task):
+        "Count a task done in its family."
         self.start(task)
         self.part.pop(id(task), None)
         self.done[task.stream.family] += 1
@@ -138,6 +140,7 @@ class PeakRss:
     def __init__(self, read=rss_bytes, every: float = 0.01):
         self.read, self.every, self.peak, self.done = read, every, None, threading.Event()
     def sample(self):
+        "Read the RSS now and keep the highest seen."
         r = self.read()
         if r is not None: self.peak = max(self.peak or 0, r)
     def _run(self):

@@ -46,10 +46,12 @@ class _Bytes:
     "Reads what `pack_store` wrote."
     def __init__(self, data: bytes): self.d, self.i = data, 0
     def take(self, k: int) -> bytes:
+        "The next `k` bytes; a store that ends sooner is refused."
         if self.i + k > len(self.d): raise ValueError("truncated key store")
         b, self.i = self.d[self.i:self.i + k], self.i + k
         return b
     def varint(self) -> int:
+        "The next unsigned LEB128 integer."
         n = shift = 0
         while True:
             b = self.take(1)[0]
