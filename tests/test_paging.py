@@ -27,6 +27,7 @@ def scenario(departures: int = 1):
                  scopes=("orders:read", "restaurants:read"))
     sb.world.rates = {k: 0.0 for k in sb.world.rates}
     sb.world.connect_every_hours = 0
+    sb.world.offline_rate = 0.0        # uploads hours late are test_late's subject: here one could land after these 3 hours
     edited, big, calls = [], [], []
     def hook(s, call):
         if call.template != "GET /orders/v2/ordersBulk": return
@@ -57,6 +58,7 @@ def scenario(departures: int = 1):
         return edited, set(exp["orders"]) - got, got ^ set(exp["orders"]), calls
 
 
+@pytest.mark.clock
 def test_order_edited_mid_paging_is_not_lost():
     edited, missing, diff, calls = scenario(1)
     assert not missing and not diff, (edited, sorted(missing))
@@ -64,6 +66,7 @@ def test_order_edited_mid_paging_is_not_lost():
     assert calls.count((1, 100)) == 1, calls
 
 
+@pytest.mark.clock
 def test_more_departures_than_the_overlap_restart_the_walk():
     edited, missing, diff, calls = scenario(3)                  # 3 > PageNumber.OVERLAP: the second page holds no anchor
     assert PageNumber.OVERLAP < 3
@@ -81,6 +84,7 @@ def naive_pages(self, job, path, params):
         page += 1
 
 
+@pytest.mark.clock
 def test_naive_paging_loses_the_order(monkeypatch):
     monkeypatch.setattr(PageNumber, "whole_pages", naive_pages)
     edited, missing, diff, calls = scenario(1)
