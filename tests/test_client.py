@@ -380,8 +380,8 @@ def test_a_client_that_sends_too_fast_recovers_from_429s(sandbox):
 def test_limiter_adapts_to_toasts_remaining_header(sandbox):
     # the server allows 2/s but the client believes 20/s; sent one at a time, Toast's X-Toast-RateLimit-Remaining
     # and -Reset alone keep it from a single 429. (The world's clock sits on a whole second, so Toast's Reset epoch
-    # maps onto the sandbox's real-time slices.)
-    whole = datetime.now(timezone.utc).replace(microsecond=0)
+    # maps onto the sandbox's real-time slices.) The shared pinned clock: the world does not depend on the hour.
+    whole = NOW.replace(microsecond=0)
     for adapt in (True, False):
         sb = sandbox(rate_limits=0.1, now=whole)
         c = mk_client(sb, config={"maxAttempts": "10"})
