@@ -62,6 +62,7 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         assert reqs[0][0] == START and len(reqs) >= 4 and reqs[-1][1] - START > timedelta(days=92)   # over 3 months
         assert all(b - a <= timedelta(days=28) for a, b in reqs)
         far = reqs[-1][1]
+        assert far >= NOW - timedelta(seconds=120) + timedelta(days=14), far    # README: 14 days ahead of the sync's end
         truth = truth_shifts(sb)
         # every inner edge of the plan is crossed by shifts in the truth, which the request ending (or starting)
         # there does not return
@@ -78,6 +79,7 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         # and every one of them landed: warehouse == truth for shifts
         want = live(truth, far)
         assert shift_rows(rec) == want and len(want) > 900
+        assert sum(i > NOW for i, _ in want.values()) >= 10                     # among them shifts scheduled ahead
         assert any(o["deleted"] for o in truth.values())                      # deleted shifts exist and are not rows
         # back-to-back windows (the old plan) over the same span would have lost the crossing shifts for good
         old = plan_windows(START, far, 28)
@@ -101,6 +103,7 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         client, _ = sync_once(sb, rec)
         reqs2 = [(ts(p["startDate"]), ts(p["endDate"])) for path, _, p in client.calls if path == SHIFTS_PATH and "startDate" in p]
         assert reqs2[0][0] < NOW - timedelta(days=13)                          # the 14-day shift lookback
+        assert reqs2[-1][1] >= sb.now - timedelta(seconds=120) + timedelta(days=14), reqs2[-1]
         assert shift_rows(rec) == live(truth_shifts(sb), reqs2[-1][1])
 
 
