@@ -260,8 +260,9 @@ def test_a_setup_test_that_fails_unexpectedly_shows_no_secret_or_token(quoting_s
 
 def test_a_selection_that_selects_nothing_is_warned_every_sync_and_named_in_sync_log():
     unknown = "00000000-0000-4000-8000-000000000001"
-    with Sandbox(seed=3, restaurants=2, days=1, orders_per_day=5, now=NOW, rate_limits=0) as sb:
+    with Sandbox(seed=3, restaurants=2, days=1, orders_per_day=5, now=NOW, rate_limits=0, client_secret=SECRET) as sb:
         g1 = sb.world.restaurant_guids()[0]
+        assert sb.configuration()["clientSecret"] == SECRET                 # the secret the last check looks for is the one in use
         cases = {"restaurantIds": ({"restaurantIds": f"{g1},{unknown}"}, [f"that Toast's restaurant list does not hold: {unknown}; not synced"]),
                  "both": ({"restaurantIds": g1, "excludeRestaurantIds": g1},
                           ["no restaurant to sync: of the 2 Toast lists, restaurantIds leaves 1, then excludeRestaurantIds leaves 0"]),
