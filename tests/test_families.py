@@ -15,7 +15,7 @@ from toast_connector import sync, testing
 from toast_connector.auth import ToastRetriesExhausted
 from toast_connector.client import ToastClient
 from toast_connector.config import validate_configuration
-from toast_connector.configuration import CONFIG_TABLES
+from toast_connector import configuration as config_family
 from toast_connector.flatten import table_keys
 from toast_connector.families import by_name
 from toast_connector.sandbox.server import Sandbox
@@ -23,6 +23,22 @@ from toast_connector.sandbox.data import ALL_SCOPES
 import clock
 
 UTC = timezone.utc
+# README's configuration tables (the seed's names, a contract), by the /config/v2 endpoint each comes from: written out
+# here, so that a table fed from the wrong endpoint fails the tests instead of moving both sides
+CONFIG_TABLES = {"alternatePaymentTypes": "alternate_payment_types", "breakTypes": "break_type", "cashDrawers": "cash_drawer",
+                 "diningOptions": "dining_option", "discounts": "discounts", "menuGroups": "menu_group", "menuItems": "menu_item",
+                 "menuOptionGroups": "menu_option_group", "menus": "menu", "preModifiers": "pre_modifier",
+                 "preModifierGroups": "pre_modifier_group", "noSaleReasons": "no_sale_reason", "payoutReasons": "payout_reason",
+                 "priceGroups": "price_group", "printers": "printer", "salesCategories": "sale_category",
+                 "serviceAreas": "service_area", "serviceCharges": "service_charge", "revenueCenters": "revenue_center",
+                 "restaurantServices": "restaurant_service", "tables": "tables", "taxRates": "tax_rate", "voidReasons": "void_reason"}
+
+
+def test_the_config_tables_are_readmes():
+    "The connector declares each configuration table from README's endpoint, and no other."
+    assert config_family.CONFIG_TABLES == CONFIG_TABLES
+    assert {s.table: s.path for s in config_family.CONFIG_STREAMS if s.table in CONFIG_TABLES.values()} == \
+        {t: f"/config/v2/{ep}" for ep, t in CONFIG_TABLES.items()}
 NOW = datetime(2026, 11, 20, 15, 0, 0, tzinfo=UTC)   # fixed: the scenarios below (seed 0's cancelled shift, ...) happen by then
 LAG = timedelta(seconds=120)                      # settings.safety_lag_seconds (default)
 MY_FAMILIES = ("config", "menus", "labor", "labor.employees", "cash")

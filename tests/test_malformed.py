@@ -18,7 +18,7 @@ import pytest
 from toast_connector import sync, testing
 from toast_connector.client import ToastClient, RateLimiter, ToastMalformed
 from toast_connector.config import validate_configuration
-from toast_connector.configuration import CONFIG_TABLES
+from test_families import CONFIG_TABLES   # README's, written out
 from toast_connector.families import by_name
 from toast_connector.windows import parse_ts
 from toast_connector.sandbox.server import Reply, Sandbox
