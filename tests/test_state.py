@@ -49,3 +49,15 @@ def test_v1_state_loads_and_removals_still_work():
         st = rec.state
         assert st["v"] == 2 and st["keys"]
         assert not any("keys" in c for cur in st["restaurants"].values() for c in cur.values())
+
+
+# the text of a state v1 cursor's `keys` as the v1 encoder (`pack_keys`, 0a1ee6e) wrote it: a literal, so that a
+# change of the encoder and the decoder together, which `as_v1` above would follow, cannot pass
+V1_KEYS = "c-l+JEKbfZ%_}M9j8-y8GD}V}Ofk|mFfcIGH35>k79hd^0SuL5xpGtUO3_psVOMRW6bk^f6&BP"
+
+
+def test_a_v1_blob_as_written_in_2026_still_loads():
+    v1 = {"v": 1, "restaurants": {"r1": {"config.discounts": {"since": "2026-12-01T00:00:00.000Z", "keys": V1_KEYS}}}}
+    assert keystore.load_keys(v1) == {("r1", "config.discounts"): {'discounts\t["0b6cb1d2-0001-4000-8000-000000000001"]',
+                                                                   'menu\t["0b6cb1d2-0002-4000-8000-000000000002"]'}}
+    assert v1["restaurants"]["r1"]["config.discounts"] == {"since": "2026-12-01T00:00:00.000Z"}   # moved out of the cursor
