@@ -48,6 +48,7 @@ def time_entries_missing(sb, wh) -> set:
     "Time entries the API serves (modified before the cursor's end) whose current version is not the warehouse's."
     g = sb.world.restaurant_guids()[0]
     cut = parse_ts(wh.state["restaurants"][g][ENTRIES]["to"])
+    assert sb.now - timedelta(minutes=3) < cut <= sb.now, (cut, sb.now)   # the cursor's end is the sync's (now less the lag)
     got = {r["id"]: r for r in wh.tables.get("time_entry", {}).values()}
     bad = set()
     for e in sb.truth("labor")["entities"]["timeEntries"]:
@@ -66,6 +67,7 @@ def orders_missing(sb, wh) -> set:
     "Orders the API serves (modified before the cursor's end) whose current version is not in the warehouse."
     g = sb.world.restaurant_guids()[0]
     cut = parse_ts(wh.state["restaurants"][g][ORDERS]["to"])
+    assert sb.now - timedelta(minutes=3) < cut <= sb.now, (cut, sb.now)   # the cursor's end is the sync's (now less the lag)
     got = {r["id"]: r for r in wh.tables.get("orders", {}).values()}
     return {o["guid"] for e in sb.truth("orders")["entities"]["orders"] if parse_ts((o := e["object"])["modifiedDate"]) < cut
             and not o.get("deleted") and (o["guid"] not in got or parse_ts(got[o["guid"]]["modified_date"]) != parse_ts(o["modifiedDate"]))}
