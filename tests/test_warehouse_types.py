@@ -100,7 +100,7 @@ def test_timestamps_are_utc_timestamps_and_business_dates_integers(which, reques
             elif c.endswith("date") or c.endswith("_at") or c in ("last_updated", "_fivetran_synced"): assert ty == TS, (t, c, ty)
             if (re.search(r"(^|_)(amount|price|wage)$", c) or c == "tax") and c not in NOT_MONEY:   # money (README): exact, never a float
                 money.add(c)
-                assert ty.startswith("DECIMAL("), (t, c, ty)
+                assert ty == "DECIMAL(18,4)", (t, c, ty)                    # README: money DECIMAL(18,4)
             if ty == "VARCHAR":   # no timestamp hides in a text column
                 bad = [v for (v,) in con.execute(f'select distinct "{c}" from tester."{t}" where "{c}" is not null').fetchall()
                        if is_timestamp(v)]
