@@ -3,7 +3,6 @@ hours after their modifiedDate, past the lookback) and ordinary edits make the s
 differ from Toast's; the connector re-reads that date until they agree, and at the end every date of the span is
 `matched` or `healed` and the warehouse equals the truth. Without analytics credentials, or without their scope,
 the sync succeeds, says so once, and reconciles in the weaker form."""
-import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from toast_connector import analytics, sync, testing
 from toast_connector.sandbox.server import Sandbox
 from toast_connector.sandbox.data import bd_add
-from test_orders import Warehouse, check
+from test_orders import Warehouse, check, snake   # snake: README's column naming, the tests' own
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=timezone.utc)   # before the first business day opens: no order precedes initialSyncStart
 SKIP = "reconciliation: Toast's totals skipped"
@@ -61,7 +60,7 @@ def test_late_arrivals_differ_then_heal_and_the_warehouse_equals_truth():
         assert len(totals) == 4 and all(t["net_sales_amount"] > 0 for t in totals.values())   # the first backfill: every date of the history
         for t in totals.values():                 # every figure as Toast's report has it (the sandbox's own row, named here)
             want = sb.world.analytics_row(t["restaurant_id"], t["business_date"])
-            figures = {re.sub(r"(?<=[a-z])(?=[A-Z])", "_", k).lower(): v for k, v in want.items() if k not in ("restaurantGuid", "businessDate")}
+            figures = {snake(k): v for k, v in want.items() if k not in ("restaurantGuid", "businessDate")}
             assert len(figures) >= 12 and {c: t.get(c) for c in figures} == figures, (t, want)
         # late arrivals: a void, a removed item and a refund on two dates of the span reach ordersBulk only 4 hours later
         late = {}
