@@ -13,7 +13,7 @@ from .flatten import types
 from .orders import ORDERS
 from . import windows as W
 from .streams import Family
-from .tasks import Task, Runner
+from .tasks import Task
 from .state import GUID_RE
 
 # %% auto #0
@@ -134,7 +134,7 @@ def _post(client, start: int, end: int, rids: list[str]) -> str:
     "POST a custom range; the report's guid."
     body = {"startBusinessDate": str(start), "endBusinessDate": str(end), "restaurantIds": list(rids),
             "excludedRestaurantIds": [], "groupBy": []}
-    guid = client._request("POST", "/era/v1/metrics", body=lambda: body, expect=str).data
+    guid = client.post("/era/v1/metrics", body, expect=str).data
     if not isinstance(guid, str) or not GUID_RE.fullmatch(guid):
         raise ToastMalformed(f"POST /era/v1/metrics: Toast answered 200 without a reportRequestGuid ({str(guid)[:40]!r})", status=200,
                              endpoint="/era/v1/metrics")
@@ -193,10 +193,14 @@ def _span(settings, r, end) -> tuple[int, int]:
     first = W.add_days(W.business_date(settings.initial_sync_start, r.time_zone, co), 1)
     return max(first, W.add_days(today, -settings.reconcile_days)), W.add_days(today, -1)
 
+def _memo(engine) -> dict:
+    "This family's scratch space in the engine, for one sync: the order versions seen (`seen`), the analytics calls (`calls`)."
+    return engine.memo.setdefault("analytics", {})
+
 def watch(engine, task, ups):
     "Remember the order versions the incremental reads of a date of the span wrote (engine memory; merged into the state after)."
-    if task.stream.name != ORDERS.name or getattr(engine, "_rereading", False): return
-    seen = engine.__dict__.setdefault("_seen_versions", {})
+    if task.stream.name != ORDERS.name or task.reread: return
+    seen = _memo(engine).setdefault("seen", {})
     lo = None
     for table, row in ups:
         if table != ORDERS.table or row.get("business_date") is None: continue
@@ -207,17 +211,7 @@ def watch(engine, task, ups):
 # %% ../nbs/16_analytics.ipynb #5e2edb25
 def _reread(engine, r, bd: int) -> list[dict]:
     "Read a business date from ordersBulk (all pages), write its orders like any read, return the records."
-    task = Task(r, ORDERS, {}, 0, 0)
-    run = Runner(engine, task)
-    run.put = engine.apply
-    out = []
-    engine._rereading = True
-    try:
-        for page in run.fetch({"businessDate": str(bd)}):
-            out += page
-            run.flush(*run.rows(page, {"businessDate": str(bd)}))
-    finally: engine._rereading = False
-    return out
+    return engine.read_now(Task(r, ORDERS, {}, reread=True), {"businessDate": str(bd)})
 
 REPORT_KEEP = timedelta(hours=3)     # how long a report left in progress may be asked for again (its figures age)
 
@@ -257,12 +251,12 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
             R["report"] = prev if g == kept else {"guid": g, "start": lo, "end": hi, "restaurants": rids, "at": W.toast_ts(end)}
         return (str(e) if isinstance(e, AnalyticsPending) else f"the analytics report failed: {e}"), {}
     finally:
-        engine.analytics_calls = client.metrics.totals()["calls"]
+        _memo(engine)["calls"] = client.metrics.totals()["calls"]
         client.close()
     fetched = W.toast_ts(end)
     for x in rows:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
-        engine.emit.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid)); engine.rows["toast_daily_totals"] += 1
+        engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))
     R["backfilled"] = True
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
@@ -276,7 +270,7 @@ def _to_check(engine, st, live, R, end, full) -> list:
         mine = {k: v for k, v in dates.get(r.guid, {}).items() if lo <= int(k) <= hi}
         dates[r.guid] = mine
         seen = {k: v for k, v in seen_all.get(r.guid, {}).items() if int(k) >= W.add_days(lo, -1)}
-        for (g, bd), hs in getattr(engine, "_seen_versions", {}).items():
+        for (g, bd), hs in _memo(engine).get("seen", {}).items():
             if g == r.guid: seen[str(bd)] = pack_hashes(unpack_hashes(seen.get(str(bd))) | hs)
         seen_all[r.guid] = seen
         d = lo
@@ -306,12 +300,11 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         status = "unresolved" if attempts >= st.reconcile_attempts else "pending"
     dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now)}
     js = lambda x: None if x is None else {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in x.items()}
-    engine.emit.upsert("reconciliation", {
+    engine.upsert("reconciliation", {
         "restaurant_id": r.guid, "business_date": d, "form": form, "status": status, "attempts": attempts,
         "last_checked": now, "first_checked": prev.get("f", now), "toast": js(t), "synced": js(synced), "difference": js(diff),
         "late_versions": late, "toast_orders": (t or {}).get("ordersCount"), "synced_orders": synced["ordersCount"],
         "toast_net_sales": (t or {}).get("netSalesAmount"), "synced_net_sales": synced["netSalesAmount"]})
-    engine.rows["reconciliation"] += 1
     return status
 
 # %% ../nbs/16_analytics.ipynb #94c901c8
@@ -341,7 +334,7 @@ def reconcile(engine, rs):
         if status is not None: counts[status] = counts.get(status, 0) + 1
     if full: R["at"] = now
     engine.reconciliation = {"form": form, **({"skipped": why} if why else {}), "checked": len(check), "statuses": counts,
-                             "analytics_calls": getattr(engine, "analytics_calls", 0)}
+                             "analytics_calls": _memo(engine).get("calls", 0)}
     engine.log.info(f"reconciliation ({form}): {len(check)} business dates checked" +
                     ("".join(f", {n} {s}" for s, n in sorted(counts.items()))))
 

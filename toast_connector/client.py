@@ -532,7 +532,13 @@ def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: 
     "GET `path` (with the restaurant header if given; `expect`: list or dict, the body's documented shape; `check`: what else makes it impossible); see the table above."
     return self._request("GET", path, restaurant=restaurant, params=params, expect=expect, check=check)
 
-# %% ../nbs/02_client.ipynb #482936c5
+@patch
+def post(self: ToastClient, path: str, body: dict, *, restaurant: str | None = None, expect: type | None = None,
+         check: Callable[[object], str | None] | None = None) -> Response:
+    "POST `body` as JSON to `path`, with `get`'s retries and status policy (the analytics API's report requests)."
+    return self._request("POST", path, restaurant=restaurant, body=lambda: body, expect=expect, check=check)
+
+# %% ../nbs/02_client.ipynb #33634e89
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
 def as_list(data, path: str, restaurant: str | None = None) -> list:
@@ -554,7 +560,7 @@ def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed
     "`_runaway` for a page walk outside the client (the anchored ordersBulk walk)."
     return _runaway(request_name(path, restaurant), what, restaurant, path)
 
-# %% ../nbs/02_client.ipynb #bb793c61
+# %% ../nbs/02_client.ipynb #cf655933
 @patch
 def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100,
           check: Callable[[object], str | None] | None = None) -> Iterator[list[dict]]:
@@ -572,7 +578,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #316d1bef
+# %% ../nbs/02_client.ipynb #edd3fa55
 def promised_page(data) -> str | None:
     "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
     rows = data.get("results") if isinstance(data, dict) else data
@@ -605,7 +611,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #c080a89a
+# %% ../nbs/02_client.ipynb #245b739c
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
@@ -623,7 +629,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #9d7e3250
+# %% ../nbs/02_client.ipynb #a11d3e8a
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -631,7 +637,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #96987319
+# %% ../nbs/02_client.ipynb #bc1bd48e
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."

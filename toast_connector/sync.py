@@ -18,7 +18,7 @@ from .state import pack_store, load_keys
 from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, checkpoint_growth, rss_bytes,
                                     resume_line, sync_log_row, summary_line, failure_message, note_skip,
                                     note_failure, settle_status)
-from .tasks import Task, Lanes, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
+from .tasks import Task, Runner, Lanes, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
 from .families import FAMILIES, streams, tables, endpoint_limits
 from .sdk import SdkEmitter, SdkLog
 from . import windows as W
@@ -64,6 +64,7 @@ class Engine:
         self.cpu = Counter()        # ...and its CPU seconds emitting and checkpointing: the rest of their wall waited for the GIL (or the machine)
         self.late = Counter()       # the late-arrival re-reads of this sync: reads, calls, records, rows (and calls by stream)
         self.reconciliation = None
+        self.memo = {}              # the families' scratch space for this sync, by family name (the analytics watcher's order versions)
 
 # %% ../nbs/20_sync.ipynb #3af0966d
 @patch
@@ -145,6 +146,23 @@ def write(self: Engine, task: Task, dels: list, ups: list):
 
 # %% ../nbs/20_sync.ipynb #0f556fd5
 @patch
+def upsert(self: Engine, table: str, row: dict, update: bool = False):
+    "Write one row outside a task; `update`: only the row's own columns (where the writer can), not a whole new row."
+    (getattr(self.emit, "update", self.emit.upsert) if update else self.emit.upsert)(table, row)
+    self.rows[table] += 1; self.since_ckpt += 1
+
+@patch
+def read_now(self: Engine, task: Task, params: dict) -> list:
+    "Read one request of `task` on this thread, writing each page's rows before the next page (a phase's re-read); its records."
+    run, out = Runner(self, task), []
+    run.put = self.apply
+    for page in run.fetch(params):
+        out += page
+        run.flush(*run.rows(page, params))
+    return out
+
+# %% ../nbs/20_sync.ipynb #1eeeb16a
+@patch
 def tasks(self: Engine, rs: list[Restaurant]) -> list[Task]:
     "Every (restaurant, stream), streams in family order, restaurants interleaved; bulk tasks beyond `maxWorkers - 1` after all the others."
     live = [r for r in rs if r.syncable]
@@ -182,7 +200,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
             self.q.drain()                 # a worker waiting for room in its lane puts, then sees the stop
         pool.shutdown(wait=ok, cancel_futures=not ok)
 
-# %% ../nbs/20_sync.ipynb #1eeeb16a
+# %% ../nbs/20_sync.ipynb #d44912c2
 @patch
 def discover(self: Engine) -> tuple[list[Restaurant], str]:
     "The restaurants of this sync (and the known ones Toast no longer lists), each written to `restaurant`."
@@ -192,8 +210,7 @@ def discover(self: Engine) -> tuple[list[Restaurant], str]:
         # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated;
         # so does one whose details came from the state (no detail call this sync)
         known = (not r.syncable and r.guid in self.state["restaurants"]) or r.cached
-        (getattr(self.emit, "update", self.emit.upsert) if known else self.emit.upsert)("restaurant", r.row)
-        self.rows["restaurant"] += 1; self.since_ckpt += 1
+        self.upsert("restaurant", r.row, update=known)
         self.status[r.guid] = r.status if r.syncable else f"{r.status}: {r.reason}"
         if not r.syncable: self.log.warning(f"restaurant {r.name or r.guid}: {r.reason}")
         else: self.log.info(resume_line(r, self.state["restaurants"].get(r.guid, {})))
@@ -214,7 +231,7 @@ def phases(self: Engine, rs: list[Restaurant]):
             self.errors.append({"restaurant": None, "stream": phase.__name__, "status": e.status, "message": e.toast_message or str(e)})
             self.log.warning(f"{phase.__name__} stopped: {e}")
 
-# %% ../nbs/20_sync.ipynb #f59fa597
+# %% ../nbs/20_sync.ipynb #e26438e6
 @patch
 def run(self: Engine) -> dict:
     "One sync; returns its `sync_log` row (raises `SyncFailed` after checkpointing when a stream failed)."
@@ -228,7 +245,7 @@ def run(self: Engine) -> dict:
     self.phases(rs)
     settle_status(self, rs)
     row = sync_log_row(self, sid, started, datetime.now(timezone.utc), streams(FAMILIES))
-    self.emit.upsert("sync_log", row); self.rows["sync_log"] += 1
+    self.upsert("sync_log", row)
     self.state["sync"] = {"last_id": sid, "last_status": row["status"]}
     self.checkpoint()
     self.memory_high()
@@ -237,7 +254,7 @@ def run(self: Engine) -> dict:
     if self.errors: raise SyncFailed(failure_message(self.errors))
     return row
 
-# %% ../nbs/20_sync.ipynb #7237f26c
+# %% ../nbs/20_sync.ipynb #933dbc69
 def keep_logins(engine) -> bool:
     "After an aborted sync: checkpoint its state if it logged in, so the next sync counts that login and reuses its token."
     if not getattr(engine.client, "login_count", 0): return False
@@ -267,7 +284,7 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         e.args = tuple(redact(a, *config_secrets(configuration)) if isinstance(a, str) else a for a in e.args)
         raise
 
-# %% ../nbs/20_sync.ipynb #d44912c2
+# %% ../nbs/20_sync.ipynb #337ae053
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()

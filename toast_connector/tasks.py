@@ -28,6 +28,7 @@ class Task:
     cursor: dict
     index: int = 0                  # the restaurant's position, for progress lines
     total: int = 0
+    reread: bool = False            # a phase's re-read (the reconciliation's): what the watchers see is the sync's own reads
 
     @property
     def label(self): return f"restaurant {self.restaurant.name or self.restaurant.guid} ({self.index}/{self.total}), {self.stream.name}"
