@@ -1075,5 +1075,5 @@ def __enter__(self: Sandbox):
 @patch
 def __exit__(self: Sandbox, *exc): self.stop()
 
-# %% ../../nbs/31_sandbox_server.ipynb #ab04798e
+# %% ../../nbs/31_sandbox_server.ipynb #9b5d36ed
 from . import analytics as _analytics   # registers the /era/v1 routes
