@@ -72,15 +72,15 @@ def test_an_unknown_key_warns_and_progress_is_one_line_at_most_every_15_s(tmp_pa
     # one worker and LATENCY_MS a call: the sync lasts over 15 s on any machine (checked), so a progress line is due
     with Sandbox(**SMALL, now=NOW, latency_ms=LATENCY_MS) as sb:
         proj = make_project(tmp_path)
-        rc, out = debug(proj, sb.configuration(windowDay="7", maxWorkers="1"))
+        rc, out = debug(proj, sb.configuration(lookback="7", maxWorkers="1"))
         calls = sum(sb.stats()["status"].values())          # responses of every status
     assert rc == 0, out[-3000:]
     assert calls * LATENCY_MS / 1000 > 20, calls                               # over 20 s of waiting alone
     lines = out.splitlines()
 
-    warn = [l for l in lines if "'windowDay'" in l]
+    warn = [l for l in lines if "'lookback'" in l]
     assert len(warn) == 1 and " WARNING " in warn[0], warn
-    assert warn[0].endswith("configuration 'windowDay': unknown key, ignored; did you mean 'windowDays'?")
+    assert warn[0].endswith("configuration 'lookback': unknown key, ignored; did you mean 'lookbackMinutes'?")
 
     (begin,) = [l for l in lines if re.search(r"connector sync \S+: \d+ restaurants .* (\d+) streams to run", l)]
     total = int(re.search(r"(\d+) streams to run", begin)[1])

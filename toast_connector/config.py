@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 # %% auto #0
 __all__ = ['USER_ACCESS_TYPES', 'EARLIEST_START', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts',
-           'parse_timestamp', 'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings',
-           'check_late_arrivals', 'unknown_keys', 'validate_configuration', 'patch', 'scrub', 'config_secrets']
+           'parse_timestamp', 'parse_domain', 'parse_fernet_key', 'shown', 'parse_shard', 'parse_guid_list', 'Settings',
+           'check_late_arrivals', 'misspelled', 'unknown_keys', 'validate_configuration', 'patch', 'scrub',
+           'config_secrets']
 
 # %% ../nbs/00_config.ipynb #10a04cfa
 class Secret:
@@ -65,17 +66,26 @@ def _is_loopback(host: str) -> bool:
     try: return ipaddress.ip_address(host).is_loopback
     except ValueError: return False
 
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+def _is_ip(host: str) -> bool:
+    "True for an IPv4 or IPv6 address."
+    try: ipaddress.ip_address(host); return True
+    except ValueError: return False
+
 def parse_domain(value: str) -> str:
     "A host name (HTTPS) or a base URL without a path; plain `http://` only for loopback. Returns the base URL."
-    v = value.strip().rstrip("/")
+    v = value.strip()
     if "://" not in v: v = "https://" + v
     u = urlsplit(v)
     if u.scheme not in ("http", "https"): raise ValueError(f"scheme must be https, not {u.scheme!r}")
-    if not u.hostname: raise ValueError("no host name")
+    if not u.hostname: raise ValueError("has no host name")
     if u.query or u.fragment: raise ValueError("must be a host name or base URL without a query string or fragment (not repeated here)")
-    if u.path: raise ValueError(f"must be a host name or base URL without a path, got path {u.path!r}")
+    if u.path not in ("", "/"): raise ValueError(f"must be a host name or base URL without a path, got path {u.path!r}")
     if u.username or u.password: raise ValueError("must not carry credentials")
     if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", u.netloc): raise ValueError(f"not a valid host name: {u.netloc!r}")
+    if not _is_ip(u.hostname) and not all(_LABEL.fullmatch(x) for x in u.hostname.removesuffix(".").split(".")):
+        raise ValueError(f"not a valid host name: {u.hostname!r} (dot-separated labels of letters, digits and inner hyphens)")
     try: port = u.port
     except ValueError: port = 0                 # not a number, or past 65535
     if port == 0 or u.netloc.endswith(":"): raise ValueError(f"has no valid port in {u.netloc!r}: a port is a number from 1 to 65535")
@@ -92,11 +102,16 @@ def parse_fernet_key(value: str) -> bytes:
     return value.strip().encode("ascii")
 
 # %% ../nbs/00_config.ipynb #e28024ac
+def shown(value: str, n: int = 60) -> str:
+    "`repr(value)`, cut to `n` characters (a value pasted by mistake is not echoed whole)."
+    return repr(value) if len(value) <= n else f"{value[:n]!r}... ({len(value)} characters)"
+
 def parse_shard(value: str) -> tuple[int, int]:
     "Parse `k/n` (1 <= k <= n) into `(k, n)`."
     m = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", value)
-    if not m: raise ValueError(f"must look like '2/8', got {value!r}")
-    k, n = int(m[1]), int(m[2])
+    if not m: raise ValueError(f"must look like '2/8' (k/n, whole numbers), got {shown(value)}")
+    try: k, n = int(m[1]), int(m[2])
+    except ValueError: raise ValueError(f"has a number too long to read (over 4,300 digits), got {shown(value)}") from None
     if not 1 <= k <= n: raise ValueError(f"needs 1 <= k <= n, got {k}/{n}")
     return k, n
 
@@ -107,7 +122,8 @@ def parse_guid_list(value: str) -> tuple[str, ...]:
                          "3f46d8be-f72e-4743-9727-93e8a6f70a61,6e5a1a2b-0000-4000-8000-000000000002")
     items = tuple(dict.fromkeys(x.strip().lower() for x in re.split(r"[,\s]+", value) if x.strip()))
     bad = [x for x in items if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", x)]
-    if bad: raise ValueError(f"not a Toast guid: {bad[0]!r}")
+    if bad: raise ValueError(f"not a Toast guid: {shown(bad[0])}")
+    if not items: raise ValueError(f"holds no guid, only separators ({value.strip()!r}): list the guids, or leave it empty")
     return items
 
 # %% ../nbs/00_config.ipynb #9a1805ad
@@ -188,17 +204,23 @@ def check_late_arrivals(opts: dict) -> None:
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
 _SECRET_KEYS = ("clientSecret", "key", "analyticsClientSecret")
 
-def _placeholder(key: str, value: str, env: bool) -> str:
-    "Why a placeholder is refused, and what to put instead (a secret key's value is not echoed)."
-    shown = "a placeholder in angle brackets" if key in _SECRET_KEYS else f"the placeholder {value!r}"
-    return (f"is still {shown} from the example configuration.json: put the real value there"
+def _placeholder(key: str, value: str, env: bool, via: str | None = None) -> str:
+    "Why a placeholder is refused, and what to put instead (a secret key's value is not echoed); `via`: the environment variable it came from."
+    what = "a placeholder in angle brackets" if key in _SECRET_KEYS else f"the placeholder {value!r}"
+    if via: return f"is still {what} in the {via} environment variable (the configuration leaves it empty): set the real value there"
+    return (f"is still {what} from the example configuration.json: put the real value there"
             + (f", or leave it empty and set the {SECRET_ENV[key]} environment variable" if env else ""))
+
+def _from_env(configuration: dict, key: str) -> str | None:
+    "The environment variable `key`'s value comes from (the configuration leaves it empty, the variable is set), else None."
+    v, name = configuration.get(key), SECRET_ENV.get(key)
+    empty = v is None or (isinstance(v, str) and not v.strip())
+    return name if name and empty and os.environ.get(name, "").strip() else None
 
 def _text(configuration: dict, key: str, required: bool = True, env: bool = False) -> str | None:
     "A configuration value as a stripped string, or an error naming the key (a placeholder like `<YOUR_CLIENT_ID>` is refused)."
-    v = configuration.get(key)
-    if (v is None or (isinstance(v, str) and not v.strip())) and env and os.environ.get(SECRET_ENV[key], "").strip():
-        v = os.environ[SECRET_ENV[key]]
+    v, via = configuration.get(key), _from_env(configuration, key) if env else None
+    if via: v = os.environ[via]
     if v is None:
         if required: raise ConfigError(key, "is missing" + (f" (or set the {SECRET_ENV[key]} environment variable)" if env else ""))
         return None
@@ -206,7 +228,7 @@ def _text(configuration: dict, key: str, required: bool = True, env: bool = Fals
     if not v.strip():
         if required: raise ConfigError(key, "is empty")
         return None
-    if _PLACEHOLDER.fullmatch(v.strip()): raise ConfigError(key, _placeholder(key, v.strip(), env))
+    if _PLACEHOLDER.fullmatch(v.strip()): raise ConfigError(key, _placeholder(key, v.strip(), env, via))
     return v.strip()
 
 _WRITTEN = {int: re.compile(r"[+-]?[0-9]+"), float: re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")}
@@ -215,20 +237,28 @@ def _number(configuration: dict, key: str, kind, lo, hi):
     "Parse an optional numeric option within [lo, hi], written in ASCII digits (Python's own `1_0`, `٣`, `nan` are refused)."
     v = _text(configuration, key, required=False)
     if v is None: return None
-    if not _WRITTEN[kind].fullmatch(v): raise ConfigError(key, f"must be a {'whole ' if kind is int else ''}number, got {v!r}")
-    n = kind(v)
-    if not lo <= n <= hi: raise ConfigError(key, f"must be between {lo} and {hi}, got {v}")
+    if not _WRITTEN[kind].fullmatch(v): raise ConfigError(key, f"must be a {'whole ' if kind is int else ''}number, got {shown(v)}")
+    try: n = kind(v)
+    except ValueError: n = None                 # more digits than Python converts (4,300): far out of range
+    if n is None or not lo <= n <= hi: raise ConfigError(key, f"must be between {lo} and {hi}, got {v if len(v) <= 60 else shown(v)}")
     return n
 
 
 
 # %% ../nbs/00_config.ipynb #5d21d2ed
+def misspelled(key) -> str | None:
+    "The known key that `key` misspells (case, spaces and underscores aside, at least 80% alike), or None."
+    if key in KNOWN_KEYS: return None
+    known = {k.lower(): k for k in KNOWN_KEYS}
+    near = difflib.get_close_matches(re.sub(r"[\s_-]", "", str(key)).lower(), list(known), n=1, cutoff=0.8)
+    return known[near[0]] if near else None
+
 def unknown_keys(configuration: dict) -> list[str]:
-    "One warning line per configuration key the connector does not know, naming the closest known key."
+    "One warning line per configuration key the connector does not know and that misspells none, naming the closest known key."
     known = {k.lower(): k for k in KNOWN_KEYS}
     out = []
     for k in configuration:
-        if k in KNOWN_KEYS: continue
+        if k in KNOWN_KEYS or misspelled(k): continue
         near = difflib.get_close_matches(str(k).lower(), list(known), n=1, cutoff=0.6)
         hint = f"did you mean '{known[near[0]]}'?" if near else f"the known keys are {', '.join(KNOWN_KEYS)}"
         out.append(f"configuration '{k}': unknown key, ignored; {hint}")
@@ -242,6 +272,10 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     if not isinstance(configuration, dict): raise ConfigError("(all)", "configuration must be a JSON object")
     for line in unknown_keys(configuration):
         if warn is not None: warn(line)
+    for k in configuration:
+        if m := misspelled(k):
+            raise ConfigError(k, f"unknown key; did you mean '{m}'? A misspelled key is refused, not ignored: the sync would run "
+                              f"with '{m}' at its default")
     now = now or datetime.now(timezone.utc)
     client_id = _text(configuration, "clientId", env=True)
     secret = Secret(_text(configuration, "clientSecret", env=True))
@@ -260,7 +294,10 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     key = _text(configuration, "key", required=False, env=True)
     if key is not None:
         try: key = Secret(parse_fernet_key(key).decode())
-        except ValueError as e: raise ConfigError("key", f"is not a valid Fernet key: {e} (leave it out to derive one from the client secret)") from None
+        except ValueError as e:
+            via = _from_env(configuration, "key")
+            raise ConfigError("key", f"is not a valid Fernet key: {e} " + (f"(it comes from the {via} environment variable: fix or unset it)"
+                                     if via else "(leave it out to derive one from the client secret)")) from None
     opts = {}
     for k, (name, lo, hi) in _INTS.items():
         if (n := _number(configuration, k, int, lo, hi)) is not None: opts[name] = n

@@ -277,11 +277,12 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
             keep_logins(engine); raise
         finally:
             if client is None and hasattr(engine.client, "close"): engine.client.close()
-    except (ConfigError, ToastAuthError) as e:      # the configuration or the credentials: one line, no traceback, no secret
-        if callable(getattr(emit, "fail", None)): emit.fail(redact(e, *config_secrets(configuration)))
-        raise
-    except Exception as e:                          # anything else keeps its traceback, but no secret or token in its text
-        e.args = tuple(redact(a, *config_secrets(configuration)) if isinstance(a, str) else a for a in e.args)
+    except Exception as e:                          # no secret or token in the error's text, whoever reads it
+        secrets = config_secrets(configuration)
+        e.args = tuple(redact(a, *secrets) if isinstance(a, str) else a for a in e.args)
+        if isinstance(getattr(e, "toast_message", None), str): e.toast_message = redact(e.toast_message, *secrets)
+        # the configuration or the credentials: one line, no traceback; anything else keeps its traceback
+        if isinstance(e, (ConfigError, ToastAuthError)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
 # %% ../nbs/20_sync.ipynb #337ae053
