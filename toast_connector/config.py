@@ -126,7 +126,7 @@ def parse_guid_list(value: str) -> tuple[str, ...]:
     if not items: raise ValueError(f"holds no guid, only separators ({value.strip()!r}): list the guids, or leave it empty")
     return items
 
-# %% ../nbs/00_config.ipynb #9a1805ad
+# %% ../nbs/00_config.ipynb #1d759de9
 USER_ACCESS_TYPES = ("TOAST_MACHINE_CLIENT",)
 EARLIEST_START = datetime(2015, 12, 1, tzinfo=timezone.utc)   # Toast's ordersBulk: "The date must be after 2015-12-01T00:00:00.000+0000"
 SECRET_ENV = {"clientSecret": "TOAST_CLIENT_SECRET", "key": "TOAST_FERNET_KEY", "clientId": "TOAST_CLIENT_ID"}
@@ -168,7 +168,7 @@ class Settings:
     analytics_backfill_days: int = 30       # business dates of Toast's totals read on the first sync
     reconcile: str = "auto"                 # auto: with analytics credentials; true: also without them (weaker form); false: never
 
-# %% ../nbs/00_config.ipynb #2743ad82
+# %% ../nbs/00_config.ipynb #b8b49d82
 # configuration key -> (Settings field, lowest, highest): ints and floats
 _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_minutes", 0, 7*24*60),
          "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
@@ -184,7 +184,7 @@ _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("ra
 KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
               "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
-# %% ../nbs/00_config.ipynb #c6fcb33c
+# %% ../nbs/00_config.ipynb #f678c0b6
 _REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours", None),
             ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours", "cash_recent_days"))
 
@@ -200,7 +200,7 @@ def check_late_arrivals(opts: dict) -> None:
             raise ConfigError(key, f"{days} days re-read every {every} hours leaves gaps: it must span more than "
                               f"{every_key} (or be 0 to switch the re-read off)")
 
-# %% ../nbs/00_config.ipynb #63ca58b9
+# %% ../nbs/00_config.ipynb #945cdd03
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
 _SECRET_KEYS = ("clientSecret", "key", "analyticsClientSecret")
 
@@ -245,7 +245,7 @@ def _number(configuration: dict, key: str, kind, lo, hi):
 
 
 
-# %% ../nbs/00_config.ipynb #5d21d2ed
+# %% ../nbs/00_config.ipynb #44c78d23
 def misspelled(key) -> str | None:
     "The known key that `key` misspells (case, spaces and underscores aside, at least 80% alike), or None."
     if key in KNOWN_KEYS: return None
@@ -266,7 +266,7 @@ def unknown_keys(configuration: dict) -> list[str]:
 
 
 
-# %% ../nbs/00_config.ipynb #e480c6ef
+# %% ../nbs/00_config.ipynb #3c7de634
 def validate_configuration(configuration: dict, now: datetime | None = None, warn=None) -> Settings:
     "Check every configuration value and return `Settings`; raise `ConfigError` naming the first bad key. `warn(line)` hears of unknown keys."
     if not isinstance(configuration, dict): raise ConfigError("(all)", "configuration must be a JSON object")
@@ -322,7 +322,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
 
-# %% ../nbs/00_config.ipynb #c0fe12c0
+# %% ../nbs/00_config.ipynb #da74d209
 import typing, types
 
 def patch(f):
@@ -337,7 +337,7 @@ def patch(f):
         setattr(c, f.__name__, g)
     return f
 
-# %% ../nbs/00_config.ipynb #7a8e8408
+# %% ../nbs/00_config.ipynb #626075ad
 def scrub(text, *secrets) -> str:
     "`text` with every secret (a `Secret` or a string; 4 characters or more) replaced by `***`, also as JSON or repr escape it."
     vals = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
