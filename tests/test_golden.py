@@ -5,11 +5,12 @@ refresh and a re-sync after a pause, leaves a warehouse that must equal `tests/g
 
 That file was first written by the engine as it stood BEFORE the restructuring (commit 8f4f644's code), by this same
 scenario. `GOLDEN_WRITE=1 python -m pytest tests/test_golden.py` rewrites it, and is only for a change that is meant
-to change what lands (say so in the commit). It was rewritten twice since, in bc51d16 (the sandbox's missed breaks and
-week-late uploads, and the connector asking for missed breaks) and 87ae234 (deleted shifts no longer served), each in
-the commit that changed the sandbox and the connector together: its rows are now what the code of 87ae234 produced.
-So this test is a change detector, not a proof of correctness: it says that what lands has not changed since that
-commit, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
+to change what lands (say so in the commit). It was rewritten three times since, in bc51d16 (the sandbox's missed breaks
+and week-late uploads, and the connector asking for missed breaks), 87ae234 (deleted shifts no longer served), each in
+the commit that changed the sandbox and the connector together, and on 2026-12-04 when the shifts' key set came to span
+their lookback (only `sync_log.rows` changed: fewer shifts read twice by overlapping windows; every table's rows are
+as before). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 
 What is compared, after each of the six syncs: every table's rows, soft-deleted ones included, with every column

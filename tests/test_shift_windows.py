@@ -66,7 +66,8 @@ def test_backfill_of_three_months_loses_no_shift_across_a_window_edge():
         truth = truth_shifts(sb)
         # every inner edge of the plan is crossed by shifts in the truth, which the request ending (or starting)
         # there does not return
-        edges = sorted({t for a, b in reqs for t in (a, b)} - {START, far})
+        scheduled = max(ts(o["outDate"]) for o in truth.values())                  # the sandbox schedules a week ahead
+        edges = sorted(t for t in {t for a, b in reqs for t in (a, b)} - {START, far} if t < scheduled)
         assert len(edges) >= 6
         for edge in edges:
             crossing = [g for g, o in truth.items() if ts(o["inDate"]) < edge <= ts(o["outDate"]) and not o["deleted"]]

@@ -15,8 +15,8 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after', 'unkeyed_record', 'expected_records',
-           'late_start', 'same_instant']
+__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after',
+           'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'same_instant']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -174,12 +174,25 @@ def target(self: ModifiedWindow, job) -> int:
     return min(job.settings.checkpoint_rows, job.BATCH_ROWS // 4)
 
 # %% ../nbs/06_cursors.ipynb #75049889
-ModifiedWindow.EMPTY_CONFIRMS = 2   # times an empty window the rate expected records in is asked again
-ModifiedWindow.EMPTY_EXPECTED = 3   # records the rate must put in a window for an empty answer to be asked again
+EMPTY_CONFIRMS = 2   # times an empty answer the rate expected records in is asked again
+EMPTY_EXPECTED = 3   # records the rate must put in a request for an empty answer to be asked again
 
 def expected_records(rate: float | None, start: datetime, end: datetime) -> float | None:
     "The records the learned rate (records per hour) puts in `[start, end)`; None while no rate is learned."
     return None if rate is None else rate * (end - start).total_seconds() / 3600
+
+def confirmed_read(job, params: dict, expected: float | None, later: bool, what: str) -> tuple[int, int]:
+    "`(rows, records)` of one request; an empty answer is asked again (`EMPTY_CONFIRMS` times) unless a later sync reads it (`later`) or the rate expects under `EMPTY_EXPECTED` records."
+    paged = isinstance(job.stream.pages, PageNumber)
+    confirm = not later and (expected is None or expected >= EMPTY_EXPECTED)
+    for tries in range(EMPTY_CONFIRMS + 1 if confirm else 1):
+        n = job.read(params)
+        got = job.records if paged else n
+        if got: break
+    if got and tries:
+        job.warn(f"Toast answered no records for {what}, where the learned rate expects {'some' if expected is None else round(expected)}, "
+                 f"and {got} when asked again ({tries} more calls)")
+    return n, got
 
 @patch
 def reread_later(self: ModifiedWindow, job, start: datetime) -> bool:
@@ -189,17 +202,9 @@ def reread_later(self: ModifiedWindow, job, start: datetime) -> bool:
 
 @patch
 def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate: float | None) -> tuple[int, int]:
-    "`(rows, records)` of the window `[start, end)`, asking again while it is empty and the rate expected records."
-    paged, exp = isinstance(job.stream.pages, PageNumber), expected_records(rate, start, end)
-    confirm = not self.reread_later(job, start) and (exp is None or exp >= self.EMPTY_EXPECTED)
-    for tries in range(self.EMPTY_CONFIRMS + 1 if confirm else 1):
-        n = job.read(self.request(start, end))
-        got = job.records if paged else n
-        if got: break
-    if got and tries:
-        job.warn(f"Toast answered no records for the window {W.toast_ts(start)}..{W.toast_ts(end)}, where the learned rate "
-                 f"expects {'some' if exp is None else round(exp)}, and {got} when asked again ({tries} more calls)")
-    return n, got
+    "`(rows, records)` of the window `[start, end)`, asking again while it is empty and the rate expected records (`confirmed_read`)."
+    return confirmed_read(job, self.request(start, end), expected_records(rate, start, end), self.reread_later(job, start),
+                          f"the window {W.toast_ts(start)}..{W.toast_ts(end)}")
 
 # %% ../nbs/06_cursors.ipynb #fdea8636
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
@@ -254,9 +259,10 @@ def run(self: ModifiedWindow, job):
 # %% ../nbs/06_cursors.ipynb #7731ef3c
 @patch
 def removal_cut(self: DateRange, job) -> datetime | None:
-    "Where the part of the range whose keys are kept begins: `removals_from_days` before the sync's UTC day (None: no removals)."
+    "Where the part of the range whose keys are kept begins: the UTC day the lookback (at least a day) reaches back to, not before `initialSyncStart` (None: no removals)."
     if not self.ids_param or job.seen is None: return None
-    return job.end.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=self.removals_from_days)
+    days = max(1, getattr(job.settings, self.lookback_days_setting) if self.lookback_days_setting else 0)
+    return max(job.settings.initial_sync_start, job.end.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days))
 
 @patch
 def run(self: DateRange, job):
@@ -267,22 +273,26 @@ def run(self: DateRange, job):
     first = W.sync_start(to, st.initial_sync_start, lookback)
     last, overlap = job.end + timedelta(days=self.ahead_days), timedelta(hours=self.overlap_hours)
     span = max(timedelta(days=min(self.max_days, st.window_days)), overlap + timedelta(days=1))
-    cut = self.removal_cut(job)
+    cut, rate = self.removal_cut(job), job.cursor.get("rate")
     parts = ([(first, last)] if cut is None else [(cut, last)] if cut <= first
              else [(first, min(last, cut + overlap)), (cut, last)])
+    # an empty window is asked again where no sync read it before (from `to` on) and none will again (before the next lookback)
+    fresh, final = to or first, job.end - lookback
     first = parts[0][0]
     for i, (a, b) in enumerate(parts):
         if cut is not None and i == len(parts) - 1: job.seen.clear()      # the key set: what the last part holds
         for start, wend, done in W.overlapping_windows(a, b, span, overlap):
             job.check()
-            job.read(self.request(start, wend))
-            job.move({**job.cursor, "to": W.toast_ts(_forward(to, done, job.end))})
+            _, got = confirmed_read(job, self.request(start, wend), expected_records(rate, start, wend),
+                                    max(start, fresh) >= min(wend, final), f"the window {W.toast_ts(start)}..{W.toast_ts(wend)}")
+            if wend <= job.end: rate = W.observed_rate(got, start, wend, rate)   # what is scheduled ahead says little of the past
+            job.move({**job.cursor, "to": W.toast_ts(_forward(to, done, job.end)), **({} if rate is None else {"rate": round(rate, 3)})})
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
     if cut is not None: self.removals(job, cut)
 
 @patch
 def removals(self: DateRange, job, cut: datetime):
-    "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves are deleted."
+    "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves two syncs running are deleted."
     kept, guid, served = set(job.seen), job.restaurant.guid, {}
     missing = {key_dict(ks, job.keys, guid)[1]["id"]: ks for ks in sorted(job.old_keys() - kept)}
     ids = list(missing)
@@ -295,12 +305,18 @@ def removals(self: DateRange, job, cut: datetime):
         job.flush(*job.rows(got, params))
         served.update((r.get("guid"), r) for r in got)
     def inside(r): return not job.stream.deleted(r) and (t := W.parse_ts(r.get(self.range_field))) is not None and t >= cut
-    job.delete([key_dict(ks, job.keys, guid) for g, ks in missing.items() if g not in served])
-    job.move(dict(job.cursor), kept | {ks for g, ks in missing.items() if g in served and inside(served[g])})
+    # a range that answered no record at all where the last sync's had some, and ids that answer nothing, are no proof:
+    # then a key is deleted only when the next sync misses it too (it waits in `gone`)
+    gone = {g for g in missing if g not in served}
+    waited = set(job.cursor.get("gone") or ()) if not kept else gone
+    job.delete([key_dict(missing[g], job.keys, guid) for g in sorted(gone & waited)])
+    wait = sorted(gone - waited)
+    cursor = {k: v for k, v in job.cursor.items() if k != "gone"} | ({"gone": wait} if wait else {})
+    job.move(cursor, kept | {ks for g, ks in missing.items() if g in served and inside(served[g])} | {missing[g] for g in wait})
 
 DateRange.IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
-# %% ../nbs/06_cursors.ipynb #c172e2a1
+# %% ../nbs/06_cursors.ipynb #2411c94d
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -312,18 +328,21 @@ def run(self: BusinessDates, job):
     full = W.due(full_at, job.end, every)
     if not full: lookback = min(lookback, getattr(st, self.recent_days_setting) if self.recent_days_setting else lookback)
     keep = {} if full or not full_at else {"full_at": job.cursor["full_at"]}     # a full re-read counts once it is complete
-    today, nxt = W.business_date(job.end, tz, co), job.cursor.get("next")
+    today, nxt, rate = W.business_date(job.end, tz, co), job.cursor.get("next"), job.cursor.get("rate")
     d = first = W.add_days(nxt, -lookback) if nxt else W.business_date(st.initial_sync_start, tz, co)
     span = max(1, (W.from_ymd(today) - W.from_ymd(first)).days + 1)
+    # an empty date is asked again where no sync read it before (from `next` on) and none will again (before the full lookback)
+    final = W.add_days(today, -(getattr(st, self.lookback_days_setting) if self.lookback_days_setting else 0))
     while d <= today:
         job.check()
-        job.read({self.param: str(d)})
-        job.move({"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep})
+        _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}")
+        rate = got if rate is None else 0.5 * got + 0.5 * rate
+        job.move({"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep, "rate": round(rate, 3)})
         job.progress(f"business date {d}", ((W.from_ymd(d) - W.from_ymd(first)).days + 1) / span)
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #eedd2aad
+# %% ../nbs/06_cursors.ipynb #6202c6d2
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -345,7 +364,7 @@ def run(self: FullPull, job):
     if empty: cur["empty_pull"] = empty
     job.move(cur, keys)
 
-# %% ../nbs/06_cursors.ipynb #7af8d675
+# %% ../nbs/06_cursors.ipynb #6d7d1f7c
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

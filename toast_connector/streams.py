@@ -41,9 +41,8 @@ class DateRange:
     lookback_days_setting: str | None = None
     ahead_days: int = 0                     # also read this many days past now (scheduled shifts)
     overlap_hours: float = 0                # the filter matches on two fields (shifts): windows overlap by the longest record
-    ids_param: str | None = None            # Toast's by-id parameter (`shiftIds`): a record gone from the range is asked for by id
-    removals_from_days: int = 1             # ... one whose start fell from this many days before the sync's UTC day on
-    range_field: str | None = None          # the record's field the range filters on (`inDate`): one served by id still in that part stays
+    ids_param: str | None = None            # Toast's by-id parameter (`shiftIds`): a record of the re-read span gone from the range is asked for by id
+    range_field: str | None = None          # the record's field the range filters on (`inDate`): one served by id still in the span stays
 
 @dataclass(frozen=True)
 class BusinessDates:

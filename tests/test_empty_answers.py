@@ -1,0 +1,126 @@
+"""Shifts and cash against a Toast whose 200s are empty where they should not be, and a shift a manager deletes days
+after its date (helper-36's four findings, 2026-12-04, each of which lost or wrongly deleted data before the fix):
+- a shift deleted three days after its date was never seen as deleted (only shifts from the day before on were
+  asked for by id);
+- one sync of `[]` answers on /labor/v1/shifts soft-deleted every shift from the day before on, future schedules
+  included;
+- a backfill window of shifts, or a backfill business date of cash, that answered `[]` once was believed, and never
+  read again: its records were missing for good.
+
+Each test runs the connector against the sandbox over HTTP and compares the Recorder's warehouse with the sandbox's
+truth (not with anything the connector computes). The sandbox's clock is the suite's (`clock.NOW`); its tokens outlive
+the days it is advanced (Toast allows two logins an hour, counted on the wall clock)."""
+from datetime import timedelta
+
+import pytest
+
+from toast_connector import sync, testing
+from toast_connector.families import by_name
+from toast_connector.flatten import table_keys
+from toast_connector.windows import parse_ts as ts
+from toast_connector.sandbox.server import Sandbox
+from clock import NOW
+
+LABOR = ["labor:read", "restaurants:read"]
+CASH = ["cashmgmt:read", "restaurants:read"]
+pytestmark = pytest.mark.clock
+
+
+def recorder() -> testing.Recorder:
+    "A Recorder that knows every table's key."
+    rec = testing.Recorder()
+    rec.keys = {"restaurant": ("id",), "sync_log": ("sync_id",)}
+    for s in by_name().values(): rec.keys.update(table_keys(s.table, s.key, s.children))
+    return rec
+
+def run(sb, rec, start) -> list[str]:
+    "One sync into `rec` from `start`; its warnings."
+    log = testing.ListLog()
+    sync.update(sb.configuration(initialSyncStart=start.strftime("%Y-%m-%dT%H:%M:%S.000Z")), rec.state, emit=rec, log=log)
+    assert rec.rows("sync_log")[-1]["status"] == "succeeded"
+    return [m for k, m in log.lines if k == "warning"]
+
+def shifts(sb) -> dict:
+    "The sandbox's shifts as Toast shows them now, by guid."
+    return {e["object"]["guid"]: e["object"] for e in sb.truth("labor")["entities"]["shifts"]}
+
+def live_shifts(rec) -> set:
+    return {r["id"] for r in rec.rows("shift")}
+
+
+def test_a_shift_deleted_days_after_its_date_is_deleted():
+    with Sandbox(seed=11, restaurants=1, days=10, orders_per_day=2, rate_limits=0, now=NOW, scopes=LABOR, token_ttl=10**8) as sb:
+        (rg,) = sb.world.restaurant_guids()
+        start, rec = NOW - timedelta(days=10), recorder()
+        run(sb, rec, start)
+        now, rows = sb.now, {r["id"]: r for r in rec.rows("shift")}
+        old = sorted(g for g, r in rows.items() if now - timedelta(days=4) < ts(r["in_date"]) < now - timedelta(days=3))
+        recent = sorted(g for g, r in rows.items() if now - timedelta(hours=20) < ts(r["in_date"]) < now - timedelta(hours=10))
+        assert old and recent
+        sb.advance(1)
+        assert sb.world.delete_shift(rg, old[0]) and sb.world.delete_shift(rg, recent[0])
+        assert not sb.world.deleted_shifts_served                  # the harsher reading: the range serves no deleted shift
+        for h in (1, 6, 24):
+            sb.advance(h)
+            run(sb, rec, start)
+        truth = shifts(sb)
+        assert truth[old[0]]["deleted"] and truth[recent[0]]["deleted"]
+        dead = {r["id"] for r in rec.deleted("shift")}
+        assert {old[0], recent[0]} <= dead and not {old[0], recent[0]} & live_shifts(rec)
+        assert live_shifts(rec) == {g for g, o in truth.items() if not o["deleted"] and ts(o["inDate"]) >= start
+                                    and ts(o["outDate"]) < sb.now + timedelta(days=14)}
+
+
+def test_one_sync_of_empty_shift_answers_deletes_nothing():
+    with Sandbox(seed=11, restaurants=1, days=10, orders_per_day=2, rate_limits=0, now=NOW, scopes=LABOR, token_ttl=10**8) as sb:
+        start, rec = NOW - timedelta(days=10), recorder()
+        run(sb, rec, start)
+        before = live_shifts(rec)
+        assert len(before) > 100
+        sb.advance(1)
+        sb.faults.set("empty_list@/labor/v1/shifts:1")            # every shift answer of this sync: a 200 with []
+        run(sb, rec, start)
+        sb.faults.set("")
+        assert sb.stats()["faults"].get("empty_list", 0) >= 3
+        assert rec.deleted("shift") == [] and live_shifts(rec) == before
+        sb.advance(1)
+        run(sb, rec, start)                                        # answered well: what waited is cleared, nothing deleted
+        truth = shifts(sb)
+        assert rec.deleted("shift") == [] and all(not truth[g]["deleted"] for g in live_shifts(rec))
+        assert "gone" not in rec.state["restaurants"][sb.world.restaurant_guids()[0]]["labor.shifts"]
+
+
+def hit_once(sb, path: str, k: int, asked: list):
+    "A hook that makes the request after the `k`-th one on `path` answer `[]` (the sandbox draws a request's fault before its hook)."
+    def hook(sb_, c):
+        if c.path != path or ("startDate" not in c.query and "businessDate" not in c.query): return
+        asked.append(c.query.get("startDate", c.query.get("businessDate"))[0])
+        sb_.faults.set(f"empty_list@{path}:1" if len(asked) == k else "")
+    sb.on_request = hook
+
+
+def test_an_empty_backfill_window_of_shifts_is_asked_again():
+    with Sandbox(seed=11, restaurants=1, days=90, orders_per_day=1, rate_limits=0, now=NOW, scopes=LABOR, token_ttl=10**8) as sb:
+        start, rec, asked = NOW - timedelta(days=90), recorder(), []
+        hit_once(sb, "/labor/v1/shifts", 2, asked)                # the third window, two months back
+        warned = run(sb, rec, start)
+        sb.on_request = None; sb.faults.set("")
+        assert sb.stats()["faults"] == {"empty_list": 1} and asked[2] == asked[3], asked[:5]   # asked again
+        assert any("Toast answered no records for the window" in w for w in warned), warned
+        for _ in range(2): sb.advance(24); run(sb, rec, start)
+        far = sb.now - timedelta(seconds=120) + timedelta(days=14)
+        want = {g for g, o in shifts(sb).items() if not o["deleted"] and ts(o["inDate"]) >= start and ts(o["outDate"]) < far}
+        assert len(want) > 1000 and live_shifts(rec) == want
+
+
+def test_an_empty_backfill_date_of_cash_is_asked_again():
+    with Sandbox(seed=11, restaurants=1, days=20, orders_per_day=2, rate_limits=0, now=NOW, scopes=CASH, token_ttl=10**8) as sb:
+        start, rec, asked = NOW - timedelta(days=20), recorder(), []
+        hit_once(sb, "/cashmgmt/v1/entries", 2, asked)            # the third date, 18 days back: no later re-read reaches it
+        warned = run(sb, rec, start)
+        sb.on_request = None; sb.faults.set("")
+        assert sb.stats()["faults"] == {"empty_list": 1} and asked[2] == asked[3], asked[:5]
+        assert any(f"Toast answered no records for business date {asked[2]}" in w for w in warned), warned
+        for _ in range(2): sb.advance(24); run(sb, rec, start)
+        truth = {e["object"]["guid"] for e in sb.truth("cash", since=start)["entities"]["entries"]}
+        assert len(truth) > 200 and {r["id"] for r in rec.rows("cash_entry")} == truth
