@@ -382,9 +382,11 @@ def run(self: Published, job):
     if value is not None and same_instant(value, job.cursor.get("published")): return
     job.read({})
     if job.not_found: return       # metadata says published, the document says 404: try again next sync
-    keys, empty = removed(job, full=True)
-    if empty: return job.move({**job.cursor, "empty_pull": empty}, keys)   # unconfirmed empty: fetch this publish again
     got = (job.last or {}).get(self.field, value)                         # the publish the document is
-    if not same_instant(got, value):
-        job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}; it is fetched again next sync")
+    current = value is None or same_instant(got, value)                   # an older publish proves no removal
+    if not current:
+        job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}; its rows are written, "
+                 "nothing is deleted, and it is fetched again next sync")
+    keys, empty = removed(job, full=current)
+    if empty: return job.move({**job.cursor, "empty_pull": empty}, keys)   # unconfirmed empty: fetch this publish again
     job.move({"published": got}, keys)
