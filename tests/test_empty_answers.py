@@ -55,7 +55,8 @@ def test_a_shift_deleted_days_after_its_date_is_deleted():
         run(sb, rec, start)
         now, rows = sb.now, {r["id"]: r for r in rec.rows("shift")}
         old = sorted(g for g, r in rows.items() if now - timedelta(days=4) < ts(r["in_date"]) < now - timedelta(days=3))
-        recent = sorted(g for g, r in rows.items() if now - timedelta(hours=20) < ts(r["in_date"]) < now - timedelta(hours=10))
+        recent = sorted((r["in_date"], g) for g, r in rows.items() if now - timedelta(hours=36) < ts(r["in_date"]) < now - timedelta(hours=2))
+        recent = [g for _, g in recent[-1:]]                       # the last to start: within a day and a half at any hour
         assert old and recent
         sb.advance(1)
         assert sb.world.delete_shift(rg, old[0]) and sb.world.delete_shift(rg, recent[0])
