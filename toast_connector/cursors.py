@@ -16,7 +16,7 @@ from . import windows as W
 
 # %% auto #0
 __all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after',
-           'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'same_instant']
+           'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -278,21 +278,25 @@ def run(self: DateRange, job):
              else [(first, min(last, cut + overlap)), (cut, last)])
     # an empty window is asked again where no sync read it before (from `to` on) and none will again (before the next lookback)
     fresh, final = to or first, job.end - lookback
-    first = parts[0][0]
+    first, doubtful = parts[0][0], False
     for i, (a, b) in enumerate(parts):
         if cut is not None and i == len(parts) - 1: job.seen.clear()      # the key set: what the last part holds
         for start, wend, done in W.overlapping_windows(a, b, span, overlap):
             job.check()
             _, got = confirmed_read(job, self.request(start, wend), expected_records(rate, start, wend),
                                     max(start, fresh) >= min(wend, final), f"the window {W.toast_ts(start)}..{W.toast_ts(wend)}")
-            if wend <= job.end: rate = W.observed_rate(got, start, wend, rate)   # what is scheduled ahead says little of the past
+            if start < job.end:            # the rate counts what lies before the sync's end (what is scheduled ahead thins out)
+                past = expected_records(rate, start, min(wend, job.end))
+                doubtful |= cut is not None and i == len(parts) - 1 and not got and past is not None and past >= EMPTY_EXPECTED
+                rate = W.observed_rate(got, start, wend, rate)
             job.move({**job.cursor, "to": W.toast_ts(_forward(to, done, job.end)), **({} if rate is None else {"rate": round(rate, 3)})})
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
-    if cut is not None: self.removals(job, cut)
+    if cut is not None: self.removals(job, cut, doubtful)
 
+# %% ../nbs/06_cursors.ipynb #001c55e9
 @patch
-def removals(self: DateRange, job, cut: datetime):
-    "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves two syncs running are deleted."
+def removals(self: DateRange, job, cut: datetime, doubtful: bool = False):
+    "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves are deleted (after a `doubtful` range, two syncs running)."
     kept, guid, served = set(job.seen), job.restaurant.guid, {}
     missing = {key_dict(ks, job.keys, guid)[1]["id"]: ks for ks in sorted(job.old_keys() - kept)}
     ids = list(missing)
@@ -305,10 +309,10 @@ def removals(self: DateRange, job, cut: datetime):
         job.flush(*job.rows(got, params))
         served.update((r.get("guid"), r) for r in got)
     def inside(r): return not job.stream.deleted(r) and (t := W.parse_ts(r.get(self.range_field))) is not None and t >= cut
-    # a range that answered no record at all where the last sync's had some, and ids that answer nothing, are no proof:
-    # then a key is deleted only when the next sync misses it too (it waits in `gone`)
+    # a range with a window that answered nothing where the rate expected records (or no record at all where the last
+    # sync's had some), and ids that answer nothing, are no proof: a key is deleted when the next sync misses it too (`gone`)
     gone = {g for g in missing if g not in served}
-    waited = set(job.cursor.get("gone") or ()) if not kept else gone
+    waited = set(job.cursor.get("gone") or ()) if doubtful or not kept else gone
     job.delete([key_dict(missing[g], job.keys, guid) for g in sorted(gone & waited)])
     wait = sorted(gone - waited)
     cursor = {k: v for k, v in job.cursor.items() if k != "gone"} | ({"gone": wait} if wait else {})
@@ -316,7 +320,7 @@ def removals(self: DateRange, job, cut: datetime):
 
 DateRange.IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
-# %% ../nbs/06_cursors.ipynb #2411c94d
+# %% ../nbs/06_cursors.ipynb #eedd2aad
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -336,13 +340,13 @@ def run(self: BusinessDates, job):
     while d <= today:
         job.check()
         _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}")
-        rate = got if rate is None else 0.5 * got + 0.5 * rate
-        job.move({"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep, "rate": round(rate, 3)})
+        if d < today: rate = got if rate is None else 0.5 * got + 0.5 * rate      # today is not over: it says little
+        job.move({"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep, **({} if rate is None else {"rate": round(rate, 3)})})
         job.progress(f"business date {d}", ((W.from_ymd(d) - W.from_ymd(first)).days + 1) / span)
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #6202c6d2
+# %% ../nbs/06_cursors.ipynb #29200d25
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -364,11 +368,16 @@ def run(self: FullPull, job):
     if empty: cur["empty_pull"] = empty
     job.move(cur, keys)
 
-# %% ../nbs/06_cursors.ipynb #6d7d1f7c
+# %% ../nbs/06_cursors.ipynb #774950c9
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)
     except ValueError: return a == b
+
+def older(a: str | None, b: str | None) -> bool:
+    "Whether Toast timestamp `a` is an instant before `b` (either missing or text that does not parse: False)."
+    try: return a is not None and b is not None and W.parse_ts(a) < W.parse_ts(b)
+    except (ValueError, TypeError): return False
 
 @patch
 def run(self: Published, job):
@@ -383,10 +392,10 @@ def run(self: Published, job):
     job.read({})
     if job.not_found: return       # metadata says published, the document says 404: try again next sync
     got = (job.last or {}).get(self.field, value)                         # the publish the document is
-    current = value is None or same_instant(got, value)                   # an older publish proves no removal
-    if not current:
-        job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}; its rows are written, "
-                 "nothing is deleted, and it is fetched again next sync")
-    keys, empty = removed(job, full=current)
+    stale = older(got, value)                                             # an older publish proves no removal
+    if not same_instant(got, value):
+        job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}"
+                 + ("; its rows are written, nothing is deleted, and it is fetched again next sync" if stale else ""))
+    keys, empty = removed(job, full=not stale)
     if empty: return job.move({**job.cursor, "empty_pull": empty}, keys)   # unconfirmed empty: fetch this publish again
     job.move({"published": got}, keys)

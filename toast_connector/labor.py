@@ -99,7 +99,7 @@ SHIFTS = Stream(
                            "schedule_config_min_before_clock_out", "schedule_config_min_after_clock_out")),
     description="/labor/v1/shifts by scheduled range (a shift matches only inside one window: windows overlap "
                 "by 48 h): the last shift_lookback_days (and 14 days ahead) re-read each sync; deleted shifts are deleted, "
-                "flagged or, within the lookback, no longer served two syncs running (asked for by shiftIds)")
+                "flagged or, within the lookback, no longer served (asked for by shiftIds; after a range that looked faulty, when the next sync agrees)")
 
 # %% ../nbs/14_labor.ipynb #4dfbe285
 _MONEY_TE = ("hourly_wage", "declared_cash_tips", "non_cash_tips", "non_cash_tips_rounding_loss",
