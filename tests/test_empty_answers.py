@@ -15,8 +15,6 @@ from datetime import timedelta
 import pytest
 
 from toast_connector import sync, testing
-from toast_connector.families import by_name
-from toast_connector.flatten import table_keys
 from toast_connector.windows import parse_ts as ts
 from toast_connector.sandbox.server import Sandbox
 from clock import NOW
@@ -25,13 +23,6 @@ LABOR = ["labor:read", "restaurants:read"]
 CASH = ["cashmgmt:read", "restaurants:read"]
 pytestmark = pytest.mark.clock
 
-
-def recorder() -> testing.Recorder:
-    "A Recorder that knows every table's key."
-    rec = testing.Recorder()
-    rec.keys = {"restaurant": ("id",), "sync_log": ("sync_id",)}
-    for s in by_name().values(): rec.keys.update(table_keys(s.table, s.key, s.children))
-    return rec
 
 def run(sb, rec, start) -> list[str]:
     "One sync into `rec` from `start`; its warnings."
@@ -51,7 +42,7 @@ def live_shifts(rec) -> set:
 def test_a_shift_deleted_days_after_its_date_is_deleted():
     with Sandbox(seed=11, restaurants=1, days=10, orders_per_day=2, rate_limits=0, now=NOW, scopes=LABOR, token_ttl=10**8) as sb:
         (rg,) = sb.world.restaurant_guids()
-        start, rec = NOW - timedelta(days=10), recorder()
+        start, rec = NOW - timedelta(days=10), testing.Recorder()
         run(sb, rec, start)
         now, rows = sb.now, {r["id"]: r for r in rec.rows("shift")}
         old = sorted(g for g, r in rows.items() if now - timedelta(days=4) < ts(r["in_date"]) < now - timedelta(days=3))
@@ -74,7 +65,7 @@ def test_a_shift_deleted_days_after_its_date_is_deleted():
 
 def test_one_sync_of_empty_shift_answers_deletes_nothing():
     with Sandbox(seed=11, restaurants=1, days=10, orders_per_day=2, rate_limits=0, now=NOW, scopes=LABOR, token_ttl=10**8) as sb:
-        start, rec = NOW - timedelta(days=10), recorder()
+        start, rec = NOW - timedelta(days=10), testing.Recorder()
         run(sb, rec, start)
         before = live_shifts(rec)
         assert len(before) > 100
@@ -102,7 +93,7 @@ def hit_once(sb, path: str, k: int, asked: list):
 
 def test_an_empty_backfill_window_of_shifts_is_asked_again():
     with Sandbox(seed=11, restaurants=1, days=90, orders_per_day=1, rate_limits=0, now=NOW, scopes=LABOR, token_ttl=10**8) as sb:
-        start, rec, asked = NOW - timedelta(days=90), recorder(), []
+        start, rec, asked = NOW - timedelta(days=90), testing.Recorder(), []
         hit_once(sb, "/labor/v1/shifts", 2, asked)                # the third window, two months back
         warned = run(sb, rec, start)
         sb.on_request = None; sb.faults.set("")
@@ -116,7 +107,7 @@ def test_an_empty_backfill_window_of_shifts_is_asked_again():
 
 def test_an_empty_backfill_date_of_cash_is_asked_again():
     with Sandbox(seed=11, restaurants=1, days=20, orders_per_day=2, rate_limits=0, now=NOW, scopes=CASH, token_ttl=10**8) as sb:
-        start, rec, asked = NOW - timedelta(days=20), recorder(), []
+        start, rec, asked = NOW - timedelta(days=20), testing.Recorder(), []
         hit_once(sb, "/cashmgmt/v1/entries", 2, asked)            # the third date, 18 days back: no later re-read reaches it
         warned = run(sb, rec, start)
         sb.on_request = None; sb.faults.set("")
