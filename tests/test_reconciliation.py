@@ -188,3 +188,26 @@ def test_a_report_still_in_progress_is_asked_for_again_by_the_next_sync(monkeypa
         assert not [m for _, m in log.lines if SKIP in m], log.lines
         assert posts() == 4 and "report" not in state["reconciliation"]
         assert {t["report_request_guid"] for t in wh.tables["toast_daily_totals"].values()} >= {kept3["guid"]}
+
+
+def test_a_date_toasts_figures_left_pending_is_not_healed_by_the_weaker_form(monkeypatch):
+    # helper-38: a sync whose analytics report stayed in progress fell back to the weaker form, which saw no late
+    # version of the date and wrote it `healed`, though the void Toast counted was still not in the warehouse
+    monkeypatch.setattr(analytics, "POLL_BUDGET", 0.05)
+    sb, wh, cfg = sandbox(), Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
+    with sb:
+        g = sb.world.restaurant_guids()[0]
+        d = bd_add(sb.world._rs[0].bd(sb.world._now), -2)
+        o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
+        assert sb.world.edit_order(g, o["guid"], "order_void", visible=NOW + timedelta(hours=4))   # Toast counts it at once
+        state, _ = run(sb, wh, {}, **cfg)
+        assert (recon(wh)[(g, d)]["status"], recon(wh)[(g, d)]["form"]) == ("pending", "analytics")
+        sb.advance(1); sb.analytics_ready_polls = 10 ** 6                          # the report stays in progress
+        state, _ = run(sb, wh, state, **cfg)
+        r = recon(wh)[(g, d)]
+        assert (r["form"], r["status"], r["attempts"]) == ("orders re-read", "pending", 0), r        # kept, not counted
+        assert state["reconciliation"]["dates"][g][str(d)]["s"] == "pending"
+        sb.advance(4); sb.analytics_ready_polls = 1                                # the void reaches ordersBulk; Toast answers
+        state, _ = run(sb, wh, state, **cfg)
+        assert (recon(wh)[(g, d)]["form"], recon(wh)[(g, d)]["status"]) == ("analytics", "healed")
+        check(sb, wh)

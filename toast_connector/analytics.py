@@ -17,10 +17,10 @@ from .tasks import Task
 from .state import GUID_RE
 
 # %% auto #0
-__all__ = ['ZERO', 'CENT', 'COMPARED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'REPORT_KEEP',
-           'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules', 'AnalyticsLimiter',
-           'AnalyticsPending', 'analytics_client', 'report', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch',
-           'carried_report', 'reconcile']
+__all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET',
+           'REPORT_KEEP', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
+           'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'report', 'version_hash', 'pack_hashes',
+           'unpack_hashes', 'watch', 'carried_report', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -66,11 +66,13 @@ def synced_totals(orders: list[dict]) -> dict:
     t["avgOrderValue"] = (t["netSalesAmount"] / t["ordersCount"]).quantize(CENT, ROUND_HALF_UP) if t["ordersCount"] else ZERO
     return t
 
+SPELLED = {"openOrdersCount": "openOrderCount", "closedOrdersCount": "closedOrderCount"}   # the other spelling Toast's pages use
+
 def difference(toast: dict, synced: dict) -> dict:
-    "`{figure: synced - toast}` of every compared figure that differs (a figure Toast did not send counts as 0)."
+    "`{figure: synced - toast}` of every compared figure that differs (a figure Toast did not send counts as 0; `SPELLED`: either name)."
     out = {}
     for k in COMPARED:
-        a, b = toast.get(k), synced.get(k)
+        a, b = toast.get(k, toast.get(SPELLED.get(k))), synced.get(k)
         a = 0 if a is None else a
         if Decimal(str(a)) != Decimal(str(b)): out[k] = Decimal(str(b)) - Decimal(str(a))
     return out
@@ -294,11 +296,15 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         diff = difference(t or {}, synced) if t is not None or synced["ordersCount"] else {}
     else: t, diff = None, ({"late_versions": late} if late else {})
     prev = dates[r.guid].get(str(d)) or {}
-    if not diff: status, attempts = ("matched" if prev.get("s") in (None, "matched") else "healed"), prev.get("a", 0)
+    # a date Toast's figures left pending is Toast's to clear: the weaker form cannot judge them, and keeps their word
+    kept = form != "analytics" and prev.get("m") == "analytics" and prev.get("s") in ("pending", "unresolved")
+    if kept: status, attempts = prev["s"], prev.get("a", 0)
+    elif not diff: status, attempts = ("matched" if prev.get("s") in (None, "matched") else "healed"), prev.get("a", 0)
     else:
         attempts = prev.get("a", 0) + (1 if prev.get("s") in ("pending", "unresolved") else 0)
         status = "unresolved" if attempts >= st.reconcile_attempts else "pending"
-    dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now)}
+    by = {"m": "analytics"} if kept or (form == "analytics" and diff) else {}
+    dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now), **by}
     js = lambda x: None if x is None else {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in x.items()}
     engine.upsert("reconciliation", {
         "restaurant_id": r.guid, "business_date": d, "form": form, "status": status, "attempts": attempts,
