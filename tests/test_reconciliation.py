@@ -211,3 +211,29 @@ def test_a_date_toasts_figures_left_pending_is_not_healed_by_the_weaker_form(mon
         state, _ = run(sb, wh, state, **cfg)
         assert (recon(wh)[(g, d)]["form"], recon(wh)[(g, d)]["status"]) == ("analytics", "healed")
         check(sb, wh)
+
+
+def test_an_empty_report_is_no_backfill_and_an_empty_reread_heals_nothing():
+    # helper-38: one `[]` from the report on the first sync marked the backfill done for good; a `[]` from the report
+    # with a re-read of no order at all turned a pending date `healed`
+    sb, wh, cfg = sandbox(), Warehouse(), dict(reconcileDays="3", reconcileAttempts="5", reconcileHours="2")
+    with sb:
+        g = sb.world.restaurant_guids()[0]
+        sb.faults.set("empty_list@/era/v1/metrics/{reportRequestGuid}:1")
+        state, _ = run(sb, wh, {}, **cfg)
+        sb.faults.set("")
+        assert not wh.tables.get("toast_daily_totals") and not state["reconciliation"].get("backfilled")
+        assert {r["status"] for r in recon(wh).values()} == {"pending"}
+        sb.advance(1); state, _ = run(sb, wh, state, **cfg)
+        assert state["reconciliation"]["backfilled"] and len(wh.tables["toast_daily_totals"]) >= 3
+        d = min(bd for (_, bd), r in recon(wh).items())
+        sb.advance(1)
+        o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
+        assert sb.world.edit_order(g, o["guid"], "order_refund", visible=sb.now + timedelta(hours=30))
+        state, _ = run(sb, wh, state, **cfg)                                       # Toast counts the refund: pending
+        assert recon(wh)[(g, d)]["status"] == "pending"
+        sb.advance(1); sb.faults.set("empty_list@/era/v1/metrics/{reportRequestGuid}:1")
+        orig, sb.world.orders_by_business_date = sb.world.orders_by_business_date, lambda *a, **k: []
+        try: state, _ = run(sb, wh, state, **cfg)                                 # no row from Toast, no order re-read
+        finally: sb.world.orders_by_business_date = orig; sb.faults.set("")
+        assert (recon(wh)[(g, d)]["status"], recon(wh)[(g, d)]["synced_orders"]) == ("pending", 0)

@@ -67,6 +67,7 @@ def synced_totals(orders: list[dict]) -> dict:
     return t
 
 SPELLED = {"openOrdersCount": "openOrderCount", "closedOrdersCount": "closedOrderCount"}   # the other spelling Toast's pages use
+_CANON = {v: k for k, v in SPELLED.items()}
 
 def difference(toast: dict, synced: dict) -> dict:
     "`{figure: synced - toast}` of every compared figure that differs (a figure Toast did not send counts as 0; `SPELLED`: either name)."
@@ -102,7 +103,7 @@ def totals_row(rid: str, bd: int, row: dict, fetched: str, guid: str) -> dict:
     out = {"restaurant_id": rid, "business_date": bd, "fetched_at": fetched, "report_request_guid": guid}
     for k, v in row.items():
         if k in ("restaurantGuid", "businessDate"): continue
-        out[snake(k)] = v
+        out[snake(_CANON.get(k, k))] = v
     return out
 
 # %% ../nbs/16_analytics.ipynb #6b8af67f
@@ -259,7 +260,7 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     for x in rows:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
         engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))
-    R["backfilled"] = True
+    if rows: R["backfilled"] = True      # an empty answer is no backfill: the next sync asks for it again
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
 # %% ../nbs/16_analytics.ipynb #0de1a449
@@ -296,8 +297,10 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         diff = difference(t or {}, synced) if t is not None or synced["ordersCount"] else {}
     else: t, diff = None, ({"late_versions": late} if late else {})
     prev = dates[r.guid].get(str(d)) or {}
-    # a date Toast's figures left pending is Toast's to clear: the weaker form cannot judge them, and keeps their word
-    kept = form != "analytics" and prev.get("m") == "analytics" and prev.get("s") in ("pending", "unresolved")
+    # a date left pending stays so on no proof: the weaker form cannot judge Toast's figures, and a re-read of no order
+    # at all (with no row from Toast) is no answer
+    kept = prev.get("s") in ("pending", "unresolved") and ((form != "analytics" and prev.get("m") == "analytics")
+                                                          or (not records and (form != "analytics" or t is None)))
     if kept: status, attempts = prev["s"], prev.get("a", 0)
     elif not diff: status, attempts = ("matched" if prev.get("s") in (None, "matched") else "healed"), prev.get("a", 0)
     else:
