@@ -237,3 +237,23 @@ def test_an_empty_report_is_no_backfill_and_an_empty_reread_heals_nothing():
         try: state, _ = run(sb, wh, state, **cfg)                                 # no row from Toast, no order re-read
         finally: sb.world.orders_by_business_date = orig; sb.faults.set("")
         assert (recon(wh)[(g, d)]["status"], recon(wh)[(g, d)]["synced_orders"]) == ("pending", 0)
+
+
+def test_a_date_still_pending_when_it_leaves_the_span_ends_unresolved():
+    # helper-38: the date was dropped from the state as it aged out, and its row said `pending` forever
+    sb, wh, cfg = sandbox(), Warehouse(), dict(reconcileDays="3", reconcileAttempts="5", reconcileHours="20")
+    with sb:
+        g = sb.world.restaurant_guids()[0]
+        state, _ = run(sb, wh, {}, **cfg)
+        sb.advance(20)
+        oldest = bd_add(sb.world._rs[0].bd(sb.world._now), -3)
+        o = next(o for o in sb.world.orders_by_business_date(g, oldest) if not o["voided"] and not o["deleted"])
+        assert sb.world.edit_order(g, o["guid"], "order_refund", visible=sb.now + timedelta(hours=40))
+        statuses = []
+        for _ in range(8):
+            state, _ = run(sb, wh, state, **cfg)
+            statuses.append(recon(wh)[(g, oldest)]["status"])
+            sb.advance(1)
+        assert "pending" in statuses and str(oldest) not in state["reconciliation"]["dates"][g], statuses   # it aged out
+        row = recon(wh)[(g, oldest)]
+        assert row["status"] == "unresolved" and row["toast"] is not None and row["attempts"] >= 1, row   # the rest of the row kept

@@ -271,6 +271,9 @@ def _to_check(engine, st, live, R, end, full) -> list:
     for r in live:
         lo, hi = _span(st, r, end)
         mine = {k: v for k, v in dates.get(r.guid, {}).items() if lo <= int(k) <= hi}
+        for k, v in dates.get(r.guid, {}).items():      # left the span still differing: no later check can clear it
+            if int(k) < lo and v.get("s") == "pending":
+                engine.upsert("reconciliation", {"restaurant_id": r.guid, "business_date": int(k), "status": "unresolved"}, update=True)
         dates[r.guid] = mine
         seen = {k: v for k, v in seen_all.get(r.guid, {}).items() if int(k) >= W.add_days(lo, -1)}
         for (g, bd), hs in _memo(engine).get("seen", {}).items():
