@@ -9,7 +9,8 @@ to change what lands (say so in the commit). It was rewritten three times since,
 and week-late uploads, and the connector asking for missed breaks), 87ae234 (deleted shifts no longer served), each in
 the commit that changed the sandbox and the connector together, and on 2026-12-04 when the shifts' key set came to span
 their lookback (only `sync_log.rows` changed: fewer shifts read twice by overlapping windows; every table's rows are
-as before). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+as before), and again that day when a date still pending as it leaves the reconciliation span came to be written
+`unresolved` (one `reconciliation` row's status, and that row in `sync_log.rows`). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 
