@@ -257,3 +257,47 @@ def test_a_date_still_pending_when_it_leaves_the_span_ends_unresolved():
         assert "pending" in statuses and str(oldest) not in state["reconciliation"]["dates"][g], statuses   # it aged out
         row = recon(wh)[(g, oldest)]
         assert row["status"] == "unresolved" and row["toast"] is not None and row["attempts"] >= 1, row   # the rest of the row kept
+
+
+def test_the_hourly_limit_of_report_requests_holds_the_posts_only_and_later_syncs_remember_it():
+    # helper-38: Toast's answer to the tenth report request of an hour (X-Toast-RateLimit-By ENDPOINT, none left until
+    # the hour's end) held every analytics request, the GETs of the report just asked for included, for 900 s; and every
+    # later sync POSTed again into the spent hour. Now the GETs go on, and later syncs make no POST before the hour ends.
+    import time
+    from toast_connector.config import validate_configuration
+    from toast_connector.sandbox.server import RateLimiter as SandboxLimiter
+    sb, wh = sandbox(), Warehouse()
+    base, t0, shift = 3600.0 * 490_000, time.monotonic(), [0.0]   # the limiter's hour starts with the test, whatever the hour
+    sb.limiter = SandboxLimiter(1.0, clock=lambda: base + shift[0] + time.monotonic() - t0)
+    cfg = dict(reconcileHours="0")                                 # every sync checks the span: one report request each
+    with sb:
+        posts = lambda: sum(sum(per.values()) for t, per in sb.stats()["requests"].items() if t == "POST /era/v1/metrics")
+        form = lambda: last_log(wh)["reconciliation"]["form"]
+        state, log = run(sb, wh, {}, **cfg)
+        assert posts() == 1 and form() == "analytics"
+        settings = validate_configuration(sb.configuration(analyticsClientId=sb.analytics_client_id,
+                                                           analyticsClientSecret=sb.analytics_client_secret))
+        cl = analytics.analytics_client(settings, state, testing.ListLog())    # the sync's token: no third login this hour
+        today = sb.world._rs[0].bd(sb.world._now)
+        for _ in range(8):
+            cl.post("/era/v1/metrics", {"startBusinessDate": str(bd_add(today, -1)), "endBusinessDate": str(bd_add(today, -1)),
+                                        "restaurantIds": sb.world.restaurant_guids(), "excludedRestaurantIds": [], "groupBy": []}, expect=str)
+        cl.close()
+        assert posts() == 9
+        sb.advance(0.1)
+        began = time.monotonic()
+        state, log = run(sb, wh, state, **cfg)                     # the tenth: Toast says none is left until the hour's end
+        assert time.monotonic() - began < 60, "the report's GETs waited on the POSTs' limit"
+        assert posts() == 10 and form() == "analytics" and not [m for _, m in log.lines if SKIP in m], log.lines
+        held = datetime.fromisoformat(state["reconciliation"]["posts_held"].replace("+0000", "+00:00"))
+        assert timedelta(minutes=50) < held - sb.now <= timedelta(hours=1, seconds=1), (held, sb.now)
+        for _ in range(2):                                         # later syncs of that hour: no request, no 429, the weaker form
+            sb.advance(0.1)
+            state, log = run(sb, wh, state, **cfg)
+            skipped = [m for _, m in log.lines if SKIP in m]
+            assert posts() == 10 and sb.stats()["status"].get("429", 0) == 0, sb.stats()["status"]
+            assert len(skipped) == 1 and "is spent until" in skipped[0] and form() == "orders re-read", log.lines
+        shift[0] += 3600.0                                         # the hour is over, for Toast's limiter and its clock
+        sb.advance(1)
+        state, log = run(sb, wh, state, **cfg)
+        assert posts() == 11 and form() == "analytics" and "posts_held" not in state["reconciliation"], log.lines

@@ -5,10 +5,10 @@
 # %% ../nbs/16_analytics.ipynb #9bd35453
 from __future__ import annotations
 import base64, dataclasses, hashlib, json, time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, ROUND_HALF_UP
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastConflict, ToastRetriesExhausted
-from .client import ToastClient, RateLimiter, ToastMalformed, limit_rules, Window
+from .client import ToastClient, RateLimiter, ToastMalformed, ToastRateLimited, limit_rules
 from .flatten import types
 from .orders import ORDERS
 from . import windows as W
@@ -18,9 +18,9 @@ from .state import GUID_RE
 
 # %% auto #0
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET',
-           'REPORT_KEEP', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
+           'REPORT_KEEP', 'POST', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
            'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'report', 'version_hash', 'pack_hashes',
-           'unpack_hashes', 'watch', 'carried_report', 'reconcile']
+           'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -117,9 +117,9 @@ def analytics_rules(endpoint: str, restaurant: str | None, scale: float = 1.0) -
     return base
 
 class AnalyticsLimiter(RateLimiter):
-    "The client limiter with the analytics API's own limits."
-    def _windows(self, endpoint, restaurant):
-        return [self._w.setdefault(k, Window(n, per, self.guard)) for k, n, per in analytics_rules(endpoint, restaurant, self.scale)]
+    "The client limiter with the analytics API's own limits; a hold longer than `patience` is a later sync's (`ToastRateLimited`)."
+    patience = 90.0                                  # a GET's minute slice is waited out; the POSTs' hour is not
+    def _rules(self, endpoint, restaurant): return analytics_rules(endpoint, restaurant, self.scale)
 
 class AnalyticsPending(ToastError):
     "The report was still being gathered when the poll budget ran out; `report_guid` is asked for again by the next sync."
@@ -174,7 +174,7 @@ def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid
             raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast answered {r.status} with no list of rows", status=r.status, endpoint=path)
         return guid, rows
 
-# %% ../nbs/16_analytics.ipynb #27d3fdf9
+# %% ../nbs/16_analytics.ipynb #40182637
 def version_hash(guid: str, modified) -> bytes:
     "3 bytes of an order version's identity."
     ts = W.parse_ts(modified)
@@ -211,7 +211,7 @@ def watch(engine, task, ups):
         bd = int(row["business_date"])
         if bd >= lo: seen.setdefault((task.restaurant.guid, bd), set()).add(version_hash(row.get("id"), row.get("modified_date")))
 
-# %% ../nbs/16_analytics.ipynb #5e2edb25
+# %% ../nbs/16_analytics.ipynb #16d70702
 def _reread(engine, r, bd: int) -> list[dict]:
     "Read a business date from ordersBulk (all pages), write its orders like any read, return the records."
     return engine.read_now(Task(r, ORDERS, {}, reread=True), {"businessDate": str(bd)})
@@ -228,7 +228,22 @@ def carried_report(prev, lo: int, hi: int, rids: list, end) -> str | None:
     except (TypeError, ValueError): return None
     return prev["guid"] if at is not None and -timedelta(minutes=5) <= end - at < REPORT_KEEP else None   # clocks wobble by ms
 
-# %% ../nbs/16_analytics.ipynb #906cd71a
+POST = "/era/v1/metrics"             # the report request: 10 an hour
+
+def hold_posts(R: dict, now, seconds: float):
+    "Remember in the state (`posts_held`) that Toast allows no report request for `seconds` after `now` (Toast's time)."
+    at, was = now + timedelta(seconds=seconds), posts_held(R, now)
+    R["posts_held"] = W.toast_ts(max(at, was) if was is not None else at)
+
+def posts_held(R: dict, now) -> datetime | None:
+    "Until when an earlier sync found Toast's report requests spent, if that is after `now`; None otherwise (and forgotten)."
+    try: at = W.parse_ts(R.get("posts_held"))
+    except (TypeError, ValueError): at = None
+    if at is not None and now < at <= now + timedelta(hours=1, minutes=5): return at   # never beyond Toast's hour (an edited state)
+    R.pop("posts_held", None)
+    return None
+
+# %% ../nbs/16_analytics.ipynb #61a613ae
 def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     "Toast's figures `{(restaurant, date): row}` for the dates to check (and the first backfill); None and why when unavailable."
     if not st.analytics_client_id:
@@ -241,8 +256,12 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         last = max(_span(st, r, end)[1] for r in live)
         lo, hi = max(first, W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)), last
     if lo is None: return None, {}
-    client, rids, prev = analytics_client(st, engine.state, engine.log), sorted(r.guid for r in live), R.pop("report", None)
+    rids, prev = sorted(r.guid for r in live), R.pop("report", None)
     kept = carried_report(prev, lo, hi, rids, end)
+    if kept is None and (held := posts_held(R, engine.client.now())) is not None:
+        return (f"Toast's limit of analytics report requests (POST {POST}, 10 an hour) is spent until {W.toast_ts(held)}: "
+                "no request is made before then"), {}
+    client = analytics_client(st, engine.state, engine.log)
     try:
         guid, rows = report(client, lo, hi, rids, guid=kept)
     except ToastAuthError as e: return f"Toast refused the analytics credentials ({e.status})", {}
@@ -252,9 +271,11 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         # the new one) is worth a GET by the next sync; kept with what it covers and when it was first asked for
         if g := getattr(e, "report_guid", None):
             R["report"] = prev if g == kept else {"guid": g, "start": lo, "end": hi, "restaurants": rids, "at": W.toast_ts(end)}
+        if isinstance(e, ToastRateLimited) and e.endpoint == POST: hold_posts(R, client.clock.now(), e.wait)
         return (str(e) if isinstance(e, AnalyticsPending) else f"the analytics report failed: {e}"), {}
     finally:
         _memo(engine)["calls"] = client.metrics.totals()["calls"]
+        if (w := client.limiter.spent(POST, None)) > client.limiter.patience: hold_posts(R, client.clock.now(), w)
         client.close()
     fetched = W.toast_ts(end)
     for x in rows:
@@ -263,7 +284,7 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     if rows: R["backfilled"] = True      # an empty answer is no backfill: the next sync asks for it again
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
-# %% ../nbs/16_analytics.ipynb #0de1a449
+# %% ../nbs/16_analytics.ipynb #94827de4
 def _to_check(engine, st, live, R, end, full) -> list:
     "The (restaurant, date) pairs to check: the whole span when a full check is due, else its pending dates."
     dates, seen_all = R.setdefault("dates", {}), R.setdefault("seen", {})
@@ -319,7 +340,7 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         "toast_net_sales": (t or {}).get("netSalesAmount"), "synced_net_sales": synced["netSalesAmount"]})
     return status
 
-# %% ../nbs/16_analytics.ipynb #94c901c8
+# %% ../nbs/16_analytics.ipynb #4c175f6d
 def reconcile(engine, rs):
     "Check the span's business dates against Toast's totals (or, without them, against the incremental reads); heal by re-reading."
     if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return           # orders are not synced by this engine: nothing to reconcile

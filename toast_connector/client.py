@@ -20,9 +20,9 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 
 # %% auto #0
 __all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
-           'Metrics', 'limit_rules', 'Window', 'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed', 'read_body',
-           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'request_name', 'walk_stopped', 'promised_page',
-           'expect_shape']
+           'Metrics', 'limit_rules', 'Window', 'ToastRateLimited', 'RateLimiter', 'http_date', 'ToastClock',
+           'ToastMalformed', 'read_body', 'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'request_name',
+           'walk_stopped', 'promised_page', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -159,6 +159,10 @@ class Window:
         self.n += 1
 
 # %% ../nbs/02_client.ipynb #206dabb7
+class ToastRateLimited(ToastRetriesExhausted):
+    "Toast's limit of an endpoint is spent for longer than the limiter's `patience`; `wait`: the seconds it still holds."
+    def __init__(self, message: str, *, wait: float, **kw): super().__init__(message, **kw); self.wait = wait
+
 class RateLimiter:
     "Proactive, thread-safe limiter for all of a client's requests (see `limit_rules`); adapts to Toast's headers."
     def __init__(self, scale: float = 1.0, guard: float = 0.05, clock: Callable[[], float] = time.monotonic,
@@ -168,9 +172,15 @@ class RateLimiter:
         self._lock, self._w, self._hint, self._inflight = threading.Lock(), {}, {}, {}
         self.waited = 0.0                                # total seconds spent waiting (all threads)
 
+    patience: float | None = None                        # the longest wait `acquire` sits out; beyond it, `ToastRateLimited` (None: any)
+
+    def _rules(self, endpoint, restaurant):
+        "`limit_rules` of a request, with this limiter's scale and endpoint limits (a subclass adds an API's own)."
+        return limit_rules(endpoint, restaurant, self.scale, self.limits)
+
     def _windows(self, endpoint, restaurant):
         "The windows a request counts against, created on first use."
-        return [self._w.setdefault(k, Window(n, per, self.guard)) for k, n, per in limit_rules(endpoint, restaurant, self.scale, self.limits)]
+        return [self._w.setdefault(k, Window(n, per, self.guard)) for k, n, per in self._rules(endpoint, restaurant)]
 
     def _hint_keys(self, endpoint, restaurant):
         "Keys of server hints that apply to a request."
@@ -196,6 +206,9 @@ def acquire(self: RateLimiter, endpoint: str, restaurant: str | None) -> float:
         with self._lock:
             now = self.clock()
             w = self._wait(endpoint, restaurant, now)
+            if self.patience is not None and w > self.patience:
+                raise ToastRateLimited(f"Toast's rate limit of {endpoint} is spent for {w:.0f} s more, longer than this client "
+                                       f"waits ({self.patience:.0f} s)", wait=w, endpoint=endpoint, restaurant=restaurant)
             if w <= 0:
                 for x in self._windows(endpoint, restaurant): x.add(now)
                 for k in self._hint_keys(endpoint, restaurant):
@@ -219,33 +232,43 @@ def observe(self: RateLimiter, endpoint: str, restaurant: str | None, remaining:
     "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
     with self._lock:
         now, r = self.clock(), restaurant or "-"
-        own = [k for k, n, per in limit_rules(endpoint, restaurant, self.scale, self.limits) if k[0] == "e"]
-        if own and (by or "").upper() == "ENDPOINT": hkey = wkey = own[0]
+        rules = self._rules(endpoint, restaurant)
+        if (by or "").upper() == "ENDPOINT":             # the endpoint's own limit: it holds this endpoint only
+            own = sorted((per, k) for k, n, per in rules if k[0] != "r")
+            hkey, wkey = ("e", r, endpoint), next((k for per, k in own if reset_in <= per + self.guard), own[-1][1] if own else None)
         else: hkey, wkey = ("r", r), ("r", r, 1.0 if reset_in <= 2.0 else 900.0)
-        ours = self._w[wkey].remaining(now) if wkey in self._w else None
+        w = self._w.get(wkey)
+        ours = w.remaining(now) if w is not None else None
         left = remaining - max(0, self._inflight.get(r, 1) - 1)   # requests in flight may count after this one
-        if ours is None or left < ours:
-            self._hint[hkey] = [left, now + max(0.0, min(reset_in, 900.0)) + self.guard]
+        if ours is None or left < ours or (left <= 0 and reset_in > w.wait(now)):   # none left, for longer than we thought
+            longest = max(per for k, n, per in rules)    # a reset past every slice we know of is not believed beyond it
+            self._hint[hkey] = [left, now + max(0.0, min(reset_in, longest)) + self.guard]
 
 @patch
-def pause(self: RateLimiter, endpoint: str, restaurant: str | None, seconds: float):
-    "After a 429: no request for this restaurant (all threads) for `seconds`."
+def pause(self: RateLimiter, endpoint: str, restaurant: str | None, seconds: float, by: str | None = None):
+    "After a 429: no request for this restaurant (all threads) for `seconds`; only this endpoint when Toast says its own limit (`by`)."
     with self._lock:
-        self._hint[("r", restaurant or "-")] = [0, self.clock() + seconds]
+        r = restaurant or "-"
+        self._hint[("e", r, endpoint) if (by or "").upper() == "ENDPOINT" else ("r", r)] = [0, self.clock() + seconds]
+
+@patch
+def spent(self: RateLimiter, endpoint: str, restaurant: str | None) -> float:
+    "Seconds before a request of `endpoint` may go (0: now), counting nothing."
+    with self._lock: return self._wait(endpoint, restaurant, self.clock())
 
 @patch
 def allowed_rate(self: RateLimiter, endpoint: str, restaurant: str | None = "r") -> float:
     "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
-    return min(n / per for k, n, per in limit_rules(endpoint, restaurant, self.scale, self.limits) if per <= 2.0 or n / per < 1)
+    return min(n / per for k, n, per in self._rules(endpoint, restaurant) if per <= 2.0 or n / per < 1)
 
-# %% ../nbs/02_client.ipynb #e2b07da8
+# %% ../nbs/02_client.ipynb #30b0ead5
 def http_date(value) -> datetime | None:
     "An HTTP date (`Date`, `Retry-After`: RFC 7231, `Fri, 01 Mar 2024 14:13:12 GMT`) as aware UTC; None if absent or not one."
     try: d = email.utils.parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError): return None
     return None if d is None else d.astimezone(timezone.utc) if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
-# %% ../nbs/02_client.ipynb #ac148b22
+# %% ../nbs/02_client.ipynb #30fa3d4f
 def _header_time(headers) -> datetime | None:
     "Toast's time from `X-Sandbox-Now` (ISO, ms) or `Date` (RFC 7231), or None."
     try: return parse_ts(headers.get("X-Sandbox-Now")) or http_date(headers.get("Date"))
@@ -272,7 +295,7 @@ class ToastClock:
         "Toast's now as epoch seconds."
         return self.now().timestamp()
 
-# %% ../nbs/02_client.ipynb #d954ab0b
+# %% ../nbs/02_client.ipynb #625b880a
 RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
 _DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 _STATUS_ERRORS = {400: ToastBadRequest, 422: ToastBadRequest, 403: ToastForbidden, 404: ToastNotFound, 409: ToastConflict}
@@ -318,7 +341,7 @@ def _where(method: str, endpoint: str, restaurant: str | None) -> str:
     "`GET /x for restaurant r` for messages."
     return f"{method} {endpoint}" + (f" for restaurant {restaurant}" if restaurant else "")
 
-# %% ../nbs/02_client.ipynb #f4be22ae
+# %% ../nbs/02_client.ipynb #4e69cda1
 class ToastClient:
     "Toast API client: auth, pooled session, timeouts, retries, status policy, rate limiter, clock, metrics."
     def __init__(self, settings: Settings, state: dict, *, session: requests.Session | None = None,
@@ -365,7 +388,7 @@ class ToastClient:
                      self._answers)
         except ToastError as e: e.answered = self._answers; raise
 
-# %% ../nbs/02_client.ipynb #738cb4d3
+# %% ../nbs/02_client.ipynb #8d0eb10c
 @patch
 def _message(self: ToastClient, resp) -> str:
     "Toast's error message in `resp` (`toast_message`), this connection's secrets taken out."
@@ -397,7 +420,7 @@ def _backoff(self: ToastClient, attempt: int) -> float:
     step = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
     return step * (0.5 + random.random() / 2)
 
-# %% ../nbs/02_client.ipynb #eb939bab
+# %% ../nbs/02_client.ipynb #77ce8f7b
 @patch
 def _observe(self: ToastClient, endpoint, restaurant, resp):
     "Feed a response's headers to the clock and the limiter."
@@ -417,7 +440,7 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout,
                                 allow_redirects=False, **self._kw)
 
-# %% ../nbs/02_client.ipynb #ca23ea2d
+# %% ../nbs/02_client.ipynb #c0bdfcc4
 @patch
 def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, token, body):
     "One request under the limiter and the metrics: `(response, None)`, or `(None, what failed)` on a timeout or a dropped connection."
@@ -435,7 +458,7 @@ def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, toke
                          "trusted (for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
     return resp, failed
 
-# %% ../nbs/02_client.ipynb #c0bdfcc4
+# %% ../nbs/02_client.ipynb #37267838
 @patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
@@ -466,8 +489,12 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                 continue
             elif status == 429:
                 if not authed and (self._asked_wait(resp) or 0) > self.max_wait: raise self._refused_login(resp)
+                if (p := self.limiter.patience) is not None and (asked := self._asked_wait(resp) or 0) > p:
+                    raise ToastRateLimited(f"Toast answered 429 on {where}, asking for {asked:.0f} s, longer than this client waits "
+                                           f"({p:.0f} s)", wait=asked, status=429, endpoint=endpoint, restaurant=restaurant)
                 last, wait = "429 (rate limited)", self._retry_wait(resp, attempt)
-                self.limiter.pause(endpoint, restaurant, wait if wait is not None else self._backoff(attempt))
+                self.limiter.pause(endpoint, restaurant, wait if wait is not None else self._backoff(attempt),
+                                   resp.headers.get("X-Toast-RateLimit-By"))
             elif status in RETRY_STATUSES: last = f"{status} ({self._message(resp)[:80] or 'server error'})"
             else: raise self._status_error(resp, method, endpoint, restaurant, authed)
         if attempt >= self.settings.max_attempts:
@@ -481,7 +508,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         self.log.warning(f"Toast {where}: {last}; retry {attempt}/{self.settings.max_attempts - 1} in {wait:.2f}s")
         self.sleep(wait)
 
-# %% ../nbs/02_client.ipynb #1589290b
+# %% ../nbs/02_client.ipynb #209d77c7
 def _location(resp, base: str) -> str:
     "Where a redirect points: scheme, host and port of its `Location` (never its path or query)."
     loc = resp.headers.get("Location")
@@ -525,7 +552,7 @@ def _refused_login(self: ToastClient, resp) -> ToastAuthError:
                f"connection, setup test or script using this client id counts (shards of restaurantShard share one budget)")
     return ToastAuthError(f"{why}. Nothing was synced or lost: try again after {when}", status=429, endpoint=LOGIN_PATH, toast_message=msg)
 
-# %% ../nbs/02_client.ipynb #03ae17da
+# %% ../nbs/02_client.ipynb #c432a180
 @patch
 def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
          expect: type | None = None, check: Callable[[object], str | None] | None = None) -> Response:
@@ -538,7 +565,7 @@ def post(self: ToastClient, path: str, body: dict, *, restaurant: str | None = N
     "POST `body` as JSON to `path`, with `get`'s retries and status policy (the analytics API's report requests)."
     return self._request("POST", path, restaurant=restaurant, body=lambda: body, expect=expect, check=check)
 
-# %% ../nbs/02_client.ipynb #33634e89
+# %% ../nbs/02_client.ipynb #bb793c61
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
 def as_list(data, path: str, restaurant: str | None = None) -> list:
@@ -560,7 +587,7 @@ def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed
     "`_runaway` for a page walk outside the client (the anchored ordersBulk walk)."
     return _runaway(request_name(path, restaurant), what, restaurant, path)
 
-# %% ../nbs/02_client.ipynb #cf655933
+# %% ../nbs/02_client.ipynb #edd3fa55
 @patch
 def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100,
           check: Callable[[object], str | None] | None = None) -> Iterator[list[dict]]:
@@ -578,7 +605,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #edd3fa55
+# %% ../nbs/02_client.ipynb #c080a89a
 def promised_page(data) -> str | None:
     "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
     rows = data.get("results") if isinstance(data, dict) else data
@@ -611,7 +638,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #245b739c
+# %% ../nbs/02_client.ipynb #a11d3e8a
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
@@ -629,7 +656,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #a11d3e8a
+# %% ../nbs/02_client.ipynb #bc1bd48e
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -637,7 +664,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #bc1bd48e
+# %% ../nbs/02_client.ipynb #efd6dce6
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."
