@@ -120,3 +120,41 @@ def test_restaurants_that_leave_are_marked_keep_their_rows_and_resume_when_back(
             assert len({e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"] if e["restaurant"] == g
                         and left_at <= parse_ts(e["object"]["modifiedDate"]) < seen_gone}) > 0   # the gap held orders
         assert "left" in rec.state and not rec.state["left"]
+
+
+def test_toast_failing_one_restaurants_details_stops_no_other_restaurant():
+    # helper-40: a detail call that Toast keeps failing (500 beyond the retries) escaped discovery and failed the whole
+    # sync, every restaurant's cursors held, once the details were due again (daily). Now the details remembered serve
+    # (with a warning) and every restaurant syncs; with none remembered, that restaurant alone is skipped and the sync
+    # ends failed naming it, while the others sync.
+    from toast_connector.sandbox.server import ApiError
+    sb = Sandbox(seed=3, restaurants=3, days=2, orders_per_day=6, rate_limits=0, now=NOW, token_ttl=10**8)
+    sb.world.connect_every_hours = 0
+    with sb:
+        g1, g2, g3 = sb.world.restaurant_guids()
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        before = {g: rec.state["restaurants"][g]["orders"]["to"] for g in (g1, g2, g3)}
+        sb.advance(25)                                              # restaurantRefreshHours (24) passed: details due
+        def broken(sb_, c):
+            if c.path == f"/restaurants/v1/restaurants/{g3}": raise ApiError(500, "detail backend down for this restaurant")
+        sb.on_request = broken
+        cfg = sb.configuration(initialSyncStart=START, maxAttempts="2")
+        log = testing.ListLog()
+        sync.update(cfg, rec.state, emit=rec, log=log)               # succeeds: g3 synced with its remembered details
+        said = [m for k, m in log.lines if k == "warning" and g3 in m or "synced with the details remembered" in m]
+        assert len(said) == 1 and "synced with the details remembered at" in said[0] and "500" in said[0], log.lines
+        for g in (g1, g2, g3):
+            assert parse_ts(rec.state["restaurants"][g]["orders"]["to"]) > parse_ts(before[g]) + timedelta(hours=20), g
+            cut = parse_ts(rec.state["restaurants"][g]["orders"]["to"])
+            assert {r["id"] for r in rec.rows("orders") if r["restaurant_id"] == g} == truth_orders(sb, g, cut), g
+        # a first sync (nothing remembered): g3 skipped, named in the failure; g1 and g2 synced whole
+        fresh = testing.Recorder()
+        try: sync.update(cfg, {}, emit=fresh, log=testing.ListLog()); raise AssertionError("the sync did not fail")
+        except sync.SyncFailed as e: assert g3 in str(e) and "500" in str(e), e
+        assert set(fresh.state["restaurants"]) >= {g1, g2} and "orders" not in fresh.state["restaurants"].get(g3, {})
+        for g in (g1, g2):
+            cut = parse_ts(fresh.state["restaurants"][g]["orders"]["to"])
+            assert {r["id"] for r in fresh.rows("orders") if r["restaurant_id"] == g} == truth_orders(sb, g, cut) != set(), g
+        status = {r["id"]: r["sync_status"] for r in fresh.rows("restaurant")}
+        assert status == {g1: "ok", g2: "ok", g3: "unavailable"}, status

@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib, json
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
-from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest
+from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest, ToastAuthError
 from .client import ToastMalformed
 from .flatten import flatten, snake, unkeyed, utc
 from .windows import due, is_zone, parse_ts
 
 # %% auto #0
-__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'LEFT_STATUSES',
+__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'LEFT_STATUSES',
            'client_claims', 'shard_of', 'select', 'listed_without', 'discover', 'Restaurant', 'epoch_ms_utc',
            'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache', 'selection_notes', 'restaurants',
            'track_left']
@@ -72,7 +72,7 @@ class Restaurant:
     name: str | None = None
     time_zone: str | None = None
     closeout_hour: int = 0
-    status: str = "ok"              # ok | forbidden | archived | deleted | malformed (an impossible detail answer)
+    status: str = "ok"              # ok | forbidden | archived | deleted | malformed (an impossible detail answer) | unavailable (Toast failed it)
     reason: str = ""
     row: dict = field(default_factory=dict)
     cached: bool = False            # details from the state (no detail call this sync): `row` has the discovery columns only
@@ -129,8 +129,10 @@ def detail_missing(detail) -> str | None:
     return None if is_zone(tz) else f"a restaurant whose `general.timeZone` {tz[:60]!r} is no IANA time zone (read as UTC, its business dates would be wrong)"
 
 # %% ../nbs/11_restaurants.ipynb #19df3f63
+SKIPPED = "skipped, retried next sync"
+
 def enrich(client, item: dict) -> Restaurant:
-    "A `Restaurant` from a discovery item and its detail; 403 -> forbidden (retry next sync), 404 -> archived."
+    "A `Restaurant` from a discovery item and its detail; 403 -> forbidden (retry next sync), 404 -> archived, Toast failing it -> unavailable."
     guid = item["restaurantGuid"]
     if item.get("deleted") is True:
         return Restaurant(guid, item.get("restaurantName"), status="deleted", reason="disconnected (deleted in the partners list)",
@@ -138,7 +140,7 @@ def enrich(client, item: dict) -> Restaurant:
     try: detail = client.get(DETAIL_PATH.format(guid=guid), restaurant=guid, expect=dict, check=detail_missing).data
     except ToastMalformed as e:
         return Restaurant(guid, item.get("restaurantName"), status="malformed",
-                          reason=f"{e} (its time zone is unknown): skipped, retried next sync", row=restaurant_row(item, None, "malformed"))
+                          reason=f"{e} (its time zone is unknown): {SKIPPED}", row=restaurant_row(item, None, "malformed"))
     except ToastForbidden:
         return Restaurant(guid, item.get("restaurantName"), status="forbidden",
                           reason="403 from Toast (newly connected restaurants answer 403 for a while): skipped, retried next sync",
@@ -146,6 +148,10 @@ def enrich(client, item: dict) -> Restaurant:
     except ToastNotFound:
         return Restaurant(guid, item.get("restaurantName"), status="archived", reason="404: archived or unknown to Toast",
                           row=restaurant_row(item, None, "archived"))
+    except ToastAuthError: raise                        # the connection's credentials: no restaurant can sync
+    except ToastError as e:                             # Toast failed it (5xx, 429s, timeouts beyond the retries) or refused it (400)
+        return Restaurant(guid, item.get("restaurantName"), status="unavailable", reason=f"{e} (its time zone is unknown): {SKIPPED}",
+                          row=restaurant_row(item, None, "unavailable"))
     general = detail.get("general") or {}
     archived = general.get("archived") is True
     status = "archived" if archived else "ok"
@@ -159,12 +165,14 @@ def remember(r: Restaurant, item: dict, now: datetime) -> dict:
     return {"at": now.astimezone(timezone.utc).isoformat(timespec="seconds"), "modified": item.get("modifiedDate"),
             "name": r.name, "time_zone": r.time_zone, "closeout_hour": r.closeout_hour}
 
-def from_cache(item: dict, entry: dict | None, now: datetime, hours: int) -> Restaurant | None:
-    "The restaurant from its remembered details, or None when they are missing, stale, or the partners item changed."
-    if not entry or hours <= 0 or item.get("deleted") is True or entry.get("modified") != item.get("modifiedDate"): return None
-    try: at = parse_ts(entry["at"])
-    except (KeyError, TypeError, ValueError): return None
-    if due(at, now, hours): return None
+def from_cache(item: dict, entry: dict | None, now: datetime, hours: int, any_age: bool = False) -> Restaurant | None:
+    "The restaurant from its remembered details, or None when they are missing, stale, or the partners item changed (`any_age`: whatever their age)."
+    if not entry or item.get("deleted") is True or not entry.get("time_zone"): return None
+    if not any_age:
+        if hours <= 0 or entry.get("modified") != item.get("modifiedDate"): return None
+        try: at = parse_ts(entry["at"])
+        except (KeyError, TypeError, ValueError): return None
+        if due(at, now, hours): return None
     name = item.get("restaurantName") or entry.get("name")
     row = {**restaurant_row(item, None, "ok"), "name": name}
     return Restaurant(item["restaurantGuid"], name, entry.get("time_zone"), int(entry.get("closeout_hour") or 0), row=row, cached=True)
@@ -200,8 +208,13 @@ def restaurants(client, settings, details: dict | None = None, now: datetime | N
         r = from_cache(by[g], details.get(g), now, hours)
         if r is None:
             r = enrich(client, by[g])
-            if r.syncable: details[g] = remember(r, by[g], now)
-            else: details.pop(g, None)
+            if r.status == "unavailable" and (old := from_cache(by[g], details.get(g), now, hours, any_age=True)) is not None:
+                if warn is not None:          # Toast failed the detail: the time zone and closeout hour it gave last serve
+                    warn(f"restaurant {old.name or g}: {r.reason.split(' (its time zone is unknown)')[0]}; synced with the details "
+                         f"remembered at {details[g].get('at')} (the detail call is made again next sync)")
+                r = old                       # the entry is kept as it is: stale, so the next sync asks again
+            elif r.syncable: details[g] = remember(r, by[g], now)
+            elif r.status != "unavailable": details.pop(g, None)
         out.append(r)
     return out, how
 

@@ -214,8 +214,8 @@ def discover(self: Engine) -> tuple[list[Restaurant], str]:
         self.status[r.guid] = r.status if r.syncable else f"{r.status}: {r.reason}"
         if not r.syncable: self.log.warning(f"restaurant {r.name or r.guid}: {r.reason}")
         else: self.log.info(resume_line(r, self.state["restaurants"].get(r.guid, {})))
-        if r.status == "malformed":       # Toast's answer was impossible: the others sync, the sync does not succeed
-            self.errors.append({"restaurant": r.guid, "stream": "restaurant", "status": 200, "message": r.reason})
+        if r.status in ("malformed", "unavailable"):   # Toast's answer was impossible, or Toast failed it: the others sync, the sync does not succeed
+            self.errors.append({"restaurant": r.guid, "stream": "restaurant", "status": 200 if r.status == "malformed" else None, "message": r.reason})
     st = self.settings                              # named, selected, but neither listed nor known (warned above): in sync_log too
     for g in select(st.restaurant_ids, exclude=st.exclude_restaurant_ids, shard=st.shard):
         self.status.setdefault(g, "not listed: restaurantIds names it, Toast's restaurant list does not hold it")
