@@ -116,3 +116,43 @@ def test_an_empty_backfill_date_of_cash_is_asked_again():
         for _ in range(2): sb.advance(24); run(sb, rec, start)
         truth = {e["object"]["guid"] for e in sb.truth("cash", since=start)["entities"]["entries"]}
         assert len(truth) > 200 and {r["id"] for r in rec.rows("cash_entry")} == truth
+
+
+def test_a_short_full_pull_deletes_nothing_and_two_that_agree_delete():
+    # helper-40: one well-formed but short answer of /labor/v1/employees at a due full pull (3 of the employees) soft-
+    # deleted every employee it lacked, with their job references and wage overrides, though Toast still had them. Now
+    # what a full pull lacks waits for the next sync's full pull (made whatever the cadence); only what both lack goes.
+    # (Employees Toast serves flagged deleted are written soft-deleted by every pull: those deletes are Toast's word.)
+    scopes = ["labor.employees:read", "restaurants:read"]
+    with Sandbox(seed=5, restaurants=1, days=2, orders_per_day=2, rate_limits=0, now=NOW, scopes=scopes, token_ttl=10**8) as sb:
+        (rg,) = sb.world.restaurant_guids()
+        sb.world.rates = {k: 0.0 for k in sb.world.rates}          # only this test's changes: no hire, edit or delete
+        start, rec = NOW - timedelta(days=2), testing.Recorder()
+        run(sb, rec, start)
+        flagged = {e["object"]["guid"] for e in sb.truth("labor")["entities"]["employees"] if e["object"]["deleted"]}
+        every = {r["id"] for r in rec.rows("employee")}
+        assert len(every) > 5 and not every & flagged
+        whose = lambda op: op[2]["id"] if op[1] == "employee" else op[2]["employee_id"]
+        unflagged = lambda since: {(op[1], whose(op)) for op in rec.ops[since:] if op[0] == "delete" and whose(op) not in flagged}
+        sb.advance(7)                                              # configRefreshHours (6) passed: the full pull is due
+        real, short = sb.world.employees, []
+        def once_short(rguid, ids=None):                           # one answer of the first 3 employees only
+            out = real(rguid, ids)
+            if ids is None and not short: short.append(1); return out[:3]
+            return out
+        sb.world.employees = once_short
+        n = len(rec.ops)
+        run(sb, rec, start)
+        assert short and not unflagged(n), "a short answer deleted rows"
+        assert {r["id"] for r in rec.rows("employee")} == every
+        # a removal in Toast is still deleted: one employee leaves the list for good (two pulls agree), the rest is back
+        gone = next(e["guid"] for e in real(rg) if e["guid"] in every)   # one the short answer had
+        sb.world.employees = lambda rguid, ids=None: [e for e in real(rguid, ids) if e["guid"] != gone]
+        sb.advance(1)
+        n = len(rec.ops)
+        run(sb, rec, start)                                        # lacked once (this one, not the short one): kept
+        assert gone in {r["id"] for r in rec.rows("employee")} and not unflagged(n)
+        sb.advance(1)
+        run(sb, rec, start)                                        # polled again at once (not 6 h later): lacked twice
+        assert {g for _, g in unflagged(n)} == {gone} and ("employee", gone) in unflagged(n)
+        assert {r["id"] for r in rec.rows("employee")} == every - {gone}

@@ -268,6 +268,9 @@ def test_multi_sync_every_table_equals_truth():
         assert min(shift_starts) == start(sb)                                      # shifts re-read over the lookback
         stale = {CONFIG_TABLES[ep] for ep, xs in sb.truth("config")["removed"].items() if xs}
         assert stale, "the scenario removed config objects"
+        lacked = {t for k, t, _ in rec.ops[n:] if k == "delete"}
+        run(sb, rec, recording(sb, configFullRefreshHours=12, **EVERY_SYNC), configFullRefreshHours=12, **EVERY_SYNC)
+        assert {t for k, t, _ in rec.ops[n:] if k == "delete"} > lacked    # 2b, same clock: what the full pulls of 2 lacked, lacked twice
         check_all(sb, rec, allow_stale=stale)                         # removals invisible until the full refresh ...
         assert not [d for k, t, d in rec.ops[n:] if k == "delete" and t in CONFIG_TABLES.values()]
         assert deletes(rec, n, "employee"), "deleted employees were deleted"
@@ -277,9 +280,16 @@ def test_multi_sync_every_table_equals_truth():
         sb.advance(7)                                                 # 3: past configFullRefreshHours: removals deleted
         n, c = len(rec.ops), recording(sb, configFullRefreshHours=12, **EVERY_SYNC)
         run(sb, rec, c, configFullRefreshHours=12, **EVERY_SYNC)
-        check_all(sb, rec)
         assert not any("lastModified" in p for path, _, p in c.calls if path.startswith("/config/v2/"))   # a full pull
-        assert {t for k, t, _ in rec.ops[n:] if k == "delete"} & stale
+        stale = {CONFIG_TABLES[ep] for ep, xs in sb.truth("config")["removed"].items() if xs}
+        assert not {t for k, t, _ in rec.ops[n:] if k == "delete"} & stale      # ... lacked once: nothing deleted yet
+        check_config(sb, rec, allow_stale=stale)
+        c = recording(sb, configFullRefreshHours=12, **EVERY_SYNC)
+        run(sb, rec, c, configFullRefreshHours=12, **EVERY_SYNC)     # 3b, same clock: the full pull again, whatever the cadence
+        assert any(path.startswith("/config/v2/") and not path.endswith("tipWithholding") and "lastModified" not in p
+                   for path, _, p in c.calls)
+        assert {t for k, t, _ in rec.ops[n:] if k == "delete"} >= stale
+        check_all(sb, rec)
 
         for t in ("employee", "job", "employee_wage_override", "employee_job_reference"):   # synced rows later deleted
             assert resynced_deletes(rec, first3, t), t
@@ -287,9 +297,10 @@ def test_multi_sync_every_table_equals_truth():
         sb.advance(5)
         c = recording(sb, configFullRefreshHours=12, **EVERY_SYNC)
         run(sb, rec, c, configFullRefreshHours=12, **EVERY_SYNC)
-        check_all(sb, rec, allow_stale={CONFIG_TABLES[ep] for ep in CONFIG_TABLES})
         assert Counter(r for path, r, _ in c.calls if path == "/menus/v2/metadata") == Counter(rs)
         assert not [r for path, r, _ in c.calls if path == "/menus/v2/menus"]
+        run(sb, rec, recording(sb, configFullRefreshHours=12, **EVERY_SYNC), configFullRefreshHours=12, **EVERY_SYNC)   # 4b: confirms
+        check_all(sb, rec, allow_stale={CONFIG_TABLES[ep] for ep in CONFIG_TABLES})
 
 
 def test_cash_business_dates_across_dst_and_closeout_4():
@@ -407,13 +418,16 @@ def test_full_refresh_failing_half_way_deletes_nothing_it_should_not():
         assert gone <= {(r["id"], r["restaurant_id"]) for r in rows(rec, table)}     # still there, not marked deleted
         for g, c in rec.state["restaurants"].items():                                 # its cursor did not move
             assert c[f"config.{ep}"] == before[g][f"config.{ep}"]
-        # the other endpoints' complete pulls did apply their removals; nothing live was deleted anywhere
+        # the other endpoints' complete pulls lacked their removals once (kept until a second agrees); nothing live was
+        # deleted anywhere
         live = config_truth(sb)
         for t, want in live.items():
             assert set(want) <= {(r["id"], r["restaurant_id"]) for r in rows(rec, t)}, t
         others = {CONFIG_TABLES[e] for e, xs in removed.items() if xs and e != ep}
-        assert others and others <= {t for k, t, _ in rec.ops[n:] if k == "delete"}
-        run(sb, rec, configFullRefreshHours=0)                                        # the next complete pull deletes them
+        assert others and not others & {t for k, t, _ in rec.ops[n:] if k == "delete"}
+        run(sb, rec, configFullRefreshHours=0)                      # the next: the others' second lack deletes them
+        assert others <= {t for k, t, _ in rec.ops[n:] if k == "delete"} and not deletes(rec, n, table)
+        run(sb, rec, configFullRefreshHours=0)                      # the failed endpoint's complete pulls agree in this one
         check_config(sb, rec)
         assert {(d["id"], d["restaurant_id"]) for d in deletes(rec, n, table)} >= gone
 
@@ -434,6 +448,7 @@ def test_crash_during_full_refresh_deletes_nothing_live():
             assert set(want) <= {(r["id"], r["restaurant_id"]) for r in rows(rec, t)}, t
         rec.fail_after = None
         run(sb, rec, configFullRefreshHours=0)                        # resumes from the last checkpoint and converges
+        run(sb, rec, configFullRefreshHours=0)                        # (removals are deleted once two full pulls agree)
         check_all(sb, rec)
 
 

@@ -10,7 +10,10 @@ and week-late uploads, and the connector asking for missed breaks), 87ae234 (del
 the commit that changed the sandbox and the connector together, and on 2026-12-04 when the shifts' key set came to span
 their lookback (only `sync_log.rows` changed: fewer shifts read twice by overlapping windows; every table's rows are
 as before), and again that day when a date still pending as it leaves the reconciliation span came to be written
-`unresolved` (one `reconciliation` row's status, and that row in `sync_log.rows`). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+`unresolved` (one `reconciliation` row's status, and that row in `sync_log.rows`), and on 2026-12-04 (later) when a
+list's removals came to wait for a second full pull that agrees (each removal of config, jobs and menus lands one
+sync later; the confirming pulls write their lists again, in `sync_log.rows`; the last sync's removals still wait, with
+their keys in the cursors' `missing`). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

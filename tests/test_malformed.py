@@ -44,8 +44,8 @@ def sync_once(sb, rec):
     "One sync into `rec` from its committed state, through a client with tiny backoffs: (log, error or None)."
     cfg = sb.configuration(initialSyncStart=START, configFullRefreshHours="0")   # every sync is a config full refresh
     log = testing.ListLog()
-    client = ToastClient(validate_configuration(cfg), {}, log=log, limiter=RateLimiter(scale=100),
-                         backoff=0.002, max_backoff=0.01)
+    client = ToastClient(validate_configuration(cfg), sb.__dict__.setdefault("_tests_token_cache", {}), log=log,
+                         limiter=RateLimiter(scale=100), backoff=0.002, max_backoff=0.01)   # one login per sandbox: Toast allows 2 an hour
     try: sync.update(cfg, rec.state, emit=rec, log=log, client=client)
     except Exception as e: return log, e
     finally: client.close()
@@ -59,11 +59,12 @@ def without_log(rec):
 
 @pytest.fixture(scope="module")
 def twin():
-    "The clean twin: sync, advance, sync; its warehouse is what every faulted series must end with."
+    "The clean twin: sync, advance, sync, sync (which confirms the removals the second saw); what every faulted series must end with."
     with sandbox() as sb:
         rec = testing.Recorder()
         assert sync_once(sb, rec)[1] is None
         sb.advance(ADVANCE)
+        assert sync_once(sb, rec)[1] is None
         assert sync_once(sb, rec)[1] is None
         return rec, truth_ids(sb)
 
@@ -149,6 +150,8 @@ def test_a_malformed_success_fails_its_stream_deletes_nothing_and_the_next_sync_
         sb.faults.set(None)                                                       # 3: clean again, same sandbox clock
         log, err = sync_once(sb, rec)
         assert err is None, err
+        log, err = sync_once(sb, rec)                                             # 4: confirms what the stream's pull 3 lacked
+        assert err is None, err
         assert max(rec.rows("sync_log"), key=lambda r: r["sync_id"])["status"] == "succeeded"
         got, want = without_log(rec), without_log(clean)
         diffs = [k for k in set(got) | set(want) if got.get(k) != want.get(k)]
@@ -199,10 +202,11 @@ def test_empty_and_null_bodies_at_random_are_retried_and_change_nothing(twin):
         log1, err1 = sync_once(sb, rec)
         sb.advance(ADVANCE)
         log2, err2 = sync_once(sb, rec)
+        log3, err3 = sync_once(sb, rec)                      # confirms the removals the second saw, as the twin's third
         served = sb.stats()["faults"]
-    assert err1 is None and err2 is None, (err1, err2)
+    assert err1 is None and err2 is None and err3 is None, (err1, err2, err3)
     assert served.get("empty", 0) > 2 and served.get("null", 0) > 2, served
-    retried = [m for _, m in log1.lines + log2.lines if "retry" in m and "200 with" in m]
+    retried = [m for _, m in log1.lines + log2.lines + log3.lines if "retry" in m and "200 with" in m]
     assert len(retried) == served["empty"] + served["null"], (len(retried), served)
     got, want = without_log(rec), without_log(clean)
     assert got == want, [k for k in set(got) | set(want) if got.get(k) != want.get(k)][:5]
@@ -485,6 +489,7 @@ def test_an_impossible_restaurant_detail_skips_the_restaurant_keeps_its_row_and_
         assert not [m for lvl, m in log.lines if lvl == "info" and ": resuming " in m], log.lines   # nothing said to resume
         sb.faults.set(None)                                                       # 3: clean again
         assert sync_once(sb, rec)[1] is None
+        assert sync_once(sb, rec)[1] is None                                      # 4: confirms the removals 3 saw
         got, want = without_log(rec), without_log(clean)
         diffs = [k for k in set(got) | set(want) if got.get(k) != want.get(k)]
         assert not diffs, f"{len(diffs)} rows differ from the clean twin, e.g. {sorted(diffs, key=repr)[:5]}"

@@ -39,6 +39,7 @@ def test_v1_state_loads_and_removals_still_work():
         rec.states.append(v1)                                               # the next sync starts from the v1 state
         n = len(rec.ops)
         run(sb, rec, configFullRefreshHours=0, configRefreshHours=0)
+        run(sb, rec, configFullRefreshHours=0, configRefreshHours=0)        # a second full pull agrees: removals deleted
         check_all(sb, rec)                                                  # every table equals the truth again
         for table in {t for t, _, _ in gone}:
             got = {(d["id"], d["restaurant_id"]) for d in deletes(rec, n, table)}

@@ -15,7 +15,7 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'emptied', 'gone_keys', 'removed', 'OneCall', 'page_after',
+__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'emptied', 'gone_keys', 'agreed', 'removed', 'OneCall', 'page_after',
            'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
@@ -29,23 +29,38 @@ def gone_keys(old: set, seen: set, confirmed=()) -> tuple[set | None, list[str]]
     return (None, now) if set(now) - set(confirmed) else (old - seen, [])
 
 # %% ../nbs/06_cursors.ipynb #e3d490e3
-def removed(job, full: bool) -> tuple[set | None, list[str]]:
-    "After a pull: (the key set to keep, the tables an unconfirmed full pull emptied); a complete full pull deletes what is gone."
-    if job.seen is None: return None, []                     # the stream detects no removals
+def agreed(gone: set, missing, tables=()) -> tuple[set, set]:
+    "(The keys two full pulls in a row lack: named in the last one's `missing`, or of a table its empty pull named; the keys lacked for the first time)."
+    prev, tables = set(missing) if isinstance(missing, list) else set(), set(tables)
+    sure = {k for k in gone if k in prev or k.split("\t", 1)[0] in tables}
+    return sure, gone - sure
+
+# %% ../nbs/06_cursors.ipynb #4cf1cd93
+def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
+    "After a pull: (the key set to keep, the tables an unconfirmed full pull emptied, the keys it lacks for the first time); deletes what two full pulls lack."
+    if job.seen is None: return None, [], []                 # the stream detects no removals
     old = job.old_keys()
-    if not full: return job.seen | old, []                   # an incremental pull only adds keys
-    if job.not_found: return old, []                         # a 404 is no complete pull: keep the last one's keys
+    if not full: return job.seen | old, [], []               # an incremental pull only adds keys
+    if job.not_found: return old, [], []                     # a 404 is no complete pull: keep the last one's keys
     waited = job.cursor.get("empty_pull")                    # `true` (a state before 2026-12-03) confirms no table
-    gone, empty = gone_keys(old, job.seen, waited if isinstance(waited, list) else ())
+    waited = waited if isinstance(waited, list) else ()
+    gone, empty = gone_keys(old, job.seen, waited)
     if gone is None:
         what = "came back empty" if not job.seen else f"has no rows of {', '.join(empty)}"
         job.warn(f"the full pull {what} where the last one had {len(old)} rows; nothing is deleted until the next "
                  "sync's full pull confirms it")
-        return old | job.seen, empty
-    job.delete([key_dict(ks, job.keys, job.restaurant.guid) for ks in sorted(gone)])
-    return job.seen, []
+        return old | job.seen, empty, []
+    flagged = getattr(job, "flagged", set()) & gone         # records Toast served flagged deleted: its own word suffices
+    sure, new = agreed(gone - flagged, job.cursor.get("missing"), waited)
+    sure |= flagged
+    if not any(k.split("\t", 1)[0] == job.stream.table for k in new):
+        sure, new = gone, set()             # every record of the last pull came back whole: what its rows lack, it dropped
+    if new: job.note(f"the full pull lacks {len(new)} of the {len(old)} rows the last one had: deleted when the next sync's "
+                     "full pull lacks them too (one pull's word deletes nothing)")
+    job.delete([key_dict(ks, job.keys, job.restaurant.guid) for ks in sorted(sure)])
+    return job.seen | new, [], sorted(new)
 
-# %% ../nbs/06_cursors.ipynb #4cf1cd93
+# %% ../nbs/06_cursors.ipynb #4200b01e
 class OneCall:
     "No paging: one GET whose body must have the stream's `shape`."
     def walk(self, job, path: str, params: dict):
@@ -62,7 +77,7 @@ def walk(self: PageToken, job, path: str, params: dict):
     "Every page of a token-paged list, as one list (`ToastClient.token_pages`)."
     yield job.client.token_pages(path, restaurant=job.restaurant.guid, params=params)
 
-# %% ../nbs/06_cursors.ipynb #4200b01e
+# %% ../nbs/06_cursors.ipynb #014cb48c
 PageNumber.OVERLAP = 2          # orders each page of a window shares with the pages before it
 
 def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
@@ -74,14 +89,14 @@ def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
     if best is None or best[0] * best[1] <= read: raise ValueError(f"no page of at most {size} reads past {read} with an overlap of {overlap}")
     return best
 
-# %% ../nbs/06_cursors.ipynb #014cb48c
+# %% ../nbs/06_cursors.ipynb #20eeaf24
 def unkeyed_record(data) -> str | None:
     "The fault of a page of guid-keyed records (ordersBulk) holding an item that is no object or has no guid: the page is no answer."
     if (i := unkeyed(data)) is None: return None
     r = data[i]
     return f"a page whose record {i} has no guid ({'guid ' + repr(r.get('guid')) if isinstance(r, dict) else repr(r)[:60]})"
 
-# %% ../nbs/06_cursors.ipynb #20eeaf24
+# %% ../nbs/06_cursors.ipynb #def56d6e
 @patch
 def walk(self: PageNumber, job, path: str, params: dict):
     "The pages of one window, whole and anchored; counts the records read into `job.records`."
@@ -114,7 +129,7 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         if len(page) < n: return
         end = page_no * n
 
-# %% ../nbs/06_cursors.ipynb #7bb17423
+# %% ../nbs/06_cursors.ipynb #af503f99
 @patch
 def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int = 3):
     "Orders leaving faster than the overlap absorbs: walk the pages again until a pass finds no order it had not seen (else fail the window)."
@@ -132,16 +147,16 @@ def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int =
                      f"passes, the last still found {new} new); the window is read again next sync", endpoint=endpoint_of(path),
                      restaurant=job.restaurant.guid)
 
-# %% ../nbs/06_cursors.ipynb #49c4aa2b
+# %% ../nbs/06_cursors.ipynb #fca57f99
 @patch
 def resting(self: ModifiedWindow | DateRange | BusinessDates | Published, job) -> bool:
     "Never: these kinds read every sync."
     return False
 
 def _polled(job, field: str) -> bool:
-    "Polled less than `config_refresh_hours` ago (by the cursor's `field`), and no empty pull waits for confirmation."
+    "Polled less than `config_refresh_hours` ago (by the cursor's `field`), and no empty pull or missing key waits for confirmation."
     hours = job.settings.config_refresh_hours
-    if hours <= 0 or job.cursor.get("empty_pull"): return False
+    if hours <= 0 or job.cursor.get("empty_pull") or job.cursor.get("missing"): return False
     return not W.due(W.parse_ts(job.cursor.get(field)), job.end, hours)
 
 @patch
@@ -154,7 +169,7 @@ def resting(self: FullPull, job) -> bool:
     "Polled recently: no call this sync."
     return _polled(job, "at")
 
-# %% ../nbs/06_cursors.ipynb #fca57f99
+# %% ../nbs/06_cursors.ipynb #f04d9089
 ModifiedWindow.WINDOW_PAGES = 6                   # a page-numbered window is sized from the learned rate to hold this many whole pages
 ModifiedWindow.LATE_SLACK = timedelta(minutes=5)  # a late-arrival re-read this close to due runs now, not one sync later
 
@@ -173,7 +188,7 @@ def target(self: ModifiedWindow, job) -> int:
     if isinstance(job.stream.pages, PageNumber): return self.WINDOW_PAGES * job.stream.pages.size
     return min(job.settings.checkpoint_rows, job.BATCH_ROWS // 4)
 
-# %% ../nbs/06_cursors.ipynb #75049889
+# %% ../nbs/06_cursors.ipynb #fdea8636
 EMPTY_CONFIRMS = 2   # times an empty answer the rate expected records in is asked again
 EMPTY_EXPECTED = 3   # records the rate must put in a request for an empty answer to be asked again
 
@@ -206,14 +221,14 @@ def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate:
     return confirmed_read(job, self.request(start, end), expected_records(rate, start, end), self.reread_later(job, start),
                           f"the window {W.toast_ts(start)}..{W.toast_ts(end)}")
 
-# %% ../nbs/06_cursors.ipynb #fdea8636
+# %% ../nbs/06_cursors.ipynb #4e5d83d1
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
     "Where a late-arrival re-read at `end` begins: `days` back, or further when the last one (at `last`) was more than a period ago."
     start = end - timedelta(days=days)
     if last is not None: start = min(start, last - timedelta(days=days) + timedelta(hours=every_hours))
     return max(start, initial)
 
-# %% ../nbs/06_cursors.ipynb #4e5d83d1
+# %% ../nbs/06_cursors.ipynb #bbf0a913
 @patch
 def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late."
@@ -235,7 +250,7 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     job.move({**job.cursor, "late_at": W.toast_ts(job.end)})
     if resumed: job.late(calls=job.calls - calls, records=records, rows=n)
 
-# %% ../nbs/06_cursors.ipynb #46b370bf
+# %% ../nbs/06_cursors.ipynb #a48297d3
 @patch
 def run(self: ModifiedWindow, job):
     "Adaptive windows from the cursor (minus the lookback) to the sync's end; then the late-arrival re-read when due."
@@ -256,7 +271,7 @@ def run(self: ModifiedWindow, job):
         start = wend
     self.late_reread(job, first, to is not None)
 
-# %% ../nbs/06_cursors.ipynb #7731ef3c
+# %% ../nbs/06_cursors.ipynb #eb848b9d
 @patch
 def removal_cut(self: DateRange, job) -> datetime | None:
     "Where the part of the range whose keys are kept begins: the UTC day the lookback (at least a day) reaches back to, not before `initialSyncStart` (None: no removals)."
@@ -293,7 +308,7 @@ def run(self: DateRange, job):
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
     if cut is not None: self.removals(job, cut, doubtful)
 
-# %% ../nbs/06_cursors.ipynb #001c55e9
+# %% ../nbs/06_cursors.ipynb #c172e2a1
 @patch
 def removals(self: DateRange, job, cut: datetime, doubtful: bool = False):
     "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves are deleted (after a `doubtful` range, two syncs running)."
@@ -320,7 +335,7 @@ def removals(self: DateRange, job, cut: datetime, doubtful: bool = False):
 
 DateRange.IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
-# %% ../nbs/06_cursors.ipynb #eedd2aad
+# %% ../nbs/06_cursors.ipynb #3bba6e0e
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -346,7 +361,7 @@ def run(self: BusinessDates, job):
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #29200d25
+# %% ../nbs/06_cursors.ipynb #233dc7fb
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -355,20 +370,19 @@ def run(self: LastModified, job):
     due = since is None or W.due(full_at, job.end, st.config_full_refresh_hours)
     job.read({} if due else {self.param: W.toast_ts(since)})
     cur = {"since": W.toast_ts(job.end), "full_at": W.toast_ts(job.end if due else full_at)}
-    keys, empty = removed(job, full=due)
-    if empty: cur.update(full_at=job.cursor.get("full_at"), empty_pull=empty)   # pull in full again next sync
-    job.move(cur, keys)
+    keys, empty, missing = removed(job, full=due)
+    if empty or missing: cur["full_at"] = job.cursor.get("full_at")           # pull in full again next sync, to confirm
+    job.move({**cur, **({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}, keys)
 
 @patch
 def run(self: FullPull, job):
     "Everything, each time it does not rest (`resting`: polled every `config_refresh_hours`)."
     job.read({})
     cur = {"at": W.toast_ts(job.end)}
-    keys, empty = removed(job, full=True)
-    if empty: cur["empty_pull"] = empty
-    job.move(cur, keys)
+    keys, empty, missing = removed(job, full=True)
+    job.move({**cur, **({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}, keys)
 
-# %% ../nbs/06_cursors.ipynb #774950c9
+# %% ../nbs/06_cursors.ipynb #084639b6
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)
@@ -396,6 +410,8 @@ def run(self: Published, job):
     if not same_instant(got, value):
         job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}"
                  + ("; its rows are written, nothing is deleted, and it is fetched again next sync" if stale else ""))
-    keys, empty = removed(job, full=not stale)
-    if empty: return job.move({**job.cursor, "empty_pull": empty}, keys)   # unconfirmed empty: fetch this publish again
+    keys, empty, missing = removed(job, full=not stale)
+    if empty or missing:                                                 # unconfirmed: fetch this publish again next sync
+        wait = {**({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}
+        return job.move({**{k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing")}, **wait}, keys)
     job.move({"published": got}, keys)

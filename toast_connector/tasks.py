@@ -138,6 +138,7 @@ class Runner:
         self.client, self.settings, self.cursor = engine.client, engine.settings, dict(task.cursor)
         self.keys = self.s.table_keys()
         self.seen = set() if self.s.removals else None    # the keys this pull saw (streams that detect removals)
+        self.flagged = set()                              # the keys of records this pull saw flagged deleted
         self.end = W.sync_end(self.client.now(), self.settings.safety_lag_seconds)
         self.not_found, self.records, self.restarts, self.calls = False, 0, 0, 0   # what the reads saw
         self.last = None                                  # the last record read, as Toast sent it (a one-object body: the body)
@@ -153,6 +154,7 @@ class Runner:
     def progress(self, text: str, share: float | None = None): self.put(Advanced(self.t, text, share))
     def late(self, **figures): self.put(LateRead(self.t, figures))
     def warn(self, text: str): self.e.log.warning(f"{self.t.label}: {text}")
+    def note(self, text: str): self.e.log.info(f"{self.t.label}: {text}")
     def old_keys(self) -> set[str]:
         "The keys of the last complete full pull of this (restaurant, stream)."
         return set(self.e.keys.get((self.r.guid, self.s.name), ()))
@@ -181,7 +183,10 @@ def rows(self: Runner, records, request: dict | None = None):
         self.last = rec
         if self.seen is None: continue
         note = self.seen.discard if d else self.seen.add      # a deleted record's keys are no longer there
-        for t, row in u: note(key_string(t, self.keys[t], row))
+        for t, row in u:
+            k = key_string(t, self.keys[t], row)
+            note(k)
+            if d: self.flagged.add(k)                         # ... on Toast's own word
     return dels, ups
 
 # %% ../nbs/09_tasks.ipynb #3dedd2ff
