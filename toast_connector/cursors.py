@@ -196,11 +196,11 @@ def expected_records(rate: float | None, start: datetime, end: datetime) -> floa
     "The records the learned rate (records per hour) puts in `[start, end)`; None while no rate is learned."
     return None if rate is None else rate * (end - start).total_seconds() / 3600
 
-def confirmed_read(job, params: dict, expected: float | None, later: bool, what: str) -> tuple[int, int]:
-    "`(rows, records)` of one request; an empty answer is asked again (`EMPTY_CONFIRMS` times) unless a later sync reads it (`later`) or the rate expects under `EMPTY_EXPECTED` records."
+def confirmed_read(job, params: dict, expected: float | None, later: bool, what: str, once: bool = False) -> tuple[int, int]:
+    "`(rows, records)` of one request; an empty answer is asked again (`EMPTY_CONFIRMS` times) unless a later sync reads it (`later`) or the rate expects under `EMPTY_EXPECTED` records (then once if `once`)."
     paged = isinstance(job.stream.pages, PageNumber)
     confirm = not later and (expected is None or expected >= EMPTY_EXPECTED)
-    for tries in range(EMPTY_CONFIRMS + 1 if confirm else 1):
+    for tries in range(EMPTY_CONFIRMS + 1 if confirm else 2 if once and not later else 1):
         n = job.read(params)
         got = job.records if paged else n
         if got: break
@@ -354,7 +354,7 @@ def run(self: BusinessDates, job):
     final = W.add_days(today, -(getattr(st, self.lookback_days_setting) if self.lookback_days_setting else 0))
     while d <= today:
         job.check()
-        _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}")
+        _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}", once=True)
         if d < today: rate = got if rate is None else 0.5 * got + 0.5 * rate      # today is not over: it says little
         job.move({"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep, **({} if rate is None else {"rate": round(rate, 3)})})
         job.progress(f"business date {d}", ((W.from_ymd(d) - W.from_ymd(first)).days + 1) / span)
