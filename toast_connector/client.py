@@ -596,7 +596,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
     while True:
         if page > self.max_pages: raise _runaway(where, f"more than {self.max_pages} full pages", restaurant, path)
         rows = as_list(self.get(path, restaurant=restaurant, params={**(params or {}), "pageSize": page_size, "page": page},
-                                check=check).data, path, restaurant)
+                                expect=list, check=check).data, path, restaurant)
         ids = [r.get("guid") if isinstance(r, dict) else None for r in rows]
         if rows and None not in ids and ids == prev:
             raise _runaway(where, f"page {page} holds exactly the orders of page {page - 1}", restaurant, path)
@@ -621,7 +621,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             while True:
                 if len(seen) >= self.max_pages: raise _runaway(where, f"Toast-Next-Page-Token went on past {self.max_pages} pages", restaurant, path)
                 r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})},
-                             check=promised_page if token else None)
+                             expect=list, check=promised_page if token else None)
                 out.extend(as_list(r.data, path, restaurant))
                 token = r.headers.get("Toast-Next-Page-Token")
                 if not token:
@@ -646,7 +646,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
     while True:
         if len(seen) >= self.max_pages: raise _runaway(where, f"nextPageToken went on past {self.max_pages} pages", None, path)
         d = self.get(path, params={**(params or {}), "pageSize": page_size, **({"pageToken": token} if token else {})},
-                     check=promised_page if token else None).data
+                     expect=dict, check=promised_page if token else None).data
         rows = d.get("results") if isinstance(d, dict) else None
         if not isinstance(rows, list):
             raise ToastMalformed(f"{where}: the envelope has no `results` list ({_json_kind(rows)})", status=200, endpoint=endpoint_of(path))
