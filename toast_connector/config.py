@@ -189,7 +189,7 @@ _REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "l
             ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours", "cash_recent_days"))
 
 def check_late_arrivals(opts: dict) -> None:
-    "Something re-reads what Toast shows late, and each periodic re-read (late arrivals, the whole cash lookback beyond what every sync re-reads) spans more than its period."
+    "Something re-reads what Toast shows late, each periodic re-read (late arrivals, the whole cash lookback beyond what every sync re-reads) spans more than its period, and the first analytics report fits Toast's 366 dates."
     get = lambda f: opts.get(f, getattr(Settings, f))
     if not get("lookback_minutes") and not get("late_arrival_days"):
         raise ConfigError("lookbackMinutes", "is 0 while lateArrivalDays is 0: nothing would re-read what Toast shows late (edits "
@@ -199,6 +199,9 @@ def check_late_arrivals(opts: dict) -> None:
         if days and every and days > (get(always) if always else 0) and days * 24 <= every:
             raise ConfigError(key, f"{days} days re-read every {every} hours leaves gaps: it must span more than "
                               f"{every_key} (or be 0 to switch the re-read off)")
+    if (n := get("reconcile_days") + get("analytics_backfill_days")) > 366:    # the first analytics report asks for both at once
+        raise ConfigError("analyticsBackfillDays", f"{get('analytics_backfill_days')} with reconcileDays {get('reconcile_days')} asks "
+                          f"Toast's analytics API for {n} business dates in one report; Toast allows at most 366 (lower either)")
 
 # %% ../nbs/00_config.ipynb #945cdd03
 _PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")

@@ -12,8 +12,8 @@ from .data import World, family, bd_add, bd_date, bd_int, ms_of, toast_ts, parse
 from . import server as S
 
 # %% auto #0
-__all__ = ['ZERO', 'CENT', 'ANALYTICS_SCOPE', 'TIME_RANGES', 'GROUP_BY', 'order_figures', 'era_claims', 'era_authorize',
-           'h_era_post', 'h_era_get', 'h_era_restaurants']
+__all__ = ['ZERO', 'CENT', 'ANALYTICS_SCOPE', 'TIME_RANGES', 'GROUP_BY', 'MAX_RANGE_DAYS', 'order_figures', 'era_claims',
+           'era_authorize', 'h_era_post', 'h_era_get', 'h_era_restaurants']
 
 # %% ../../nbs/33_sandbox_analytics.ipynb #f0028775
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -156,12 +156,17 @@ def _ymd(v, name: str, required: bool = True) -> int | None:
         return bd_int(date(int(s[:4]), int(s[4:6]), int(s[6:])))
     except ValueError: raise S.ApiError(400, f"{name} must be a business date YYYYMMDD, got {v!r}", name, "invalid_parameter") from None
 
+MAX_RANGE_DAYS = 366          # a custom range's business dates, both ends counted (the harsher reading of Toast's "366 days between")
+
 def _range(kind: str | None, body: dict) -> tuple[int, int]:
     "The first and last business date a request covers."
     start = _ymd(body.get("startBusinessDate"), "startBusinessDate")
     if kind is None:
         end = _ymd(body.get("endBusinessDate"), "endBusinessDate")
         if end < start: raise S.ApiError(400, "endBusinessDate is before startBusinessDate", "endBusinessDate", "invalid_parameter")
+        if (days := (bd_date(end) - bd_date(start)).days + 1) > MAX_RANGE_DAYS:   # Toast, since 2026-03-06: longer ranges take several requests
+            raise S.ApiError(400, f"the range from startBusinessDate to endBusinessDate spans {days} business dates; at most "
+                                  f"{MAX_RANGE_DAYS} in one request", "endBusinessDate", "invalid_parameter")
         return start, end
     d = bd_date(start)
     if kind == "day": return start, start
@@ -186,12 +191,17 @@ def h_era_post(sb, c):
     if not isinstance(body, dict): raise S.ApiError(400, "Request body must be a JSON object", key="invalid_json")
     start, end = _range(kind, body)
     group = set(sb.world.restaurant_guids())
-    ids, excl, by = body.get("restaurantIds") or [], body.get("excludedRestaurantIds") or [], body.get("groupBy") or []
+    for name in ("restaurantIds", "excludedRestaurantIds"):           # required by Toast's request schema, empty or not
+        if name not in body: raise S.ApiError(400, f"{name} is required (an empty list for none)", name, "missing_parameter")
+    ids, excl, by = body.get("restaurantIds"), body.get("excludedRestaurantIds"), body.get("groupBy") or []
     for name, v in (("restaurantIds", ids), ("excludedRestaurantIds", excl), ("groupBy", by)):
         if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
             raise S.ApiError(400, f"{name} must be a list of strings", name, "invalid_parameter")
-    if bad := [g for g in ids if g not in group]:
-        raise S.ApiError(400, f"restaurant {bad[0]} is not in this management group", "restaurantIds", "invalid_parameter")
+    if ids and excl:
+        raise S.ApiError(400, "restaurantIds and excludedRestaurantIds cannot both list restaurants", "excludedRestaurantIds", "invalid_parameter")
+    for name, v in (("restaurantIds", ids), ("excludedRestaurantIds", excl)):
+        if bad := [g for g in v if g not in group]:
+            raise S.ApiError(400, f"{name}: restaurant {bad[0]} is not in this management group", name, "invalid_parameter")
     if bad := [x for x in by if x not in GROUP_BY]:
         raise S.ApiError(400, f"groupBy value {bad[0]!r} is not one of {', '.join(GROUP_BY)}", "groupBy", "invalid_parameter")
     if by: raise S.ApiError(400, "the sandbox serves ungrouped reports only (groupBy: [])", "groupBy", "invalid_parameter")
