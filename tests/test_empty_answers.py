@@ -171,3 +171,29 @@ def test_a_short_full_pull_deletes_nothing_and_two_that_agree_delete():
         run(sb, rec, start)                                        # polled again at once (not 6 h later): lacked twice
         assert {g for _, g in unflagged(n)} == {gone} and ("employee", gone) in unflagged(n)
         assert {r["id"] for r in rec.rows("employee")} == every - {gone}
+
+
+def test_a_deleted_job_is_asked_for_by_id_and_lands_with_its_deleted_flag():
+    # the last note's leftover: Toast's job list leaves deleted jobs out, so a deleted job was soft-deleted with the data
+    # it was read with (`deleted` false). What the list lacks is asked for by jobIds: Toast's flagged answer lands.
+    with Sandbox(seed=5, restaurants=1, days=2, orders_per_day=2, rate_limits=0, now=NOW, scopes=LABOR, token_ttl=10**8) as sb:
+        (rg,) = sb.world.restaurant_guids()
+        sb.world.rates = {k: 0.0 for k in sb.world.rates}
+        start, rec = NOW - timedelta(days=2), testing.Recorder()
+        run(sb, rec, start)
+        live = {r["id"] for r in rec.rows("job")}
+        sb.world.rates["job_delete"] = 24.0                        # about one job deleted in the hour
+        sb.advance(1)
+        sb.world.rates["job_delete"] = 0.0
+        dead = {j["guid"]: j for j in sb.world.jobs(rg) if j["deleted"] and j["guid"] in live}
+        assert dead, "the scenario deleted no job"
+        assert not {j["guid"] for j in sb.world.jobs(rg, deleted=False)} & set(dead)     # the list leaves them out
+        sb.advance(6)                                               # configRefreshHours: the jobs are pulled again
+        n = len(rec.ops)
+        run(sb, rec, start)
+        gone = [op for op in rec.ops[n:] if op[0] == "delete" and op[1] == "job"]
+        assert {op[2]["id"] for op in gone} == set(dead), gone      # deleted in this sync, on Toast's word
+        rows = {r["id"]: r for r in rec.deleted("job")}
+        for g, j in dead.items():
+            assert rows[g]["deleted"] is True and ts(rows[g]["deleted_date"]) == ts(j["deletedDate"]), rows[g]
+        assert {r["id"] for r in rec.rows("job")} == live - set(dead)

@@ -494,3 +494,36 @@ def test_an_impossible_restaurant_detail_skips_the_restaurant_keeps_its_row_and_
         diffs = [k for k in set(got) | set(want) if got.get(k) != want.get(k)]
         assert not diffs, f"{len(diffs)} rows differ from the clean twin, e.g. {sorted(diffs, key=repr)[:5]}"
     assert before_rows
+
+
+def test_a_menus_document_short_of_a_menu_deletes_it_only_when_the_next_fetch_agrees():
+    """helper-41: a new publish's document that lacks one of the restaurant's menus (a short document) deleted the menu,
+    its groups and items at once. Now a lacking menu waits for the next fetch of that publish: the document whole
+    again deletes nothing; a menu two fetches lack is deleted with its groups and items."""
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        publish(sb, 2)
+        drop = lambda d: {**d, "menus": d["menus"][1:]}
+        undo = menus_edited(sb, drop)
+        n = len(rec.ops)
+        assert sync_once(sb, rec)[1] is None                                      # short of its first menu
+        undo()
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1].startswith("published_")], "a short document deleted rows"
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None                                      # the same publish, whole: fetched again
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1].startswith("published_")]
+        assert warehouse_ids(rec, "published_menu") == truth_ids(sb)["published_menu"]
+        (g,) = sb.world.restaurant_guids()
+        assert "missing" not in rec.state["restaurants"][g]["menus.published"]
+        publish(sb, 2)                                                            # a publish whose document lacks a menu twice
+        undo = menus_edited(sb, drop)
+        n = len(rec.ops)
+        assert sync_once(sb, rec)[1] is None
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] == "published_menu"]
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None
+        undo()
+        gone = {op[2]["id"] for op in rec.ops[n:] if op[0] == "delete" and op[1] == "published_menu"}
+        assert len(gone) == 1 and {op[1] for op in rec.ops[n:] if op[0] == "delete"} >= {"published_menu", "published_menu_group"}
+        assert warehouse_ids(rec, "published_menu") == {x for x in truth_ids(sb)["published_menu"] if x[0] not in gone}

@@ -295,7 +295,7 @@ def test_the_hourly_limit_of_report_requests_holds_the_posts_only_and_later_sync
             sb.advance(0.1)
             state, log = run(sb, wh, state, **cfg)
             skipped = [m for _, m in log.lines if SKIP in m]
-            assert posts() == 10 and sb.stats()["status"].get("429", 0) == 0, sb.stats()["status"]
+            assert posts() == 10, posts()                      # counted whatever the answer: no POST at all, not even a 429
             assert len(skipped) == 1 and "is spent until" in skipped[0] and form() == "orders re-read", log.lines
         shift[0] += 3600.0                                         # the hour is over, for Toast's limiter and its clock
         sb.advance(1)

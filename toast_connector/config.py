@@ -199,7 +199,8 @@ def check_late_arrivals(opts: dict) -> None:
         if days and every and days > (get(always) if always else 0) and days * 24 <= every:
             raise ConfigError(key, f"{days} days re-read every {every} hours leaves gaps: it must span more than "
                               f"{every_key} (or be 0 to switch the re-read off)")
-    if (n := get("reconcile_days") + get("analytics_backfill_days")) > 366:    # the first analytics report asks for both at once
+    analytics = opts.get("analytics_client_id") and opts.get("reconcile", Settings.reconcile) != "false"
+    if analytics and (n := get("reconcile_days") + get("analytics_backfill_days")) > 366:   # the first report asks for both at once
         raise ConfigError("analyticsBackfillDays", f"{get('analytics_backfill_days')} with reconcileDays {get('reconcile_days')} asks "
                           f"Toast's analytics API for {n} business dates in one report; Toast allows at most 366 (lower either)")
 
@@ -313,7 +314,6 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     if (v := _text(configuration, "restaurantShard", required=False)) is not None:
         try: opts["shard"] = parse_shard(v)
         except ValueError as e: raise ConfigError("restaurantShard", str(e)) from None
-    check_late_arrivals(opts)
     aid, asec = _text(configuration, "analyticsClientId", required=False), _text(configuration, "analyticsClientSecret", required=False)
     if (aid is None) != (asec is None):
         raise ConfigError("analyticsClientSecret" if asec is None else "analyticsClientId",
@@ -322,6 +322,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     if (v := _text(configuration, "reconcile", required=False)) is not None:
         if v.lower() not in ("auto", "true", "false"): raise ConfigError("reconcile", f"must be auto, true or false, got {v!r}")
         opts["reconcile"] = v.lower()
+    check_late_arrivals(opts)
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,
                     user_access_type=uat, key=key, **opts)
 

@@ -50,10 +50,10 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
         job.warn(f"the full pull {what} where the last one had {len(old)} rows; nothing is deleted until the next "
                  "sync's full pull confirms it")
         return old | job.seen, empty, []
-    flagged = getattr(job, "flagged", set()) & gone         # records Toast served flagged deleted: its own word suffices
-    sure, new = agreed(gone - flagged, job.cursor.get("missing"), waited)
-    sure |= flagged
-    if not any(k.split("\t", 1)[0] == job.stream.table for k in new):
+    gone -= getattr(job, "flagged", set())                  # served flagged deleted: deleted with their record, on Toast's word
+    sure, new = agreed(gone, job.cursor.get("missing"), waited)
+    roots = {job.stream.table, *getattr(job.stream.cursor, "records", ())}   # the records a pull lists (a document's: its menus)
+    if not any(k.split("\t", 1)[0] in roots for k in new):
         sure, new = gone, set()             # every record of the last pull came back whole: what its rows lack, it dropped
     if new: job.note(f"the full pull lacks {len(new)} of the {len(old)} rows the last one had: deleted when the next sync's "
                      "full pull lacks them too (one pull's word deletes nothing)")
@@ -375,14 +375,26 @@ def run(self: LastModified, job):
     job.move({**cur, **({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}, keys)
 
 @patch
+def ask_missing(self: FullPull, job):
+    "The records of the last pull this one lacks, asked for by `ids_param`: what Toast answers (a deleted job, flagged, with its data) is its word on each."
+    guid, root = job.restaurant.guid, job.stream.table
+    ids = [key_dict(ks, job.keys, guid)[1]["id"] for ks in sorted(job.old_keys() - job.seen) if ks.split("\t", 1)[0] == root]
+    for i in range(0, len(ids), DateRange.IDS_PER_CALL):
+        params = {self.ids_param: ids[i:i + DateRange.IDS_PER_CALL]}
+        job.check()
+        got = [r for page in job.fetch(params) for r in page]
+        job.flush(*job.rows(got, params))
+
+@patch
 def run(self: FullPull, job):
-    "Everything, each time it does not rest (`resting`: polled every `config_refresh_hours`)."
+    "Everything, each time it does not rest (`resting`: polled every `config_refresh_hours`); what the list lacks, asked for by id (`ids_param`)."
     job.read({})
+    if self.ids_param and job.seen is not None: self.ask_missing(job)
     cur = {"at": W.toast_ts(job.end)}
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}, keys)
 
-# %% ../nbs/06_cursors.ipynb #084639b6
+# %% ../nbs/06_cursors.ipynb #cd6dc8ba
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

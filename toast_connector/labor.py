@@ -80,10 +80,10 @@ EMPLOYEES = Stream(
 # %% ../nbs/14_labor.ipynb #bd732251
 JOBS = Stream(
     name="labor.jobs", table="job", path="/labor/v1/jobs", family="labor", scope="labor:read", key=("id",),
-    cursor=FullPull(), removals=True,
+    cursor=FullPull(ids_param="jobIds"), removals=True,
     columns=types(timestamps=_DATES, money=("default_wage",), booleans=("deleted", "tipped", "exclude_from_reporting"),
                   strings=("title", "code", "wage_frequency", "external_id")),
-    description="/labor/v1/jobs: pulled in full every configRefreshHours; deleted jobs are deleted")
+    description="/labor/v1/jobs: pulled in full every configRefreshHours; a job the list no longer holds is asked for by jobIds, and a deleted one lands with its data, soft-deleted")
 
 SHIFT_AHEAD_DAYS = 14   # schedules are published ahead: read this far past now
 SHIFT_OVERLAP_HOURS = 48   # shift windows overlap by this: no shift is longer, so none is cut by a window's edge

@@ -13,10 +13,10 @@ from .flatten import flatten, snake, unkeyed, utc
 from .windows import due, is_zone, parse_ts
 
 # %% auto #0
-__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'LEFT_STATUSES',
-           'client_claims', 'shard_of', 'select', 'listed_without', 'discover', 'Restaurant', 'epoch_ms_utc',
-           'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache', 'selection_notes', 'restaurants',
-           'track_left']
+__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'FALLBACK_DAYS',
+           'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'discover', 'Restaurant',
+           'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache', 'selection_notes',
+           'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -165,14 +165,16 @@ def remember(r: Restaurant, item: dict, now: datetime) -> dict:
     return {"at": now.astimezone(timezone.utc).isoformat(timespec="seconds"), "modified": item.get("modifiedDate"),
             "name": r.name, "time_zone": r.time_zone, "closeout_hour": r.closeout_hour}
 
-def from_cache(item: dict, entry: dict | None, now: datetime, hours: int, any_age: bool = False) -> Restaurant | None:
-    "The restaurant from its remembered details, or None when they are missing, stale, or the partners item changed (`any_age`: whatever their age)."
-    if not entry or item.get("deleted") is True or not entry.get("time_zone"): return None
-    if not any_age:
-        if hours <= 0 or entry.get("modified") != item.get("modifiedDate"): return None
-        try: at = parse_ts(entry["at"])
-        except (KeyError, TypeError, ValueError): return None
-        if due(at, now, hours): return None
+FALLBACK_DAYS = 7    # remembered details serve a restaurant whose detail call Toast fails for at most this long
+
+def from_cache(item: dict, entry: dict | None, now: datetime, hours: int, fallback: bool = False) -> Restaurant | None:
+    "The restaurant from its remembered details, or None when they are missing, stale, or the partners item changed (`fallback`: Toast failed the detail call, so stale is up to `FALLBACK_DAYS`)."
+    if not entry or item.get("deleted") is True or not entry.get("time_zone") or entry.get("modified") != item.get("modifiedDate"): return None
+    if hours <= 0 and not fallback: return None
+    try: at = parse_ts(entry["at"])
+    except (KeyError, TypeError, ValueError): return None
+    if at is None or now < at: return None                   # a clock that went back
+    if (now - at > timedelta(days=FALLBACK_DAYS)) if fallback else due(at, now, hours): return None
     name = item.get("restaurantName") or entry.get("name")
     row = {**restaurant_row(item, None, "ok"), "name": name}
     return Restaurant(item["restaurantGuid"], name, entry.get("time_zone"), int(entry.get("closeout_hour") or 0), row=row, cached=True)
@@ -208,7 +210,7 @@ def restaurants(client, settings, details: dict | None = None, now: datetime | N
         r = from_cache(by[g], details.get(g), now, hours)
         if r is None:
             r = enrich(client, by[g])
-            if r.status == "unavailable" and (old := from_cache(by[g], details.get(g), now, hours, any_age=True)) is not None:
+            if r.status == "unavailable" and (old := from_cache(by[g], details.get(g), now, hours, fallback=True)) is not None:
                 if warn is not None:          # Toast failed the detail: the time zone and closeout hour it gave last serve
                     warn(f"restaurant {old.name or g}: {r.reason.split(' (its time zone is unknown)')[0]}; synced with the details "
                          f"remembered at {details[g].get('at')} (the detail call is made again next sync)")

@@ -60,12 +60,14 @@ class LastModified:
 @dataclass(frozen=True)
 class FullPull:
     "Everything, polled every `config_refresh_hours` (employees, jobs, tipWithholding)."
+    ids_param: str | None = None            # Toast's by-id parameter (`jobIds`): a record the list no longer holds is asked for by id
 
 @dataclass(frozen=True)
 class Published:
     "Fetch only when `metadata_path`'s `field` changed since the last sync (menus)."
     metadata_path: str
     field: str = "lastUpdated"
+    records: tuple = ()                     # tables whose rows are the document's records (menus): one lacking is a short document until a fetch agrees
 
 CURSOR_KINDS = (ModifiedWindow, DateRange, BusinessDates, LastModified, FullPull, Published)
 
