@@ -5,7 +5,7 @@
 # %% ../nbs/06_cursors.ipynb #9d7043d0
 from __future__ import annotations
 from datetime import datetime, timedelta
-from .auth import ToastNotFound, ToastError
+from .auth import ToastNotFound, ToastError, ToastAuthError
 from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of
 from .flatten import unkeyed
 from .config import patch
@@ -44,13 +44,13 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
     if job.not_found: return old, [], []                     # a 404 is no complete pull: keep the last one's keys
     waited = job.cursor.get("empty_pull")                    # `true` (a state before 2026-12-03) confirms no table
     waited = waited if isinstance(waited, list) else ()
-    gone, empty = gone_keys(old, job.seen, waited)
+    flagged = getattr(job, "flagged", set())                 # served flagged deleted: deleted with their record, on Toast's word
+    gone, empty = gone_keys(old, job.seen | flagged, waited)
     if gone is None:
         what = "came back empty" if not job.seen else f"has no rows of {', '.join(empty)}"
         job.warn(f"the full pull {what} where the last one had {len(old)} rows; nothing is deleted until the next "
                  "sync's full pull confirms it")
         return old | job.seen, empty, []
-    gone -= getattr(job, "flagged", set())                  # served flagged deleted: deleted with their record, on Toast's word
     sure, new = agreed(gone, job.cursor.get("missing"), waited)
     roots = {job.stream.table, *getattr(job.stream.cursor, "records", ())}   # the records a pull lists (a document's: its menus)
     if not any(k.split("\t", 1)[0] in roots for k in new):
@@ -382,8 +382,14 @@ def ask_missing(self: FullPull, job):
     for i in range(0, len(ids), DateRange.IDS_PER_CALL):
         params = {self.ids_param: ids[i:i + DateRange.IDS_PER_CALL]}
         job.check()
-        got = [r for page in job.fetch(params) for r in page]
-        job.flush(*job.rows(got, params))
+        try: got = [r for page in job.fetch(params) for r in page]
+        except ToastAuthError: raise
+        except ToastError as e:               # no word from Toast on these: they wait for the next full pull, as any lacking key
+            job.warn(f"asking for {len(params[self.ids_param])} records the list no longer holds by {self.ids_param} failed ({e}); "
+                     "they are deleted only if the next full pull lacks them too")
+            continue
+        asked = set(params[self.ids_param])
+        job.flush(*job.rows([r for r in got if isinstance(r, dict) and r.get("guid") in asked], params))   # only what was asked
 
 @patch
 def run(self: FullPull, job):
