@@ -105,32 +105,22 @@ def test_an_empty_backfill_window_of_shifts_is_asked_again():
         assert len(want) > 1000 and live_shifts(rec) == want
 
 
-def test_an_empty_backfill_date_of_cash_is_asked_again():
+# entries: the third date, 18 days back, where no later re-read reaches it. Deposits (helper-40): they come about once a
+# day, so the learned rate never expects the three records that made an empty answer worth asking again, and one `[]`
+# on a backfill date lost its deposit for good; the fourth date, once a rate of ~1 a date is learned. A final date is
+# asked again at least once.
+@pytest.mark.parametrize("kind,table,k,least", [("entries", "cash_entry", 2, 200), ("deposits", "cash_deposit", 3, 15)])
+def test_an_empty_backfill_date_of_cash_is_asked_again(kind, table, k, least):
     with Sandbox(seed=11, restaurants=1, days=20, orders_per_day=2, rate_limits=0, now=NOW, scopes=CASH, token_ttl=10**8) as sb:
         start, rec, asked = NOW - timedelta(days=20), testing.Recorder(), []
-        hit_once(sb, "/cashmgmt/v1/entries", 2, asked)            # the third date, 18 days back: no later re-read reaches it
+        hit_once(sb, f"/cashmgmt/v1/{kind}", k, asked)
         warned = run(sb, rec, start)
         sb.on_request = None; sb.faults.set("")
-        assert sb.stats()["faults"] == {"empty_list": 1} and asked[2] == asked[3], asked[:5]
-        assert any(f"Toast answered no records for business date {asked[2]}" in w for w in warned), warned
+        assert sb.stats()["faults"] == {"empty_list": 1} and asked[k] == asked[k + 1], asked[:k + 3]
+        assert any(f"Toast answered no records for business date {asked[k]}, where the learned rate expects" in w for w in warned), warned
         for _ in range(2): sb.advance(24); run(sb, rec, start)
-        truth = {e["object"]["guid"] for e in sb.truth("cash", since=start)["entities"]["entries"]}
-        assert len(truth) > 200 and {r["id"] for r in rec.rows("cash_entry")} == truth
-
-
-def test_an_empty_backfill_date_of_deposits_is_asked_again():
-    # helper-40: deposits come about once a day, so the learned rate never expects the three records that made an empty
-    # answer worth asking again: one `[]` on a backfill date lost its deposit for good. A final date is asked again once.
-    with Sandbox(seed=11, restaurants=1, days=20, orders_per_day=2, rate_limits=0, now=NOW, scopes=CASH, token_ttl=10**8) as sb:
-        start, rec, asked = NOW - timedelta(days=20), testing.Recorder(), []
-        hit_once(sb, "/cashmgmt/v1/deposits", 3, asked)          # the fourth date, once a rate of ~1 a date is learned
-        warned = run(sb, rec, start)
-        sb.on_request = None; sb.faults.set("")
-        assert sb.stats()["faults"] == {"empty_list": 1} and asked[3] == asked[4], asked[:6]
-        assert any(f"Toast answered no records for business date {asked[3]}, where the learned rate expects" in w for w in warned), warned
-        for _ in range(2): sb.advance(24); run(sb, rec, start)
-        truth = {e["object"]["guid"] for e in sb.truth("cash", since=start)["entities"]["deposits"]}
-        assert len(truth) > 15 and {r["id"] for r in rec.rows("cash_deposit")} == truth
+        truth = {e["object"]["guid"] for e in sb.truth("cash", since=start)["entities"][kind]}
+        assert len(truth) > least and {r["id"] for r in rec.rows(table)} == truth
 
 
 def test_a_short_full_pull_deletes_nothing_and_two_that_agree_delete():
