@@ -15,8 +15,8 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'emptied', 'gone_keys', 'agreed', 'removed', 'OneCall', 'page_after',
-           'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'same_instant', 'older']
+__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'emptied', 'gone_keys', 'agreed', 'removed', 'waiting', 'OneCall',
+           'page_after', 'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -59,6 +59,10 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
                      "full pull lacks them too (one pull's word deletes nothing)")
     job.delete([key_dict(ks, job.keys, job.restaurant.guid) for ks in sorted(sure)])
     return job.seen | new, [], sorted(new)
+
+def waiting(empty: list, missing: list) -> dict:
+    "The cursor fields of what waits for the next full pull: the tables an empty pull emptied, the keys lacked once."
+    return {**({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}
 
 # %% ../nbs/06_cursors.ipynb #4200b01e
 class OneCall:
@@ -372,7 +376,7 @@ def run(self: LastModified, job):
     cur = {"since": W.toast_ts(job.end), "full_at": W.toast_ts(job.end if due else full_at)}
     keys, empty, missing = removed(job, full=due)
     if empty or missing: cur["full_at"] = job.cursor.get("full_at")           # pull in full again next sync, to confirm
-    job.move({**cur, **({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}, keys)
+    job.move({**cur, **waiting(empty, missing)}, keys)
 
 @patch
 def ask_missing(self: FullPull, job):
@@ -398,7 +402,7 @@ def run(self: FullPull, job):
     if self.ids_param and job.seen is not None: self.ask_missing(job)
     cur = {"at": W.toast_ts(job.end)}
     keys, empty, missing = removed(job, full=True)
-    job.move({**cur, **({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}, keys)
+    job.move({**cur, **waiting(empty, missing)}, keys)
 
 # %% ../nbs/06_cursors.ipynb #cd6dc8ba
 def same_instant(a: str | None, b: str | None) -> bool:
@@ -430,6 +434,5 @@ def run(self: Published, job):
                  + ("; its rows are written, nothing is deleted, and it is fetched again next sync" if stale else ""))
     keys, empty, missing = removed(job, full=not stale)
     if empty or missing:                                                 # unconfirmed: fetch this publish again next sync
-        wait = {**({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}
-        return job.move({**{k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing")}, **wait}, keys)
+        return job.move({**{k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing")}, **waiting(empty, missing)}, keys)
     job.move({"published": got}, keys)
