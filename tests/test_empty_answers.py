@@ -150,12 +150,17 @@ def test_a_short_full_pull_deletes_nothing_and_two_that_agree_delete():
         run(sb, rec, start)
         assert short and not unflagged(n), "a short answer deleted rows"
         assert {r["id"] for r in rec.rows("employee")} == every
-        # a removal in Toast is still deleted: one employee leaves the list for good (two pulls agree), the rest is back
-        gone = next(e["guid"] for e in real(rg) if e["guid"] in every)   # one the short answer had
-        sb.world.employees = lambda rguid, ids=None: [e for e in real(rguid, ids) if e["guid"] != gone]
+        sb.world.employees = real
         sb.advance(1)
         n = len(rec.ops)
-        run(sb, rec, start)                                        # lacked once (this one, not the short one): kept
+        run(sb, rec, start)                                        # the confirming pull, made at once: all back, nothing deleted
+        assert not unflagged(n) and {r["id"] for r in rec.rows("employee")} == every
+        # a removal in Toast is still deleted: one employee leaves the list for good (two pulls agree)
+        gone = sorted(every)[0]
+        sb.world.employees = lambda rguid, ids=None: [e for e in real(rguid, ids) if e["guid"] != gone]
+        sb.advance(7)                                              # the next due pull (configRefreshHours 6)
+        n = len(rec.ops)
+        run(sb, rec, start)                                        # lacked once: kept
         assert gone in {r["id"] for r in rec.rows("employee")} and not unflagged(n)
         sb.advance(1)
         run(sb, rec, start)                                        # polled again at once (not 6 h later): lacked twice

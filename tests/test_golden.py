@@ -14,7 +14,9 @@ as before), and again that day when a date still pending as it leaves the reconc
 list's removals came to wait for a second full pull that agrees (each removal of config, jobs and menus lands one
 sync later; the confirming pulls write their lists again, in `sync_log.rows`; the last sync's removals still wait, with
 their keys in the cursors' `missing`), and once more when a job the list no longer holds came to be asked for by
-`jobIds` (deleted jobs land with Toast's `deleted` and `deleted_date`, at once; their rows in `sync_log.rows`). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+`jobIds` (deleted jobs land with Toast's `deleted` and `deleted_date`, at once; their rows in `sync_log.rows`), and
+when a confirming pull stopped forcing another (two config cursors no longer name the keys their last, confirming pull
+lacked first: those wait for the next due pull; every row as before). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

@@ -55,9 +55,10 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
     roots = {job.stream.table, *getattr(job.stream.cursor, "records", ())}   # the records a pull lists (a document's: its menus)
     if not any(k.split("\t", 1)[0] in roots for k in new):
         sure, new = gone, set()             # every record of the last pull came back whole: what its rows lack, it dropped
-    if new: job.note(f"the full pull lacks {len(new)} of the {len(old)} rows the last one had: deleted when the next sync's "
+    if new: job.note(f"the full pull lacks {len(new)} of the {len(old)} rows the last one had: deleted when a later "
                      "full pull lacks them too (one pull's word deletes nothing)")
     job.delete([key_dict(ks, job.keys, job.restaurant.guid) for ks in sorted(sure)])
+    if job.cursor.get("missing"): return job.seen | new, [], []   # a confirming pull forces none: its new lacks wait for the next due pull
     return job.seen | new, [], sorted(new)
 
 def waiting(empty: list, missing: list) -> dict:
@@ -404,7 +405,7 @@ def run(self: FullPull, job):
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #cd6dc8ba
+# %% ../nbs/06_cursors.ipynb #14141481
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)
