@@ -129,7 +129,7 @@ def detail_missing(detail) -> str | None:
     return None if is_zone(tz) else f"a restaurant whose `general.timeZone` {tz[:60]!r} is no IANA time zone (read as UTC, its business dates would be wrong)"
 
 # %% ../nbs/11_restaurants.ipynb #19df3f63
-SKIPPED = "skipped, retried next sync"
+SKIPPED = " (its time zone is unknown): skipped, retried next sync"   # the end of a skipped restaurant's reason
 
 def enrich(client, item: dict) -> Restaurant:
     "A `Restaurant` from a discovery item and its detail; 403 -> forbidden (retry next sync), 404 -> archived, Toast failing it -> unavailable."
@@ -140,7 +140,7 @@ def enrich(client, item: dict) -> Restaurant:
     try: detail = client.get(DETAIL_PATH.format(guid=guid), restaurant=guid, expect=dict, check=detail_missing).data
     except ToastMalformed as e:
         return Restaurant(guid, item.get("restaurantName"), status="malformed",
-                          reason=f"{e} (its time zone is unknown): {SKIPPED}", row=restaurant_row(item, None, "malformed"))
+                          reason=f"{e}{SKIPPED}", row=restaurant_row(item, None, "malformed"))
     except ToastForbidden:
         return Restaurant(guid, item.get("restaurantName"), status="forbidden",
                           reason="403 from Toast (newly connected restaurants answer 403 for a while): skipped, retried next sync",
@@ -150,7 +150,7 @@ def enrich(client, item: dict) -> Restaurant:
                           row=restaurant_row(item, None, "archived"))
     except ToastAuthError: raise                        # the connection's credentials: no restaurant can sync
     except ToastError as e:                             # Toast failed it (5xx, 429s, timeouts beyond the retries) or refused it (400)
-        return Restaurant(guid, item.get("restaurantName"), status="unavailable", reason=f"{e} (its time zone is unknown): {SKIPPED}",
+        return Restaurant(guid, item.get("restaurantName"), status="unavailable", reason=f"{e}{SKIPPED}",
                           row=restaurant_row(item, None, "unavailable"))
     general = detail.get("general") or {}
     archived = general.get("archived") is True
@@ -212,7 +212,7 @@ def restaurants(client, settings, details: dict | None = None, now: datetime | N
             r = enrich(client, by[g])
             if r.status == "unavailable" and (old := from_cache(by[g], details.get(g), now, hours, fallback=True)) is not None:
                 if warn is not None:          # Toast failed the detail: the time zone and closeout hour it gave last serve
-                    warn(f"restaurant {old.name or g}: {r.reason.split(' (its time zone is unknown)')[0]}; synced with the details "
+                    warn(f"restaurant {old.name or g}: {r.reason.removesuffix(SKIPPED)}; synced with the details "
                          f"remembered at {details[g].get('at')} (the detail call is made again next sync)")
                 r = old                       # the entry is kept as it is: stale, so the next sync asks again
             elif r.syncable: details[g] = remember(r, by[g], now)
