@@ -137,14 +137,14 @@ def menus_truth(sb):
 
 def labor_truth(sb, cutoff):
     "Live employees (+ children), jobs, shifts, time entries and breaks; entries modified after `cutoff` left out."
-    emp = {o["guid"]: o for _, o in ent(sb, "labor", "employees") if not o["deleted"]}
+    emp = {(o["guid"], r): o for r, o in ent(sb, "labor", "employees") if not o["deleted"]}   # one guid may be in two restaurants
     tes = [o for _, o in ent(sb, "labor", "timeEntries")]
     fresh = {o["guid"] for o in tes if ts(o["modifiedDate"]) >= cutoff}        # inside the safety lag: next sync
     live_te = {o["guid"]: o for o in tes if not o["deleted"] and o["guid"] not in fresh}
     return {"employee": {g: o["lastName"] for g, o in emp.items()},
-            "employee_job_reference": {(j["guid"], g): None for g, o in emp.items() for j in o["jobReferences"]},
-            "employee_wage_override": {(w["jobReference"]["guid"], g): w["wage"] for g, o in emp.items() for w in o["wageOverrides"]},
-            "job": {o["guid"]: o["defaultWage"] for _, o in ent(sb, "labor", "jobs") if not o["deleted"]},
+            "employee_job_reference": {(j["guid"], g, r): None for (g, r), o in emp.items() for j in o["jobReferences"]},
+            "employee_wage_override": {(w["jobReference"]["guid"], g, r): w["wage"] for (g, r), o in emp.items() for w in o["wageOverrides"]},
+            "job": {(o["guid"], r): o["defaultWage"] for r, o in ent(sb, "labor", "jobs") if not o["deleted"]},
             "shift": {o["guid"]: ts(o["outDate"]) for _, o in ent(sb, "labor", "shifts") if not o["deleted"]},  # a week ahead too
             "time_entry": {g: ts(o["modifiedDate"]) for g, o in live_te.items()},
             "break": Counter({g: len(o["breaks"]) for g, o in live_te.items() if o["breaks"]}),
@@ -202,10 +202,10 @@ def check_menus(sb, rec):
 def check_labor(sb, rec):
     want = labor_truth(sb, sb.now - LAG)
     fresh = want.pop("_fresh")
-    got = {"employee": {r["id"]: r["last_name"] for r in rows(rec, "employee")},
-           "employee_job_reference": {(r["id"], r["employee_id"]): None for r in rows(rec, "employee_job_reference")},
-           "employee_wage_override": {(r["id"], r["employee_id"]): r["wage"] for r in rows(rec, "employee_wage_override")},
-           "job": {r["id"]: r["default_wage"] for r in rows(rec, "job")},
+    got = {"employee": {(r["id"], r["restaurant_id"]): r["last_name"] for r in rows(rec, "employee")},
+           "employee_job_reference": {(r["id"], r["employee_id"], r["restaurant_id"]): None for r in rows(rec, "employee_job_reference")},
+           "employee_wage_override": {(r["id"], r["employee_id"], r["restaurant_id"]): r["wage"] for r in rows(rec, "employee_wage_override")},
+           "job": {(r["id"], r["restaurant_id"]): r["default_wage"] for r in rows(rec, "job")},
            "shift": {r["id"]: ts(r.get("out_date")) for r in rows(rec, "shift")},
            "time_entry": {r["id"]: ts(r["modified_date"]) for r in rows(rec, "time_entry") if r["id"] not in fresh},
            "break": Counter(b["time_entry_id"] for b in current_breaks(rec) if b["time_entry_id"] not in fresh)}
@@ -374,7 +374,7 @@ def test_missing_employees_scope_leaves_the_rest_of_labor_syncing():
         log = run(sb, rec)
         assert not rows(rec, "employee") and not rows(rec, "employee_job_reference")
         want = labor_truth(sb, sb.now - LAG)
-        assert {r["id"] for r in rows(rec, "job")} == set(want["job"])
+        assert {(r["id"], r["restaurant_id"]) for r in rows(rec, "job")} == set(want["job"])
         assert {r["id"] for r in rows(rec, "shift")} == set(want["shift"])
         assert {r["id"] for r in rows(rec, "time_entry")} - want["_fresh"] == set(want["time_entry"])
         assert len([m for lvl, m in log.lines if lvl == "warning" and "labor.employees:read" in m]) == 1
@@ -509,3 +509,35 @@ def test_a_clock_that_stepped_back_does_not_overwrite_the_last_sync_log_row():
         assert set(logs) == {first["sync_id"], "30000101T000000.000Z"}, sorted(logs)
         assert logs["30000101T000000.000Z"]["started_at"] < "2100", logs["30000101T000000.000Z"]["started_at"]
         assert rec.state["sync"]["last_id"] == "30000101T000000.000Z"
+
+
+def test_a_shared_employee_and_job_are_a_row_per_restaurant_and_leave_one_location_alone():
+    """Toast lets locations share employees and group-level jobs (one guid in every restaurant). Each restaurant's
+    employee and job is its own row; the employee deleted at one location, and the job no longer listed at the other,
+    delete only that location's rows: the other location's employee, job references and job stay live."""
+    from toast_connector.sandbox.data import SHARED_EMPLOYEE, SHARED_JOB, toast_ts
+    with small() as sb:
+        rec, w = recorder(), sb.world
+        a, b = (w._r(g) for g in sorted(w.restaurant_guids()))
+        emp = w._cat(a).employees[SHARED_EMPLOYEE]["guid"]
+        job = next(j["guid"] for j in w._cat(a).jobs if j["title"] == SHARED_JOB)
+        assert emp == w._cat(b).employees[SHARED_EMPLOYEE]["guid"] and job in {j["guid"] for j in w._cat(b).jobs}
+        run(sb, rec, **EVERY_SYNC)
+        live = lambda t, g: sorted(r["restaurant_id"] for r in rows(rec, t) if r["id"] == g)
+        assert live("employee", emp) == live("job", job) == sorted([a.guid, b.guid])
+        refs = {(r["id"], r["restaurant_id"]) for r in rows(rec, "employee_job_reference") if r["employee_id"] == emp}
+        assert {(job, a.guid), (job, b.guid)} <= refs                           # the same (job, employee) pair twice
+        b_refs = {k for k in refs if k[1] == b.guid}
+
+        at = toast_ts(int(sb.now.timestamp() * 1000))                           # a: the employee deleted (served flagged)
+        people = w._people(a, "employees")
+        people[emp] = {**people[emp], "deleted": True, "deletedDate": at, "modifiedDate": at}
+        del w._people(b, "jobs")[job]                                           # b: the job no longer listed, nor by id
+        for _ in range(2):                                                      # the second full pull confirms b's job
+            sb.advance(0.1)
+            run(sb, rec, **EVERY_SYNC)
+        assert live("employee", emp) == [b.guid]
+        assert [r["restaurant_id"] for r in rec.deleted("employee") if r["id"] == emp] == [a.guid]
+        assert {(r["id"], r["restaurant_id"]) for r in rows(rec, "employee_job_reference") if r["employee_id"] == emp} == b_refs
+        assert live("job", job) == [a.guid]
+        assert [r["restaurant_id"] for r in rec.deleted("job") if r["id"] == job] == [b.guid]

@@ -16,7 +16,11 @@ sync later; the confirming pulls write their lists again, in `sync_log.rows`; th
 their keys in the cursors' `missing`), and once more when a job the list no longer holds came to be asked for by
 `jobIds` (deleted jobs land with Toast's `deleted` and `deleted_date`, at once; their rows in `sync_log.rows`), and
 when a confirming pull stopped forcing another (two config cursors no longer name the keys their last, confirming pull
-lacked first: those wait for the next due pull; every row as before). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+lacked first: those wait for the next due pull; every row as before), and when the sandbox's `Manager` job and one
+employee came to be shared by both restaurants (one guid in each) and employees and jobs came to be keyed by
+restaurant too (compared with each restaurant's old guid of the two replaced by the new one, the rows differ only in
+the shared employee's name, email and phone, in the missed breaks drawn from that employee's guid, and in
+`sync_log.rows` for them). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

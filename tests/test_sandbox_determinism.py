@@ -8,7 +8,14 @@ out: missed breaks (`missed: true`, no times) on some long time entries, and emp
 references and wage overrides of a deleted job. `labor`, `since:labor` and `time_entries_mod` changed; the rest are
 still 112cc91's. Before recomputing, the old and new data were compared object by object: the time entries were
 equal once their missed breaks were left out, the employees once the deleted jobs' references were, and everything
-else was equal."""
+else was equal.
+
+Nine hashes were recomputed on 2026-12-04, when the `Manager` job and one employee (`SHARED_EMPLOYEE`) became
+shared by every restaurant of the group, as Toast allows (one guid in every location). Before recomputing, the old and
+new data were compared object by object with each restaurant's old guid of those two replaced by the new one: the
+only differences were the shared employee's name, email, phone number and `v2EmployeeGuid` (one person everywhere),
+and the missed breaks of two time entries (a missed break is drawn from its employee's guid). The orders, cash and
+shifts hashes changed only because they reference those guids."""
 import hashlib, json
 from datetime import datetime, timedelta, timezone
 
@@ -19,13 +26,13 @@ from toast_connector.sandbox import analytics  # noqa: F401  (World.analytics_ro
 
 NOW = datetime(2026, 11, 28, 9, 40, 12, 345000, tzinfo=timezone.utc)
 FAMILY_NAMES = ("restaurants", "orders", "config", "menus", "labor", "cash")
-BEFORE = {  # computed on commit 112cc91 (the sandbox before the by-family reorganization); labor's three: see above
+BEFORE = {  # computed on commit 112cc91 (the sandbox before the by-family reorganization); the recomputed ones: see above
     "advance0": "9298ecedd2c61ad7", "advance1": "80c68ef5b502a341", "advance2": "9994403c7e8b364b",
-    "advance3": "ba71497b630d7b1d", "restaurants": "0659f0513384677f", "orders": "a10ccaa4581aff21",
-    "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "3b49919ef1a30d8c", "cash": "ae6a5ac4f6a3df39",
-    "since:restaurants": "0659f0513384677f", "since:orders": "52f2a51647616a35", "since:config": "3f6b3f876c15556d",
-    "since:menus": "97549ed9d67f0ee3", "since:labor": "93011412ab77302d", "since:cash": "af8d4e2bc3bddbec",
-    "orders_modified": "1410079d7c2ff5b5", "time_entries_mod": "6921bc5abb3ab5e9", "shifts": "a5755819f8e9a087",
+    "advance3": "ba71497b630d7b1d", "restaurants": "0659f0513384677f", "orders": "bcf071eed7766ed5",
+    "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "336f2b8fee287162", "cash": "a5681370f02e00e5",
+    "since:restaurants": "0659f0513384677f", "since:orders": "cfeb0566509cff82", "since:config": "3f6b3f876c15556d",
+    "since:menus": "97549ed9d67f0ee3", "since:labor": "5d8558949991bd62", "since:cash": "2ec64bd724543a43",
+    "orders_modified": "b6e2f778cc07cf23", "time_entries_mod": "f68e9b7e65de6bf3", "shifts": "aff580d7112e3c3d",
     "analytics": "562b81b3d8d8dfc2"}
 
 

@@ -60,15 +60,15 @@ def prepare_employee(record: dict, ctx=None) -> dict:
         out.append({**w, "guid": job["guid"], "jobReference": job} if job.get("guid") and not w.get("guid") else w)
     return {**record, "wageOverrides": out}
 
-# %% ../nbs/14_labor.ipynb #0200a961
+# %% ../nbs/14_labor.ipynb #dd0715a6
 _DATES = ("created_date", "modified_date", "deleted_date")
 EMPLOYEE_CHILDREN = (
-    Child("employee_job_reference", "jobReferences", key=("id", "employee_id")),
-    Child("employee_wage_override", "wageOverrides", key=("id", "employee_id"), columns=types(money=("wage",))),
+    Child("employee_job_reference", "jobReferences", key=("id", "employee_id", "restaurant_id")),
+    Child("employee_wage_override", "wageOverrides", key=("id", "employee_id", "restaurant_id"), columns=types(money=("wage",))),
 )
 EMPLOYEES = Stream(
     name="labor.employees", table="employee", path="/labor/v1/employees", family="labor.employees",
-    scope="labor.employees:read", key=("id",), cursor=FullPull(), children=EMPLOYEE_CHILDREN, removals=True,
+    scope="labor.employees:read", key=("id", "restaurant_id"), cursor=FullPull(), children=EMPLOYEE_CHILDREN, removals=True,
     prepare=prepare_employee,
     columns=types(timestamps=_DATES, booleans=("deleted", "disabled"),
                   strings=("first_name", "chosen_name", "last_name", "email", "phone_number", "phone_number_country_code",
@@ -77,9 +77,9 @@ EMPLOYEES = Stream(
     description="/labor/v1/employees: pulled in full every configRefreshHours; deleted employees (and removed job references "
                 "and wage overrides) are deleted")
 
-# %% ../nbs/14_labor.ipynb #bd732251
+# %% ../nbs/14_labor.ipynb #b02fae4a
 JOBS = Stream(
-    name="labor.jobs", table="job", path="/labor/v1/jobs", family="labor", scope="labor:read", key=("id",),
+    name="labor.jobs", table="job", path="/labor/v1/jobs", family="labor", scope="labor:read", key=("id", "restaurant_id"),
     cursor=FullPull(ids_param="jobIds"), removals=True,
     columns=types(timestamps=_DATES, money=("default_wage",), booleans=("deleted", "tipped", "exclude_from_reporting"),
                   strings=("title", "code", "wage_frequency", "external_id")),
@@ -101,7 +101,7 @@ SHIFTS = Stream(
                 "by 48 h): the last shift_lookback_days (and 14 days ahead) re-read each sync; deleted shifts are deleted, "
                 "flagged or, within the lookback, no longer served (asked for by shiftIds; after a range that looked faulty, when the next sync agrees)")
 
-# %% ../nbs/14_labor.ipynb #4dfbe285
+# %% ../nbs/14_labor.ipynb #fb514e68
 _MONEY_TE = ("hourly_wage", "declared_cash_tips", "non_cash_tips", "non_cash_tips_rounding_loss",
              "cash_gratuity_service_charges", "non_cash_gratuity_service_charges", "tips_withheld",
              "non_cash_sales", "cash_sales")
@@ -124,7 +124,7 @@ FAMILY = Family("labor", (JOBS, SHIFTS, TIME_ENTRIES), probe="/labor/v1/jobs", d
 EMPLOYEES_FAMILY = Family("labor.employees", (EMPLOYEES,), probe="/labor/v1/employees",
                           doc="Employees: a scope of their own (labor.employees:read)")
 
-# %% ../nbs/14_labor.ipynb #fb514e68
+# %% ../nbs/14_labor.ipynb #45f2d6c9
 from .deletes import current_sql as _current_sql
 
 def current_sql(table: str, schema: str = "tester") -> str:

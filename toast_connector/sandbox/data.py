@@ -16,14 +16,14 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED', 'LOYALTY_VENDORS', 'MARKETPLACES', 'RARE',
-           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'DEFAULT_RATES', 'OFFLINE_MAX_HOURS', 'OFFLINE_DELAYS', 'ENV_NOW',
-           'EVENTS', 'LATE_DAYS', 'ORDER_MUTATIONS', 'ORDER_EVENTS', 'CASH_TYPES', 'ms_of', 'dt_of', 'toast_ts',
-           'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date', 'bd_add', 'business_date', 'local_ms',
-           'business_day_start', 'LRU', 'image_url', 'rare_catalog', 'refund_details', 'Restaurant', 'group_guid',
-           'Catalog', 'env_now', 'World', 'SandboxFamily', 'family', 'on_event', 'family_truth', 'truth_families',
-           'forget_family', 'order_skeleton', 'base_modified', 'OrderBuilder', 'hashed', 'OrderWindow', 'Mutation',
-           'order_mutation', 'menus_body', 'rare_menus', 'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor',
-           'cash_entry', 'cash_day']
+           'LOCAL_CONFIG', 'LOCAL_MENU_GROUPS', 'SHARED_JOB', 'SHARED_EMPLOYEE', 'AREA_MANAGER', 'DEFAULT_RATES',
+           'OFFLINE_MAX_HOURS', 'OFFLINE_DELAYS', 'ENV_NOW', 'EVENTS', 'LATE_DAYS', 'ORDER_MUTATIONS', 'ORDER_EVENTS',
+           'CASH_TYPES', 'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date',
+           'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'image_url', 'rare_catalog',
+           'refund_details', 'Restaurant', 'group_guid', 'Catalog', 'env_now', 'World', 'SandboxFamily', 'family',
+           'on_event', 'family_truth', 'truth_families', 'forget_family', 'order_skeleton', 'base_modified',
+           'OrderBuilder', 'hashed', 'OrderWindow', 'Mutation', 'order_mutation', 'menus_body', 'rare_menus',
+           'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor', 'cash_entry', 'cash_day']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -307,7 +307,7 @@ class Catalog:
         self._menus(rng, P, G)
         self.tip_withholding = {"guid": new_guid(rng), "entityType": "TipWithholding", "enabled": True,
                                 "percentage": Decimal("3.00")}
-        self._labor(rng, r)
+        self._labor(rng, r, G)
         rare_catalog(seed, r, self)                 # rarely-filled fields: hashes, no draw from `rng`
 
 # %% ../../nbs/30_sandbox_data.ipynb #9f2ca5ba
@@ -457,15 +457,20 @@ def _menu_config(self: Catalog):
                                 "options": [ext(o) for o in g["_opts"]]} for g in self.groups_m.values()]
 
 # %% ../../nbs/30_sandbox_data.ipynb #49ec2ad6
+SHARED_JOB = "Manager"      # defined at the group level: the same guid in every restaurant
+SHARED_EMPLOYEE = 5         # the index of the employee who works at every location (a manager): one guid everywhere
+AREA_MANAGER = ("Robin", "Keller", "5550100100")
+
 @patch
-def _labor(self: Catalog, rng, r):
-    "Jobs and employees (a deleted job, deleted employees, wage overrides)."
+def _labor(self: Catalog, rng, r, G):
+    "Jobs and employees (a deleted job, deleted employees, wage overrides; one group-level job and one shared employee)."
     t0 = r.created_ms
     self.jobs = []
     for k, (title, wage, tipped) in enumerate(_JOBS):
         deleted = title == "Busser"
         c = t0 + rng.randint(0, 86400000)
-        self.jobs.append({"guid": new_guid(rng), "entityType": "RestaurantJob", "externalId": None,
+        guid = G("RestaurantJob", title) if title == SHARED_JOB else new_guid(rng)   # one draw either way
+        self.jobs.append({"guid": guid, "entityType": "RestaurantJob", "externalId": None,
                           "createdDate": toast_ts(c), "modifiedDate": toast_ts(c + (86400000 * 20 if deleted else 0)),
                           "deletedDate": toast_ts(c + 86400000 * 20) if deleted else None, "title": title,
                           "deleted": deleted, "wageFrequency": "SALARY" if title == "Manager" else "HOURLY",
@@ -482,7 +487,9 @@ def _labor(self: Catalog, rng, r):
         c = t0 + rng.randint(0, 200) * 86400000
         deleted = k >= 23
         m = c + (rng.randint(1, 60) * 86400000 if deleted or rng.random() < 0.3 else 0)
-        self.employees.append({"guid": new_guid(rng), "entityType": "RestaurantUser", "externalId": None,
+        guid = G("RestaurantUser", "area-manager") if k == SHARED_EMPLOYEE else new_guid(rng)
+        if k == SHARED_EMPLOYEE: fn, ln = AREA_MANAGER[:2]
+        self.employees.append({"guid": guid, "entityType": "RestaurantUser", "externalId": None,
                                "createdDate": toast_ts(c), "modifiedDate": toast_ts(m),
                                "deletedDate": toast_ts(m) if deleted else None, "firstName": fn,
                                "chosenName": fn[:3] if rng.random() < 0.15 else None, "lastName": ln,
@@ -491,6 +498,8 @@ def _labor(self: Catalog, rng, r):
                                "passcode": None, "externalEmployeeId": f"E{k:03d}", "deleted": deleted,
                                "jobReferences": [_xref(j) for j in jobs],
                                "wageOverrides": over, "v2EmployeeGuid": new_guid(rng)})
+        if k == SHARED_EMPLOYEE:   # the same person everywhere; the jobs, wages and dates are each location's
+            self.employees[-1].update(chosenName=None, phoneNumber=AREA_MANAGER[2], v2EmployeeGuid=_det_guid("v2", guid))
     self.staff = [e for e in self.employees if not e["deleted"]]
     self.job_of = {j["guid"]: j for j in self.jobs}
     self.servers = [e for e in self.staff if self.job_of[e["jobReferences"][0]["guid"]]["title"] in ("Server", "Bartender")]
