@@ -499,8 +499,8 @@ def test_cli_prints_url_and_stops(stop):
 def test_newly_connected_restaurant_is_403_for_15_minutes():
     class JustConnected(World):
         "The first restaurant connected 5 minutes before the start."
-        def partner_restaurants(self):
-            items = super().partner_restaurants()
+        def partner_restaurants(self, **kw):
+            items = super().partner_restaurants(**kw)
             items[0] = {**items[0], "createdDate": int(NOW.timestamp() * 1000) - 300_000}
             return items
     with Sandbox(world=JustConnected(seed=5, restaurants=2, days=1, orders_per_day=5, now=NOW), rate_limits=0) as s:

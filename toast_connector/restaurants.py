@@ -14,9 +14,9 @@ from .windows import due, is_zone, parse_ts
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'FALLBACK_DAYS',
-           'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'discover', 'Restaurant',
-           'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache', 'selection_notes',
-           'restaurants', 'track_left']
+           'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access', 'discover',
+           'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache',
+           'selection_notes', 'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -46,11 +46,24 @@ def listed_without(field: str):
         return None if i is None else f"a restaurant list whose item {i} has no `{field}` ({items[i]!r:.120})"
     return check
 
+def _current(item: dict) -> tuple:
+    "How current a partners access is: a live one before a deleted one, then the latest `modifiedDate`."
+    m = item.get("modifiedDate")
+    return (item.get("deleted") is not True, m if isinstance(m, (int, float)) and not isinstance(m, bool) else -1)
+
+def one_access(items: list[dict]) -> list[dict]:
+    "One partners item per restaurant, in first-listed order: Toast lists *accesses*, and a restaurant that reconnected may keep its old, deleted one beside the new."
+    by = {}
+    for i in items:
+        g = i["restaurantGuid"]
+        if g not in by or _current(i) > _current(by[g]): by[g] = i
+    return list(by.values())
+
 def discover(client, *, known=()) -> tuple[list[dict], str]:
-    "Restaurants the client can reach: (items, 'partner'|'management'); items carry at least `restaurantGuid`."
+    "Restaurants the client can reach: (items, 'partner'|'management'), one per restaurant; items carry at least `restaurantGuid`."
     try:
         items = client.get(PARTNERS_PATH, expect=list, check=listed_without("restaurantGuid")).data
-        return [dict(r, restaurantGuid=r["restaurantGuid"].lower()) for r in items], "partner"
+        return one_access([dict(r, restaurantGuid=r["restaurantGuid"].lower()) for r in items]), "partner"
     except ToastForbidden: pass
     group = client_claims(client).get("management_set_guid")
     if not group: raise ToastForbidden("the partners API answered 403 and the token carries no management_set_guid: "

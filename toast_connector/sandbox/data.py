@@ -722,8 +722,9 @@ def restaurant_guids(self: World) -> list[str]:
     return [r.guid for r in self._rs if r.connected_ms <= self._now and r.guid not in self.left]
 
 @patch
-def partner_restaurants(self: World) -> list[dict]:
-    "`/partners/v1/restaurants` items (one that left: `deleted: true`, modified when it left; a rejoined one: created again)."
+def partner_restaurants(self: World, history: bool = False) -> list[dict]:
+    """`/partners/v1/restaurants` items (one that left: `deleted: true`, modified when it left; a rejoined one: created
+    again); `history`: also each rejoined restaurant's old access, deleted, after every current one (Toast lists accesses)."""
     out = []
     for r in self._rs:
         if r.connected_ms > self._now: continue
@@ -734,6 +735,11 @@ def partner_restaurants(self: World) -> list[dict]:
                     "restaurantName": r.name, "locationName": r.location, "createdByEmailAddress": "owner@example.com",
                     "externalGroupRef": None, "externalRestaurantRef": None, "modifiedDate": modified,
                     "createdDate": created, "isoModifiedDate": toast_ts(modified), "isoCreatedDate": toast_ts(created)})
+    if history:
+        cur = {o["restaurantGuid"]: o for o in out}
+        out += [{**cur[g], "deleted": True, "createdDate": c, "modifiedDate": m, "isoModifiedDate": toast_ts(m),
+                 "isoCreatedDate": toast_ts(c)} for g, olds in self.__dict__.get("_old_access", {}).items() if g in cur
+                for c, m in olds]
     return out
 
 @patch
@@ -777,7 +783,8 @@ def leave(self: World, guid: str, archived: bool = False) -> None:
 def rejoin(self: World, guid: str) -> None:
     "A restaurant that left connects again now (a new connection: 403 for the server's grace period)."
     if guid not in self.left: raise ValueError(f"restaurant {guid} has not left")
-    del self._left[guid]
+    old = (self.__dict__.get("_rejoined", {}).get(guid) or self._r(guid).connected_ms, self._left.pop(guid)["at"])
+    self.__dict__.setdefault("_old_access", {}).setdefault(guid, []).append(old)   # the old access stays listed, deleted
     self.__dict__.setdefault("_rejoined", {})[guid] = self._now
 
 # %% ../../nbs/30_sandbox_data.ipynb #d8d4889e

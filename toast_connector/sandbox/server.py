@@ -672,9 +672,9 @@ def _iso_ms(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, timezone.utc)
 
 def _partner_items(sb, c):
-    "The partners list as served (archived restaurants dropped), `lastModified` applied."
+    "The partners list as served (archived restaurants dropped; a rejoined restaurant's old access too, deleted), `lastModified` applied."
     left = sb.world.left                # a disconnected restaurant is listed `deleted: true`; an archived one is dropped
-    items = [i for i in sb.world.partner_restaurants() if not left.get(i["restaurantGuid"], {}).get("archived")]
+    items = [i for i in sb.world.partner_restaurants(history=True) if not left.get(i["restaurantGuid"], {}).get("archived")]
     lm = q_date(c.query, "lastModified")
     return [i for i in items if i.get("modifiedDate") is None or _iso_ms(i["modifiedDate"]) > lm] if lm else items
 
