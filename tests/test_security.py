@@ -279,3 +279,30 @@ def test_a_selection_that_selects_nothing_is_warned_every_sync_and_named_in_sync
                 if unknown in patch.get("restaurantIds", ""):
                     assert row["restaurants"][unknown] == "not listed: restaurantIds names it, Toast's restaurant list does not hold it"
                 assert SECRET not in json.dumps(row) + "".join(warned)
+
+
+def test_the_crash_report_holds_no_secret_from_the_environment_nor_a_chained_token(monkeypatch):
+    """The SDK's crash report prints the locals of the connector's frames (it hides only the configuration's values)
+    and the message of every chained exception. With the client secret and the Fernet key in TOAST_* variables
+    (README's advice) and a library error that wraps one quoting the token, the report has none of the three."""
+    from pathlib import Path
+    from cryptography.fernet import Fernet
+    from fivetran_connector_sdk_cli.crash_report import build_debug_crash_report
+    key, seen, orig = Fernet.generate_key().decode(), [], ToastClient._send
+    def send(self, method, path, restaurant, params, token, body):
+        if token is not None and path.startswith("/partners/"):
+            seen.append(token.reveal())
+            try: raise ValueError(f"Invalid header value b'Bearer {token.reveal()}'")
+            except ValueError as inner: raise RuntimeError("request preparation failed") from inner   # a wrapping library
+        return orig(self, method, path, restaurant, params, token, body)
+    monkeypatch.setattr(ToastClient, "_send", send)
+    monkeypatch.setenv("TOAST_CLIENT_SECRET", SECRET)
+    monkeypatch.setenv("TOAST_FERNET_KEY", key)
+    with Sandbox(seed=3, restaurants=1, days=1, orders_per_day=5, now=NOW, rate_limits=0, client_secret=SECRET) as sb:
+        cfg = {**sb.configuration(), "clientSecret": "", "key": ""}
+        with pytest.raises(RuntimeError) as ei: update(cfg, {}, emit=Emit(), log=testing.ListLog())
+    package = Path(__file__).resolve().parent.parent / "toast_connector"   # its frames (this test's own hold the secrets)
+    report = build_debug_crash_report(ei.value, package, configuration=cfg, handler="update()", state={})
+    assert "Locals:" in report and "toast_connector/sync.py" in report  # the connector's frames, with their locals, are in it
+    assert seen and "Bearer ***" in report, report
+    for s in (SECRET, key, *seen): assert s not in report, s[:6]

@@ -24,7 +24,7 @@ from .sdk import SdkEmitter, SdkLog
 from . import windows as W
 
 # %% auto #0
-__all__ = ['SyncFailed', 'Engine', 'keep_logins', 'update', 'schema']
+__all__ = ['SyncFailed', 'Engine', 'keep_logins', 'scrub_chain', 'update', 'schema']
 
 # %% ../nbs/20_sync.ipynb #f584003e
 class SyncFailed(Exception):
@@ -265,6 +265,18 @@ def keep_logins(engine) -> bool:
     engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync counts it (and reuses its token, if Toast gave a usable one)")
     return True
 
+def scrub_chain(e: BaseException, configuration) -> None:
+    "Take the configuration's secrets and the tokens in use out of the text of `e` and of every exception it chains (the SDK's crash report prints each)."
+    secrets, todo, seen = config_secrets(configuration), [e], set()    # a local of this frame only: it is gone when the report is made
+    while todo:
+        x = todo.pop()
+        if x is None or id(x) in seen: continue
+        seen.add(id(x))
+        x.args = tuple(redact(a, *secrets) if isinstance(a, str) else a for a in x.args)
+        if isinstance(getattr(x, "toast_message", None), str): x.toast_message = redact(x.toast_message, *secrets)
+        if isinstance(notes := getattr(x, "__notes__", None), list): x.__notes__ = [redact(n, *secrets) if isinstance(n, str) else n for n in notes]
+        todo += [x.__cause__, x.__context__]
+
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
     "Fivetran's update: validate the configuration, then sync every declared stream of every restaurant."
     emit, log = emit or SdkEmitter(tables()), log or SdkLog()
@@ -278,14 +290,12 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         finally:
             if client is None and hasattr(engine.client, "close"): engine.client.close()
     except Exception as e:                          # no secret or token in the error's text, whoever reads it
-        secrets = config_secrets(configuration)
-        e.args = tuple(redact(a, *secrets) if isinstance(a, str) else a for a in e.args)
-        if isinstance(getattr(e, "toast_message", None), str): e.toast_message = redact(e.toast_message, *secrets)
+        scrub_chain(e, configuration)               # never a secret in a local here: the SDK's crash report prints this frame's
         # the configuration or the credentials: one line, no traceback; anything else keeps its traceback
         if isinstance(e, (ConfigError, ToastAuthError)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
-# %% ../nbs/20_sync.ipynb #337ae053
+# %% ../nbs/20_sync.ipynb #37ce07c9
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()
