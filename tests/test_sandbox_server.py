@@ -150,6 +150,8 @@ def test_restaurant_discovery(sb, api, rg):
     d = js(api.get(f"/restaurants/v1/restaurants/{rg}", rg))
     assert d["guid"] == rg and {"name", "timeZone", "closeoutHour", "managementGroupGuid"} <= set(d["general"])
     assert api.get("/restaurants/v1/restaurants/00000000-0000-4000-8000-000000000000", rg).status_code == 404
+    for v, code in (("true", 200), ("FALSE", 200), ("banana", 400), ("1", 400)):            # restaurants-v1: a boolean
+        assert api.get(f"/restaurants/v1/restaurants/{rg}", rg, params={"includeArchived": v}).status_code == code, v
 
 def test_management_access():
     with Sandbox(**PROFILE, rate_limits=0, access="management") as s:

@@ -427,7 +427,11 @@ def run(self: Published, job):
     value = meta.get(self.field)
     if value is not None and same_instant(value, job.cursor.get("published")): return
     job.read({})
-    if job.not_found: return       # metadata says published, the document says 404: try again next sync
+    if job.not_found:              # metadata says published, the document says 404: try again next sync
+        if value is not None:
+            job.warn(f"{job.stream.path} answered 404 while {self.metadata_path} announces the publish of {value}: "
+                     "nothing is written or deleted, and it is fetched again next sync")
+        return
     got = (job.last or {}).get(self.field, value)                         # the publish the document is
     stale = older(got, value)                                             # an older publish proves no removal
     if not same_instant(got, value):

@@ -712,7 +712,8 @@ def h_group(sb, c):
 
 @route("GET", "/restaurants/v1/restaurants/{guid}", "restaurants:read", scoped=True, family="restaurants")
 def h_restaurant(sb, c):
-    "GET /restaurants/v1/restaurants/{guid}: 404 for unknown or not connected."
+    "GET /restaurants/v1/restaurants/{guid}: 404 for unknown or not connected; `includeArchived` a boolean (400 otherwise)."
+    q_bool(c.query, "includeArchived")      # restaurants-v1: true or false (an archived restaurant is not listed here at all)
     g = c.params["guid"]
     r = sb.world.restaurant(g) if g in sb.world.restaurant_guids() else None
     if r is None: raise ApiError(404, f"Restaurant {g} not found", "restaurantGUID")
