@@ -15,8 +15,9 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'emptied', 'gone_keys', 'agreed', 'removed', 'waiting', 'OneCall',
-           'page_after', 'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'same_instant', 'older']
+__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'emptied', 'gone_keys', 'agreed', 'removed', 'waiting',
+           'OneCall', 'page_after', 'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'id_batches',
+           'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -314,14 +315,18 @@ def run(self: DateRange, job):
     if cut is not None: self.removals(job, cut, doubtful)
 
 # %% ../nbs/06_cursors.ipynb #c172e2a1
+IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
+
+def id_batches(param: str, ids: list) -> list[dict]:
+    "Query parameters asking for `ids` by `param`, at most `IDS_PER_CALL` a request."
+    return [{param: ids[i:i + IDS_PER_CALL]} for i in range(0, len(ids), IDS_PER_CALL)]
+
 @patch
 def removals(self: DateRange, job, cut: datetime, doubtful: bool = False):
     "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves are deleted (after a `doubtful` range, two syncs running)."
     kept, guid, served = set(job.seen), job.restaurant.guid, {}
     missing = {key_dict(ks, job.keys, guid)[1]["id"]: ks for ks in sorted(job.old_keys() - kept)}
-    ids = list(missing)
-    for i in range(0, len(ids), self.IDS_PER_CALL):
-        params = {self.ids_param: ids[i:i + self.IDS_PER_CALL]}
+    for params in id_batches(self.ids_param, list(missing)):
         for _ in range(2):                                   # an empty answer is asked once more before it is believed
             job.check()
             got = [r for page in job.fetch(params) for r in page]
@@ -338,9 +343,7 @@ def removals(self: DateRange, job, cut: datetime, doubtful: bool = False):
     cursor = {k: v for k, v in job.cursor.items() if k != "gone"} | ({"gone": wait} if wait else {})
     job.move(cursor, kept | {ks for g, ks in missing.items() if g in served and inside(served[g])} | {missing[g] for g in wait})
 
-DateRange.IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
-
-# %% ../nbs/06_cursors.ipynb #3bba6e0e
+# %% ../nbs/06_cursors.ipynb #6202c6d2
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -366,7 +369,7 @@ def run(self: BusinessDates, job):
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #233dc7fb
+# %% ../nbs/06_cursors.ipynb #a5363e19
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -384,8 +387,7 @@ def ask_missing(self: FullPull, job):
     "The records of the last pull this one lacks, asked for by `ids_param`: what Toast answers (a deleted job, flagged, with its data) is its word on each."
     guid, root = job.restaurant.guid, job.stream.table
     ids = [key_dict(ks, job.keys, guid)[1]["id"] for ks in sorted(job.old_keys() - job.seen) if ks.split("\t", 1)[0] == root]
-    for i in range(0, len(ids), DateRange.IDS_PER_CALL):
-        params = {self.ids_param: ids[i:i + DateRange.IDS_PER_CALL]}
+    for params in id_batches(self.ids_param, ids):
         job.check()
         try: got = [r for page in job.fetch(params) for r in page]
         except ToastAuthError: raise
@@ -405,7 +407,7 @@ def run(self: FullPull, job):
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #14141481
+# %% ../nbs/06_cursors.ipynb #3f1624f5
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)
