@@ -143,6 +143,10 @@ def test_restaurant_discovery(sb, api, rg):
     assert link.endswith('rel="next"') and "pageToken=" + requests.utils.quote(env["nextPageToken"], safe="") in link
     env2 = js(api.get("/partners/v1/connectedRestaurants", params={"pageSize": 1, "pageToken": env["nextPageToken"]}))
     assert env2["nextPageToken"] is None and env2["results"][0] != env["results"][0]
+    alone = api.get("/partners/v1/connectedRestaurants", params={"pageToken": env["nextPageToken"]})   # the token alone, as the spec says
+    assert alone.status_code == 200 and js(alone)["results"] == env2["results"] and js(alone)["pageSize"] == 1
+    assert 'rel="first"' in alone.headers["Link"] and 'rel="next"' not in alone.headers["Link"]
+    assert api.get("/partners/v1/connectedRestaurants", params={"pageSize": 2, "pageToken": env["nextPageToken"]}).status_code == 400
     assert api.get("/partners/v1/connectedRestaurants", params={"pageSize": 201}).status_code == 400
     mg = sb.world.management_group_guid
     assert js(api.get(f"/restaurants/v1/groups/{mg}/restaurants", rg)) == [{"guid": g} for g in sb.world.restaurant_guids()]

@@ -210,12 +210,12 @@ def partner_token(page: int, size: int) -> str:
     "Toast's connectedRestaurants page token: base64 of 'p:<page>,s:<size>'."
     return base64.b64encode(f"p:{page},s:{size}".encode()).decode()
 
-def read_partner_token(token: str) -> int:
-    "The page number in a connectedRestaurants token; 400 when malformed."
+def read_partner_token(token: str) -> tuple[int, int]:
+    "The page number and page size in a connectedRestaurants token; 400 when malformed."
     try: m = re.fullmatch(r"p:(\d+),s:(\d+)", base64.b64decode(token, validate=True).decode())
     except Exception: m = None
-    if not m or int(m[1]) < 1: raise ApiError(400, "Invalid pageToken", "pageToken", "invalid_page_token")
-    return int(m[1])
+    if not m or int(m[1]) < 1 or not 1 <= int(m[2]) <= 200: raise ApiError(400, "Invalid pageToken", "pageToken", "invalid_page_token")
+    return int(m[1]), int(m[2])
 
 # %% ../../nbs/31_sandbox_server.ipynb #5cfa2072
 def make_jwt(key: bytes, claims: dict) -> str:
@@ -688,19 +688,22 @@ def h_partners(sb, c):
 def h_connected(sb, c):
     "GET /partners/v1/connectedRestaurants: Toast's PaginatedResponse envelope."
     _partner_only(sb)
-    size = q_int(c.query, "pageSize", 100, 1, 200)
     tok = q1(c.query, "pageToken")
-    page = read_partner_token(tok) if tok else 1
+    page, tsize = read_partner_token(tok) if tok else (1, None)
+    size = q_int(c.query, "pageSize", tsize or 100, 1, 200)     # a token carries its page size: alone, it is enough
+    if tsize is not None and size != tsize:
+        raise ApiError(400, f"pageSize {size} does not match the pageToken's page size {tsize}", "pageSize", "invalid_parameter")
     items = _partner_items(sb, c)
     last = max(1, math.ceil(len(items) / size))
     more = page < last
-    qs = [(k, v) for k, vs in c.query.items() if k != "pageToken" for v in vs] + [("pageToken", partner_token(page + 1, size))]
-    link = f'<{sb.url or ""}{c.path}?{urlencode(qs, quote_via=quote, safe="")}>; rel="next"' if more else None
+    def at(p): return [(k, v) for k, vs in c.query.items() if k != "pageToken" for v in vs] + [("pageToken", partner_token(p, size))]
+    url = lambda p: f'<{sb.url or ""}{c.path}?{urlencode(at(p), quote_via=quote, safe="")}>'
+    link = f'{url(1)}; rel="first"' + (f', {url(page + 1)}; rel="next"' if more else "")   # "the first and next pages"
     body = {"currentPageNum": page, "results": page_slice(items, page, size), "totalResultCount": len(items),
             "pageSize": size, "currentPageToken": partner_token(page, size),
             "nextPageToken": partner_token(page + 1, size) if more else None,
             "totalCount": len(items), "nextPageNum": page + 1 if more else None, "lastPageNum": last}
-    return body, ({"Link": link} if link else {})
+    return body, {"Link": link}
 
 # %% ../../nbs/31_sandbox_server.ipynb #3f7f6ab7
 @route("GET", "/restaurants/v1/groups/{managementGroupGuid}/restaurants", "restaurants:read", scoped=True, family="restaurants")
