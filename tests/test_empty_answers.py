@@ -17,6 +17,7 @@ import pytest
 from toast_connector import sync, testing
 from toast_connector.windows import parse_ts as ts
 from toast_connector.sandbox.server import Sandbox
+from toast_connector.sandbox.data import toast_ts
 from clock import NOW
 
 LABOR = ["labor:read", "restaurants:read"]
@@ -177,11 +178,12 @@ def test_a_deleted_job_is_asked_for_by_id_and_lands_with_its_deleted_flag():
         start, rec = NOW - timedelta(days=2), testing.Recorder()
         run(sb, rec, start)
         live = {r["id"] for r in rec.rows("job")}
-        sb.world.rates["job_delete"] = 24.0                        # about one job deleted in the hour
         sb.advance(1)
-        sb.world.rates["job_delete"] = 0.0
+        people, at = sb.world._people(sb.world._r(rg), "jobs"), toast_ts(int(sb.now.timestamp() * 1000))
+        for g in sorted(live)[:2]:                                  # two jobs deleted: each is asked for (jobIds: one a request)
+            people[g] = {**people[g], "deleted": True, "deletedDate": at, "modifiedDate": at}
         dead = {j["guid"]: j for j in sb.world.jobs(rg) if j["deleted"] and j["guid"] in live}
-        assert dead, "the scenario deleted no job"
+        assert len(dead) == 2, dead
         assert not {j["guid"] for j in sb.world.jobs(rg, deleted=False)} & set(dead)     # the list leaves them out
         sb.advance(6)                                               # configRefreshHours: the jobs are pulled again
         n = len(rec.ops)

@@ -300,15 +300,18 @@ def test_boolean_flags_and_missed_breaks(sb, api):
 
 # ---- jobs, employees --------------------------------------------------------------------------------------------
 def test_jobs_leave_deleted_out_unless_asked_by_id(sb, api):
-    "labor-v1 /jobs: without jobIds deleted jobs are excluded; asked for by id they come back, flagged."
+    """labor-v1 /jobs: without jobIds deleted jobs are excluded; asked for by id they come back, flagged. jobIds is an
+    array with no collectionFormat: of several repeated values only the last counts, and commas are not split."""
     rg = sb.world.restaurant_guids()[0]
     jobs = truth(sb, "labor", "jobs", rg)
     dead = [o for o in jobs if o["deleted"]]
     live = [o for o in jobs if not o["deleted"]]
     assert dead and live
     assert guids(api.ok("/labor/v1/jobs", rg)) == guids(live)
-    got = api.ok("/labor/v1/jobs", rg, {"jobIds": [dead[0]["guid"], live[0]["guid"]]})
-    assert guids(got) == {dead[0]["guid"], live[0]["guid"]} and any(o["deleted"] for o in got)
+    got = api.ok("/labor/v1/jobs", rg, {"jobIds": dead[0]["guid"]})
+    assert guids(got) == {dead[0]["guid"]} and got[0]["deleted"] is True
+    assert guids(api.ok("/labor/v1/jobs", rg, {"jobIds": [dead[0]["guid"], live[0]["guid"]]})) == {live[0]["guid"]}
+    assert api.ok("/labor/v1/jobs", rg, {"jobIds": f'{dead[0]["guid"]},{live[0]["guid"]}'}) == []
     assert api.status("/labor/v1/jobs", rg, {"jobIds": [f"id-{i}" for i in range(101)]}) == 400
 
 

@@ -317,9 +317,9 @@ def run(self: DateRange, job):
 # %% ../nbs/06_cursors.ipynb #c172e2a1
 IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
-def id_batches(param: str, ids: list) -> list[dict]:
-    "Query parameters asking for `ids` by `param`, at most `IDS_PER_CALL` a request."
-    return [{param: ids[i:i + IDS_PER_CALL]} for i in range(0, len(ids), IDS_PER_CALL)]
+def id_batches(param: str, ids: list, n: int = IDS_PER_CALL) -> list[dict]:
+    "Query parameters asking for `ids` by `param`, at most `n` a request."
+    return [{param: ids[i:i + n]} for i in range(0, len(ids), n)]
 
 @patch
 def removals(self: DateRange, job, cut: datetime, doubtful: bool = False):
@@ -387,7 +387,7 @@ def ask_missing(self: FullPull, job):
     "The records of the last pull this one lacks, asked for by `ids_param`: what Toast answers (a deleted job, flagged, with its data) is its word on each."
     guid, root = job.restaurant.guid, job.stream.table
     ids = [key_dict(ks, job.keys, guid)[1]["id"] for ks in sorted(job.old_keys() - job.seen) if ks.split("\t", 1)[0] == root]
-    for params in id_batches(self.ids_param, ids):
+    for params in id_batches(self.ids_param, ids, self.ids_per_call):
         job.check()
         try: got = [r for page in job.fetch(params) for r in page]
         except ToastAuthError: raise

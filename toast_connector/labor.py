@@ -77,10 +77,10 @@ EMPLOYEES = Stream(
     description="/labor/v1/employees: pulled in full every configRefreshHours; deleted employees (and removed job references "
                 "and wage overrides) are deleted")
 
-# %% ../nbs/14_labor.ipynb #b02fae4a
+# %% ../nbs/14_labor.ipynb #4dfbe285
 JOBS = Stream(
     name="labor.jobs", table="job", path="/labor/v1/jobs", family="labor", scope="labor:read", key=("id", "restaurant_id"),
-    cursor=FullPull(ids_param="jobIds"), removals=True,
+    cursor=FullPull(ids_param="jobIds", ids_per_call=1), removals=True,
     columns=types(timestamps=_DATES, money=("default_wage",), booleans=("deleted", "tipped", "exclude_from_reporting"),
                   strings=("title", "code", "wage_frequency", "external_id")),
     description="/labor/v1/jobs: pulled in full every configRefreshHours; a job the list no longer holds is asked for by jobIds, and a deleted one lands with its data, soft-deleted")
@@ -101,7 +101,7 @@ SHIFTS = Stream(
                 "by 48 h): the last shift_lookback_days (and 14 days ahead) re-read each sync; deleted shifts are deleted, "
                 "flagged or, within the lookback, no longer served (asked for by shiftIds; after a range that looked faulty, when the next sync agrees)")
 
-# %% ../nbs/14_labor.ipynb #fb514e68
+# %% ../nbs/14_labor.ipynb #45f2d6c9
 _MONEY_TE = ("hourly_wage", "declared_cash_tips", "non_cash_tips", "non_cash_tips_rounding_loss",
              "cash_gratuity_service_charges", "non_cash_gratuity_service_charges", "tips_withheld",
              "non_cash_sales", "cash_sales")
@@ -124,7 +124,7 @@ FAMILY = Family("labor", (JOBS, SHIFTS, TIME_ENTRIES), probe="/labor/v1/jobs", d
 EMPLOYEES_FAMILY = Family("labor.employees", (EMPLOYEES,), probe="/labor/v1/employees",
                           doc="Employees: a scope of their own (labor.employees:read)")
 
-# %% ../nbs/14_labor.ipynb #45f2d6c9
+# %% ../nbs/14_labor.ipynb #e93e88ff
 from .deletes import current_sql as _current_sql
 
 def current_sql(table: str, schema: str = "tester") -> str:

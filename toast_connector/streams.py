@@ -61,6 +61,7 @@ class LastModified:
 class FullPull:
     "Everything, polled every `config_refresh_hours` (employees, jobs, tipWithholding)."
     ids_param: str | None = None            # Toast's by-id parameter (`jobIds`): a record the list no longer holds is asked for by id
+    ids_per_call: int = 100                 # ids a by-id request carries (1: the parameter's list encoding is unclear)
 
 @dataclass(frozen=True)
 class Published:

@@ -19,13 +19,13 @@ from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS, family, forget_family, tr
 __all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'LOGINS',
            'TOKEN_REQUESTS', 'ORDERS_EPOCH', 'dumps', 'toast_ts', 'parse_toast_date', 'parse_query_date',
            'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date', 'one_month_after', 'q_range', 'q_bool',
-           'q_int', 'q_ids', 'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d', 'config_token',
-           'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt', 'det_uuid', 'Verdict',
-           'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault', 'Faults', 'Call',
-           'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route', 'rate_key', 'stat_template',
-           'self_signed_cert', 'Sandbox', 'json_body', 'h_login', 'authenticate', 'h_partners', 'h_connected',
-           'h_group', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order', 'h_config', 'config_page', 'h_tip',
-           'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries',
+           'q_int', 'q_job_ids', 'q_ids', 'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d',
+           'config_token', 'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt',
+           'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault',
+           'Faults', 'Call', 'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route', 'rate_key',
+           'stat_template', 'self_signed_cert', 'Sandbox', 'json_body', 'h_login', 'authenticate', 'h_partners',
+           'h_connected', 'h_group', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order', 'h_config',
+           'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries',
            'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint', 'authorize']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
@@ -152,6 +152,12 @@ def q_int(query: dict, name: str, default: int, lo: int, hi: int) -> int:
     if not re.fullmatch(r"-?\d{1,9}", s.strip()) or not lo <= int(s) <= hi:
         raise ApiError(400, f"{name} must be an integer between {lo} and {hi}", name, "invalid_parameter")
     return int(s)
+
+def q_job_ids(query: dict) -> list[str] | None:
+    """`jobIds`, which labor-v1 declares an array with no `collectionFormat` (csv by Swagger's default, while the other
+    id lists are repeated parameters): read the harsh way for either form: only the last value, commas not split."""
+    vals = q_ids(query, "jobIds")
+    return None if vals is None else vals[-1:]
 
 def q_ids(query: dict, name: str, limit: int = 100) -> list[str] | None:
     "A repeated id parameter (labor-v1 `collectionFormat: multi`): each value one id, commas and all; at most `limit`; a blank one is a 400."
@@ -815,8 +821,8 @@ def h_employees(sb, c):
 
 @route("GET", "/labor/v1/jobs", "labor:read", family="labor")
 def h_jobs(sb, c):
-    "GET /labor/v1/jobs: deleted jobs left out unless asked for by `jobIds` (max 100)."
-    ids = q_ids(c.query, "jobIds")
+    "GET /labor/v1/jobs: deleted jobs left out unless asked for by `jobIds` (max 100; only the last of several counts: `q_job_ids`)."
+    ids = q_job_ids(c.query)
     return sb.world.jobs(c.restaurant, ids, deleted=ids is not None)
 
 @route("GET", "/labor/v1/shifts", "labor:read", family="labor")
