@@ -20,7 +20,9 @@ lacked first: those wait for the next due pull; every row as before), and when t
 employee came to be shared by both restaurants (one guid in each) and employees and jobs came to be keyed by
 restaurant too (compared with each restaurant's old guid of the two replaced by the new one, the rows differ only in
 the shared employee's name, email and phone, in the missed breaks drawn from that employee's guid, and in
-`sync_log.rows` for them). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+`sync_log.rows` for them), and when the sandbox's time entries came to follow labor-v1 (`hourlyWage` null for a
+salaried job, a clocked-in entry's sales 0 and rounding loss null: only those `time_entry` columns changed, and Toast's
+`hourlyJobTotalPay` in `toast_daily_totals` and the reconciliation's `toast` figures). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

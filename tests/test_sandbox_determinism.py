@@ -15,7 +15,12 @@ shared by every restaurant of the group, as Toast allows (one guid in every loca
 new data were compared object by object with each restaurant's old guid of those two replaced by the new one: the
 only differences were the shared employee's name, email, phone number and `v2EmployeeGuid` (one person everywhere),
 and the missed breaks of two time entries (a missed break is drawn from its employee's guid). The orders, cash and
-shifts hashes changed only because they reference those guids."""
+shifts hashes changed only because they reference those guids.
+
+Four more were recomputed later that day, when time entries came to follow labor-v1's field descriptions: `hourlyWage`
+null for a `SALARY` job, and a clocked-in entry's `cashSales`/`nonCashSales` 0 and `nonCashTipsRoundingLoss` null. The
+old and new data, compared object by object, differed in those four fields only, and in the analytics rows'
+`hourlyJobTotalPay`, which no longer counts salaried time at a wage."""
 import hashlib, json
 from datetime import datetime, timedelta, timezone
 
@@ -29,11 +34,11 @@ FAMILY_NAMES = ("restaurants", "orders", "config", "menus", "labor", "cash")
 BEFORE = {  # computed on commit 112cc91 (the sandbox before the by-family reorganization); the recomputed ones: see above
     "advance0": "9298ecedd2c61ad7", "advance1": "80c68ef5b502a341", "advance2": "9994403c7e8b364b",
     "advance3": "ba71497b630d7b1d", "restaurants": "0659f0513384677f", "orders": "bcf071eed7766ed5",
-    "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "336f2b8fee287162", "cash": "a5681370f02e00e5",
+    "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "d18adec4df0ab6bc", "cash": "a5681370f02e00e5",
     "since:restaurants": "0659f0513384677f", "since:orders": "cfeb0566509cff82", "since:config": "3f6b3f876c15556d",
-    "since:menus": "97549ed9d67f0ee3", "since:labor": "5d8558949991bd62", "since:cash": "2ec64bd724543a43",
-    "orders_modified": "b6e2f778cc07cf23", "time_entries_mod": "f68e9b7e65de6bf3", "shifts": "aff580d7112e3c3d",
-    "analytics": "562b81b3d8d8dfc2"}
+    "since:menus": "97549ed9d67f0ee3", "since:labor": "3bcbe59a19be7a3b", "since:cash": "2ec64bd724543a43",
+    "orders_modified": "b6e2f778cc07cf23", "time_entries_mod": "8d972b658a915190", "shifts": "aff580d7112e3c3d",
+    "analytics": "10723ad6e9f35ac2"}
 
 
 def h(x) -> str: return hashlib.sha256(json.dumps(x, default=str, sort_keys=True).encode()).hexdigest()[:16]

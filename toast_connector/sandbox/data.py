@@ -1897,7 +1897,8 @@ def _time_entry(rng, bd: int, bts: list, e: dict, job: dict, sh: dict | None, s_
         "deleted": del_at is not None, "jobReference": _xref(job),
         "employeeReference": _xref(e), "shiftReference": shift_ref,
         "inDate": toast_ts(t_in), "outDate": toast_ts(t_out), "autoClockedOut": False, "businessDate": str(bd),
-        "regularHours": reg, "overtimeHours": ot, "hourlyWage": wage, "breaks": breaks,
+        "regularHours": reg, "overtimeHours": ot, "breaks": breaks,
+        "hourlyWage": None if job["wageFrequency"] == "SALARY" else wage,       # labor-v1: "null if the job is SALARY"
         "declaredCashTips": money(rng.randint(0, 4000)) if tipped else money(0),
         "nonCashTips": money(_pct(sales, Decimal("17"))) if tipped else money(0),
         "nonCashTipsRoundingLoss": money(0), "cashGratuityServiceCharges": money(0),
@@ -1912,8 +1913,9 @@ def entry_as_of(rec: tuple, now: int) -> dict | None:
     if t_out <= now and (del_at is None or del_at <= now): return te
     te = {**te, "deleted": False, "deletedDate": None, "modifiedDate": toast_ts(t_out + 1000)}
     if t_out > now:
-        te.update(outDate=None, regularHours=None, overtimeHours=None, modifiedDate=toast_ts(t_in),
-                  declaredCashTips=None, nonCashTips=None, tipsWithheld=None, nonCashSales=None, cashSales=None,
+        te.update(outDate=None, regularHours=None, overtimeHours=None, modifiedDate=toast_ts(t_in),   # labor-v1, not closed:
+                  declaredCashTips=None, nonCashTips=None, tipsWithheld=None, nonCashTipsRoundingLoss=None,  # null (not final)
+                  nonCashSales=money(0), cashSales=money(0),                                              # "this value is 0"
                   breaks=[{**b, "outDate": None} if parse_toast_ts(b["outDate"]) > dt_of(now) else b
                           for b in te["breaks"] if not b["missed"] and parse_toast_ts(b["inDate"]) <= dt_of(now)])
         for b in te["breaks"]:     # a missed break is known at clock-out
