@@ -80,8 +80,8 @@ def truth_ids(sb) -> dict:
                       if not o.get("deleted") and ts(START) <= ts(o["modifiedDate"]) < cutoff},
            "time_entry": {o["guid"] for o in ent("labor", "timeEntries")
                           if not o["deleted"] and ts(START) <= ts(o["modifiedDate"]) < cutoff},
-           "employee": {o["guid"] for o in ent("labor", "employees") if not o["deleted"]},
-           "job": {o["guid"] for o in ent("labor", "jobs") if not o["deleted"]},
+           "employee": {(e["object"]["guid"], e["restaurant"]) for e in sb.truth("labor")["entities"]["employees"] if not e["object"]["deleted"]},
+           "job": {(e["object"]["guid"], e["restaurant"]) for e in sb.truth("labor")["entities"]["jobs"] if not e["object"]["deleted"]},
            "menu_item": {(o["guid"], e["restaurant"]) for e in sb.truth("config")["entities"]["menuItems"] for o in [e["object"]]},
            "published_menu": {(m["guid"], e["restaurant"]) for e in sb.truth("menus")["entities"]["menus"]
                               for m in e["object"]["menus"]},
@@ -89,7 +89,7 @@ def truth_ids(sb) -> dict:
     return out
 
 def warehouse_ids(rec, table):
-    if table in ("menu_item", "published_menu", "tip_withholding"): return {(r["id"], r["restaurant_id"]) for r in rec.rows(table)}
+    if table in ("menu_item", "published_menu", "tip_withholding", "employee", "job"): return {(r["id"], r["restaurant_id"]) for r in rec.rows(table)}
     return {r["id"] for r in rec.rows(table)}
 
 

@@ -306,3 +306,19 @@ def test_the_crash_report_holds_no_secret_from_the_environment_nor_a_chained_tok
     assert "Locals:" in report and "toast_connector/sync.py" in report  # the connector's frames, with their locals, are in it
     assert seen and "Bearer ***" in report, report
     for s in (SECRET, key, *seen): assert s not in report, s[:6]
+
+
+def test_the_crash_report_holds_no_mistyped_key_from_the_environment(monkeypatch):
+    "A TOAST_FERNET_KEY two characters short is refused by name; the frame that read it keeps no copy for the crash report."
+    from pathlib import Path
+    from cryptography.fernet import Fernet
+    from fivetran_connector_sdk_cli.crash_report import build_debug_crash_report
+    monkeypatch.setenv("TOAST_FERNET_KEY", Fernet.generate_key().decode()[:-2])
+    cfg = {**BASE, "key": ""}
+    with pytest.raises(ConfigError) as ei: update(cfg, {}, emit=Emit(), log=testing.ListLog())
+    assert "TOAST_FERNET_KEY" in str(ei.value)
+    package = Path(__file__).resolve().parent.parent / "toast_connector"
+    report = build_debug_crash_report(ei.value, package, configuration=cfg, handler="update()", state={})
+    assert "validate_configuration" in report and "Locals:" in report, report
+    import os
+    assert os.environ["TOAST_FERNET_KEY"] not in report and SECRET not in report

@@ -271,6 +271,11 @@ def unknown_keys(configuration: dict) -> list[str]:
 
 
 # %% ../nbs/00_config.ipynb #3c7de634
+def _secret_text(configuration: dict, k: str) -> Secret | None:
+    "An optional secret value (from the configuration or its `TOAST_*` variable) as a `Secret`, never a plain local."
+    v = _text(configuration, k, required=False, env=True)
+    return None if v is None else Secret(v)
+
 def validate_configuration(configuration: dict, now: datetime | None = None, warn=None) -> Settings:
     "Check every configuration value and return `Settings`; raise `ConfigError` naming the first bad key. `warn(line)` hears of unknown keys."
     if not isinstance(configuration, dict): raise ConfigError("(all)", "configuration must be a JSON object")
@@ -295,9 +300,9 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     if start <= EARLIEST_START:
         raise ConfigError("initialSyncStart", f"is {iss}, on or before 2015-12-01T00:00:00.000Z: Toast refuses a startDate that early "
                           "(ordersBulk: the date must be after it); start after it, e.g. 2015-12-02T00:00:00.000Z")
-    key = _text(configuration, "key", required=False, env=True)
+    key = _secret_text(configuration, "key")         # never bound raw: the SDK's crash report prints this frame's locals
     if key is not None:
-        try: key = Secret(parse_fernet_key(key).decode())
+        try: key = Secret(parse_fernet_key(key.reveal()).decode())
         except ValueError as e:
             via = _from_env(configuration, "key")
             raise ConfigError("key", f"is not a valid Fernet key: {e} " + (f"(it comes from the {via} environment variable: fix or unset it)"

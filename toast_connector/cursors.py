@@ -15,9 +15,9 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'emptied', 'gone_keys', 'agreed', 'removed', 'waiting',
-           'OneCall', 'page_after', 'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'id_batches',
-           'same_instant', 'older']
+__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'ASK_CALLS', 'emptied', 'gone_keys', 'agreed',
+           'removed', 'waiting', 'OneCall', 'page_after', 'unkeyed_record', 'expected_records', 'confirmed_read',
+           'late_start', 'id_batches', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -382,11 +382,17 @@ def run(self: LastModified, job):
     if empty or missing: cur["full_at"] = job.cursor.get("full_at")           # pull in full again next sync, to confirm
     job.move({**cur, **waiting(empty, missing)}, keys)
 
+ASK_CALLS = 20    # by-id requests a full pull makes at most for what its list lacks
+
 @patch
 def ask_missing(self: FullPull, job):
     "The records of the last pull this one lacks, asked for by `ids_param`: what Toast answers (a deleted job, flagged, with its data) is its word on each."
     guid, root = job.restaurant.guid, job.stream.table
     ids = [key_dict(ks, job.keys, guid)[1]["id"] for ks in sorted(job.old_keys() - job.seen) if ks.split("\t", 1)[0] == root]
+    if len(ids) > (cap := ASK_CALLS * self.ids_per_call):      # a short or empty list must not cost a call per record
+        job.warn(f"the list lacks {len(ids)} records of the last pull: {cap} are asked for by {self.ids_param}, the rest are "
+                 "deleted only if the next full pull lacks them too")
+        ids = ids[:cap]
     for params in id_batches(self.ids_param, ids, self.ids_per_call):
         job.check()
         try: got = [r for page in job.fetch(params) for r in page]

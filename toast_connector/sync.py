@@ -265,17 +265,28 @@ def keep_logins(engine) -> bool:
     engine.log.warning("the sync stopped; its Toast login was checkpointed so the next sync counts it (and reuses its token, if Toast gave a usable one)")
     return True
 
+def _scrubbed(a, secrets):
+    "An exception argument without secrets: text redacted; anything else whose `repr` holds one, replaced by that `repr` redacted."
+    if isinstance(a, str): return redact(a, *secrets)
+    try: r = repr(a)
+    except Exception: return a
+    c = redact(r, *secrets)
+    return a if c == r else c
+
 def scrub_chain(e: BaseException, configuration) -> None:
-    "Take the configuration's secrets and the tokens in use out of the text of `e` and of every exception it chains (the SDK's crash report prints each)."
+    "Take the configuration's secrets and the tokens in use out of the text of `e` and of every exception it chains or groups (the SDK prints each)."
     secrets, todo, seen = config_secrets(configuration), [e], set()    # a local of this frame only: it is gone when the report is made
     while todo:
         x = todo.pop()
         if x is None or id(x) in seen: continue
         seen.add(id(x))
-        x.args = tuple(redact(a, *secrets) if isinstance(a, str) else a for a in x.args)
+        x.args = tuple(_scrubbed(a, secrets) for a in x.args)
         if isinstance(getattr(x, "toast_message", None), str): x.toast_message = redact(x.toast_message, *secrets)
+        try: text = str(x)
+        except Exception: text = ""
+        if redact(text, *secrets) != text and not isinstance(x, BaseExceptionGroup): x.args = (redact(text, *secrets),)   # a __str__ of its own
         if isinstance(notes := getattr(x, "__notes__", None), list): x.__notes__ = [redact(n, *secrets) if isinstance(n, str) else n for n in notes]
-        todo += [x.__cause__, x.__context__]
+        todo += [x.__cause__, x.__context__, *(x.exceptions if isinstance(x, BaseExceptionGroup) else ())]
 
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
     "Fivetran's update: validate the configuration, then sync every declared stream of every restaurant."
