@@ -19,7 +19,7 @@ from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS, family, forget_family, tr
 __all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'LOGINS',
            'TOKEN_REQUESTS', 'ORDERS_EPOCH', 'dumps', 'toast_ts', 'parse_toast_date', 'parse_query_date',
            'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date', 'one_month_after', 'q_range', 'q_bool',
-           'q_int', 'q_job_ids', 'q_ids', 'q_business_date', 'page_slice', 'link_header', 'b64e', 'b64d',
+           'q_int', 'q_job_ids', 'q_ids', 'q_business_date', 'page_slice', 'page_url', 'link_header', 'b64e', 'b64d',
            'config_token', 'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt',
            'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault',
            'Faults', 'Call', 'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route', 'rate_key',
@@ -182,11 +182,14 @@ def page_slice(items: list, page: int, size: int) -> list:
     "Items of 1-based `page` of `size`."
     return items[(page - 1) * size: page * size]
 
+def page_url(base: str, path: str, query: dict, param: str, value: str) -> str:
+    "A `Link` header's `<url>`: `path` with the request's `query`, its paging `param` set to `value`."
+    qs = [(k, v) for k, vs in query.items() if k != param for v in vs] + [(param, value)]
+    return f"<{base}{path}?{urlencode(qs, quote_via=quote, safe='')}>"
+
 def link_header(base: str, path: str, query: dict, page: int, n_items: int) -> str | None:
     "`Link` header value: rel=next (when this page is non-empty), rel=prev (after page 1), rel=self and rel=first."
-    def url(p):
-        qs = [(k, v) for k, vs in query.items() if k != "page" for v in vs] + [("page", str(p))]
-        return f"<{base}{path}?{urlencode(qs, quote_via=quote, safe='')}>"
+    def url(p): return page_url(base, path, query, "page", str(p))
     links = ([f'{url(page + 1)}; rel="next"'] if n_items else []) + ([f'{url(page - 1)}; rel="prev"'] if page > 1 else [])
     return ", ".join(links + [f'{url(page)}; rel="self"', f'{url(1)}; rel="first"'])
 
@@ -702,8 +705,7 @@ def h_connected(sb, c):
     items = _partner_items(sb, c)
     last = max(1, math.ceil(len(items) / size))
     more = page < last
-    def at(p): return [(k, v) for k, vs in c.query.items() if k != "pageToken" for v in vs] + [("pageToken", partner_token(p, size))]
-    url = lambda p: f'<{sb.url or ""}{c.path}?{urlencode(at(p), quote_via=quote, safe="")}>'
+    def url(p): return page_url(sb.url or "", c.path, c.query, "pageToken", partner_token(p, size))
     link = f'{url(1)}; rel="first"' + (f', {url(page + 1)}; rel="next"' if more else "")   # "the first and next pages"
     body = {"currentPageNum": page, "results": page_slice(items, page, size), "totalResultCount": len(items),
             "pageSize": size, "currentPageToken": partner_token(page, size),
