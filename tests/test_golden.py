@@ -22,7 +22,10 @@ restaurant too (compared with each restaurant's old guid of the two replaced by 
 the shared employee's name, email and phone, in the missed breaks drawn from that employee's guid, and in
 `sync_log.rows` for them), and when the sandbox's time entries came to follow labor-v1 (`hourlyWage` null for a
 salaried job, a clocked-in entry's sales 0 and rounding loss null: only those `time_entry` columns changed, and Toast's
-`hourlyJobTotalPay` in `toast_daily_totals` and the reconciliation's `toast` figures). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+`hourlyJobTotalPay` in `toast_daily_totals` and the reconciliation's `toast` figures), and when a shift whose ids
+answer nothing came to wait for a second sync whatever the range looked like (helper-49: a range short of a live shift
+and an empty by-id answer deleted it): the cancelled shifts of syncs 2-4 are soft-deleted one sync later, the final
+warehouse and cursors are as before but for `sync_log.rows` (the by-id reads, a sync later). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

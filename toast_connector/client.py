@@ -19,10 +19,10 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted, ToastBadToken)
 
 # %% auto #0
-__all__ = ['GUID_RE', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'json_fault', 'Response',
-           'Metrics', 'limit_rules', 'Window', 'ToastRateLimited', 'RateLimiter', 'http_date', 'ToastClock',
-           'ToastMalformed', 'read_body', 'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'request_name',
-           'walk_stopped', 'promised_page', 'expect_shape']
+__all__ = ['GUID_RE', 'ERROR_KEYS', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'error_text',
+           'is_error_body', 'json_fault', 'Response', 'Metrics', 'limit_rules', 'Window', 'ToastRateLimited',
+           'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed', 'read_body', 'WholeBodyAdapter', 'new_session',
+           'ToastClient', 'as_list', 'request_name', 'walk_stopped', 'promised_page', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -63,7 +63,22 @@ def body_fault(resp, data, expect: type | None = None) -> str | None:
     want = {list: "list", dict: "object"}.get(expect, "list or object")
     if not isinstance(data, expect or (list, dict)): return f"JSON {_json_kind(data)} where a JSON {want} was expected"
     if expect is dict and not data: return "an empty JSON object where Toast documents one with fields"
+    if isinstance(data, dict) and is_error_body(data): return f"Toast's error body (status {data['status']}: {str(error_text(data))[:80]!r})"
+    if expect is list and (i := next((i for i, x in enumerate(data) if not isinstance(x, dict)), None)) is not None:
+        return f"JSON {_json_kind(data[i])} as item {i} of the list, where Toast sends only objects"
     return None
+
+ERROR_KEYS = {"status", "code", "message", "messageKey", "fieldName", "link", "requestId", "developerMessage", "errors", "canRetry"}
+
+def error_text(d: dict):
+    "The message of Toast's error body."
+    return d.get("message") or d.get("developerMessage")
+
+def is_error_body(d: dict) -> bool:
+    "Is `d` Toast's error body (an HTTP error `status`, a message, no other field), whatever status the answer came with?"
+    st = d.get("status")
+    return (isinstance(st, int) and not isinstance(st, bool) and st >= 400 and isinstance(error_text(d), str)
+            and set(d) <= ERROR_KEYS)
 
 def json_fault(exc: ValueError) -> str:
     "What is wrong with a body that did not parse: truncated (it stops mid-value), invalid, or not text."
@@ -197,7 +212,7 @@ class RateLimiter:
             elif h[0] <= 0: w = max(w, h[1] - now)
         return w
 
-# %% ../nbs/02_client.ipynb #4aece468
+# %% ../nbs/02_client.ipynb #f54969b3
 @patch
 def acquire(self: RateLimiter, endpoint: str, restaurant: str | None) -> float:
     "Block until a request may be sent, then count it. Returns the seconds waited."
@@ -226,7 +241,7 @@ def done(self: RateLimiter, endpoint: str, restaurant: str | None):
         r = restaurant or "-"
         self._inflight[r] = max(0, self._inflight.get(r, 0) - 1)
 
-# %% ../nbs/02_client.ipynb #f6f96735
+# %% ../nbs/02_client.ipynb #d2ad0c27
 @patch
 def observe(self: RateLimiter, endpoint: str, restaurant: str | None, remaining: int, reset_in: float, by: str | None = None):
     "Toast says `remaining` requests are left for `reset_in` seconds: adopt it if tighter than our own count."
@@ -261,14 +276,14 @@ def allowed_rate(self: RateLimiter, endpoint: str, restaurant: str | None = "r")
     "Toast's sustained per-second allowance for this endpoint (tightest one-second rule, scaled)."
     return min(n / per for k, n, per in self._rules(endpoint, restaurant) if per <= 2.0 or n / per < 1)
 
-# %% ../nbs/02_client.ipynb #30b0ead5
+# %% ../nbs/02_client.ipynb #30fa3d4f
 def http_date(value) -> datetime | None:
     "An HTTP date (`Date`, `Retry-After`: RFC 7231, `Fri, 01 Mar 2024 14:13:12 GMT`) as aware UTC; None if absent or not one."
     try: d = email.utils.parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError): return None
     return None if d is None else d.astimezone(timezone.utc) if d.tzinfo else d.replace(tzinfo=timezone.utc)
 
-# %% ../nbs/02_client.ipynb #30fa3d4f
+# %% ../nbs/02_client.ipynb #d954ab0b
 def _header_time(headers) -> datetime | None:
     "Toast's time from `X-Sandbox-Now` (ISO, ms) or `Date` (RFC 7231), or None."
     try: return parse_ts(headers.get("X-Sandbox-Now")) or http_date(headers.get("Date"))
@@ -295,7 +310,7 @@ class ToastClock:
         "Toast's now as epoch seconds."
         return self.now().timestamp()
 
-# %% ../nbs/02_client.ipynb #625b880a
+# %% ../nbs/02_client.ipynb #7798dca9
 RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
 _DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 _STATUS_ERRORS = {400: ToastBadRequest, 422: ToastBadRequest, 403: ToastForbidden, 404: ToastNotFound, 409: ToastConflict}
@@ -341,7 +356,7 @@ def _where(method: str, endpoint: str, restaurant: str | None) -> str:
     "`GET /x for restaurant r` for messages."
     return f"{method} {endpoint}" + (f" for restaurant {restaurant}" if restaurant else "")
 
-# %% ../nbs/02_client.ipynb #4e69cda1
+# %% ../nbs/02_client.ipynb #caa2c5a4
 class ToastClient:
     "Toast API client: auth, pooled session, timeouts, retries, status policy, rate limiter, clock, metrics."
     def __init__(self, settings: Settings, state: dict, *, session: requests.Session | None = None,
@@ -388,7 +403,7 @@ class ToastClient:
                      self._answers)
         except ToastError as e: e.answered = self._answers; raise
 
-# %% ../nbs/02_client.ipynb #8d0eb10c
+# %% ../nbs/02_client.ipynb #77ce8f7b
 @patch
 def _message(self: ToastClient, resp) -> str:
     "Toast's error message in `resp` (`toast_message`), this connection's secrets taken out."
@@ -420,7 +435,7 @@ def _backoff(self: ToastClient, attempt: int) -> float:
     step = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
     return step * (0.5 + random.random() / 2)
 
-# %% ../nbs/02_client.ipynb #77ce8f7b
+# %% ../nbs/02_client.ipynb #1589290b
 @patch
 def _observe(self: ToastClient, endpoint, restaurant, resp):
     "Feed a response's headers to the clock and the limiter."
@@ -440,7 +455,7 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 auth=BearerAuth(token) if token is not None else None, timeout=self.timeout,
                                 allow_redirects=False, **self._kw)
 
-# %% ../nbs/02_client.ipynb #c0bdfcc4
+# %% ../nbs/02_client.ipynb #03ae17da
 @patch
 def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, token, body):
     "One request under the limiter and the metrics: `(response, None)`, or `(None, what failed)` on a timeout or a dropped connection."
@@ -458,7 +473,7 @@ def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, toke
                          "trusted (for a local sandbox, pass its certificate as `verify`)", endpoint=endpoint, restaurant=restaurant)
     return resp, failed
 
-# %% ../nbs/02_client.ipynb #37267838
+# %% ../nbs/02_client.ipynb #c432a180
 @patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
@@ -508,7 +523,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
         self.log.warning(f"Toast {where}: {last}; retry {attempt}/{self.settings.max_attempts - 1} in {wait:.2f}s")
         self.sleep(wait)
 
-# %% ../nbs/02_client.ipynb #209d77c7
+# %% ../nbs/02_client.ipynb #0fd27b39
 def _location(resp, base: str) -> str:
     "Where a redirect points: scheme, host and port of its `Location` (never its path or query)."
     loc = resp.headers.get("Location")
@@ -552,7 +567,7 @@ def _refused_login(self: ToastClient, resp) -> ToastAuthError:
                f"connection, setup test or script using this client id counts (shards of restaurantShard share one budget)")
     return ToastAuthError(f"{why}. Nothing was synced or lost: try again after {when}", status=429, endpoint=LOGIN_PATH, toast_message=msg)
 
-# %% ../nbs/02_client.ipynb #c432a180
+# %% ../nbs/02_client.ipynb #ac13f612
 @patch
 def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: dict | None = None,
          expect: type | None = None, check: Callable[[object], str | None] | None = None) -> Response:
@@ -565,7 +580,7 @@ def post(self: ToastClient, path: str, body: dict, *, restaurant: str | None = N
     "POST `body` as JSON to `path`, with `get`'s retries and status policy (the analytics API's report requests)."
     return self._request("POST", path, restaurant=restaurant, body=lambda: body, expect=expect, check=check)
 
-# %% ../nbs/02_client.ipynb #bb793c61
+# %% ../nbs/02_client.ipynb #316d1bef
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
 def as_list(data, path: str, restaurant: str | None = None) -> list:
@@ -587,7 +602,7 @@ def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed
     "`_runaway` for a page walk outside the client (the anchored ordersBulk walk)."
     return _runaway(request_name(path, restaurant), what, restaurant, path)
 
-# %% ../nbs/02_client.ipynb #edd3fa55
+# %% ../nbs/02_client.ipynb #c080a89a
 @patch
 def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100,
           check: Callable[[object], str | None] | None = None) -> Iterator[list[dict]]:
@@ -605,7 +620,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #c080a89a
+# %% ../nbs/02_client.ipynb #9d7e3250
 def promised_page(data) -> str | None:
     "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
     rows = data.get("results") if isinstance(data, dict) else data
@@ -638,7 +653,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #a11d3e8a
+# %% ../nbs/02_client.ipynb #bc1bd48e
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
@@ -656,7 +671,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #bc1bd48e
+# %% ../nbs/02_client.ipynb #efd6dce6
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -664,7 +679,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #efd6dce6
+# %% ../nbs/02_client.ipynb #0876cac7
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."

@@ -45,6 +45,10 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
     if job.not_found: return old, [], []                     # a 404 is no complete pull: keep the last one's keys
     waited = job.cursor.get("empty_pull")                    # `true` (a state before 2026-12-03) confirms no table
     waited = waited if isinstance(waited, list) else ()
+    if gaps := getattr(job, "gaps", None):                   # a record came without a list it has: no proof of what it lacks
+        job.warn(f"the full pull's records lack {len(gaps)} list(s) Toast sends ({gaps[0]}{', ...' if len(gaps) > 1 else ''}); "
+                 "nothing is deleted until a full pull sends them")
+        return old | job.seen, list(waited), list(job.cursor.get("missing") or [])
     flagged = getattr(job, "flagged", set())                 # served flagged deleted: deleted with their record, on Toast's word
     gone, empty = gone_keys(old, job.seen | flagged, waited)
     if gone is None:
@@ -66,7 +70,7 @@ def waiting(empty: list, missing: list) -> dict:
     "The cursor fields of what waits for the next full pull: the tables an empty pull emptied, the keys lacked once."
     return {**({"empty_pull": empty} if empty else {}), **({"missing": missing} if missing else {})}
 
-# %% ../nbs/06_cursors.ipynb #4200b01e
+# %% ../nbs/06_cursors.ipynb #108b413e
 class OneCall:
     "No paging: one GET whose body must have the stream's `shape`."
     def walk(self, job, path: str, params: dict):
@@ -83,7 +87,7 @@ def walk(self: PageToken, job, path: str, params: dict):
     "Every page of a token-paged list, as one list (`ToastClient.token_pages`)."
     yield job.client.token_pages(path, restaurant=job.restaurant.guid, params=params)
 
-# %% ../nbs/06_cursors.ipynb #014cb48c
+# %% ../nbs/06_cursors.ipynb #5fd89a9d
 PageNumber.OVERLAP = 2          # orders each page of a window shares with the pages before it
 
 def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
@@ -95,14 +99,14 @@ def page_after(read: int, size: int = 100, overlap: int = 2) -> tuple[int, int]:
     if best is None or best[0] * best[1] <= read: raise ValueError(f"no page of at most {size} reads past {read} with an overlap of {overlap}")
     return best
 
-# %% ../nbs/06_cursors.ipynb #20eeaf24
+# %% ../nbs/06_cursors.ipynb #2c62503a
 def unkeyed_record(data) -> str | None:
     "The fault of a page of guid-keyed records (ordersBulk) holding an item that is no object or has no guid: the page is no answer."
     if (i := unkeyed(data)) is None: return None
     r = data[i]
     return f"a page whose record {i} has no guid ({'guid ' + repr(r.get('guid')) if isinstance(r, dict) else repr(r)[:60]})"
 
-# %% ../nbs/06_cursors.ipynb #def56d6e
+# %% ../nbs/06_cursors.ipynb #a1c91e41
 @patch
 def walk(self: PageNumber, job, path: str, params: dict):
     "The pages of one window, whole and anchored; counts the records read into `job.records`."
@@ -135,7 +139,7 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         if len(page) < n: return
         end = page_no * n
 
-# %% ../nbs/06_cursors.ipynb #af503f99
+# %% ../nbs/06_cursors.ipynb #363f68a9
 @patch
 def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int = 3):
     "Orders leaving faster than the overlap absorbs: walk the pages again until a pass finds no order it had not seen (else fail the window)."
@@ -153,7 +157,7 @@ def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int =
                      f"passes, the last still found {new} new); the window is read again next sync", endpoint=endpoint_of(path),
                      restaurant=job.restaurant.guid)
 
-# %% ../nbs/06_cursors.ipynb #fca57f99
+# %% ../nbs/06_cursors.ipynb #fdea8636
 @patch
 def resting(self: ModifiedWindow | DateRange | BusinessDates | Published, job) -> bool:
     "Never: these kinds read every sync."
@@ -175,7 +179,7 @@ def resting(self: FullPull, job) -> bool:
     "Polled recently: no call this sync."
     return _polled(job, "at")
 
-# %% ../nbs/06_cursors.ipynb #f04d9089
+# %% ../nbs/06_cursors.ipynb #bbf0a913
 ModifiedWindow.WINDOW_PAGES = 6                   # a page-numbered window is sized from the learned rate to hold this many whole pages
 ModifiedWindow.LATE_SLACK = timedelta(minutes=5)  # a late-arrival re-read this close to due runs now, not one sync later
 
@@ -194,7 +198,7 @@ def target(self: ModifiedWindow, job) -> int:
     if isinstance(job.stream.pages, PageNumber): return self.WINDOW_PAGES * job.stream.pages.size
     return min(job.settings.checkpoint_rows, job.BATCH_ROWS // 4)
 
-# %% ../nbs/06_cursors.ipynb #fdea8636
+# %% ../nbs/06_cursors.ipynb #aba3a0c8
 EMPTY_CONFIRMS = 2   # times an empty answer the rate expected records in is asked again
 EMPTY_EXPECTED = 3   # records the rate must put in a request for an empty answer to be asked again
 
@@ -227,14 +231,14 @@ def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate:
     return confirmed_read(job, self.request(start, end), expected_records(rate, start, end), self.reread_later(job, start),
                           f"the window {W.toast_ts(start)}..{W.toast_ts(end)}")
 
-# %% ../nbs/06_cursors.ipynb #4e5d83d1
+# %% ../nbs/06_cursors.ipynb #c4b9b57f
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
     "Where a late-arrival re-read at `end` begins: `days` back, or further when the last one (at `last`) was more than a period ago."
     start = end - timedelta(days=days)
     if last is not None: start = min(start, last - timedelta(days=days) + timedelta(hours=every_hours))
     return max(start, initial)
 
-# %% ../nbs/06_cursors.ipynb #bbf0a913
+# %% ../nbs/06_cursors.ipynb #4eeb683c
 @patch
 def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late."
@@ -256,7 +260,7 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     job.move({**job.cursor, "late_at": W.toast_ts(job.end)})
     if resumed: job.late(calls=job.calls - calls, records=records, rows=n)
 
-# %% ../nbs/06_cursors.ipynb #a48297d3
+# %% ../nbs/06_cursors.ipynb #3bba6e0e
 @patch
 def run(self: ModifiedWindow, job):
     "Adaptive windows from the cursor (minus the lookback) to the sync's end; then the late-arrival re-read when due."
@@ -277,7 +281,7 @@ def run(self: ModifiedWindow, job):
         start = wend
     self.late_reread(job, first, to is not None)
 
-# %% ../nbs/06_cursors.ipynb #eb848b9d
+# %% ../nbs/06_cursors.ipynb #cd6dc8ba
 @patch
 def removal_cut(self: DateRange, job) -> datetime | None:
     "Where the part of the range whose keys are kept begins: the UTC day the lookback (at least a day) reaches back to, not before `initialSyncStart` (None: no removals)."
@@ -299,7 +303,7 @@ def run(self: DateRange, job):
              else [(first, min(last, cut + overlap)), (cut, last)])
     # an empty window is asked again where no sync read it before (from `to` on) and none will again (before the next lookback)
     fresh, final = to or first, job.end - lookback
-    first, doubtful = parts[0][0], False
+    first = parts[0][0]
     for i, (a, b) in enumerate(parts):
         if cut is not None and i == len(parts) - 1: job.seen.clear()      # the key set: what the last part holds
         for start, wend, done in W.overlapping_windows(a, b, span, overlap):
@@ -307,14 +311,12 @@ def run(self: DateRange, job):
             _, got = confirmed_read(job, self.request(start, wend), expected_records(rate, start, wend),
                                     max(start, fresh) >= min(wend, final), f"the window {W.toast_ts(start)}..{W.toast_ts(wend)}")
             if start < job.end:            # the rate counts what lies before the sync's end (what is scheduled ahead thins out)
-                past = expected_records(rate, start, min(wend, job.end))
-                doubtful |= cut is not None and i == len(parts) - 1 and not got and past is not None and past >= EMPTY_EXPECTED
                 rate = W.observed_rate(got, start, wend, rate)
             job.move({**job.cursor, "to": W.toast_ts(_forward(to, done, job.end)), **({} if rate is None else {"rate": round(rate, 3)})})
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
-    if cut is not None: self.removals(job, cut, doubtful)
+    if cut is not None: self.removals(job, cut)
 
-# %% ../nbs/06_cursors.ipynb #c172e2a1
+# %% ../nbs/06_cursors.ipynb #48515d2d
 IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
 def id_batches(param: str, ids: list, n: int = IDS_PER_CALL) -> list[dict]:
@@ -322,8 +324,8 @@ def id_batches(param: str, ids: list, n: int = IDS_PER_CALL) -> list[dict]:
     return [{param: ids[i:i + n]} for i in range(0, len(ids), n)]
 
 @patch
-def removals(self: DateRange, job, cut: datetime, doubtful: bool = False):
-    "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves are deleted (after a `doubtful` range, two syncs running)."
+def removals(self: DateRange, job, cut: datetime):
+    "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves two syncs running are deleted."
     kept, guid, served = set(job.seen), job.restaurant.guid, {}
     missing = {key_dict(ks, job.keys, guid)[1]["id"]: ks for ks in sorted(job.old_keys() - kept)}
     for params in id_batches(self.ids_param, list(missing)):
@@ -334,16 +336,15 @@ def removals(self: DateRange, job, cut: datetime, doubtful: bool = False):
         job.flush(*job.rows(got, params))
         served.update((r.get("guid"), r) for r in got)
     def inside(r): return not job.stream.deleted(r) and (t := W.parse_ts(r.get(self.range_field))) is not None and t >= cut
-    # a range with a window that answered nothing where the rate expected records (or no record at all where the last
-    # sync's had some), and ids that answer nothing, are no proof: a key is deleted when the next sync misses it too (`gone`)
+    # ids that answer nothing (twice) are an empty success, no proof: a key is deleted when the next sync misses it too (`gone`)
     gone = {g for g in missing if g not in served}
-    waited = set(job.cursor.get("gone") or ()) if doubtful or not kept else gone
+    waited = set(job.cursor.get("gone") or ())
     job.delete([key_dict(missing[g], job.keys, guid) for g in sorted(gone & waited)])
     wait = sorted(gone - waited)
     cursor = {k: v for k, v in job.cursor.items() if k != "gone"} | ({"gone": wait} if wait else {})
     job.move(cursor, kept | {ks for g, ks in missing.items() if g in served and inside(served[g])} | {missing[g] for g in wait})
 
-# %% ../nbs/06_cursors.ipynb #6202c6d2
+# %% ../nbs/06_cursors.ipynb #ecf3f3ec
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -369,7 +370,7 @@ def run(self: BusinessDates, job):
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #a5363e19
+# %% ../nbs/06_cursors.ipynb #7e94673d
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -413,7 +414,7 @@ def run(self: FullPull, job):
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #3f1624f5
+# %% ../nbs/06_cursors.ipynb #5930ca00
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

@@ -13,7 +13,7 @@ from typing import Iterator
 
 # %% auto #0
 __all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'is_guid', 'unkeyed', 'child_ids',
-           'child_list', 'explode', 'table_keys', 'version_base', 'types', 'table_schema', 'sdk_row']
+           'child_list', 'absent_lists', 'explode', 'table_keys', 'version_base', 'types', 'table_schema', 'sdk_row']
 
 # %% ../nbs/04_flatten.ipynb #27ace226
 _NON_WORD = re.compile(r"\W", re.ASCII)
@@ -225,7 +225,21 @@ def child_list(record: dict, c: Child) -> list:
                          "(reading it as one without children would delete the children it has)")
     return items
 
-# %% ../nbs/04_flatten.ipynb #aeb76cc0
+# %% ../nbs/04_flatten.ipynb #98dd4fc7
+def absent_lists(record: dict, children: tuple, table: str = "record") -> list[str]:
+    "Each declared child list that `record`'s tree lacks (absent or null), as `'field of table guid'`; a nested recursive list may be absent (a leaf)."
+    out = []
+    for c in children:
+        items = record.get(c.field)
+        if items is None: out.append(f"`{c.field}` of {table} {record.get('guid', record.get('referenceId'))}")
+        todo = list(items) if isinstance(items, list) else []
+        for it in todo:                                   # grows by a recursive list's nested items
+            if not isinstance(it, dict): continue
+            out += absent_lists(it, c.children, c.table)
+            if c.recursive and isinstance(it.get(c.field), list): todo += it[c.field]
+    return out
+
+# %% ../nbs/04_flatten.ipynb #bf78295e
 def _require_key(table: str, row: dict, key: tuple):
     "Fail loudly when a key column is missing, or `id` (Toast's guid) is no guid."
     for k in key:
@@ -259,7 +273,7 @@ def _items(c: Child, items, anc: dict, pkey: tuple, base: dict, depth: int, pare
         if c.recursive and item.get(c.field):
             yield from _items(c, child_list(item, c), anc, kv, base, depth + 1, cid, root_id)
 
-# %% ../nbs/04_flatten.ipynb #98dd4fc7
+# %% ../nbs/04_flatten.ipynb #0caf25db
 def _descend(record: dict, children: tuple, anc: dict, pkey: tuple, base: dict, parent_id) -> Iterator[tuple[str, dict]]:
     "Rows of every child list of one record (`parent_id`: that record's id)."
     for c in children:
@@ -289,7 +303,7 @@ def explode(record: dict, *, table: str, key: tuple = ("id",), children: tuple =
     yield table, row
     if children: yield from _descend(record, children, {f"{table}_id": row["id"]}, tuple(row[k] for k in key), base, row["id"])
 
-# %% ../nbs/04_flatten.ipynb #0caf25db
+# %% ../nbs/04_flatten.ipynb #4ccd3a4a
 def table_keys(table: str, key: tuple, children: tuple) -> dict:
     "{table: primary key} for a root and every descendant (and link) table."
     out = {table: tuple(key)}
@@ -301,7 +315,7 @@ def table_keys(table: str, key: tuple, children: tuple) -> dict:
     walk(children)
     return out
 
-# %% ../nbs/04_flatten.ipynb #ab550e30
+# %% ../nbs/04_flatten.ipynb #3d75f573
 def version_base(table: str, field: str = "modifiedDate"):
     "A `Stream.base`: `(record, ctx) -> {'<table>_modified_date': the record's canonical modifiedDate}`."
     col = f"{table}_{snake(field)}"
@@ -311,7 +325,7 @@ def version_base(table: str, field: str = "modifiedDate"):
     base.__qualname__ = f"version_base[{col}]"
     return base
 
-# %% ../nbs/04_flatten.ipynb #3d75f573
+# %% ../nbs/04_flatten.ipynb #8c4e0cc5
 MONEY = {"type": "DECIMAL", "precision": 18, "scale": 4}
 RATE = {"type": "DECIMAL", "precision": 18, "scale": 8}
 
@@ -348,7 +362,7 @@ def table_schema(table: str, key: tuple = ("id",), children: tuple = (), columns
     walk(children, {f"{table}_id": "STRING"})
     return list(out.values())
 
-# %% ../nbs/04_flatten.ipynb #8c4e0cc5
+# %% ../nbs/04_flatten.ipynb #25241b44
 def sdk_row(row: dict, stamps=()) -> dict:
     "The row as the SDK takes it: `Decimal`s as exact text, canonical timestamps of the columns `stamps` as datetimes; else as it is."
     out = None                                  # copied only when a value changes: this runs once per row on the emitting thread

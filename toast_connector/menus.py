@@ -19,12 +19,19 @@ def _ref_id(k):
     if str(k).lstrip("-").isdigit(): return int(k)
     raise ValueError(f"published_menu_restaurant: Toast sent the reference map key {k!r} where an integer referenceId is expected")
 
-def map_values(m) -> list:
-    "The values of a reference map (`{'3': {...}}`) as a list sorted by reference id, each with its `referenceId`."
-    if m is None: return []
-    if isinstance(m, list): return m
-    out = [v if v.get("referenceId") is not None else {**v, "referenceId": _ref_id(k)} for k, v in m.items() if isinstance(v, dict)]
-    return sorted(out, key=lambda v: (isinstance(v["referenceId"], str), v["referenceId"]))
+def map_values(m, name: str = "reference map") -> list | None:
+    "The values of a reference map (`{'3': {...}}`) as a list sorted by reference id, each with its integer `referenceId` (null stays null: `absent_lists` names it)."
+    if m is None or isinstance(m, list): return m
+    if not isinstance(m, dict):
+        raise ValueError(f"published_menu_restaurant: Toast sent `{name}` as a JSON {type(m).__name__}, not an object; the document is not read")
+    out = []
+    for k, v in m.items():
+        if not isinstance(v, dict):     # skipped, its row would be deleted as if the publish had dropped it
+            raise ValueError(f"published_menu_restaurant: Toast sent {repr(v)[:60]} as reference {k!r} of `{name}`, not an object; "
+                             "the document is not read")
+        rid = _ref_id(k if v.get("referenceId") is None else v["referenceId"])   # "1002" and 1002 are one key
+        out.append(v if v.get("referenceId") == rid and type(v["referenceId"]) is int else {**v, "referenceId": rid})
+    return sorted(out, key=lambda v: v["referenceId"])
 
 def prepare_publish(record: dict, ctx: dict) -> dict:
     "The `/menus` document as one record: its guid is the restaurant's, its reference maps are lists."
@@ -33,7 +40,7 @@ def prepare_publish(record: dict, ctx: dict) -> dict:
     if said is not None and str(said).lower() != own.lower():     # keyed by it, the removal pass would delete this restaurant's rows
         raise ValueError(f"published_menu_restaurant: Toast sent the menus of restaurant {said!r} when asked for {own}; not read")
     out["guid"] = own
-    for m in REFERENCE_MAPS: out[m] = map_values(record.get(m))
+    for m in REFERENCE_MAPS: out[m] = map_values(record.get(m), m)
     return out
 
 # %% ../nbs/13_menus.ipynb #213328bb

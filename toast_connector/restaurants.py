@@ -77,7 +77,7 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
                              status=403, endpoint=GROUP_PATH) from None
     return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items], "management"
 
-# %% ../nbs/11_restaurants.ipynb #3c2776e0
+# %% ../nbs/11_restaurants.ipynb #cb2eee74
 @dataclass
 class Restaurant:
     "One restaurant as the engine sees it."
@@ -131,7 +131,7 @@ def restaurant_row(item: dict, detail: dict | None, status: str = "ok") -> dict:
     row["sync_status"] = status
     return row
 
-# %% ../nbs/11_restaurants.ipynb #9165c5c9
+# %% ../nbs/11_restaurants.ipynb #f6e4294d
 def detail_missing(detail) -> str | None:
     "What makes a restaurant's detail no answer: no `general` object, or no IANA `timeZone` for its business dates."
     if not isinstance(detail, dict): return None        # the shape check names that
@@ -141,7 +141,7 @@ def detail_missing(detail) -> str | None:
     if not (isinstance(tz, str) and tz.strip()): return "a restaurant whose `general` has no `timeZone`"
     return None if is_zone(tz) else f"a restaurant whose `general.timeZone` {tz[:60]!r} is no IANA time zone (read as UTC, its business dates would be wrong)"
 
-# %% ../nbs/11_restaurants.ipynb #19df3f63
+# %% ../nbs/11_restaurants.ipynb #1c5a49ac
 SKIPPED = " (its time zone is unknown): skipped, retried next sync"   # the end of a skipped restaurant's reason
 
 def enrich(client, item: dict) -> Restaurant:
@@ -172,7 +172,7 @@ def enrich(client, item: dict) -> Restaurant:
                       int(general.get("closeoutHour") or 0), status, "archived" if archived else "",
                       restaurant_row(item, detail, status))
 
-# %% ../nbs/11_restaurants.ipynb #1589de84
+# %% ../nbs/11_restaurants.ipynb #766d0f32
 def remember(r: Restaurant, item: dict, now: datetime) -> dict:
     "What the state keeps of an enriched restaurant: enough to sync it without a detail call."
     return {"at": now.astimezone(timezone.utc).isoformat(timespec="seconds"), "modified": item.get("modifiedDate"),
@@ -192,7 +192,7 @@ def from_cache(item: dict, entry: dict | None, now: datetime, hours: int, fallba
     row = {**restaurant_row(item, None, "ok"), "name": name}
     return Restaurant(item["restaurantGuid"], name, entry.get("time_zone"), int(entry.get("closeout_hour") or 0), row=row, cached=True)
 
-# %% ../nbs/11_restaurants.ipynb #b7d9571d
+# %% ../nbs/11_restaurants.ipynb #8d810ef1
 def selection_notes(listed: list[str], settings) -> list[str]:
     "Warnings about a selection: `restaurantIds` Toast does not list; no restaurant left, and by which settings."
     inc, exc, (k, n), out = settings.restaurant_ids, settings.exclude_restaurant_ids, settings.shard, []
@@ -208,7 +208,7 @@ def selection_notes(listed: list[str], settings) -> list[str]:
         out.append(f"no restaurant to sync: of the {len(listed)} Toast lists, {', then '.join(steps)}; check these settings")
     return out
 
-# %% ../nbs/11_restaurants.ipynb #a1ab158a
+# %% ../nbs/11_restaurants.ipynb #4d40309c
 def restaurants(client, settings, details: dict | None = None, now: datetime | None = None, warn=None) -> tuple[list[Restaurant], str]:
     "Discover, select (include/exclude/shard) and enrich the restaurants of this connection; `details` (kept in the state) spares fresh detail calls; `warn(line)` hears `selection_notes`."
     items, how = discover(client, known=settings.restaurant_ids)
@@ -233,7 +233,7 @@ def restaurants(client, settings, details: dict | None = None, now: datetime | N
         out.append(r)
     return out, how
 
-# %% ../nbs/11_restaurants.ipynb #a058327c
+# %% ../nbs/11_restaurants.ipynb #19abfbff
 RESTAURANT_COLUMNS["disconnected_at"] = "UTC_DATETIME"
 LEFT_STATUSES = ("deleted", "archived", "disconnected")
 

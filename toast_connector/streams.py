@@ -142,17 +142,22 @@ class Stream:
     __hash__ = object.__hash__
 
 # %% ../nbs/05_streams.ipynb #d700c707
-from .flatten import explode, table_keys as _table_keys
+from .flatten import explode, absent_lists, table_keys as _table_keys
 
 @patch
-def rows(self: Stream, record: dict, restaurant_id: str, request: dict | None = None, restaurant=None) -> tuple[list, list]:
-    "(deletes, upserts) of one `record` fetched by `request`: upserts of its whole tree; if deleted, their keys, children first."
+def rows(self: Stream, record: dict, restaurant_id: str, request: dict | None = None, restaurant=None,
+         gaps: list | None = None) -> tuple[list, list]:
+    "(deletes, upserts) of one `record` fetched by `request`: upserts of its whole tree; if deleted, their keys, children first (`gaps`: gets its `absent_lists`)."
+    if not isinstance(record, dict):
+        raise ValueError(f"{self.table}: Toast sent {repr(record)[:80]} as a record of {self.path}, not an object; the answer is not read")
     ctx = {"restaurant_id": restaurant_id, "restaurant": restaurant, "params": {**self.params, **(request or {})}}
     if self.prepare: record = self.prepare(record, ctx)
-    if record is None: return [], []
+    if record is None: return [], []                         # `prepare` skips it
     base = {"restaurant_id": restaurant_id, **(self.base(record, ctx) if self.base else {})}
     tree = list(explode(record, table=self.table, key=self.key, children=self.children, base=base, json_fields=self.json_fields))
-    if not self.deleted(record): return [], tree
+    if not self.deleted(record):
+        if gaps is not None and self.children: gaps += absent_lists(record, self.children, self.table)
+        return [], tree
     keys = self._keys()
     return [(t, {k: row[k] for k in keys[t]}) for t, row in tree[1:] + tree[:1]], tree
 
@@ -168,7 +173,7 @@ def table_keys(self: Stream) -> dict:
     "{table: primary key} of every table this stream writes (its own, its children's and link tables)."
     return dict(self._keys())
 
-# %% ../nbs/05_streams.ipynb #53a11cab
+# %% ../nbs/05_streams.ipynb #26ecf87a
 @dataclass(frozen=True)
 class Family:
     "One endpoint family: its streams (in sync order), the endpoint the setup form probes, and its per-endpoint limits."

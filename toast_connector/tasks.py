@@ -138,6 +138,7 @@ class Runner:
         self.client, self.settings, self.cursor = engine.client, engine.settings, dict(task.cursor)
         self.keys = self.s.table_keys()
         self.seen = set() if self.s.removals else None    # the keys this pull saw (streams that detect removals)
+        self.gaps = [] if self.s.removals else None       # ...and the child lists its records lacked (`absent_lists`)
         self.flagged = set()                              # the keys of records this pull saw flagged deleted
         self.end = W.sync_end(self.client.now(), self.settings.safety_lag_seconds)
         self.not_found, self.records, self.restarts, self.calls = False, 0, 0, 0   # what the reads saw
@@ -178,7 +179,7 @@ def rows(self: Runner, records, request: dict | None = None):
     "(deletes, upserts) of records fetched by `request` (`Stream.rows`), noting the keys a full pull saw."
     dels, ups = [], []
     for rec in records:
-        d, u = self.s.rows(rec, self.r.guid, request, self.r)
+        d, u = self.s.rows(rec, self.r.guid, request, self.r, gaps=self.gaps)
         dels += d; ups += u
         self.last = rec
         if self.seen is None: continue
@@ -189,7 +190,7 @@ def rows(self: Runner, records, request: dict | None = None):
             if d: self.flagged.add(k)                         # ... on Toast's own word
     return dels, ups
 
-# %% ../nbs/09_tasks.ipynb #3dedd2ff
+# %% ../nbs/09_tasks.ipynb #00a7986a
 @patch
 def flush(self: Runner, dels: list, ups: list) -> int:
     "Hand a batch to the engine: every upsert, then every delete (a deleted record lands with its data, soft-deleted)."
@@ -217,7 +218,7 @@ def run(self: Runner):
     self.not_found, self.records, self.restarts, self.calls = False, 0, 0, 0
     if not self.s.cursor.resting(self): self.s.cursor.run(self)
 
-# %% ../nbs/09_tasks.ipynb #00a7986a
+# %% ../nbs/09_tasks.ipynb #fd86c3cb
 def work(engine, task: Task):
     "Run one task in a worker thread; every outcome is a message to the engine."
     fkey = (task.restaurant.guid, task.stream.family, task.stream.scope)
