@@ -117,6 +117,21 @@ def test_deploy_never_shows_the_key(tmp_path, monkeypatch, capfd):
     assert json.loads(cfg.read_text())["clientSecret"] == ""   # the user's file is untouched
 
 
+def test_deploy_refuses_what_the_first_sync_would(tmp_path, monkeypatch, capfd):
+    "A configuration the connector would refuse stops deploy before `fivetran deploy` runs, naming the key (helper-50)."
+    monkeypatch.setattr(pkg, "fivetran_cli", lambda: pytest.fail("fivetran deploy ran"))
+    for v, x in (("FIVETRAN_API_KEY", "k"), ("FIVETRAN_DESTINATION", "warehouse"), ("FIVETRAN_CONNECTION", "toast_sandbox")):
+        monkeypatch.setenv(v, x)
+    base = {"clientId": "id", "clientSecret": "s3cret", "domain": "ws-api.toasttab.com", "initialSyncStart": "2024-01-01T00:00:00.000Z"}
+    for extra, says in (({"windowDays": "abc"}, "'windowDays': must be a whole number, got 'abc'"),
+                        ({"windwoDays": "7"}, "'windwoDays': unknown key; did you mean 'windowDays'?"),
+                        ({"clientSecret": "YOUR_CLIENT_SECRET"}, "'clientSecret': is still a placeholder")):
+        cfg = tmp_path / "configuration.json"
+        cfg.write_text(json.dumps({**base, **extra}))
+        with pytest.raises(SystemExit) as e: pkg.deploy(tmp_path / "x.zip", tmp_path, cfg)
+        assert says in str(e.value) and "nothing was uploaded" in str(e.value), str(e.value)
+
+
 def test_as_written_it_asks_pypi_nothing(built):
     "Without flags the SDK's requirements check reads installed versions: no PyPI lookups, failures or retries."
     out = built["stdout"] + built["stderr"]

@@ -21,8 +21,9 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 # %% auto #0
 __all__ = ['GUID_RE', 'ERROR_KEYS', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'error_text',
            'is_error_body', 'json_fault', 'Response', 'Metrics', 'limit_rules', 'Window', 'ToastRateLimited',
-           'RateLimiter', 'http_date', 'ToastClock', 'ToastMalformed', 'read_body', 'WholeBodyAdapter', 'new_session',
-           'ToastClient', 'as_list', 'request_name', 'walk_stopped', 'promised_page', 'expect_shape']
+           'RateLimiter', 'http_date', 'ToastClock', 'dropped_reason', 'ToastMalformed', 'read_body',
+           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'request_name', 'walk_stopped', 'promised_page',
+           'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -313,6 +314,15 @@ class ToastClock:
 # %% ../nbs/02_client.ipynb #7798dca9
 RETRY_STATUSES = frozenset({499, 500, 502, 503, 504})
 _DROPPED = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+_NO_HOST = ("NameResolutionError", "Name or service not known", "nodename nor servname", "getaddrinfo failed",
+            "Temporary failure in name resolution", "No address associated")
+
+def dropped_reason(exc: Exception) -> str:
+    "Why a connection failed, in words a user can act on (a host that does not resolve names `domain`), never the whole URL."
+    text = str(exc)
+    if any(s in text for s in _NO_HOST): return "its host name does not resolve: check `domain`"
+    if "Connection refused" in text: return "connection refused: check `domain` and its port"
+    return type(exc).__name__
 _STATUS_ERRORS = {400: ToastBadRequest, 422: ToastBadRequest, 403: ToastForbidden, 404: ToastNotFound, 409: ToastConflict}
 
 class ToastMalformed(ToastRetriesExhausted):
@@ -464,7 +474,7 @@ def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, toke
     try: resp = self._send(method, path, restaurant, params, token, body)
     except requests.Timeout: failed = "timed out"
     except requests.exceptions.SSLError: tls_failed = True
-    except _DROPPED as exc: failed = f"connection failed ({type(exc).__name__})"
+    except _DROPPED as exc: failed = f"connection to {self.settings.base_url} failed ({dropped_reason(exc)})"
     finally:
         self.limiter.done(endpoint, restaurant)
         self.metrics.call(endpoint, time.monotonic() - t0, resp.status_code if resp is not None else None)

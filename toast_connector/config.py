@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 # %% auto #0
 __all__ = ['USER_ACCESS_TYPES', 'EARLIEST_START', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts',
-           'parse_timestamp', 'parse_domain', 'parse_fernet_key', 'shown', 'parse_shard', 'parse_guid_list', 'Settings',
+           'parse_timestamp', 'shown', 'parse_domain', 'parse_fernet_key', 'parse_shard', 'parse_guid_list', 'Settings',
            'check_late_arrivals', 'misspelled', 'unknown_keys', 'validate_configuration', 'patch', 'scrub',
            'config_secrets']
 
@@ -60,6 +60,10 @@ def parse_timestamp(value: str) -> datetime:
     return parse_ts(value)
 
 # %% ../nbs/00_config.ipynb #78f71e86
+def shown(value: str, n: int = 60) -> str:
+    "`repr(value)`, cut to `n` characters (a value pasted by mistake is not echoed whole)."
+    return repr(value) if len(value) <= n else f"{value[:n]!r}... ({len(value)} characters)"
+
 def _is_loopback(host: str) -> bool:
     "True for `localhost` and loopback IP addresses."
     if host.lower() == "localhost": return True
@@ -78,19 +82,19 @@ def parse_domain(value: str) -> str:
     v = value.strip()
     if "://" not in v: v = "https://" + v
     u = urlsplit(v)
-    if u.scheme not in ("http", "https"): raise ValueError(f"scheme must be https, not {u.scheme!r}")
+    if u.scheme not in ("http", "https"): raise ValueError(f"scheme must be https, not {shown(u.scheme)}")
     if not u.hostname: raise ValueError("has no host name")
     if u.query or u.fragment: raise ValueError("must be a host name or base URL without a query string or fragment (not repeated here)")
-    if u.path not in ("", "/"): raise ValueError(f"must be a host name or base URL without a path, got path {u.path!r}")
+    if u.path not in ("", "/"): raise ValueError(f"must be a host name or base URL without a path, got path {shown(u.path)}")
     if u.username or u.password: raise ValueError("must not carry credentials")
-    if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", u.netloc): raise ValueError(f"not a valid host name: {u.netloc!r}")
+    if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", u.netloc): raise ValueError(f"not a valid host name: {shown(u.netloc)}")
     if not _is_ip(u.hostname) and not all(_LABEL.fullmatch(x) for x in u.hostname.removesuffix(".").split(".")):
-        raise ValueError(f"not a valid host name: {u.hostname!r} (dot-separated labels of letters, digits and inner hyphens)")
+        raise ValueError(f"not a valid host name: {shown(u.hostname)} (dot-separated labels of letters, digits and inner hyphens)")
     try: port = u.port
     except ValueError: port = 0                 # not a number, or past 65535
-    if port == 0 or u.netloc.endswith(":"): raise ValueError(f"has no valid port in {u.netloc!r}: a port is a number from 1 to 65535")
+    if port == 0 or u.netloc.endswith(":"): raise ValueError(f"has no valid port in {shown(u.netloc)}: a port is a number from 1 to 65535")
     if u.scheme == "http" and not _is_loopback(u.hostname):
-        raise ValueError(f"plain http is only allowed for loopback addresses, not {u.hostname!r}; use https")
+        raise ValueError(f"plain http is only allowed for loopback addresses, not {shown(u.hostname)}; use https")
     return f"{u.scheme}://{u.netloc}"
 
 # %% ../nbs/00_config.ipynb #ee7e21f9
@@ -102,10 +106,6 @@ def parse_fernet_key(value: str) -> bytes:
     return value.strip().encode("ascii")
 
 # %% ../nbs/00_config.ipynb #e28024ac
-def shown(value: str, n: int = 60) -> str:
-    "`repr(value)`, cut to `n` characters (a value pasted by mistake is not echoed whole)."
-    return repr(value) if len(value) <= n else f"{value[:n]!r}... ({len(value)} characters)"
-
 def parse_shard(value: str) -> tuple[int, int]:
     "Parse `k/n` (1 <= k <= n) into `(k, n)`."
     m = re.fullmatch(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*", value)
@@ -210,7 +210,7 @@ _SECRET_KEYS = ("clientSecret", "key", "analyticsClientSecret")
 
 def _placeholder(key: str, value: str, env: bool, via: str | None = None) -> str:
     "Why a placeholder is refused, and what to put instead (a secret key's value is not echoed); `via`: the environment variable it came from."
-    what = "a placeholder in angle brackets" if key in _SECRET_KEYS else f"the placeholder {value!r}"
+    what = "a placeholder" if key in _SECRET_KEYS else f"the placeholder {value!r}"
     if via: return f"is still {what} in the {via} environment variable (the configuration leaves it empty): set the real value there"
     return (f"is still {what} from the example configuration.json: put the real value there"
             + (f", or leave it empty and set the {SECRET_ENV[key]} environment variable" if env else ""))
@@ -289,13 +289,13 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     client_id = _text(configuration, "clientId", env=True)
     secret = Secret(_text(configuration, "clientSecret", env=True))
     uat = _text(configuration, "userAccessType", required=False) or "TOAST_MACHINE_CLIENT"
-    if uat not in USER_ACCESS_TYPES: raise ConfigError("userAccessType", f"must be one of {', '.join(USER_ACCESS_TYPES)}, got {uat!r}")
+    if uat not in USER_ACCESS_TYPES: raise ConfigError("userAccessType", f"must be one of {', '.join(USER_ACCESS_TYPES)}, got {shown(uat)}")
     domain = _text(configuration, "domain")         # its own errors name the key already
     try: base_url = parse_domain(domain)
     except ValueError as e: raise ConfigError("domain", str(e)) from None
     iss = _text(configuration, "initialSyncStart")
     try: start = parse_timestamp(iss)
-    except ValueError: raise ConfigError("initialSyncStart", f"expected an ISO-8601 timestamp like 2024-01-01T00:00:00.000Z, got {iss!r}") from None
+    except ValueError: raise ConfigError("initialSyncStart", f"expected an ISO-8601 timestamp like 2024-01-01T00:00:00.000Z, got {shown(iss)}") from None
     if start > now: raise ConfigError("initialSyncStart", f"is in the future ({iss}); it must be a past date")
     if start <= EARLIEST_START:
         raise ConfigError("initialSyncStart", f"is {iss}, on or before 2015-12-01T00:00:00.000Z: Toast refuses a startDate that early "
@@ -325,7 +325,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
                           "is missing: the analytics API needs both analyticsClientId and analyticsClientSecret (or leave both out)")
     if aid is not None: opts.update(analytics_client_id=aid, analytics_client_secret=Secret(asec))
     if (v := _text(configuration, "reconcile", required=False)) is not None:
-        if v.lower() not in ("auto", "true", "false"): raise ConfigError("reconcile", f"must be auto, true or false, got {v!r}")
+        if v.lower() not in ("auto", "true", "false"): raise ConfigError("reconcile", f"must be auto, true or false, got {shown(v)}")
         opts["reconcile"] = v.lower()
     check_late_arrivals(opts)
     return Settings(client_id=client_id, client_secret=secret, base_url=base_url, initial_sync_start=start,

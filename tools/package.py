@@ -156,6 +156,9 @@ def smoke_import(stage_dir: Path) -> None:
 
 def build_zip(stage_dir: Path) -> Path:
     "Run `fivetran package` on the staged directory; return the zip it wrote."
+    print("(requirements.txt was checked above against every import of the staged connector; a note the SDK prints below "
+          "to remove `cryptography` or `tzdata` is its own guess: the connector needs both (Fernet; `zoneinfo`'s time zones "
+          "where the system has none), keep them)", flush=True)
     r = subprocess.run(fivetran_cli() + ["package", str(stage_dir), "--non-interactive"], cwd=stage_dir, env=cli_env())
     zp = stage_dir / "files" / f"{stage_dir.name}.zip"
     if r.returncode or not zp.is_file(): raise SystemExit(f"package: `fivetran package` failed (exit {r.returncode})")
@@ -197,6 +200,10 @@ def deploy_configuration(path: Path) -> dict:
            or str(cfg.get(k, "")).startswith("<")]
     if bad: raise SystemExit(f"deploy: {path.name} has no value for {', '.join(bad)} (placeholders are not values; "
                              "secrets may come from TOAST_CLIENT_ID / TOAST_CLIENT_SECRET)")
+    sys.path.insert(0, str(ROOT))
+    from toast_connector.config import ConfigError, validate_configuration
+    try: validate_configuration(cfg)         # what the first sync would refuse is refused here, before anything is uploaded
+    except ConfigError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
     return cfg
 
 
