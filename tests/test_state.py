@@ -48,7 +48,7 @@ def test_v1_state_loads_and_removals_still_work():
         for t, want in live.items():
             assert set(want) <= {(r["id"], r["restaurant_id"]) for r in rows(rec, t)}, t
         st = rec.state
-        assert st["v"] == 2 and st["keys"]
+        assert st["v"] == 3 and st["keys"]
         assert not any("keys" in c for cur in st["restaurants"].values() for c in cur.values())
 
 

@@ -24,16 +24,30 @@ from .sdk import SdkEmitter, SdkLog
 from . import windows as W
 
 # %% auto #0
-__all__ = ['SyncFailed', 'Engine', 'keep_logins', 'scrub_chain', 'update', 'schema']
+__all__ = ['REKEYED', 'upgrade_state', 'SyncFailed', 'Engine', 'keep_logins', 'scrub_chain', 'update', 'schema']
 
 # %% ../nbs/20_sync.ipynb #f584003e
+REKEYED = ("employee", "job", "employee_job_reference", "employee_wage_override")   # keyed by restaurant too since state v3
+
+def upgrade_state(st: dict, log) -> None:
+    "A state from before v3 (employees and jobs keyed by id alone): say which tables to re-sync; pull employees and jobs in full."
+    if st.get("v", 1) >= 3 or not st.get("restaurants"): return
+    for cur in st["restaurants"].values():
+        for name in ("labor.employees", "labor.jobs"):
+            if isinstance(cur, dict) and isinstance(cur.get(name), dict): cur[name].pop("at", None)
+    log.warning(f"this state was written by a version that keyed {', '.join(REKEYED)} by id alone; they are keyed by "
+                "(id, restaurant_id) now, so an employee or job a group shares has a row in each restaurant: re-sync those four "
+                "tables once (Fivetran: each table's Re-sync; locally: make clean-demo). Employees and jobs are pulled in full this sync")
+
+# %% ../nbs/20_sync.ipynb #1ce44a50
 class SyncFailed(Exception):
     "Some streams failed (Toast answered 400 or kept failing); everything else was synced and checkpointed."
 
 class Engine:
     "One sync: discover restaurants, run every (restaurant, stream) task, emit from this thread, report."
     PROGRESS_SECONDS = 15.0         # at most one progress line this often (none in a shorter sync)
-    STATE_VERSION = 2               # v2: every removal key set in one compact blob, state["keys"] (v1: a blob in each cursor)
+    STATE_VERSION = 3               # v3: employees and jobs keyed by restaurant too (`upgrade_state`); v2: every removal key set
+                                    # in one compact blob, state["keys"] (v1: a blob in each cursor)
     CHECKPOINT_SECONDS = 30.0       # time-based checkpoints (at a cursor move) no sooner than this after the last one...
     MAX_CHECKPOINT_SECONDS = 300.0  # ...and no later than this, however slow the destination (the crash bound in time)
     CHECKPOINT_SHARE = 0.10         # their spacing keeps a checkpoint's fixed cost at most this share of the sync's time
@@ -47,6 +61,7 @@ class Engine:
         self.settings, self.emit, self.log = settings, emit, log
         st = json.loads(json.dumps(state or {}))
         if not isinstance(st.get("restaurants"), dict): st["restaurants"] = {}
+        upgrade_state(st, log)
         self.keys, self.keys_dirty = load_keys(st), st.get("v", 1) < self.STATE_VERSION
         st["v"] = self.STATE_VERSION
         self.families = tuple(FAMILIES if families is None else families)
@@ -66,7 +81,7 @@ class Engine:
         self.reconciliation = None
         self.memo = {}              # the families' scratch space for this sync, by family name (the analytics watcher's order versions)
 
-# %% ../nbs/20_sync.ipynb #3af0966d
+# %% ../nbs/20_sync.ipynb #aea8332e
 @patch
 def put(self: Engine, msg):
     "Queue a message for the main thread (a worker blocks while its lane is full; raises `Stopped` when the sync stops)."
@@ -75,7 +90,7 @@ def put(self: Engine, msg):
         try: self.q.put(msg, timeout=0.2); return
         except queue.Full: continue
 
-# %% ../nbs/20_sync.ipynb #99959850
+# %% ../nbs/20_sync.ipynb #809d13e3
 @patch
 def checkpoint(self: Engine, why: str = "end"):
     "Checkpoint the state (and the key store, if it changed); adapt the time-based cadence and the memory model to what it cost."
@@ -112,7 +127,7 @@ def memory_high(self: Engine) -> bool:
     grow = checkpoint_growth(self.grew, self.since_ckpt) if self.grew else self.ROW_BYTES * self.since_ckpt
     return rss + grow >= self.MEMORY_BUDGET
 
-# %% ../nbs/20_sync.ipynb #809d13e3
+# %% ../nbs/20_sync.ipynb #5cbcfdac
 @patch
 def apply(self: Engine, msg):
     "Apply one worker message on the main thread."
@@ -144,7 +159,7 @@ def write(self: Engine, task: Task, dels: list, ups: list):
         if f.watch: f.watch(self, task, ups)
     if self.since_ckpt >= self.MEMORY_MIN_ROWS and self.memory_high(): self.checkpoint("memory")
 
-# %% ../nbs/20_sync.ipynb #0f556fd5
+# %% ../nbs/20_sync.ipynb #154a48ed
 @patch
 def upsert(self: Engine, table: str, row: dict, update: bool = False):
     "Write one row outside a task; `update`: only the row's own columns (where the writer can), not a whole new row."
@@ -161,7 +176,7 @@ def read_now(self: Engine, task: Task, params: dict) -> list:
         run.flush(*run.rows(page, params))
     return out
 
-# %% ../nbs/20_sync.ipynb #1eeeb16a
+# %% ../nbs/20_sync.ipynb #17be1d3d
 @patch
 def tasks(self: Engine, rs: list[Restaurant]) -> list[Task]:
     "Every (restaurant, stream), streams in family order, restaurants interleaved; bulk tasks beyond `maxWorkers - 1` after all the others."
@@ -200,7 +215,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
             self.q.drain()                 # a worker waiting for room in its lane puts, then sees the stop
         pool.shutdown(wait=ok, cancel_futures=not ok)
 
-# %% ../nbs/20_sync.ipynb #d44912c2
+# %% ../nbs/20_sync.ipynb #df5e357c
 @patch
 def discover(self: Engine) -> tuple[list[Restaurant], str]:
     "The restaurants of this sync (and the known ones Toast no longer lists), each written to `restaurant`."
@@ -231,7 +246,7 @@ def phases(self: Engine, rs: list[Restaurant]):
             self.errors.append({"restaurant": None, "stream": phase.__name__, "status": e.status, "message": e.toast_message or str(e)})
             self.log.warning(f"{phase.__name__} stopped: {e}")
 
-# %% ../nbs/20_sync.ipynb #e26438e6
+# %% ../nbs/20_sync.ipynb #9e7390e4
 @patch
 def run(self: Engine) -> dict:
     "One sync; returns its `sync_log` row (raises `SyncFailed` after checkpointing when a stream failed)."
@@ -254,7 +269,7 @@ def run(self: Engine) -> dict:
     if self.errors: raise SyncFailed(failure_message(self.errors))
     return row
 
-# %% ../nbs/20_sync.ipynb #933dbc69
+# %% ../nbs/20_sync.ipynb #71025fde
 def keep_logins(engine) -> bool:
     "After an aborted sync: checkpoint its state if it logged in, so the next sync counts that login and reuses its token."
     if not getattr(engine.client, "login_count", 0): return False
@@ -306,7 +321,7 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         if isinstance(e, (ConfigError, ToastAuthError)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
-# %% ../nbs/20_sync.ipynb #37ce07c9
+# %% ../nbs/20_sync.ipynb #5fd04371
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()
