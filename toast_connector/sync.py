@@ -35,9 +35,10 @@ def upgrade_state(st: dict, log) -> None:
     for cur in st["restaurants"].values():
         for name in ("labor.employees", "labor.jobs"):
             if isinstance(cur, dict) and isinstance(cur.get(name), dict): cur[name].pop("at", None)
-    log.warning(f"this state was written by a version that keyed {', '.join(REKEYED)} by id alone; they are keyed by "
-                "(id, restaurant_id) now, so an employee or job a group shares has a row in each restaurant: re-sync those four "
-                "tables once (Fivetran: each table's Re-sync; locally: make clean-demo). Employees and jobs are pulled in full this sync")
+    log.warning(f"this state (v{st.get('v', 1)}) comes from a version of before 2026-12-04, which keyed {', '.join(REKEYED)} by id "
+                "alone; they are keyed by (id, restaurant_id) now, so an employee or job a group shares has a row in each restaurant: "
+                "unless the warehouse was re-synced since, re-sync those four tables once (Fivetran: each table's Re-sync; locally: "
+                "make clean-demo). Employees and jobs are pulled in full this sync")
 
 # %% ../nbs/20_sync.ipynb #1ce44a50
 class SyncFailed(Exception):
