@@ -88,6 +88,34 @@ def test_a_menu_group_whose_items_are_null_keeps_them():
         assert any(f"`menuItems` of published_menu_group {hit['group']}" in m for m in warned), warned
         live = [r for r in rec.rows("published_menu_item") if r["published_menu_group_id"] == hit["group"]]
         assert live
+        g = sb.world.restaurant_guids()[0]
+        assert "missing" not in rec.state["restaurants"][g]["menus.published"]
+        before = sb.stats()["requests"].get("GET /menus/v2/menus", {})
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None             # the publish is fetched again, whole this time (helper-51)
+        assert sum(sb.stats()["requests"]["GET /menus/v2/menus"].values()) == sum(before.values()) + 1
+
+
+def test_a_nested_menu_group_list_that_is_null_keeps_its_subgroups():
+    "menus-v2: a group's `menuGroups` is empty when it has none; null is no answer, at any depth (helper-51)."
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        hit = {}
+        def null_nested(d):
+            d = json.loads(json.dumps(d))
+            for m in d["menus"]:
+                for grp in m["menuGroups"]:
+                    if grp.get("menuGroups") and not hit: hit["group"] = grp["guid"]; grp["menuGroups"] = None
+            return d
+        publish(sb, 2)
+        undo = menus_edited(sb, null_nested)
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)
+        undo()
+        assert err is None and hit, "the sandbox's menus have no nested group to null"
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] in ("published_menu_group", "published_menu_item")]
+        assert any(f"`menuGroups` of published_menu_group {hit['group']}" in m for k, m in log.lines if k == "warning"), log.lines
 
 
 def test_an_employee_whose_lists_are_null_keeps_its_job_references():
@@ -99,7 +127,7 @@ def test_an_employee_whose_lists_are_null_keeps_its_job_references():
         refs = rec.rows("employee_job_reference")
         victim = sorted({r["employee_id"] for r in refs})[0]
         real = sb.world.employees
-        sb.world.employees = lambda rg, ids=None: [({**e, "jobReferences": None, "wageOverrides": None} if e["guid"] == victim else e)
+        sb.world.employees = lambda rg, ids=None: [({**e, "jobReferences": None} if e["guid"] == victim else e)
                                                     for e in real(rg, ids)]
         sb.advance(7)                                     # the next full pull of employees is due
         n = len(rec.ops)

@@ -4,6 +4,7 @@
 
 # %% ../nbs/06_cursors.ipynb #9d7043d0
 from __future__ import annotations
+import json
 from datetime import datetime, timedelta
 from .auth import ToastNotFound, ToastError, ToastAuthError
 from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of
@@ -16,8 +17,8 @@ from . import windows as W
 
 # %% auto #0
 __all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'ASK_CALLS', 'emptied', 'gone_keys', 'agreed',
-           'removed', 'waiting', 'OneCall', 'page_after', 'unkeyed_record', 'expected_records', 'confirmed_read',
-           'late_start', 'id_batches', 'same_instant', 'older']
+           'removed', 'held_by_gaps', 'waiting', 'OneCall', 'page_after', 'unkeyed_record', 'expected_records',
+           'confirmed_read', 'late_start', 'id_batches', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -45,17 +46,18 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
     if job.not_found: return old, [], []                     # a 404 is no complete pull: keep the last one's keys
     waited = job.cursor.get("empty_pull")                    # `true` (a state before 2026-12-03) confirms no table
     waited = waited if isinstance(waited, list) else ()
-    if gaps := getattr(job, "gaps", None):                   # a record came without a list it has: no proof of what it lacks
-        job.warn(f"the full pull's records lack {len(gaps)} list(s) Toast sends ({gaps[0]}{', ...' if len(gaps) > 1 else ''}); "
-                 "nothing is deleted until a full pull sends them")
-        return old | job.seen, list(waited), list(job.cursor.get("missing") or [])
+    if gaps := getattr(job, "gaps", None):                   # a list a record lacked says nothing of its rows: they stay
+        held = held_by_gaps(old - job.seen, gaps, job.keys)
+        job.warn(f"{len(gaps)} list(s) Toast sends came absent or null ({gaps[0].what}{', ...' if len(gaps) > 1 else ''}): "
+                 f"the {len(held)} rows of the last pull they held are kept, not deleted on this pull's word")
+    seen = job.seen | (held if gaps else set())
     flagged = getattr(job, "flagged", set())                 # served flagged deleted: deleted with their record, on Toast's word
-    gone, empty = gone_keys(old, job.seen | flagged, waited)
+    gone, empty = gone_keys(old, seen | flagged, waited)
     if gone is None:
         what = "came back empty" if not job.seen else f"has no rows of {', '.join(empty)}"
         job.warn(f"the full pull {what} where the last one had {len(old)} rows; nothing is deleted until the next "
                  "sync's full pull confirms it")
-        return old | job.seen, empty, []
+        return old | seen, empty, []
     sure, new = agreed(gone, job.cursor.get("missing"), waited)
     roots = {job.stream.table, *getattr(job.stream.cursor, "records", ())}   # the records a pull lists (a document's: its menus)
     if not any(k.split("\t", 1)[0] in roots for k in new):
@@ -63,8 +65,20 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
     if new: job.note(f"the full pull lacks {len(new)} of the {len(old)} rows the last one had: deleted when a later "
                      "full pull lacks them too (one pull's word deletes nothing)")
     job.delete([key_dict(ks, job.keys, job.restaurant.guid) for ks in sorted(sure)])
-    if job.cursor.get("missing"): return job.seen | new, [], []   # a confirming pull forces none: its new lacks wait for the next due pull
-    return job.seen | new, [], sorted(new)
+    if job.cursor.get("missing"): return seen | new, [], []   # a confirming pull forces none: its new lacks wait for the next due pull
+    return seen | new, [], sorted(new)
+
+def held_by_gaps(lacked: set, gaps, keys: dict) -> set:
+    "The keys among `lacked` that a list some record lacked (`flatten.Gap`) held: its tables' rows under the same records."
+    if not gaps: return set()
+    out = set()
+    for ks in lacked:
+        table, vals = ks.split("\t", 1)
+        cols = [c for c in keys.get(table, ()) if c != "restaurant_id"]
+        for g in gaps:
+            if table in g.tables and all(json.loads(vals)[cols.index(k)] == v for k, v in g.under.items() if k in cols):
+                out.add(ks); break
+    return out
 
 def waiting(empty: list, missing: list) -> dict:
     "The cursor fields of what waits for the next full pull: the tables an empty pull emptied, the keys lacked once."
@@ -447,6 +461,6 @@ def run(self: Published, job):
         job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}"
                  + ("; its rows are written, nothing is deleted, and it is fetched again next sync" if stale else ""))
     keys, empty, missing = removed(job, full=not stale)
-    if empty or missing:                                                 # unconfirmed: fetch this publish again next sync
+    if empty or missing or getattr(job, "gaps", None):                   # unconfirmed, or not whole: fetch this publish again next sync
         return job.move({**{k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing")}, **waiting(empty, missing)}, keys)
     job.move({"published": got}, keys)

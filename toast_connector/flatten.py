@@ -13,7 +13,8 @@ from typing import Iterator
 
 # %% auto #0
 __all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'is_guid', 'unkeyed', 'child_ids',
-           'child_list', 'absent_lists', 'explode', 'table_keys', 'version_base', 'types', 'table_schema', 'sdk_row']
+           'child_list', 'explode', 'table_keys', 'Gap', 'absent_lists', 'version_base', 'types', 'table_schema',
+           'sdk_row']
 
 # %% ../nbs/04_flatten.ipynb #27ace226
 _NON_WORD = re.compile(r"\W", re.ASCII)
@@ -165,6 +166,7 @@ class Child:
     link_aliases: tuple = ()        # ((column, source column), ...) copied on each link row
     json_fields: tuple = ()         # item fields kept as JSON text even if they are objects
     entity_types: tuple = ()        # reference fields whose entityType is kept
+    optional: bool = False          # Toast documents the list as optional: absent or null is none (`absent_lists`: no gap)
     columns: dict = field(default_factory=dict, hash=False, compare=False)   # schema column types
     link_columns: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -225,21 +227,7 @@ def child_list(record: dict, c: Child) -> list:
                          "(reading it as one without children would delete the children it has)")
     return items
 
-# %% ../nbs/04_flatten.ipynb #98dd4fc7
-def absent_lists(record: dict, children: tuple, table: str = "record") -> list[str]:
-    "Each declared child list that `record`'s tree lacks (absent or null), as `'field of table guid'`; a nested recursive list may be absent (a leaf)."
-    out = []
-    for c in children:
-        items = record.get(c.field)
-        if items is None: out.append(f"`{c.field}` of {table} {record.get('guid', record.get('referenceId'))}")
-        todo = list(items) if isinstance(items, list) else []
-        for it in todo:                                   # grows by a recursive list's nested items
-            if not isinstance(it, dict): continue
-            out += absent_lists(it, c.children, c.table)
-            if c.recursive and isinstance(it.get(c.field), list): todo += it[c.field]
-    return out
-
-# %% ../nbs/04_flatten.ipynb #bf78295e
+# %% ../nbs/04_flatten.ipynb #aeb76cc0
 def _require_key(table: str, row: dict, key: tuple):
     "Fail loudly when a key column is missing, or `id` (Toast's guid) is no guid."
     for k in key:
@@ -273,7 +261,7 @@ def _items(c: Child, items, anc: dict, pkey: tuple, base: dict, depth: int, pare
         if c.recursive and item.get(c.field):
             yield from _items(c, child_list(item, c), anc, kv, base, depth + 1, cid, root_id)
 
-# %% ../nbs/04_flatten.ipynb #0caf25db
+# %% ../nbs/04_flatten.ipynb #98dd4fc7
 def _descend(record: dict, children: tuple, anc: dict, pkey: tuple, base: dict, parent_id) -> Iterator[tuple[str, dict]]:
     "Rows of every child list of one record (`parent_id`: that record's id)."
     for c in children:
@@ -303,7 +291,7 @@ def explode(record: dict, *, table: str, key: tuple = ("id",), children: tuple =
     yield table, row
     if children: yield from _descend(record, children, {f"{table}_id": row["id"]}, tuple(row[k] for k in key), base, row["id"])
 
-# %% ../nbs/04_flatten.ipynb #4ccd3a4a
+# %% ../nbs/04_flatten.ipynb #0caf25db
 def table_keys(table: str, key: tuple, children: tuple) -> dict:
     "{table: primary key} for a root and every descendant (and link) table."
     out = {table: tuple(key)}
@@ -313,6 +301,30 @@ def table_keys(table: str, key: tuple, children: tuple) -> dict:
                 if out.setdefault(t, tuple(k)) != tuple(k): raise ValueError(f"table {t} declared with two keys: {out[t]} and {k}")
             walk(c.children)
     walk(children)
+    return out
+
+# %% ../nbs/04_flatten.ipynb #ab550e30
+@dataclass(frozen=True)
+class Gap:
+    "A child list a record lacked: what it is, the tables it fills, the ids of the records it hangs under (column: id)."
+    what: str
+    tables: frozenset
+    under: dict
+
+def absent_lists(record: dict, children: tuple, table: str = "record", anc: dict | None = None) -> list[Gap]:
+    "Each declared, not optional child list that `record`'s tree lacks (absent or null), at every depth."
+    anc = {**(anc or {}), f"{table}_id": record.get("guid")}
+    out = []
+    for c in children:
+        items = record.get(c.field)
+        if items is None and not c.optional:
+            tables = frozenset(table_keys(c.table, c.key, c.children))
+            under = {k: v for k, v in anc.items() if v is not None and k != f"{c.table}_id"}   # a nested level: its whole tree
+            out.append(Gap(f"`{c.field}` of {table} {record.get('guid', record.get('referenceId'))}", tables, under))
+        for it in items if isinstance(items, list) else ():
+            if not isinstance(it, dict): continue
+            out += absent_lists(it, c.children, c.table, anc)
+            if c.recursive: out += absent_lists(it, (c,), c.table, anc)
     return out
 
 # %% ../nbs/04_flatten.ipynb #3d75f573

@@ -64,7 +64,8 @@ def prepare_employee(record: dict, ctx=None) -> dict:
 _DATES = ("created_date", "modified_date", "deleted_date")
 EMPLOYEE_CHILDREN = (
     Child("employee_job_reference", "jobReferences", key=("id", "employee_id", "restaurant_id")),
-    Child("employee_wage_override", "wageOverrides", key=("id", "employee_id", "restaurant_id"), columns=types(money=("wage",))),
+    Child("employee_wage_override", "wageOverrides", key=("id", "employee_id", "restaurant_id"), columns=types(money=("wage",)),
+          optional=True),         # labor-v1: "An optional array": absent or null is none
 )
 EMPLOYEES = Stream(
     name="labor.employees", table="employee", path="/labor/v1/employees", family="labor.employees",
