@@ -70,7 +70,6 @@ def tip_withholding_prepare(record: dict, ctx: dict) -> dict:
 TIP_WITHHOLDING = Stream(name="config.tipWithholding", table="tip_withholding", path="/config/v2/tipWithholding",
                          family="config", scope="config:read", key=CONFIG_KEY, cursor=FullPull(),
                          prepare=tip_withholding_prepare, columns=config_columns("tip_withholding"), shape=dict,
-                         required=("enabled",),      # config-v2 TipWithholding: an object without it is no answer (retried)
                          description="/config/v2/tipWithholding: one row per restaurant, upserted every configRefreshHours")
 
 # %% ../nbs/12_config.ipynb #8e951e1a
