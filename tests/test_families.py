@@ -502,6 +502,36 @@ def test_deleted_shifts_and_time_entries_are_deleted():
         assert {b["time_entry_id"] for b in rows(rec, "break")}.isdisjoint(gone)   # its breaks went with it
 
 
+def test_a_time_entry_deleted_without_a_new_modified_date_is_still_deleted():
+    """labor-v1 does not say that deleting a time entry moves its `modifiedDate` (helper-48). Modelled the harsh way
+    (the deletion keeps the entry's old modifiedDate), an entry deleted ten days after it was last modified is out of
+    reach of the modified windows and of the eight-day late-arrival re-read; the re-read's sweep of the last 28 days by
+    `inDate`, archived included, serves it flagged."""
+    from toast_connector.sandbox.data import toast_ts
+    with small(seed=0, orders_per_day=1, token_ttl=10**8) as sb:              # one token for the eleven days
+        sb.world.rates = {k: 0 for k in sb.world.rates}
+        rec = recorder()
+        run(sb, rec)
+        live = [r for r in rows(rec, "time_entry") if not r.get("deleted") and r.get("out_date") is not None]
+        victim = max(live, key=lambda r: r["in_date"])["id"]               # the latest closed entry: days in the sweep
+        real, killed = sb.world._labor_obj, {}
+        def deleted_late(r, rec_, kind):
+            o = real(r, rec_, kind)
+            if kind == "entry" and o is not None and o["guid"] == victim and killed:
+                o = {**o, "deleted": True, "deletedDate": killed["at"]}         # modifiedDate as it was
+            return o
+        sb.world._labor_obj = deleted_late
+        for _ in range(10):                                                 # ten daily syncs: the entry ages past the re-read
+            sb.advance(24); run(sb, rec)
+        killed["at"] = toast_ts(int(sb.now.timestamp() * 1000))
+        n = len(rec.ops)
+        sb.advance(24); run(sb, rec)                                        # the next daily re-read (and its sweep)
+        assert victim in {d["id"] for k, t, d in rec.ops[n:] if k == "delete" and t == "time_entry"}, "not deleted"
+        row = [d for k, t, d in rec.ops[n:] if k == "upsert" and t == "time_entry" and d["id"] == victim][-1]
+        assert row.get("deleted") and row.get("deleted_date") is not None, row      # with Toast's data, then soft-deleted
+        assert victim not in {r["id"] for r in rows(rec, "time_entry")}
+
+
 def test_a_clock_that_stepped_back_does_not_overwrite_the_last_sync_log_row():
     # the previous sync's id is ahead of this machine's clock (an NTP step, a VM restored from a snapshot): the next
     # sync's id comes after it, so both sync_log rows stay; started_at is still the clock's reading

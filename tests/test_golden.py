@@ -25,7 +25,11 @@ salaried job, a clocked-in entry's sales 0 and rounding loss null: only those `t
 `hourlyJobTotalPay` in `toast_daily_totals` and the reconciliation's `toast` figures), and when a shift whose ids
 answer nothing came to wait for a second sync whatever the range looked like (helper-49: a range short of a live shift
 and an empty by-id answer deleted it): the cancelled shifts of syncs 2-4 are soft-deleted one sync later, the final
-warehouse and cursors are as before but for `sync_log.rows` (the by-id reads, a sync later). So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+warehouse and cursors are as before but for `sync_log.rows` (the by-id reads, a sync later), and when each late-arrival
+re-read of time entries came to sweep the last 28 days by `inDate`, archived included (helper-48: labor-v1 does not
+say a deletion moves `modifiedDate`): a live time entry of 2026-05-07 (and its break) that no modified window or
+re-read had served, uploaded late, lands from sync 3 on (before: never), and `sync_log`'s `rows` and `late_reread`
+count the sweep's reads; every other row and the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

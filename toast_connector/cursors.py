@@ -271,8 +271,23 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
         n, records = n + rows, records + job.records
         job.progress(f"late-arrival re-read {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}")
         start = wend
+    if self.sweep and resumed: n += self.sweep_read(job)
     job.move({**job.cursor, "late_at": W.toast_ts(job.end)})
     if resumed: job.late(calls=job.calls - calls, records=records, rows=n)
+
+
+
+@patch
+def sweep_read(self: ModifiedWindow, job) -> int:
+    "The last `sweep_days` by the `sweep` range (what a deletion without a new modifiedDate leaves unseen by the modified windows); rows written."
+    a, b, extra = self.sweep
+    start, span, n = max(job.settings.initial_sync_start, job.end - timedelta(days=self.sweep_days)), timedelta(days=self.max_days), 0
+    while start < job.end:
+        job.check()
+        wend = min(job.end, start + span)
+        n += job.read({a: W.toast_ts(start), b: W.toast_ts(wend), **dict(extra)})
+        start = wend
+    return n
 
 # %% ../nbs/06_cursors.ipynb #3bba6e0e
 @patch
@@ -295,7 +310,7 @@ def run(self: ModifiedWindow, job):
         start = wend
     self.late_reread(job, first, to is not None)
 
-# %% ../nbs/06_cursors.ipynb #cd6dc8ba
+# %% ../nbs/06_cursors.ipynb #3f1624f5
 @patch
 def removal_cut(self: DateRange, job) -> datetime | None:
     "Where the part of the range whose keys are kept begins: the UTC day the lookback (at least a day) reaches back to, not before `initialSyncStart` (None: no removals)."
@@ -330,7 +345,7 @@ def run(self: DateRange, job):
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
     if cut is not None: self.removals(job, cut)
 
-# %% ../nbs/06_cursors.ipynb #48515d2d
+# %% ../nbs/06_cursors.ipynb #cbfec3ec
 IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
 def id_batches(param: str, ids: list, n: int = IDS_PER_CALL) -> list[dict]:
@@ -358,7 +373,7 @@ def removals(self: DateRange, job, cut: datetime):
     cursor = {k: v for k, v in job.cursor.items() if k != "gone"} | ({"gone": wait} if wait else {})
     job.move(cursor, kept | {ks for g, ks in missing.items() if g in served and inside(served[g])} | {missing[g] for g in wait})
 
-# %% ../nbs/06_cursors.ipynb #ecf3f3ec
+# %% ../nbs/06_cursors.ipynb #aabda2ce
 @patch
 def run(self: BusinessDates, job):
     "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
@@ -384,7 +399,7 @@ def run(self: BusinessDates, job):
         d = W.add_days(d, 1)
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #7e94673d
+# %% ../nbs/06_cursors.ipynb #b0f97824
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -428,7 +443,7 @@ def run(self: FullPull, job):
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #5930ca00
+# %% ../nbs/06_cursors.ipynb #2e577dcc
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

@@ -111,14 +111,16 @@ BREAK = Child("break", "breaks", key=("id",), identity=("inDate", "breakType"),
                             booleans=("paid", "missed", "waived", "audit_response")))
 TIME_ENTRIES = Stream(
     name="labor.timeEntries", table="time_entry", path="/labor/v1/timeEntries", family="labor", scope="labor:read",
-    key=("id",), cursor=ModifiedWindow("modifiedStartDate", "modifiedEndDate", max_days=28), children=(BREAK,),
+    key=("id",), cursor=ModifiedWindow("modifiedStartDate", "modifiedEndDate", max_days=28,
+                                       sweep=("startDate", "endDate", (("includeArchived", "true"),))), children=(BREAK,),
     params={"includeMissedBreaks": "true"}, prepare=prepare_time_entry, base=version_base("time_entry"),
     columns=types(timestamps=("in_date", "out_date", "time_entry_modified_date") + _DATES, money=_MONEY_TE,
                   rate=("regular_hours", "overtime_hours"), booleans=("deleted", "auto_clocked_out"),
                   ints=("business_date",)),
     child_columns={"break": BREAK.columns},
     description="/labor/v1/timeEntries by modified range (with lookback), missed breaks included; deleted "
-                "entries are deleted; breaks versioned by time_entry_modified_date")
+                "entries are deleted; breaks versioned by time_entry_modified_date; with each late-arrival re-read, its "
+                "span read again by inDate, archived included (labor-v1 does not say a deletion moves modifiedDate)")
 
 LABOR_STREAMS = (EMPLOYEES, JOBS, SHIFTS, TIME_ENTRIES)
 FAMILY = Family("labor", (JOBS, SHIFTS, TIME_ENTRIES), probe="/labor/v1/jobs", doc="Jobs, shifts, time entries and breaks")

@@ -31,6 +31,9 @@ class ModifiedWindow:
     start: str = "startDate"
     end: str = "endDate"
     max_days: int = 28                      # Toast's "at most one month", read the harsh way (February)
+    sweep: tuple = ()                       # (start, end, ((param, value), ...)): with each late re-read, the last `sweep_days`
+    sweep_days: int = 28                    # read by this range too (time entries by `inDate`, archived included: labor-v1 does
+                                            # not say a deletion moves modifiedDate); 28 days: one request
 
 @dataclass(frozen=True)
 class DateRange:
