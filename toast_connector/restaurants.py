@@ -133,16 +133,20 @@ def restaurant_row(item: dict, detail: dict | None, status: str = "ok") -> dict:
 
 # %% ../nbs/11_restaurants.ipynb #f6e4294d
 def detail_missing(detail) -> str | None:
-    "What makes a restaurant's detail no answer: no `general` object, or no IANA `timeZone` for its business dates."
+    "What makes a restaurant's detail no answer: no `general` object, no IANA `timeZone`, or a `closeoutHour` that is no hour 0-12."
     if not isinstance(detail, dict): return None        # the shape check names that
     general = detail.get("general")
     if not isinstance(general, dict): return "a restaurant without its `general` object"
     tz = general.get("timeZone")
     if not (isinstance(tz, str) and tz.strip()): return "a restaurant whose `general` has no `timeZone`"
-    return None if is_zone(tz) else f"a restaurant whose `general.timeZone` {tz[:60]!r} is no IANA time zone (read as UTC, its business dates would be wrong)"
+    if not is_zone(tz): return f"a restaurant whose `general.timeZone` {tz[:60]!r} is no IANA time zone (read as UTC, its business dates would be wrong)"
+    co = general.get("closeoutHour")              # restaurants-v1: 0-12, the local hour a business day ends (null: 0)
+    if co is not None and not (type(co) is int and 0 <= co <= 12):
+        return f"a restaurant whose `general.closeoutHour` {repr(co)[:60]} is no hour from 0 to 12 (its business dates would be wrong)"
+    return None
 
 # %% ../nbs/11_restaurants.ipynb #1c5a49ac
-SKIPPED = " (its time zone is unknown): skipped, retried next sync"   # the end of a skipped restaurant's reason
+SKIPPED = " (its business dates are unknown): skipped, retried next sync"   # the end of a skipped restaurant's reason
 
 def enrich(client, item: dict) -> Restaurant:
     "A `Restaurant` from a discovery item and its detail; 403 -> forbidden (retry next sync), 404 -> archived, Toast failing it -> unavailable."
