@@ -46,11 +46,11 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
     if job.not_found: return old, [], []                     # a 404 is no complete pull: keep the last one's keys
     waited = job.cursor.get("empty_pull")                    # `true` (a state before 2026-12-03) confirms no table
     waited = waited if isinstance(waited, list) else ()
-    if gaps := getattr(job, "gaps", None):                   # a list a record lacked says nothing of its rows: they stay
-        held = held_by_gaps(old - job.seen, gaps, job.keys)
-        job.warn(f"{len(gaps)} list(s) Toast sends came absent or null ({gaps[0].what}{', ...' if len(gaps) > 1 else ''}): "
-                 f"the {len(held)} rows of the last pull they held are kept, not deleted on this pull's word")
-    seen = job.seen | (held if gaps else set())
+    gaps = getattr(job, "gaps", None)                        # a list a record lacked says nothing of its rows: they stay
+    held = held_by_gaps(old - job.seen, gaps, job.keys)
+    if gaps: job.warn(f"{len(gaps)} list(s) Toast sends came absent or null ({gaps[0].what}{', ...' if len(gaps) > 1 else ''}): "
+                      f"the {len(held)} rows of the last pull they held are kept, not deleted on this pull's word")
+    seen = job.seen | held
     flagged = getattr(job, "flagged", set())                 # served flagged deleted: deleted with their record, on Toast's word
     gone, empty = gone_keys(old, seen | flagged, waited)
     if gone is None:
@@ -73,11 +73,10 @@ def held_by_gaps(lacked: set, gaps, keys: dict) -> set:
     if not gaps: return set()
     out = set()
     for ks in lacked:
-        table, vals = ks.split("\t", 1)
-        cols = [c for c in keys.get(table, ()) if c != "restaurant_id"]
-        for g in gaps:
-            if table in g.tables and all(json.loads(vals)[cols.index(k)] == v for k, v in g.under.items() if k in cols):
-                out.add(ks); break
+        table, text = ks.split("\t", 1)
+        if not any(table in g.tables for g in gaps): continue
+        row = dict(zip([c for c in keys.get(table, ()) if c != "restaurant_id"], json.loads(text)))
+        if any(table in g.tables and all(row[k] == v for k, v in g.under.items() if k in row) for g in gaps): out.add(ks)
     return out
 
 def waiting(empty: list, missing: list) -> dict:
