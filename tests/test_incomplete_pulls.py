@@ -66,28 +66,34 @@ def test_a_reference_map_value_that_is_no_object_fails_the_document_and_deletes_
         assert {r["reference_id"] for r in rec.rows("published_modifier_option")} >= options
 
 
+def publish_with_a_null_group_list(sb, rec, field: str) -> tuple:
+    "A new publish whose first group holding a non-empty `field` sends it null, synced: (log, error, ops before, that group)."
+    hit = {}
+    def null_first(d):
+        d = json.loads(json.dumps(d))
+        for m in d["menus"]:
+            for grp in m["menuGroups"]:
+                if grp.get(field) and not hit: hit["group"] = grp["guid"]; grp[field] = None
+        return d
+    publish(sb, 2)
+    undo = menus_edited(sb, null_first)
+    n = len(rec.ops)
+    log, err = sync_once(sb, rec)
+    undo()
+    assert hit, f"the sandbox's menus have no group with {field} to null"
+    return log, err, n, hit["group"]
+
+
 def test_a_menu_group_whose_items_are_null_keeps_them():
     with quiet_sandbox() as sb:
         rec = testing.Recorder()
         assert sync_once(sb, rec)[1] is None
-        hit = {}
-        def null_items(d):
-            d = json.loads(json.dumps(d))
-            for m in d["menus"]:
-                for grp in m["menuGroups"]:
-                    if grp.get("menuItems") and not hit: hit["group"] = grp["guid"]; grp["menuItems"] = None
-            return d
-        publish(sb, 2)
-        undo = menus_edited(sb, null_items)
-        n = len(rec.ops)
-        log, err = sync_once(sb, rec)
-        undo()
-        assert err is None and hit
+        log, err, n, group = publish_with_a_null_group_list(sb, rec, "menuItems")
+        assert err is None
         assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1].startswith("published_")]
         warned = [m for k, m in log.lines if k == "warning" and "menus" in m]
-        assert any(f"`menuItems` of published_menu_group {hit['group']}" in m for m in warned), warned
-        live = [r for r in rec.rows("published_menu_item") if r["published_menu_group_id"] == hit["group"]]
-        assert live
+        assert any(f"`menuItems` of published_menu_group {group}" in m for m in warned), warned
+        assert [r for r in rec.rows("published_menu_item") if r["published_menu_group_id"] == group]
         g = sb.world.restaurant_guids()[0]
         assert "missing" not in rec.state["restaurants"][g]["menus.published"]
         before = sb.stats()["requests"].get("GET /menus/v2/menus", {})
@@ -101,21 +107,10 @@ def test_a_nested_menu_group_list_that_is_null_keeps_its_subgroups():
     with quiet_sandbox() as sb:
         rec = testing.Recorder()
         assert sync_once(sb, rec)[1] is None
-        hit = {}
-        def null_nested(d):
-            d = json.loads(json.dumps(d))
-            for m in d["menus"]:
-                for grp in m["menuGroups"]:
-                    if grp.get("menuGroups") and not hit: hit["group"] = grp["guid"]; grp["menuGroups"] = None
-            return d
-        publish(sb, 2)
-        undo = menus_edited(sb, null_nested)
-        n = len(rec.ops)
-        log, err = sync_once(sb, rec)
-        undo()
-        assert err is None and hit, "the sandbox's menus have no nested group to null"
+        log, err, n, group = publish_with_a_null_group_list(sb, rec, "menuGroups")
+        assert err is None
         assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] in ("published_menu_group", "published_menu_item")]
-        assert any(f"`menuGroups` of published_menu_group {hit['group']}" in m for k, m in log.lines if k == "warning"), log.lines
+        assert any(f"`menuGroups` of published_menu_group {group}" in m for k, m in log.lines if k == "warning"), log.lines
 
 
 def test_an_employee_whose_lists_are_null_keeps_its_job_references():
