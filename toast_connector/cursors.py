@@ -38,8 +38,8 @@ def agreed(gone: set, missing, tables=()) -> tuple[set, set]:
     return sure, gone - sure
 
 # %% ../nbs/06_cursors.ipynb #4cf1cd93
-def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
-    "After a pull: (the key set to keep, the tables an unconfirmed full pull emptied, the keys it lacks for the first time); deletes what two full pulls lack."
+def removed(job, full: bool, again: bool = True) -> tuple[set | None, list[str], list[str]]:
+    "After a pull: (the key set to keep, the tables an unconfirmed full pull emptied, the keys it lacks for the first time); deletes what two full pulls lack (`again`: the stream pulls again on its own)."
     if job.seen is None: return None, [], []                 # the stream detects no removals
     old = job.old_keys()
     if not full: return job.seen | old, [], []               # an incremental pull only adds keys
@@ -65,8 +65,8 @@ def removed(job, full: bool) -> tuple[set | None, list[str], list[str]]:
     if new: job.note(f"the full pull lacks {len(new)} of the {len(old)} rows the last one had: deleted when a later "
                      "full pull lacks them too (one pull's word deletes nothing)")
     job.delete([key_dict(ks, job.keys, job.restaurant.guid) for ks in sorted(sure)])
-    if job.cursor.get("missing"): return seen | new, [], []   # a confirming pull forces none: its new lacks wait for the next due pull
-    return seen | new, [], sorted(new)
+    if job.cursor.get("missing") and again: return seen | new, [], []   # a confirming pull forces none: its new lacks wait for the
+    return seen | new, [], sorted(new)                       # next due pull (a document read only on a new publish: not `again`)
 
 def held_by_gaps(lacked: set, gaps, keys: dict) -> set:
     "The keys among `lacked` that a list some record lacked (`flatten.Gap`) held: its tables' rows under the same records."
@@ -474,7 +474,7 @@ def run(self: Published, job):
     if not same_instant(got, value):
         job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}"
                  + ("; its rows are written, nothing is deleted, and it is fetched again next sync" if stale else ""))
-    keys, empty, missing = removed(job, full=not stale)
+    keys, empty, missing = removed(job, full=not stale, again=False)     # fetched only on a new publish: what it lacks is asked again
     if empty or missing or getattr(job, "gaps", None):                   # unconfirmed, or not whole: fetch this publish again next sync
         return job.move({**{k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing")}, **waiting(empty, missing)}, keys)
     job.move({"published": got}, keys)
