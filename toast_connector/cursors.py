@@ -270,7 +270,11 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
         n, records = n + rows, records + job.records
         job.progress(f"late-arrival re-read {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}")
         start = wend
-    if self.sweep and resumed: n += self.sweep_read(job)
+    if self.sweep and resumed:
+        try: n += self.sweep_read(job)
+        except ToastAuthError: raise
+        except ToastError as e:           # a safety net, not the read: the re-read counts, the next one sweeps again
+            job.warn(f"the sweep of the last {self.sweep_days} days by {self.sweep[0]} failed ({e}); the next late-arrival re-read sweeps again")
     job.move({**job.cursor, "late_at": W.toast_ts(job.end)})
     if resumed: job.late(calls=job.calls - calls, records=records, rows=n)
 
