@@ -16,9 +16,9 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'ASK_CALLS', 'emptied', 'gone_keys', 'agreed',
-           'removed', 'held_by_gaps', 'waiting', 'OneCall', 'page_after', 'unkeyed_record', 'expected_records',
-           'confirmed_read', 'late_start', 'id_batches', 'same_instant', 'older']
+__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys',
+           'agreed', 'removed', 'held_by_gaps', 'waiting', 'OneCall', 'page_after', 'unkeyed_record',
+           'expected_records', 'confirmed_read', 'late_start', 'id_batches', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -457,6 +457,8 @@ def older(a: str | None, b: str | None) -> bool:
     try: return a is not None and b is not None and W.parse_ts(a) < W.parse_ts(b)
     except (ValueError, TypeError): return False
 
+GAP_FETCHES = 3     # a publish read without a list it has is fetched again, at most this many times running (Toast may send it so)
+
 @patch
 def run(self: Published, job):
     "Fetch the document only when the metadata's field changed; a complete fetch detects removals."
@@ -479,6 +481,10 @@ def run(self: Published, job):
         job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}"
                  + ("; its rows are written, nothing is deleted, and it is fetched again next sync" if stale else ""))
     keys, empty, missing = removed(job, full=not stale, again=False)     # fetched only on a new publish: what it lacks is asked again
-    if empty or missing or getattr(job, "gaps", None):                   # unconfirmed, or not whole: fetch this publish again next sync
-        return job.move({**{k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing")}, **waiting(empty, missing)}, keys)
+    gapped = job.cursor.get("gapped", 0) + 1 if getattr(job, "gaps", None) else 0   # fetches in a row that lacked a list
+    if empty or missing or 0 < gapped < GAP_FETCHES:                     # unconfirmed, or not whole: fetch this publish again next sync
+        keep = {k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing", "gapped")}
+        return job.move({**keep, **waiting(empty, missing), **({"gapped": gapped} if gapped else {})}, keys)
+    if gapped: job.warn(f"the publish of {got} came without a list {GAP_FETCHES} times running: taken as it is (the rows those "
+                        "lists held are kept), fetched again at the next publish")
     job.move({"published": got}, keys)
