@@ -100,7 +100,7 @@ SHIFTS = Stream(
                            "schedule_config_min_before_clock_out", "schedule_config_min_after_clock_out")),
     description="/labor/v1/shifts by scheduled range (a shift matches only inside one window: windows overlap "
                 "by 48 h): the last shift_lookback_days (and 14 days ahead) re-read each sync; deleted shifts are deleted, "
-                "flagged or, within the lookback, no longer served (asked for by shiftIds; after a range that looked faulty, when the next sync agrees)")
+                "flagged or, within the lookback, no longer served (asked for by shiftIds; deleted when the next sync's ids answer nothing too)")
 
 # %% ../nbs/14_labor.ipynb #45f2d6c9
 _MONEY_TE = ("hourly_wage", "declared_cash_tips", "non_cash_tips", "non_cash_tips_rounding_loss",
