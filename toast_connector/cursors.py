@@ -389,7 +389,8 @@ def run(self: BusinessDates, job):
     if not full: lookback = min(lookback, getattr(st, self.recent_days_setting) if self.recent_days_setting else lookback)
     keep = {} if full or not full_at else {"full_at": job.cursor["full_at"]}     # a full re-read counts once it is complete
     today, nxt, rate = W.business_date(job.end, tz, co), job.cursor.get("next"), job.cursor.get("rate")
-    d = first = W.add_days(nxt, -lookback) if nxt else W.business_date(st.initial_sync_start, tz, co)
+    # a restaurant whose zone or closeout moved can be back on a date the cursor had passed: today is read whatever `next` says
+    d = first = W.add_days(min(nxt, today), -lookback) if nxt else W.business_date(st.initial_sync_start, tz, co)
     span = max(1, (W.from_ymd(today) - W.from_ymd(first)).days + 1)
     # an empty date is asked again where no sync read it before (from `next` on) and none will again (before the full lookback)
     final = W.add_days(today, -(getattr(st, self.lookback_days_setting) if self.lookback_days_setting else 0))
