@@ -119,8 +119,8 @@ TIME_ENTRIES = Stream(
                   ints=("business_date",)),
     child_columns={"break": BREAK.columns},
     description="/labor/v1/timeEntries by modified range (with lookback), missed breaks included; deleted "
-                "entries are deleted; breaks versioned by time_entry_modified_date; with each late-arrival re-read, its "
-                "span read again by inDate, archived included (labor-v1 does not say a deletion moves modifiedDate)")
+                "entries are deleted; breaks versioned by time_entry_modified_date; with each late-arrival re-read, the "
+                "last 28 days read again by inDate, archived included (labor-v1 does not say a deletion moves modifiedDate)")
 
 LABOR_STREAMS = (EMPLOYEES, JOBS, SHIFTS, TIME_ENTRIES)
 FAMILY = Family("labor", (JOBS, SHIFTS, TIME_ENTRIES), probe="/labor/v1/jobs", doc="Jobs, shifts, time entries and breaks")
