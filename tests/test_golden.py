@@ -29,7 +29,12 @@ warehouse and cursors are as before but for `sync_log.rows` (the by-id reads, a 
 re-read of time entries came to sweep the last 28 days by `inDate`, archived included (helper-48: labor-v1 does not
 say a deletion moves `modifiedDate`): a live time entry of 2026-05-07 (and its break) that no modified window or
 re-read had served, uploaded late, lands from sync 3 on (before: never), and `sync_log`'s `rows` and `late_reread`
-count the sweep's reads; every other row and the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+count the sweep's reads; every other row and the cursors as before, and when the sandbox's open orders came to move
+their `modifiedDate` with each change (helper-54: selections added and items voided after the first minute left it at
+opened + 60 s) and a voided selection to carry its void as its `modifiedDate`: in the final warehouse, two orders open
+at the last sync have a later `modified_date` (and their children's `orders_modified_date`), 44 voided selections and
+18 voided modifiers a `modified_date` equal to their `void_date`, and one item voided before its order closed rather
+than after; syncs 4 and 5 read one open order fewer a second time (`sync_log.rows`); the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

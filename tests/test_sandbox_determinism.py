@@ -20,7 +20,14 @@ shifts hashes changed only because they reference those guids.
 Four more were recomputed later that day, when time entries came to follow labor-v1's field descriptions: `hourlyWage`
 null for a `SALARY` job, and a clocked-in entry's `cashSales`/`nonCashSales` 0 and `nonCashTipsRoundingLoss` null. The
 old and new data, compared object by object, differed in those four fields only, and in the analytics rows'
-`hourlyJobTotalPay`, which no longer counts salaried time at a wage."""
+`hourlyJobTotalPay`, which no longer counts salaried time at a wage.
+
+Three were recomputed on 2026-12-04 (evening), when a voided selection came to carry its void as its `modifiedDate`
+(at every depth), and a single voided item of an order closed within ten minutes is voided 30 s before the close
+instead of after it (helper-54: an open order changed without its `modifiedDate` moving). `orders`, `since:orders` and
+`orders_modified` changed. Old and new data compared object by object: 143 selections' `modifiedDate` moved from
+their `createdDate` to their `voidDate`, one `voidDate` moved from after its order's close to 30 s before it, and
+nothing else differed."""
 import hashlib, json
 from datetime import datetime, timedelta, timezone
 
@@ -33,11 +40,11 @@ NOW = datetime(2026, 11, 28, 9, 40, 12, 345000, tzinfo=timezone.utc)
 FAMILY_NAMES = ("restaurants", "orders", "config", "menus", "labor", "cash")
 BEFORE = {  # computed on commit 112cc91 (the sandbox before the by-family reorganization); the recomputed ones: see above
     "advance0": "9298ecedd2c61ad7", "advance1": "80c68ef5b502a341", "advance2": "9994403c7e8b364b",
-    "advance3": "ba71497b630d7b1d", "restaurants": "0659f0513384677f", "orders": "bcf071eed7766ed5",
+    "advance3": "ba71497b630d7b1d", "restaurants": "0659f0513384677f", "orders": "fc4274489fa31ff5",
     "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "d18adec4df0ab6bc", "cash": "a5681370f02e00e5",
-    "since:restaurants": "0659f0513384677f", "since:orders": "cfeb0566509cff82", "since:config": "3f6b3f876c15556d",
+    "since:restaurants": "0659f0513384677f", "since:orders": "aa58aa66e5074305", "since:config": "3f6b3f876c15556d",
     "since:menus": "97549ed9d67f0ee3", "since:labor": "3bcbe59a19be7a3b", "since:cash": "2ec64bd724543a43",
-    "orders_modified": "b6e2f778cc07cf23", "time_entries_mod": "8d972b658a915190", "shifts": "aff580d7112e3c3d",
+    "orders_modified": "1edc21e0917151c7", "time_entries_mod": "8d972b658a915190", "shifts": "aff580d7112e3c3d",
     "analytics": "10723ad6e9f35ac2"}
 
 

@@ -25,9 +25,10 @@ __all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'MAX_LOGINS', 'LOGIN_WINDOW',
 class ToastError(Exception):
     "Toast answered with an error (or could not be reached); the message names endpoint, restaurant and status."
     def __init__(self, message: str, *, status: int | None = None, endpoint: str | None = None,
-                 restaurant: str | None = None, toast_message: str | None = None):
+                 restaurant: str | None = None, toast_message: str | None = None, query: str | None = None):
         super().__init__(message)
         self.status, self.endpoint, self.restaurant, self.toast_message = status, endpoint, restaurant, toast_message
+        self.query = query          # the request's parameters, for an answer that faults the request itself
 
 class ToastBadRequest(ToastError):
     "400 (or 422): our request is wrong; stop that stream for that restaurant and fail the sync at the end."

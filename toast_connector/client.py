@@ -22,8 +22,8 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_cl
 __all__ = ['GUID_RE', 'ERROR_KEYS', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'error_text',
            'is_error_body', 'json_fault', 'Response', 'Metrics', 'limit_rules', 'Window', 'ToastRateLimited',
            'RateLimiter', 'http_date', 'ToastClock', 'dropped_reason', 'ToastMalformed', 'read_body',
-           'WholeBodyAdapter', 'new_session', 'ToastClient', 'as_list', 'request_name', 'walk_stopped', 'promised_page',
-           'expect_shape']
+           'WholeBodyAdapter', 'new_session', 'ToastClient', 'query_text', 'as_list', 'request_name', 'walk_stopped',
+           'promised_page', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -521,7 +521,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                 self.limiter.pause(endpoint, restaurant, wait if wait is not None else self._backoff(attempt),
                                    resp.headers.get("X-Toast-RateLimit-By"))
             elif status in RETRY_STATUSES: last = f"{status} ({self._message(resp)[:80] or 'server error'})"
-            else: raise self._status_error(resp, method, endpoint, restaurant, authed)
+            else: raise self._status_error(resp, method, endpoint, restaurant, authed, params)
         if attempt >= self.settings.max_attempts:
             if last_status is not None and 200 <= last_status < 300:
                 raise ToastMalformed(f"gave up on {where} after {attempt} attempts; last: Toast answered {last}",
@@ -544,8 +544,8 @@ def _location(resp, base: str) -> str:
     return f"{u.scheme}://{u.hostname or '?'}{port}"
 
 @patch
-def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed) -> ToastError:
-    "The typed error for a non-retryable status."
+def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed, params=None) -> ToastError:
+    "The typed error for a non-retryable status; one the request is at fault for also names its parameters (`query_text`)."
     status, msg = resp.status_code, self._message(resp)
     where = _where(method, endpoint, restaurant)
     if 300 <= status < 400:
@@ -560,9 +560,13 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed)
     if status == 401:
         return ToastAuthError(f"Toast answered 401 on {where} even after a fresh login: {msg}", status=401,
                               endpoint=endpoint, restaurant=restaurant, toast_message=msg)
-    cls = _STATUS_ERRORS.get(status, ToastError)
-    return cls(f"Toast answered {status} on {where}: {msg}", status=status, endpoint=endpoint,
-               restaurant=restaurant, toast_message=msg)
+    cls, q = _STATUS_ERRORS.get(status, ToastError), query_text(params) if status in (400, 422) else None
+    return cls(f"Toast answered {status} on {where}{f' ({q})' if q else ''}: {msg}", status=status, endpoint=endpoint,
+               restaurant=restaurant, toast_message=msg, query=q)
+
+def query_text(params: dict | None) -> str | None:
+    "A request's parameters as `name=value&...`, unencoded, for a message (None without any)."
+    return ("&".join(f"{k}={v}" for k, v in params.items() if v is not None) or None) if params else None
 
 @patch
 def _refused_login(self: ToastClient, resp) -> ToastAuthError:

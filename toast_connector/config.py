@@ -171,7 +171,7 @@ class Settings:
 # %% ../nbs/00_config.ipynb #b8b49d82
 # configuration key -> (Settings field, lowest, highest): ints and floats
 _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_minutes", 0, 7*24*60),
-         "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
+         "safetyLagSeconds": ("safety_lag_seconds", 1, 3600), "maxWorkers": ("max_workers", 1, 32),
          "checkpointRows": ("checkpoint_rows", 100, 1_000_000), "maxAttempts": ("max_attempts", 1, 20),
          "configFullRefreshHours": ("config_full_refresh_hours", 0, 24*31),
          "cashLookbackDays": ("cash_lookback_days", 0, 62), "shiftLookbackDays": ("shift_lookback_days", 0, 62),
@@ -294,7 +294,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     try: base_url = parse_domain(domain)
     except ValueError as e: raise ConfigError("domain", str(e)) from None
     iss = _text(configuration, "initialSyncStart")
-    try: start = parse_timestamp(iss)
+    try: start = (t := parse_timestamp(iss)).replace(microsecond=t.microsecond // 1000 * 1000)   # Toast's stop at milliseconds
     except ValueError: raise ConfigError("initialSyncStart", f"expected an ISO-8601 timestamp like 2024-01-01T00:00:00.000Z, got {shown(iss)}") from None
     if start > now: raise ConfigError("initialSyncStart", f"is in the future ({iss}); it must be a past date")
     if start <= EARLIEST_START:

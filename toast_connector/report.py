@@ -250,7 +250,8 @@ def note_skip(self, task, e: Exception | None):
 def note_failure(self, task, e: Exception):
     "Note a failed task (its cursor is unchanged) for the report; the configured secrets and the tokens in use are taken out of its text."
     toast, secrets = isinstance(e, ToastError), getattr(getattr(self, "settings", None), "secrets", tuple)()
-    msg = redact((e.toast_message or str(e)) if toast else f"{type(e).__name__}: {e}", *secrets)
+    said = (f"{e.toast_message} (request: {e.query})" if e.toast_message and e.query else e.toast_message or str(e)) if toast else None
+    msg = redact(said if toast else f"{type(e).__name__}: {e}", *secrets)
     self.errors.append({"restaurant": task.restaurant.guid, "stream": task.stream.name,
                         "status": e.status if toast else None, "message": msg})
     self.log.warning(f"{task.label} stopped: {redact(e, *secrets) if toast else msg}; its cursor is unchanged")

@@ -21,9 +21,9 @@ __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED',
            'CASH_TYPES', 'ms_of', 'dt_of', 'toast_ts', 'parse_toast_ts', 'money', 'new_guid', 'bd_int', 'bd_date',
            'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'image_url', 'rare_catalog',
            'refund_details', 'Restaurant', 'group_guid', 'Catalog', 'env_now', 'World', 'SandboxFamily', 'family',
-           'on_event', 'family_truth', 'truth_families', 'forget_family', 'order_skeleton', 'base_modified',
-           'OrderBuilder', 'hashed', 'OrderWindow', 'Mutation', 'order_mutation', 'menus_body', 'rare_menus',
-           'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor', 'cash_entry', 'cash_day']
+           'on_event', 'family_truth', 'truth_families', 'forget_family', 'order_skeleton', 'open_edits', 'void_at',
+           'base_modified', 'OrderBuilder', 'hashed', 'OrderWindow', 'Mutation', 'order_mutation', 'menus_body',
+           'rare_menus', 'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor', 'cash_entry', 'cash_day']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -70,7 +70,7 @@ def new_guid(rng: random.Random) -> str:
     h = "%032x" % ((rng.getrandbits(128) & _V4_CLEAR) | _V4_SET)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
-# %% ../../nbs/30_sandbox_data.ipynb #9ba64d7f
+# %% ../../nbs/30_sandbox_data.ipynb #63a2f68a
 def bd_int(d: date) -> int: "`yyyyMMdd` integer of a date."; return d.year * 10000 + d.month * 100 + d.day
 def bd_date(bd: int) -> date: "Date of a `yyyyMMdd` integer."; return date(bd // 10000, bd // 100 % 100, bd % 100)
 def bd_add(bd: int, days: int) -> int: "Business date `days` later."; return bd_int(bd_date(bd) + timedelta(days=days))
@@ -89,7 +89,7 @@ def business_day_start(bd: int, tz: str, closeout_hour: int) -> int:
     "Epoch ms at which business date `bd` begins (its closeout hour, local)."
     return local_ms(bd_date(bd), closeout_hour * 3600, tz)
 
-# %% ../../nbs/30_sandbox_data.ipynb #20ce0c4c
+# %% ../../nbs/30_sandbox_data.ipynb #4fd5113a
 _REFS: dict = {}
 
 def _ref(obj: dict, entity_type: str | None = None) -> dict | None:
@@ -130,7 +130,7 @@ class LRU(OrderedDict):
         while len(self) > self.maxsize: self.popitem(last=False)
         return v
 
-# %% ../../nbs/30_sandbox_data.ipynb #15e2cf56
+# %% ../../nbs/30_sandbox_data.ipynb #6a5ff90b
 import hashlib
 
 def _rare_hash(s: str) -> int:
@@ -163,7 +163,7 @@ def image_url(seed: int, guid: str) -> str | None:
     if not _share(RARE["image"], seed, "image", guid): return None
     return f"https://s3.amazonaws.com/toasttab/restaurants/menu/items/{_rare_hash(f'{seed}:{guid}') % 10**10:010d}.jpg"
 
-# %% ../../nbs/30_sandbox_data.ipynb #9ccf60a1
+# %% ../../nbs/30_sandbox_data.ipynb #4e7405d6
 def rare_catalog(seed: int, r, cat):
     "External ids, images, payroll ids, a loyalty vendor and packaging options: from hashes, no catalog rng draw."
     cfg, ext = cat.cfg, {}
@@ -186,7 +186,7 @@ def rare_catalog(seed: int, r, cat):
     cat.packaging = [(n, t, _det_guid(seed, r.guid, "packaging", n)) for n, t in _PACKAGING]
     cat.manager = next((e for e in cat.staff if cat.job_of[e["jobReferences"][0]["guid"]]["title"] == "Manager"), cat.staff[0])
 
-# %% ../../nbs/30_sandbox_data.ipynb #4d181d7d
+# %% ../../nbs/30_sandbox_data.ipynb #f31fba0f
 def refund_details(c: dict, full: bool, txn: dict, cap: Decimal) -> Decimal:
     """Mark what a refund gave back on check `c` (Toast's `refundDetails`): every live selection and service charge
     when `full`, else the last live selection; returns the amount refunded (at most `cap`, the payment)."""
@@ -198,7 +198,7 @@ def refund_details(c: dict, full: bool, txn: dict, cap: Decimal) -> Decimal:
         x["refundDetails"] = {"refundAmount": amt, "taxRefundAmount": tax, "refundTransaction": dict(txn)}
     return cap if full else min(cap, parts[0]["price"] + parts[0]["tax"])
 
-# %% ../../nbs/30_sandbox_data.ipynb #0042a223
+# %% ../../nbs/30_sandbox_data.ipynb #09df385b
 _PLACES = [  # name, location, zone, closeoutHour, city, state, country, currency, lat, lon
     ("Harbor Grill", "Seaport", "America/New_York", 4, "Boston", "MA", "US", "USD", 42.35, -71.04),
     ("Sunset Taqueria", "Venice Beach", "America/Los_Angeles", 0, "Los Angeles", "CA", "US", "USD", 33.99, -118.47),
@@ -237,7 +237,7 @@ class Restaurant:
         return bd
     def __repr__(self): return f"Restaurant({self.name!r}, {self.tz}, closeout={self.closeout})"
 
-# %% ../../nbs/30_sandbox_data.ipynb #2087df3b
+# %% ../../nbs/30_sandbox_data.ipynb #26b2255f
 _MENUS = {  # menu -> group -> items (name, cents, sales category, modifier groups) or subgroups
     "Lunch": {"Starters": [("Tomato Soup", 650, "Food", []), ("Wings", 1195, "Food", ["sauce"]),
                            ("Nachos", 1095, "Food", ["addons"])],
@@ -279,7 +279,7 @@ _LAST = ["Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Ha
 _JOBS = [("Server", 1500, True), ("Bartender", 1600, True), ("Host", 1400, False), ("Line Cook", 2000, False),
          ("Dishwasher", 1600, False), ("Manager", 2800, False), ("Busser", 1450, True)]
 
-# %% ../../nbs/30_sandbox_data.ipynb #e5344a3d
+# %% ../../nbs/30_sandbox_data.ipynb #4f78b6f0
 def _simple(rng, et, names, gid=None, **extra):
     "Config objects with just a name (and constant extra fields); `gid(et, name)` gives group-level guids."
     return [{"guid": gid(et, n) if gid else new_guid(rng), "entityType": et, "name": n, **extra} for n in names]
@@ -293,7 +293,7 @@ def group_guid(seed: int, rng: random.Random, et: str, key: str) -> str:
     new_guid(rng)
     return new_guid(random.Random(f"{seed}:group-config:{et}:{key}"))
 
-# %% ../../nbs/30_sandbox_data.ipynb #e635fc0e
+# %% ../../nbs/30_sandbox_data.ipynb #05985218
 class Catalog:
     "Everything a restaurant has configured, with lookups the order generator needs."
     def __init__(self, seed: int, r: Restaurant):
@@ -310,7 +310,7 @@ class Catalog:
         self._labor(rng, r, G)
         rare_catalog(seed, r, self)                 # rarely-filled fields: hashes, no draw from `rng`
 
-# %% ../../nbs/30_sandbox_data.ipynb #9f2ca5ba
+# %% ../../nbs/30_sandbox_data.ipynb #35a133ce
 @patch
 def _taxes_and_floor(self: Catalog, rng, G):
     "Tax rates, sales categories, the floor plan (revenue centers, service areas, tables), dining options and services."
@@ -338,7 +338,7 @@ def _taxes_and_floor(self: Catalog, rng, G):
                                             ("Online Pickup", "TAKE_OUT", False))]
     cfg["restaurantServices"] = _simple(rng, "RestaurantService", ["Breakfast", "Lunch", "Dinner", "Late Night"], G)
 
-# %% ../../nbs/30_sandbox_data.ipynb #4e7405d6
+# %% ../../nbs/30_sandbox_data.ipynb #22eb4986
 @patch
 def _discounts_and_charges(self: Catalog, rng, G):
     "Discounts and service charges (group-level guids)."
@@ -370,7 +370,7 @@ def _discounts_and_charges(self: Catalog, rng, G):
                              for n, t, a, p, g, tx in sc]
     self.charge = {c["name"]: c for c in cfg["serviceCharges"]}
 
-# %% ../../nbs/30_sandbox_data.ipynb #5c84bbd2
+# %% ../../nbs/30_sandbox_data.ipynb #57730bba
 @patch
 def _reasons_and_devices(self: Catalog, rng, G):
     "Void, no-sale and payout reasons, price groups, printers, payment types, cash drawers and break types."
@@ -389,7 +389,7 @@ def _reasons_and_devices(self: Catalog, rng, G):
                           "breakIntervalHrs": 5, "breakIntervalMins": 0, "trackBreakAcknowledgement": False}
                          for n, p, d in (("Meal Break", False, 30), ("Rest Break", True, 10))]
 
-# %% ../../nbs/30_sandbox_data.ipynb #f31fba0f
+# %% ../../nbs/30_sandbox_data.ipynb #a5399539
 @patch
 def _menus(self: Catalog, rng, P, G):
     "Menus, groups, items, modifier groups and options (config shapes plus internal lookups)."
@@ -432,7 +432,7 @@ def _menus(self: Catalog, rng, P, G):
         for gname, content in groups.items(): m["_groups"].append(add_group(gname, content, None))
     self._menu_config()
 
-# %% ../../nbs/30_sandbox_data.ipynb #d32fd0bc
+# %% ../../nbs/30_sandbox_data.ipynb #cf5a360f
 @patch
 def _menu_config(self: Catalog):
     "The config shapes of menus, menu groups, menu items and option groups (from the internal tree)."
@@ -456,7 +456,7 @@ def _menu_config(self: Catalog):
     cfg["menuOptionGroups"] = [{**{k: v for k, v in g.items() if not k.startswith("_")},
                                 "options": [ext(o) for o in g["_opts"]]} for g in self.groups_m.values()]
 
-# %% ../../nbs/30_sandbox_data.ipynb #49ec2ad6
+# %% ../../nbs/30_sandbox_data.ipynb #170ca84d
 SHARED_JOB = "Manager"      # defined at the group level: the same guid in every restaurant
 SHARED_EMPLOYEE = 5         # the index of the employee who works at every location (a manager): one guid everywhere
 AREA_MANAGER = ("Robin", "Keller", "5550100100")
@@ -504,7 +504,7 @@ def _labor(self: Catalog, rng, r, G):
     self.job_of = {j["guid"]: j for j in self.jobs}
     self.servers = [e for e in self.staff if self.job_of[e["jobReferences"][0]["guid"]]["title"] in ("Server", "Bartender")]
 
-# %% ../../nbs/30_sandbox_data.ipynb #0e51a066
+# %% ../../nbs/30_sandbox_data.ipynb #d2e1be65
 import os, re
 DEFAULT_RATES = {  # events per restaurant per day (order events at 300 orders a day; they scale with volume);
     # `advance` draws the events of each kind in this order, so the order of this table is part of the data
@@ -533,7 +533,7 @@ def env_now() -> datetime | None:
     if d is None: raise ValueError(f"{ENV_NOW}={s!r}: expected an ISO-8601 timestamp with an offset, e.g. 2026-12-01T17:00:00Z")
     return d
 
-# %% ../../nbs/30_sandbox_data.ipynb #4f78b6f0
+# %% ../../nbs/30_sandbox_data.ipynb #a26cb5db
 class World:
     "A deterministic Toast restaurant group with a clock (its Python API: the `show_doc`s of this notebook)."
     connect_every_hours = 96.0
@@ -572,7 +572,7 @@ class World:
 
     def __repr__(self): return f"World(seed={self.seed}, restaurants={len(self._rs)}, now={toast_ts(self._now)})"
 
-# %% ../../nbs/30_sandbox_data.ipynb #b79ce27e
+# %% ../../nbs/30_sandbox_data.ipynb #7be5ca12
 @patch
 def _r(self: World, rguid) -> Restaurant | None:
     "A restaurant connected as of now, or None."
@@ -607,7 +607,7 @@ def _skeleton(self: World, r, bd) -> list[tuple]:
         for e in s: self._where.put(e[0], k)
     return s
 
-# %% ../../nbs/30_sandbox_data.ipynb #35a133ce
+# %% ../../nbs/30_sandbox_data.ipynb #add5022d
 @dataclass
 class SandboxFamily:
     "One endpoint family of the sandbox: its truth, the advance events that change it and (added by the server) its routes."
@@ -651,7 +651,7 @@ def forget_family(name: str) -> SandboxFamily | None:
     for k in (f.events if f else ()): EVENTS.pop(k, None)
     return f
 
-# %% ../../nbs/30_sandbox_data.ipynb #a68a430c
+# %% ../../nbs/30_sandbox_data.ipynb #03d4f657
 @patch
 def _event(self: World, r, at: int, kind: str, sub: int) -> bool:
     "Apply one advance event through the table of kinds; False when it found nothing to act on."
@@ -690,7 +690,7 @@ def advance(self: World, hours: float) -> dict:
     new_orders = self._orders_advanced(old, new)
     return {"step": self._step, "hours": hours, "now": toast_ts(new), "new_orders": new_orders, **counts}
 
-# %% ../../nbs/30_sandbox_data.ipynb #627288a5
+# %% ../../nbs/30_sandbox_data.ipynb #05f11a7a
 @patch
 def truth(self: World, family: str, since: datetime | str | None = None) -> dict:
     "Every entity of a family as served now, and what was deleted or removed; with `since`, only what a sync from there reads."
@@ -715,7 +715,7 @@ def _gone(xs: list) -> list:
     return [{"restaurant": x["restaurant"], "guid": x["object"]["guid"], "at": x["object"]["deletedDate"]}
             for x in xs if x["object"].get("deleted")]
 
-# %% ../../nbs/30_sandbox_data.ipynb #a26cb5db
+# %% ../../nbs/30_sandbox_data.ipynb #f550f241
 @patch
 def restaurant_guids(self: World) -> list[str]:
     "Guids of the restaurants connected as of now (not those that left: see `leave`)."
@@ -767,7 +767,7 @@ def restaurant(self: World, guid: str) -> dict | None:
                           "takeoutPrepTime": 15, "takeoutTimeAfterOpen": 0, "takeoutTimeBeforeClose": 0,
                           "takeoutThrottlingTime": 0, "deliveryThrottlingTime": 0}}
 
-# %% ../../nbs/30_sandbox_data.ipynb #ab48641d
+# %% ../../nbs/30_sandbox_data.ipynb #975ed14f
 @patch(as_prop=True)
 def left(self: World) -> dict:
     "{guid: {'at': ms, 'archived': bool}} of restaurants that left."
@@ -787,14 +787,14 @@ def rejoin(self: World, guid: str) -> None:
     self.__dict__.setdefault("_old_access", {}).setdefault(guid, []).append(old)   # the old access stays listed, deleted
     self.__dict__.setdefault("_rejoined", {})[guid] = self._now
 
-# %% ../../nbs/30_sandbox_data.ipynb #d8d4889e
+# %% ../../nbs/30_sandbox_data.ipynb #ffa7ff32
 @family_truth("restaurants")
 def _restaurants_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
     "Every connected restaurant's detail and partners entry (pulled in full: never cut by `since`)."
     return {"restaurants": [_wrap(r, w.restaurant(r.guid)) for r in rs],
             "partnerRestaurants": [_wrap(r, p) for r, p in zip(rs, w.partner_restaurants())]}, {}
 
-# %% ../../nbs/30_sandbox_data.ipynb #2317b0de
+# %% ../../nbs/30_sandbox_data.ipynb #cc2a4cb7
 _WEEKDAY = [0.8, 0.85, 0.9, 1.0, 1.25, 1.35, 1.1]
 LATE_DAYS = 3  # intrinsic late refunds land at most this many days after an order closes
 
@@ -819,13 +819,25 @@ def order_skeleton(seed: int, r: Restaurant, bd: int, orders_per_day: int) -> li
     out.sort(key=lambda e: (e[1], e[0]))
     return out
 
+def open_edits(opened: int, closed: int) -> list[int]:
+    """When an open order is touched after its first minute (ms): where a check may have a selection added (20 s apart)
+    or its item voided. `modifiedDate` moves at each, whether or not this order has that selection or void."""
+    at = [opened + ci * 1000 for ci in range(3)]                  # each check opens a second after the one before
+    return sorted({opened + 60000} | {a + (k + 1) * 20000 for a in at for k in range(6)}
+                  | {void_at(a, closed) for a in at})
+
+def void_at(at: int, closed: int) -> int:
+    "When a check opened at `at` has its single voided item voided: ten minutes in, or just before the order closes."
+    return min(at + 600000, closed - 30000)
+
 def base_modified(ent: tuple, now: int) -> int:
-    "An order's modifiedDate as of `now`, before any mutation: last edit while open, close, or late refund."
+    """An order's modifiedDate as of `now`, before any mutation: while open, `now` in its first minute (it is being
+    rung up) and then its latest change (`open_edits`); once closed, the close or a late refund."""
     g, opened, closed, late = ent
-    if closed > now: return min(opened + 60000, now)
+    if closed > now: return now if now < opened + 60000 else max(t for t in open_edits(opened, closed) if t <= now)
     return late if late is not None and late <= now else closed
 
-# %% ../../nbs/30_sandbox_data.ipynb #03d4f657
+# %% ../../nbs/30_sandbox_data.ipynb #1e3c982d
 def _recalc(c: dict):
     "Recompute a check's amount, taxAmount and totalAmount from its live selections and charges."
     live = [s for s in c["selections"] if not s["voided"]]
@@ -842,7 +854,7 @@ class OrderBuilder:
         self.seed, self.r, self.cat = seed, r, cat
         self.dining = cat.cfg["diningOptions"]
 
-# %% ../../nbs/30_sandbox_data.ipynb #8d739a22
+# %% ../../nbs/30_sandbox_data.ipynb #5b0c9f9a
 @patch
 def _sel(self: OrderBuilder, rng, item, at, qty, depth=0, group=None, void=None, bd=None):
     "A selection (item or modifier) with nested modifiers; returns (selection, cents incl. modifiers)."
@@ -872,14 +884,14 @@ def _sel(self: OrderBuilder, rng, item, at, qty, depth=0, group=None, void=None,
          "voided": void is not None, "voidDate": toast_ts(void) if void else None,
          "voidBusinessDate": bd if void else None, "voidReason": None, "refundDetails": None,
          "displayName": item["name"], "plu": item.get("_plu", ""), "premodifierPlu": None,
-         "createdDate": toast_ts(at), "modifiedDate": toast_ts(at), "modifiers": mods,
+         "createdDate": toast_ts(at), "modifiedDate": toast_ts(void or at), "modifiers": mods,
          "fulfillmentStatus": "SENT", "fulfillment": None, "taxInclusion": "NOT_INCLUDED", "appliedTaxes": [],
          "diningOption": None, "openPriceAmount": None, "receiptLinePrice": money(base),
          "optionGroupPricingMode": "ADJUSTS_PRICE" if group else None, "externalPriceAmount": None,
          "splitOrigin": None}
     return s, base + mod_cents
 
-# %% ../../nbs/30_sandbox_data.ipynb #f550f241
+# %% ../../nbs/30_sandbox_data.ipynb #825248a3
 @patch
 def _taxes(self: OrderBuilder, rng, taxes, cents):
     "Applied tax objects for `cents` under `taxes`; some carry no guid, as Toast's sometimes do."
@@ -908,7 +920,7 @@ def _discount(self: OrderBuilder, rng, d, cents, at, triggers=(), combo=()):
             "appliedPromoCode": None, "discountType": d["type"],
             "discountPercent": d["percentage"]}
 
-# %% ../../nbs/30_sandbox_data.ipynb #6e8cd32d
+# %% ../../nbs/30_sandbox_data.ipynb #90deca22
 @patch
 def _payment(self: OrderBuilder, rng, order_guid, check_guid, ptype, cents, tip, paid, server, drawer_ok=True):
     "A captured payment of `cents` plus `tip`."
@@ -929,7 +941,7 @@ def _payment(self: OrderBuilder, rng, order_guid, check_guid, ptype, cents, tip,
             "cardPaymentId": new_guid(rng) if credit else None, "orderGuid": order_guid, "checkGuid": check_guid,
             "tenderTransactionGuid": None, "networkTransactionIdentifier": None}
 
-# %% ../../nbs/30_sandbox_data.ipynb #5e87cccc
+# %% ../../nbs/30_sandbox_data.ipynb #4829c58e
 @patch
 def build(self: OrderBuilder, ent: tuple, now: int) -> dict:
     "The order of skeleton entry `ent` as Toast would serve it at `now` (before overlay mutations)."
@@ -977,10 +989,10 @@ def build(self: OrderBuilder, ent: tuple, now: int) -> dict:
     _rare_order(self, o)                        # rarely-filled fields, from their own rng
     if late is not None and late <= now and closed <= now and not voided and not deleted:
         self._late_refund(o, late)
-    if closed > now: self._open_state(o, opened, now)
+    if closed > now: self._open_state(o, ent, now)
     return o
 
-# %% ../../nbs/30_sandbox_data.ipynb #8f0c7510
+# %% ../../nbs/30_sandbox_data.ipynb #5fba32b9
 @patch
 def _delivery(self: OrderBuilder, rng, o: dict, dopt: dict, closed: int):
     "Delivery and curbside details of an order that has them."
@@ -997,13 +1009,13 @@ def _delivery(self: OrderBuilder, rng, o: dict, dopt: dict, closed: int):
                                    "transportColor": rng.choice(["Red", "Blue", "Silver"]),
                                    "transportDescription": "Sedan", "notes": None}
 
-# %% ../../nbs/30_sandbox_data.ipynb #4e0701b0
+# %% ../../nbs/30_sandbox_data.ipynb #c4f470b1
 @patch
 def _check(self: OrderBuilder, rng, og, bd, ci, opened, closed, guests, dopt, server, voided, deleted, epoch_style):
     "One check: selections, discounts, service charges, amounts and payments."
     cg = new_guid(rng)
     at = opened + ci * 1000
-    sels, cents = self._selections(rng, at, bd, guests, closed if voided else None, voided)
+    sels, cents = self._selections(rng, at, bd, guests, closed, voided)
     live = [i for i, s in enumerate(sels) if not s["voided"]]
     check_disc, disc_cents = self._discounts(rng, sels, cents, live, at)
     tax = self._selection_taxes(rng, sels, cents)
@@ -1028,18 +1040,19 @@ def _check(self: OrderBuilder, rng, og, bd, ci, opened, closed, guests, dopt, se
             "lastModifiedDevice": {"id": "pos-1"}, "duration": (closed - at) // 1000,
             "openedBy": _xref(server)}
 
-# %% ../../nbs/30_sandbox_data.ipynb #ad60823d
+# %% ../../nbs/30_sandbox_data.ipynb #a93167ae
 @patch
-def _selections(self: OrderBuilder, rng, at, bd, guests, vd, voided) -> tuple[list, list]:
+def _selections(self: OrderBuilder, rng, at, bd, guests, closed, voided) -> tuple[list, list]:
     "A check's selections and `[cents, item]` of each (a voided item now and then, a house account payment, a gift card)."
-    cat = self.cat
+    cat, vd = self.cat, closed if voided else None
     sels, cents = [], []
     for k in range(rng.randint(1, 2 + min(guests, 4))):
         it = rng.choice(cat.items)
         qty = 2 if rng.random() < 0.08 else 1
         s, unit = self._sel(rng, it, at + (k + 1) * 20000, qty, void=vd, bd=bd)
         if not voided and rng.random() < 0.02:  # a single voided item
-            s["voided"], s["voidDate"], s["voidBusinessDate"] = True, toast_ts(at + 600000), bd
+            s["voided"], s["voidDate"], s["voidBusinessDate"] = True, toast_ts(void_at(at, closed)), bd
+            s["modifiedDate"] = s["voidDate"]
             s["voidReason"] = _xref(rng.choice(cat.cfg["voidReasons"]))
         sels.append(s); cents.append([unit * qty, it])
     if not voided and rng.random() < 0.005:  # paying down a house account balance: not a sale
@@ -1057,7 +1070,7 @@ def _selections(self: OrderBuilder, rng, at, bd, guests, vd, voided) -> tuple[li
         sels.append(gc); cents.append([2500, None])
     return sels, cents
 
-# %% ../../nbs/30_sandbox_data.ipynb #96eb34bf
+# %% ../../nbs/30_sandbox_data.ipynb #af52efe8
 @patch
 def _discounts(self: OrderBuilder, rng, sels, cents, live, at) -> tuple[list, int]:
     "Item discounts (applied to `sels`, taken off `cents`), then the check's discount: (applied check discounts, cents)."
@@ -1097,7 +1110,7 @@ def _selection_taxes(self: OrderBuilder, rng, sels, cents) -> int:
         s["tax"] = money(t); tax += t
     return tax
 
-# %% ../../nbs/30_sandbox_data.ipynb #5f1aea5a
+# %% ../../nbs/30_sandbox_data.ipynb #5d6197d8
 @patch
 def _charges(self: OrderBuilder, rng, guests, dopt, sub, tax) -> tuple[list, int, int]:
     "Service charges (gratuity for big parties, delivery fee, now and then an event fee or a round-up): (charges, sub, tax)."
@@ -1139,7 +1152,7 @@ def _payments(self: OrderBuilder, rng, og, cg, total, paid, closed, server, void
             p["paymentStatus"], p["voidInfo"] = "VOIDED", self._void_info(rng, closed)
     return payments
 
-# %% ../../nbs/30_sandbox_data.ipynb #55548896
+# %% ../../nbs/30_sandbox_data.ipynb #14d4a0b3
 @patch
 def _customer(self: OrderBuilder, rng):
     "A takeout/delivery customer."
@@ -1155,7 +1168,7 @@ def _void_info(self: OrderBuilder, rng, at):
             "voidDate": toast_ts(at), "voidBusinessDate": self.r.bd(at),
             "voidReason": _ref(rng.choice(self.cat.cfg["voidReasons"]))}
 
-# %% ../../nbs/30_sandbox_data.ipynb #cc2a4cb7
+# %% ../../nbs/30_sandbox_data.ipynb #abe41817
 @patch
 def _late_refund(self: OrderBuilder, o, at):
     "Refund (fully or partly) the first captured payment of the first live check at `at`."
@@ -1173,11 +1186,11 @@ def _late_refund(self: OrderBuilder, o, at):
         return True
     return False
 
-# %% ../../nbs/30_sandbox_data.ipynb #f8afc524
+# %% ../../nbs/30_sandbox_data.ipynb #20a297d9
 @patch
-def _open_state(self: OrderBuilder, o, opened, now):
-    "Turn a closed order into how it looks while still open at `now`."
-    o["modifiedDate"] = toast_ts(min(opened + 60000, now))
+def _open_state(self: OrderBuilder, o, ent, now):
+    "Turn a closed order into how it looks while still open at `now`: what was added or voided by then, `modifiedDate` the latest of it."
+    o["modifiedDate"] = toast_ts(base_modified(ent, now))
     o["closedDate"] = o["paidDate"] = None
     o["voided"], o["voidDate"], o["voidBusinessDate"] = False, None, None
     if o["deleted"]: o["deleted"], o["deletedDate"] = False, None
@@ -1185,7 +1198,7 @@ def _open_state(self: OrderBuilder, o, opened, now):
     now_s = toast_ts(now)
     def unvoid(s):
         if s["voided"] and s["voidDate"] > now_s:
-            s.update(voided=False, voidDate=None, voidBusinessDate=None, voidReason=None)
+            s.update(voided=False, voidDate=None, voidBusinessDate=None, voidReason=None, modifiedDate=s["createdDate"])
         for m in s["modifiers"]: unvoid(m)
     for c in o["checks"]:
         c["payments"], c["paymentStatus"], c["closedDate"], c["paidDate"] = [], "OPEN", None, None
@@ -1201,7 +1214,7 @@ def hashed(s: str) -> int:
     import hashlib
     return int.from_bytes(hashlib.blake2b(s.encode(), digest_size=16).digest(), "big")
 
-# %% ../../nbs/30_sandbox_data.ipynb #36782ff6
+# %% ../../nbs/30_sandbox_data.ipynb #cf9cf456
 def _rare_order(b, o: dict):
     """Fields Toast fills only sometimes (loyalty, approvers, reasons, packaging, marketplace tax, external ids, first 6
     digits, selection dining options, fulfillment, split origins), drawn from the order's own `rare` rng: every other
@@ -1259,7 +1272,7 @@ def _loyalty(rng, cat) -> dict:
             "maskedLoyaltyIdentifier": "*" * 12 + ident[-4:], "vendor": cat.loyalty_vendor,
             "accrualFamilyGuid": new_guid(rng), "accrualText": f"Earned {rng.randint(5, 80)} points."}
 
-# %% ../../nbs/30_sandbox_data.ipynb #1e3c982d
+# %% ../../nbs/30_sandbox_data.ipynb #8174595e
 @patch
 def _visible_muts(self: World, r, guid) -> list:
     "The mutations of an order that the API shows now (a late one hides itself and every later one until it arrives)."
@@ -1289,7 +1302,7 @@ def _order_obj(self: World, r, bd, ent) -> dict:
         day[ent[0]] = o
     return o
 
-# %% ../../nbs/30_sandbox_data.ipynb #eb413106
+# %% ../../nbs/30_sandbox_data.ipynb #3f49f8a3
 class OrderWindow(Sequence):
     "The orders of a modified window, built only when read: `len`, indexing, slicing (a list), iteration."
     def __init__(self, world, r, hits): self._w, self._r, self._hits = world, r, hits
@@ -1302,7 +1315,7 @@ class OrderWindow(Sequence):
     def __eq__(self, other): return isinstance(other, (list, tuple, OrderWindow)) and list(self) == list(other)
     def __repr__(self): return f"OrderWindow({len(self)} orders)"
 
-# %% ../../nbs/30_sandbox_data.ipynb #423b29c7
+# %% ../../nbs/30_sandbox_data.ipynb #911c3676
 @patch
 def orders_modified(self: World, rguid, start: datetime, end: datetime) -> OrderWindow:
     """Orders whose modifiedDate is in [start, end), in guid order (Toast documents no order: never by modifiedDate).
@@ -1334,7 +1347,7 @@ def orders_by_business_date(self: World, rguid, business_date: int) -> list[dict
     bd = int(business_date)
     return [self._order_obj(r, bd, ent) for ent in self._skeleton(r, bd) if self._order_upload(ent) <= self._now]
 
-# %% ../../nbs/30_sandbox_data.ipynb #5b0c9f9a
+# %% ../../nbs/30_sandbox_data.ipynb #f826184d
 @patch
 def _find_order(self: World, r, guid) -> tuple | None:
     "(bd, skeleton entry) of an order guid, or None."
@@ -1353,7 +1366,7 @@ def order(self: World, rguid, guid) -> dict | None:
     f = self._find_order(r, guid) if r else None
     return self._order_obj(r, *f) if f else None
 
-# %% ../../nbs/30_sandbox_data.ipynb #825248a3
+# %% ../../nbs/30_sandbox_data.ipynb #8f85184e
 @patch
 def _upload_delay(self: World, guid: str) -> int:
     "How long (ms) after its last offline change an order or time entry rung up offline reaches the API; 0 if online."
@@ -1378,7 +1391,7 @@ def _entry_upload(self: World, rec: tuple) -> int:
     d = self._upload_delay(rec[3]["guid"])
     return rec[1] + 1000 + d if d else rec[0]
 
-# %% ../../nbs/30_sandbox_data.ipynb #5fba32b9
+# %% ../../nbs/30_sandbox_data.ipynb #80f9d679
 def _refund(p: dict, amount: Decimal, at: int, bd: int, full: bool):
     "Record a refund on a payment."
     p["refundStatus"] = "FULL" if full else "PARTIAL"
@@ -1414,7 +1427,7 @@ def _apply_order_mut(self: World, r, o: dict, at: int, kind: str, arg):
     if c is not None: c["modifiedDate"] = toast_ts(at)
     o["modifiedDate"] = toast_ts(at)
 
-# %% ../../nbs/30_sandbox_data.ipynb #a93167ae
+# %% ../../nbs/30_sandbox_data.ipynb #449a2c39
 @order_mutation("order_edit")
 def _mut_edit(w: World, r, o: dict, m: Mutation):
     "A tip raised, a guest added or a tab named, by a manager's device."
@@ -1450,7 +1463,7 @@ def _mut_combined_away(w: World, r, o: dict, m: Mutation):
     o.update(deleted=True, deletedDate=m.ts)
     for ch in o["checks"]: ch.update(deleted=True, deletedDate=m.ts, modifiedDate=m.ts)
 
-# %% ../../nbs/30_sandbox_data.ipynb #af52efe8
+# %% ../../nbs/30_sandbox_data.ipynb #c29ef790
 @order_mutation("selection_remove")
 def _mut_remove_selection(w: World, r, o: dict, m: Mutation):
     "Take the last live selection off the check (of two or more) and refund its part of the payment."
@@ -1492,7 +1505,7 @@ def _mut_combine(w: World, r, o: dict, m: Mutation):
         c["payments"].append(w._builder(r)._payment(m.rng, o["guid"], c["guid"], "CASH", int(extra * 100), 0, m.at,
                                                     w._cat(r).servers[0]))
 
-# %% ../../nbs/30_sandbox_data.ipynb #14d4a0b3
+# %% ../../nbs/30_sandbox_data.ipynb #50530279
 @patch
 def _add_omut(self: World, r, bd, guid, at, kind, arg=None, visible=None):
     "Record an order mutation in the overlay; it reaches the API at `visible` (default `at`; never before an earlier one)."
@@ -1517,7 +1530,7 @@ def _past_day(self: World, r, at, rng, lo_days=1, hi_days=10) -> int | None:
     bd = bd_add(r.bd(at), -rng.randint(lo_days, hi_days))
     return bd if bd >= r.first_bd else (r.first_bd if r.first_bd < r.bd(at) else None)
 
-# %% ../../nbs/30_sandbox_data.ipynb #c144ec4e
+# %% ../../nbs/30_sandbox_data.ipynb #770080eb
 ORDER_EVENTS = ("order_edit", "order_void", "order_delete", "selection_remove", "check_combine", "order_refund")
 
 def _pick_order(w: World, r, at: int, sub: int, rng) -> tuple | None:
@@ -1550,7 +1563,7 @@ def _check_combine(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
 
 family("orders").volume = True     # order events scale with orders_per_day
 
-# %% ../../nbs/30_sandbox_data.ipynb #abe41817
+# %% ../../nbs/30_sandbox_data.ipynb #172599e6
 @patch
 def edit_order(self: World, rguid, guid, kind: str = "order_edit", visible: datetime | None = None) -> bool:
     """Change an order now (`kind` in order_edit, order_void, order_delete, selection_remove, order_refund), visible
@@ -1577,7 +1590,7 @@ def _orders_advanced(self: World, old: int, new: int) -> int:
     return sum(1 for r in self._rs if r.connected_ms <= old
                for bd in self._bds(r, r.bd(old), r.bd(new)) for e in self._skeleton(r, bd) if old < e[1] <= new)
 
-# %% ../../nbs/30_sandbox_data.ipynb #9a008644
+# %% ../../nbs/30_sandbox_data.ipynb #a6bf9f89
 @patch
 def _visible_at(self: World, r, o: dict, kind: str) -> str:
     "When the API began to serve order or time entry `o` as it is now (Toast timestamp)."
@@ -1598,7 +1611,7 @@ def _orders_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, di
     for e in orders: e["visible_at"] = w._visible_at(w._by_guid[e["restaurant"]], e["object"], "order")
     return {"orders": orders}, {"orders": removed}
 
-# %% ../../nbs/30_sandbox_data.ipynb #3f49f8a3
+# %% ../../nbs/30_sandbox_data.ipynb #def61556
 @patch
 def _cfg_state(self: World, r) -> dict:
     "endpoint -> {guid: [object, modified_ms]} for a restaurant (created from its catalog on first use)."
@@ -1628,7 +1641,7 @@ def tip_withholding(self: World, rguid) -> dict | None:
     r = self._r(rguid)
     return self._cat(r).tip_withholding if r else None
 
-# %% ../../nbs/30_sandbox_data.ipynb #c12e2620
+# %% ../../nbs/30_sandbox_data.ipynb #eadf578c
 _NAMED = ("alternatePaymentTypes", "breakTypes", "diningOptions", "discounts", "menuGroups", "menuItems",
           "menuOptionGroups", "menus", "preModifiers", "noSaleReasons", "payoutReasons", "priceGroups", "printers",
           "salesCategories", "serviceAreas", "serviceCharges", "revenueCenters", "restaurantServices", "tables",
@@ -1670,7 +1683,7 @@ def _config_add(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     st[ep][o["guid"]] = [o, at]
     return _config_changed(w, r)
 
-# %% ../../nbs/30_sandbox_data.ipynb #911c3676
+# %% ../../nbs/30_sandbox_data.ipynb #acf98cdc
 @family_truth("config")
 def _config_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
     "Every endpoint's current objects and what was removed from it, and each restaurant's tip withholding (never cut)."
@@ -1682,7 +1695,7 @@ def _config_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, di
     ent["tipWithholding"] = [_wrap(r, w.tip_withholding(r.guid)) for r in rs]
     return ent, rem
 
-# %% ../../nbs/30_sandbox_data.ipynb #b45ae234
+# %% ../../nbs/30_sandbox_data.ipynb #10070aeb
 def _menu_common(o: dict, seed: int) -> dict:
     "Fields every menu entity shares."
     return {"name": o["name"], "guid": o["guid"], "multiLocationId": str(hashed(f"{seed}:{o['name']}") % 10**12),
@@ -1742,7 +1755,7 @@ def menus_body(seed: int, r: Restaurant, cat: Catalog, last_updated: int, prices
                        "menuGroups": [group(g) for g in m["_groups"]]} for m in cat.menus_],
             "modifierGroupReferences": mgr, "modifierOptionReferences": mor, "preModifierGroupReferences": pmg}
 
-# %% ../../nbs/30_sandbox_data.ipynb #1738ffc1
+# %% ../../nbs/30_sandbox_data.ipynb #a06c75d0
 def rare_menus(body: dict, seed: int) -> dict:
     """The published menu with images, content advisories (alcohol) and time-specific prices (happy hour on alcohol),
     decided from hashes: `menus_body` itself is unchanged."""
@@ -1769,7 +1782,7 @@ def rare_menus(body: dict, seed: int) -> dict:
     for k, o in body["modifierOptionReferences"].items(): item(o, True if int(k) in spirits else None)
     return body
 
-# %% ../../nbs/30_sandbox_data.ipynb #a91204f6
+# %% ../../nbs/30_sandbox_data.ipynb #990429f9
 @patch
 def _menu_state(self: World, r) -> dict:
     "Publish time and price overrides; restaurants joining later publish six hours after connecting."
@@ -1798,7 +1811,7 @@ def menus(self: World, rguid) -> dict | None:
     if st.get("_key") != key: st["_body"], st["_key"] = rare_menus(menus_body(self.seed, r, self._cat(r), st["published"], st["prices"]), self.seed), key
     return st["_body"]
 
-# %% ../../nbs/30_sandbox_data.ipynb #24e1f829
+# %% ../../nbs/30_sandbox_data.ipynb #e146182a
 @on_event("menus", "menu_publish")
 def _menu_publish(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     "Publish the menu again with three prices raised (not before the first publish)."
@@ -1816,7 +1829,7 @@ def _menus_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dic
     "Each restaurant's published menu (none before its first publish); never cut."
     return {"menus": [_wrap(r, m) for r in rs if (m := w.menus(r.guid)) is not None]}, {}
 
-# %% ../../nbs/30_sandbox_data.ipynb #449a2c39
+# %% ../../nbs/30_sandbox_data.ipynb #de33481d
 def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, list]:
     "Shifts `[(created_ms, deleted_ms|None, shift)]` and time entries `[(in_ms, out_ms, deleted_ms|None, entry)]` of `bd`."
     rng = random.Random(f"{seed}:{r.guid}:labor:{bd}")
@@ -1837,7 +1850,7 @@ def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, li
         entries.append(_time_entry(rng, bd, bts, e, job, sh, s_in, s_out))
     return shifts, entries
 
-# %% ../../nbs/30_sandbox_data.ipynb #c29ef790
+# %% ../../nbs/30_sandbox_data.ipynb #206a3e40
 def _shift(rng, e: dict, job: dict, s_in: int, s_out: int) -> tuple:
     "A scheduled shift `(created_ms, deleted_ms|None, shift)`: made days ahead, now and then cancelled a day later."
     created = s_in - rng.randint(3, 10) * 86400000
@@ -1874,7 +1887,7 @@ def _missed_break(bts: list, e: dict, t_in: int, t_out: int) -> dict | None:
     if rng.random() < 0.4: del b["guid"]
     return b
 
-# %% ../../nbs/30_sandbox_data.ipynb #79b20f85
+# %% ../../nbs/30_sandbox_data.ipynb #ac425fe4
 def _time_entry(rng, bd: int, bts: list, e: dict, job: dict, sh: dict | None, s_in: int, s_out: int) -> tuple:
     "A time entry `(in_ms, out_ms, deleted_ms|None, entry)` near its shift: breaks, hours, wage, tips and sales."
     t_in = s_in + rng.randint(-10, 10) * 60000 + rng.randint(0, 59999)
@@ -1905,7 +1918,7 @@ def _time_entry(rng, bd: int, bts: list, e: dict, job: dict, sh: dict | None, s_
         "nonCashGratuityServiceCharges": money(0), "tipsWithheld": money(_pct(sales, Decimal("0.5"))) if tipped else money(0),
         "nonCashSales": money(sales), "cashSales": money(rng.randint(0, 30000) if tipped else 0)})
 
-# %% ../../nbs/30_sandbox_data.ipynb #50530279
+# %% ../../nbs/30_sandbox_data.ipynb #573b705a
 def entry_as_of(rec: tuple, now: int) -> dict | None:
     "A time entry as Toast shows it at `now`: absent before clock-in, clocked in (`outDate` null) before clock-out."
     t_in, t_out, del_at, te = rec
@@ -1929,14 +1942,14 @@ def shift_as_of(rec: tuple, now: int) -> dict | None:
     if del_at is None or del_at <= now: return sh
     return {**sh, "deleted": False, "deletedDate": None, "modifiedDate": sh["createdDate"]}
 
-# %% ../../nbs/30_sandbox_data.ipynb #770080eb
+# %% ../../nbs/30_sandbox_data.ipynb #4820bd9d
 def rare_labor(seed: int, r, cat, day: tuple) -> tuple:
     "A labor day's shifts and time entries with the payroll integration's external ids (restaurants that have one)."
     if getattr(cat, "payroll", False):
         for rec in day[0] + day[1]: rec[-1]["externalId"] = "payroll:%s-%08d" % (rec[-1]["entityType"].lower(), _rare_hash(rec[-1]["guid"]) % 10**8)
     return day
 
-# %% ../../nbs/30_sandbox_data.ipynb #28013db9
+# %% ../../nbs/30_sandbox_data.ipynb #2241dff6
 @patch
 def _people(self: World, r, which: str) -> dict:
     "guid -> current employee or job object (copied from the catalog on first use)."
@@ -1971,7 +1984,7 @@ def jobs(self: World, rguid, ids=None, deleted: bool = True) -> list[dict]:
     ids = set(ids) if ids else None
     return [j for g, j in self._people(r, "jobs").items() if (ids is None or g in ids) and (deleted or not j["deleted"])]
 
-# %% ../../nbs/30_sandbox_data.ipynb #f0ab6517
+# %% ../../nbs/30_sandbox_data.ipynb #d6951bfd
 @patch
 def _labor_day(self: World, r, bd):
     "A business date's shifts and time entries (cached)."
@@ -1998,7 +2011,7 @@ def _labor_obj(self: World, r, rec, kind) -> dict | None:
             o["modifiedDate"] = toast_ts(at)
     return o
 
-# %% ../../nbs/30_sandbox_data.ipynb #7c45ba06
+# %% ../../nbs/30_sandbox_data.ipynb #6219a063
 @patch
 def shifts(self: World, rguid, start: datetime | None = None, end: datetime | None = None, ids=None) -> list[dict]:
     """Scheduled shifts (future ones up to a week ahead) as labor-v1 matches a period: `inDate` at or after `start`
@@ -2018,7 +2031,7 @@ def shifts(self: World, rguid, start: datetime | None = None, end: datetime | No
             if s is None or (s <= o["inDate"] and o["outDate"] is not None and o["outDate"] < e): out.append(o)
     return out
 
-# %% ../../nbs/30_sandbox_data.ipynb #b335e569
+# %% ../../nbs/30_sandbox_data.ipynb #fc1929a1
 @patch
 def time_entries(self: World, rguid, *, modified_start=None, modified_end=None, start=None, end=None,
                  business_date: str | None = None, ids=None, include_archived: bool = False) -> list[dict]:
@@ -2057,7 +2070,7 @@ def time_entries(self: World, rguid, *, modified_start=None, modified_end=None, 
             if (o := self._labor_obj(r, rec, "entry")) is not None and s <= o["inDate"] < e
             and (include_archived or not o["deleted"])]
 
-# %% ../../nbs/30_sandbox_data.ipynb #52ad95e5
+# %% ../../nbs/30_sandbox_data.ipynb #b82b63e7
 def _pick_person(w: World, r, which: str, rng) -> tuple | None:
     "(store, a live employee or job picked) when enough are live to spare one (10 employees, 3 jobs), else None."
     st = w._people(r, which)
@@ -2097,7 +2110,7 @@ def _person_delete(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     st[o["guid"]] = {**o, "deleted": True, "deletedDate": toast_ts(at), "modifiedDate": toast_ts(at)}
     return True
 
-# %% ../../nbs/30_sandbox_data.ipynb #343127fb
+# %% ../../nbs/30_sandbox_data.ipynb #6ec3c5bb
 @on_event("labor", "employee_hire")
 def _employee_hire(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     "A new employee in a live job."
@@ -2126,7 +2139,7 @@ def _labor_edit(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     w._lmut_times.append((at, r.guid, bd, which))
     return True
 
-# %% ../../nbs/30_sandbox_data.ipynb #510f2415
+# %% ../../nbs/30_sandbox_data.ipynb #285d70e8
 @family_truth("labor")
 def _labor_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
     "Employees and jobs (never cut); shifts scheduled from `cut` on (a week ahead); time entries modified from `cut` on."
@@ -2150,7 +2163,7 @@ def delete_shift(self: World, rguid, guid) -> bool:
     self._ldel[(r.guid, guid)] = self._now
     return True
 
-# %% ../../nbs/30_sandbox_data.ipynb #1ef37e50
+# %% ../../nbs/30_sandbox_data.ipynb #0cd9249e
 CASH_TYPES = ("CASH_IN", "CASH_COLLECTED", "CASH_OUT", "NO_SALE", "PAY_OUT", "TIP_OUT", "UNDO_PAY_OUT",
               "DRIVER_REIMBURSEMENT", "CLOSE_OUT_EXACT", "CLOSE_OUT_OVERAGE", "CLOSE_OUT_SHORTAGE")
 
@@ -2196,7 +2209,7 @@ def cash_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, lis
     entries.sort(key=lambda e: e["date"])
     return entries, deps
 
-# %% ../../nbs/30_sandbox_data.ipynb #01bf43f2
+# %% ../../nbs/30_sandbox_data.ipynb #5aac922f
 @patch
 def _cash_day(self: World, r, bd):
     "A business date's cash entries and deposits in final form (cached)."
@@ -2222,7 +2235,7 @@ def cash_deposits(self: World, rguid, business_date: int) -> list[dict]:
     now = toast_ts(self._now)
     return [d for d in self._cash_day(r, bd)[1] if d["date"] <= now]
 
-# %% ../../nbs/30_sandbox_data.ipynb #10070aeb
+# %% ../../nbs/30_sandbox_data.ipynb #62b5259b
 @on_event("cash", "cash_undo")
 def _cash_undo(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     "Undo a pay-out of a day 1-5 days back that was not undone yet."

@@ -43,7 +43,7 @@ def dumps(obj) -> bytes:
     "Compact JSON bytes; `Decimal` values become exact JSON numbers."
     return _DEC_RE.sub(r"\1", json.dumps(obj, default=_json_default, separators=(",", ":"))).encode()
 
-# %% ../../nbs/31_sandbox_server.ipynb #45455a4b
+# %% ../../nbs/31_sandbox_server.ipynb #31a4a2fa
 _TS_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$")
 
 def toast_ts(dt: datetime) -> str:
@@ -75,7 +75,7 @@ def parse_business_date(s: str) -> int | None:
     except ValueError: return None
     return int(s)
 
-# %% ../../nbs/31_sandbox_server.ipynb #b22c456a
+# %% ../../nbs/31_sandbox_server.ipynb #53853324
 class ApiError(Exception):
     "An HTTP error answered in Toast's error shape."
     def __init__(self, status: int, message: str, field: str | None = None, key: str | None = None, headers: dict | None = None):
@@ -103,14 +103,15 @@ def error_body(status: int, message: str, request_id: str, field: str | None = N
             "fieldName": None, "link": "https://doc.toasttab.com/doc/devguide/apiResponsesAndErrors.html",
             "requestId": request_id, "developerMessage": message, "errors": [], "canRetry": None}
 
-# %% ../../nbs/31_sandbox_server.ipynb #0f948883
+# %% ../../nbs/31_sandbox_server.ipynb #266d1da0
 import calendar
 MAX_RANGE = timedelta(days=30)   # "cannot be longer than one month", read the harsh way (see `one_month_after`)
 
 def q1(query: dict, name: str) -> str | None:
-    "The single value of a query parameter (None when absent)."
+    "The single value of a query parameter (None when absent); given more than once, a 400 (Toast's server reads `a,b`, never picks one)."
     v = query.get(name)
-    return v[-1] if v else None
+    if v and len(v) > 1: raise ApiError(400, f"{name} takes one value, got {len(v)}: {', '.join(map(repr, v))}", name, "invalid_parameter")
+    return v[0] if v else None
 
 DATE_FORMAT_HINT = "expected yyyy-MM-dd'T'HH:mm:ss.SSSZ, e.g. 2016-01-01T14:13:12.000+0400"
 
@@ -134,15 +135,16 @@ def q_range(query: dict, start: str, end: str, one_month: bool = True) -> tuple[
     s, e = q_date(query, start, True), q_date(query, end, True)
     if e <= s: raise ApiError(400, f"{end} must be later than {start}", end, "invalid_date_range")
     if one_month and e > one_month_after(s):
-        raise ApiError(400, f"The range from {start} to {end} cannot be longer than one month", end, "date_range_too_long")
+        raise ApiError(400, f"The range from {start} to {end} cannot be longer than one month ({q1(query, start)} to "
+                            f"{q1(query, end)})", end, "date_range_too_long")
     return s, e
 
-# %% ../../nbs/31_sandbox_server.ipynb #cde1f1f7
+# %% ../../nbs/31_sandbox_server.ipynb #d4a9978d
 def q_bool(query: dict, name: str) -> bool | None:
     "A boolean parameter (`true`/`false`, any case); None when absent, 400 otherwise."
     s = q1(query, name)
     if s is None: return None
-    if s.strip().lower() not in ("true", "false"): raise ApiError(400, f"{name} must be true or false", name, "invalid_parameter")
+    if s.strip().lower() not in ("true", "false"): raise ApiError(400, f"{name} must be true or false, got {s!r}", name, "invalid_parameter")
     return s.strip().lower() == "true"
 
 def q_int(query: dict, name: str, default: int, lo: int, hi: int) -> int:
@@ -150,7 +152,7 @@ def q_int(query: dict, name: str, default: int, lo: int, hi: int) -> int:
     s = q1(query, name)
     if s is None: return default
     if not re.fullmatch(r"-?\d{1,9}", s.strip()) or not lo <= int(s) <= hi:
-        raise ApiError(400, f"{name} must be an integer between {lo} and {hi}", name, "invalid_parameter")
+        raise ApiError(400, f"{name} must be an integer between {lo} and {hi}, got {s!r}", name, "invalid_parameter")
     return int(s)
 
 def q_job_ids(query: dict) -> list[str] | None:
@@ -177,7 +179,7 @@ def q_business_date(query: dict, name: str = "businessDate", required: bool = Tr
     if v is None: raise ApiError(400, f"Invalid {name}: expected yyyyMMdd", name, "invalid_business_date")
     return v
 
-# %% ../../nbs/31_sandbox_server.ipynb #750e9cde
+# %% ../../nbs/31_sandbox_server.ipynb #8350ea31
 def page_slice(items: list, page: int, size: int) -> list:
     "Items of 1-based `page` of `size`."
     return items[(page - 1) * size: page * size]
@@ -193,7 +195,7 @@ def link_header(base: str, path: str, query: dict, page: int, n_items: int) -> s
     links = ([f'{url(page + 1)}; rel="next"'] if n_items else []) + ([f'{url(page - 1)}; rel="prev"'] if page > 1 else [])
     return ", ".join(links + [f'{url(page)}; rel="self"', f'{url(1)}; rel="first"'])
 
-# %% ../../nbs/31_sandbox_server.ipynb #266d1da0
+# %% ../../nbs/31_sandbox_server.ipynb #1d053e6f
 def b64e(raw: bytes) -> str:
     "URL-safe base64 without padding."
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
@@ -226,7 +228,7 @@ def read_partner_token(token: str) -> tuple[int, int]:
     if not m or int(m[1]) < 1 or not 1 <= int(m[2]) <= 200: raise ApiError(400, "Invalid pageToken", "pageToken", "invalid_page_token")
     return int(m[1]), int(m[2])
 
-# %% ../../nbs/31_sandbox_server.ipynb #5cfa2072
+# %% ../../nbs/31_sandbox_server.ipynb #6af02846
 def make_jwt(key: bytes, claims: dict) -> str:
     "A compact HS256 JWT of `claims`."
     head = b64e(dumps({"alg": "HS256", "typ": "JWT"}))
@@ -246,7 +248,7 @@ def det_uuid(*parts) -> str:
     "A deterministic UUID (version 4 layout) from `parts`."
     return str(uuid.UUID(bytes=hashlib.sha256(repr(parts).encode()).digest()[:16], version=4))
 
-# %% ../../nbs/31_sandbox_server.ipynb #d4a9978d
+# %% ../../nbs/31_sandbox_server.ipynb #27e14644
 RATE_RULES = {"GLOBAL": ((1, 20), (900, 10_000))}   # + an endpoint's own (window s, requests), from its `route`
 
 @dataclass
@@ -281,7 +283,7 @@ class RateLimiter:
         ok = not self.scale or count <= lim
         return Verdict(ok, by, max(0, rem), reset_in, max(1, math.ceil(reset_in)))
 
-# %% ../../nbs/31_sandbox_server.ipynb #c232e440
+# %% ../../nbs/31_sandbox_server.ipynb #2a6ef1dd
 FAULT_KINDS = ("422", "429", "499", "500", "502", "503", "504", "timeout", "drop", "truncate", "empty", "null", "empty_list", "repeat_token",
                "wrong_shape", "empty_object")
 BODY_FAULTS = ("truncate", "empty", "null", "empty_list", "repeat_token", "wrong_shape", "empty_object")   # applied to a 200 after the handler ran
@@ -321,7 +323,7 @@ def parse_faults(spec) -> dict[str, float]:
     if base > 1: raise ValueError("fault rates add up to more than 1")
     return out
 
-# %% ../../nbs/31_sandbox_server.ipynb #175bd0ab
+# %% ../../nbs/31_sandbox_server.ipynb #c2425590
 def _first_item(body: bytes) -> bytes | None:
     "The first element of a JSON list body, as JSON bytes (None if the list is empty)."
     items = json.loads(body, parse_float=Decimal)
@@ -345,7 +347,7 @@ def apply_body_fault(fault: str | None, status: int, body: bytes, headers: dict,
     if tok and body[:1] == b"[": return fault, body, {**headers, "Toast-Next-Page-Token": tok}
     return None, body, headers
 
-# %% ../../nbs/31_sandbox_server.ipynb #f5948ce6
+# %% ../../nbs/31_sandbox_server.ipynb #1fedccb3
 class Faults:
     "Draws at most one fault per request, deterministically from a seed; a 429 refuses its caller for a while."
     burst_step = 0.5             # a drawn 429 refuses the same caller for 1-4 such steps (wall-clock seconds)
@@ -382,7 +384,7 @@ class Faults:
             until = self.bursts.get(key)
             return max(1, math.ceil(until - self.clock())) if until is not None else 1
 
-# %% ../../nbs/31_sandbox_server.ipynb #ba1fbb4a
+# %% ../../nbs/31_sandbox_server.ipynb #039cb5a0
 @dataclass
 class Call:
     "A parsed request as handlers see it."
@@ -410,7 +412,7 @@ class Route:
     @property
     def regex(self): return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.template) + "$")
 
-# %% ../../nbs/31_sandbox_server.ipynb #c659ad6c
+# %% ../../nbs/31_sandbox_server.ipynb #45506439
 ROUTES: list[Route] = []                    # every endpoint, in declaration order
 _ROUTE_RES: list[tuple[Route, re.Pattern]] = []
 
@@ -447,7 +449,7 @@ def drop_family(name: str):
         RATE_RULES.pop(r.template, None)
     return forget_family(name)
 
-# %% ../../nbs/31_sandbox_server.ipynb #dd2ba49a
+# %% ../../nbs/31_sandbox_server.ipynb #d8e061fd
 def match_route(method: str, path: str) -> tuple[Route | None, dict]:
     "The route for a request and its path parameters; (None, {}) when nothing matches (405 when only the method differs)."
     found = False
@@ -470,7 +472,7 @@ def stat_template(route: Route, params: dict) -> str:
     t = route.template.replace("{endpoint}", params.get("endpoint", "{endpoint}"))
     return f"{route.method} {t}"
 
-# %% ../../nbs/31_sandbox_server.ipynb #1d053e6f
+# %% ../../nbs/31_sandbox_server.ipynb #ed591fa9
 def _peak_rss() -> int | None:
     "This process's peak resident set size in bytes (None when unknown)."
     try:
@@ -513,7 +515,7 @@ def self_signed_cert(host: str, directory: str) -> tuple[str, str]:
         f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     return cp, kp
 
-# %% ../../nbs/31_sandbox_server.ipynb #30d862a7
+# %% ../../nbs/31_sandbox_server.ipynb #e42f3a99
 class Sandbox:
     "A local, faithful Toast API over a deterministic `World`, with a clock, ground truth, limits and faults."
     config_page_size = 300      # objects per config page at most (config-v2 maxItems)
@@ -553,7 +555,7 @@ class Sandbox:
         if bad: raise ValueError(f"unknown scopes {bad}; expected some of {', '.join(allowed)}")
         return scopes
 
-# %% ../../nbs/31_sandbox_server.ipynb #f5cb2413
+# %% ../../nbs/31_sandbox_server.ipynb #a8eb6940
 @patch(as_prop=True)
 def now(self: Sandbox) -> datetime:
     "The sandbox's clock (the World's now)."
@@ -596,7 +598,7 @@ def configuration(self: Sandbox, **overrides) -> dict:
            "domain": self.url or "", "initialSyncStart": start.strftime("%Y-%m-%dT%H:%M:%S.") + f"{start.microsecond // 1000:03d}Z"}
     return {**cfg, **{k: str(v) for k, v in overrides.items()}}
 
-# %% ../../nbs/31_sandbox_server.ipynb #7fd593b0
+# %% ../../nbs/31_sandbox_server.ipynb #e282915e
 def _epoch(dt: datetime) -> int: return int(dt.timestamp())
 
 def _issue(sb: Sandbox) -> tuple[str, int]:
@@ -620,7 +622,7 @@ def json_body(c: Call):
     try: return json.loads(c.body or b"null")
     except ValueError: raise ApiError(400, "Request body is not valid JSON", key="invalid_json")
 
-# %% ../../nbs/31_sandbox_server.ipynb #ed1587fd
+# %% ../../nbs/31_sandbox_server.ipynb #42177817
 LOGINS: list[Callable] = []     # other credentials' logins: fn(sandbox, request) -> answer, or None when not theirs
 TOKEN_REQUESTS = (2, 3600)      # Toast: request a token no more than twice an hour (apiAuthenticationRateLimit)
 
@@ -671,7 +673,7 @@ def authenticate(sb: Sandbox, headers: dict) -> dict:
     if claims["exp"] <= now: raise ApiError(401, "Access token expired", "Authorization", "token_expired")
     return claims
 
-# %% ../../nbs/31_sandbox_server.ipynb #6af02846
+# %% ../../nbs/31_sandbox_server.ipynb #fd0e5b69
 def _partner_only(sb):
     "403 unless the client is a partner."
     if sb.access != "partner": raise ApiError(403, "This API client is not a partner; use /restaurants/v1/groups/{managementGroupGuid}/restaurants", key="forbidden")
@@ -713,7 +715,7 @@ def h_connected(sb, c):
             "totalCount": len(items), "nextPageNum": page + 1 if more else None, "lastPageNum": last}
     return body, {"Link": link}
 
-# %% ../../nbs/31_sandbox_server.ipynb #3f7f6ab7
+# %% ../../nbs/31_sandbox_server.ipynb #b2610a80
 @route("GET", "/restaurants/v1/groups/{managementGroupGuid}/restaurants", "restaurants:read", scoped=True, family="restaurants")
 def h_group(sb, c):
     "GET /restaurants/v1/groups/{managementGroupGuid}/restaurants: [{guid}] of the group."
@@ -733,7 +735,7 @@ def h_restaurant(sb, c):
                        "Toast-Restaurant-External-ID", "restaurant_mismatch")
     return r
 
-# %% ../../nbs/31_sandbox_server.ipynb #75b2d830
+# %% ../../nbs/31_sandbox_server.ipynb #40045a18
 def indexed_end(sb, end: datetime) -> datetime:
     "The end of a modified window as the index sees it: changes younger than `index_lag_ms` are not visible yet."
     if not sb.index_lag_ms: return end
@@ -767,7 +769,7 @@ def h_order(sb, c):
     if o is None: raise ApiError(404, f"Order {c.params['guid']} not found", "guid")
     return o
 
-# %% ../../nbs/31_sandbox_server.ipynb #1cb4c9e0
+# %% ../../nbs/31_sandbox_server.ipynb #ca03fe80
 @route("GET", "/config/v2/{endpoint}", "config:read", family="config", choices={"endpoint": CONFIG_ENDPOINTS})
 def h_config(sb, c):
     "GET /config/v2/{endpoint}: lastModified filter, page tokens, 409 when the config changed mid-pagination."
@@ -800,7 +802,7 @@ def h_tip(sb, c):
     "GET /config/v2/tipWithholding: one object."
     return sb.world.tip_withholding(c.restaurant)
 
-# %% ../../nbs/31_sandbox_server.ipynb #7da227cf
+# %% ../../nbs/31_sandbox_server.ipynb #a4e7d0b9
 @route("GET", "/menus/v2/metadata", "menus:read", family="menus")
 def h_menus_metadata(sb, c):
     "GET /menus/v2/metadata: 404 before a publish."
@@ -815,7 +817,7 @@ def h_menus(sb, c):
     if m is None: raise ApiError(404, "No published menu for this restaurant")
     return m
 
-# %% ../../nbs/31_sandbox_server.ipynb #cefaad77
+# %% ../../nbs/31_sandbox_server.ipynb #b26fdeeb
 @route("GET", "/labor/v1/employees", "labor.employees:read", family="labor")
 def h_employees(sb, c):
     "GET /labor/v1/employees (optional employeeIds, max 100)."
@@ -865,7 +867,7 @@ def without_missed_breaks(entry: dict) -> dict:
     bs = entry.get("breaks") or []
     return entry if not any(b.get("missed") for b in bs) else {**entry, "breaks": [b for b in bs if not b.get("missed")]}
 
-# %% ../../nbs/31_sandbox_server.ipynb #c2425590
+# %% ../../nbs/31_sandbox_server.ipynb #bef12a8a
 @route("GET", "/cashmgmt/v1/entries", "cashmgmt:read", family="cash")
 def h_cash_entries(sb, c):
     "GET /cashmgmt/v1/entries?businessDate=yyyyMMdd"
@@ -876,7 +878,7 @@ def h_cash_deposits(sb, c):
     "GET /cashmgmt/v1/deposits?businessDate=yyyyMMdd"
     return sb.world.cash_deposits(c.restaurant, q_business_date(c.query))
 
-# %% ../../nbs/31_sandbox_server.ipynb #9f11844f
+# %% ../../nbs/31_sandbox_server.ipynb #c68f5863
 def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: bytes):
     "Answer a /_sandbox/ request: (status, object)."
     parts = path.strip("/").split("/")[1:]
@@ -902,7 +904,7 @@ def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: byt
         return {"scopes": list(sb.scopes)}
     raise ApiError(404, f"Unknown sandbox endpoint {method} {path}")
 
-# %% ../../nbs/31_sandbox_server.ipynb #390b38d1
+# %% ../../nbs/31_sandbox_server.ipynb #d37295bf
 def _header_dict(headers) -> dict:
     "Lower-cased header names."
     return {k.lower(): v for k, v in (headers.items() if hasattr(headers, "items") else headers)}
@@ -935,7 +937,7 @@ def _just_connected(sb: Sandbox, rguid: str) -> bool:
     at = sb._connected[1].get(rguid)
     return isinstance(at, int) and 0 <= now_ms - at < sb.new_restaurant_grace_s * 1000
 
-# %% ../../nbs/31_sandbox_server.ipynb #039cb5a0
+# %% ../../nbs/31_sandbox_server.ipynb #7d566582
 def authorize(sb: Sandbox, c: Call, route: Route):
     "The standard checks of a token-guarded call: token (401), restaurant header (400), access (403), the token's scope (403)."
     c.claims = authenticate(sb, c.headers)
@@ -955,7 +957,7 @@ def _dispatch(sb: Sandbox, c: Call, route: Route):
     out = route.handler(sb, c)
     return out if isinstance(out, tuple) else (out, {})
 
-# %% ../../nbs/31_sandbox_server.ipynb #eeb5fffa
+# %% ../../nbs/31_sandbox_server.ipynb #eb6f7be2
 def _fault_reply(sb: Sandbox, fault: str, base: dict, template: str, restaurant: str | None, rid: str) -> Reply:
     "The answer of a fault that pre-empts the request: an error status (a 429 with its burst's `Retry-After`), or a dropped connection."
     if fault == "drop":
@@ -967,7 +969,7 @@ def _fault_reply(sb: Sandbox, fault: str, base: dict, template: str, restaurant:
     _count(sb, template, restaurant, st, fault)
     return Reply(st, h, dumps(error_body(st, f"Injected fault {st}", rid)), fault)
 
-# %% ../../nbs/31_sandbox_server.ipynb #6471c276
+# %% ../../nbs/31_sandbox_server.ipynb #a643662f
 @patch
 def respond(self: Sandbox, method: str, target: str, headers=(), body: bytes = b"", client: str = "local") -> Reply:
     "Answer one request (no sleeping): the sandbox API as a pure function of its state."
@@ -1011,7 +1013,7 @@ def respond(self: Sandbox, method: str, target: str, headers=(), body: bytes = b
         _count(sb, template, restaurant, status, fault)
         return Reply(status, {**base, **extra, **more}, out, fault)
 
-# %% ../../nbs/31_sandbox_server.ipynb #ed5b4121
+# %% ../../nbs/31_sandbox_server.ipynb #e8dd1b3c
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version, sys_version = "toast-sandbox", ""
@@ -1050,7 +1052,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = False
     def handle_error(self, request, client_address): pass   # clients that vanish are normal here
 
-# %% ../../nbs/31_sandbox_server.ipynb #e42f3a99
+# %% ../../nbs/31_sandbox_server.ipynb #f99be2c7
 @patch
 def start(self: Sandbox) -> str:
     "Serve in a background thread; return the base URL (https with `tls=True`)."
@@ -1087,5 +1089,5 @@ def __enter__(self: Sandbox):
 @patch
 def __exit__(self: Sandbox, *exc): self.stop()
 
-# %% ../../nbs/31_sandbox_server.ipynb #9b5d36ed
+# %% ../../nbs/31_sandbox_server.ipynb #82a688c3
 from . import analytics as _analytics   # registers the /era/v1 routes
