@@ -109,12 +109,12 @@ def test_management_group_client(tmp_path):
     with Sandbox(seed=4, restaurants=2, days=1, orders_per_day=5, access="management", now=NOW) as sb:
         rc, out = configuration_test(tmp_path, sb.configuration())
         assert rc == 1
-        assert "Put at least one restaurant GUID of the group in restaurantIds" in results(out)["reachable_restaurants"], out
+        assert "Put the GUID of any restaurant of the group in groupRestaurantIds" in results(out)["reachable_restaurants"], out
         guids = sb.world.restaurant_guids()
-        rc, out = configuration_test(tmp_path, sb.configuration(restaurantIds=",".join(guids)))
+        rc, out = configuration_test(tmp_path, sb.configuration(groupRestaurantIds=guids[1]))
     r = results(out)
     assert rc == 0 and r["reachable_restaurants"] == "PASSED" and r["endpoint_families"] == "PASSED", out
-    assert "2 restaurant(s) reachable (management access)" in out
+    assert "2 restaurant(s) reachable, 2 synced by this connection" in out and "(management access)" in out
 
 
 def test_missing_restaurants_scope_is_named(tmp_path, sandbox):

@@ -27,9 +27,9 @@ class Recording(ToastClient):
         return super().get(path, restaurant=restaurant, params=params, **kw)
 
 
-def sync_once(sb, rec):
+def sync_once(sb, rec, **settings):
     "One sync into `rec` from its committed state: (client, error or None)."
-    cfg = sb.configuration(initialSyncStart=START)
+    cfg = sb.configuration(initialSyncStart=START, **settings)
     client = Recording(validate_configuration(cfg), {}, log=testing.ListLog())
     try: sync.update(cfg, rec.state, emit=rec, log=testing.ListLog(), client=client)
     except Exception as e: return client, e
@@ -158,3 +158,24 @@ def test_toast_failing_one_restaurants_details_stops_no_other_restaurant():
             assert {r["id"] for r in fresh.rows("orders") if r["restaurant_id"] == g} == truth_orders(sb, g, cut) != set(), g
         status = {r["id"]: r["sync_status"] for r in fresh.rows("restaurant")}
         assert status == {g1: "ok", g2: "ok", g3: "unavailable"}, status
+
+
+def test_the_only_restaurant_selected_is_archived_marked_and_the_syncs_succeed():
+    """helper-55: a connection that syncs one restaurant (`restaurantIds`) which is then archived. Toast's list still holds
+    the others, so the empty selection is no fault (it was read as an empty list, and every later sync failed): the
+    restaurant is marked disconnected, its rows are kept, the syncs succeed."""
+    sb = Sandbox(seed=4, restaurants=3, days=2, orders_per_day=8, rate_limits=0, now=NOW)
+    sb.world.connect_every_hours = 0
+    with sb:
+        g3 = sb.world.restaurant_guids()[2]
+        rec = testing.Recorder()
+        assert sync_once(sb, rec, restaurantIds=g3)[1] is None
+        kept = mine(rec, g3)
+        assert kept
+        sb.world.leave(g3, archived=True)
+        sb.advance(1)
+        for _ in range(2):
+            assert sync_once(sb, rec, restaurantIds=g3)[1] is None
+        (row,) = rec.rows("restaurant")
+        assert (row["id"], row["sync_status"]) == (g3, "disconnected") and row["disconnected_at"], row
+        assert mine(rec, g3) == kept

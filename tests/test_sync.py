@@ -241,13 +241,29 @@ def test_every_registered_stream_syncs():
 def test_management_group_client_discovers_through_the_group_endpoint():
     with small(access="management", restaurants=3) as sb:
         g = sorted(sb.world.restaurant_guids())
-        rec, _ = run(sb, restaurantIds=",".join(g[:2]))
+        rec, log = run(sb, restaurantIds=",".join(g[:2]))
         assert {r["id"] for r in rec.rows("restaurant")} == set(g[:2])
         assert set(cursors(rec.state)) == set(g[:2])
         assert any("/groups/" in k for k in sb.stats()["requests"])
-        with pytest.raises(Exception) as ei:
-            run(sb)
-        assert "set restaurantIds" in str(ei.value)
+        # restaurantIds asked the group's list and selected two of three: every sync says how to sync the group (helper-55)
+        assert any("the management group lists 3 restaurants, 1 of them not in restaurantIds" in m for k, m in log.lines if k == "warning")
+        state = rec.state                                    # its cached token: Toast grants two logins an hour
+        with pytest.raises(Exception) as ei:                 # nothing to ask the group's list through
+            run(sb, dict(state, details={}))
+        assert "set groupRestaurantIds to any restaurant of the group" in str(ei.value)
+        # groupRestaurantIds only names whom the list is asked through: the whole group is synced, and nothing is said
+        rec, log = run(sb, state, groupRestaurantIds=g[2])
+        assert set(cursors(rec.state)) == set(g) and g[2] in {r["id"] for r in rec.rows("restaurant")}
+        assert not any("restaurantIds" in m for k, m in log.lines if k == "warning"), log.lines
+        # one that is not (or no longer) of the group answers 403: the next one named is asked, the sync goes on
+        sb.reset_stats()
+        rec, _ = run(sb, rec.state, groupRestaurantIds="00000000-0000-4000-8000-00000000beef," + g[1])
+        (row,) = rec.rows("sync_log")
+        asked = next(v for k, v in sb.stats()["requests"].items() if "/groups/" in k)
+        assert row["status"] == "succeeded" and asked == {"00000000-0000-4000-8000-00000000beef": 1, g[1]: 1}, (row, asked)
+        # and with none named, the restaurants synced before serve
+        rec, _ = run(sb, rec.state)
+        assert rec.rows("sync_log")[0]["status"] == "succeeded" and set(cursors(rec.state)) == set(g)
 
 @pytest.mark.clock
 def test_newly_connected_restaurant_is_skipped_while_403_then_backfills_alone():

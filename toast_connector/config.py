@@ -149,6 +149,7 @@ class Settings:
     max_attempts: int = 6
     restaurant_ids: tuple[str, ...] = ()
     exclude_restaurant_ids: tuple[str, ...] = ()
+    group_restaurant_ids: tuple[str, ...] = ()   # a management group's list is asked through these (selects nothing)
     shard: tuple[int, int] = (1, 1)
     config_full_refresh_hours: int = 24
     cash_lookback_days: int = 7
@@ -181,8 +182,9 @@ _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_min
          "reconcileDays": ("reconcile_days", 1, 31), "reconcileHours": ("reconcile_hours", 0, 24*31),
          "reconcileAttempts": ("reconcile_attempts", 1, 50), "analyticsBackfillDays": ("analytics_backfill_days", 0, 366)}
 _FLOATS = {"timeoutSeconds": ("timeout_seconds", 1, 600), "rateLimitScale": ("rate_limit_scale", 0.01, 1.0)}
-KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key",
-              "restaurantIds", "excludeRestaurantIds", "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
+_GUID_LISTS = {"restaurantIds": "restaurant_ids", "excludeRestaurantIds": "exclude_restaurant_ids", "groupRestaurantIds": "group_restaurant_ids"}
+KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSyncStart", "key", *_GUID_LISTS,
+              "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
 # %% ../nbs/00_config.ipynb #f678c0b6
 _REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours", None),
@@ -312,7 +314,7 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
         if (n := _number(configuration, k, int, lo, hi)) is not None: opts[name] = n
     for k, (name, lo, hi) in _FLOATS.items():
         if (n := _number(configuration, k, float, lo, hi)) is not None: opts[name] = n
-    for k, name in (("restaurantIds", "restaurant_ids"), ("excludeRestaurantIds", "exclude_restaurant_ids")):
+    for k, name in _GUID_LISTS.items():
         if (v := _text(configuration, k, required=False)) is not None:
             try: opts[name] = parse_guid_list(v)
             except ValueError as e: raise ConfigError(k, str(e)) from None

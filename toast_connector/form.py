@@ -56,6 +56,8 @@ FIELDS = (
     Field("restaurantIds", "Only these restaurants", "Optional comma-separated restaurant GUIDs to sync. Empty: every "
           "restaurant the client can reach."),
     Field("excludeRestaurantIds", "Leave out these restaurants", "Optional comma-separated restaurant GUIDs never to sync."),
+    Field("groupRestaurantIds", "Restaurant of the group", "Restaurant-group (management) clients only: the GUID of any "
+          "restaurant of the group (or several, tried in turn), on whose behalf Toast lists the group. Selects nothing."),
     Field("restaurantShard", "Restaurant shard", "Optional k/n (e.g. 2/8): this connection syncs shard k of n of the "
           "restaurants, stable by GUID. For groups too large for one connection: create n connections, shards 1/n..n/n.",
           placeholder="1/1"),
@@ -118,7 +120,7 @@ import time
 from dataclasses import replace
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest, redact
 from .client import ToastClient, _sdk_log
-from .restaurants import discover, select, enrich, client_claims
+from .restaurants import discover, select, enrich, client_claims, anchors
 from .windows import toast_ts, business_date
 
 _CLIENTS: dict = {}
@@ -182,9 +184,9 @@ def _forbidden_listing(client, e) -> str:
     if scopes and "restaurants:read" not in scopes:
         return ("the client's scopes do not cover: restaurants (needs restaurants:read), without which no restaurant "
                 "can be listed or synced. Add the scope to the Toast API client.")
-    if claims.get("management_set_guid") and not client.settings.restaurant_ids:
+    if claims.get("management_set_guid") and not anchors(client.settings):
         return ("this is a restaurant-group (management) client: Toast lists a group's restaurants only when asked on "
-                "behalf of one of them. Put at least one restaurant GUID of the group in restaurantIds.")
+                "behalf of one of them. Put the GUID of any restaurant of the group in groupRestaurantIds.")
     return (f"the client cannot list restaurants (403): {e.toast_message or e}. A partner client needs restaurants "
             "connected to it; a restaurant-group client needs the restaurants:read scope.")
 
@@ -192,7 +194,7 @@ def check_restaurants(configuration: dict, client=None, limit: int = 20) -> Chec
     "The client reaches at least one restaurant, and the include/exclude/shard options leave at least one."
     client = client or setup_client(configuration)
     s = client.settings
-    try: items, how = discover(client, known=s.restaurant_ids)
+    try: items, how = discover(client, known=anchors(s))
     except ToastForbidden as e: return Check(False, _forbidden_listing(client, e))
     except ToastError as e: return Check(False, f"listing restaurants failed: {e}")
     if not items: return Check(False, "the client reaches no restaurant: connect it to at least one location in Toast")
@@ -231,7 +233,7 @@ def check_families(configuration: dict, client=None) -> Check:
     "One call per endpoint family (and scope) for a sample restaurant; names each family the scopes do not cover."
     client = client or setup_client(configuration)
     s = client.settings
-    try: items, _ = discover(client, known=s.restaurant_ids)
+    try: items, _ = discover(client, known=anchors(s))
     except ToastForbidden as e: return Check(False, _forbidden_listing(client, e))
     except ToastError as e: return Check(False, f"listing restaurants failed: {e}")
     guids = select([i["restaurantGuid"] for i in items], include=s.restaurant_ids,

@@ -15,8 +15,8 @@ from .windows import due, is_zone, parse_ts
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'FALLBACK_DAYS',
            'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access', 'discover',
-           'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich', 'remember', 'from_cache',
-           'selection_notes', 'restaurants', 'track_left']
+           'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich', 'remember',
+           'from_cache', 'selection_notes', 'group_notes', 'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -60,7 +60,7 @@ def one_access(items: list[dict]) -> list[dict]:
     return list(by.values())
 
 def discover(client, *, known=()) -> tuple[list[dict], str]:
-    "Restaurants the client can reach: (items, 'partner'|'management'), one per restaurant; items carry at least `restaurantGuid`."
+    "Restaurants the client can reach: (items, 'partner'|'management'), one per restaurant; a group's list is asked through each of `known` in turn."
     try:
         items = client.get(PARTNERS_PATH, expect=list, check=listed_without("restaurantGuid")).data
         return one_access([dict(r, restaurantGuid=r["restaurantGuid"].lower()) for r in items]), "partner"
@@ -68,14 +68,20 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
     group = client_claims(client).get("management_set_guid")
     if not group: raise ToastForbidden("the partners API answered 403 and the token carries no management_set_guid: "
                                        "this client can reach no restaurant list", status=403, endpoint=PARTNERS_PATH)
-    header = (list(known) or [group])[0]   # Toast wants one restaurant of the group in the header
-    try: items = client.get(GROUP_PATH.format(group=group), restaurant=header, expect=list, check=listed_without("guid")).data
-    except ToastForbidden:
-        if known: raise
-        raise ToastForbidden("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
-                             "needs one restaurant guid of the group: set restaurantIds to the restaurants to sync",
-                             status=403, endpoint=GROUP_PATH) from None
-    return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items], "management"
+    for header in dict.fromkeys(known) or [group]:          # Toast wants one restaurant of the group in the header
+        try: items = client.get(GROUP_PATH.format(group=group), restaurant=header, expect=list, check=listed_without("guid")).data
+        except ToastForbidden: continue                      # not (or no longer) of the group: the next one
+        return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items], "management"
+    if known: raise ToastForbidden(f"Toast's group endpoint answered 403 through each restaurant it was asked through "
+                                   f"({', '.join(dict.fromkeys(known))}): none is a restaurant of management group {group} "
+                                   "this client reaches; set groupRestaurantIds to one that is", status=403, endpoint=GROUP_PATH)
+    raise ToastForbidden("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
+                         "needs one restaurant guid of the group: set groupRestaurantIds to any restaurant of the group",
+                         status=403, endpoint=GROUP_PATH)
+
+def anchors(settings, known=()) -> tuple[str, ...]:
+    "The restaurants a management group's list is asked through, in order: `groupRestaurantIds`, `restaurantIds`, then `known` (synced before)."
+    return tuple(dict.fromkeys((*getattr(settings, "group_restaurant_ids", ()), *settings.restaurant_ids, *known)))
 
 # %% ../nbs/11_restaurants.ipynb #cb2eee74
 @dataclass
@@ -212,14 +218,24 @@ def selection_notes(listed: list[str], settings) -> list[str]:
         out.append(f"no restaurant to sync: of the {len(listed)} Toast lists, {', then '.join(steps)}; check these settings")
     return out
 
+def group_notes(how: str, listed: list, settings) -> list[str]:
+    "A management group's list asked through `restaurantIds` (no `groupRestaurantIds`) that holds restaurants they leave out: how to sync them."
+    inc = settings.restaurant_ids
+    if how != "management" or getattr(settings, "group_restaurant_ids", ()) or not inc: return []
+    if not (out := [g for g in listed if g not in inc]): return []
+    return [f"the management group lists {len(listed)} restaurants, {len(out)} of them not in restaurantIds and not synced "
+            f"({', '.join(out[:3])}{', ...' if len(out) > 3 else ''}): to sync the whole group, name one of its restaurants in "
+            "groupRestaurantIds and leave restaurantIds empty (setting groupRestaurantIds also says the selection is meant)"]
+
 # %% ../nbs/11_restaurants.ipynb #4d40309c
-def restaurants(client, settings, details: dict | None = None, now: datetime | None = None, warn=None) -> tuple[list[Restaurant], str]:
-    "Discover, select (include/exclude/shard) and enrich the restaurants of this connection; `details` (kept in the state) spares fresh detail calls; `warn(line)` hears `selection_notes`."
-    items, how = discover(client, known=settings.restaurant_ids)
+def restaurants(client, settings, details: dict | None = None, now: datetime | None = None, warn=None) -> tuple[list[Restaurant], str, int]:
+    """Discover, select (include/exclude/shard) and enrich the restaurants of this connection, with the access and how many
+    Toast listed; `details` (kept in the state) spares fresh detail calls; `warn(line)` hears `selection_notes`, `group_notes`."""
+    items, how = discover(client, known=anchors(settings, details or ()))
     by = {i["restaurantGuid"]: i for i in items}
     chosen = select(list(by), include=settings.restaurant_ids, exclude=settings.exclude_restaurant_ids, shard=settings.shard)
-    for line in selection_notes(list(by), settings) if warn is not None else (): warn(line)
-    if details is None: return [enrich(client, by[g]) for g in chosen], how
+    for line in selection_notes(list(by), settings) + group_notes(how, list(by), settings) if warn is not None else (): warn(line)
+    if details is None: return [enrich(client, by[g]) for g in chosen], how, len(by)
     now = now or (client.now() if callable(getattr(client, "now", None)) else datetime.now(timezone.utc))   # Toast's clock
     hours, out = getattr(settings, "restaurant_refresh_hours", 0), []
     for g in set(details) - set(chosen): del details[g]       # no longer synced here: forget it
@@ -235,17 +251,17 @@ def restaurants(client, settings, details: dict | None = None, now: datetime | N
             elif r.syncable: details[g] = remember(r, by[g], now)
             elif r.status != "unavailable": details.pop(g, None)
         out.append(r)
-    return out, how
+    return out, how, len(by)
 
 # %% ../nbs/11_restaurants.ipynb #19abfbff
 RESTAURANT_COLUMNS["disconnected_at"] = "UTC_DATETIME"
 LEFT_STATUSES = ("deleted", "archived", "disconnected")
 
-def track_left(rs: list[Restaurant], state: dict, settings, now: str) -> list[Restaurant]:
-    "`rs` plus the restaurants the state knows that discovery no longer returns; those that left get `disconnected_at`."
+def track_left(rs: list[Restaurant], state: dict, settings, now: str, listed: int) -> list[Restaurant]:
+    "`rs` plus the restaurants the state knows that discovery no longer returns; those that left get `disconnected_at`; `listed`: how many Toast's list held."
     known = select(list(state.get("restaurants") or {}), include=settings.restaurant_ids,
                    exclude=settings.exclude_restaurant_ids, shard=settings.shard)
-    if known and not rs:        # an empty list is no proof that every restaurant left: a fault, nothing is marked
+    if known and not listed:    # an empty list is no proof that every restaurant left: a fault, nothing is marked
         raise ToastError(f"Toast's restaurant list came back empty where the last sync had {len(known)} "
                               "restaurants: nothing is marked disconnected; the next sync asks again", status=200, endpoint="restaurants")
     left, found = state.setdefault("left", {}), {r.guid for r in rs}

@@ -220,8 +220,8 @@ def run_tasks(self: Engine, tasks: list[Task]):
 @patch
 def discover(self: Engine) -> tuple[list[Restaurant], str]:
     "The restaurants of this sync (and the known ones Toast no longer lists), each written to `restaurant`."
-    rs, how = find_restaurants(self.client, self.settings, self.state.setdefault("details", {}), warn=self.log.warning)
-    rs = track_left(rs, self.state, self.settings, W.toast_ts(self.client.now()))   # + known restaurants Toast no longer lists
+    rs, how, listed = find_restaurants(self.client, self.settings, self.state.setdefault("details", {}), warn=self.log.warning)
+    rs = track_left(rs, self.state, self.settings, W.toast_ts(self.client.now()), listed)   # + known ones Toast no longer lists
     for r in rs:
         # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated;
         # so does one whose details came from the state (no detail call this sync)
