@@ -175,3 +175,19 @@ def test_toasts_error_body_with_a_200_is_no_tip_withholding_row():
                         rec.state, emit=rec, log=testing.ListLog())
         undo()
         assert rec.rows("tip_withholding") == before                 # no second row, no `status`/`message` columns
+
+
+def test_a_tip_withholding_answered_with_another_guid_leaves_one_live_row():
+    """tipWithholding is one object per restaurant, keyed by Toast's guid: should Toast answer it with another guid (the
+    setting made anew), the old row is deleted once a second pull agrees (helper-55: it stayed live beside the new one)."""
+    new_guid = "11111111-2222-4333-8444-555555555555"
+    with config_sandbox() as sb:
+        rec = testing.Recorder()
+        sync_cfg(sb, rec)
+        (old,) = rec.rows("tip_withholding")
+        answered(sb, "/config/v2/tipWithholding", lambda body: {**body, "guid": new_guid})
+        for _ in range(2):                                           # configRefreshHours (6) apart: each sync pulls it
+            sb.advance(7)
+            sync_cfg(sb, rec)
+        assert [r["id"] for r in rec.rows("tip_withholding")] == [new_guid]
+        assert [r["id"] for r in rec.deleted("tip_withholding")] == [old["id"]]

@@ -179,3 +179,26 @@ def test_the_only_restaurant_selected_is_archived_marked_and_the_syncs_succeed()
         (row,) = rec.rows("restaurant")
         assert (row["id"], row["sync_status"]) == (g3, "disconnected") and row["disconnected_at"], row
         assert mine(rec, g3) == kept
+
+
+def test_an_archived_restaurant_s_detail_answers_404_unless_archived_ones_are_asked_for():
+    """restaurants-v1: the detail of an archived restaurant is a 404 unless `includeArchived=true`, which answers it with
+    `general.archived` true (helper-55: the sandbox answered 403, the "newly connected" answer, either way)."""
+    import requests
+    sb = Sandbox(seed=4, restaurants=3, days=1, orders_per_day=2, rate_limits=0, now=NOW)
+    sb.world.connect_every_hours = 0
+    with sb:
+        g1, g2, g3 = sb.world.restaurant_guids()
+        sb.world.leave(g2)                                    # disconnected: no access at all
+        sb.world.leave(g3, archived=True)
+        client = ToastClient(validate_configuration(sb.configuration(initialSyncStart=START)), {}, log=testing.ListLog())
+        token = client.auth.token().reveal()
+        client.close()
+        def detail(g, **params):
+            return requests.get(f"{sb.url}/restaurants/v1/restaurants/{g}", params=params, timeout=10,
+                                headers={"Authorization": f"Bearer {token}", "Toast-Restaurant-External-ID": g})
+        assert detail(g3).status_code == 404 and detail(g3, includeArchived="false").status_code == 404
+        r = detail(g3, includeArchived="true")
+        assert r.status_code == 200 and r.json()["general"]["archived"] is True
+        assert detail(g2).status_code == 403 and detail(g2, includeArchived="true").status_code == 403
+        assert detail(g1).json()["general"]["archived"] is False

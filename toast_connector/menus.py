@@ -24,12 +24,19 @@ def map_values(m, name: str = "reference map") -> list | None:
     if m is None or isinstance(m, list): return m
     if not isinstance(m, dict):
         raise ValueError(f"published_menu_restaurant: Toast sent `{name}` as a JSON {type(m).__name__}, not an object; the document is not read")
-    out = []
+    out, seen = [], {}
     for k, v in m.items():
         if not isinstance(v, dict):     # skipped, its row would be deleted as if the publish had dropped it
             raise ValueError(f"published_menu_restaurant: Toast sent {repr(v)[:60]} as reference {k!r} of `{name}`, not an object; "
                              "the document is not read")
-        rid = _ref_id(k if v.get("referenceId") is None else v["referenceId"])   # "1002" and 1002 are one key
+        rid = _ref_id(k)                # the key is what other entities refer by: its object must say the same
+        if v.get("referenceId") is not None and _ref_id(v["referenceId"]) != rid:
+            raise ValueError(f"published_menu_restaurant: reference {k!r} of `{name}` holds referenceId {v['referenceId']!r}: "
+                             "Toast's key and referenceId disagree; the document is not read")
+        if rid in seen:                 # two keys of one id ("7" and "07") would be one row: one object lost
+            raise ValueError(f"published_menu_restaurant: `{name}` holds reference {rid} twice (keys {seen[rid]!r} and {k!r}); "
+                             "the document is not read")
+        seen[rid] = k
         out.append(v if v.get("referenceId") == rid and type(v["referenceId"]) is int else {**v, "referenceId": rid})
     return sorted(out, key=lambda v: v["referenceId"])
 

@@ -5,7 +5,7 @@
 # %% ../../nbs/31_sandbox_server.ipynb #e76761f9
 from __future__ import annotations
 import base64, hashlib, hmac, ipaddress, json, math, os, random, re, shutil, socket, ssl, sys, tempfile, threading, time, uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, date
 from decimal import Decimal
 from email.utils import format_datetime
@@ -24,9 +24,10 @@ __all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'FAULT_
            'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault',
            'Faults', 'Call', 'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route', 'rate_key',
            'stat_template', 'self_signed_cert', 'Sandbox', 'json_body', 'h_login', 'authenticate', 'h_partners',
-           'h_connected', 'h_group', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order', 'h_config',
-           'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts', 'h_time_entries',
-           'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint', 'authorize']
+           'h_connected', 'h_group', 'archived_detail', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order',
+           'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts',
+           'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint',
+           'authorize']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
 _DEC_MARK = "\x00D"
@@ -723,12 +724,19 @@ def h_group(sb, c):
         raise ApiError(403, "The management group is not accessible to this client", "managementGroupGuid")
     return [{"guid": g} for g in sb.world.restaurant_guids()]
 
-@route("GET", "/restaurants/v1/restaurants/{guid}", "restaurants:read", scoped=True, family="restaurants")
+def archived_detail(sb, c, route):
+    "`authorize`, but a restaurant archived from this client still reaches its own detail, which answers for it (`h_restaurant`)."
+    archived = c.restaurant and sb.world.left.get(c.restaurant, {}).get("archived")
+    authorize(sb, c, replace(route, scoped=False) if archived else route)
+
+@route("GET", "/restaurants/v1/restaurants/{guid}", "restaurants:read", scoped=True, family="restaurants", auth=archived_detail)
 def h_restaurant(sb, c):
-    "GET /restaurants/v1/restaurants/{guid}: 404 for unknown or not connected; `includeArchived` a boolean (400 otherwise)."
-    q_bool(c.query, "includeArchived")      # restaurants-v1: true or false (an archived restaurant is not listed here at all)
+    """GET /restaurants/v1/restaurants/{guid}: 404 for unknown or not connected, and for an archived one unless
+    `includeArchived=true` (then it, `general.archived` true); `includeArchived` a boolean (400 otherwise)."""
+    incl = q_bool(c.query, "includeArchived")   # restaurants-v1: true or false
     g = c.params["guid"]
-    r = sb.world.restaurant(g) if g in sb.world.restaurant_guids() else None
+    archived = bool(sb.world.left.get(g, {}).get("archived"))
+    r = sb.world.restaurant(g) if g in sb.world.restaurant_guids() or (archived and incl) else None
     if r is None: raise ApiError(404, f"Restaurant {g} not found", "restaurantGUID")
     if g != c.restaurant:      # both name the restaurant asked about (restaurants-v1): another's header is refused
         raise ApiError(400, f"Toast-Restaurant-External-ID {c.restaurant} does not match the restaurant {g} in the path",
