@@ -254,7 +254,7 @@ def check_values(wh, live, late) -> int:
             hit = next((h for h in objs[oid].get(r.get("id"), ()) if parents <= {g for g, _ in h[1]}), None) \
                 if t != "orders_check_applied_discount_combo_item" else None
             if hit is None:
-                up = keyless(t, r, objs[oid], pool)
+                up = keyless(t, r, objs[oid], pool.setdefault(oid, {}))    # each order's own lists (helper-56)
                 if up is None: unmatched.append((t, r)); continue
                 want = {}
             else:

@@ -52,7 +52,8 @@ def scenario(departures: int = 1):
             sb.advance(1)
             state = run(sb, wh, state)
         exp, late, live = expected(sb, wh)
-        got = {(r["id"],) for r in wh.current("orders")}
+        # an order modified after the last window's end is out of both sides (`expected`): its older version is no loss
+        got = {(r["id"],) for r in wh.current("orders") if r["id"] not in late}
         assert edited, "the scenario never happened: no window held more than a page"
         assert len(edited) == departures
         return edited, set(exp["orders"]) - got, got ^ set(exp["orders"]), calls
