@@ -163,9 +163,11 @@ def write(self: Engine, task: Task, dels: list, ups: list):
 # %% ../nbs/20_sync.ipynb #154a48ed
 @patch
 def upsert(self: Engine, table: str, row: dict, update: bool = False):
-    "Write one row outside a task; `update`: only the row's own columns (where the writer can), not a whole new row."
+    "Write one row outside a task (`update`: only its own columns, where the writer can); `checkpointRows` and memory bound these too."
     (getattr(self.emit, "update", self.emit.upsert) if update else self.emit.upsert)(table, row)
     self.rows[table] += 1; self.since_ckpt += 1
+    if self.since_ckpt >= self.settings.checkpoint_rows: self.checkpoint("rows")      # Toast's daily totals can be many
+    elif self.since_ckpt % 1000 == 0 and self.since_ckpt >= self.MEMORY_MIN_ROWS and self.memory_high(): self.checkpoint("memory")
 
 @patch
 def read_now(self: Engine, task: Task, params: dict) -> list:
