@@ -83,7 +83,7 @@ def parse_domain(value: str) -> str:
     if "://" not in v: v = "https://" + v
     u = urlsplit(v)
     if u.scheme not in ("http", "https"): raise ValueError(f"scheme must be https, not {shown(u.scheme)}")
-    if not u.hostname: raise ValueError("has no host name")
+    if not u.hostname: raise ValueError(f"has no host name: {shown(value)}")
     if u.query or u.fragment: raise ValueError("must be a host name or base URL without a query string or fragment (not repeated here)")
     if u.path not in ("", "/"): raise ValueError(f"must be a host name or base URL without a path, got path {shown(u.path)}")
     if u.username or u.password: raise ValueError("must not carry credentials")
@@ -199,7 +199,8 @@ def check_late_arrivals(opts: dict) -> None:
     for key, field_, every_key, every_field, always in _REREADS:
         days, every = get(field_), get(every_field)
         if days and every and days > (get(always) if always else 0) and days * 24 <= every:
-            raise ConfigError(key, f"{days} days re-read every {every} hours leaves gaps: it must span more than "
+            raise ConfigError(every_key if every_field in opts and field_ not in opts else key,   # the key the user set
+                              f"{days} days re-read every {every} hours leaves gaps: {key} must span more than "
                               f"{every_key} (or be 0 to switch the re-read off)")
     analytics = opts.get("analytics_client_id") and opts.get("reconcile", Settings.reconcile) != "false"
     if analytics and (n := get("reconcile_days") + get("analytics_backfill_days")) > 366:   # the first report asks for both at once
