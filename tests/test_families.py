@@ -433,22 +433,30 @@ def test_full_refresh_failing_half_way_deletes_nothing_it_should_not():
 
 
 def test_crash_during_full_refresh_deletes_nothing_live():
+    """The process dies half-way through the full pull that confirms removals, after it has committed checkpoints: what it
+    committed deletes nothing live, and the next syncs converge. (helper-56: the crash came before any checkpoint, on a
+    first pull that deletes nothing anyway, so a connector deleting every live row passed.)"""
+    cfg = dict(configFullRefreshHours=0, checkpointRows=100)
     with small(orders_per_day=2) as sb:
         rec = recorder()
-        run(sb, rec, configFullRefreshHours=0)
+        run(sb, rec, **cfg)
         sb.world.rates = {k: 0 for k in sb.world.rates} | {"config_remove": 60}
         sb.advance(4)
-        committed = len(rec.ops)
-        rec.fail_after, rec.n = committed + 150, committed             # the process dies mid-sync
+        before = len(rec.ops)
+        run(sb, rec, **cfg)                                            # removals seen once: they wait for a second pull
+        assert any(isinstance(c, dict) and c.get("missing") for r in rec.state["restaurants"].values() for c in r.values())
+        committed, states = len(rec.ops), len(rec.states)
+        rec.fail_after, rec.n = committed + (committed - before) // 2, committed    # the confirming pull dies half-way
         with pytest.raises(RuntimeError, match="crash"):
-            run(sb, rec, configFullRefreshHours=0)
+            run(sb, rec, **cfg)
+        assert len(rec.states) > states                                # after checkpoints of its own
         rec.pending = []                                               # what the dead process had not checkpointed is lost
         live = config_truth(sb)
         for t, want in live.items():
             assert set(want) <= {(r["id"], r["restaurant_id"]) for r in rows(rec, t)}, t
         rec.fail_after = None
-        run(sb, rec, configFullRefreshHours=0)                        # resumes from the last checkpoint and converges
-        run(sb, rec, configFullRefreshHours=0)                        # (removals are deleted once two full pulls agree)
+        run(sb, rec, **cfg)                                            # resumes from the last checkpoint and converges
+        run(sb, rec, **cfg)                                            # (removals are deleted once two full pulls agree)
         check_all(sb, rec)
 
 
