@@ -104,3 +104,19 @@ def test_failure_leaves_no_secret_in_crash_reports(sandbox, tmp_path):
     assert rc != 0
     texts = [out] + [p.read_text(errors="replace") for p in proj.rglob("*") if p.is_file() and p.suffix in (".json", ".txt", ".log", "")]
     assert not any(sandbox.client_secret in t for t in texts)
+
+
+def test_a_failure_after_login_leaves_no_secret_or_token_anywhere(tmp_path):
+    """A sync that fails once it holds an access token (Toast refusing every ordersBulk request, 422): neither the client
+    secret nor the token is in the output, the crash report or any file the run left (helper-56: the test above fails
+    before any login, and the SDK hides the configuration's values from its report by itself)."""
+    with Sandbox(seed=11, restaurants=1, days=1, orders_per_day=3, rate_limits=0, now=NOW) as sb:
+        sb.faults.set("422@/orders/v2/ordersBulk:1")
+        proj = make_project(tmp_path)
+        rc, out = debug(proj, sb.configuration(maxAttempts="2"))
+        token = token_of(sb)                                   # the one the run was given (Toast hands out the same)
+    assert rc != 0 and "ordersBulk" in out and len(token) > 40, out[-2000:]
+    files = [p for p in proj.rglob("*") if p.is_file() and p.suffix in (".json", ".txt", ".log", "")]
+    assert any("crash" in str(p) for p in files), [str(p) for p in files]   # the SDK wrote its report
+    texts = [out] + [p.read_text(errors="replace") for p in files]
+    assert not any(sb.client_secret in x or token in x for x in texts)
