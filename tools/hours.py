@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # closeoutHour 4), Los Angeles (closeoutHour 0), London (closeoutHour 3). "n precede": orders of test_sync's profile
 # (2 restaurants, 4 days) modified before initialSyncStart = now - days, which the truth must leave out (issue 10).
 HOURS = {
+    "00:30 UTC": "2026-12-01T00:30:00Z",             # 19:30 in Boston on 11-30: the UTC date runs a day ahead (helper-56)
     "06:00 UTC": "2026-12-01T06:00:00Z",             # 01:00 in Boston, its business day 11-30 still open; 34 precede
     "10:00 UTC": "2026-12-01T10:00:00Z",             # none precede: the hour at which the old tests happened to pass
     "17:00 UTC": "2026-12-01T17:00:00Z",             # issue 10's hour (the suite's default clock); 3 precede
