@@ -34,7 +34,11 @@ their `modifiedDate` with each change (helper-54: selections added and items voi
 opened + 60 s) and a voided selection to carry its void as its `modifiedDate`: in the final warehouse, two orders open
 at the last sync have a later `modified_date` (and their children's `orders_modified_date`), 44 voided selections and
 18 voided modifiers a `modified_date` equal to their `void_date`, and one item voided before its order closed rather
-than after; syncs 4 and 5 read one open order fewer a second time (`sync_log.rows`); the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+than after; syncs 4 and 5 read one open order fewer a second time (`sync_log.rows`); the cursors as before; and when
+a combine's copied selections came to carry new discounts of their own (helper-56: the copy kept the source's discount
+guid, triggered by the source's selection): in the last sync, one combined order's applied discount has a new `id`, its
+trigger points at the copied selection, and the cash payment the combine adds has another guid (the sandbox draws one
+more guid before it); every other row and the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

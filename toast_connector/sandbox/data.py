@@ -1493,11 +1493,17 @@ def _mut_combine(w: World, r, o: dict, m: Mutation):
     ent = next((e for e in w._skeleton(r, src_bd) if e[0] == src_guid), None)
     src = w._builder(r).build(ent, w._now) if ent else None
     if not (src and src["checks"]): return
-    added = copy.deepcopy(src["checks"][0]["selections"])
+    added, new = copy.deepcopy(src["checks"][0]["selections"]), {}
     def reguid(s):
-        s["guid"] = new_guid(m.rng); s["modifiedDate"] = m.ts
+        old, s["guid"], s["modifiedDate"] = s["guid"], new_guid(m.rng), m.ts
+        new[old] = s["guid"]
         for x in s["modifiers"]: reguid(x)
     for s in added: reguid(s)
+    for s in added:                 # their discounts are new objects too, triggered by the new selections
+        for d in s.get("appliedDiscounts") or []:
+            d["guid"] = new_guid(m.rng)
+            for tr in d.get("triggers") or []:
+                if (sel := tr.get("selection")) and sel.get("guid") in new: tr["selection"] = {**sel, "guid": new[sel["guid"]]}
     before = c["totalAmount"]
     c["selections"].extend(added); _recalc(c)
     extra = c["totalAmount"] - before
