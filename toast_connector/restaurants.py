@@ -68,13 +68,15 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
     group = client_claims(client).get("management_set_guid")
     if not group: raise ToastForbidden("the partners API answered 403 and the token carries no management_set_guid: "
                                        "this client can reach no restaurant list", status=403, endpoint=PARTNERS_PATH)
+    said = None
     for header in dict.fromkeys(known) or [group]:          # Toast wants one restaurant of the group in the header
         try: items = client.get(GROUP_PATH.format(group=group), restaurant=header, expect=list, check=listed_without("guid")).data
-        except ToastForbidden: continue                      # not (or no longer) of the group: the next one
+        except ToastForbidden as e: said = e.toast_message; continue   # not (or no longer) of the group: the next one
         return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items], "management"
     if known: raise ToastForbidden(f"Toast's group endpoint answered 403 through each restaurant it was asked through "
-                                   f"({', '.join(dict.fromkeys(known))}): none is a restaurant of management group {group} "
-                                   "this client reaches; set groupRestaurantIds to one that is", status=403, endpoint=GROUP_PATH)
+                                   f"({', '.join(dict.fromkeys(known))}; Toast, last: {said or 'no message'}): none is a "
+                                   f"restaurant of management group {group} this client reaches; set groupRestaurantIds to one "
+                                   "that is", status=403, endpoint=GROUP_PATH, toast_message=said)
     raise ToastForbidden("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
                          "needs one restaurant guid of the group: set groupRestaurantIds to any restaurant of the group",
                          status=403, endpoint=GROUP_PATH)
