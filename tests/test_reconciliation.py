@@ -99,7 +99,7 @@ def test_without_credentials_by_default_one_line_and_no_extra_call():
         assert sum(SKIP in m for _, m in log.lines) == 1
         row = last_log(wh)
         assert row["status"] == "succeeded" and row["reconciliation"]["form"] is None and "analyticsClientId" in row["reconciliation"]["skipped"]
-        assert "reconciliation" not in wh.tables and "reconciliation" not in state
+        assert "reconciliation" not in wh.tables and set(state.get("reconciliation", {})) == {"unwatched"}   # when from
         assert not any("businessDate" in k for k in sb.stats()["requests"])
 
 
@@ -301,3 +301,44 @@ def test_the_hourly_limit_of_report_requests_holds_the_posts_only_and_later_sync
         sb.advance(1)
         state, log = run(sb, wh, state, **cfg)
         assert posts() == 11 and form() == "analytics" and "posts_held" not in state["reconciliation"], log.lines
+
+
+def test_the_weaker_form_switched_on_later_counts_no_version_it_never_watched_as_late():
+    """The phase skipped (no analytics credentials, reconcile auto) watches nothing; switched on later, the dates read
+    meanwhile have no baseline: their first check makes one, and no order counts as a late arrival (helper-58: every
+    order of the span did, and every date went pending, then healed)."""
+    sb, wh = sandbox(), Warehouse()
+    sb.world.rates["order_edit"] = 0.0                 # no change at all: nothing can be late
+    with sb:
+        state, _ = run(sb, wh, {}, creds=False)
+        for _ in range(2):
+            sb.advance(1)
+            state, _ = run(sb, wh, state, creds=False, reconcile="true", reconcileHours="0")
+            rows = recon(wh)
+            assert len(rows) == 3 and {(r["status"], r["late_versions"]) for r in rows.values()} == {("matched", 0)}, rows
+            assert all(r["synced_orders"] > 0 for r in rows.values())
+
+
+def test_a_reread_toast_fails_leaves_that_date_and_checks_the_others():
+    """One restaurant's re-read answered 503 past the retries: its dates stay as they were (checked again next sync), the
+    other restaurant's are checked, and the sync succeeds (helper-58: the whole sync failed, no date was checked)."""
+    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=10, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    wh, orig = Warehouse(), analytics._reread
+    g1, g2 = sb.world.restaurant_guids()
+    def reread(engine, r, bd):
+        sb.faults.set("503@/orders/v2/ordersBulk:1" if r.guid == g1 else "")
+        try: return orig(engine, r, bd)
+        finally: sb.faults.set("")
+    with sb:
+        try:
+            analytics._reread = reread
+            state, log = run(sb, wh, {}, maxAttempts="2")
+        finally: analytics._reread = orig
+        row = last_log(wh)
+        assert row["status"] == "succeeded" and row["reconciliation"]["failed"] == 3, row["reconciliation"]
+        assert {g for g, _ in recon(wh)} == {g2}
+        assert any("3 business date(s) not re-read, checked again next sync" in m for k, m in log.lines if k == "warning")
+        state, _ = run(sb, wh, state)                  # Toast answers again: the full check is still due, both are checked
+        assert {g for g, _ in recon(wh)} == {g1, g2} and "failed" not in last_log(wh)["reconciliation"]

@@ -20,7 +20,7 @@ from .state import GUID_RE
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET',
            'REPORT_KEEP', 'POST', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
            'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'report', 'version_hash', 'pack_hashes',
-           'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'reconcile']
+           'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'forget_watch', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -314,7 +314,10 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     synced = synced_totals(records)
     seen = unpack_hashes(seen_all[r.guid].get(str(d)))
     new = {version_hash(o.get("guid"), o.get("modifiedDate")) for o in records if isinstance(o, dict)}
-    late = len(new - seen)
+    # versions the incremental reads did not see are late, where they were watched from the date's start: a date read
+    # while the phase did not run (`forget_watch`) has no baseline, and its first check makes one (helper-58)
+    watched = not R.get("unwatched") or d > W.business_date(W.parse_ts(R["unwatched"]), r.time_zone, r.closeout_hour)
+    late = len(new - seen) if watched else 0
     seen_all[r.guid][str(d)] = pack_hashes(seen | new)
     if form == "analytics":
         t = toast.get((r.guid, d))
@@ -341,9 +344,15 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     return status
 
 # %% ../nbs/16_analytics.ipynb #4c175f6d
+def forget_watch(engine):
+    "The phase does not run this sync: what was read is not watched, so the versions kept so far are no baseline; say until when."
+    R = engine.state.setdefault("reconciliation", {})
+    R.pop("seen", None)
+    R["unwatched"] = W.toast_ts(W.sync_end(engine.client.now(), 0))
+
 def reconcile(engine, rs):
     "Check the span's business dates against Toast's totals (or, without them, against the incremental reads); heal by re-reading."
-    if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return           # orders are not synced by this engine: nothing to reconcile
+    if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return forget_watch(engine)   # orders not synced here: nothing to reconcile
     st = engine.settings
     live = [r for r in rs if r.syncable and (r.guid, ORDERS.family, ORDERS.scope) not in engine.forbidden]
     if not live: return
@@ -351,6 +360,7 @@ def reconcile(engine, rs):
         why = "no analyticsClientId/analyticsClientSecret in the configuration (Toast's analytics API needs its own credentials with scope enterprise-metrics:read)"
         engine.log.info(f"reconciliation: Toast's totals skipped: {why}; set reconcile to true for the weaker form (orders re-read by business date)")
         engine.reconciliation = {"form": None, "skipped": why, "checked": 0}
+        forget_watch(engine)
         return
     R = engine.state.setdefault("reconciliation", {})
     end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
@@ -361,13 +371,17 @@ def reconcile(engine, rs):
     form = "orders re-read" if why else "analytics"
     if why: engine.log.warning(f"reconciliation: Toast's totals skipped: {why}; business dates are reconciled in the weaker form "
                                "(orders re-read by business date, compared with what the incremental reads saw)")
-    counts = {}
+    counts, failed = {}, []
     for r, d in check:
-        status = _check(engine, st, r, d, form, toast, R, now)
+        try: status = _check(engine, st, r, d, form, toast, R, now)
+        except ToastAuthError: raise
+        except ToastError as e:          # Toast failed this date's re-read: it stays as it was, the other dates go on (helper-58)
+            failed.append(f"{r.name or r.guid} {d}: {e}"); continue
         if status is not None: counts[status] = counts.get(status, 0) + 1
-    if full: R["at"] = now
-    engine.reconciliation = {"form": form, **({"skipped": why} if why else {}), "checked": len(check), "statuses": counts,
-                             "analytics_calls": _memo(engine).get("calls", 0)}
+    if failed: engine.log.warning(f"reconciliation: {len(failed)} business date(s) not re-read, checked again next sync: " + "; ".join(failed[:3]))
+    if full and not failed: R["at"] = now
+    engine.reconciliation = {"form": form, **({"skipped": why} if why else {}), "checked": len(check) - len(failed), "statuses": counts,
+                             **({"failed": len(failed)} if failed else {}), "analytics_calls": _memo(engine).get("calls", 0)}
     engine.log.info(f"reconciliation ({form}): {len(check)} business dates checked" +
                     ("".join(f", {n} {s}" for s, n in sorted(counts.items()))))
 

@@ -83,10 +83,10 @@ def parse_domain(value: str) -> str:
     if "://" not in v: v = "https://" + v
     u = urlsplit(v)
     if u.scheme not in ("http", "https"): raise ValueError(f"scheme must be https, not {shown(u.scheme)}")
-    if not u.hostname: raise ValueError(f"has no host name: {shown(value)}")
     if u.query or u.fragment: raise ValueError("must be a host name or base URL without a query string or fragment (not repeated here)")
     if u.path not in ("", "/"): raise ValueError(f"must be a host name or base URL without a path, got path {shown(u.path)}")
-    if u.username or u.password: raise ValueError("must not carry credentials")
+    if u.username or u.password: raise ValueError("must not carry credentials")           # checked first: never quoted
+    if not u.hostname: raise ValueError(f"has no host name: {shown(value)}")
     if not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", u.netloc): raise ValueError(f"not a valid host name: {shown(u.netloc)}")
     if not _is_ip(u.hostname) and not all(_LABEL.fullmatch(x) for x in u.hostname.removesuffix(".").split(".")):
         raise ValueError(f"not a valid host name: {shown(u.hostname)} (dot-separated labels of letters, digits and inner hyphens)")
@@ -172,7 +172,7 @@ class Settings:
 # %% ../nbs/00_config.ipynb #b8b49d82
 # configuration key -> (Settings field, lowest, highest): ints and floats
 _INTS = {"windowDays": ("window_days", 1, 30), "lookbackMinutes": ("lookback_minutes", 0, 7*24*60),
-         "safetyLagSeconds": ("safety_lag_seconds", 1, 3600), "maxWorkers": ("max_workers", 1, 32),
+         "safetyLagSeconds": ("safety_lag_seconds", 0, 3600), "maxWorkers": ("max_workers", 1, 32),
          "checkpointRows": ("checkpoint_rows", 100, 1_000_000), "maxAttempts": ("max_attempts", 1, 20),
          "configFullRefreshHours": ("config_full_refresh_hours", 0, 24*31),
          "cashLookbackDays": ("cash_lookback_days", 0, 62), "shiftLookbackDays": ("shift_lookback_days", 0, 62),
@@ -187,8 +187,10 @@ KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSy
               "restaurantShard", "analyticsClientId", "analyticsClientSecret", "reconcile", *_INTS, *_FLOATS)
 
 # %% ../nbs/00_config.ipynb #f678c0b6
-_REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours", None),
-            ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours", "cash_recent_days"))
+_REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours", None, "be 0 to switch the re-read off"),
+            ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours", "cash_recent_days",
+             "be 0 to switch the re-read off"),
+            ("reconcileDays", "reconcile_days", "reconcileHours", "reconcile_hours", None, "reconcileHours 0: every date every sync"))
 
 def check_late_arrivals(opts: dict) -> None:
     "Something re-reads what Toast shows late, each periodic re-read (late arrivals, the whole cash lookback beyond what every sync re-reads) spans more than its period, and the first analytics report fits Toast's 366 dates."
@@ -196,12 +198,13 @@ def check_late_arrivals(opts: dict) -> None:
     if not get("lookback_minutes") and not get("late_arrival_days"):
         raise ConfigError("lookbackMinutes", "is 0 while lateArrivalDays is 0: nothing would re-read what Toast shows late (edits "
                           "minutes late, offline uploads hours or days late), so it would be missed for good; keep a lookback or the re-read")
-    for key, field_, every_key, every_field, always in _REREADS:
+    for key, field_, every_key, every_field, always, off in _REREADS:
         days, every = get(field_), get(every_field)
         if days and every and days > (get(always) if always else 0) and days * 24 <= every:
             raise ConfigError(every_key if every_field in opts and field_ not in opts else key,   # the key the user set
                               f"{days} days re-read every {every} hours leaves gaps: {key} must span more than "
-                              f"{every_key} (or be 0 to switch the re-read off)")
+                              f"{every_key} (or {off})")
+    if opts.get("safety_lag_seconds") == 0: opts["safety_lag_seconds"] = 1   # a change shows up to a fraction of a second late
     analytics = opts.get("analytics_client_id") and opts.get("reconcile", Settings.reconcile) != "false"
     if analytics and (n := get("reconcile_days") + get("analytics_backfill_days")) > 366:   # the first report asks for both at once
         raise ConfigError("analyticsBackfillDays", f"{get('analytics_backfill_days')} with reconcileDays {get('reconcile_days')} asks "
@@ -274,9 +277,9 @@ def unknown_keys(configuration: dict) -> list[str]:
 
 
 # %% ../nbs/00_config.ipynb #3c7de634
-def _secret_text(configuration: dict, k: str) -> Secret | None:
-    "An optional secret value (from the configuration or its `TOAST_*` variable) as a `Secret`, never a plain local."
-    v = _text(configuration, k, required=False, env=True)
+def _secret_text(configuration: dict, k: str, env: bool = True) -> Secret | None:
+    "An optional secret value (from the configuration or, with `env`, its `TOAST_*` variable) as a `Secret`, never a plain local."
+    v = _text(configuration, k, required=False, env=env)
     return None if v is None else Secret(v)
 
 def validate_configuration(configuration: dict, now: datetime | None = None, warn=None) -> Settings:
@@ -322,11 +325,11 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
     if (v := _text(configuration, "restaurantShard", required=False)) is not None:
         try: opts["shard"] = parse_shard(v)
         except ValueError as e: raise ConfigError("restaurantShard", str(e)) from None
-    aid, asec = _text(configuration, "analyticsClientId", required=False), _text(configuration, "analyticsClientSecret", required=False)
+    aid, asec = _text(configuration, "analyticsClientId", required=False), _secret_text(configuration, "analyticsClientSecret", env=False)
     if (aid is None) != (asec is None):
         raise ConfigError("analyticsClientSecret" if asec is None else "analyticsClientId",
                           "is missing: the analytics API needs both analyticsClientId and analyticsClientSecret (or leave both out)")
-    if aid is not None: opts.update(analytics_client_id=aid, analytics_client_secret=Secret(asec))
+    if aid is not None: opts.update(analytics_client_id=aid, analytics_client_secret=asec)
     if (v := _text(configuration, "reconcile", required=False)) is not None:
         if v.lower() not in ("auto", "true", "false"): raise ConfigError("reconcile", f"must be auto, true or false, got {shown(v)}")
         opts["reconcile"] = v.lower()
