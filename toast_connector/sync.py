@@ -162,10 +162,12 @@ def write(self: Engine, task: Task, dels: list, ups: list):
 
 # %% ../nbs/20_sync.ipynb #154a48ed
 @patch
-def upsert(self: Engine, table: str, row: dict, update: bool = False):
-    "Write one row outside a task (`update`: only its own columns, where the writer can); `checkpointRows` and memory bound these too."
+def upsert(self: Engine, table: str, row: dict, update: bool = False, hold: bool = False):
+    """Write one row outside a task (`update`: only its own columns, where the writer can); `checkpointRows` and memory
+    bound these too, unless `hold`: the state already says more than the rows written so far (a checkpoint must wait)."""
     (getattr(self.emit, "update", self.emit.upsert) if update else self.emit.upsert)(table, row)
     self.rows[table] += 1; self.since_ckpt += 1
+    if hold: return
     if self.since_ckpt >= self.settings.checkpoint_rows: self.checkpoint("rows")      # Toast's daily totals can be many
     elif self.since_ckpt % 1000 == 0 and self.since_ckpt >= self.MEMORY_MIN_ROWS and self.memory_high(): self.checkpoint("memory")
 
@@ -228,7 +230,7 @@ def discover(self: Engine) -> tuple[list[Restaurant], str]:
         # a restaurant Toast now refuses keeps the details an earlier sync wrote: only its own columns are updated;
         # so does one whose details came from the state (no detail call this sync)
         known = (not r.syncable and r.guid in self.state["restaurants"]) or r.cached
-        self.upsert("restaurant", r.row, update=known)
+        self.upsert("restaurant", r.row, update=known, hold=True)    # `details` and `left` already hold every restaurant
         self.status[r.guid] = r.status if r.syncable else f"{r.status}: {r.reason}"
         if not r.syncable: self.log.warning(f"restaurant {r.name or r.guid}: {r.reason}")
         else: self.log.info(resume_line(r, self.state["restaurants"].get(r.guid, {})))
