@@ -13,10 +13,10 @@ from .flatten import flatten, snake, unkeyed, utc
 from .windows import due, is_zone, parse_ts
 
 # %% auto #0
-__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'FALLBACK_DAYS',
-           'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access', 'discover',
-           'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich', 'remember',
-           'from_cache', 'selection_notes', 'group_notes', 'restaurants', 'track_left']
+__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'KNOWN_ANCHORS', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED',
+           'FALLBACK_DAYS', 'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access',
+           'discover', 'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich',
+           'remember', 'from_cache', 'selection_notes', 'group_notes', 'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -65,13 +65,16 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
         items = client.get(PARTNERS_PATH, expect=list, check=listed_without("restaurantGuid")).data
         return one_access([dict(r, restaurantGuid=r["restaurantGuid"].lower()) for r in items]), "partner"
     except ToastForbidden: pass
-    group = client_claims(client).get("management_set_guid")
+    claims = client_claims(client)
+    group, scopes = claims.get("management_set_guid"), str(claims.get("scope") or "").split()
     if not group: raise ToastForbidden("the partners API answered 403 and the token carries no management_set_guid: "
                                        "this client can reach no restaurant list", status=403, endpoint=PARTNERS_PATH)
     said = None
     for header in dict.fromkeys(known) or [group]:          # Toast wants one restaurant of the group in the header
         try: items = client.get(GROUP_PATH.format(group=group), restaurant=header, expect=list, check=listed_without("guid")).data
-        except ToastForbidden as e: said = e.toast_message; continue   # not (or no longer) of the group: the next one
+        except ToastForbidden as e:
+            if scopes and "restaurants:read" not in scopes: raise     # the token's scope, not the restaurant: Toast's own words
+            said = e.toast_message; continue                           # not (or no longer) of the group: the next one
         return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items], "management"
     if known: raise ToastForbidden(f"Toast's group endpoint answered 403 through each restaurant it was asked through "
                                    f"({', '.join(dict.fromkeys(known))}; Toast, last: {said or 'no message'}): none is a "
@@ -80,6 +83,8 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
     raise ToastForbidden("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
                          "needs one restaurant guid of the group: set groupRestaurantIds to any restaurant of the group",
                          status=403, endpoint=GROUP_PATH)
+
+KNOWN_ANCHORS = 3      # restaurants synced before that a group's list is asked through, at most (a 403 costs a call each)
 
 def anchors(settings, known=()) -> tuple[str, ...]:
     "The restaurants a management group's list is asked through, in order: `groupRestaurantIds`, `restaurantIds`, then `known` (synced before)."
@@ -233,7 +238,7 @@ def group_notes(how: str, listed: list, settings) -> list[str]:
 def restaurants(client, settings, details: dict | None = None, now: datetime | None = None, warn=None) -> tuple[list[Restaurant], str, int]:
     """Discover, select (include/exclude/shard) and enrich the restaurants of this connection, with the access and how many
     Toast listed; `details` (kept in the state) spares fresh detail calls; `warn(line)` hears `selection_notes`, `group_notes`."""
-    items, how = discover(client, known=anchors(settings, details or ()))
+    items, how = discover(client, known=anchors(settings, list(details or ())[:KNOWN_ANCHORS]))
     by = {i["restaurantGuid"]: i for i in items}
     chosen = select(list(by), include=settings.restaurant_ids, exclude=settings.exclude_restaurant_ids, shard=settings.shard)
     for line in selection_notes(list(by), settings) + group_notes(how, list(by), settings) if warn is not None else (): warn(line)
