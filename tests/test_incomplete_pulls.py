@@ -186,8 +186,12 @@ def test_a_tip_withholding_answered_with_another_guid_leaves_one_live_row():
         sync_cfg(sb, rec)
         (old,) = rec.rows("tip_withholding")
         answered(sb, "/config/v2/tipWithholding", lambda body: {**body, "guid": new_guid})
-        for _ in range(2):                                           # configRefreshHours (6) apart: each sync pulls it
-            sb.advance(7)
-            sync_cfg(sb, rec)
+        sb.advance(7)                                                # configRefreshHours (6) apart: each sync pulls it
+        sync_cfg(sb, rec)                                            # one pull's word: the old row waits, both live
+        assert sorted(r["id"] for r in rec.rows("tip_withholding")) == sorted([old["id"], new_guid]) and not rec.deleted("tip_withholding")
+        (rg,) = rec.state["restaurants"]
+        assert any(old["id"] in k for k in rec.state["restaurants"][rg]["config.tipWithholding"].get("missing", ()))
+        sb.advance(7)
+        sync_cfg(sb, rec)                                            # the second agrees: deleted
         assert [r["id"] for r in rec.rows("tip_withholding")] == [new_guid]
         assert [r["id"] for r in rec.deleted("tip_withholding")] == [old["id"]]

@@ -564,9 +564,11 @@ def _status_error(self: ToastClient, resp, method, endpoint, restaurant, authed,
     return cls(f"Toast answered {status} on {where}{f' ({q})' if q else ''}: {msg}", status=status, endpoint=endpoint,
                restaurant=restaurant, toast_message=msg, query=q)
 
-def query_text(params: dict | None) -> str | None:
-    "A request's parameters as `name=value&...`, unencoded, for a message (None without any)."
-    return ("&".join(f"{k}={v}" for k, v in params.items() if v is not None) or None) if params else None
+def query_text(params: dict | None, limit: int = 300) -> str | None:
+    "A request's parameters as `name=value&...`, unencoded, a list as its count, cut to `limit` characters, for a message (None without any)."
+    show = lambda v: f"<{len(v)} values>" if isinstance(v, (list, tuple)) else v
+    text = "&".join(f"{k}={show(v)}" for k, v in (params or {}).items() if v is not None)
+    return (text if len(text) <= limit else text[:limit - 3] + "...") or None
 
 @patch
 def _refused_login(self: ToastClient, resp) -> ToastAuthError:

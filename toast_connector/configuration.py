@@ -70,8 +70,8 @@ def tip_withholding_prepare(record: dict, ctx: dict) -> dict:
 TIP_WITHHOLDING = Stream(name="config.tipWithholding", table="tip_withholding", path="/config/v2/tipWithholding",
                          family="config", scope="config:read", key=CONFIG_KEY, cursor=FullPull(), removals=True,
                          prepare=tip_withholding_prepare, columns=config_columns("tip_withholding"), shape=dict,
-                         description="/config/v2/tipWithholding: one live row per restaurant, upserted every configRefreshHours; "
-                                     "one Toast answers no longer (another guid) deleted when a second pull agrees")
+                         description="/config/v2/tipWithholding: the object Toast answers, upserted every configRefreshHours; "
+                                     "one it answers no longer (another guid) deleted when a second pull agrees")
 
 # %% ../nbs/12_config.ipynb #8e951e1a
 CONFIG_STREAMS = tuple(config_stream(e, t) for e, t in CONFIG_TABLES.items()) + (TIP_WITHHOLDING,)
