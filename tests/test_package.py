@@ -149,3 +149,21 @@ def test_only_deploy_deploys_and_only_pypi_goes_online(tmp_path, monkeypatch):
     assert "--use-local" in shim.read_text()                  # the pipreqs the CLI finds first asks nobody
     assert pkg.main(["--root", str(tmp_path), "--pypi"]) == 0 and calls == [] and not pkg.OFFLINE
     assert pkg.main(["--root", str(tmp_path), "--deploy"]) == 0 and len(calls) == 1
+
+
+def test_deploy_reads_a_key_fivetran_configuration_encrypted(tmp_path, monkeypatch):
+    """`fivetran configuration` saves password fields (`clientSecret`, `key`) encrypted; deploy validates them decrypted
+    as the SDK will (helper-59: a valid encrypted Fernet key was refused as 'not url-safe base64')."""
+    from cryptography.fernet import Fernet
+    from fivetran_connector_sdk_cli.configuration_decryption import encrypt_value, get_or_create_key
+    monkeypatch.setenv("HOME", str(tmp_path))                  # the SDK's key lives under ~/.fivetran
+    for v in ("TOAST_CLIENT_ID", "TOAST_CLIENT_SECRET", "TOAST_FERNET_KEY"): monkeypatch.delenv(v, raising=False)
+    k, fernet = get_or_create_key(), Fernet.generate_key().decode()
+    cfg = {"clientId": "id", "clientSecret": encrypt_value("s3cret", "clientSecret", k), "domain": "ws-api.toasttab.com",
+           "initialSyncStart": "2024-01-01T00:00:00.000Z", "key": encrypt_value(fernet, "key", k)}
+    path = tmp_path / "configuration.json"
+    path.write_text(json.dumps(cfg))
+    assert pkg.deploy_configuration(path) == cfg               # handed to `fivetran deploy` as written: it decrypts them
+    cfg["key"] = encrypt_value("not-a-fernet-key", "key", k)   # and a bad one is still refused, by name
+    path.write_text(json.dumps(cfg))
+    with pytest.raises(SystemExit, match="'key': is not a valid Fernet key"): pkg.deploy_configuration(path)

@@ -202,9 +202,18 @@ def deploy_configuration(path: Path) -> dict:
                              "secrets may come from TOAST_CLIENT_ID / TOAST_CLIENT_SECRET)")
     sys.path.insert(0, str(ROOT))
     from toast_connector.config import ConfigError, validate_configuration
-    try: validate_configuration(cfg)         # what the first sync would refuse is refused here, before anything is uploaded
+    try: plain = decrypted(cfg)              # `fivetran configuration` saves password fields encrypted; deploy decrypts them
+    except ValueError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
+    try: validate_configuration(plain)       # what the first sync would refuse is refused here, before anything is uploaded
     except ConfigError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
     return cfg
+
+
+def decrypted(cfg: dict) -> dict:
+    "The configuration as the connector will see it: values `fivetran configuration` encrypted, decrypted with the SDK's own key."
+    try: from fivetran_connector_sdk_cli.configuration_decryption import decrypt_configuration_values
+    except ImportError: return cfg           # an SDK without encrypted configurations
+    return decrypt_configuration_values(cfg)
 
 
 def _masked_run(cmd: list[str], env: dict, secret: str) -> int:
