@@ -297,3 +297,17 @@ def test_no_secret_or_token_in_state_logs_or_sync_log():
                                     "userAccessType": "TOAST_MACHINE_CLIENT"}).json()["token"]["accessToken"]
         text = json.dumps(rec.states) + json.dumps(log.lines) + json.dumps(rec.rows("sync_log"))
         assert sb.client_secret not in text and token not in text and token.split(".")[1] not in text
+
+
+def test_an_earlier_initial_sync_start_after_the_first_sync_is_said_every_sync():
+    """Moved earlier once the history is synced, initialSyncStart reaches no synced stream (each resumes from its cursor):
+    every sync says so, naming both instants (helper-59: the earlier data was silently never read)."""
+    with small(restaurants=1) as sb:
+        first = (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        earlier = (NOW - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        rec, log = run(sb, initialSyncStart=first)
+        assert not any("initialSyncStart is" in m for _, m in log.lines)
+        for _ in range(2):
+            sb.advance(1)
+            rec, log = run(sb, rec.state, initialSyncStart=earlier)
+            assert sum(m.startswith(f"initialSyncStart is {earlier[:-5]}") and "re-sync" in m for k, m in log.lines if k == "warning") == 1, log.lines

@@ -50,7 +50,8 @@ FIELDS = (
           "sandbox; a host name (HTTPS) or a base URL without a path. Plain http:// only for a loopback test server.",
           required=True, placeholder="ws-api.toasttab.com"),
     Field("initialSyncStart", "Initial sync start", "The earliest Toast data to sync, as an ISO-8601 UTC timestamp "
-          "(e.g. 2024-01-01T00:00:00.000Z). Not in the future, and after 2015-12-01 (Toast's first orders).", required=True, placeholder="2024-01-01T00:00:00.000Z"),
+          "(e.g. 2024-01-01T00:00:00.000Z). Not in the future, and after 2015-12-01 (Toast's first orders). Moved earlier "
+          "later on, it reads nothing more until the connection is re-synced from scratch.", required=True, placeholder="2024-01-01T00:00:00.000Z"),
     Field("key", "Token encryption key", "Optional Fernet key (url-safe base64 of 32 bytes) that encrypts the cached "
           "Toast token in the connection state. Leave it empty to derive one from the client secret.", "password"),
     Field("restaurantIds", "Only these restaurants", "Optional comma-separated restaurant GUIDs to sync. Empty: every "

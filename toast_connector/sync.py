@@ -24,7 +24,7 @@ from .sdk import SdkEmitter, SdkLog
 from . import windows as W
 
 # %% auto #0
-__all__ = ['REKEYED', 'upgrade_state', 'SyncFailed', 'Engine', 'keep_logins', 'scrub_chain', 'update', 'schema']
+__all__ = ['REKEYED', 'upgrade_state', 'SyncFailed', 'Engine', 'start_moved', 'keep_logins', 'scrub_chain', 'update', 'schema']
 
 # %% ../nbs/20_sync.ipynb #f584003e
 REKEYED = ("employee", "job", "employee_job_reference", "employee_wage_override")   # keyed by restaurant too since state v3
@@ -258,6 +258,7 @@ def run(self: Engine) -> dict:
     started = datetime.now(timezone.utc)
     last = self.state.get("sync")
     sid = sync_id(started, last.get("last_id") if isinstance(last, dict) else None)
+    if said := start_moved(self.state, self.settings): self.log.warning(said)
     rs, how = self.discover()
     tasks = self.tasks(rs)
     self.log.info(f"sync {sid}: {len([r for r in rs if r.syncable])} restaurants ({how} access), {len(tasks)} streams to run")
@@ -275,6 +276,15 @@ def run(self: Engine) -> dict:
     return row
 
 # %% ../nbs/20_sync.ipynb #71025fde
+def start_moved(state: dict, settings) -> str | None:
+    "A warning when `initialSyncStart` is earlier than the start this connection's history was synced from (kept in the state)."
+    now, kept = W.toast_ts(settings.initial_sync_start), state.get("start")
+    if kept is None or W.parse_ts(kept) > settings.initial_sync_start and not state.get("restaurants"): state["start"] = kept = now
+    if settings.initial_sync_start >= W.parse_ts(kept): return None
+    return (f"initialSyncStart is {now}, earlier than {kept}, where this connection's history starts: a stream that has "
+            f"synced resumes from its cursor, so nothing before {kept} is read; re-sync the connection from scratch to backfill")
+
+# %% ../nbs/20_sync.ipynb #5fd04371
 def keep_logins(engine) -> bool:
     "After an aborted sync: checkpoint its state if it logged in, so the next sync counts that login and reuses its token."
     if not getattr(engine.client, "login_count", 0): return False
@@ -326,7 +336,7 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         if isinstance(e, (ConfigError, ToastAuthError)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
-# %% ../nbs/20_sync.ipynb #5fd04371
+# %% ../nbs/20_sync.ipynb #76b2e9d7
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()
