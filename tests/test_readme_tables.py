@@ -37,3 +37,14 @@ def test_readme_lists_every_declared_table_with_its_key():
     assert sorted(set(listed) - set(declared)) == [], "in README's Tables but not declared"
     wrong = {t: (listed[t], declared[t]) for t in declared if set(listed[t]) != set(declared[t])}
     assert wrong == {}, f"README key != declared key: {wrong}"
+
+
+def test_every_numeric_key_s_range_is_in_its_readme_row():
+    """README's configuration table gives each numeric key the range `validate_configuration` accepts (helper-59: 13 had
+    none), so a range changed in the code and not in README fails here."""
+    from toast_connector.config import _INTS, _FLOATS
+    rows = [l for l in (ROOT / "README.md").read_text().splitlines() if l.startswith("| `")]
+    fmt = lambda x: f"{int(x):,}" if float(x) == int(x) else f"{x:g}"
+    for key, (_, lo, hi) in {**_INTS, **_FLOATS}.items():
+        (row,) = [r for r in rows if f"`{key}`" in r.split("|")[1]]
+        assert f"{fmt(lo)}-{fmt(hi)}" in row, (key, lo, hi, row[:120])

@@ -123,7 +123,7 @@ def parse_guid_list(value: str) -> tuple[str, ...]:
     items = tuple(dict.fromkeys(x.strip().lower() for x in re.split(r"[,\s]+", value) if x.strip()))
     bad = [x for x in items if not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", x)]
     if bad: raise ValueError(f"not a Toast guid: {shown(bad[0])}")
-    if not items: raise ValueError(f"holds no guid, only separators ({value.strip()!r}): list the guids, or leave it empty")
+    if not items: raise ValueError(f"holds no guid, only separators ({shown(value.strip())}): list the guids, or leave it empty")
     return items
 
 # %% ../nbs/00_config.ipynb #1d759de9
