@@ -89,7 +89,7 @@ def analytics_row(self: World, rguid: str, business_date: int) -> dict:
     splh = (f["netSalesAmount"] / h).quantize(CENT, ROUND_HALF_UP) if h else ZERO
     return {"restaurantGuid": rguid, "businessDate": str(business_date), **f, **lab, "hourlyJobSalesPerLaborHour": splh}
 
-# %% ../../nbs/33_sandbox_analytics.ipynb #952b0b6b
+# %% ../../nbs/33_sandbox_analytics.ipynb #31168948
 S.Sandbox.analytics_client_id = "sandbox-analytics-client-id"
 S.Sandbox.analytics_client_secret = "sandbox-analytics-client-secret"
 S.Sandbox.analytics_scopes = ("enterprise-metrics:read",)
@@ -100,7 +100,7 @@ ANALYTICS_SCOPE = "enterprise-metrics:read"
 TIME_RANGES = ("day", "week", "month", "year")
 GROUP_BY = ("REVENUE_CENTER", "DINING_OPTION", "ORDER_SOURCE")
 
-# %% ../../nbs/33_sandbox_analytics.ipynb #31168948
+# %% ../../nbs/33_sandbox_analytics.ipynb #3cdee6b8
 def _reports(sb) -> dict:
     "The sandbox's report requests by guid."
     if "_era_reports" not in sb.__dict__: sb._era_reports = {}
@@ -144,13 +144,13 @@ def era_authorize(sb, c, route):
 
 S.LOGINS[:] = [f for f in S.LOGINS if f.__name__ != "_era_login"] + [_era_login]
 
-# %% ../../nbs/33_sandbox_analytics.ipynb #39d7ef14
+# %% ../../nbs/33_sandbox_analytics.ipynb #e6b48f18
 def _ymd(v, name: str, required: bool = True) -> int | None:
-    "A `YYYYMMDD` business date of the request body (a string, or an int), else 400 naming the field."
+    "A `\"YYYYMMDD\"` business date of the request body: a string, as Toast documents it (a number is refused), else 400 naming the field."
     if v is None:
         if required: raise S.ApiError(400, f"{name} is required", name, "missing_parameter")
         return None
-    s = str(v)
+    s = v if isinstance(v, str) else ""
     try:
         if len(s) != 8 or not s.isdigit(): raise ValueError
         return bd_int(date(int(s[:4]), int(s[4:6]), int(s[6:])))
@@ -174,7 +174,7 @@ def _range(kind: str | None, body: dict) -> tuple[int, int]:
     if kind == "month": return bd_int(d.replace(day=1)), bd_add(bd_int((d.replace(day=28) + timedelta(days=4)).replace(day=1)), -1)
     return bd_int(d.replace(month=1, day=1)), bd_int(d.replace(month=12, day=31))
 
-# %% ../../nbs/33_sandbox_analytics.ipynb #e6b48f18
+# %% ../../nbs/33_sandbox_analytics.ipynb #21a55cf5
 def _era_rate_key(params: dict) -> str:
     "POST `month` and `year` count with the custom range (10 an hour); `day` and `week` on their own budget (10 a minute, 60 an hour)."
     return "/era/v1/metrics" if params.get("timeRange") in ("month", "year") else "/era/v1/metrics/{timeRange}"
@@ -211,7 +211,7 @@ def h_era_post(sb, c):
                      "at": ms_of(sb.now), "wall": time.monotonic(), "polls": 0, "rows": None}
     return guid
 
-# %% ../../nbs/33_sandbox_analytics.ipynb #58013d5a
+# %% ../../nbs/33_sandbox_analytics.ipynb #4d8aa569
 @S.route("GET", "/era/v1/metrics/{reportRequestGuid}", scoped=False, family="analytics", limits=((1, 5), (60, 30)), auth=era_authorize)
 def h_era_get(sb, c):
     "GET /era/v1/metrics/{reportRequestGuid}: 202 while gathering, then 200 and the rows; 404 unknown or expired; 409 stale."
