@@ -31,10 +31,10 @@ clean-demo:
 lab: venv
 	$(PY) tools/lab.py
 
-# the clock runs all six instants at once: each waits part of its time on a sandbox's rate limits (116 s three at a
+# the clock runs all eight instants at once: each waits part of its time on a sandbox's rate limits (116 s three at a
 # time here, against about 70 s)
 test: venv gate nbtest pytest
-	$(PY) tools/hours.py --except-suite-clock --jobs 6
+	$(PY) tools/hours.py --except-suite-clock --jobs 8
 
 gate: venv
 	$(PY) tools/gate.py
@@ -47,8 +47,8 @@ nbtest: venv
 pytest: venv
 	$(PY) -m pytest -q -n 3 --dist loadfile --no-loadscope-reorder tests
 
-# the clock-sensitive tests at seven fixed instants of the day (TOAST_SANDBOX_NOW; see tools/hours.py); `make test` runs
-# the whole suite at its default clock, then these at the other six
+# the clock-sensitive tests at nine fixed instants of the day (TOAST_SANDBOX_NOW; see tools/hours.py); `make test` runs
+# the whole suite at its default clock, then these at the other eight
 clock: venv
 	$(PY) tools/hours.py
 

@@ -47,4 +47,5 @@ def test_every_numeric_key_s_range_is_in_its_readme_row():
     fmt = lambda x: f"{int(x):,}" if float(x) == int(x) else f"{x:g}"
     for key, (_, lo, hi) in {**_INTS, **_FLOATS}.items():
         (row,) = [r for r in rows if f"`{key}`" in r.split("|")[1]]
-        assert f"{fmt(lo)}-{fmt(hi)}" in row, (key, lo, hi, row[:120])
+        # the whole range, not a part of another number's ("0-3,600" is not in "10-3,600"; helper-60)
+        assert re.search(rf"(?<![\d.])(?<!\d,){re.escape(f'{fmt(lo)}-{fmt(hi)}')}(?!\d|,\d)", row), (key, lo, hi, row[:120])

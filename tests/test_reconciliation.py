@@ -317,11 +317,22 @@ def test_the_weaker_form_switched_on_later_counts_no_version_it_never_watched_as
             rows = recon(wh)
             assert len(rows) == 3 and {(r["status"], r["late_versions"]) for r in rows.values()} == {("matched", 0)}, rows
             assert all(r["synced_orders"] > 0 for r in rows.values())
+        # once a date's first check made its baseline, a version the incremental reads miss is late again (helper-60)
+        g = sb.world.restaurant_guids()[0]
+        bd = bd_add(sb.world._rs[0].bd(sb.world._now), -1)
+        o = next(o for o in sb.world.orders_by_business_date(g, bd) if not o["voided"] and not o["deleted"])
+        sb.world.edit_order(g, o["guid"], "order_refund", visible=sb.now + timedelta(hours=4))
+        for hours in (2, 3):          # syncs whose incremental windows pass the change before it reaches ordersBulk
+            sb.advance(hours)
+            state, _ = run(sb, wh, state, creds=False, reconcile="true", reconcileHours="0")
+        r = recon(wh)[(g, bd)]
+        assert (r["status"], r["late_versions"]) == ("pending", 1), r
 
 
 def test_a_reread_toast_fails_leaves_that_date_and_checks_the_others():
     """One restaurant's re-read answered 503 past the retries: its dates stay as they were (checked again next sync), the
-    other restaurant's are checked, and the sync succeeds (helper-58: the whole sync failed, no date was checked)."""
+    other restaurant's are checked (helper-58: no date was), and the sync ends failed, naming the restaurant (helper-60:
+    a first fix said nothing but a warning, and a 422 or a malformed answer passed as a success)."""
     sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=10, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
     sb.world.rates = {k: 0.0 for k in sb.world.rates}
     sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
@@ -334,11 +345,11 @@ def test_a_reread_toast_fails_leaves_that_date_and_checks_the_others():
     with sb:
         try:
             analytics._reread = reread
-            state, log = run(sb, wh, {}, maxAttempts="2")
+            with pytest.raises(sync.SyncFailed, match=f"reconcile for restaurant {g1}: Toast answered 503"): run(sb, wh, {}, maxAttempts="2")
         finally: analytics._reread = orig
         row = last_log(wh)
-        assert row["status"] == "succeeded" and row["reconciliation"]["failed"] == 3, row["reconciliation"]
-        assert {g for g, _ in recon(wh)} == {g2}
-        assert any("3 business date(s) not re-read, checked again next sync" in m for k, m in log.lines if k == "warning")
+        assert row["status"] == "failed" and row["reconciliation"]["failed"] == 3 and row["reconciliation"]["checked"] == 3, row
+        assert {g for g, _ in recon(wh)} == {g2} and {e["restaurant"] for e in row["errors"]} == {g1}
+        state = wh.state
         state, _ = run(sb, wh, state)                  # Toast answers again: the full check is still due, both are checked
         assert {g for g, _ in recon(wh)} == {g1, g2} and "failed" not in last_log(wh)["reconciliation"]

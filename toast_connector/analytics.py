@@ -315,15 +315,15 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     seen = unpack_hashes(seen_all[r.guid].get(str(d)))
     new = {version_hash(o.get("guid"), o.get("modifiedDate")) for o in records if isinstance(o, dict)}
     # versions the incremental reads did not see are late, where they were watched from the date's start: a date read
-    # while the phase did not run (`forget_watch`) has no baseline, and its first check makes one (helper-58)
-    watched = not R.get("unwatched") or d > W.business_date(W.parse_ts(R["unwatched"]), r.time_zone, r.closeout_hour)
+    # while the phase did not run (`forget_watch`) has no baseline until its first check makes one (`b`; helper-58, -60)
+    prev = dates[r.guid].get(str(d)) or {}
+    watched = prev.get("b") or not R.get("unwatched") or d > W.business_date(W.parse_ts(R["unwatched"]), r.time_zone, r.closeout_hour)
     late = len(new - seen) if watched else 0
     seen_all[r.guid][str(d)] = pack_hashes(seen | new)
     if form == "analytics":
         t = toast.get((r.guid, d))
         diff = difference(t or {}, synced) if t is not None or synced["ordersCount"] else {}
     else: t, diff = None, ({"late_versions": late} if late else {})
-    prev = dates[r.guid].get(str(d)) or {}
     # a date left pending stays so on no proof: the weaker form cannot judge Toast's figures, and a re-read of no order
     # at all (with no row from Toast) is no answer
     kept = prev.get("s") in ("pending", "unresolved") and ((form != "analytics" and prev.get("m") == "analytics")
@@ -334,7 +334,7 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         attempts = prev.get("a", 0) + (1 if prev.get("s") in ("pending", "unresolved") else 0)
         status = "unresolved" if attempts >= st.reconcile_attempts else "pending"
     by = {"m": "analytics"} if kept or (form == "analytics" and diff) else {}
-    dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now), **by}
+    dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now), "b": 1, **by}
     js = lambda x: None if x is None else {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in x.items()}
     engine.upsert("reconciliation", {
         "restaurant_id": r.guid, "business_date": d, "form": form, "status": status, "attempts": attempts,
@@ -347,7 +347,7 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
 def forget_watch(engine):
     "The phase does not run this sync: what was read is not watched, so the versions kept so far are no baseline; say until when."
     R = engine.state.setdefault("reconciliation", {})
-    R.pop("seen", None)
+    R.pop("seen", None); R.pop("dates", None)               # what the phase knew of each date is stale when it is back
     R["unwatched"] = W.toast_ts(W.sync_end(engine.client.now(), 0))
 
 def reconcile(engine, rs):
@@ -375,14 +375,16 @@ def reconcile(engine, rs):
     for r, d in check:
         try: status = _check(engine, st, r, d, form, toast, R, now)
         except ToastAuthError: raise
-        except ToastError as e:          # Toast failed this date's re-read: it stays as it was, the other dates go on (helper-58)
-            failed.append(f"{r.name or r.guid} {d}: {e}"); continue
+        except ToastError as e:          # Toast failed this date's re-read: it stays as it was, the other dates go on (helper-58),
+            failed.append(f"{r.name or r.guid} {d}: {e}")        # and the sync ends failed, naming it (helper-60)
+            engine.errors.append({"restaurant": r.guid, "stream": "reconcile", "status": e.status, "message": e.toast_message or str(e)})
+            continue
         if status is not None: counts[status] = counts.get(status, 0) + 1
     if failed: engine.log.warning(f"reconciliation: {len(failed)} business date(s) not re-read, checked again next sync: " + "; ".join(failed[:3]))
     if full and not failed: R["at"] = now
     engine.reconciliation = {"form": form, **({"skipped": why} if why else {}), "checked": len(check) - len(failed), "statuses": counts,
                              **({"failed": len(failed)} if failed else {}), "analytics_calls": _memo(engine).get("calls", 0)}
-    engine.log.info(f"reconciliation ({form}): {len(check)} business dates checked" +
+    engine.log.info(f"reconciliation ({form}): {len(check) - len(failed)} business dates checked" +
                     ("".join(f", {n} {s}" for s, n in sorted(counts.items()))))
 
 FAMILY = Family("analytics", (), phase=reconcile, watch=watch, tables=(TOTALS_TABLE, RECON_TABLE),

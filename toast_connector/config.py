@@ -189,8 +189,7 @@ KNOWN_KEYS = ("clientId", "clientSecret", "userAccessType", "domain", "initialSy
 # %% ../nbs/00_config.ipynb #f678c0b6
 _REREADS = (("lateArrivalDays", "late_arrival_days", "lateArrivalEveryHours", "late_arrival_every_hours", None, "be 0 to switch the re-read off"),
             ("cashLookbackDays", "cash_lookback_days", "cashFullLookbackHours", "cash_full_lookback_hours", "cash_recent_days",
-             "be 0 to switch the re-read off"),
-            ("reconcileDays", "reconcile_days", "reconcileHours", "reconcile_hours", None, "reconcileHours 0: every date every sync"))
+             "be 0 to switch the re-read off"))
 
 def check_late_arrivals(opts: dict) -> None:
     "Something re-reads what Toast shows late, each periodic re-read (late arrivals, the whole cash lookback beyond what every sync re-reads) spans more than its period, and the first analytics report fits Toast's 366 dates."
@@ -205,6 +204,12 @@ def check_late_arrivals(opts: dict) -> None:
                               f"{days} days re-read every {every} hours leaves gaps: {key} must span more than "
                               f"{every_key} (or {off})")
     if opts.get("safety_lag_seconds") == 0: opts["safety_lag_seconds"] = 1   # a change shows up to a fraction of a second late
+    days, every = get("reconcile_days"), get("reconcile_hours")        # the full check must come round within the span
+    if every and days * 24 <= every:
+        if "reconcile_hours" not in opts: opts["reconcile_hours"] = days * 24 - 1    # the default yields to a one-day span
+        elif opts.get("reconcile", Settings.reconcile) == "true" or (opts.get("analytics_client_id") and opts.get("reconcile") != "false"):
+            raise ConfigError("reconcileHours", f"{every} hours between full checks outgrow the {days}-day span (reconcileDays): "
+                              "a date would leave it unchecked; set it under reconcileDays x 24, or 0 to check every date every sync")
     analytics = opts.get("analytics_client_id") and opts.get("reconcile", Settings.reconcile) != "false"
     if analytics and (n := get("reconcile_days") + get("analytics_backfill_days")) > 366:   # the first report asks for both at once
         raise ConfigError("analyticsBackfillDays", f"{get('analytics_backfill_days')} with reconcileDays {get('reconcile_days')} asks "

@@ -13,10 +13,10 @@ from .flatten import flatten, snake, unkeyed, utc
 from .windows import due, is_zone, parse_ts
 
 # %% auto #0
-__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'KNOWN_ANCHORS', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED',
-           'FALLBACK_DAYS', 'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access',
-           'discover', 'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich',
-           'remember', 'from_cache', 'selection_notes', 'group_notes', 'restaurants', 'track_left']
+__all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'FALLBACK_DAYS',
+           'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access', 'discover',
+           'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich', 'remember',
+           'from_cache', 'selection_notes', 'group_notes', 'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -83,8 +83,6 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
     raise ToastForbidden("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
                          "needs one restaurant guid of the group: set groupRestaurantIds to any restaurant of the group",
                          status=403, endpoint=GROUP_PATH)
-
-KNOWN_ANCHORS = 3      # restaurants synced before that a group's list is asked through, at most (a 403 costs a call each)
 
 def anchors(settings, known=()) -> tuple[str, ...]:
     "The restaurants a management group's list is asked through, in order: `groupRestaurantIds`, `restaurantIds`, then `known` (synced before)."
@@ -238,7 +236,7 @@ def group_notes(how: str, listed: list, settings) -> list[str]:
 def restaurants(client, settings, details: dict | None = None, now: datetime | None = None, warn=None) -> tuple[list[Restaurant], str, int]:
     """Discover, select (include/exclude/shard) and enrich the restaurants of this connection, with the access and how many
     Toast listed; `details` (kept in the state) spares fresh detail calls; `warn(line)` hears `selection_notes`, `group_notes`."""
-    items, how = discover(client, known=anchors(settings, list(details or ())[:KNOWN_ANCHORS]))
+    items, how = discover(client, known=anchors(settings, sorted(details or (), key=lambda g: str(details[g].get("at")), reverse=True)))
     by = {i["restaurantGuid"]: i for i in items}
     chosen = select(list(by), include=settings.restaurant_ids, exclude=settings.exclude_restaurant_ids, shard=settings.shard)
     for line in selection_notes(list(by), settings) + group_notes(how, list(by), settings) if warn is not None else (): warn(line)

@@ -279,7 +279,7 @@ def run(self: Engine) -> dict:
 def start_moved(state: dict, settings) -> str | None:
     "A warning when `initialSyncStart` is earlier than the start this connection's history was synced from (kept in the state)."
     now, kept = W.toast_ts(settings.initial_sync_start), state.get("start")
-    if kept is None or W.parse_ts(kept) > settings.initial_sync_start and not state.get("restaurants"): state["start"] = kept = now
+    if kept is None or not any((state.get("restaurants") or {}).values()): state["start"] = kept = now   # nothing synced yet
     if settings.initial_sync_start >= W.parse_ts(kept): return None
     return (f"initialSyncStart is {now}, earlier than {kept}, where this connection's history starts: a stream that has "
             f"synced resumes from its cursor, so nothing before {kept} is read; re-sync the connection from scratch to backfill")

@@ -27,10 +27,13 @@ HOURS = {
     "06:00 UTC": "2026-12-01T06:00:00Z",             # 01:00 in Boston, its business day 11-30 still open; 34 precede
     "10:00 UTC": "2026-12-01T10:00:00Z",             # none precede: the hour at which the old tests happened to pass
     "17:00 UTC": "2026-12-01T17:00:00Z",             # issue 10's hour (the suite's default clock); 3 precede
+    "12:00 UTC": "2026-12-01T12:00:00Z",             # 07:00 in Boston, business day 12-01 open, 11-30 closed (helper-56)
     "22:00 UTC": "2026-12-01T22:00:00Z",             # dinner in Boston, 14:00 in Los Angeles; 18 precede
     "just after DST": "2026-11-01T09:30:00Z",        # US clocks fell back at 06:00Z (Boston) and 09:00Z (Los Angeles):
                                                      # the histories hold the 25-hour business days 10-31 and 11-01
-    "just before closeout": "2026-12-01T08:59:30Z",  # Boston closes business day 11-30 at 04:00 EST = 09:00Z; 20 precede
+    "just before closeout": "2026-12-01T08:59:30Z",
+    "just after EU DST": "2026-03-29T01:30:00Z",     # London's clocks went forward at 01:00Z: its 23-hour business day 03-28
+                                                     # (helper-56: a shift test failed here)  # Boston closes business day 11-30 at 04:00 EST = 09:00Z; 20 precede
 }
 
 
