@@ -353,3 +353,27 @@ def test_a_reread_toast_fails_leaves_that_date_and_checks_the_others():
         state = wh.state
         state, _ = run(sb, wh, state)                  # Toast answers again: the full check is still due, both are checked
         assert {g for g, _ in recon(wh)} == {g1, g2} and "failed" not in last_log(wh)["reconciliation"]
+
+
+def test_a_sync_that_dies_writing_toasts_totals_gets_the_same_report_again():
+    """The report's rows may be checkpointed part-way: a sync that dies while writing them keeps the report's guid, and
+    the next sync GETs it again instead of spending one of Toast's ten report requests an hour (helper-57)."""
+    sb, wh = sandbox(), Warehouse()
+    with sb:
+        state, calls = {}, []
+        orig = analytics.totals_row
+        def dying(*a, **kw):
+            calls.append(1)
+            if len(calls) == 2: raise RuntimeError("the process dies")
+            return orig(*a, **kw)
+        analytics.totals_row = dying
+        try:
+            with pytest.raises(RuntimeError, match="dies"): run(sb, wh, state)
+        finally: analytics.totals_row = orig
+        state = wh.state                               # what the dead sync committed (its logins' checkpoint)
+        kept = state["reconciliation"]["report"]["guid"]
+        posts = lambda: sum(n for k, v in sb.stats()["requests"].items() if k == "POST /era/v1/metrics" for n in v.values())
+        before = posts()
+        state, _ = run(sb, wh, state)
+        assert posts() == before and "report" not in state["reconciliation"] and len(wh.tables["toast_daily_totals"]) == 4
+        assert {r["report_request_guid"] for r in wh.tables["toast_daily_totals"].values()} == {kept}

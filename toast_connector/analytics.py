@@ -278,9 +278,12 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         if (w := client.limiter.spent(POST, None)) > client.limiter.patience: hold_posts(R, client.clock.now(), w)
         client.close()
     fetched = W.toast_ts(end)
+    # kept while its rows are written (they may be checkpointed midway): a sync that dies meanwhile GETs it again, no new POST
+    R["report"] = prev if guid == kept else {"guid": guid, "start": lo, "end": hi, "restaurants": rids, "at": fetched}
     for x in rows:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
         engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))
+    R.pop("report", None)
     if rows: R["backfilled"] = True      # an empty answer is no backfill: the next sync asks for it again
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
