@@ -318,9 +318,10 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     seen = unpack_hashes(seen_all[r.guid].get(str(d)))
     new = {version_hash(o.get("guid"), o.get("modifiedDate")) for o in records if isinstance(o, dict)}
     # versions the incremental reads did not see are late, where they were watched from the date's start: a date read
-    # while the phase did not run (`forget_watch`) has no baseline until its first check makes one (`b`; helper-58, -60)
+    # while the phase did not run (`forget_watch`) has no baseline until its first check, which leaves the date an entry
+    # in `dates` (forgotten with the rest when the phase stops again; helper-58, -60)
     prev = dates[r.guid].get(str(d)) or {}
-    watched = prev.get("b") or not R.get("unwatched") or d > W.business_date(W.parse_ts(R["unwatched"]), r.time_zone, r.closeout_hour)
+    watched = bool(prev) or not R.get("unwatched") or d > W.business_date(W.parse_ts(R["unwatched"]), r.time_zone, r.closeout_hour)
     late = len(new - seen) if watched else 0
     seen_all[r.guid][str(d)] = pack_hashes(seen | new)
     if form == "analytics":
@@ -337,7 +338,7 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         attempts = prev.get("a", 0) + (1 if prev.get("s") in ("pending", "unresolved") else 0)
         status = "unresolved" if attempts >= st.reconcile_attempts else "pending"
     by = {"m": "analytics"} if kept or (form == "analytics" and diff) else {}
-    dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now), "b": 1, **by}
+    dates[r.guid][str(d)] = {"s": status, "a": attempts, "f": prev.get("f", now), **by}
     js = lambda x: None if x is None else {k: (format(v, "f") if isinstance(v, Decimal) else v) for k, v in x.items()}
     engine.upsert("reconciliation", {
         "restaurant_id": r.guid, "business_date": d, "form": form, "status": status, "attempts": attempts,
