@@ -284,12 +284,10 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
 def sweep_read(self: ModifiedWindow, job) -> int:
     "The last `sweep_days` by the `sweep` range (what a deletion without a new modifiedDate leaves unseen by the modified windows); rows written."
     a, b, extra = self.sweep
-    start, span, n = max(job.settings.initial_sync_start, job.end - timedelta(days=self.sweep_days)), timedelta(days=self.max_days), 0
-    while start < job.end:
+    start, n = max(job.settings.initial_sync_start, job.end - timedelta(days=self.sweep_days)), 0
+    for s, e, _ in W.overlapping_windows(start, job.end, timedelta(days=self.max_days), timedelta(0)):
         job.check()
-        wend = min(job.end, start + span)
-        n += job.read({a: W.toast_ts(start), b: W.toast_ts(wend), **dict(extra)})
-        start = wend
+        n += job.read({a: W.toast_ts(s), b: W.toast_ts(e), **dict(extra)})
     return n
 
 # %% ../nbs/06_cursors.ipynb #3bba6e0e
