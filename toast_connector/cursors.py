@@ -6,8 +6,8 @@
 from __future__ import annotations
 import json
 from datetime import datetime, timedelta
-from .auth import ToastNotFound, ToastError, ToastAuthError
-from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of
+from .auth import ToastNotFound, ToastError, ToastAuthError, ToastBadRequest
+from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of, ToastMalformed
 from .flatten import unkeyed
 from .config import patch
 from .streams import (Stream, PageNumber, PageToken, ModifiedWindow, DateRange, BusinessDates,
@@ -16,9 +16,10 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys',
-           'agreed', 'removed', 'held_by_gaps', 'waiting', 'OneCall', 'page_after', 'unkeyed_record',
-           'expected_records', 'confirmed_read', 'late_start', 'id_batches', 'same_instant', 'older']
+__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'DATE_FAULTS', 'DATES_IN_A_ROW', 'ASK_CALLS',
+           'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting', 'OneCall',
+           'page_after', 'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'id_batches',
+           'DatesFailed', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -375,12 +376,18 @@ def removals(self: DateRange, job, cut: datetime):
     job.move(cursor, kept | {ks for g, ks in missing.items() if g in served and inside(served[g])} | {missing[g] for g in wait})
 
 # %% ../nbs/06_cursors.ipynb #aabda2ce
+DATE_FAULTS = (ToastBadRequest, ToastMalformed, ValueError)   # one date's answer at fault (its 400, an impossible body, a record without its key)
+DATES_IN_A_ROW = 3       # new dates failing one after another: Toast is at fault for all of them, no use reading on
+
+class DatesFailed(Exception):
+    "Business dates whose reads failed this sync: the others were read, these are read again by the next syncs (`retry`)."
+
 @patch
 def run(self: BusinessDates, job):
-    "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today."
+    "One read per business date from the cursor's `next` (minus the lookback) to today, the restaurant's today, and the dates to `retry`."
     st, r = job.settings, job.restaurant
     tz, co = r.time_zone, r.closeout_hour
-    lookback = getattr(st, self.lookback_days_setting) if self.lookback_days_setting else 0
+    most = lookback = getattr(st, self.lookback_days_setting) if self.lookback_days_setting else 0
     full_at = W.parse_ts(job.cursor.get("full_at"))
     every = getattr(st, self.full_lookback_hours_setting) if self.full_lookback_hours_setting else 0
     full = W.due(full_at, job.end, every)
@@ -388,20 +395,41 @@ def run(self: BusinessDates, job):
     keep = {} if full or not full_at else {"full_at": job.cursor["full_at"]}     # a full re-read counts once it is complete
     today, nxt, rate = W.business_date(job.end, tz, co), job.cursor.get("next"), job.cursor.get("rate")
     # a restaurant whose zone or closeout moved can be back on a date the cursor had passed: today is read whatever `next` says
-    d = first = W.add_days(min(nxt, today), -lookback) if nxt else W.business_date(st.initial_sync_start, tz, co)
-    span = max(1, (W.from_ymd(today) - W.from_ymd(first)).days + 1)
+    first = W.add_days(min(nxt, today), -lookback) if nxt else W.business_date(st.initial_sync_start, tz, co)
     # an empty date is asked again where no sync read it before (from `next` on) and none will again (before the full lookback)
-    final = W.add_days(today, -(getattr(st, self.lookback_days_setting) if self.lookback_days_setting else 0))
-    while d <= today:
+    final = W.add_days(today, -most)
+    retry = {int(d): since for d, since in (job.cursor.get("retry") or {}).items()}     # a date at fault: the business date it first failed
+    if old := sorted(d for d, since in retry.items() if W.add_days(since, most) < today):
+        job.warn(f"business dates {', '.join(map(str, old))} failed in every sync for more than the lookback ({most} days): they "
+                 "are no longer read, and their records may be incomplete")
+        for d in old: del retry[d]
+    days = [first] + [W.add_days(first, i) for i in range(1, (W.from_ymd(today) - W.from_ymd(first)).days + 1)]
+    todo, failed, waiting = days + sorted(set(retry) - set(days)), {}, []    # waiting: new dates at fault the cursor is not past yet
+    def moved(d): return {"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep, **({} if rate is None else {"rate": round(rate, 3)}),
+                          **({"retry": {str(k): v for k, v in sorted(retry.items())}} if retry else {})}
+    for i, d in enumerate(todo, 1):
         job.check()
-        _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}", once=True)
+        try: _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}", once=True)
+        except DATE_FAULTS as e:
+            failed[d] = e
+            if d not in retry: waiting.append(d)
+            if len(waiting) == DATES_IN_A_ROW: break           # the fault is not one date's: the cursor stays before them
+            continue
+        retry.pop(d, None)
+        retry.update((w, today) for w in waiting); waiting = []   # a later date answered: the cursor moves past them, they wait in `retry`
         if d < today: rate = got if rate is None else 0.5 * got + 0.5 * rate      # today is not over: it says little
-        job.move({"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep, **({} if rate is None else {"rate": round(rate, 3)})})
-        job.progress(f"business date {d}", ((W.from_ymd(d) - W.from_ymd(first)).days + 1) / span)
-        d = W.add_days(d, 1)
+        job.move(moved(d))
+        job.progress(f"business date {d}", i / len(todo))
+    else:
+        if waiting: retry.update((w, today) for w in waiting); job.move(moved(waiting[-1]))
+    if failed:
+        said = "; ".join(f"{d}: {type(e).__name__}: {e}" for d, e in failed.items())
+        stop = f", and the task stopped after {DATES_IN_A_ROW} new dates in a row: the next sync reads from the first of them" if len(waiting) == DATES_IN_A_ROW else ""
+        raise DatesFailed(f"{len(failed)} business dates failed ({said}); the other dates were read, those are read again by the next "
+                          f"syncs{stop}")
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #b0f97824
+# %% ../nbs/06_cursors.ipynb #b4b2eb8d
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -445,7 +473,7 @@ def run(self: FullPull, job):
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #2e577dcc
+# %% ../nbs/06_cursors.ipynb #a5b0dab8
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)
