@@ -45,7 +45,7 @@ def dumps(obj) -> bytes:
     return _DEC_RE.sub(r"\1", json.dumps(obj, default=_json_default, separators=(",", ":"))).encode()
 
 # %% ../../nbs/31_sandbox_server.ipynb #31a4a2fa
-_TS_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$")
+_TS_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$", re.ASCII)   # ASCII digits only: Java reads no others
 
 def toast_ts(dt: datetime) -> str:
     "Toast's timestamp string for an aware datetime: `yyyy-MM-dd'T'HH:mm:ss.SSS+0000` (UTC)."
@@ -62,7 +62,7 @@ def parse_toast_date(s: str) -> datetime | None:
     except ValueError: return None
     return dt.astimezone(timezone.utc)
 
-_QUERY_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}")
+_QUERY_TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}", re.ASCII)
 
 def parse_query_date(s: str) -> datetime | None:
     "A query's timestamp as Toast reads it, `yyyy-MM-dd'T'HH:mm:ss.SSSZ`: three fraction digits, an offset `+HHMM`/`-HHMM`; else None."
@@ -71,7 +71,7 @@ def parse_query_date(s: str) -> datetime | None:
 
 def parse_business_date(s: str) -> int | None:
     "A `yyyyMMdd` business date as an int; None when malformed or not a calendar date."
-    if not re.fullmatch(r"\d{8}", s or ""): return None
+    if not re.fullmatch(r"[0-9]{8}", s or ""): return None          # not `\d`: it matches other scripts' digits, Toast's `yyyyMMdd` does not
     try: date(int(s[:4]), int(s[4:6]), int(s[6:]))
     except ValueError: return None
     return int(s)
@@ -152,7 +152,7 @@ def q_int(query: dict, name: str, default: int, lo: int, hi: int) -> int:
     "An integer parameter within [lo, hi]; 400 otherwise."
     s = q1(query, name)
     if s is None: return default
-    if not re.fullmatch(r"-?\d{1,9}", s.strip()) or not lo <= int(s) <= hi:
+    if not re.fullmatch(r"-?[0-9]{1,9}", s.strip()) or not lo <= int(s) <= hi:
         raise ApiError(400, f"{name} must be an integer between {lo} and {hi}, got {s!r}", name, "invalid_parameter")
     return int(s)
 
@@ -177,7 +177,7 @@ def q_business_date(query: dict, name: str = "businessDate", required: bool = Tr
         if required: raise ApiError(400, f"Missing required parameter {name}", name, "missing_parameter")
         return None
     v = parse_business_date(s)
-    if v is None: raise ApiError(400, f"Invalid {name}: expected yyyyMMdd", name, "invalid_business_date")
+    if v is None: raise ApiError(400, f"Invalid {name} {s!r}: expected yyyyMMdd", name, "invalid_business_date")
     return v
 
 # %% ../../nbs/31_sandbox_server.ipynb #8350ea31
