@@ -255,16 +255,16 @@ def late_start(end: datetime, last: datetime | None, days: int, every_hours: int
 # %% ../nbs/06_cursors.ipynb #4eeb683c
 @patch
 def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
-    "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late."
+    "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late; and sweep."
     st = job.settings
-    if not st.late_arrival_days: return
+    if not st.late_arrival_days and not self.sweep: return       # `lateArrivalDays` 0 turns off the re-read, not the sweep for deletions
     last = W.parse_ts(job.cursor.get("late_at"))
     if last is not None and job.end - last < timedelta(hours=st.late_arrival_every_hours) - self.LATE_SLACK: return
     calls, records, n = job.calls, 0, 0
     start = late_start(job.end, last, st.late_arrival_days, st.late_arrival_every_hours, st.initial_sync_start)
     paged = isinstance(job.stream.pages, PageNumber)
     target, rate = self.WINDOW_PAGES * job.stream.pages.size if paged else st.checkpoint_rows, job.cursor.get("rate")
-    while resumed and start < reread_to:        # a first sync (a backfill) has just read all of it
+    while resumed and st.late_arrival_days and start < reread_to:        # a first sync (a backfill) has just read all of it
         job.check()
         wend = W.next_window_end(start, reread_to, min(self.max_days, st.window_days), rate, target)
         rows, _ = self.read_window(job, start, wend, rate)
@@ -274,7 +274,7 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     if self.sweep and resumed:
         try: n += self.sweep_read(job)
         except ToastAuthError: raise
-        except ToastError as e:           # a safety net, not the read: the re-read counts, the next one sweeps again
+        except (ToastError, ValueError) as e:   # a safety net, not the read (a 400, a record at fault): the re-read counts, the next one sweeps again
             job.warn(f"the sweep of the last {self.sweep_days} days by {self.sweep[0]} failed ({e}); the next late-arrival re-read sweeps again")
     job.move({**job.cursor, "late_at": W.toast_ts(job.end)})
     if resumed: job.late(calls=job.calls - calls, records=records, rows=n)
@@ -286,7 +286,7 @@ def sweep_read(self: ModifiedWindow, job) -> int:
     "The last `sweep_days` by the `sweep` range (what a deletion without a new modifiedDate leaves unseen by the modified windows); rows written."
     a, b, extra = self.sweep
     start, n = max(job.settings.initial_sync_start, job.end - timedelta(days=self.sweep_days)), 0
-    for s, e, _ in W.overlapping_windows(start, job.end, timedelta(days=self.max_days), timedelta(0)):
+    for s, e, _ in W.overlapping_windows(start, job.end, timedelta(days=min(self.max_days, job.settings.window_days)), timedelta(0)):
         job.check()
         n += job.read({a: W.toast_ts(s), b: W.toast_ts(e), **dict(extra)})
     return n

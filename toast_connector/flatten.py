@@ -209,7 +209,7 @@ def child_ids(items: list, parent_key: tuple, c: Child) -> list:
         if is_guid(g): ids.append(g); continue
         if not c.identity or g not in (None, ""):
             raise ValueError(f"{c.table}: Toast sent an item of `{c.field}` whose guid is {g!r} (a non-empty string is "
-                             f"expected); the record is not read")
+                             f"expected); the answer is not read")
         ident = [item.get(f) for f in c.identity]
         text = to_json([c.table, list(parent_key), _canon(ident)], sort_keys=True)
         n = seen.get(text, 0)
@@ -223,7 +223,7 @@ def child_list(record: dict, c: Child) -> list:
     items = record.get(c.field)
     if items is None: return []
     if not isinstance(items, list):
-        raise ValueError(f"{c.table}: Toast sent `{c.field}` as a JSON {type(items).__name__}, not a list; the record is not read "
+        raise ValueError(f"{c.table}: Toast sent `{c.field}` as a JSON {type(items).__name__}, not a list; the answer is not read "
                          "(reading it as one without children would delete the children it has)")
     return items
 
@@ -239,7 +239,7 @@ def _items(c: Child, items, anc: dict, pkey: tuple, base: dict, depth: int, pare
     "Rows of one child list (and, recursively, of its descendants)."
     if not all(isinstance(i, dict) for i in items):
         bad = next(i for i in items if not isinstance(i, dict))
-        raise ValueError(f"{c.table}: Toast sent {bad!r} as an item of `{c.field}`, not an object; the record is not read")
+        raise ValueError(f"{c.table}: Toast sent {bad!r} as an item of `{c.field}`, not an object; the answer is not read")
     for item, cid in zip(items, child_ids(items, pkey, c)):
         row = flatten(item, json_fields=c.json_fields, skip=c.skip, entity_types=c.entity_types)
         row["id"] = cid

@@ -154,10 +154,14 @@ def rows(self: Stream, record: dict, restaurant_id: str, request: dict | None = 
     if not isinstance(record, dict):
         raise ValueError(f"{self.table}: Toast sent {repr(record)[:80]} as a record of {self.path}, not an object; the answer is not read")
     ctx = {"restaurant_id": restaurant_id, "restaurant": restaurant, "params": {**self.params, **(request or {})}}
-    if self.prepare: record = self.prepare(record, ctx)
-    if record is None: return [], []                         # `prepare` skips it
-    base = {"restaurant_id": restaurant_id, **(self.base(record, ctx) if self.base else {})}
-    tree = list(explode(record, table=self.table, key=self.key, children=self.children, base=base, json_fields=self.json_fields))
+    try:
+        if self.prepare: record = self.prepare(record, ctx)
+        if record is None: return [], []                     # `prepare` skips it
+        base = {"restaurant_id": restaurant_id, **(self.base(record, ctx) if self.base else {})}
+        tree = list(explode(record, table=self.table, key=self.key, children=self.children, base=base, json_fields=self.json_fields))
+    except ValueError as e:                                  # which record, for the one who asks Toast to mend it
+        g = record.get("guid") if isinstance(record, dict) else None
+        raise ValueError(f"{e} (in the record {g!r} of {self.path})" if isinstance(g, str) and g else f"{e} (in a record of {self.path} without a guid)") from None
     if not self.deleted(record):
         if gaps is not None and self.children: gaps += absent_lists(record, self.children, self.table)
         return [], tree
