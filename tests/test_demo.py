@@ -21,13 +21,13 @@ def demo(project: Path, ok: bool = True) -> subprocess.CompletedProcess:
     return r
 
 def printed(out: str) -> dict:
-    "The demo's closing listing: table -> (rows, change, deleted, change), a blank change read as 0."
+    "The demo's closing listing: table -> (rows, change, deleted, change, written), a blank change read as 0."
     body = out.split("\ntable ", 1)[1]
-    rx = r"(?m)^(\w+) +(\d+) +([+-]\d+)? +(\d+) +([+-]\d+)? *$"
-    return {m[1]: (int(m[2]), int(m[3] or 0), int(m[4]), int(m[5] or 0)) for m in re.finditer(rx, body)}
+    rx = r"(?m)^(\w+) +(\d+) +([+-]\d+)? +(\d+) +([+-]\d+)? +(\d+) *$"
+    return {m[1]: (int(m[2]), int(m[3] or 0), int(m[4]), int(m[5] or 0), int(m[6])) for m in re.finditer(rx, body)}
 
-def warehouse(project: Path) -> dict:
-    "table -> (live rows, soft-deleted rows), counted here, independently of the demo."
+def warehouse(project: Path, after=None) -> dict:
+    "table -> (live rows, soft-deleted rows, rows synced later than `after`), counted here, independently of the demo."
     con = duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True)
     try:
         out = {}
@@ -36,8 +36,19 @@ def warehouse(project: Path) -> dict:
                                               "where table_schema='tester' and table_name=?", [t]).fetchall()}
             n = con.execute(f'select count(*) from tester."{t}"').fetchone()[0]
             d = con.execute(f'select count(*) from tester."{t}" where _fivetran_deleted').fetchone()[0] if "_fivetran_deleted" in cols else 0
-            out[t] = (n - d, d)
+            w = con.execute(f'select count(*) from tester."{t}" where _fivetran_synced > ?', [after]).fetchone()[0] if after else 0
+            out[t] = (n - d, d, w)
         return out
+    finally: con.close()
+
+def newest(project: Path):
+    "The latest `_fivetran_synced` in the warehouse: what a run writes after it is that run's."
+    con = duckdb.connect(str(project / "files" / "warehouse.db"), read_only=True)
+    try:
+        ts = [con.execute(f'select max(_fivetran_synced) from tester."{t}"').fetchone()[0]
+              for (t,) in con.execute("select table_name from information_schema.columns where table_schema='tester' "
+                                      "and column_name='_fivetran_synced'").fetchall()]
+        return max(t for t in ts if t is not None)
     finally: con.close()
 
 def sdk_counts(out: str) -> dict:
@@ -64,9 +75,10 @@ def test_demo_three_times_in_a_row(tmp_path):
     for f in ("connector.py", "requirements.txt"): shutil.copy(ROOT / f, proj / f)
     outs, seen, logs = [], [], []
     for run in (1, 2, 3):
+        after = newest(proj) if run > 1 else "1970-01-01T00:00:00Z"       # the previous run's last write
         out = demo(proj).stdout
         outs.append(out)
-        now = warehouse(proj)
+        now = warehouse(proj, after)
         shown = printed(out)
         if run == 1:
             assert "run 1: first sync, no files/state.json" in out
@@ -75,18 +87,21 @@ def test_demo_three_times_in_a_row(tmp_path):
             paged = set(re.findall(r"GET /config/v2/(\w+) for restaurant \S+: \d+ pages", out))
             assert len(paged) >= 2, paged                                  # the first sync follows Toast-Next-Page-Token, and its log says so
             assert set(shown) == set(now)                                  # the first run lists every table
+            assert all(w == r + d for r, d, w in now.values()), now       # and wrote every row
             for t in ("restaurant", "orders", "orders_check", "orders_check_selection"): assert now[t][0] > 0, (t, now)
         else:
             assert f"run {run}: resuming from files/state.json" in out
             hour = f"2026-03-10 {15 + run}:00 UTC -> 2026-03-10 {16 + run}:00 UTC (+1 h; {run - 1} h after the first run)"
             assert f"sandbox clock {hour}: new orders: " in out, out[:600]
             prev = seen[-1]
-            changed = {t for t in now if now[t] != prev.get(t, (0, 0))}
+            changed = {t for t in now if now[t][:2] != prev.get(t, (0, 0, 0))[:2] or now[t][2]}
             assert set(shown) == changed and "orders" in changed and "sync_log" in changed, (shown, changed)
-            assert re.search(rf"\({len(now) - len(changed)} other tables unchanged\)", out)
-        for t, (rows, chg, dels, dchg) in shown.items():                   # what it prints is what the warehouse holds
-            before = seen[-1].get(t, (0, 0)) if seen else (0, 0)
-            assert (rows, dels) == now[t] and (chg, dchg) == (now[t][0] - before[0], now[t][1] - before[1]), (t, shown[t], now[t], before)
+            assert re.search(rf"\({len(now) - len(changed)} other tables not written to\)", out)
+            # a table rewritten without a count changing is listed too (helper-65: an edited job was "unchanged")
+            assert now["restaurant"][:2] == prev["restaurant"][:2] and shown["restaurant"][4] == now["restaurant"][2] > 0, (shown["restaurant"], now["restaurant"])
+        for t, (rows, chg, dels, dchg, wrote) in shown.items():            # what it prints is what the warehouse holds
+            before = seen[-1].get(t, (0, 0, 0)) if seen else (0, 0, 0)
+            assert (rows, dels, wrote) == now[t] and (chg, dchg) == (now[t][0] - before[0], now[t][1] - before[1]), (t, shown[t], now[t], before)
         logins = int(re.search(r"Toast logins this run: (\d+)", out)[1])
         assert logins == (1 if run == 1 else 0), out[-1500:]                 # the cached token outlives the sandbox that issued it
         log = sync_log(proj)

@@ -51,7 +51,8 @@ def parse_ts(value) -> datetime | None:
     if off in (None, "Z"): return dt
     hh, mm = int(off[1:3]), int(off[-2:])
     if hh > 23 or mm > 59: raise ValueError(f"not an ISO-8601 timestamp (offset {off}): {value!r}")
-    return dt - (1 if off[0] == "+" else -1) * timedelta(hours=hh, minutes=mm)
+    try: return dt - (1 if off[0] == "+" else -1) * timedelta(hours=hh, minutes=mm)
+    except OverflowError: raise ValueError(f"not an ISO-8601 timestamp (out of range with offset {off}): {value!r}") from None
 
 # %% ../nbs/00_config.ipynb #7bf0b615
 def parse_timestamp(value: str) -> datetime:
@@ -81,7 +82,8 @@ def parse_domain(value: str) -> str:
     "A host name (HTTPS) or a base URL without a path; plain `http://` only for loopback. Returns the base URL."
     v = value.strip()
     if "://" not in v: v = "https://" + v
-    u = urlsplit(v)
+    try: u = urlsplit(v)
+    except ValueError as e: raise ValueError(f"is not a host name or base URL ({e}): {shown(value)}") from None
     if u.scheme not in ("http", "https"): raise ValueError(f"scheme must be https, not {shown(u.scheme)}")
     if u.query or u.fragment: raise ValueError("must be a host name or base URL without a query string or fragment (not repeated here)")
     if u.path not in ("", "/"): raise ValueError(f"must be a host name or base URL without a path, got path {shown(u.path)}")
@@ -216,8 +218,9 @@ def check_late_arrivals(opts: dict) -> None:
                           f"Toast's analytics API for {n} business dates in one report; Toast allows at most 366 (lower either)")
 
 # %% ../nbs/00_config.ipynb #945cdd03
-_PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+")
+_PLACEHOLDER = re.compile(r"<[^<>]*>|YOUR_[A-Z0-9_]+", re.IGNORECASE)     # the seed's README writes `your_client_id`
 _SECRET_KEYS = ("clientSecret", "key", "analyticsClientSecret")
+_REQUIRED = ("clientId", "clientSecret", "domain", "initialSyncStart")     # no default: a sync without them cannot start
 
 def _placeholder(key: str, value: str, env: bool, via: str | None = None) -> str:
     "Why a placeholder is refused, and what to put instead (a secret key's value is not echoed); `via`: the environment variable it came from."
@@ -294,8 +297,8 @@ def validate_configuration(configuration: dict, now: datetime | None = None, war
         if warn is not None: warn(line)
     for k in configuration:
         if m := misspelled(k):
-            raise ConfigError(k, f"unknown key; did you mean '{m}'? A misspelled key is refused, not ignored: the sync would run "
-                              f"with '{m}' at its default")
+            raise ConfigError(k, f"unknown key; did you mean '{m}'? A misspelled key is refused, not ignored: " +
+                              (f"'{m}' is required" if m in _REQUIRED else f"the sync would run with '{m}' at its default"))
     now = now or datetime.now(timezone.utc)
     client_id = _text(configuration, "clientId", env=True)
     secret = Secret(_text(configuration, "clientSecret", env=True))

@@ -10,7 +10,8 @@ Run it as often as you like, in a row: each run is the next sync of the same res
    (your `configuration.json` is never touched); `initialSyncStart` stays the first run's;
 4. runs `fivetran debug` from the project root, which writes `files/warehouse.db` (DuckDB, schema `tester`) and
    resumes from `files/state.json`;
-5. prints every table's rows and what changed since the last run, the API calls and the Toast logins.
+5. prints every table's rows, what changed since the last run and the rows this run wrote (an edit rewrites a row
+   without changing a count), the API calls and the Toast logins.
 
 The clock of the first run is pinned (`START`), not the hour you run it: every clone gets the same data.
 Tokens are checked by signature and on the sandbox clock, so the token the connector cached in files/state.json
@@ -69,8 +70,8 @@ def fivetran_debug(project: Path, config_path: Path) -> int:
     env = {**offline_env(), "PYTHONPATH": str(root)}
     return subprocess.run([exe, "debug", str(project), "--configuration", str(config_path)], cwd=project, env=env).returncode
 
-def table_counts(db: Path) -> dict:
-    "{table: (rows, soft-deleted rows)} of schema `tester`; {} when there is no warehouse yet."
+def table_counts(db: Path, since: datetime | None = None) -> dict:
+    "{table: (rows, soft-deleted rows, rows written at or after `since`)} of schema `tester`; {} when there is no warehouse yet."
     if not db.exists(): return {}
     import duckdb
     con = duckdb.connect(str(db), read_only=True)
@@ -81,10 +82,10 @@ def table_counts(db: Path) -> dict:
             cols.setdefault(t, set()).add(c)
         out = {}
         for t in sorted(cols):
-            q = (f'select count(*) filter (where not coalesce(_fivetran_deleted, false)), '
-                 f'count(*) filter (where _fivetran_deleted) from tester."{t}"' if "_fivetran_deleted" in cols[t]
-                 else f'select count(*), 0 from tester."{t}"')
-            out[t] = tuple(con.execute(q).fetchone())
+            live = ("not coalesce(_fivetran_deleted, false)", "_fivetran_deleted") if "_fivetran_deleted" in cols[t] else ("true", "false")
+            wrote = "_fivetran_synced >= ?" if since is not None and "_fivetran_synced" in cols[t] else "false"
+            q = f'select count(*) filter (where {live[0]}), count(*) filter (where {live[1]}), count(*) filter (where {wrote}) from tester."{t}"'
+            out[t] = tuple(con.execute(q, [since] if "?" in wrote else []).fetchone())
         return out
     finally: con.close()
 
@@ -103,15 +104,16 @@ def last_sync(db: Path) -> str:
 def _chg(n: int) -> str: return f"{n:+d}" if n else ""
 
 def show_counts(before: dict, after: dict, first: bool):
-    "Every table with its rows and soft-deleted rows, and the change since the last run (later runs: changed tables only)."
+    """Every table with its rows and soft-deleted rows, the change since the last run, and the rows this run wrote (new,
+    rewritten with an edit, or deleted); later runs: only the tables this run wrote to or whose counts changed."""
     names = sorted(after)
-    changed = [t for t in names if after[t] != before.get(t, (0, 0))]
+    changed = [t for t in names if after[t][:2] != before.get(t, (0, 0, 0))[:2] or after[t][2]]
     shown = names if first else changed
-    print(f"\n{'table':<52} {'rows':>7} {'change':>7} {'deleted':>8} {'change':>7}")
+    print(f"\n{'table':<52} {'rows':>7} {'change':>7} {'deleted':>8} {'change':>7} {'written':>8}")
     for t in shown:
-        (r, d), (r0, d0) = after[t], before.get(t, (0, 0))
-        print(f"{t:<52} {r:>7} {_chg(r - r0):>7} {d:>8} {_chg(d - d0):>7}")
-    if not first: print(f"({len(names) - len(changed)} other tables unchanged)")
+        (r, d, w), (r0, d0) = after[t], before.get(t, (0, 0, 0))[:2]
+        print(f"{t:<52} {r:>7} {_chg(r - r0):>7} {d:>8} {_chg(d - d0):>7} {w:>8}")
+    if not first: print(f"({len(names) - len(changed)} other tables not written to)")
 
 def main(project: Path = root, hours: float = 1.0) -> int:
     "One demo run in `project`: rebuild and advance the sandbox, sync it with `fivetran debug`, show what changed."
@@ -138,6 +140,7 @@ def main(project: Path = root, hours: float = 1.0) -> int:
     demo.mkdir(parents=True, exist_ok=True)
     clock_path.write_text(json.dumps(clock, indent=1) + "\n")     # before syncing: the world never goes back
     before = table_counts(db)
+    began = datetime.now(timezone.utc)                         # the writer stamps each row it writes (`_fivetran_synced`) after this
     start = _ts(clock["start"]) - timedelta(days=clock["days"])
     with Sandbox(world=world, seed=clock["seed"], days=clock["days"], token_ttl=TOKEN_TTL) as sb:
         print(f"Toast sandbox at {sb.url} ({len(world.restaurant_guids())} restaurants, history from {_hm(start)})", flush=True)
@@ -154,7 +157,7 @@ def main(project: Path = root, hours: float = 1.0) -> int:
         print(f"make demo failed (exit {rc}); run it again to resume, or {CLEAN}.", file=sys.stderr)
         return rc
     print(last_sync(db), flush=True)
-    show_counts(before, table_counts(db), first=not before)
+    show_counts(before, table_counts(db, since=began), first=not before)
     return 0
 
 if __name__ == "__main__":
