@@ -492,8 +492,11 @@ def run(self: Published, job):
     guid = job.restaurant.guid
     try: meta = expect_shape(job.client.get(self.metadata_path, restaurant=guid).data, dict, self.metadata_path, guid)
     except ToastNotFound:
-        if job.stream.not_found_is_empty: return
-        raise
+        if not job.stream.not_found_is_empty: raise
+        if job.cursor.get("published"):     # no publish now, where one was synced: its rows are kept, never deleted on a 404
+            job.warn(f"{self.metadata_path} answered 404 where the publish of {job.cursor['published']} was synced: nothing is "
+                     "written or deleted, and it is asked again next sync")
+        return
     value = meta.get(self.field)
     if value is not None and same_instant(value, job.cursor.get("published")): return
     job.read({})
