@@ -373,10 +373,10 @@ def quiet_sandbox():
 
 
 def publish(sb, hours: int):
-    "Advance `hours` with menus published meanwhile."
-    sb.world.rates["menu_publish"] = 48
+    "Advance `hours` with menus published meanwhile: new prices, the same items where they were (what a test removes is all)."
+    sb.world.rates["menu_publish"], sb.world.menu_reshape = 48, False
     sb.advance(hours)
-    sb.world.rates["menu_publish"] = 0
+    sb.world.rates["menu_publish"], sb.world.menu_reshape = 0, True
 
 
 def test_a_table_emptied_first_in_the_confirming_fetch_waits_for_its_own_confirmation():

@@ -27,7 +27,14 @@ Three were recomputed on 2026-12-04 (evening), when a voided selection came to c
 instead of after it (helper-54: an open order changed without its `modifiedDate` moving). `orders`, `since:orders` and
 `orders_modified` changed. Old and new data compared object by object: 143 selections' `modifiedDate` moved from
 their `createdDate` to their `voidDate`, one `voidDate` moved from after its order's close to 30 s before it, and
-nothing else differed."""
+nothing else differed.
+
+`menus` and `since:menus` were recomputed on 2026-12-04 (night), when a publish came to change the menu's shape too
+(helper-63: only prices moved, so no test saw a new publish delete a published row): an item left out, brought back or
+moved to another group, and the menu items and groups the configuration removed gone from the next publish. Old and
+new documents compared item by item: of the two restaurants that published in these steps, each lacks the six items
+its publishes left out (exactly the layout's `hidden`), one has one item in another group (the layout's `moved`), every
+item left is equal but for `sortOrder`, the reference maps and the third restaurant's document are equal."""
 import hashlib, json
 from datetime import datetime, timedelta, timezone
 
@@ -41,9 +48,9 @@ FAMILY_NAMES = ("restaurants", "orders", "config", "menus", "labor", "cash")
 BEFORE = {  # computed on commit 112cc91 (the sandbox before the by-family reorganization); the recomputed ones: see above
     "advance0": "9298ecedd2c61ad7", "advance1": "80c68ef5b502a341", "advance2": "9994403c7e8b364b",
     "advance3": "ba71497b630d7b1d", "restaurants": "0659f0513384677f", "orders": "fc4274489fa31ff5",
-    "config": "3f6b3f876c15556d", "menus": "97549ed9d67f0ee3", "labor": "d18adec4df0ab6bc", "cash": "a5681370f02e00e5",
+    "config": "3f6b3f876c15556d", "menus": "8151e4101be2a15b", "labor": "d18adec4df0ab6bc", "cash": "a5681370f02e00e5",
     "since:restaurants": "0659f0513384677f", "since:orders": "aa58aa66e5074305", "since:config": "3f6b3f876c15556d",
-    "since:menus": "97549ed9d67f0ee3", "since:labor": "3bcbe59a19be7a3b", "since:cash": "2ec64bd724543a43",
+    "since:menus": "8151e4101be2a15b", "since:labor": "3bcbe59a19be7a3b", "since:cash": "2ec64bd724543a43",
     "orders_modified": "1edc21e0917151c7", "time_entries_mod": "8d972b658a915190", "shifts": "aff580d7112e3c3d",
     "analytics": "10723ad6e9f35ac2"}
 

@@ -22,8 +22,9 @@ __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED',
            'bd_add', 'business_date', 'local_ms', 'business_day_start', 'LRU', 'image_url', 'rare_catalog',
            'refund_details', 'Restaurant', 'group_guid', 'Catalog', 'env_now', 'World', 'SandboxFamily', 'family',
            'on_event', 'family_truth', 'truth_families', 'forget_family', 'order_skeleton', 'open_edits', 'void_at',
-           'base_modified', 'OrderBuilder', 'hashed', 'OrderWindow', 'Mutation', 'order_mutation', 'menus_body',
-           'rare_menus', 'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor', 'cash_entry', 'cash_day']
+           'base_modified', 'OrderBuilder', 'hashed', 'OrderWindow', 'Mutation', 'order_mutation', 'published_items',
+           'menus_body', 'rare_menus', 'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor', 'cash_entry',
+           'cash_day']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -565,7 +566,8 @@ class World:
         self._cfg, self._cfg_removed, self._cfg_version = {}, {}, {}
         self._emp, self._jobs = {}, {}
         self._cash_extra = {}                                       # (rguid, bd) -> [cash entries]
-        self._menu = {}                                             # rguid -> {"published": ms, "prices": {}}
+        self._menu = {}                                             # rguid -> {"published": ms, "prices": {}, "layout": {...}}
+        self.menu_reshape = True                                    # a publish also leaves out, brings back and moves items (False: prices only)
 
     @property
     def now(self) -> datetime: return dt_of(self._now)
@@ -1708,9 +1710,17 @@ def _menu_common(o: dict, seed: int) -> dict:
             "masterId": hashed(f"{seed}:{o['name']}") % 10**12, "description": "", "posName": o["name"],
             "posButtonColorLight": "#FFFFFF", "posButtonColorDark": "#1A1A1A"}
 
-def menus_body(seed: int, r: Restaurant, cat: Catalog, last_updated: int, prices: dict | None = None) -> dict:
-    "The `/menus/v2/menus` body of a restaurant."
-    prices = prices or {}
+def published_items(cat: Catalog, g: dict, hidden: set, moved: dict) -> list:
+    "A group's items in a publish: its own not left out (`hidden`) or moved away, then those `moved` into it."
+    own = [i for i in g["_items"] if moved.get(i["guid"], g["guid"]) == g["guid"]]
+    return [i for i in own + [i for i in cat.items if moved.get(i["guid"]) == g["guid"] and i["_group"] is not g] if i["guid"] not in hidden]
+
+# %% ../../nbs/30_sandbox_data.ipynb #d05b39fe
+def menus_body(seed: int, r: Restaurant, cat: Catalog, last_updated: int, prices: dict | None = None, layout: dict | None = None) -> dict:
+    "The `/menus/v2/menus` body of a restaurant (`layout`: the guids a publish leaves out, `hidden`, and the items it moves, `moved`: {item: group})."
+    prices, layout = prices or {}, layout or {}
+    hidden, moved = set(layout.get("hidden", ())), layout.get("moved", {})
+    items_of = lambda g: published_items(cat, g, hidden, moved)
     price = lambda o: money(prices.get(o["guid"], o["_cents"]))
     gref = lambda keys: [cat.groups_m[k]["_ref"] for k in keys]
     def item(i, k):
@@ -1725,7 +1735,8 @@ def menus_body(seed: int, r: Restaurant, cat: Catalog, last_updated: int, prices
                 "images": [], "guestCount": None, "sortOrder": k, "catalogProductInfo": None, "isComboParent": False}
     def group(g):
         return {**_menu_common(g, seed), "image": None, "visibility": ["POS", "TOAST_ONLINE_ORDERING"], "itemTags": [],
-                "menuGroups": [group(s) for s in g["_sub"]], "menuItems": [item(i, k) for k, i in enumerate(g["_items"])]}
+                "menuGroups": [group(s) for s in g["_sub"] if s["guid"] not in hidden],
+                "menuItems": [item(i, k) for k, i in enumerate(items_of(g))]}
     pre = cat.cfg["preModifierGroups"][0]
     pre_ref = 9001
     mgr = {str(g["_ref"]): {**{k: v for k, v in _menu_common(g, seed).items() if k != "description"},
@@ -1758,10 +1769,10 @@ def menus_body(seed: int, r: Restaurant, cat: Catalog, last_updated: int, prices
     return {"restaurantGuid": r.guid, "lastUpdated": toast_ts(last_updated), "restaurantTimeZone": r.tz,
             "menus": [{**_menu_common(m, seed), "highResImage": None, "image": None,
                        "visibility": ["POS", "TOAST_ONLINE_ORDERING"], "availability": {"alwaysAvailable": True, "schedule": []},
-                       "menuGroups": [group(g) for g in m["_groups"]]} for m in cat.menus_],
+                       "menuGroups": [group(g) for g in m["_groups"] if g["guid"] not in hidden]} for m in cat.menus_],
             "modifierGroupReferences": mgr, "modifierOptionReferences": mor, "preModifierGroupReferences": pmg}
 
-# %% ../../nbs/30_sandbox_data.ipynb #a06c75d0
+# %% ../../nbs/30_sandbox_data.ipynb #0f43d06a
 def rare_menus(body: dict, seed: int) -> dict:
     """The published menu with images, content advisories (alcohol) and time-specific prices (happy hour on alcohol),
     decided from hashes: `menus_body` itself is unchanged."""
@@ -1788,7 +1799,7 @@ def rare_menus(body: dict, seed: int) -> dict:
     for k, o in body["modifierOptionReferences"].items(): item(o, True if int(k) in spirits else None)
     return body
 
-# %% ../../nbs/30_sandbox_data.ipynb #990429f9
+# %% ../../nbs/30_sandbox_data.ipynb #183162dd
 @patch
 def _menu_state(self: World, r) -> dict:
     "Publish time and price overrides; restaurants joining later publish six hours after connecting."
@@ -1814,18 +1825,29 @@ def menus(self: World, rguid) -> dict | None:
     st = self._menu_state(r)
     if st["published"] > self._now: return None
     key = (r.guid, st["published"])
-    if st.get("_key") != key: st["_body"], st["_key"] = rare_menus(menus_body(self.seed, r, self._cat(r), st["published"], st["prices"]), self.seed), key
+    if st.get("_key") != key:
+        st["_body"], st["_key"] = rare_menus(menus_body(self.seed, r, self._cat(r), st["published"], st["prices"], st.get("layout")), self.seed), key
     return st["_body"]
 
-# %% ../../nbs/30_sandbox_data.ipynb #e146182a
+# %% ../../nbs/30_sandbox_data.ipynb #ab741fe2
 @on_event("menus", "menu_publish")
 def _menu_publish(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
-    "Publish the menu again with three prices raised (not before the first publish)."
+    """Publish the menu again (not before the first publish): three prices raised; an item left out, one back, or one moved
+    to another group, now and then; and the menu items and groups removed from the configuration since are gone from it."""
     ms = w._menu_state(r)
     if ms["published"] > at: return False
     cat = w._cat(r)
     for it in rng.sample(cat.items + cat.options_m, 3):
         ms["prices"][it["guid"]] = ms["prices"].get(it["guid"], it["_cents"]) + rng.choice([25, 50, 100])
+    lay = ms.setdefault("layout", {"dropped": [], "moved": {}, "hidden": []})
+    roll, shown = rng.random() if w.menu_reshape else 1.0, [i for i in cat.items if i["guid"] not in lay["dropped"]]
+    if roll < 0.4 and len(shown) > 1: lay["dropped"].append(rng.choice(shown)["guid"])
+    elif roll < 0.5 and lay["dropped"]: lay["dropped"].remove(rng.choice(lay["dropped"]))
+    elif roll < 0.7:
+        it = rng.choice(cat.items)
+        lay["moved"][it["guid"]] = rng.choice([g for g in cat.groups_ if g["_items"] and g is not it["_group"]])["guid"]
+    gone = [g for ep, g, _ in w._cfg_removed.get(r.guid, []) if ep in ("menuItems", "menuGroups")]
+    lay["hidden"] = sorted(set(lay["dropped"]) | set(gone))
     ms["published"] = at
     w._cfg_version[r.guid] = w.config_version(r.guid) + 1
     return True
@@ -1835,7 +1857,7 @@ def _menus_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dic
     "Each restaurant's published menu (none before its first publish); never cut."
     return {"menus": [_wrap(r, m) for r in rs if (m := w.menus(r.guid)) is not None]}, {}
 
-# %% ../../nbs/30_sandbox_data.ipynb #de33481d
+# %% ../../nbs/30_sandbox_data.ipynb #ee1e80b4
 def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, list]:
     "Shifts `[(created_ms, deleted_ms|None, shift)]` and time entries `[(in_ms, out_ms, deleted_ms|None, entry)]` of `bd`."
     rng = random.Random(f"{seed}:{r.guid}:labor:{bd}")
@@ -1856,7 +1878,7 @@ def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, li
         entries.append(_time_entry(rng, bd, bts, e, job, sh, s_in, s_out))
     return shifts, entries
 
-# %% ../../nbs/30_sandbox_data.ipynb #206a3e40
+# %% ../../nbs/30_sandbox_data.ipynb #ac425fe4
 def _shift(rng, e: dict, job: dict, s_in: int, s_out: int) -> tuple:
     "A scheduled shift `(created_ms, deleted_ms|None, shift)`: made days ahead, now and then cancelled a day later."
     created = s_in - rng.randint(3, 10) * 86400000
@@ -1893,7 +1915,7 @@ def _missed_break(bts: list, e: dict, t_in: int, t_out: int) -> dict | None:
     if rng.random() < 0.4: del b["guid"]
     return b
 
-# %% ../../nbs/30_sandbox_data.ipynb #ac425fe4
+# %% ../../nbs/30_sandbox_data.ipynb #573b705a
 def _time_entry(rng, bd: int, bts: list, e: dict, job: dict, sh: dict | None, s_in: int, s_out: int) -> tuple:
     "A time entry `(in_ms, out_ms, deleted_ms|None, entry)` near its shift: breaks, hours, wage, tips and sales."
     t_in = s_in + rng.randint(-10, 10) * 60000 + rng.randint(0, 59999)
@@ -1924,7 +1946,7 @@ def _time_entry(rng, bd: int, bts: list, e: dict, job: dict, sh: dict | None, s_
         "nonCashGratuityServiceCharges": money(0), "tipsWithheld": money(_pct(sales, Decimal("0.5"))) if tipped else money(0),
         "nonCashSales": money(sales), "cashSales": money(rng.randint(0, 30000) if tipped else 0)})
 
-# %% ../../nbs/30_sandbox_data.ipynb #573b705a
+# %% ../../nbs/30_sandbox_data.ipynb #ca272fec
 def entry_as_of(rec: tuple, now: int) -> dict | None:
     "A time entry as Toast shows it at `now`: absent before clock-in, clocked in (`outDate` null) before clock-out."
     t_in, t_out, del_at, te = rec
@@ -1948,14 +1970,14 @@ def shift_as_of(rec: tuple, now: int) -> dict | None:
     if del_at is None or del_at <= now: return sh
     return {**sh, "deleted": False, "deletedDate": None, "modifiedDate": sh["createdDate"]}
 
-# %% ../../nbs/30_sandbox_data.ipynb #4820bd9d
+# %% ../../nbs/30_sandbox_data.ipynb #48ca8179
 def rare_labor(seed: int, r, cat, day: tuple) -> tuple:
     "A labor day's shifts and time entries with the payroll integration's external ids (restaurants that have one)."
     if getattr(cat, "payroll", False):
         for rec in day[0] + day[1]: rec[-1]["externalId"] = "payroll:%s-%08d" % (rec[-1]["entityType"].lower(), _rare_hash(rec[-1]["guid"]) % 10**8)
     return day
 
-# %% ../../nbs/30_sandbox_data.ipynb #2241dff6
+# %% ../../nbs/30_sandbox_data.ipynb #681e979d
 @patch
 def _people(self: World, r, which: str) -> dict:
     "guid -> current employee or job object (copied from the catalog on first use)."
@@ -1990,7 +2012,7 @@ def jobs(self: World, rguid, ids=None, deleted: bool = True) -> list[dict]:
     ids = set(ids) if ids else None
     return [j for g, j in self._people(r, "jobs").items() if (ids is None or g in ids) and (deleted or not j["deleted"])]
 
-# %% ../../nbs/30_sandbox_data.ipynb #d6951bfd
+# %% ../../nbs/30_sandbox_data.ipynb #6219a063
 @patch
 def _labor_day(self: World, r, bd):
     "A business date's shifts and time entries (cached)."
@@ -2017,7 +2039,7 @@ def _labor_obj(self: World, r, rec, kind) -> dict | None:
             o["modifiedDate"] = toast_ts(at)
     return o
 
-# %% ../../nbs/30_sandbox_data.ipynb #6219a063
+# %% ../../nbs/30_sandbox_data.ipynb #fc1929a1
 @patch
 def shifts(self: World, rguid, start: datetime | None = None, end: datetime | None = None, ids=None) -> list[dict]:
     """Scheduled shifts (future ones up to a week ahead) as labor-v1 matches a period: `inDate` at or after `start`
@@ -2037,7 +2059,7 @@ def shifts(self: World, rguid, start: datetime | None = None, end: datetime | No
             if s is None or (s <= o["inDate"] and o["outDate"] is not None and o["outDate"] < e): out.append(o)
     return out
 
-# %% ../../nbs/30_sandbox_data.ipynb #fc1929a1
+# %% ../../nbs/30_sandbox_data.ipynb #b82b63e7
 @patch
 def time_entries(self: World, rguid, *, modified_start=None, modified_end=None, start=None, end=None,
                  business_date: str | None = None, ids=None, include_archived: bool = False) -> list[dict]:
@@ -2076,7 +2098,7 @@ def time_entries(self: World, rguid, *, modified_start=None, modified_end=None, 
             if (o := self._labor_obj(r, rec, "entry")) is not None and s <= o["inDate"] < e
             and (include_archived or not o["deleted"])]
 
-# %% ../../nbs/30_sandbox_data.ipynb #b82b63e7
+# %% ../../nbs/30_sandbox_data.ipynb #167c403e
 def _pick_person(w: World, r, which: str, rng) -> tuple | None:
     "(store, a live employee or job picked) when enough are live to spare one (10 employees, 3 jobs), else None."
     st = w._people(r, which)
@@ -2116,7 +2138,7 @@ def _person_delete(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     st[o["guid"]] = {**o, "deleted": True, "deletedDate": toast_ts(at), "modifiedDate": toast_ts(at)}
     return True
 
-# %% ../../nbs/30_sandbox_data.ipynb #6ec3c5bb
+# %% ../../nbs/30_sandbox_data.ipynb #285d70e8
 @on_event("labor", "employee_hire")
 def _employee_hire(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     "A new employee in a live job."
@@ -2145,7 +2167,7 @@ def _labor_edit(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     w._lmut_times.append((at, r.guid, bd, which))
     return True
 
-# %% ../../nbs/30_sandbox_data.ipynb #285d70e8
+# %% ../../nbs/30_sandbox_data.ipynb #e4399b0d
 @family_truth("labor")
 def _labor_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dict]:
     "Employees and jobs (never cut); shifts scheduled from `cut` on (a week ahead); time entries modified from `cut` on."
@@ -2169,7 +2191,7 @@ def delete_shift(self: World, rguid, guid) -> bool:
     self._ldel[(r.guid, guid)] = self._now
     return True
 
-# %% ../../nbs/30_sandbox_data.ipynb #0cd9249e
+# %% ../../nbs/30_sandbox_data.ipynb #5820139c
 CASH_TYPES = ("CASH_IN", "CASH_COLLECTED", "CASH_OUT", "NO_SALE", "PAY_OUT", "TIP_OUT", "UNDO_PAY_OUT",
               "DRIVER_REIMBURSEMENT", "CLOSE_OUT_EXACT", "CLOSE_OUT_OVERAGE", "CLOSE_OUT_SHORTAGE")
 
@@ -2215,7 +2237,7 @@ def cash_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, lis
     entries.sort(key=lambda e: e["date"])
     return entries, deps
 
-# %% ../../nbs/30_sandbox_data.ipynb #5aac922f
+# %% ../../nbs/30_sandbox_data.ipynb #8e6a7669
 @patch
 def _cash_day(self: World, r, bd):
     "A business date's cash entries and deposits in final form (cached)."
@@ -2241,7 +2263,7 @@ def cash_deposits(self: World, rguid, business_date: int) -> list[dict]:
     now = toast_ts(self._now)
     return [d for d in self._cash_day(r, bd)[1] if d["date"] <= now]
 
-# %% ../../nbs/30_sandbox_data.ipynb #62b5259b
+# %% ../../nbs/30_sandbox_data.ipynb #7a71c379
 @on_event("cash", "cash_undo")
 def _cash_undo(w: World, r, at: int, kind: str, sub: int, rng) -> bool:
     "Undo a pay-out of a day 1-5 days back that was not undone yet."
