@@ -39,9 +39,9 @@ a combine's copied selections came to carry new discounts of their own (helper-5
 guid, triggered by the source's selection): in the last sync, one combined order's applied discount has a new `id`, its
 trigger points at the copied selection, and the cash payment the combine adds has another guid (the sandbox draws one
 more guid before it); every other row and the cursors as before; and when a publish came to change the menu's shape
-(helper-63: items left out, brought back or moved to another group; only prices moved before): from sync 3 on, five
-published items a publish left out are soft-deleted (one with the price it had then, 3.50, not the 4.00 a later
-publish gave it), two moved items have their old group's row soft-deleted and a new row in their new group, three
+(helper-63: items left out, brought back or moved to another group; only prices moved before): from sync 3 on, four
+published item rows a publish left out are soft-deleted (three items, one of them in both restaurants, one of those
+with the price it had then, 3.50, not the 4.00 a later publish gave it), two moved items have their old group's row soft-deleted and a new row in their new group, three
 items' `sort_order` moved up behind them, and `sync_log.rows` counts those deletes; every other row and the cursors as
 before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
