@@ -16,10 +16,10 @@ from .state import key_dict
 from . import windows as W
 
 # %% auto #0
-__all__ = ['ONE_CALL', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'DATE_FAULTS', 'DATES_IN_A_ROW', 'ASK_CALLS',
-           'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting', 'OneCall',
-           'page_after', 'unkeyed_record', 'expected_records', 'confirmed_read', 'late_start', 'id_batches',
-           'DatesFailed', 'same_instant', 'older']
+__all__ = ['ONE_CALL', 'SPLIT_MIN', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'DATE_FAULTS', 'DATES_IN_A_ROW',
+           'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting',
+           'OneCall', 'page_after', 'unkeyed_record', 'leading', 'split_at', 'expected_records', 'confirmed_read',
+           'late_start', 'id_batches', 'DatesFailed', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -147,31 +147,76 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
             if restarts > 3: yield from self.verified_pages(job, path, params); return
             end = 0
             continue
+        if end and not leading(order, seen, end - (page_no - 1) * n):   # Toast's order moved between two requests
+            yield from self.split_pages(job, path, params, seen); return
         fresh = [r for r in page if not (isinstance(r, dict) and r.get("guid") in seen)]
         seen |= ids
         if fresh: yield fresh
         if len(page) < n: return
         end = page_no * n
 
-# %% ../nbs/06_cursors.ipynb #363f68a9
+# %% ../nbs/06_cursors.ipynb #ec13fab1
+def leading(order: list, seen: set, overlap: int) -> bool:
+    "Whether a page's guids read before (`seen`) are its leading ones, and no more than the `overlap` asked for."
+    lead = next((i for i, g in enumerate(order) if g not in seen), len(order))
+    return lead <= overlap and not any(g in seen for g in order[lead:])
+
+SPLIT_MIN = timedelta(milliseconds=1)      # Toast's timestamps stop at milliseconds: a window no shorter can be split
+
+def split_at(page: list, s: datetime, e: datetime) -> datetime:
+    "Where to split `[s, e)`, a full page of it read: the median `modifiedDate` of the page, else the middle (to the millisecond)."
+    ds = sorted(d for r in page if (d := _parsed(r.get("modifiedDate"))) is not None and s < d < e)
+    mid = ds[len(ds) // 2] if ds else s + (e - s) / 2
+    return min(e - SPLIT_MIN, max(s + SPLIT_MIN, mid.replace(microsecond=mid.microsecond // 1000 * 1000)))
+
+def _parsed(v) -> datetime | None:
+    try: return W.parse_ts(v) if isinstance(v, str) else None
+    except ValueError: return None
+
+@patch
+def split_pages(self: PageNumber, job, path: str, params: dict, seen: set):
+    "The window again in sub-windows of one short page each (halved while full): pages of an order that moves cannot be joined."
+    cur, guid = job.stream.cursor, job.restaurant.guid
+    a, b = getattr(cur, "start", None), getattr(cur, "end", None)
+    if a not in params or b not in params:   # nothing to halve (a read by business date): whole passes
+        yield from self.verified_pages(job, path, params); return
+    job.warn(f"{request_name(path, guid)} answered {params[a]}..{params[b]} in another order from one page to the next: the "
+             "window is read again in sub-windows of one page each")
+    todo, asked = [(W.parse_ts(params[a]), W.parse_ts(params[b]))], 0
+    while todo:
+        s, e = todo.pop()
+        job.check()
+        if asked >= job.client.max_pages: raise walk_stopped(path, guid, f"more than {asked} sub-windows in one window")
+        job.calls, asked, q = job.calls + 1, asked + 1, {**params, a: W.toast_ts(s), b: W.toast_ts(e)}
+        page = as_list(job.client.get(path, restaurant=guid, params={**q, "page": 1, "pageSize": self.size}, check=unkeyed_record).data, path, guid)
+        if len(page) >= self.size and e - s > SPLIT_MIN:
+            mid = split_at(page, s, e)
+            todo += [(mid, e), (s, mid)]; continue
+        if len(page) >= self.size: page = [r for p in self.verified_pages(job, path, q, passes=12) for r in p]   # a page's worth in one millisecond
+        fresh = [r for r in page if r["guid"] not in seen]
+        seen.update(r["guid"] for r in fresh)
+        if fresh: yield fresh
+
+# %% ../nbs/06_cursors.ipynb #ea6b62ee
 @patch
 def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int = 3):
-    "Orders leaving faster than the overlap absorbs: walk the pages again until a pass finds no order it had not seen (else fail the window)."
-    seen, new = set(), 0
+    """Orders leaving faster than the overlap absorbs, or an order that moves: walk the pages again until a pass finds no order
+    not seen and the orders seen are at least as many as the pass's pages held (else fail the window)."""
+    seen, new, total = set(), 0, 0
     for _ in range(passes):
-        new = 0
+        new = total = 0
         for page in job.client.pages(path, restaurant=job.restaurant.guid, params=params, page_size=self.size, check=unkeyed_record):
             job.check()
-            job.calls += 1
+            job.calls, total = job.calls + 1, total + len(page)
             fresh = [r for r in page if r.get("guid") not in seen]
             seen.update(r.get("guid") for r in fresh); new += len(fresh)
             if fresh: yield fresh
-        if not new: return
-    raise ToastError(f"{request_name(path, job.restaurant.guid)}: orders kept leaving the window while it was read ({passes} full "
-                     f"passes, the last still found {new} new); the window is read again next sync", endpoint=endpoint_of(path),
-                     restaurant=job.restaurant.guid)
+        if not new and len(seen) >= total: return      # pages that repeat an order (it moved) skipped another: fewer seen
+    raise ToastError(f"{request_name(path, job.restaurant.guid)}: orders kept leaving the window or moving in its order while it was "
+                     f"read ({passes} full passes, the last found {new} new, {len(seen)} seen of the {total} its pages held); the window "
+                     "is read again next sync", endpoint=endpoint_of(path), restaurant=job.restaurant.guid)
 
-# %% ../nbs/06_cursors.ipynb #fdea8636
+# %% ../nbs/06_cursors.ipynb #4e5d83d1
 @patch
 def resting(self: ModifiedWindow | DateRange | BusinessDates | Published, job) -> bool:
     "Never: these kinds read every sync."
@@ -193,7 +238,7 @@ def resting(self: FullPull, job) -> bool:
     "Polled recently: no call this sync."
     return _polled(job, "at")
 
-# %% ../nbs/06_cursors.ipynb #bbf0a913
+# %% ../nbs/06_cursors.ipynb #91fe9802
 ModifiedWindow.WINDOW_PAGES = 6                   # a page-numbered window is sized from the learned rate to hold this many whole pages
 ModifiedWindow.LATE_SLACK = timedelta(minutes=5)  # a late-arrival re-read this close to due runs now, not one sync later
 
@@ -212,7 +257,7 @@ def target(self: ModifiedWindow, job) -> int:
     if isinstance(job.stream.pages, PageNumber): return self.WINDOW_PAGES * job.stream.pages.size
     return min(job.settings.checkpoint_rows, job.BATCH_ROWS // 4)
 
-# %% ../nbs/06_cursors.ipynb #aba3a0c8
+# %% ../nbs/06_cursors.ipynb #e85f4354
 EMPTY_CONFIRMS = 2   # times an empty answer the rate expected records in is asked again
 EMPTY_EXPECTED = 3   # records the rate must put in a request for an empty answer to be asked again
 
@@ -245,14 +290,14 @@ def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate:
     return confirmed_read(job, self.request(start, end), expected_records(rate, start, end), self.reread_later(job, start),
                           f"the window {W.toast_ts(start)}..{W.toast_ts(end)}")
 
-# %% ../nbs/06_cursors.ipynb #c4b9b57f
+# %% ../nbs/06_cursors.ipynb #4eeb683c
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
     "Where a late-arrival re-read at `end` begins: `days` back, or further when the last one (at `last`) was more than a period ago."
     start = end - timedelta(days=days)
     if last is not None: start = min(start, last - timedelta(days=days) + timedelta(hours=every_hours))
     return max(start, initial)
 
-# %% ../nbs/06_cursors.ipynb #4eeb683c
+# %% ../nbs/06_cursors.ipynb #6202c6d2
 @patch
 def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late; and sweep."
@@ -291,7 +336,7 @@ def sweep_read(self: ModifiedWindow, job) -> int:
         n += job.read({a: W.toast_ts(s), b: W.toast_ts(e), **dict(extra)})
     return n
 
-# %% ../nbs/06_cursors.ipynb #3bba6e0e
+# %% ../nbs/06_cursors.ipynb #6d7d1f7c
 @patch
 def run(self: ModifiedWindow, job):
     "Adaptive windows from the cursor (minus the lookback) to the sync's end; then the late-arrival re-read when due."
@@ -312,7 +357,7 @@ def run(self: ModifiedWindow, job):
         start = wend
     self.late_reread(job, first, to is not None)
 
-# %% ../nbs/06_cursors.ipynb #3f1624f5
+# %% ../nbs/06_cursors.ipynb #cbfec3ec
 @patch
 def removal_cut(self: DateRange, job) -> datetime | None:
     "Where the part of the range whose keys are kept begins: the UTC day the lookback (at least a day) reaches back to, not before `initialSyncStart` (None: no removals)."
@@ -347,7 +392,7 @@ def run(self: DateRange, job):
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
     if cut is not None: self.removals(job, cut)
 
-# %% ../nbs/06_cursors.ipynb #cbfec3ec
+# %% ../nbs/06_cursors.ipynb #b93cbbc3
 IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
 def id_batches(param: str, ids: list, n: int = IDS_PER_CALL) -> list[dict]:
@@ -375,7 +420,7 @@ def removals(self: DateRange, job, cut: datetime):
     cursor = {k: v for k, v in job.cursor.items() if k != "gone"} | ({"gone": wait} if wait else {})
     job.move(cursor, kept | {ks for g, ks in missing.items() if g in served and inside(served[g])} | {missing[g] for g in wait})
 
-# %% ../nbs/06_cursors.ipynb #aabda2ce
+# %% ../nbs/06_cursors.ipynb #43b6ee55
 DATE_FAULTS = (ToastBadRequest, ToastMalformed, ValueError)   # one date's answer at fault (its 400, an impossible body, a record without its key)
 DATES_IN_A_ROW = 3       # new dates failing one after another: Toast is at fault for all of them, no use reading on
 
@@ -429,7 +474,7 @@ def run(self: BusinessDates, job):
                           f"syncs{stop}")
     if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
-# %% ../nbs/06_cursors.ipynb #b4b2eb8d
+# %% ../nbs/06_cursors.ipynb #0a22d8e6
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
@@ -473,7 +518,7 @@ def run(self: FullPull, job):
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #a5b0dab8
+# %% ../nbs/06_cursors.ipynb #c8d541a5
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

@@ -568,6 +568,8 @@ class World:
         self._cash_extra = {}                                       # (rguid, bd) -> [cash entries]
         self._menu = {}                                             # rguid -> {"published": ms, "prices": {}, "layout": {...}}
         self.menu_reshape = True                                    # a publish also leaves out, brings back and moves items (False: prices only)
+        self.unstable_ties = False                                  # ordersBulk by modifiedDate, ties in a new order on every request
+        self._ties = random.Random(f"{seed}:ties")
 
     @property
     def now(self) -> datetime: return dt_of(self._now)
@@ -1320,7 +1322,8 @@ class OrderWindow(Sequence):
 # %% ../../nbs/30_sandbox_data.ipynb #911c3676
 @patch
 def orders_modified(self: World, rguid, start: datetime, end: datetime) -> OrderWindow:
-    """Orders whose modifiedDate is in [start, end), in guid order (Toast documents no order: never by modifiedDate).
+    """Orders whose modifiedDate is in [start, end), in guid order (Toast documents no order: never by modifiedDate), or
+    with `unstable_ties` by modifiedDate, orders of one instant in a new order on every call (helper-64).
     A lazy sequence: only the orders read (e.g. one page `w[0:100]`) are built; `list(...)` materializes."""
     r = self._r(rguid)
     if r is None: return OrderWindow(self, r, [])
@@ -1338,7 +1341,8 @@ def orders_modified(self: World, rguid, start: datetime, end: datetime) -> Order
             if self._order_upload(ent) > self._now: continue   # rung up offline, not uploaded yet
             m = self._order_mod(r, ent)
             if s <= m < e: hits.append((m, ent[0], bd, ent))
-    hits.sort(key=lambda h: h[1])
+    if self.unstable_ties: hits.sort(key=lambda h: (h[0], self._ties.random()))   # the harsher reading of "no documented order"
+    else: hits.sort(key=lambda h: h[1])
     return OrderWindow(self, r, [(bd, ent) for _, _, bd, ent in hits])
 
 @patch
