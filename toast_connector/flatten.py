@@ -333,7 +333,8 @@ def version_base(table: str, field: str = "modifiedDate"):
     col = f"{table}_{snake(field)}"
     def base(record: dict, ctx=None) -> dict:
         v = record.get(field)
-        return {col: utc(v) if isinstance(v, str) else v}
+        try: return {col: utc(v) if isinstance(v, str) else v}
+        except ValueError as e: raise ValueError(f"{table} `{field}`: {e}") from None      # which field (helper-64)
     base.__qualname__ = f"version_base[{col}]"
     return base
 
