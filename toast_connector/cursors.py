@@ -304,7 +304,7 @@ def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     st = job.settings
     if not st.late_arrival_days and not self.sweep: return       # `lateArrivalDays` 0 turns off the re-read, not the sweep for deletions
     last = W.parse_ts(job.cursor.get("late_at"))
-    if last is not None and job.end - last < timedelta(hours=st.late_arrival_every_hours) - self.LATE_SLACK: return
+    if last is not None and last <= job.end and job.end - last < timedelta(hours=st.late_arrival_every_hours) - self.LATE_SLACK: return   # ahead: a clock that went back, due
     calls, records, n = job.calls, 0, 0
     start = late_start(job.end, last, st.late_arrival_days, st.late_arrival_every_hours, st.initial_sync_start)
     paged = isinstance(job.stream.pages, PageNumber)
