@@ -161,7 +161,9 @@ def rows(self: Stream, record: dict, restaurant_id: str, request: dict | None = 
         tree = list(explode(record, table=self.table, key=self.key, children=self.children, base=base, json_fields=self.json_fields))
     except ValueError as e:                                  # which record, for the one who asks Toast to mend it
         g = record.get("guid") if isinstance(record, dict) else None
-        raise ValueError(f"{e} (in the record {g!r} of {self.path})" if isinstance(g, str) and g else f"{e} (in a record of {self.path} without a guid)") from None
+        where = (f"the record {g!r} of {self.path}" if isinstance(g, str) and g else f"the answer of {self.path}" if self.shape is dict
+                 else f"a record of {self.path} without a guid")          # a one-object body (menus) is the record itself
+        raise ValueError(f"{e} (in {where})") from None
     if not self.deleted(record):
         if gaps is not None and self.children: gaps += absent_lists(record, self.children, self.table)
         return [], tree
