@@ -6,7 +6,7 @@
 from __future__ import annotations
 import base64, dataclasses, hashlib, json, time
 from datetime import datetime, timedelta
-from decimal import Decimal, ROUND_HALF_UP
+from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastConflict, ToastRetriesExhausted
 from .client import ToastClient, RateLimiter, ToastMalformed, ToastRateLimited, limit_rules
 from .flatten import types
@@ -19,8 +19,9 @@ from .state import GUID_RE
 # %% auto #0
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET',
            'REPORT_KEEP', 'POST', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
-           'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'report', 'version_hash', 'pack_hashes',
-           'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'forget_watch', 'reconcile']
+           'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'report', 'bad_figure', 'version_hash',
+           'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'forget_watch',
+           'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -137,7 +138,7 @@ def _post(client, start: int, end: int, rids: list[str]) -> str:
     "POST a custom range; the report's guid."
     body = {"startBusinessDate": str(start), "endBusinessDate": str(end), "restaurantIds": list(rids),
             "excludedRestaurantIds": [], "groupBy": []}
-    guid = client.post("/era/v1/metrics", body, expect=str).data
+    guid = client.post("/era/v1/metrics", body, expect=str, attempts=2).data   # a lost answer's report counts against the ten an hour
     if not isinstance(guid, str) or not GUID_RE.fullmatch(guid):
         raise ToastMalformed(f"POST /era/v1/metrics: Toast answered 200 without a reportRequestGuid ({str(guid)[:40]!r})", status=200,
                              endpoint="/era/v1/metrics")
@@ -172,7 +173,21 @@ def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid
         if not isinstance(rows, list) or not all(isinstance(x, dict) and isinstance(x.get("restaurantGuid"), str)
                                                  and str(x.get("businessDate", "")).isdigit() for x in rows):
             raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast answered {r.status} with no list of rows", status=r.status, endpoint=path)
+        if bad := bad_figure(rows):
+            raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast's report has {bad}, no number", status=r.status, endpoint=path)
         return guid, rows
+
+def bad_figure(rows: list[dict]) -> str | None:
+    "The first figure of Toast's rows that is neither a finite number, a numeric string nor null, named; else None."
+    for x in rows:
+        for k in [*REPORT_FIELDS, *SPELLED.values()]:
+            v = x.get(k)
+            if v is None or (isinstance(v, int) and not isinstance(v, bool)): continue
+            try:
+                if isinstance(v, (Decimal, float, str)) and Decimal(str(v).strip() or "x").is_finite(): continue   # the client reads JSON numbers as Decimal
+            except InvalidOperation: pass
+            return f"{k} {str(v)[:40]!r} for restaurant {x['restaurantGuid']} on {x['businessDate']}"
+    return None
 
 # %% ../nbs/16_analytics.ipynb #40182637
 def version_hash(guid: str, modified) -> bytes:
@@ -280,6 +295,10 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     fetched = W.toast_ts(end)
     # kept while its rows are written (they may be checkpointed midway): a sync that dies meanwhile GETs it again, no new POST
     R["report"] = prev if guid == kept else {"guid": guid, "start": lo, "end": hi, "restaurants": rids, "at": fetched}
+    if extra := [x for x in rows if x["restaurantGuid"] not in rids or not lo <= int(x["businessDate"]) <= hi]:
+        engine.log.warning(f"analytics: Toast's report held {len(extra)} rows of restaurants or business dates not asked for "
+                           f"(e.g. {extra[0]['restaurantGuid']} {extra[0]['businessDate']}): not written")   # an excluded restaurant's, another shard's
+        rows = [x for x in rows if x not in extra]
     for x in rows:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
         engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))
@@ -324,9 +343,8 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     watched = bool(prev) or not R.get("unwatched") or d > W.business_date(W.parse_ts(R["unwatched"]), r.time_zone, r.closeout_hour)
     late = len(new - seen) if watched else 0
     seen_all[r.guid][str(d)] = pack_hashes(seen | new)
-    if form == "analytics":
-        t = toast.get((r.guid, d))
-        diff = difference(t or {}, synced) if t is not None or synced["ordersCount"] else {}
+    if form == "analytics" and (r.guid, d) not in toast: form = "orders re-read"    # Toast has no figures of it (yet): no zeros (helper-67)
+    if form == "analytics": t = toast[(r.guid, d)]; diff = difference(t, synced)
     else: t, diff = None, ({"late_versions": late} if late else {})
     # a date left pending stays so on no proof: the weaker form cannot judge Toast's figures, and a re-read of no order
     # at all (with no row from Toast) is no answer

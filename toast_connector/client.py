@@ -487,9 +487,9 @@ def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, toke
 @patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
-             expect: type | None = None, check: Callable[[object], str | None] | None = None):
-    "Send with retries and the status policy; return `parse(resp)` wrapped in `Response` (raw for the login)."
-    endpoint = endpoint_of(path)
+             expect: type | None = None, check: Callable[[object], str | None] | None = None, attempts: int | None = None):
+    "Send with retries (`attempts`, else `maxAttempts`) and the status policy; return `parse(resp)` wrapped in `Response` (raw for the login)."
+    endpoint, most = endpoint_of(path), attempts or self.settings.max_attempts
     where, attempt, reauthed, last, last_status = _where(method, endpoint, restaurant), 0, False, None, None
     while True:
         attempt += 1
@@ -522,7 +522,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                                    resp.headers.get("X-Toast-RateLimit-By"))
             elif status in RETRY_STATUSES: last = f"{status} ({self._message(resp)[:80] or 'server error'})"
             else: raise self._status_error(resp, method, endpoint, restaurant, authed, params)
-        if attempt >= self.settings.max_attempts:
+        if attempt >= most:
             if last_status is not None and 200 <= last_status < 300:
                 raise ToastMalformed(f"gave up on {where} after {attempt} attempts; last: Toast answered {last}",
                                      status=last_status, endpoint=endpoint, restaurant=restaurant)
@@ -530,7 +530,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                                         status=last_status, endpoint=endpoint, restaurant=restaurant)
         wait = wait if wait is not None else self._backoff(attempt)
         self.metrics.retry(endpoint)
-        self.log.warning(f"Toast {where}: {last}; retry {attempt}/{self.settings.max_attempts - 1} in {wait:.2f}s")
+        self.log.warning(f"Toast {where}: {last}; retry {attempt}/{most - 1} in {wait:.2f}s")
         self.sleep(wait)
 
 # %% ../nbs/02_client.ipynb #0fd27b39
@@ -592,9 +592,9 @@ def get(self: ToastClient, path: str, *, restaurant: str | None = None, params: 
 
 @patch
 def post(self: ToastClient, path: str, body: dict, *, restaurant: str | None = None, expect: type | None = None,
-         check: Callable[[object], str | None] | None = None) -> Response:
-    "POST `body` as JSON to `path`, with `get`'s retries and status policy (the analytics API's report requests)."
-    return self._request("POST", path, restaurant=restaurant, body=lambda: body, expect=expect, check=check)
+         check: Callable[[object], str | None] | None = None, attempts: int | None = None) -> Response:
+    "POST `body` as JSON to `path`, with `get`'s status policy and retries (at most `attempts`: a POST Toast may have acted on costs again)."
+    return self._request("POST", path, restaurant=restaurant, body=lambda: body, expect=expect, check=check, attempts=attempts)
 
 # %% ../nbs/02_client.ipynb #316d1bef
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
