@@ -47,3 +47,29 @@ def test_one_bad_date_holds_back_no_other():
         assert run() is None
         assert "retry" not in rec.state["restaurants"][rg]["cash.entries"]
         assert {x["id"] for x in rec.rows("cash_entry")} == truth()
+
+
+def test_three_bad_dates_in_a_row_stall_nothing():
+    """helper-66: three dates in a row at fault (a buggy device over a weekend) stopped the task before them for good,
+    today's entries never landing; now they wait in `retry` like any, and the next sync reads on to today."""
+    with Sandbox(seed=11, restaurants=1, days=10, orders_per_day=2, rate_limits=0, now=NOW, scopes=CASH, token_ttl=10**8) as sb:
+        start, rec = NOW - timedelta(days=10), testing.Recorder()
+        cfg = sb.configuration(initialSyncStart=start.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+        def run():
+            try: sync.update(cfg, rec.state, emit=rec, log=testing.ListLog()); return None
+            except Exception as e: return str(e)
+        assert run() is None
+        (rg,) = sb.world.restaurant_guids()
+        r = sb.world._r(rg)
+        today0 = r.bd(sb.world._now)
+        bad = {add_days(today0, -k) for k in (3, 2, 1)}
+        real = sb.world.cash_entries
+        sb.world.cash_entries = lambda rguid, bd: real(rguid, bd) + ([{"entityType": "CashEntry", "amount": 1.0}] if int(bd) in bad else [])
+        errors = []
+        for _ in range(2):
+            sb.advance(24)
+            errors.append(run())
+        today = r.bd(sb.world._now)
+        recent = {e["object"]["guid"] for e in sb.truth("cash", since=start)["entities"]["entries"] if e["businessDate"] >= add_days(today, -1)}
+        assert all(errors) and recent and recent <= {x["id"] for x in rec.rows("cash_entry")}, errors
+        assert set(map(int, rec.state["restaurants"][rg]["cash.entries"]["retry"])) == bad

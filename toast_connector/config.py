@@ -83,7 +83,8 @@ def parse_domain(value: str) -> str:
     v = value.strip()
     if "://" not in v: v = "https://" + v
     try: u = urlsplit(v)
-    except ValueError as e: raise ValueError(f"is not a host name or base URL ({e}): {shown(value)}") from None
+    except ValueError as e:                      # quoted without what could be credentials (`user:secret@`), never echoed
+        raise ValueError(f"is not a host name or base URL ({e}): {shown(re.sub(r'//[^/]*@', '//…@', value))}") from None
     if u.scheme not in ("http", "https"): raise ValueError(f"scheme must be https, not {shown(u.scheme)}")
     if u.query or u.fragment: raise ValueError("must be a host name or base URL without a query string or fragment (not repeated here)")
     if u.path not in ("", "/"): raise ValueError(f"must be a host name or base URL without a path, got path {shown(u.path)}")

@@ -18,8 +18,8 @@ from . import windows as W
 # %% auto #0
 __all__ = ['ONE_CALL', 'SPLIT_MIN', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'DATE_FAULTS', 'DATES_IN_A_ROW',
            'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting',
-           'OneCall', 'page_after', 'unkeyed_record', 'leading', 'split_at', 'expected_records', 'confirmed_read',
-           'late_start', 'id_batches', 'DatesFailed', 'same_instant', 'older']
+           'OneCall', 'page_after', 'unkeyed_record', 'leading', 'unseen', 'split_at', 'expected_records',
+           'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -132,6 +132,7 @@ def walk(self: PageNumber, job, path: str, params: dict):
 def whole_pages(self: PageNumber, job, path: str, params: dict):
     "A modified window read in whole pages, each overlapping the orders already read; a page holding none of them starts the walk again."
     seen, end, restarts, guid, asked, prev = set(), 0, 0, job.restaurant.guid, 0, None
+    walk = set()                                    # the orders of this walk (since its last restart): a page's leading ones are of it
     while True:
         job.check()
         page_no, n = page_after(end, self.size, self.OVERLAP) if end else (1, self.size)
@@ -144,13 +145,13 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         prev, ids = order, set(order)
         if end and not ids & seen:              # no anchor: orders may have left the window and slid past a page read
             restarts, job.restarts = restarts + 1, job.restarts + 1
-            if restarts > 3: yield from self.verified_pages(job, path, params); return
-            end = 0
+            if restarts > 3: yield from unseen(self.verified_pages(job, path, params), seen); return
+            end, walk = 0, set()
             continue
-        if end and not leading(order, seen, end - (page_no - 1) * n):   # Toast's order moved between two requests
+        if end and not leading(order, walk, end - (page_no - 1) * n):   # Toast's order moved between two requests
             yield from self.split_pages(job, path, params, seen); return
         fresh = [r for r in page if not (isinstance(r, dict) and r.get("guid") in seen)]
-        seen |= ids
+        seen |= ids; walk |= ids
         if fresh: yield fresh
         if len(page) < n: return
         end = page_no * n
@@ -162,6 +163,13 @@ def leading(order: list, seen: set, overlap: int) -> bool:
     return lead <= overlap and not any(g in seen for g in order[lead:])
 
 SPLIT_MIN = timedelta(milliseconds=1)      # Toast's timestamps stop at milliseconds: a window no shorter can be split
+
+def unseen(pages, seen: set):
+    "The records of `pages` not in `seen` (by guid), noted there: a walk started again yields no order twice (a re-read by date counts them)."
+    for page in pages:
+        fresh = [r for r in page if r.get("guid") not in seen]
+        seen.update(r.get("guid") for r in fresh)
+        if fresh: yield fresh
 
 def split_at(page: list, s: datetime, e: datetime) -> datetime:
     "Where to split `[s, e)`, a full page of it read: the median `modifiedDate` of the page, else the middle (to the millisecond)."
@@ -179,9 +187,9 @@ def split_pages(self: PageNumber, job, path: str, params: dict, seen: set):
     cur, guid = job.stream.cursor, job.restaurant.guid
     a, b = getattr(cur, "start", None), getattr(cur, "end", None)
     if a not in params or b not in params:   # nothing to halve (a read by business date): whole passes
-        yield from self.verified_pages(job, path, params); return
-    job.warn(f"{request_name(path, guid)} answered {params[a]}..{params[b]} in another order from one page to the next: the "
-             "window is read again in sub-windows of one page each")
+        yield from unseen(self.verified_pages(job, path, params), seen); return
+    job.warn(f"{request_name(path, guid)} answered {params[a]}..{params[b]} in another order from one page to the next, or orders "
+             "arrived in it while it was read: the window is read again in sub-windows of one page each")
     todo, asked = [(W.parse_ts(params[a]), W.parse_ts(params[b]))], 0
     while todo:
         s, e = todo.pop()
@@ -440,7 +448,8 @@ def run(self: BusinessDates, job):
     keep = {} if full or not full_at else {"full_at": job.cursor["full_at"]}     # a full re-read counts once it is complete
     today, nxt, rate = W.business_date(job.end, tz, co), job.cursor.get("next"), job.cursor.get("rate")
     # a restaurant whose zone or closeout moved can be back on a date the cursor had passed: today is read whatever `next` says
-    first = W.add_days(min(nxt, today), -lookback) if nxt else W.business_date(st.initial_sync_start, tz, co)
+    start = W.business_date(st.initial_sync_start, tz, co)
+    first = max(start, W.add_days(min(nxt, today), -lookback)) if nxt else start     # never before initialSyncStart's date
     # an empty date is asked again where no sync read it before (from `next` on) and none will again (before the full lookback)
     final = W.add_days(today, -most)
     retry = {int(d): since for d, since in (job.cursor.get("retry") or {}).items()}     # a date at fault: the business date it first failed
@@ -449,30 +458,30 @@ def run(self: BusinessDates, job):
                  "are no longer read, and their records may be incomplete")
         for d in old: del retry[d]
     days = [first] + [W.add_days(first, i) for i in range(1, (W.from_ymd(today) - W.from_ymd(first)).days + 1)]
-    todo, failed, waiting = days + sorted(set(retry) - set(days)), {}, []    # waiting: new dates at fault the cursor is not past yet
-    def moved(d): return {"next": max(nxt or 0, min(W.add_days(d, 1), today)), **keep, **({} if rate is None else {"rate": round(rate, 3)}),
-                          **({"retry": {str(k): v for k, v in sorted(retry.items())}} if retry else {})}
+    todo, failed, in_a_row = days + sorted(set(retry) - set(days)), {}, 0
+    def moved(d): return {"next": max(job.cursor.get("next") or 0, min(W.add_days(d, 1), today)), **keep,
+                          **({} if rate is None else {"rate": round(rate, 3)}), **({"retry": {str(k): v for k, v in sorted(retry.items())}} if retry else {})}
+    stopped = False
     for i, d in enumerate(todo, 1):
         job.check()
         try: _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}", once=True)
         except DATE_FAULTS as e:
-            failed[d] = e
-            if d not in retry: waiting.append(d)
-            if len(waiting) == DATES_IN_A_ROW: break           # the fault is not one date's: the cursor stays before them
+            failed[d], in_a_row = e, in_a_row + (d not in retry)   # a date already waiting neither counts nor breaks a run
+            retry.setdefault(d, today)                          # read again by the next syncs, the cursor past it
+            job.move(moved(d))
+            if stopped := in_a_row >= DATES_IN_A_ROW: break   # the fault is not one date's: the rest waits for the next sync
             continue
-        retry.pop(d, None)
-        retry.update((w, today) for w in waiting); waiting = []   # a later date answered: the cursor moves past them, they wait in `retry`
+        retry.pop(d, None); in_a_row = 0
         if d < today: rate = got if rate is None else 0.5 * got + 0.5 * rate      # today is not over: it says little
         job.move(moved(d))
         job.progress(f"business date {d}", i / len(todo))
-    else:
-        if waiting: retry.update((w, today) for w in waiting); job.move(moved(waiting[-1]))
+    # the dates at fault wait in `retry` on their own: the rest of a full re-read counts
+    if full and not stopped: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
     if failed:
         said = "; ".join(f"{d}: {type(e).__name__}: {e}" for d, e in failed.items())
-        stop = f", and the task stopped after {DATES_IN_A_ROW} new dates in a row: the next sync reads from the first of them" if len(waiting) == DATES_IN_A_ROW else ""
+        stop = f", and the task stopped after {DATES_IN_A_ROW} new dates in a row: the rest is read next sync" if stopped else ""
         raise DatesFailed(f"{len(failed)} business dates failed ({said}); the other dates were read, those are read again by the next "
                           f"syncs{stop}")
-    if full: job.move({**job.cursor, "full_at": W.toast_ts(job.end)})
 
 # %% ../nbs/06_cursors.ipynb #0a22d8e6
 @patch
