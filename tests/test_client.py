@@ -125,8 +125,13 @@ def test_token_reused_with_time_left_and_renewed_inside_the_margin(sandbox):
     c = mk_client(sb, state)
     c.get(JOBS, restaurant=r1)
     assert c.login_count == 0 and sb.stats()["logins"] == 1
-    # 5 minutes left: inside the margin (10 minutes, or a tenth of the token's life): renewed before use
+    # 5 minutes left: Toast would hand back the same token (a new one only in its last minute): reused (helper-68)
     state["auth"].update(expires_at=now + 300, logins=[now - 3000])
+    c = mk_client(sb, state)
+    c.get(JOBS, restaurant=r1)
+    assert c.login_count == 0 and sb.stats()["logins"] == 1
+    # 20 seconds left: inside the margin (30 seconds, or a tenth of the token's life): renewed before use
+    state["auth"].update(expires_at=now + 20, logins=[now - 3000])
     c = mk_client(sb, state)
     c.get(JOBS, restaurant=r1)
     assert c.login_count == 1 and sb.stats()["logins"] == 2 and len(state["auth"]["logins"]) == 2

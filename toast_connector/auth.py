@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from .config import Secret, Settings, patch, scrub
 
 # %% auto #0
-__all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'MAX_LOGINS', 'LOGIN_WINDOW', 'ToastError', 'ToastBadRequest',
+__all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'MAX_LOGINS', 'LOGIN_WINDOW', 'LOGIN_MARGIN', 'ToastError', 'ToastBadRequest',
            'ToastForbidden', 'ToastNotFound', 'ToastConflict', 'ToastAuthError', 'ToastRetriesExhausted',
            'ToastBadToken', 'cache_fernet', 'login_body', 'token_fault', 'parse_login', 'BearerAuth', 'jwt_claims',
            'remember_token', 'tokens_in_use', 'redact', 'recent_logins', 'next_login_at', 'Auth']
@@ -134,6 +134,7 @@ def redact(text, *secrets) -> str:
 
 # %% ../nbs/01_auth.ipynb #d2370269
 MAX_LOGINS, LOGIN_WINDOW = 2, 3600.0
+LOGIN_MARGIN = 30.0      # seconds before expiry a token is renewed: inside the last minute, where Toast issues a new one
 
 def recent_logins(logins, now: float, window: float = LOGIN_WINDOW) -> list[float]:
     "The login times within the last `window` seconds, oldest first."
@@ -152,7 +153,7 @@ def _iso(t: float) -> str:
 class Auth:
     "Toast access token: encrypted cache in `state['auth']`, renewal near expiry or on 401, two logins an hour at most."
     def __init__(self, settings: Settings, state: dict, login: Callable[[], tuple[Secret, float]], *,
-                 clock: Callable[[], float] = time.time, margin: float = 600.0, max_logins: int = MAX_LOGINS,
+                 clock: Callable[[], float] = time.time, margin: float = LOGIN_MARGIN, max_logins: int = MAX_LOGINS,
                  window: float = LOGIN_WINDOW, log=None):
         self.settings, self.state, self._login, self.clock = settings, state, login, clock
         self.margin, self.max_logins, self.window, self.log = margin, max_logins, window, log

@@ -15,7 +15,7 @@ import msgspec, requests
 from requests.adapters import HTTPAdapter
 
 from .config import Secret, Settings, parse_ts, patch
-from .auth import (Auth, BearerAuth, LOGIN_PATH, login_body, parse_login, jwt_claims, redact, ToastError, ToastBadRequest,
+from .auth import (Auth, BearerAuth, LOGIN_PATH, LOGIN_MARGIN, login_body, parse_login, jwt_claims, redact, ToastError, ToastBadRequest,
                                   ToastForbidden, ToastNotFound, ToastConflict, ToastAuthError, ToastRetriesExhausted, ToastBadToken)
 
 # %% auto #0
@@ -372,7 +372,7 @@ class ToastClient:
     def __init__(self, settings: Settings, state: dict, *, session: requests.Session | None = None,
                  limiter: RateLimiter | None = None, log=None, verify=None, backoff: float = 0.5,
                  max_backoff: float = 30.0, max_wait: float = 120.0, max_restarts: int = 5,
-                 login_margin: float = 600.0, sleep: Callable[[float], None] = time.sleep, limits: dict | None = None):
+                 login_margin: float = LOGIN_MARGIN, sleep: Callable[[float], None] = time.sleep, limits: dict | None = None):
         self.settings, self.state, self.sleep = settings, state, sleep
         self.log = log if log is not None else _sdk_log()
         self._own_session, self._answers = session is None, 0
