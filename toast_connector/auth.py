@@ -261,3 +261,8 @@ def scopes(self: Auth) -> set[str] | None:
 def expires_at(self: Auth) -> float | None:
     "When the cached token expires (epoch seconds), as the state keeps it."
     return (self.state.get("auth") or {}).get("expires_at")
+
+@patch
+def logins_left(self: Auth) -> int:
+    "Token requests the hour's budget still allows (`max_logins` less those of the last `window`)."
+    return max(0, self.max_logins - len(recent_logins(self._cache().get("logins"), self.clock(), self.window)))

@@ -64,7 +64,8 @@ def body_fault(resp, data, expect: type | None = None) -> str | None:
     want = {list: "list", dict: "object"}.get(expect, "list or object")
     if not isinstance(data, expect or (list, dict)): return f"JSON {_json_kind(data)} where a JSON {want} was expected"
     if expect is dict and not data: return "an empty JSON object where Toast documents one with fields"
-    if isinstance(data, dict) and is_error_body(data): return f"Toast's error body (status {data['status']}: {str(error_text(data))[:80]!r})"
+    if isinstance(data, dict) and is_error_body(data):       # redacted before it is cut: a token cut in two is no longer found
+        return f"Toast's error body (status {data['status']}: {redact(str(error_text(data)))[:80]!r})"
     if expect is list and (i := next((i for i, x in enumerate(data) if not isinstance(x, dict)), None)) is not None:
         return f"JSON {_json_kind(data[i])} as item {i} of the list, where Toast sends only objects"
     return None
@@ -375,7 +376,7 @@ class ToastClient:
                  login_margin: float = LOGIN_MARGIN, sleep: Callable[[float], None] = time.sleep, limits: dict | None = None):
         self.settings, self.state, self.sleep = settings, state, sleep
         self.log = log if log is not None else _sdk_log()
-        self._own_session, self._answers = session is None, 0
+        self._own_session, self._answers, self._unanswered = session is None, 0, 0
         self.session = session if session is not None else new_session(max(16, 2 * settings.max_workers + 4))
         self.limiter = limiter if limiter is not None else RateLimiter(scale=settings.rate_limit_scale, limits=limits)
         self.metrics, self.clock = Metrics(), ToastClock()
@@ -408,10 +409,12 @@ class ToastClient:
     def _login(self) -> tuple[Secret, float, int]:
         "One login through the request loop (`_request`, below): `(token, expires_in, answers)`; a failure carries `answered`."
         self.log.info("logging in to Toast")
-        self._answers = 0             # 2xx answers to this login, retried ones included: Toast counts each token request
-        try: return (*self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False),
-                     self._answers)
-        except ToastError as e: e.answered = self._answers; raise
+        # 2xx answers to this login, retried ones included (Toast counts each token request), and requests sent but never
+        # answered (a read timed out: Toast may have counted it); no more attempts than the hour's budget has left
+        self._answers = self._unanswered = 0
+        try: return (*self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False,
+                                    attempts=max(1, self.auth.logins_left())), self._answers + self._unanswered)
+        except ToastError as e: e.answered = self._answers + self._unanswered; raise
 
 # %% ../nbs/02_client.ipynb #77ce8f7b
 @patch
@@ -472,6 +475,9 @@ def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, toke
     self.limiter.acquire(endpoint, restaurant)
     t0, resp, failed, tls_failed = time.monotonic(), None, None, False
     try: resp = self._send(method, path, restaurant, params, token, body)
+    except requests.ReadTimeout:                 # sent, no answer: a login Toast may have counted
+        failed = "timed out"
+        if path == LOGIN_PATH: self._unanswered += 1
     except requests.Timeout: failed = "timed out"
     except requests.exceptions.SSLError: tls_failed = True
     except _DROPPED as exc: failed = f"connection to {self.settings.base_url} failed ({dropped_reason(exc)})"
@@ -596,7 +602,7 @@ def post(self: ToastClient, path: str, body: dict, *, restaurant: str | None = N
     "POST `body` as JSON to `path`, with `get`'s status policy and retries (at most `attempts`: a POST Toast may have acted on costs again)."
     return self._request("POST", path, restaurant=restaurant, body=lambda: body, expect=expect, check=check, attempts=attempts)
 
-# %% ../nbs/02_client.ipynb #316d1bef
+# %% ../nbs/02_client.ipynb #8f845732
 ToastClient.max_pages = 10_000      # pages in one walk: 1M orders in one window, 10k pages of config; beyond it, a fault
 
 def as_list(data, path: str, restaurant: str | None = None) -> list:
@@ -618,7 +624,7 @@ def walk_stopped(path: str, restaurant: str | None, what: str) -> ToastMalformed
     "`_runaway` for a page walk outside the client (the anchored ordersBulk walk)."
     return _runaway(request_name(path, restaurant), what, restaurant, path)
 
-# %% ../nbs/02_client.ipynb #c080a89a
+# %% ../nbs/02_client.ipynb #68c4c43f
 @patch
 def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None = None, page_size: int = 100,
           check: Callable[[object], str | None] | None = None) -> Iterator[list[dict]]:
@@ -636,7 +642,7 @@ def pages(self: ToastClient, path: str, *, restaurant: str, params: dict | None 
         if len(rows) < page_size: return
         page += 1
 
-# %% ../nbs/02_client.ipynb #9d7e3250
+# %% ../nbs/02_client.ipynb #b4cb1ebe
 def promised_page(data) -> str | None:
     "The fault of a page a next-page token led to (a list, or an envelope's `results`): none unless it came back empty."
     rows = data.get("results") if isinstance(data, dict) else data
@@ -669,7 +675,7 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
             self.log.warning(f"Toast answered 409 on {where} (data changed during "
                              f"pagination); restarting from the first page ({restarts}/{self.max_restarts})")
 
-# %% ../nbs/02_client.ipynb #bc1bd48e
+# %% ../nbs/02_client.ipynb #8accb86a
 @patch
 def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, page_size: int = 200) -> Iterator[list[dict]]:
     "Pages of an envelope endpoint (`connectedRestaurants`: `results`, `nextPageToken`), no restaurant header."
@@ -687,7 +693,7 @@ def envelope_pages(self: ToastClient, path: str, *, params: dict | None = None, 
         if token in seen: raise _runaway(where, f"page {len(seen) + 1} answered a nextPageToken this walk already followed", None, path)
         seen.add(token)
 
-# %% ../nbs/02_client.ipynb #efd6dce6
+# %% ../nbs/02_client.ipynb #21fac802
 def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     "`data` if it is a JSON `shape` (list or dict), else `ToastMalformed` naming the endpoint and what came instead."
     if isinstance(data, shape): return data
@@ -695,7 +701,7 @@ def expect_shape(data, shape: type, path: str, restaurant: str | None = None):
     raise ToastMalformed(f"{_where('GET', endpoint_of(path), restaurant)}: Toast answered 200 with JSON {_json_kind(data)} "
                          f"where {want} was expected", status=200, endpoint=endpoint_of(path), restaurant=restaurant)
 
-# %% ../nbs/02_client.ipynb #0876cac7
+# %% ../nbs/02_client.ipynb #9b678a71
 @patch
 def log_summary(self: ToastClient) -> str:
     "Log (and return) one line: totals, logins, limiter waits and per-endpoint calls/p50/p95."
