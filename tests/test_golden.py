@@ -43,7 +43,9 @@ more guid before it); every other row and the cursors as before; and when a publ
 published item rows a publish left out are soft-deleted (three items, one of them in both restaurants, one of those
 with the price it had then, 3.50, not the 4.00 a later publish gave it), two moved items have their old group's row soft-deleted and a new row in their new group, three
 items' `sort_order` moved up behind them, and `sync_log.rows` counts those deletes; every other row and the cursors as
-before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+before; and when the analytics report came to be asked for the restaurants of the credentials' management group only
+(helper-67: `GET /era/v1/restaurants-information` first): `sync_log.reconciliation.analytics_calls` is one more in each
+of the five reconciling syncs, every other row and the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

@@ -379,3 +379,22 @@ def test_a_sync_that_dies_writing_toasts_totals_gets_the_same_report_again():
         state, _ = run(sb, wh, state)
         assert posts() == before and "report" not in state["reconciliation"] and len(wh.tables["toast_daily_totals"]) == 4
         assert {r["report_request_guid"] for r in wh.tables["toast_daily_totals"].values()} == {kept}
+
+
+def test_a_restaurant_outside_the_analytics_group_is_reconciled_in_the_weaker_form_alone():
+    """A partner's access can span management groups; analytics credentials cover one. A report asked for a restaurant
+    outside it fails whole (Toast's 400), so every restaurant fell back to the weaker form, every sync, and no totals
+    landed (helper-67). Now the group's restaurants (`GET /era/v1/restaurants-information`) are asked for, the others'
+    dates are reconciled in the weaker form, with a warning."""
+    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=30, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    wh = Warehouse()
+    with sb:
+        g1, g2 = sb.world.restaurant_guids()
+        sb.analytics_outside = frozenset({g2})
+        state, log = run(sb, wh, {}, reconcileDays="3")
+        forms = {(g, r["form"]) for (g, _), r in recon(wh).items()}
+        assert forms == {(g1, "analytics"), (g2, "orders re-read")}, forms
+        assert {t["restaurant_id"] for t in wh.tables["toast_daily_totals"].values()} == {g1}
+        assert any("1 restaurant(s) are not in the analytics credentials' management group" in m for k, m in log.lines if k == "warning")

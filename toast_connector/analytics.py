@@ -17,11 +17,11 @@ from .tasks import Task
 from .state import GUID_RE
 
 # %% auto #0
-__all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET',
+__all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'INFO',
            'REPORT_KEEP', 'POST', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
-           'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'report', 'bad_figure', 'version_hash',
-           'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'forget_watch',
-           'reconcile']
+           'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members', 'report', 'bad_figure',
+           'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held',
+           'forget_watch', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -133,6 +133,16 @@ def analytics_client(settings, state: dict, log) -> ToastClient:
     "A client logged in with the analytics credentials; its token cache lives in `state['analytics']`."
     s = dataclasses.replace(settings, client_id=settings.analytics_client_id, client_secret=settings.analytics_client_secret)
     return ToastClient(s, state.setdefault("analytics", {}), log=log, limiter=AnalyticsLimiter(scale=settings.rate_limit_scale))
+
+INFO = "/era/v1/restaurants-information"
+
+def group_members(client, rids: list[str]) -> tuple[list[str], list[str]]:
+    "`rids` in the analytics credentials' management group (Toast's `restaurants-information`), and the others: a report asked for one outside it fails whole."
+    info = client.get(INFO, expect=list).data
+    ids = {x.get("restaurantGuid") for x in info if isinstance(x, dict)} if isinstance(info, list) else set()
+    if not ids:                    # a group without restaurants is no answer (a 200 is not proof)
+        raise ToastMalformed(f"GET {INFO}: Toast answered no restaurant of the management group", status=200, endpoint=INFO)
+    return [g for g in rids if g in ids], [g for g in rids if g not in ids]
 
 def _post(client, start: int, end: int, rids: list[str]) -> str:
     "POST a custom range; the report's guid."
@@ -271,13 +281,16 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         last = max(_span(st, r, end)[1] for r in live)
         lo, hi = max(first, W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)), last
     if lo is None: return None, {}
-    rids, prev = sorted(r.guid for r in live), R.pop("report", None)
-    kept = carried_report(prev, lo, hi, rids, end)
-    if kept is None and (held := posts_held(R, engine.client.now())) is not None:
-        return (f"Toast's limit of analytics report requests (POST {POST}, 10 an hour) is spent until {W.toast_ts(held)}: "
-                "no request is made before then"), {}
-    client = analytics_client(st, engine.state, engine.log)
+    client, prev, kept = analytics_client(st, engine.state, engine.log), R.pop("report", None), None
     try:
+        rids, outside = group_members(client, sorted(r.guid for r in live))
+        if outside: engine.log.warning(f"analytics: {len(outside)} restaurant(s) are not in the analytics credentials' management group "
+                                       f"(e.g. {outside[0]}): their dates are reconciled in the weaker form")
+        if not rids: return "no restaurant synced here is in the analytics credentials' management group", {}
+        kept = carried_report(prev, lo, hi, rids, end)
+        if kept is None and (held := posts_held(R, engine.client.now())) is not None:
+            return (f"Toast's limit of analytics report requests (POST {POST}, 10 an hour) is spent until {W.toast_ts(held)}: "
+                    "no request is made before then"), {}
         guid, rows = report(client, lo, hi, rids, guid=kept)
     except ToastAuthError as e: return f"Toast refused the analytics credentials ({e.status})", {}
     except ToastForbidden: return "the analytics credentials lack the scope enterprise-metrics:read (403)", {}

@@ -96,6 +96,7 @@ S.Sandbox.analytics_scopes = ("enterprise-metrics:read",)
 S.Sandbox.analytics_ready_polls = 1        # GETs answered 202 before a report is ready
 S.Sandbox.analytics_ready_seconds = 0.0    # and wall-clock seconds after its POST
 S.Sandbox.analytics_expiry_days = 7        # a guid older than this (sandbox clock) is 404
+S.Sandbox.analytics_outside = frozenset()  # restaurants the analytics credentials' management group lacks (a partner's access can span groups)
 ANALYTICS_SCOPE = "enterprise-metrics:read"
 TIME_RANGES = ("day", "week", "month", "year")
 GROUP_BY = ("REVENUE_CENTER", "DINING_OPTION", "ORDER_SOURCE")
@@ -190,7 +191,7 @@ def h_era_post(sb, c):
     body = S.json_body(c)                  # 415 unless application/json
     if not isinstance(body, dict): raise S.ApiError(400, "Request body must be a JSON object", key="invalid_json")
     start, end = _range(kind, body)
-    group = set(sb.world.restaurant_guids())
+    group = set(sb.world.restaurant_guids()) - set(sb.analytics_outside)
     for name in ("restaurantIds", "excludedRestaurantIds"):           # required by Toast's request schema, empty or not
         if name not in body: raise S.ApiError(400, f"{name} is required (an empty list for none)", name, "missing_parameter")
     ids, excl, by = body.get("restaurantIds"), body.get("excludedRestaurantIds"), body.get("groupBy") or []
@@ -244,4 +245,4 @@ def h_era_restaurants(sb, c):
     "GET /era/v1/restaurants-information"
     return [{"restaurantGuid": p["restaurantGuid"], "restaurantName": p["restaurantName"], "active": not p["deleted"],
              "testMode": False, "archived": bool(sb.world.left.get(p["restaurantGuid"], {}).get("archived"))}
-            for p in sb.world.partner_restaurants()]
+            for p in sb.world.partner_restaurants() if p["restaurantGuid"] not in sb.analytics_outside]
