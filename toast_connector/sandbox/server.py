@@ -16,8 +16,8 @@ from fastcore.basics import patch
 from .data import World, ALL_SCOPES, CONFIG_ENDPOINTS, family, forget_family, truth_families
 
 # %% auto #0
-__all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES', 'LOGINS',
-           'TOKEN_REQUESTS', 'ORDERS_EPOCH', 'dumps', 'toast_ts', 'parse_toast_date', 'parse_query_date',
+__all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'SLIDING', 'FAULT_KINDS', 'BODY_FAULTS', 'ROUTES',
+           'LOGINS', 'TOKEN_REQUESTS', 'ORDERS_EPOCH', 'dumps', 'toast_ts', 'parse_toast_date', 'parse_query_date',
            'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date', 'one_month_after', 'q_range', 'q_bool',
            'q_int', 'q_job_ids', 'q_ids', 'q_business_date', 'page_slice', 'page_url', 'link_header', 'b64e', 'b64d',
            'config_token', 'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt',
@@ -257,8 +257,10 @@ class Verdict:
     "A rate-limit decision and the header values that go with it."
     ok: bool; by: str; remaining: int; reset_in: float; retry_after: int
 
+SLIDING = 3600     # windows this long or longer count any such span (a sliding window), shorter ones the clock's slices
+
 class RateLimiter:
-    "Toast's fixed-slice rate limits, per key, scaled by `scale` (falsy: never refuses)."
+    "Toast's rate limits, per key, scaled by `scale` (falsy: never refuses): fixed slices, sliding for an hour or more."
     def __init__(self, scale: float | None = 1.0, clock=time.time):
         self.scale, self.clock, self.slices, self.lock = scale, clock, {}, threading.Lock()
 
@@ -274,10 +276,17 @@ class RateLimiter:
         with self.lock:
             for by, w, n in rules:
                 slot, name = int(now // w), (key, endpoint if by == "ENDPOINT" else "*", w)
-                cur = self.slices.get(name)
-                count = cur[1] + 1 if cur and cur[0] == slot else 1
-                self.slices[name] = (slot, count)
-                lim, reset_in = self.limit(n), (slot + 1) * w - now
+                lim = self.limit(n)
+                if w >= SLIDING:                  # "10 an hour": any hour, not the clock's (the harsher reading: no burst at :59 and :00)
+                    times = [t for t in self.slices.get(name, ()) if t > now - w]
+                    count = len(times) + 1
+                    if count <= lim: times.append(now)      # a refused request holds no place: the oldest's leaving frees one
+                    self.slices[name], reset_in = times, times[0] + w - now
+                else:
+                    cur = self.slices.get(name)
+                    count = cur[1] + 1 if cur and cur[0] == slot else 1
+                    self.slices[name] = (slot, count)
+                    reset_in = (slot + 1) * w - now
                 cand = (lim - count, -reset_in, by, lim, count, reset_in)
                 if worst is None or cand[:2] < worst[:2]: worst = cand
         rem, _, by, lim, count, reset_in = worst
