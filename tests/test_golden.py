@@ -45,7 +45,11 @@ with the price it had then, 3.50, not the 4.00 a later publish gave it), two mov
 items' `sort_order` moved up behind them, and `sync_log.rows` counts those deletes; every other row and the cursors as
 before; and when the analytics report came to be asked for the restaurants of the credentials' management group only
 (helper-67: `GET /era/v1/restaurants-information` first): `sync_log.reconciliation.analytics_calls` is one more in each
-of the five reconciling syncs, every other row and the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+of the five reconciling syncs, every other row and the cursors as before; and when a restaurant that leaves came to
+settle its pending dates at once (helper-67: `unresolved` as it leaves, its dates forgotten): in sync 3 the leaving
+restaurant's pending date is written `unresolved` there and then (it was, a sync later, as it left the span), sync 4
+writes no reconciliation row for it, sync 5 (it is back) checks its span afresh (two rows, one before), and the final
+warehouse and the cursors are as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

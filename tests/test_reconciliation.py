@@ -398,3 +398,23 @@ def test_a_restaurant_outside_the_analytics_group_is_reconciled_in_the_weaker_fo
         assert forms == {(g1, "analytics"), (g2, "orders re-read")}, forms
         assert {t["restaurant_id"] for t in wh.tables["toast_daily_totals"].values()} == {g1}
         assert any("1 restaurant(s) are not in the analytics credentials' management group" in m for k, m in log.lines if k == "warning")
+
+
+def test_a_restaurant_that_leaves_settles_its_pending_dates():
+    "helper-67: a restaurant that left kept its pending dates `pending` for good (no later check could reach them)."
+    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=30, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    wh, cfg = Warehouse(), dict(reconcileDays="3", reconcileAttempts="5", reconcileHours="1")
+    with sb:
+        g1, g2 = sb.world.restaurant_guids()
+        state, _ = run(sb, wh, {}, **cfg)
+        d = min(bd for (g, bd) in recon(wh) if g == g2)
+        o = next(o for o in sb.world.orders_by_business_date(g2, d) if not o["voided"] and not o["deleted"])
+        assert sb.world.edit_order(g2, o["guid"], "order_refund", visible=sb.now + timedelta(hours=30))
+        sb.advance(1); state, _ = run(sb, wh, state, **cfg)
+        assert recon(wh)[(g2, d)]["status"] == "pending"
+        sb.world.leave(g2)
+        sb.advance(1); state, _ = run(sb, wh, state, **cfg)
+        assert recon(wh)[(g2, d)]["status"] == "unresolved" and g2 not in state["reconciliation"]["dates"], recon(wh)[(g2, d)]
+        assert recon(wh)[(g1, d)]["status"] == "matched"

@@ -21,7 +21,7 @@ __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE
            'REPORT_KEEP', 'POST', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
            'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members', 'report', 'bad_figure',
            'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held',
-           'forget_watch', 'reconcile']
+           'settle_left', 'forget_watch', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -379,6 +379,15 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     return status
 
 # %% ../nbs/16_analytics.ipynb #4c175f6d
+def settle_left(engine, R: dict, rs: list):
+    "A restaurant that left (archived, deleted, no longer listed): its pending dates can no longer be checked, so `unresolved`, and forgotten."
+    here = {r.guid for r in rs if r.status not in ("archived", "deleted")}   # skipped for a sync (malformed, unavailable) is still here
+    for g in [g for g in R.get("dates", {}) if g not in here]:
+        for k, v in sorted(R["dates"].pop(g).items()):
+            if v.get("s") == "pending":      # helper-67: these stayed `pending` for good
+                engine.upsert("reconciliation", {"restaurant_id": g, "business_date": int(k), "status": "unresolved"}, update=True)
+        R.get("seen", {}).pop(g, None)
+
 def forget_watch(engine):
     "The phase does not run this sync: what was read is not watched, so the versions kept so far are no baseline; say until when."
     R = engine.state.setdefault("reconciliation", {})
@@ -398,6 +407,7 @@ def reconcile(engine, rs):
         forget_watch(engine)
         return
     R = engine.state.setdefault("reconciliation", {})
+    settle_left(engine, R, rs)
     end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
     now = W.toast_ts(end)
     full = W.due(W.parse_ts(R.get("at")), end, st.reconcile_hours)
