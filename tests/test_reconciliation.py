@@ -418,3 +418,22 @@ def test_a_restaurant_that_leaves_settles_its_pending_dates():
         sb.advance(1); state, _ = run(sb, wh, state, **cfg)
         assert recon(wh)[(g2, d)]["status"] == "unresolved" and g2 not in state["reconciliation"]["dates"], recon(wh)[(g2, d)]
         assert recon(wh)[(g1, d)]["status"] == "matched"
+
+
+def test_a_report_in_progress_outlives_a_failed_group_look_up(monkeypatch):
+    """helper-69: the report a sync left in progress was dropped from the state when anything before its GET failed
+    (here Toast's `restaurants-information`): the next sync POSTed a new one, one of the ten Toast allows an hour."""
+    monkeypatch.setattr(analytics, "POLL_BUDGET", 0.05)
+    sb, wh = sandbox(), Warehouse()
+    with sb:
+        posts = lambda: sum(sum(per.values()) for t, per in sb.stats()["requests"].items() if t == "POST /era/v1/metrics")
+        sb.analytics_ready_polls = 10 ** 6
+        state, _ = run(sb, wh, {})
+        kept = state["reconciliation"]["report"]["guid"]
+        sb.faults.set("503@/era/v1/restaurants-information:1")
+        state, log = run(sb, wh, state, maxAttempts="2")
+        assert state["reconciliation"]["report"]["guid"] == kept
+        assert any("Toast's analytics API failed: gave up on GET /era/v1/restaurants-information" in m for _, m in log.lines), log.lines
+        sb.faults.set(""); sb.analytics_ready_polls = 1
+        state, _ = run(sb, wh, state)
+        assert posts() == 1 and "report" not in state["reconciliation"]

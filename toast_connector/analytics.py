@@ -191,12 +191,12 @@ def bad_figure(rows: list[dict]) -> str | None:
     "The first figure of Toast's rows that is neither a finite number, a numeric string nor null, named; else None."
     for x in rows:
         for k in [*REPORT_FIELDS, *SPELLED.values()]:
-            v = x.get(k)
-            if v is None or (isinstance(v, int) and not isinstance(v, bool)): continue
-            try:
-                if isinstance(v, (Decimal, float, str)) and Decimal(str(v).strip() or "x").is_finite(): continue   # the client reads JSON numbers as Decimal
-            except InvalidOperation: pass
-            return f"{k} {str(v)[:40]!r} for restaurant {x['restaurantGuid']} on {x['businessDate']}"
+            v, count = x.get(k), REPORT_FIELDS.get(_CANON.get(k, k)) == "INT"
+            if v is None: continue
+            try: d = Decimal(str(v).strip() or "x") if isinstance(v, (int, Decimal, float, str)) and not isinstance(v, bool) else None
+            except InvalidOperation: d = None              # the client reads JSON numbers as Decimal
+            if d is not None and d.is_finite() and (not count or (d == d.to_integral_value() and abs(d) < 2**31)): continue
+            return f"{k} {str(v)[:40]!r} for restaurant {x['restaurantGuid']} on {x['businessDate']}" + (" (a count)" if count else "")
     return None
 
 # %% ../nbs/16_analytics.ipynb #40182637
@@ -281,7 +281,7 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         last = max(_span(st, r, end)[1] for r in live)
         lo, hi = max(first, W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)), last
     if lo is None: return None, {}
-    client, prev, kept = analytics_client(st, engine.state, engine.log), R.pop("report", None), None
+    client, prev, kept = analytics_client(st, engine.state, engine.log), R.get("report"), None   # kept until a report answers (helper-69)
     try:
         rids, outside = group_members(client, sorted(r.guid for r in live))
         if outside: engine.log.warning(f"analytics: {len(outside)} restaurant(s) are not in the analytics credentials' management group "
@@ -300,7 +300,7 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         if g := getattr(e, "report_guid", None):
             R["report"] = prev if g == kept else {"guid": g, "start": lo, "end": hi, "restaurants": rids, "at": W.toast_ts(end)}
         if isinstance(e, ToastRateLimited) and e.endpoint == POST: hold_posts(R, client.clock.now(), e.wait)
-        return (str(e) if isinstance(e, AnalyticsPending) else f"the analytics report failed: {e}"), {}
+        return (str(e) if isinstance(e, AnalyticsPending) else f"Toast's analytics API failed: {e}"), {}
     finally:
         _memo(engine)["calls"] = client.metrics.totals()["calls"]
         if (w := client.limiter.spent(POST, None)) > client.limiter.patience: hold_posts(R, client.clock.now(), w)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_client.ipynb #b0b4e1e9
 from __future__ import annotations
-import email.utils, json, random, re, threading, time
+import email.utils, json, random, re, threading, time, traceback
 from collections import deque
 from datetime import datetime, timezone, timedelta
 from decimal import Decimal
@@ -22,8 +22,8 @@ from .auth import (Auth, BearerAuth, LOGIN_PATH, LOGIN_MARGIN, login_body, parse
 __all__ = ['GUID_RE', 'ERROR_KEYS', 'RETRY_STATUSES', 'endpoint_of', 'parse_json', 'toast_message', 'body_fault', 'error_text',
            'is_error_body', 'json_fault', 'Response', 'Metrics', 'limit_rules', 'Window', 'ToastRateLimited',
            'RateLimiter', 'http_date', 'ToastClock', 'dropped_reason', 'ToastMalformed', 'read_body',
-           'WholeBodyAdapter', 'new_session', 'ToastClient', 'query_text', 'as_list', 'request_name', 'walk_stopped',
-           'promised_page', 'expect_shape']
+           'WholeBodyAdapter', 'new_session', 'ToastClient', 'unsent', 'query_text', 'as_list', 'request_name',
+           'walk_stopped', 'promised_page', 'expect_shape']
 
 # %% ../nbs/02_client.ipynb #da870819
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -413,7 +413,7 @@ class ToastClient:
         # answered (a read timed out: Toast may have counted it); no more attempts than the hour's budget has left
         self._answers = self._unanswered = 0
         try: return (*self._request("POST", LOGIN_PATH, body=lambda: login_body(self.settings), parse=parse_login, authed=False,
-                                    attempts=max(1, self.auth.logins_left())), self._answers + self._unanswered)
+                                    spend=max(1, self.auth.logins_left())), self._answers + self._unanswered)
         except ToastError as e: e.answered = self._answers + self._unanswered; raise
 
 # %% ../nbs/02_client.ipynb #77ce8f7b
@@ -469,15 +469,24 @@ def _send(self: ToastClient, method, path, restaurant, params, token, body):
                                 allow_redirects=False, **self._kw)
 
 # %% ../nbs/02_client.ipynb #03ae17da
+def unsent(exc: BaseException) -> bool:
+    "Whether a timeout struck before the request was written (connecting, or the TLS handshake: urllib3 calls that a read timeout too)."
+    e, seen = exc, set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if any(f.name in ("_validate_conn", "do_handshake", "_new_conn", "connect") for f in traceback.extract_tb(e.__traceback__)): return True
+        e = e.__cause__ or e.__context__
+    return False
+
 @patch
 def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, token, body):
     "One request under the limiter and the metrics: `(response, None)`, or `(None, what failed)` on a timeout or a dropped connection."
     self.limiter.acquire(endpoint, restaurant)
     t0, resp, failed, tls_failed = time.monotonic(), None, None, False
     try: resp = self._send(method, path, restaurant, params, token, body)
-    except requests.ReadTimeout:                 # sent, no answer: a login Toast may have counted
+    except requests.ReadTimeout as exc:          # sent, no answer: a login Toast may have counted (not a TLS handshake that stalled)
         failed = "timed out"
-        if path == LOGIN_PATH: self._unanswered += 1
+        if path == LOGIN_PATH and not unsent(exc): self._unanswered += 1
     except requests.Timeout: failed = "timed out"
     except requests.exceptions.SSLError: tls_failed = True
     except _DROPPED as exc: failed = f"connection to {self.settings.base_url} failed ({dropped_reason(exc)})"
@@ -493,8 +502,10 @@ def _attempt(self: ToastClient, method, path, endpoint, restaurant, params, toke
 @patch
 def _request(self: ToastClient, method: str, path: str, *, restaurant: str | None = None, params: dict | None = None,
              body: Callable[[], dict] | None = None, parse: Callable = parse_json, authed: bool = True,
-             expect: type | None = None, check: Callable[[object], str | None] | None = None, attempts: int | None = None):
-    "Send with retries (`attempts`, else `maxAttempts`) and the status policy; return `parse(resp)` wrapped in `Response` (raw for the login)."
+             expect: type | None = None, check: Callable[[object], str | None] | None = None, attempts: int | None = None,
+             spend: int | None = None):
+    """Send with retries (`attempts`, else `maxAttempts`; a login: no more once `spend` token requests may have reached Toast)
+    and the status policy; return `parse(resp)` wrapped in `Response` (raw for the login)."""
     endpoint, most = endpoint_of(path), attempts or self.settings.max_attempts
     where, attempt, reauthed, last, last_status = _where(method, endpoint, restaurant), 0, False, None, None
     while True:
@@ -528,7 +539,7 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                                    resp.headers.get("X-Toast-RateLimit-By"))
             elif status in RETRY_STATUSES: last = f"{status} ({self._message(resp)[:80] or 'server error'})"
             else: raise self._status_error(resp, method, endpoint, restaurant, authed, params)
-        if attempt >= most:
+        if attempt >= most or (spend is not None and self._answers + self._unanswered >= spend):
             if last_status is not None and 200 <= last_status < 300:
                 raise ToastMalformed(f"gave up on {where} after {attempt} attempts; last: Toast answered {last}",
                                      status=last_status, endpoint=endpoint, restaurant=restaurant)

@@ -143,7 +143,7 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
         order = [r["guid"] for r in page]                          # every record has one (`unkeyed_record`)
         if page and order == prev: raise walk_stopped(path, guid, f"page {page_no} holds exactly the orders of the page before")
         prev, ids = order, set(order)
-        if end and not ids & seen:              # no anchor: orders may have left the window and slid past a page read
+        if end and not ids & walk:              # no anchor in this walk: orders may have left the window and slid past a page read
             restarts, job.restarts = restarts + 1, job.restarts + 1
             if restarts > 3: yield from unseen(self.verified_pages(job, path, params), seen); return
             end, walk = 0, set()
