@@ -568,7 +568,7 @@ class World:
         self._cash_extra = {}                                       # (rguid, bd) -> [cash entries]
         self._menu = {}                                             # rguid -> {"published": ms, "prices": {}, "layout": {...}}
         self.menu_reshape = True                                    # a publish also leaves out, brings back and moves items (False: prices only)
-        self.unstable_ties = False                                  # ordersBulk by modifiedDate, ties in a new order on every request
+        self.unstable_ties = True                                   # ordersBulk by modifiedDate, ties in a new order on every request (False: by guid)
         self._ties = random.Random(f"{seed}:ties")
 
     @property
@@ -1322,8 +1322,8 @@ class OrderWindow(Sequence):
 # %% ../../nbs/30_sandbox_data.ipynb #911c3676
 @patch
 def orders_modified(self: World, rguid, start: datetime, end: datetime) -> OrderWindow:
-    """Orders whose modifiedDate is in [start, end), in guid order (Toast documents no order: never by modifiedDate), or
-    with `unstable_ties` by modifiedDate, orders of one instant in a new order on every call (helper-64).
+    """Orders whose modifiedDate is in [start, end), by modifiedDate, the orders of one instant in a new order on every call
+    (`unstable_ties`, the harsher reading of an order Toast does not document: helper-64), or in guid order (`unstable_ties = False`).
     A lazy sequence: only the orders read (e.g. one page `w[0:100]`) are built; `list(...)` materializes."""
     r = self._r(rguid)
     if r is None: return OrderWindow(self, r, [])
