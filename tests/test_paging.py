@@ -19,7 +19,7 @@ from toast_connector.sandbox.server import Sandbox, parse_toast_date
 from clock import NOW
 
 
-def scenario(departures: int = 1):
+def scenario(departures: int = 1, by_guid: bool = False):
     """Once a request has asked for a window holding more than a page of orders, edit `departures` of the orders
     that request returned (the first ones in the window's order) just before the connector's next ordersBulk request.
     Returns (edited guids, missing guids, calls of that window as (page, pageSize))."""
@@ -28,6 +28,7 @@ def scenario(departures: int = 1):
     sb.world.rates = {k: 0.0 for k in sb.world.rates}
     sb.world.connect_every_hours = 0
     sb.world.offline_rate = 0.0        # uploads hours late are test_late's subject: here one could land after these 3 hours
+    sb.world.unstable_ties = not by_guid  # served by modifiedDate (the default), or by guid
     edited, big, calls = [], [], []
     def hook(s, call):
         if call.template != "GET /orders/v2/ordersBulk": return
@@ -60,16 +61,18 @@ def scenario(departures: int = 1):
 
 
 @pytest.mark.clock
-def test_order_edited_mid_paging_is_not_lost():
-    edited, missing, diff, calls = scenario(1)
+@pytest.mark.parametrize("by_guid", [False, True])
+def test_order_edited_mid_paging_is_not_lost(by_guid):
+    edited, missing, diff, calls = scenario(1, by_guid)
     assert not missing and not diff, (edited, sorted(missing))
     assert calls[0] == (1, 100) and len(calls) >= 2 and calls[1][1] < 100    # walked in overlapping pages: no restart
     assert calls.count((1, 100)) == 1, calls
 
 
 @pytest.mark.clock
-def test_more_departures_than_the_overlap_restart_the_walk():
-    edited, missing, diff, calls = scenario(3)                  # 3 > PageNumber.OVERLAP: the second page holds no anchor
+@pytest.mark.parametrize("by_guid", [False, True])
+def test_more_departures_than_the_overlap_restart_the_walk(by_guid):
+    edited, missing, diff, calls = scenario(3, by_guid)         # 3 > PageNumber.OVERLAP: the second page holds no anchor
     assert PageNumber.OVERLAP < 3
     assert not missing and not diff, (edited, sorted(missing))
     assert calls.count((1, 100)) == 2, calls                    # page 1 read again: the walk started over
@@ -87,8 +90,11 @@ def naive_pages(self, job, path, params):
 
 @pytest.mark.clock
 def test_naive_paging_loses_the_order(monkeypatch):
+    """Served by guid, naive paging loses the order that slides onto page 1 at every hour `make clock` tries. Served by
+    modifiedDate it lost nothing at 06:00 UTC (a later read found that order again; why was not looked into), so the
+    scenario is sharp by guid; the connector's two tests above run both orders."""
     monkeypatch.setattr(PageNumber, "whole_pages", naive_pages)
-    edited, missing, diff, calls = scenario(1)
+    edited, missing, diff, calls = scenario(1, by_guid=True)
     assert missing, "naive paging lost nothing: the scenario is not sharp"
 
 
