@@ -308,10 +308,12 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     fetched = W.toast_ts(end)
     # kept while its rows are written (they may be checkpointed midway): a sync that dies meanwhile GETs it again, no new POST
     R["report"] = prev if guid == kept else {"guid": guid, "start": lo, "end": hi, "restaurants": rids, "at": fetched}
-    if extra := [x for x in rows if x["restaurantGuid"] not in rids or not lo <= int(x["businessDate"]) <= hi]:
+    ids = set(rids)
+    def asked(x): return x["restaurantGuid"] in ids and lo <= int(x["businessDate"]) <= hi
+    if extra := [x for x in rows if not asked(x)]:
         engine.log.warning(f"analytics: Toast's report held {len(extra)} rows of restaurants or business dates not asked for "
                            f"(e.g. {extra[0]['restaurantGuid']} {extra[0]['businessDate']}): not written")   # an excluded restaurant's, another shard's
-        rows = [x for x in rows if x not in extra]
+        rows = [x for x in rows if asked(x)]
     for x in rows:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
         engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))

@@ -200,10 +200,8 @@ def split_pages(self: PageNumber, job, path: str, params: dict, seen: set):
         if len(page) >= self.size and e - s > SPLIT_MIN:
             mid = split_at(page, s, e)
             todo += [(mid, e), (s, mid)]; continue
-        if len(page) >= self.size: page = [r for p in self.verified_pages(job, path, q, passes=12) for r in p]   # a page's worth in one millisecond
-        fresh = [r for r in page if r["guid"] not in seen]
-        seen.update(r["guid"] for r in fresh)
-        if fresh: yield fresh
+        if len(page) >= self.size: yield from unseen(self.verified_pages(job, path, q, passes=12), seen)   # a page's worth in one millisecond
+        else: yield from unseen([page], seen)
 
 # %% ../nbs/06_cursors.ipynb #ea6b62ee
 @patch
