@@ -21,6 +21,23 @@ def _count(s: str) -> int:
     if n < 0: raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {s!r}")
     return n
 
+def _whole(lo: int, hi: int | None = None, what: str = "a whole number"):
+    "An argparse type: a whole number from `lo` (to `hi`), else an error that quotes the value."
+    def check(s: str) -> int:
+        try: n = int(s)
+        except ValueError: n = None
+        if n is None or n < lo or (hi is not None and n > hi):
+            raise argparse.ArgumentTypeError(f"expected {what} from {lo}{'' if hi is None else f' to {hi}'}, not {s!r}")
+        return n
+    return check
+
+def _amount(s: str) -> float:
+    "An argparse type: a finite number, 0 or more."
+    try: x = float(s)
+    except ValueError: x = float("nan")
+    if not (0 <= x < float("inf")): raise argparse.ArgumentTypeError(f"expected a number, 0 or more, not {s!r}")
+    return x
+
 def _faults(s: str) -> str:
     try: parse_faults(s)
     except ValueError as e: raise argparse.ArgumentTypeError(str(e))
@@ -40,21 +57,21 @@ def parser() -> argparse.ArgumentParser:
                                 description="A local, faithful Toast API with a clock, ground truth and faults.")
     a = p.add_argument
     a("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    a("--port", type=int, default=8088, help="port (0 picks a free one; default 8088)")
+    a("--port", type=_whole(0, 65535, "a port"), default=8088, help="port (0 picks a free one; default 8088)")
     a("--seed", type=int, default=0, help="data seed: same seed, same data and same bytes")
-    a("--restaurants", type=int, default=3, help="connected restaurants (default 3)")
-    a("--days", type=int, default=30, help="days of history before now (default 30)")
-    a("--orders-per-day", type=int, default=300, help="orders per restaurant per day (default 300)")
+    a("--restaurants", type=_whole(1), default=3, help="connected restaurants (default 3)")
+    a("--days", type=_count, default=30, help="days of history before now (default 30)")
+    a("--orders-per-day", type=_count, default=300, help="orders per restaurant per day (default 300)")
     a("--now", type=_now, default=None, help="start the clock here (ISO-8601); default: $TOAST_SANDBOX_NOW if set, else the real time")
-    a("--latency-ms", type=float, default=0, help="fixed latency added to each response")
-    a("--jitter-ms", type=float, default=0, help="random extra latency, 0..J ms")
+    a("--latency-ms", type=_amount, default=0, help="fixed latency added to each response")
+    a("--jitter-ms", type=_amount, default=0, help="random extra latency, 0..J ms")
     a("--faults", type=_faults, default=None, help="fault rates, e.g. 429:0.05,500:0.02,503:0.01,timeout:0.01,drop:0.01,truncate:0.01")
     a("--fault-seed", type=int, default=None, help="seed of the fault sequence (default: --seed)")
-    a("--slow-seconds", type=float, default=10.0, help="how long a 'timeout' fault delays its answer (default 10)")
-    a("--rate-limits", type=float, default=1.0, help="scale of Toast's rate limits; 0 switches them off (default 1)")
+    a("--slow-seconds", type=_amount, default=10.0, help="how long a 'timeout' fault delays its answer (default 10)")
+    a("--rate-limits", type=_amount, default=1.0, help="scale of Toast's rate limits; 0 switches them off (default 1)")
     a("--tls", action="store_true", help="serve HTTPS with a generated self-signed certificate")
     a("--scopes", default=",".join(ALL_SCOPES), help="the client's scopes, comma separated (default: all)")
-    a("--token-ttl", type=int, default=86400, help="access token lifetime in seconds (default 86400)")
+    a("--token-ttl", type=_whole(1), default=86400, help="access token lifetime in seconds (default 86400)")
     a("--access", choices=("partner", "management"), default="partner",
       help="partner (uses /partners/v1) or management (group endpoint; partners API answers 403)")
     a("--client-id", default="sandbox-client-id")
@@ -118,7 +135,10 @@ def serve(sb: Sandbox, stop: threading.Event | None = None, out=None, config_pat
             for sig in [getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n)]: before[sig] = signal.signal(sig, _term)
     except (ValueError, OSError): pass
     try:
-        sb.start()
+        try: sb.start()
+        except OSError as e:          # the port is taken, or the host is no interface of this machine
+            print(f"error: cannot listen on {sb.host}:{sb.port}: {e.strerror or e}", file=sys.stderr, flush=True)
+            return 2
         lines = ready_lines(sb)
         if config_path: lines.append(f"configuration={write_configuration(sb, config_path, analytics_config)}")
         print("\n".join(lines), file=out, flush=True)
@@ -139,6 +159,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     return serve(sb, config_path=args.write_config, analytics_config=args.analytics_config)
 
-# %% ../../nbs/32_sandbox_cli.ipynb #beca6ebb
+# %% ../../nbs/32_sandbox_cli.ipynb #dc2e1b88
 #| eval: false
 if __name__ == "__main__": sys.exit(main())

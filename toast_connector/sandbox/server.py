@@ -314,16 +314,22 @@ def _fault_order(key: str) -> tuple:
     kind, target = fault_target(key)
     return (FAULT_KINDS.index(kind) if kind in FAULT_KINDS else len(FAULT_KINDS), target or "")
 
+def _fault_rate(key, v) -> float:
+    "The rate `v` given for fault `key`, a number; ValueError naming both (None: the spec gave no `:rate`)."
+    if v is None: raise ValueError(f"fault {key!r} has no rate: write kind:rate, e.g. {key}:0.02")
+    try: return float(v)
+    except (TypeError, ValueError): raise ValueError(f"fault rate for {key} is not a number: {v!r}") from None
+
 def parse_faults(spec) -> dict[str, float]:
     "A fault spec (string `kind[@target]:rate,...` or dict) as {key: rate}; ValueError on an unknown kind or bad rate."
     if not spec: return {}
-    items = spec.items() if isinstance(spec, dict) else (p.split(":", 1) for p in str(spec).replace(" ", "").split(",") if p)
+    items = spec.items() if isinstance(spec, dict) else ((p.split(":", 1) + [None])[:2] for p in str(spec).replace(" ", "").split(",") if p)
     out = {}
     for k, v in items:
         k = str(k)
         kind, target = fault_target(k)
         if kind not in FAULT_KINDS: raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
-        r = float(v)
+        r = _fault_rate(k, v)
         if not 0 <= r <= 1: raise ValueError(f"fault rate for {k} must be between 0 and 1")
         out[k] = r
     base = sum(r for k, r in out.items() if fault_target(k)[1] is None)
