@@ -17,7 +17,7 @@ from .tasks import Task
 from .state import GUID_RE
 
 # %% auto #0
-__all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'POLLS', 'POLL_BUDGET', 'INFO',
+__all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'INFO', 'POLLS', 'POLL_BUDGET',
            'REPORT_KEEP', 'POST', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
            'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members', 'report', 'bad_figure',
            'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held',
@@ -108,13 +108,16 @@ def totals_row(rid: str, bd: int, row: dict, fetched: str, guid: str) -> dict:
     return out
 
 # %% ../nbs/16_analytics.ipynb #6b8af67f
+INFO = "/era/v1/restaurants-information"
+
 def analytics_rules(endpoint: str, restaurant: str | None, scale: float = 1.0) -> list:
     "The analytics API's limits (and the global ones) as `limit_rules` returns them."
     base = limit_rules(endpoint, restaurant, scale)
-    own = {"/era/v1/metrics": [(3600.0, 10)], "/era/v1/metrics/{guid}": [(1.0, 5), (60.0, 30)]}.get(endpoint, [])
+    get = endpoint in ("/era/v1/metrics/{guid}", INFO)               # the guide's GET limits: one budget for every GET
+    own = [(1.0, 5), (60.0, 30)] if get else [(3600.0, 10)] if endpoint == "/era/v1/metrics" else []
     for per, n in own:
-        c = n * scale
-        base.append(((("era", endpoint, per)), int(c), per) if c >= 1 else ((("era", endpoint, per)), 1, per / c))
+        c, key = n * scale, ("era", "GET" if get else endpoint, per)
+        base.append((key, int(c), per) if c >= 1 else (key, 1, per / c))
     return base
 
 class AnalyticsLimiter(RateLimiter):
@@ -134,7 +137,6 @@ def analytics_client(settings, state: dict, log) -> ToastClient:
     s = dataclasses.replace(settings, client_id=settings.analytics_client_id, client_secret=settings.analytics_client_secret)
     return ToastClient(s, state.setdefault("analytics", {}), log=log, limiter=AnalyticsLimiter(scale=settings.rate_limit_scale))
 
-INFO = "/era/v1/restaurants-information"
 
 def group_members(client, rids: list[str]) -> tuple[list[str], list[str]]:
     "`rids` in the analytics credentials' management group (Toast's `restaurants-information`), and the others: a report asked for one outside it fails whole."

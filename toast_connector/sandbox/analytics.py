@@ -240,7 +240,8 @@ def _dates(lo: int, hi: int) -> list[int]:
     while lo <= hi: out.append(lo); lo = bd_add(lo, 1)
     return out
 
-@S.route("GET", "/era/v1/restaurants-information", scoped=False, family="analytics", limits=(), auth=era_authorize)
+@S.route("GET", "/era/v1/restaurants-information", scoped=False, family="analytics", limits=(), auth=era_authorize,
+         limit_key=lambda params: "/era/v1/metrics/{reportRequestGuid}")     # the guide's GET limits: one budget for every GET
 def h_era_restaurants(sb, c):
     "GET /era/v1/restaurants-information"
     return [{"restaurantGuid": p["restaurantGuid"], "restaurantName": p["restaurantName"], "active": not p["deleted"],
