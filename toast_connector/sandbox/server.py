@@ -21,13 +21,13 @@ __all__ = ['TOAST_CODES', 'MAX_RANGE', 'DATE_FORMAT_HINT', 'RATE_RULES', 'SLIDIN
            'parse_business_date', 'ApiError', 'error_body', 'q1', 'q_date', 'one_month_after', 'q_range', 'q_bool',
            'q_int', 'q_job_ids', 'q_ids', 'q_business_date', 'page_slice', 'page_url', 'link_header', 'b64e', 'b64d',
            'config_token', 'read_config_token', 'partner_token', 'read_partner_token', 'make_jwt', 'read_jwt',
-           'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'parse_faults', 'apply_body_fault',
-           'Faults', 'Call', 'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route', 'rate_key',
-           'stat_template', 'self_signed_cert', 'Sandbox', 'json_body', 'h_login', 'authenticate', 'h_partners',
-           'h_connected', 'h_group', 'archived_detail', 'h_restaurant', 'indexed_end', 'h_orders_bulk', 'h_order',
-           'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs', 'h_shifts',
-           'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits', 'sandbox_endpoint',
-           'authorize']
+           'det_uuid', 'Verdict', 'RateLimiter', 'fault_target', 'fault_applies', 'check_fault_targets', 'parse_faults',
+           'apply_body_fault', 'Faults', 'Call', 'Reply', 'Route', 'add_route', 'route', 'drop_family', 'match_route',
+           'rate_key', 'stat_template', 'self_signed_cert', 'Sandbox', 'json_body', 'h_login', 'authenticate',
+           'h_partners', 'h_connected', 'h_group', 'archived_detail', 'h_restaurant', 'indexed_end', 'h_orders_bulk',
+           'h_order', 'h_config', 'config_page', 'h_tip', 'h_menus_metadata', 'h_menus', 'h_employees', 'h_jobs',
+           'h_shifts', 'h_time_entries', 'without_missed_breaks', 'h_cash_entries', 'h_cash_deposits',
+           'sandbox_endpoint', 'authorize']
 
 # %% ../../nbs/31_sandbox_server.ipynb #4c9023ea
 _DEC_MARK = "\x00D"
@@ -309,6 +309,16 @@ def fault_applies(target: str | None, template: str) -> bool:
     path = template.split(" ", 1)[-1]
     return path == target if target.startswith("/") else path.rsplit("/", 1)[-1] == target
 
+def check_fault_targets(rates: dict) -> dict:
+    "`rates` if every fault target hits some endpoint of `ROUTES`; else ValueError naming the target (a typo faults nothing)."
+    targets = sorted({fault_target(k)[1] for k in rates} - {None})
+    paths = [r.template.replace("{endpoint}", e) for r in ROUTES for e in dict(r.choices).get("endpoint", ["{endpoint}"])] if targets else []
+    for t in targets:
+        if not any(fault_applies(t, p) for p in paths):
+            raise ValueError(f"fault target {t!r} matches no endpoint: aim at a path such as /menus/v2/menus or its last "
+                             f"segment such as menuItems")
+    return rates
+
 def _fault_order(key: str) -> tuple:
     "Draw order: kinds as in `FAULT_KINDS` (unknown kinds last), then target."
     kind, target = fault_target(key)
@@ -373,7 +383,8 @@ class Faults:
 
     def set(self, spec):
         "Replace the rates (a spec as for `parse_faults`): tests fault one sync and run the next clean."
-        with self.lock: self.rates = parse_faults(spec)
+        rates = check_fault_targets(parse_faults(spec))
+        with self.lock: self.rates = rates
 
     def draw(self, key: str = "-", template: str = "") -> str | None:
         "The fault kind for the next request of caller `key` to `template` (None: serve normally)."
@@ -552,7 +563,7 @@ class Sandbox:
         self.client_id, self.client_secret, self.token_ttl = client_id, client_secret, int(token_ttl)
         self.scopes = self._check_scopes(scopes)
         self.limiter = RateLimiter(rate_limits or 0)
-        self.faults = Faults(parse_faults(faults), seed if fault_seed is None else fault_seed)
+        self.faults = Faults(check_fault_targets(parse_faults(faults)), seed if fault_seed is None else fault_seed)
         self.latency_ms, self.jitter_ms = latency_ms, jitter_ms
         self._latency_rng = random.Random(f"latency:{seed if fault_seed is None else fault_seed}")
         self._key = hashlib.sha256(f"toast-sandbox:{seed}:{client_secret}".encode()).digest()
