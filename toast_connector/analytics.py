@@ -67,19 +67,26 @@ def synced_totals(orders: list[dict]) -> dict:
     t["avgOrderValue"] = (t["netSalesAmount"] / t["ordersCount"]).quantize(CENT, ROUND_HALF_UP) if t["ordersCount"] else ZERO
     return t
 
+# %% ../nbs/16_analytics.ipynb #e1ad9ca7
 SPELLED = {"openOrdersCount": "openOrderCount", "closedOrdersCount": "closedOrderCount"}   # the other spelling Toast's pages use
 _CANON = {v: k for k, v in SPELLED.items()}
+
+def _same_average(toast_avg: Decimal, synced: dict) -> bool:
+    "Is Toast's `avgOrderValue` within a cent of the synced net sales over orders (Toast does not say how it rounds, if it does)?"
+    n = int(synced.get("ordersCount") or 0)
+    exact = Decimal(str(synced.get("netSalesAmount") or 0)) / n if n else ZERO
+    return abs(toast_avg - exact) < CENT
 
 def difference(toast: dict, synced: dict) -> dict:
     "`{figure: synced - toast}` of every compared figure that differs (a figure Toast did not send counts as 0; `SPELLED`: either name)."
     out = {}
     for k in COMPARED:
         a, b = toast.get(k, toast.get(SPELLED.get(k))), synced.get(k)
-        a = 0 if a is None else a
-        if Decimal(str(a)) != Decimal(str(b)): out[k] = Decimal(str(b)) - Decimal(str(a))
+        a, b = Decimal(str(0 if a is None else a)), Decimal(str(b))
+        if a != b and not (k == "avgOrderValue" and _same_average(a, synced)): out[k] = b - a
     return out
 
-# %% ../nbs/16_analytics.ipynb #7a863058
+# %% ../nbs/16_analytics.ipynb #06ca19d7
 REPORT_FIELDS = {"guestCount": "INT", "voidOrdersCount": "INT", "discountOrderCount": "INT", "ordersCount": "INT",
                  "openOrdersCount": "INT", "closedOrdersCount": "INT", "netSalesAmount": "money", "grossSalesAmount": "money",
                  "discountAmount": "money", "voidOrdersAmount": "money", "refundAmount": "money", "avgOrderValue": "money",
@@ -107,7 +114,7 @@ def totals_row(rid: str, bd: int, row: dict, fetched: str, guid: str) -> dict:
         out[snake(_CANON.get(k, k))] = v
     return out
 
-# %% ../nbs/16_analytics.ipynb #6b8af67f
+# %% ../nbs/16_analytics.ipynb #4b9efeb3
 INFO = "/era/v1/restaurants-information"
 
 def analytics_rules(endpoint: str, restaurant: str | None, scale: float = 1.0) -> list:
@@ -158,7 +165,7 @@ def _post(client, start: int, end: int, rids: list[str]) -> str:
 
 
 
-# %% ../nbs/16_analytics.ipynb #4b9efeb3
+# %% ../nbs/16_analytics.ipynb #1183f7d5
 def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid: str | None = None) -> tuple[str, list[dict]]:
     "Toast's aggregated rows of business dates `start..end` for `rids`: POST (unless `guid`, asked earlier), then GET until 202 turns 200."
     guid, waited, asked = (guid, 0.0, 0) if guid else (_post(client, start, end, rids), 0.0, 1)
@@ -201,7 +208,7 @@ def bad_figure(rows: list[dict]) -> str | None:
             return f"{k} {str(v)[:40]!r} for restaurant {x['restaurantGuid']} on {x['businessDate']}" + (" (a count)" if count else "")
     return None
 
-# %% ../nbs/16_analytics.ipynb #40182637
+# %% ../nbs/16_analytics.ipynb #604452eb
 def version_hash(guid: str, modified) -> bytes:
     "3 bytes of an order version's identity."
     ts = W.parse_ts(modified)
@@ -238,7 +245,7 @@ def watch(engine, task, ups):
         bd = int(row["business_date"])
         if bd >= lo: seen.setdefault((task.restaurant.guid, bd), set()).add(version_hash(row.get("id"), row.get("modified_date")))
 
-# %% ../nbs/16_analytics.ipynb #16d70702
+# %% ../nbs/16_analytics.ipynb #2bb8c695
 def _reread(engine, r, bd: int) -> list[dict]:
     "Read a business date from ordersBulk (all pages), write its orders like any read, return the records."
     return engine.read_now(Task(r, ORDERS, {}, reread=True), {"businessDate": str(bd)})
@@ -270,7 +277,7 @@ def posts_held(R: dict, now) -> datetime | None:
     R.pop("posts_held", None)
     return None
 
-# %% ../nbs/16_analytics.ipynb #61a613ae
+# %% ../nbs/16_analytics.ipynb #94827de4
 def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     "Toast's figures `{(restaurant, date): row}` for the dates to check (and the first backfill); None and why when unavailable."
     if not st.analytics_client_id:
@@ -323,7 +330,7 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     if rows: R["backfilled"] = True      # an empty answer is no backfill: the next sync asks for it again
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
-# %% ../nbs/16_analytics.ipynb #94827de4
+# %% ../nbs/16_analytics.ipynb #4c175f6d
 def _to_check(engine, st, live, R, end, full) -> list:
     "The (restaurant, date) pairs to check: the whole span when a full check is due, else its pending dates."
     dates, seen_all = R.setdefault("dates", {}), R.setdefault("seen", {})
@@ -382,7 +389,7 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         "toast_net_sales": (t or {}).get("netSalesAmount"), "synced_net_sales": synced["netSalesAmount"]})
     return status
 
-# %% ../nbs/16_analytics.ipynb #4c175f6d
+# %% ../nbs/16_analytics.ipynb #668f06ea
 def settle_left(engine, R: dict, rs: list):
     "A restaurant that left (archived, deleted, no longer listed): its pending dates can no longer be checked, so `unresolved`, and forgotten."
     here = {r.guid for r in rs if r.status not in ("archived", "deleted")}   # skipped for a sync (malformed, unavailable) is still here
