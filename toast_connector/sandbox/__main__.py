@@ -15,12 +15,6 @@ from .analytics import ANALYTICS_SCOPE
 __all__ = ['parser', 'build', 'write_configuration', 'ready_lines', 'serve', 'main']
 
 # %% ../../nbs/32_sandbox_cli.ipynb #88bc0ec4
-def _count(s: str) -> int:
-    try: n = int(s)
-    except ValueError: n = -1
-    if n < 0: raise argparse.ArgumentTypeError(f"expected a whole number, 0 or more, not {s!r}")
-    return n
-
 def _whole(lo: int, hi: int | None = None, what: str = "a whole number"):
     "An argparse type: a whole number from `lo` (to `hi`), else an error that quotes the value."
     def check(s: str) -> int:
@@ -30,6 +24,8 @@ def _whole(lo: int, hi: int | None = None, what: str = "a whole number"):
             raise argparse.ArgumentTypeError(f"expected {what} from {lo}{'' if hi is None else f' to {hi}'}, not {s!r}")
         return n
     return check
+
+_count = _whole(0)
 
 def _amount(s: str) -> float:
     "An argparse type: a finite number, 0 or more."
