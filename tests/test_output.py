@@ -96,3 +96,15 @@ def test_an_unknown_key_warns_and_progress_is_one_line_at_most_every_15_s(tmp_pa
     gaps = [(b - a) % 86400 for a, b in zip(times, times[1:])]
     assert all(g >= 15.0 for g in gaps), gaps                                # at most one line every 15 s
     assert not [l for l in lines if re.search(r"connector restaurant .*, \d+%$", l)]   # no per-task percentages
+
+
+def test_management_client_without_an_anchor_is_one_line(tmp_path):
+    """A management-group client whose configuration names no restaurant of the group cannot list any: `fivetran debug`
+    ends with one line naming `groupRestaurantIds`, no traceback and no crash report (helper-71: a 20-line traceback)."""
+    with Sandbox(seed=11, restaurants=1, days=1, orders_per_day=2, rate_limits=0, now=NOW, access="management") as sb:
+        proj = make_project(tmp_path)
+        rc, out = debug(proj, sb.configuration())
+    assert rc != 0
+    hits = [l for l in out.splitlines() if "set groupRestaurantIds to any restaurant of the group" in l]
+    assert len(hits) == 1, out[-3000:]
+    assert "Traceback" not in out and not (proj / "crash-reports").exists(), out[-3000:]

@@ -14,9 +14,9 @@ from .windows import due, is_zone, parse_ts
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'FALLBACK_DAYS',
-           'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access', 'discover',
-           'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich', 'remember',
-           'from_cache', 'selection_notes', 'group_notes', 'restaurants', 'track_left']
+           'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access', 'ToastNoRestaurants',
+           'discover', 'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich',
+           'remember', 'from_cache', 'selection_notes', 'group_notes', 'restaurants', 'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
@@ -59,6 +59,9 @@ def one_access(items: list[dict]) -> list[dict]:
         if g not in by or _current(i) > _current(by[g]): by[g] = i
     return list(by.values())
 
+class ToastNoRestaurants(ToastForbidden):
+    "The client reaches no restaurant list at all: its setup (credentials, `groupRestaurantIds`), not one restaurant's; one line, as a configuration error."
+
 def discover(client, *, known=()) -> tuple[list[dict], str]:
     "Restaurants the client can reach: (items, 'partner'|'management'), one per restaurant; a group's list is asked through each of `known` in turn."
     try:
@@ -67,7 +70,7 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
     except ToastForbidden: pass
     claims = client_claims(client)
     group, scopes = claims.get("management_set_guid"), str(claims.get("scope") or "").split()
-    if not group: raise ToastForbidden("the partners API answered 403 and the token carries no management_set_guid: "
+    if not group: raise ToastNoRestaurants("the partners API answered 403 and the token carries no management_set_guid: "
                                        "this client can reach no restaurant list", status=403, endpoint=PARTNERS_PATH)
     said = None
     for header in dict.fromkeys(known) or [group]:          # Toast wants one restaurant of the group in the header
@@ -76,11 +79,11 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
             if scopes and "restaurants:read" not in scopes: raise     # the token's scope, not the restaurant: Toast's own words
             said = e.toast_message; continue                           # not (or no longer) of the group: the next one
         return [{"restaurantGuid": r["guid"].lower(), "managementGroupGuid": group} for r in items], "management"
-    if known: raise ToastForbidden(f"Toast's group endpoint answered 403 through each restaurant it was asked through "
+    if known: raise ToastNoRestaurants(f"Toast's group endpoint answered 403 through each restaurant it was asked through "
                                    f"({', '.join(dict.fromkeys(known))}; Toast, last: {said or 'no message'}): none is a "
                                    f"restaurant of management group {group} this client reaches; set groupRestaurantIds to one "
                                    "that is", status=403, endpoint=GROUP_PATH, toast_message=said)
-    raise ToastForbidden("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
+    raise ToastNoRestaurants("this is a management-group client (the partners API answered 403), and Toast's group endpoint "
                          "needs one restaurant guid of the group: set groupRestaurantIds to any restaurant of the group",
                          status=403, endpoint=GROUP_PATH)
 

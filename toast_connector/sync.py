@@ -13,7 +13,7 @@ from .config import ConfigError, Settings, validate_configuration, config_secret
 from .auth import ToastError, ToastAuthError, redact
 from .client import ToastClient
 from .config import patch
-from .restaurants import Restaurant, restaurants as find_restaurants, select, track_left
+from .restaurants import Restaurant, ToastNoRestaurants, restaurants as find_restaurants, select, track_left
 from .state import pack_store, load_keys
 from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, checkpoint_growth, rss_bytes,
                                     resume_line, sync_log_row, summary_line, failure_message, note_skip,
@@ -332,8 +332,9 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
             if client is None and hasattr(engine.client, "close"): engine.client.close()
     except Exception as e:                          # no secret or token in the error's text, whoever reads it
         scrub_chain(e, configuration)               # never a secret in a local here: the SDK's crash report prints this frame's
-        # the configuration or the credentials: one line, no traceback; anything else keeps its traceback
-        if isinstance(e, (ConfigError, ToastAuthError)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
+        # the configuration or the credentials (or a client that reaches no restaurant list): one line, no traceback;
+        # anything else keeps its traceback
+        if isinstance(e, (ConfigError, ToastAuthError, ToastNoRestaurants)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
 # %% ../nbs/20_sync.ipynb #76b2e9d7
