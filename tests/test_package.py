@@ -167,3 +167,28 @@ def test_deploy_reads_a_key_fivetran_configuration_encrypted(tmp_path, monkeypat
     cfg["key"] = encrypt_value("not-a-fernet-key", "key", k)   # and a bad one is still refused, by name
     path.write_text(json.dumps(cfg))
     with pytest.raises(SystemExit, match="'key': is not a valid Fernet key"): pkg.deploy_configuration(path)
+
+
+def test_deploy_names_the_variable_and_refuses_a_local_domain(tmp_path, monkeypatch):
+    """A wrong value from a `TOAST_*` variable is named as the variable's, not blamed on configuration.json; a domain on
+    this machine (a sandbox's configuration copied over) is refused: Fivetran's servers cannot reach it (helper-71)."""
+    monkeypatch.setattr(pkg, "fivetran_cli", lambda: pytest.fail("fivetran deploy ran"))
+    for v in ("TOAST_CLIENT_ID", "TOAST_CLIENT_SECRET", "TOAST_FERNET_KEY"): monkeypatch.delenv(v, raising=False)
+    path = tmp_path / "configuration.json"
+    base = {"clientId": "", "clientSecret": "", "domain": "ws-api.toasttab.com", "initialSyncStart": "2024-01-01T00:00:00.000Z", "key": ""}
+    path.write_text(json.dumps(base))
+    monkeypatch.setenv("TOAST_CLIENT_ID", "id"); monkeypatch.setenv("TOAST_CLIENT_SECRET", "s3cret")
+    monkeypatch.setenv("TOAST_FERNET_KEY", "not-a-key")
+    with pytest.raises(SystemExit) as e: pkg.deploy_configuration(path)
+    assert "it comes from the TOAST_FERNET_KEY environment variable" in str(e.value), str(e.value)
+    monkeypatch.delenv("TOAST_FERNET_KEY")
+    assert pkg.deploy_configuration(path) == {**{k: v for k, v in base.items() if k != "key"}, "clientId": "id", "clientSecret": "s3cret"}
+    path.write_text(json.dumps({**base, "clientId": "<YOUR_CLIENT_ID>"}))         # the example's placeholder, the variable set
+    assert pkg.deploy_configuration(path)["clientId"] == "id"
+    monkeypatch.setenv("TOAST_CLIENT_ID", "<YOUR_CLIENT_ID>")
+    with pytest.raises(SystemExit, match="in the TOAST_CLIENT_ID environment variable"): pkg.deploy_configuration(path)
+    monkeypatch.setenv("TOAST_CLIENT_ID", "id")
+    for local in ("http://127.0.0.1:39551", "http://localhost:8088", "https://[::1]:8443"):
+        path.write_text(json.dumps({**base, "domain": local}))
+        with pytest.raises(SystemExit) as e: pkg.deploy_configuration(path)
+        assert "is a local address" in str(e.value) and "nothing was uploaded" in str(e.value), str(e.value)

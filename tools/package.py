@@ -156,7 +156,7 @@ def smoke_import(stage_dir: Path) -> None:
 
 def build_zip(stage_dir: Path) -> Path:
     "Run `fivetran package` on the staged directory; return the zip it wrote."
-    print("(requirements.txt was checked above against every import of the staged connector; a note the SDK prints below "
+    print("(requirements.txt lists every third-party import of the staged connector, checked before this step; a note the SDK prints below "
           "to remove `cryptography` or `tzdata` is its own guess: the connector needs both (Fernet; `zoneinfo`'s time zones "
           "where the system has none), keep them)", flush=True)
     r = subprocess.run(fivetran_cli() + ["package", str(stage_dir), "--non-interactive"], cwd=stage_dir, env=cli_env())
@@ -189,23 +189,31 @@ def _env(*names) -> str | None:
     return None
 
 
+ENV_FILLED = (("clientId", "TOAST_CLIENT_ID"), ("clientSecret", "TOAST_CLIENT_SECRET"), ("key", "TOAST_FERNET_KEY"))
+
+
 def deploy_configuration(path: Path) -> dict:
-    "The connection's configuration: the file's values, with empty secrets filled from the environment."
+    """The connection's configuration: the file's values, with empty secrets (or the example's `<...>` placeholders) filled
+    from the environment. Checked first as the first sync would check it (a wrong value from a `TOAST_*` variable is named
+    as that variable's), and refused if it points at a local address: Fivetran's servers cannot reach a sandbox."""
     cfg = json.loads(path.read_text(encoding="utf-8"))
-    for key, var in (("clientId", "TOAST_CLIENT_ID"), ("clientSecret", "TOAST_CLIENT_SECRET"), ("key", "TOAST_FERNET_KEY")):
-        if not str(cfg.get(key, "")).strip() or str(cfg.get(key, "")).startswith("<"):
-            if os.environ.get(var, "").strip(): cfg[key] = os.environ[var].strip()
-            elif key == "key": cfg.pop(key, None)
-    bad = [k for k in ("clientId", "clientSecret", "domain", "initialSyncStart") if not str(cfg.get(k, "")).strip()
-           or str(cfg.get(k, "")).startswith("<")]
-    if bad: raise SystemExit(f"deploy: {path.name} has no value for {', '.join(bad)} (placeholders are not values; "
-                             "secrets may come from TOAST_CLIENT_ID / TOAST_CLIENT_SECRET)")
     sys.path.insert(0, str(ROOT))
-    from toast_connector.config import ConfigError, validate_configuration
+    from toast_connector.config import ConfigError, validate_configuration, _is_loopback
     try: plain = decrypted(cfg)              # `fivetran configuration` saves password fields encrypted; deploy decrypts them
     except ValueError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
-    try: validate_configuration(plain)       # what the first sync would refuse is refused here, before anything is uploaded
+    env = {k: var for k, var in ENV_FILLED if os.environ.get(var, "").strip()}
+    checked = {k: ("" if k in env and str(v).startswith("<") else v) for k, v in plain.items()}   # what the variable replaces
+    try: settings = validate_configuration(checked)    # what the first sync would refuse is refused here, before any upload
     except ConfigError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
+    from urllib.parse import urlsplit
+    host = urlsplit(settings.base_url).hostname or ""
+    if _is_loopback(host):
+        raise SystemExit(f"deploy: {path.name}: 'domain' {settings.base_url} is a local address (a sandbox's?): Fivetran's "
+                         "servers cannot reach it; put Toast's API host there (e.g. ws-api.toasttab.com); nothing was uploaded")
+    for key, var in ENV_FILLED:
+        if not str(cfg.get(key, "")).strip() or str(cfg.get(key, "")).startswith("<"):
+            if key in env: cfg[key] = os.environ[var].strip()
+            elif key == "key": cfg.pop(key, None)
     return cfg
 
 
