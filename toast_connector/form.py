@@ -148,13 +148,14 @@ class Check:
     ok: bool
     message: str
     details: tuple = ()
+    warnings: tuple = ()            # logged as warnings (an unknown key), as the sync logs them
 
 def check_configuration(configuration: dict) -> Check:
-    "Every configuration value parses (`validate_configuration`): the sync's own one-line error; unknown keys in the details."
+    "Every configuration value parses (`validate_configuration`): the sync's own one-line error; unknown keys as warnings."
     warnings = []
     try: s = validate_configuration(configuration, warn=warnings.append)
-    except ConfigError as e: return Check(False, str(e), tuple(warnings))
-    return Check(True, f"configuration is valid: {s.base_url}, initial sync from {s.initial_sync_start:%Y-%m-%d}", tuple(warnings))
+    except ConfigError as e: return Check(False, str(e), warnings=tuple(warnings))
+    return Check(True, f"configuration is valid: {s.base_url}, initial sync from {s.initial_sync_start:%Y-%m-%d}", warnings=tuple(warnings))
 
 # %% ../nbs/40_form.ipynb #c8a344e4
 def check_login(configuration: dict, client=None) -> Check:
@@ -275,11 +276,12 @@ def _scrub(text: str, configuration: dict) -> str:
     return " ".join(redact(text, *config_secrets(configuration)).split())
 
 def run_check(check, configuration: dict, logger=None):
-    "Run a check for the SDK: log its details, return `Test.success()` or `Test.failure(one line)`."
+    "Run a check for the SDK: log its warnings and details, return `Test.success()` or `Test.failure(one line)`."
     logger = logger or _sdk_log()
     try: c = check(configuration)
     except ConfigError as e: c = Check(False, str(e))
     except Exception as e: c = Check(False, f"{type(e).__name__}: {e}")
+    for line in c.warnings: logger.warning(_scrub(line, configuration))
     for line in c.details: logger.info(_scrub(line, configuration))
     if c.ok:
         logger.info(_scrub(c.message, configuration))
