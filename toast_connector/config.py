@@ -245,7 +245,7 @@ def _text(configuration: dict, key: str, required: bool = True, env: bool = Fals
         return None
     if not isinstance(v, str): raise ConfigError(key, f"must be a string, got {type(v).__name__}")
     if not v.strip():
-        if required: raise ConfigError(key, "is empty")
+        if required: raise ConfigError(key, "is empty" + (f" (or set the {SECRET_ENV[key]} environment variable)" if env else ""))
         return None
     if _PLACEHOLDER.fullmatch(v.strip()): raise ConfigError(key, _placeholder(key, v.strip(), env, via))
     return v.strip()
