@@ -450,7 +450,11 @@ def test_sandbox_endpoints(sb, api, rg):
     assert [e["object"]["guid"] for e in cut] == [e["object"]["guid"] for e in sb.truth("orders", since=since)["entities"]["orders"]]
     assert 0 < len(cut) < len(sb.truth("orders")["entities"]["orders"])
     assert requests.get(sb.url + "/_sandbox/truth/orders", params={"since": "soon"}, timeout=10).status_code == 400
-    assert requests.post(sb.url + "/_sandbox/advance?hours=-1", timeout=10).status_code == 400
+    for bad in ("-1", "abc", "inf", "nan"):                        # the value is quoted (helper-71); inf would never return
+        r = requests.post(sb.url + f"/_sandbox/advance?hours={bad}", timeout=10)
+        assert (r.status_code, r.json()["message"]) == (400, f"hours must be a finite number, 0 or more, not {bad!r}"), r.text
+    r = requests.post(sb.url + "/_sandbox/advance", timeout=10)
+    assert (r.status_code, r.json()["message"]) == (400, "hours is required: POST /_sandbox/advance?hours=H"), r.text
 
 def test_advance_endpoint_moves_clock():
     with Sandbox(**PROFILE, rate_limits=0) as s:

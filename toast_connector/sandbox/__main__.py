@@ -41,7 +41,7 @@ def _faults(s: str) -> str:
 
 def _now(s: str) -> datetime:
     d = parse_toast_date(s)
-    if d is None: raise argparse.ArgumentTypeError("expected an ISO-8601 timestamp with offset, e.g. 2026-01-01T00:00:00.000Z")
+    if d is None: raise argparse.ArgumentTypeError(f"expected an ISO-8601 timestamp with offset, e.g. 2026-01-01T00:00:00.000Z, not {s!r}")
     return d
 
 

@@ -917,8 +917,11 @@ def sandbox_endpoint(sb: Sandbox, method: str, path: str, query: dict, body: byt
     "Answer a /_sandbox/ request: (status, object)."
     parts = path.strip("/").split("/")[1:]
     if parts == ["advance"] and method == "POST":
-        try: hours = float(q1(query, "hours") or "nan"); assert hours >= 0
-        except Exception: raise ApiError(400, "hours must be a non-negative number", "hours")
+        said = q1(query, "hours")
+        if said is None: raise ApiError(400, "hours is required: POST /_sandbox/advance?hours=H", "hours")
+        try: hours = float(said)
+        except ValueError: hours = math.nan
+        if not 0 <= hours < math.inf: raise ApiError(400, f"hours must be a finite number, 0 or more, not {said[:40]!r}", "hours")
         res = sb.advance(hours)
         return {**(res or {}), "now": toast_ts(sb.now)}
     if len(parts) == 2 and parts[0] == "truth" and method == "GET":
