@@ -129,3 +129,14 @@ def test_demo_refuses_a_state_it_cannot_rebuild(tmp_path):
     r = demo(tmp_path, ok=False)
     assert r.returncode == 2 and "make clean-demo" in r.stderr, r.stderr
     assert not (tmp_path / ".demo").exists()
+
+
+def test_the_changes_a_run_may_not_write_yet_are_marked():
+    """What the sandbox changed that the connector reads on a cadence is marked with when it lands: a job edit listed
+    beside tables that do not include `job` read as a lost edit (helper-71)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try: import demo as d
+    finally: sys.path.remove(str(ROOT / "tools"))
+    said = d.describe_advance({"step": 16, "hours": 1, "new_orders": 7, "job_edit": 1, "config_remove": 2, "menu_publish": 1})
+    assert said == ("new orders: 7, job edit: 1 (read every configRefreshHours, 6 h), config remove: 2 (deleted once two full "
+                    "pulls lack it, every configFullRefreshHours, 24 h), menu publish: 1"), said

@@ -58,10 +58,15 @@ def build_world(clock: dict) -> World:
     for h in clock["steps"]: w.advance(h)
     return w
 
+# what the connector reads on a cadence, not every sync: a change of these may land in a later run (README, configuration)
+LATER = {**dict.fromkeys(("employee_edit", "employee_hire", "employee_delete", "job_edit", "job_delete", "config_edit", "config_add"),
+                         "read every configRefreshHours, 6 h"),
+         "config_remove": "deleted once two full pulls lack it, every configFullRefreshHours, 24 h"}
+
 def describe_advance(counts: dict) -> str:
-    "What an `advance` did, in words: 'new orders: 7, job edit: 1' (only what happened)."
+    "What an `advance` did, in words: 'new orders: 7, job edit: 1 (read every configRefreshHours, 6 h)' (only what happened)."
     skip = {"step", "hours", "now"}
-    done = [f"{k.replace('_', ' ')}: {n}" for k, n in counts.items() if k not in skip and n]
+    done = [f"{k.replace('_', ' ')}: {n}" + (f" ({LATER[k]})" if k in LATER else "") for k, n in counts.items() if k not in skip and n]
     return ", ".join(done) or "nothing happened in the group"
 
 def fivetran_debug(project: Path, config_path: Path) -> int:
