@@ -210,3 +210,29 @@ def test_a_deleted_job_is_asked_for_by_id_and_lands_with_its_deleted_flag():
         for g, j in dead.items():
             assert rows[g]["deleted"] is True and ts(rows[g]["deleted_date"]) == ts(j["deletedDate"]), rows[g]
         assert {r["id"] for r in rec.rows("job")} == live - set(dead)
+
+
+def test_an_empty_recent_window_of_orders_is_asked_again_at_once():
+    """helper-73: a `[]` on the incremental ordersBulk window was believed until the next late-arrival re-read, up to
+    `lateArrivalEveryHours` (24 h) later: the sync succeeded with half a day of orders missing and nothing said. A window
+    the learned rate expects orders in is now asked again at once."""
+    orders = ["orders:read", "restaurants:read"]
+    with Sandbox(seed=11, restaurants=1, days=3, orders_per_day=60, rate_limits=0, now=NOW, scopes=orders, token_ttl=10**8) as sb:
+        start, rec = NOW - timedelta(days=3), testing.Recorder()
+        run(sb, rec, start)
+        first = sb.now
+        sb.advance(12)
+        lag = sync.validate_configuration(sb.configuration()).safety_lag_seconds
+        synced = lambda: {r["id"] for r in rec.rows("orders")} | {r["id"] for r in rec.deleted("orders")}
+        # the orders of the 12 hours that showed up on time (a late upload is the late re-read's)
+        truth = {e["object"]["guid"] for e in sb.truth("orders")["entities"]["orders"]
+                 if first <= ts(e["object"]["modifiedDate"]) < sb.now - timedelta(seconds=lag + 60)
+                 and ts(e["visible_at"]) <= ts(e["object"]["modifiedDate"]) + timedelta(minutes=30)}
+        assert len(truth - synced()) >= 3                           # the window holds orders: the check below is sharp
+        sb.faults.set("empty_list@/orders/v2/ordersBulk:1")        # the sync's first ordersBulk answer is a 200 with []
+        sb.on_request = lambda sb_, c: sb_.faults.set("") if c.path == "/orders/v2/ordersBulk" else None
+        warned = run(sb, rec, start)
+        sb.on_request = None; sb.faults.set("")
+        assert sb.stats()["faults"] == {"empty_list": 1}
+        assert truth <= synced(), sorted(truth - synced())[:5]      # before the fix: the window's orders, missing for a day
+        assert any("Toast answered no records for the window" in w and "when asked again (1 more calls)" in w for w in warned), warned

@@ -271,11 +271,13 @@ def expected_records(rate: float | None, start: datetime, end: datetime) -> floa
     "The records the learned rate (records per hour) puts in `[start, end)`; None while no rate is learned."
     return None if rate is None else rate * (end - start).total_seconds() / 3600
 
-def confirmed_read(job, params: dict, expected: float | None, later: bool, what: str, once: bool = False) -> tuple[int, int]:
-    "`(rows, records)` of one request; an empty answer is asked again (`EMPTY_CONFIRMS` times) unless a later sync reads it (`later`) or the rate expects under `EMPTY_EXPECTED` records (then once if `once`)."
+def confirmed_read(job, params: dict, expected: float | None, later: bool, what: str, once: bool = False,
+                   recheck: bool = False) -> tuple[int, int]:
+    "`(rows, records)` of one request; an empty answer the rate expects `EMPTY_EXPECTED` records in is asked again (`EMPTY_CONFIRMS` times; once if a later sync reads it, `later`, and `recheck`); else once if `once` and not `later`."
     paged = isinstance(job.stream.pages, PageNumber)
-    confirm = not later and (expected is None or expected >= EMPTY_EXPECTED)
-    for tries in range(EMPTY_CONFIRMS + 1 if confirm else 2 if once and not later else 1):
+    worth = expected is None or expected >= EMPTY_EXPECTED
+    asks = EMPTY_CONFIRMS + 1 if worth and not later else 2 if (worth and recheck) or (once and not later) else 1
+    for tries in range(asks):
         n = job.read(params)
         got = job.records if paged else n
         if got: break
@@ -294,7 +296,7 @@ def reread_later(self: ModifiedWindow, job, start: datetime) -> bool:
 def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate: float | None) -> tuple[int, int]:
     "`(rows, records)` of the window `[start, end)`, asking again while it is empty and the rate expected records (`confirmed_read`)."
     return confirmed_read(job, self.request(start, end), expected_records(rate, start, end), self.reread_later(job, start),
-                          f"the window {W.toast_ts(start)}..{W.toast_ts(end)}")
+                          f"the window {W.toast_ts(start)}..{W.toast_ts(end)}", recheck=True)
 
 # %% ../nbs/06_cursors.ipynb #4eeb683c
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
