@@ -114,7 +114,7 @@ def test_demo_three_times_in_a_row(tmp_path):
         ckpt = [l.split("checkpoint recorded: ", 1)[1] for l in out.splitlines() if "checkpoint recorded: " in l]
         assert ckpt and max(map(len, ckpt)) < STATE_LINE_MAX, [len(c) for c in ckpt]
         state = json.loads((proj / "files" / "state.json").read_text())
-        assert state["v"] == 3 and len(state["keys"]) < KEYS_MAX, len(state["keys"])
+        assert state["v"] == 4 and len(state["keys"]) < KEYS_MAX, len(state["keys"])
         assert not any("keys" in c for cur in state["restaurants"].values() for c in cur.values())
     state = json.loads((proj / "files" / "state.json").read_text())
     assert len(state["auth"]["logins"]) == 1                                # one login across the three runs (connector's record)

@@ -8,6 +8,8 @@ sandbox, and the next sync starts from the v1 state: every removed object is del
 state it checkpoints is v2."""
 import json
 
+import pytest
+
 from toast_connector import sync, state as keystore
 from test_families import check_all, config_truth, deletes, recorder, rows, run, small
 from test_families import CONFIG_TABLES   # README's, written out
@@ -48,7 +50,7 @@ def test_v1_state_loads_and_removals_still_work():
         for t, want in live.items():
             assert set(want) <= {(r["id"], r["restaurant_id"]) for r in rows(rec, t)}, t
         st = rec.state
-        assert st["v"] == 3 and st["keys"]
+        assert st["v"] == 4 and st["keys"]
         assert not any("keys" in c for cur in st["restaurants"].values() for c in cur.values())
 
 
@@ -62,3 +64,59 @@ def test_a_v1_blob_as_written_in_2026_still_loads():
     assert keystore.load_keys(v1) == {("r1", "config.discounts"): {'discounts\t["0b6cb1d2-0001-4000-8000-000000000001"]',
                                                                    'menu\t["0b6cb1d2-0002-4000-8000-000000000002"]'}}
     assert v1["restaurants"]["r1"]["config.discounts"] == {"since": "2026-12-01T00:00:00.000Z"}   # moved out of the cursor
+
+
+def test_a_state_without_a_removal_key_set_names_the_tables():
+    """helper-72: a state from before the shifts' (2026-12-03) or tip withholding's (2026-12-04) key set could not tell a
+    record removed before the upgrade from one never read, and said nothing: it now names the tables to re-sync, once."""
+    with small(orders_per_day=2) as sb:
+        rec = recorder()
+        run(sb, rec)
+        st = json.loads(json.dumps(rec.state))
+        store = keystore.unpack_store(st["keys"])
+        dropped = {k for k in store if k[1] in ("labor.shifts", "config.tipWithholding")}
+        assert {s for _, s in dropped} == {"labor.shifts", "config.tipWithholding"}
+        st["keys"], st["v"] = keystore.pack_store({k: v for k, v in store.items() if k not in dropped}), 3
+        rec.states.append(st)
+        said = [m for k, m in run(sb, rec).lines if k == "warning" and "kept no key set" in m]
+        assert len(said) == 1 and "kept no key set for shift, tip_withholding" in said[0], said
+        shifts = {k for k in dropped if k[1] == "labor.shifts"}          # pulled every sync: kept again at once (tip withholding
+        assert rec.state["v"] == 4 and shifts <= set(keystore.unpack_store(rec.state["keys"]))   # at its next pull, every 6 h)
+        assert not [m for k, m in run(sb, rec).lines if "kept no key set" in m]      # said once: the state is v4 now
+
+
+@pytest.mark.parametrize("edit,says", [
+    (lambda st: st["restaurants"].__setitem__(next(iter(st["restaurants"])), "x"), "state 'restaurants.{rid}' is a string"),
+    (lambda st: st["restaurants"][next(iter(st["restaurants"]))].__setitem__("orders", "2026-01-01"),
+     "state 'restaurants.{rid}.orders' is a string, expected an object (a cursor)"),
+    (lambda st: st.__setitem__("keys", "garbage!!"), "state 'keys' is not a key store this connector wrote"),
+    (lambda st: st.__setitem__("v", "3"), "state 'v' is a string, expected a number")])
+def test_a_hand_edited_state_is_named_in_one_line(edit, says):
+    """helper-72: a value of the wrong type failed every sync deep inside ('str' object has no attribute 'get', a zlib
+    error) without naming the key; now the sync ends in one line naming the path, and writes nothing."""
+    with small(orders_per_day=2) as sb:
+        rec = recorder()
+        run(sb, rec)
+        st = json.loads(json.dumps(rec.state))
+        rid = next(iter(st["restaurants"]))
+        edit(st)
+        rec.states.append(st)
+        failed = []
+        rec.fail = failed.append                         # the SDK emitter's one-line end (`op.error`)
+        n = len(rec.ops)
+        with pytest.raises(Exception) as e: run(sb, rec)
+        assert says.format(rid=rid) in str(e.value) and failed == [str(e.value)], (str(e.value), failed)
+        assert len(rec.ops) == n                         # nothing written, nothing deleted
+
+
+def test_a_cache_of_the_wrong_type_is_dropped_with_a_warning():
+    with small(orders_per_day=2) as sb:
+        rec = recorder()
+        run(sb, rec)
+        st = json.loads(json.dumps(rec.state))
+        st["details"], st["auth"] = [], "x"
+        rec.states.append(st)
+        said = [m for k, m in run(sb, rec).lines if k == "warning" and "dropped, this sync rebuilds it" in m]
+        assert said == ["state 'details' is a list, expected an object: dropped, this sync rebuilds it",
+                        "state 'auth' is a string, expected an object: dropped, this sync rebuilds it"], said
+        assert rec.rows("sync_log")[-1]["status"] == "succeeded"

@@ -7,8 +7,8 @@ from __future__ import annotations
 import base64, json, re, uuid, zlib
 
 # %% auto #0
-__all__ = ['GUID_RE', 'KEYS_MAGIC', 'pack_keys', 'unpack_keys', 'key_string', 'key_dict', 'pack_store', 'unpack_store',
-           'load_keys']
+__all__ = ['GUID_RE', 'KEYS_MAGIC', 'STATE_SHAPES', 'STATE_CACHES', 'pack_keys', 'unpack_keys', 'key_string', 'key_dict',
+           'pack_store', 'unpack_store', 'load_keys', 'StateError', 'check_state']
 
 # %% ../nbs/07_state.ipynb #7f7d476f
 def pack_keys(keys) -> str:
@@ -119,9 +119,39 @@ def unpack_store(text: str | None) -> dict:
 # %% ../nbs/07_state.ipynb #cb886558
 def load_keys(state: dict) -> dict:
     "The key sets of a state; a v1 state's blob in each cursor is moved out of the cursor (the migration to v2)."
-    store = unpack_store(state.get("keys"))
+    try: store = unpack_store(state.get("keys"))
+    except Exception as e: raise StateError(f"state 'keys' is not a key store this connector wrote ({type(e).__name__}: {e}); "
+                                            + StateError.FIX) from None
     for rid, streams in (state.get("restaurants") or {}).items():
         if not isinstance(streams, dict): continue
         for name, cur in streams.items():
             if isinstance(cur, dict) and "keys" in cur: store[(rid, name)] = unpack_keys(cur.pop("keys"))
     return store
+
+# %% ../nbs/07_state.ipynb #11c8bd8d
+class StateError(ValueError):
+    "The state is not one this connector wrote; the message names the path at fault."
+    FIX = ("fix or remove that value in the connection's state (or re-sync the connection from scratch); no data was changed")
+
+STATE_SHAPES = {"restaurants": dict, "keys": str, "v": int, "start": str}
+STATE_CACHES = {"details": dict, "left": dict, "auth": dict, "analytics": dict, "reconciliation": dict, "sync": dict}
+
+def _kind(v) -> str: return {dict: "an object", str: "a string", int: "a number", list: "a list"}.get(type(v), type(v).__name__)
+
+def check_state(st, warn) -> dict:
+    "`st` if its shape is one this connector writes; a cache of the wrong type is dropped (`warn`); else `StateError` naming the path."
+    if not isinstance(st, dict): raise StateError(f"the state is {_kind(st)}, not an object; " + StateError.FIX)
+    for k, t in STATE_SHAPES.items():
+        if k in st and st[k] is not None and (type(st[k]) is not t):
+            raise StateError(f"state '{k}' is {_kind(st[k])}, expected {_kind(t())}; " + StateError.FIX)
+    for rid, curs in (st.get("restaurants") or {}).items():
+        if not isinstance(curs, dict):
+            raise StateError(f"state 'restaurants.{rid}' is {_kind(curs)}, expected an object of cursors; " + StateError.FIX)
+        for name, cur in curs.items():
+            if not isinstance(cur, dict):
+                raise StateError(f"state 'restaurants.{rid}.{name}' is {_kind(cur)}, expected an object (a cursor); " + StateError.FIX)
+    for k, t in STATE_CACHES.items():
+        if k in st and not isinstance(st[k], t):
+            warn(f"state '{k}' is {_kind(st[k])}, expected {_kind(t())}: dropped, this sync rebuilds it")
+            del st[k]
+    return st

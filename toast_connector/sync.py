@@ -14,7 +14,7 @@ from .auth import ToastError, ToastAuthError, redact
 from .client import ToastClient
 from .config import patch
 from .restaurants import Restaurant, ToastNoRestaurants, restaurants as find_restaurants, select, track_left
-from .state import pack_store, load_keys
+from .state import pack_store, load_keys, check_state, StateError
 from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, checkpoint_interval, checkpoint_growth, rss_bytes,
                                     resume_line, sync_log_row, summary_line, failure_message, note_skip,
                                     note_failure, settle_status)
@@ -24,7 +24,8 @@ from .sdk import SdkEmitter, SdkLog
 from . import windows as W
 
 # %% auto #0
-__all__ = ['REKEYED', 'upgrade_state', 'SyncFailed', 'Engine', 'start_moved', 'keep_logins', 'scrub_chain', 'update', 'schema']
+__all__ = ['REKEYED', 'upgrade_state', 'unkeyed', 'warn_unkeyed', 'SyncFailed', 'Engine', 'start_moved', 'keep_logins',
+           'scrub_chain', 'update', 'schema']
 
 # %% ../nbs/20_sync.ipynb #f584003e
 REKEYED = ("employee", "job", "employee_job_reference", "employee_wage_override")   # keyed by restaurant too since state v3
@@ -35,20 +36,34 @@ def upgrade_state(st: dict, log) -> None:
     for cur in st["restaurants"].values():
         for name in ("labor.employees", "labor.jobs"):
             if isinstance(cur, dict) and isinstance(cur.get(name), dict): cur[name].pop("at", None)
-    log.warning(f"this state (v{st.get('v', 1)}) comes from a version of before 2026-12-04, which keyed {', '.join(REKEYED)} by id "
+    log.warning(f"this state (v{st.get('v', 1)}) comes from a version of before 2026-12-04 14:26 UTC, which keyed {', '.join(REKEYED)} by id "
                 "alone; they are keyed by (id, restaurant_id) now, so an employee or job a group shares has a row in each restaurant: "
                 "unless the warehouse was re-synced since, re-sync those four tables once (Fivetran: each table's Re-sync; locally: "
                 "make clean-demo). Employees and jobs are pulled in full this sync")
 
 # %% ../nbs/20_sync.ipynb #1ce44a50
+def unkeyed(st: dict, keys: dict, streams) -> list[str]:
+    "The tables of streams that detect removals, synced (a cursor) without a key set: a state from before v4 (shifts before 2026-12-03 21:35 UTC, tip withholding before 2026-12-04 17:19 UTC)."
+    rm = {s.name: s.table for s in streams if s.removals}
+    return sorted({rm[n] for rid, curs in st["restaurants"].items() for n in curs if n in rm and (rid, n) not in keys})
+
+def warn_unkeyed(tables: list[str], v: int, log):
+    "Say what a key set that was never kept cannot detect, and how to mend it."
+    if tables: log.warning(f"this state (v{v}) comes from a version that kept no key set for {', '.join(tables)}: a record Toast "
+                           "removed before this sync (a cancelled shift, a replaced tip withholding) cannot be told apart from one "
+                           "never read, so its row stays live; re-sync those tables once to drop such rows (Fivetran: each table's "
+                           "Re-sync; locally: make clean-demo). Removals from now on are detected")
+
+# %% ../nbs/20_sync.ipynb #1417c9da
 class SyncFailed(Exception):
     "Some streams failed (Toast answered 400 or kept failing); everything else was synced and checkpointed."
 
 class Engine:
     "One sync: discover restaurants, run every (restaurant, stream) task, emit from this thread, report."
     PROGRESS_SECONDS = 15.0         # at most one progress line this often (none in a shorter sync)
-    STATE_VERSION = 3               # v3: employees and jobs keyed by restaurant too (`upgrade_state`); v2: every removal key set
-                                    # in one compact blob, state["keys"] (v1: a blob in each cursor)
+    STATE_VERSION = 4               # v4: a key set for every stream that detects removals (`unkeyed`); v3: employees and jobs keyed by
+                                    # restaurant too (`upgrade_state`); v2: every removal key set in one compact blob, state["keys"]
+                                    # (v1: a blob in each cursor)
     CHECKPOINT_SECONDS = 30.0       # time-based checkpoints (at a cursor move) no sooner than this after the last one...
     MAX_CHECKPOINT_SECONDS = 300.0  # ...and no later than this, however slow the destination (the crash bound in time)
     CHECKPOINT_SHARE = 0.10         # their spacing keeps a checkpoint's fixed cost at most this share of the sync's time
@@ -60,14 +75,15 @@ class Engine:
 
     def __init__(self, settings: Settings, state: dict, emit, log, client=None, families=None):
         self.settings, self.emit, self.log = settings, emit, log
-        st = json.loads(json.dumps(state or {}))
-        if not isinstance(st.get("restaurants"), dict): st["restaurants"] = {}
+        st = check_state(json.loads(json.dumps(state or {})), log.warning)   # a hand-edited state: named, not a crash deep inside
+        if st.get("restaurants") is None: st["restaurants"] = {}
         upgrade_state(st, log)
-        self.keys, self.keys_dirty = load_keys(st), st.get("v", 1) < self.STATE_VERSION
-        st["v"] = self.STATE_VERSION
+        v, self.keys = st.get("v", 1), load_keys(st)
+        self.keys_dirty, st["v"] = v < self.STATE_VERSION, self.STATE_VERSION
         self.families = tuple(FAMILIES if families is None else families)
         self.state, self.client = st, client or ToastClient(settings, st, limits=endpoint_limits(self.families))
         self.streams = streams(self.families)
+        if v < 4: warn_unkeyed(unkeyed(st, self.keys, self.streams), v, log)
         # the bulk lane: 2 messages (pages of rows) a worker keep the main thread fed and hold some 7,000 rows at 5 x 30, not 16,000
         self.q, self.stop = Lanes(size=2 * settings.max_workers), threading.Event()
         self.forbidden, self.skipped, self.errors, self.warned, self.status = set(), {}, [], set(), {}
@@ -82,7 +98,7 @@ class Engine:
         self.reconciliation = None
         self.memo = {}              # the families' scratch space for this sync, by family name (the analytics watcher's order versions)
 
-# %% ../nbs/20_sync.ipynb #aea8332e
+# %% ../nbs/20_sync.ipynb #809d13e3
 @patch
 def put(self: Engine, msg):
     "Queue a message for the main thread (a worker blocks while its lane is full; raises `Stopped` when the sync stops)."
@@ -91,7 +107,7 @@ def put(self: Engine, msg):
         try: self.q.put(msg, timeout=0.2); return
         except queue.Full: continue
 
-# %% ../nbs/20_sync.ipynb #809d13e3
+# %% ../nbs/20_sync.ipynb #7b6b8a7b
 @patch
 def checkpoint(self: Engine, why: str = "end"):
     "Checkpoint the state (and the key store, if it changed); adapt the time-based cadence and the memory model to what it cost."
@@ -128,7 +144,7 @@ def memory_high(self: Engine) -> bool:
     grow = checkpoint_growth(self.grew, self.since_ckpt) if self.grew else self.ROW_BYTES * self.since_ckpt
     return rss + grow >= self.MEMORY_BUDGET
 
-# %% ../nbs/20_sync.ipynb #5cbcfdac
+# %% ../nbs/20_sync.ipynb #f59fa597
 @patch
 def apply(self: Engine, msg):
     "Apply one worker message on the main thread."
@@ -160,7 +176,7 @@ def write(self: Engine, task: Task, dels: list, ups: list):
         if f.watch: f.watch(self, task, ups)
     if self.since_ckpt >= self.MEMORY_MIN_ROWS and self.memory_high(): self.checkpoint("memory")
 
-# %% ../nbs/20_sync.ipynb #154a48ed
+# %% ../nbs/20_sync.ipynb #b832d979
 @patch
 def upsert(self: Engine, table: str, row: dict, update: bool = False, hold: bool = False):
     """Write one row outside a task (`update`: only its own columns, where the writer can); `checkpointRows` and memory
@@ -181,7 +197,7 @@ def read_now(self: Engine, task: Task, params: dict) -> list:
         run.flush(*run.rows(page, params))
     return out
 
-# %% ../nbs/20_sync.ipynb #17be1d3d
+# %% ../nbs/20_sync.ipynb #37ce07c9
 @patch
 def tasks(self: Engine, rs: list[Restaurant]) -> list[Task]:
     "Every (restaurant, stream), streams in family order, restaurants interleaved; bulk tasks beyond `maxWorkers - 1` after all the others."
@@ -220,7 +236,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
             self.q.drain()                 # a worker waiting for room in its lane puts, then sees the stop
         pool.shutdown(wait=ok, cancel_futures=not ok)
 
-# %% ../nbs/20_sync.ipynb #df5e357c
+# %% ../nbs/20_sync.ipynb #9e7390e4
 @patch
 def discover(self: Engine) -> tuple[list[Restaurant], str]:
     "The restaurants of this sync (and the known ones Toast no longer lists), each written to `restaurant`."
@@ -251,7 +267,7 @@ def phases(self: Engine, rs: list[Restaurant]):
             self.errors.append({"restaurant": None, "stream": phase.__name__, "status": e.status, "message": e.toast_message or str(e)})
             self.log.warning(f"{phase.__name__} stopped: {e}")
 
-# %% ../nbs/20_sync.ipynb #9e7390e4
+# %% ../nbs/20_sync.ipynb #71025fde
 @patch
 def run(self: Engine) -> dict:
     "One sync; returns its `sync_log` row (raises `SyncFailed` after checkpointing when a stream failed)."
@@ -275,7 +291,7 @@ def run(self: Engine) -> dict:
     if self.errors: raise SyncFailed(failure_message(self.errors))
     return row
 
-# %% ../nbs/20_sync.ipynb #71025fde
+# %% ../nbs/20_sync.ipynb #c716f3d5
 def start_moved(state: dict, settings) -> str | None:
     "A warning when `initialSyncStart` is earlier than the start this connection's history was synced from (kept in the state)."
     now, kept = W.toast_ts(settings.initial_sync_start), state.get("start")
@@ -284,7 +300,7 @@ def start_moved(state: dict, settings) -> str | None:
     return (f"initialSyncStart is {now}, earlier than {kept}, where this connection's history starts: a stream that has "
             f"synced resumes from its cursor, so nothing before {kept} is read; re-sync the connection from scratch to backfill")
 
-# %% ../nbs/20_sync.ipynb #5fd04371
+# %% ../nbs/20_sync.ipynb #824c9b22
 def keep_logins(engine) -> bool:
     "After an aborted sync: checkpoint its state if it logged in, so the next sync counts that login and reuses its token."
     if not getattr(engine.client, "login_count", 0): return False
@@ -334,10 +350,10 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         scrub_chain(e, configuration)               # never a secret in a local here: the SDK's crash report prints this frame's
         # the configuration or the credentials (or a client that reaches no restaurant list): one line, no traceback;
         # anything else keeps its traceback
-        if isinstance(e, (ConfigError, ToastAuthError, ToastNoRestaurants)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
+        if isinstance(e, (ConfigError, StateError, ToastAuthError, ToastNoRestaurants)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
-# %% ../nbs/20_sync.ipynb #76b2e9d7
+# %% ../nbs/20_sync.ipynb #2a782307
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()
