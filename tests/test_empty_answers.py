@@ -236,3 +236,21 @@ def test_an_empty_recent_window_of_orders_is_asked_again_at_once():
         assert sb.stats()["faults"] == {"empty_list": 1}
         assert truth <= synced(), sorted(truth - synced())[:5]      # before the fix: the window's orders, missing for a day
         assert any("Toast answered no records for the window" in w and "when asked again (1 more calls)" in w for w in warned), warned
+
+
+def test_an_empty_first_pull_of_a_config_list_is_asked_again():
+    """helper-73: a first sync whose config list answered a faulty `[]` had no earlier rows to doubt it by: the list
+    stayed empty until the next full refresh, a day later, and nothing was said. It is asked again at once."""
+    from test_families import config_truth
+    config = ["config:read", "restaurants:read"]
+    with Sandbox(seed=11, restaurants=1, days=1, orders_per_day=2, rate_limits=0, now=NOW, scopes=config, token_ttl=10**8) as sb:
+        sb._first_now = sb.now                                      # what test_families' truth readers expect
+        sb.faults.set("empty_list@/config/v2/menuItems:1")          # the first menuItems answer: a 200 with []
+        sb.on_request = lambda sb_, c: sb_.faults.set("") if c.path == "/config/v2/menuItems" else None
+        rec = testing.Recorder()
+        warned = run(sb, rec, NOW - timedelta(days=1))
+        sb.on_request = None
+        assert sb.stats()["faults"] == {"empty_list": 1}
+        want = set(config_truth(sb)["menu_item"])
+        assert len(want) > 5 and {(r["id"], r["restaurant_id"]) for r in rec.rows("menu_item")} == want
+        assert any("Toast answered no records for /config/v2/menuItems" in w for w in warned), warned

@@ -19,7 +19,7 @@ from . import windows as W
 __all__ = ['ONE_CALL', 'SPLIT_MIN', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'DATE_FAULTS', 'DATES_IN_A_ROW',
            'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting',
            'OneCall', 'page_after', 'unkeyed_record', 'leading', 'unseen', 'split_at', 'expected_records',
-           'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'same_instant', 'older']
+           'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'full_read', 'same_instant', 'older']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -484,13 +484,22 @@ def run(self: BusinessDates, job):
                           f"syncs{stop}")
 
 # %% ../nbs/06_cursors.ipynb #0a22d8e6
+def full_read(job) -> int:
+    "A full pull's rows; one that comes back empty where the last full pull kept no row either (a first sync, a list that is always empty) is asked again once: a faulty `[]` must not pass for a list Toast holds nothing in."
+    n = job.read({})
+    if job.seen is None or job.seen or job.not_found or job.old_keys(): return n
+    more = job.read({})
+    if job.seen: job.warn(f"Toast answered no records for {job.stream.path}, and {more} rows when asked again (1 more call)")
+    return n + more
+
 @patch
 def run(self: LastModified, job):
     "Changes since the last pull; a full pull (with removals) every config_full_refresh_hours."
     st = job.settings
     since, full_at = W.parse_ts(job.cursor.get("since")), W.parse_ts(job.cursor.get("full_at"))
     due = since is None or W.due(full_at, job.end, st.config_full_refresh_hours)
-    job.read({} if due else {self.param: W.toast_ts(since)})
+    if due: full_read(job)
+    else: job.read({self.param: W.toast_ts(since)})
     cur = {"since": W.toast_ts(job.end), "full_at": W.toast_ts(job.end if due else full_at)}
     keys, empty, missing = removed(job, full=due)
     if empty or missing: cur["full_at"] = job.cursor.get("full_at")           # pull in full again next sync, to confirm
@@ -521,13 +530,13 @@ def ask_missing(self: FullPull, job):
 @patch
 def run(self: FullPull, job):
     "Everything, each time it does not rest (`resting`: polled every `config_refresh_hours`); what the list lacks, asked for by id (`ids_param`)."
-    job.read({})
+    full_read(job)
     if self.ids_param and job.seen is not None: self.ask_missing(job)
     cur = {"at": W.toast_ts(job.end)}
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #c8d541a5
+# %% ../nbs/06_cursors.ipynb #a3348606
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)
