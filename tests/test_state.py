@@ -90,7 +90,9 @@ def test_a_state_without_a_removal_key_set_names_the_tables():
     (lambda st: st["restaurants"][next(iter(st["restaurants"]))].__setitem__("orders", "2026-01-01"),
      "state 'restaurants.{rid}.orders' is a string, expected an object (a cursor)"),
     (lambda st: st.__setitem__("keys", "garbage!!"), "state 'keys' is not a key store this connector wrote"),
-    (lambda st: st.__setitem__("v", "3"), "state 'v' is a string, expected a number")])
+    (lambda st: st.__setitem__("v", "3"), "state 'v' is a string '3', expected a whole number"),
+    (lambda st: st.__setitem__("v", None), "state 'v' is null, expected a whole number"),        # helper-74: a TypeError
+    (lambda st: st.__setitem__("start", "garbage"), "state 'start' is a string 'garbage', expected a timestamp")])
 def test_a_hand_edited_state_is_named_in_one_line(edit, says):
     """helper-72: a value of the wrong type failed every sync deep inside ('str' object has no attribute 'get', a zlib
     error) without naming the key; now the sync ends in one line naming the path, and writes nothing."""
@@ -115,8 +117,11 @@ def test_a_cache_of_the_wrong_type_is_dropped_with_a_warning():
         run(sb, rec)
         st = json.loads(json.dumps(rec.state))
         st["details"], st["auth"] = [], "x"
+        st.setdefault("reconciliation", {})["dates"] = {"r1": "x"}       # helper-74: failed every sync at its end
         rec.states.append(st)
         said = [m for k, m in run(sb, rec).lines if k == "warning" and "dropped, this sync rebuilds it" in m]
-        assert said == ["state 'details' is a list, expected an object: dropped, this sync rebuilds it",
-                        "state 'auth' is a string, expected an object: dropped, this sync rebuilds it"], said
+        assert said == ["state 'details' is a list, expected an object: 'details' dropped, this sync rebuilds it",
+                        "state 'auth' is a string 'x', expected an object: 'auth' dropped, this sync rebuilds it",
+                        "state 'reconciliation.dates.r1' is a string 'x', expected an object: 'reconciliation' dropped, "
+                        "this sync rebuilds it"], said
         assert rec.rows("sync_log")[-1]["status"] == "succeeded"

@@ -5,10 +5,11 @@
 # %% ../nbs/07_state.ipynb #426eb423
 from __future__ import annotations
 import base64, json, re, uuid, zlib
+from .config import parse_ts
 
 # %% auto #0
 __all__ = ['GUID_RE', 'KEYS_MAGIC', 'STATE_SHAPES', 'STATE_CACHES', 'pack_keys', 'unpack_keys', 'key_string', 'key_dict',
-           'pack_store', 'unpack_store', 'load_keys', 'StateError', 'check_state']
+           'pack_store', 'unpack_store', 'load_keys', 'StateError', 'misfit', 'check_state']
 
 # %% ../nbs/07_state.ipynb #7f7d476f
 def pack_keys(keys) -> str:
@@ -133,17 +134,55 @@ class StateError(ValueError):
     "The state is not one this connector wrote; the message names the path at fault."
     FIX = ("fix or remove that value in the connection's state (or re-sync the connection from scratch); no data was changed")
 
-STATE_SHAPES = {"restaurants": dict, "keys": str, "v": int, "start": str}
-STATE_CACHES = {"details": dict, "left": dict, "auth": dict, "analytics": dict, "reconciliation": dict, "sync": dict}
+STATE_SHAPES = {"restaurants": dict, "keys": str, "v": int, "start": "ts"}
+_TS, _NUM = "ts", (int, float)
+_AUTH = {"token": str, "expires_at": _NUM, "logins": [_NUM]}
+STATE_CACHES = {"details": {"*": dict}, "left": {"*": _TS}, "auth": _AUTH, "analytics": {"auth": _AUTH},
+                "reconciliation": {"dates": {"*": {"*": dict}}, "seen": dict, "report": (dict, type(None)), "at": _TS,
+                                   "posts_held": _TS, "unwatched": _TS},
+                "sync": {"last_id": str, "last_status": str}}
 
-def _kind(v) -> str: return {dict: "an object", str: "a string", int: "a number", list: "a list"}.get(type(v), type(v).__name__)
+def _kind(v) -> str:
+    "How a value's type is named in a message."
+    if isinstance(v, bool): return "true or false"
+    return {dict: "an object", str: "a string", int: "a whole number", float: "a number with a fraction", list: "a list",
+            type(None): "null"}.get(type(v), type(v).__name__)
 
-def check_state(st, warn) -> dict:
-    "`st` if its shape is one this connector writes; a cache of the wrong type is dropped (`warn`); else `StateError` naming the path."
+def _want(spec) -> str:
+    "How a spec is named in a message."
+    if spec == _TS: return "a timestamp"
+    if isinstance(spec, dict): return "an object"
+    if isinstance(spec, list): return "a list"
+    return " or ".join(dict.fromkeys(_kind(None if t is type(None) else t()) for t in (spec if isinstance(spec, tuple) else (spec,))))
+
+def _fits(v, spec) -> bool:
+    "Whether `v` itself (not what it holds) fits `spec`."
+    if spec == _TS:
+        try: return isinstance(v, str) and parse_ts(v) is not None
+        except ValueError: return False
+    if isinstance(spec, (list, dict)): return isinstance(v, type(spec))
+    return type(v) in (spec if isinstance(spec, tuple) else (spec,))
+
+def misfit(v, spec, path: str) -> str | None:
+    "The first place in `v` that does not fit `spec`, as `state 'path' is X, expected Y`, else None. A spec: a type (or tuple), `'ts'` (a Toast timestamp), `[spec]` (a list of those), `{'*': spec}` (an object of those) or `{field: spec}` (fields, each optional)."
+    if not _fits(v, spec):
+        shown = f" {v!r}"[:40] if isinstance(v, (str, int, float)) and not isinstance(v, bool) else ""
+        return f"state '{path}' is {_kind(v)}{shown}, expected {_want(spec)}"
+    if isinstance(spec, list): return next((m for i, x in enumerate(v) if (m := misfit(x, spec[0], f"{path}[{i}]"))), None)
+    if isinstance(spec, dict):
+        fields = [(k, x, spec["*"]) for k, x in v.items()] if "*" in spec else [(k, v[k], t) for k, t in spec.items() if k in v]
+        return next((m for k, x, t in fields if (m := misfit(x, t, f"{path}.{k}"))), None)
+    return None
+
+# %% ../nbs/07_state.ipynb #116dec9a
+def check_state(st, warn, version: int | None = None) -> dict:
+    "`st` if its shape is one this connector writes (`version`: the newest it reads); a cache that does not fit is dropped (`warn`); else `StateError` naming the path."
     if not isinstance(st, dict): raise StateError(f"the state is {_kind(st)}, not an object; " + StateError.FIX)
     for k, t in STATE_SHAPES.items():
-        if k in st and st[k] is not None and (type(st[k]) is not t):
-            raise StateError(f"state '{k}' is {_kind(st[k])}, expected {_kind(t())}; " + StateError.FIX)
+        if k in st and (m := misfit(st[k], t, k)): raise StateError(f"{m}; " + StateError.FIX)
+    if version is not None and st.get("v", 1) > version:
+        raise StateError(f"state 'v' is {st['v']}: a newer version of this connector wrote it (this one reads up to {version}); "
+                         "deploy that version again, or re-sync the connection from scratch; no data was changed")
     for rid, curs in (st.get("restaurants") or {}).items():
         if not isinstance(curs, dict):
             raise StateError(f"state 'restaurants.{rid}' is {_kind(curs)}, expected an object of cursors; " + StateError.FIX)
@@ -151,7 +190,7 @@ def check_state(st, warn) -> dict:
             if not isinstance(cur, dict):
                 raise StateError(f"state 'restaurants.{rid}.{name}' is {_kind(cur)}, expected an object (a cursor); " + StateError.FIX)
     for k, t in STATE_CACHES.items():
-        if k in st and not isinstance(st[k], t):
-            warn(f"state '{k}' is {_kind(st[k])}, expected {_kind(t())}: dropped, this sync rebuilds it")
+        if k in st and (m := misfit(st[k], t, k)):
+            warn(f"{m}: '{k}' dropped, this sync rebuilds it")
             del st[k]
     return st

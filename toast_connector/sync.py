@@ -75,8 +75,8 @@ class Engine:
 
     def __init__(self, settings: Settings, state: dict, emit, log, client=None, families=None):
         self.settings, self.emit, self.log = settings, emit, log
-        st = check_state(json.loads(json.dumps(state or {})), log.warning)   # a hand-edited state: named, not a crash deep inside
-        if st.get("restaurants") is None: st["restaurants"] = {}
+        st = check_state(json.loads(json.dumps(state or {})), log.warning, self.STATE_VERSION)   # hand-edited: named, not a crash inside
+        st.setdefault("restaurants", {})
         upgrade_state(st, log)
         v, self.keys = st.get("v", 1), load_keys(st)
         self.keys_dirty, st["v"] = v < self.STATE_VERSION, self.STATE_VERSION
