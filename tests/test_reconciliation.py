@@ -437,3 +437,24 @@ def test_a_report_in_progress_outlives_a_failed_group_look_up(monkeypatch):
         sb.faults.set(""); sb.analytics_ready_polls = 1
         state, _ = run(sb, wh, state)
         assert posts() == 1 and "report" not in state["reconciliation"]
+
+
+def test_an_empty_report_is_no_answer():
+    """helper-75: a report that answered `[]` was believed: every date was checked in the weaker form while `sync_log`
+    said analytics, Toast's stored figures were overwritten with none, and nothing was said. An empty report of the
+    restaurants and dates asked for is no answer: Toast's totals are skipped with a warning, and asked for again."""
+    sb, wh = sandbox(), Warehouse()
+    cfg = dict(reconcileDays="3", reconcileHours="0")
+    with sb:
+        state, log = run(sb, wh, {}, **cfg)
+        before = {k: r["toast_orders"] for k, r in recon(wh).items()}
+        assert before and all(v is not None for v in before.values()) and last_log(wh)["reconciliation"]["form"] == "analytics"
+        sb.advance(1)
+        sb.faults.set("empty_list@/era/v1/metrics/{reportRequestGuid}:1")
+        state, log = run(sb, wh, state, **cfg)
+        sb.faults.set({})
+        skipped = [m for k, m in log.lines if k == "warning" and SKIP in m]
+        assert len(skipped) == 1 and "empty report for 1 restaurant(s)" in skipped[0], log.lines
+        assert last_log(wh)["reconciliation"]["form"] == "orders re-read"
+        state, log = run(sb, wh, state, **cfg)                      # Toast answers again: the analytics form is back
+        assert not [m for _, m in log.lines if SKIP in m] and last_log(wh)["reconciliation"]["form"] == "analytics"

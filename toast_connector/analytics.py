@@ -194,6 +194,9 @@ def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid
             raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast answered {r.status} with no list of rows", status=r.status, endpoint=path)
         if bad := bad_figure(rows):
             raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast's report has {bad}, no number", status=r.status, endpoint=path)
+        if not rows:                   # a report of restaurants and dates asked for with no row at all is no answer (helper-75)
+            raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast answered {r.status} with an empty report for {len(rids)} "
+                                 f"restaurant(s), business dates {start}..{end}", status=r.status, endpoint=path)
         return guid, rows
 
 def bad_figure(rows: list[dict]) -> str | None:
@@ -323,6 +326,7 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         engine.log.warning(f"analytics: Toast's report held {len(extra)} rows of restaurants or business dates not asked for "
                            f"(e.g. {extra[0]['restaurantGuid']} {extra[0]['businessDate']}): not written")   # an excluded restaurant's, another shard's
         rows = [x for x in rows if asked(x)]
+        if not rows: R.pop("report", None); return "Toast's report held no row of the restaurants and business dates asked for", {}
     for x in rows:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
         engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))
