@@ -490,6 +490,7 @@ def full_read(job) -> int:
     if job.seen is None or job.seen or job.not_found or job.old_keys(): return n
     more = job.read({})
     if job.seen: job.warn(f"Toast answered no records for {job.stream.path}, and {more} rows when asked again (1 more call)")
+    else: job.note(f"Toast answered no records for {job.stream.path} twice: taken as a list it holds nothing in, until the next full pull")
     return n + more
 
 @patch
