@@ -254,3 +254,23 @@ def test_an_empty_first_pull_of_a_config_list_is_asked_again():
         want = set(config_truth(sb)["menu_item"])
         assert len(want) > 5 and {(r["id"], r["restaurant_id"]) for r in rec.rows("menu_item")} == want
         assert any("Toast answered no records for /config/v2/menuItems" in w for w in warned), warned
+
+
+def test_an_empty_date_of_the_daily_cash_re_read_is_asked_again():
+    """helper-75: a date the daily full cash re-read alone reads again (older than `cashRecentDays`) that answered a
+    faulty `[]` was believed until the next day's re-read. It is asked again at once."""
+    with Sandbox(seed=11, restaurants=1, days=10, orders_per_day=2, rate_limits=0, now=NOW, scopes=CASH, token_ttl=10**8) as sb:
+        start, rec = NOW - timedelta(days=10), testing.Recorder()
+        run(sb, rec, start)
+        sb.advance(25)                                              # the daily full re-read is due: its first date is days back
+        sb.faults.set("empty_list@/cashmgmt/v1/entries:1")
+        asked = []
+        def hook(sb_, c):
+            if c.path == "/cashmgmt/v1/entries": asked.append(c.query["businessDate"][0]); sb_.faults.set("")
+        sb.on_request = hook
+        warned = run(sb, rec, start)
+        sb.on_request = None
+        assert sb.stats()["faults"] == {"empty_list": 1} and asked[0] == asked[1], asked[:3]
+        assert any(f"Toast answered no records for business date {asked[0]}" in w for w in warned), warned
+        truth = {e["object"]["guid"] for e in sb.truth("cash", since=start)["entities"]["entries"]}
+        assert {r["id"] for r in rec.rows("cash_entry")} == truth

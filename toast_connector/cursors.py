@@ -452,6 +452,7 @@ def run(self: BusinessDates, job):
     first = max(start, W.add_days(min(nxt, today), -lookback)) if nxt else start     # never before initialSyncStart's date
     # an empty date is asked again where no sync read it before (from `next` on) and none will again (before the full lookback)
     final = W.add_days(today, -most)
+    daily = W.add_days(today, -(getattr(st, self.recent_days_setting) if self.recent_days_setting else 0))   # before: re-read once a day
     retry = {int(d): since for d, since in (job.cursor.get("retry") or {}).items()}     # a date at fault: the business date it first failed
     if old := sorted(d for d, since in retry.items() if W.add_days(since, most) < today):
         job.warn(f"business dates {', '.join(map(str, old))} failed in every sync for more than the lookback ({most} days): they "
@@ -464,7 +465,8 @@ def run(self: BusinessDates, job):
     stopped = False
     for i, d in enumerate(todo, 1):
         job.check()
-        try: _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}", once=True)
+        try: _, got = confirmed_read(job, {self.param: str(d)}, rate, not (d < final and d >= (nxt or 0)), f"business date {d}", once=True,
+                                        recheck=d < daily)   # read again by the daily full re-read only: asked again at once
         except DATE_FAULTS as e:
             failed[d], in_a_row = e, in_a_row + (d not in retry)   # a date already waiting neither counts nor breaks a run
             retry.setdefault(d, today)                          # read again by the next syncs, the cursor past it
