@@ -189,19 +189,16 @@ def _env(*names) -> str | None:
     return None
 
 
-ENV_FILLED = (("clientId", "TOAST_CLIENT_ID"), ("clientSecret", "TOAST_CLIENT_SECRET"), ("key", "TOAST_FERNET_KEY"))
-
-
 def deploy_configuration(path: Path) -> dict:
     """The connection's configuration: the file's values, with empty secrets (or the example's `<...>` placeholders) filled
     from the environment. Checked first as the first sync would check it (a wrong value from a `TOAST_*` variable is named
     as that variable's), and refused if it points at a local address: Fivetran's servers cannot reach a sandbox."""
     cfg = json.loads(path.read_text(encoding="utf-8"))
     sys.path.insert(0, str(ROOT))
-    from toast_connector.config import ConfigError, validate_configuration, _is_loopback
+    from toast_connector.config import ConfigError, SECRET_ENV, validate_configuration, _is_loopback
     try: plain = decrypted(cfg)              # `fivetran configuration` saves password fields encrypted; deploy decrypts them
     except ValueError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
-    env = {k: var for k, var in ENV_FILLED if os.environ.get(var, "").strip()}
+    env = {k: var for k, var in SECRET_ENV.items() if os.environ.get(var, "").strip()}   # the variables the sync reads too
     checked = {k: ("" if k in env and str(v).startswith("<") else v) for k, v in plain.items()}   # what the variable replaces
     try: settings = validate_configuration(checked)    # what the first sync would refuse is refused here, before any upload
     except ConfigError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
@@ -210,7 +207,7 @@ def deploy_configuration(path: Path) -> dict:
     if _is_loopback(host):
         raise SystemExit(f"deploy: {path.name}: 'domain' {settings.base_url} is a local address (a sandbox's?): Fivetran's "
                          "servers cannot reach it; put Toast's API host there (e.g. ws-api.toasttab.com); nothing was uploaded")
-    for key, var in ENV_FILLED:
+    for key, var in SECRET_ENV.items():
         if not str(cfg.get(key, "")).strip() or str(cfg.get(key, "")).startswith("<"):
             if key in env: cfg[key] = os.environ[var].strip()
             elif key == "key": cfg.pop(key, None)
