@@ -88,7 +88,12 @@ def test_a_state_without_a_removal_key_set_names_the_tables():
 @pytest.mark.parametrize("edit,says", [
     (lambda st: st["restaurants"].__setitem__(next(iter(st["restaurants"])), "x"), "state 'restaurants.{rid}' is a string"),
     (lambda st: st["restaurants"][next(iter(st["restaurants"]))].__setitem__("orders", "2026-01-01"),
-     "state 'restaurants.{rid}.orders' is a string, expected an object (a cursor)"),
+     "state 'restaurants.{rid}.orders' is a string '2026-01-01', expected an object (a cursor)"),
+    # helper-74: a cursor's field of the wrong type failed only its stream, every sync, without naming where it sits
+    (lambda st: st["restaurants"][next(iter(st["restaurants"]))]["orders"].__setitem__("to", "garbage"),
+     "state 'restaurants.{rid}.orders.to' is a string 'garbage', expected a timestamp"),
+    (lambda st: st["restaurants"][next(iter(st["restaurants"]))]["cash.entries"].__setitem__("retry", ["20260101"]),
+     "state 'restaurants.{rid}.cash.entries.retry' is a list, expected an object"),
     (lambda st: st.__setitem__("keys", "garbage!!"), "state 'keys' is not a key store this connector wrote"),
     (lambda st: st.__setitem__("v", "3"), "state 'v' is a string '3', expected a whole number"),
     (lambda st: st.__setitem__("v", None), "state 'v' is null, expected a whole number"),        # helper-74: a TypeError

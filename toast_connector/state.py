@@ -8,8 +8,8 @@ import base64, json, re, uuid, zlib
 from .config import parse_ts
 
 # %% auto #0
-__all__ = ['GUID_RE', 'KEYS_MAGIC', 'STATE_SHAPES', 'STATE_CACHES', 'pack_keys', 'unpack_keys', 'key_string', 'key_dict',
-           'pack_store', 'unpack_store', 'load_keys', 'StateError', 'misfit', 'check_state']
+__all__ = ['GUID_RE', 'KEYS_MAGIC', 'STATE_SHAPES', 'STATE_CACHES', 'CURSOR_FIELDS', 'pack_keys', 'unpack_keys', 'key_string',
+           'key_dict', 'pack_store', 'unpack_store', 'load_keys', 'StateError', 'misfit', 'check_state']
 
 # %% ../nbs/07_state.ipynb #7f7d476f
 def pack_keys(keys) -> str:
@@ -141,6 +141,11 @@ STATE_CACHES = {"details": {"*": dict}, "left": {"*": _TS}, "auth": _AUTH, "anal
                 "reconciliation": {"dates": {"*": {"*": dict}}, "seen": dict, "report": (dict, type(None)), "at": _TS,
                                    "posts_held": _TS, "unwatched": _TS},
                 "sync": {"last_id": str, "last_status": str}}
+# the fields a cursor may hold (`cursors`), each optional: windows' `to`/`rate`/`late_at`, pulls' `since`/`full_at`/`at`, business
+# dates' `next`/`retry`, what waits for a confirming pull (`empty_pull`, `missing`, `gone`, `gapped`)
+CURSOR_FIELDS = {"to": _TS, "since": _TS, "full_at": _TS, "late_at": _TS, "at": _TS, "rate": _NUM, "next": int,
+                 "retry": {"*": int}, "empty_pull": (bool, list), "missing": [str], "gone": [str],
+                 "gapped": int, "keys": str}
 
 def _kind(v) -> str:
     "How a value's type is named in a message."
@@ -187,8 +192,8 @@ def check_state(st, warn, version: int | None = None) -> dict:
         if not isinstance(curs, dict):
             raise StateError(f"state 'restaurants.{rid}' is {_kind(curs)}, expected an object of cursors; " + StateError.FIX)
         for name, cur in curs.items():
-            if not isinstance(cur, dict):
-                raise StateError(f"state 'restaurants.{rid}.{name}' is {_kind(cur)}, expected an object (a cursor); " + StateError.FIX)
+            if m := misfit(cur, CURSOR_FIELDS, f"restaurants.{rid}.{name}"):
+                raise StateError(f"{m}{' (a cursor)' if not isinstance(cur, dict) else ''}; " + StateError.FIX)
     for k, t in STATE_CACHES.items():
         if k in st and (m := misfit(st[k], t, k)):
             warn(f"{m}: '{k}' dropped, this sync rebuilds it")
