@@ -49,7 +49,12 @@ of the five reconciling syncs, every other row and the cursors as before; and wh
 settle its pending dates at once (helper-67: `unresolved` as it leaves, its dates forgotten): in sync 3 the leaving
 restaurant's pending date is written `unresolved` there and then (it was, a sync later, as it left the span), sync 4
 writes no reconciliation row for it, sync 5 (it is back) checks its span afresh (two rows, one before), and the final
-warehouse and the cursors are as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+warehouse and the cursors are as before; and when a published menus document came to vouch for none of its rows
+(helper-79: a document short of one group deleted the group and its items at once, and the publish was not fetched
+again): an item a publish leaves out is soft-deleted when the next fetch of a publish lacks it too, a sync later, so the
+three items the last two publishes left out are live in the final warehouse, named in `menus.published`'s `missing`
+(which keeps the last publish fetched whole as `published`), the confirming fetches count in `sync_log.rows`, and every
+other row as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

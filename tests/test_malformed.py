@@ -413,7 +413,8 @@ def test_a_table_emptied_first_in_the_confirming_fetch_waits_for_its_own_confirm
 
 def test_a_row_only_a_waiting_fetch_carried_is_deleted_once_a_later_fetch_lacks_it():
     """A fetch that waits for confirmation (`menus: []`) but brings a new modifier option X: the next complete fetch
-    has no X, so X is deleted (before, the waiting fetch's keys were dropped and X stayed live for good)."""
+    has no X, and the one after it confirms: X is deleted (before, the waiting fetch's keys were dropped and X stayed live
+    for good). A document vouches for none of its rows (helper-79), so X lacked once waits for a second fetch too."""
     x = "00000000-0000-4000-8000-000000000999"
     def with_x(d):
         refs = dict(d["modifierOptionReferences"])
@@ -428,6 +429,9 @@ def test_a_row_only_a_waiting_fetch_carried_is_deleted_once_a_later_fetch_lacks_
         assert sync_once(sb, rec)[1] is None
         undo()
         assert [r for r in rec.rows("published_modifier_option") if r["reference_id"] == 999999]
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None
+        assert [r for r in rec.rows("published_modifier_option") if r["reference_id"] == 999999]    # lacked once: waits
         sb.advance(1)
         assert sync_once(sb, rec)[1] is None
         assert not [r for r in rec.rows("published_modifier_option") if r["reference_id"] == 999999]
@@ -527,3 +531,118 @@ def test_a_menus_document_short_of_a_menu_deletes_it_only_when_the_next_fetch_ag
         gone = {op[2]["id"] for op in rec.ops[n:] if op[0] == "delete" and op[1] == "published_menu"}
         assert len(gone) == 1 and {op[1] for op in rec.ops[n:] if op[0] == "delete"} >= {"published_menu", "published_menu_group"}
         assert warehouse_ids(rec, "published_menu") == {x for x in truth_ids(sb)["published_menu"] if x[0] not in gone}
+
+
+def menu_truth(sb) -> dict:
+    "Keys of the published menu tables in what Toast serves now (one restaurant), read from the documents themselves."
+    out = {"published_menu_group": set(), "published_menu_item": set(), "published_modifier_option": set()}
+    def walk(groups, menu):
+        for g in groups or []:
+            out["published_menu_group"].add((g["guid"], menu))
+            out["published_menu_item"].update((i["guid"], g["guid"], menu) for i in g.get("menuItems") or [])
+            walk(g.get("menuGroups"), menu)
+    for e in sb.truth("menus")["entities"]["menus"]:
+        for m in e["object"]["menus"]: walk(m.get("menuGroups"), m["guid"])
+        out["published_modifier_option"].update(int(k) for k in e["object"]["modifierOptionReferences"])
+    return out
+
+def menu_rows(rec) -> dict:
+    "The same keys of the live rows in the warehouse."
+    return {"published_menu_group": {(r["id"], r["published_menu_id"]) for r in rec.rows("published_menu_group")},
+            "published_menu_item": {(r["id"], r["published_menu_group_id"], r["published_menu_id"]) for r in rec.rows("published_menu_item")},
+            "published_modifier_option": {int(r["reference_id"]) for r in rec.rows("published_modifier_option")}}
+
+
+def _drop_group(d):
+    d = json.loads(json.dumps(d))
+    m = next(m for m in d["menus"] if m.get("menuGroups"))
+    m["menuGroups"] = m["menuGroups"][1:]
+    return d
+
+
+def _drop_option(d):
+    d = json.loads(json.dumps(d))
+    del d["modifierOptionReferences"][min(d["modifierOptionReferences"], key=int)]
+    return d
+
+
+@pytest.mark.parametrize("drop,table", [(_drop_group, "published_menu_group"), (_drop_option, "published_modifier_option")],
+                         ids=["group", "option_reference"])
+def test_a_menus_document_short_of_a_group_or_a_reference_deletes_it_only_when_the_next_fetch_agrees(drop, table):
+    """helper-79: a document whose menus all came back, but short of one group (or one modifier option reference),
+    deleted the group and its items at once, and moved the cursor to that publish, so no later sync fetched it again:
+    the rows stayed deleted until the next publish. Now it waits for a second fetch of the publish, as a menu does."""
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        publish(sb, 2)
+        undo = menus_edited(sb, drop)
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)                                             # short of one group / reference
+        undo()
+        assert err is None
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1].startswith("published_")], "a short document deleted rows"
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None                                      # the same publish, whole: fetched again
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1].startswith("published_")]
+        assert menu_rows(rec) == menu_truth(sb)
+        (g,) = sb.world.restaurant_guids()
+        assert "missing" not in rec.state["restaurants"][g]["menus.published"]
+        publish(sb, 2)                                                            # lacked by two fetches: deleted
+        undo = menus_edited(sb, drop)
+        n = len(rec.ops)
+        assert sync_once(sb, rec)[1] is None
+        assert not [op for op in rec.ops[n:] if op[0] == "delete" and op[1] == table]
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None
+        undo()
+        gone = [op for op in rec.ops[n:] if op[0] == "delete" and op[1] == table]
+        assert len(gone) == 1, gone
+
+
+def test_a_publish_older_than_the_one_synced_writes_and_deletes_nothing():
+    """helper-79: a stale copy answering the previous publish (metadata and document) was taken as news: the rows of
+    the current publish were deleted, the old prices written back and the cursor moved back. Now an older publish is
+    said in a warning and nothing is written, deleted or moved; the next sync reads the current one as if nothing happened."""
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        old, orig = {}, sb.respond
+        def grab(method, target, headers=(), body_=b"", client="local"):
+            rep = orig(method, target, headers, body_, client)
+            p = urlsplit(target).path
+            if p in ("/menus/v2/metadata", "/menus/v2/menus") and rep.status == 200: old.setdefault(p, rep)
+            return rep
+        sb.respond = grab
+        assert sync_once(sb, rec)[1] is None
+        sb.respond = orig
+        sb.world.menu_reshape = True; sb.world.rates["menu_publish"] = 48; sb.advance(3); sb.world.rates["menu_publish"] = 0
+        assert sync_once(sb, rec)[1] is None
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None                  # the same publish again: what it left out is deleted
+        (g,) = sb.world.restaurant_guids()
+        assert set(rec.state["restaurants"][g]["menus.published"]) == {"published"}
+        synced, before = rec.state["restaurants"][g]["menus.published"], menu_rows(rec)
+        prices = {r["id"]: r["price"] for r in rec.rows("published_menu_item")}
+        assert before == menu_truth(sb)
+        for stale in (("/menus/v2/metadata", "/menus/v2/menus"), ("/menus/v2/menus",)):   # both stale; only the document
+            def respond(method, target, headers=(), body_=b"", client="local"):
+                p = urlsplit(target).path
+                if p == "/menus/v2/metadata" and p not in stale:              # a newer publish announced than the document
+                    rep = orig(method, target, headers, body_, client)
+                    return Reply(200, rep.headers, json.dumps({**json.loads(rep.body), "lastUpdated": "2099-01-01T00:00:00.000+0000"}).encode())
+                return old[p] if p in stale else orig(method, target, headers, body_, client)
+            sb.respond = respond
+            n = len(rec.ops)
+            sb.advance(1)
+            log, err = sync_once(sb, rec)
+            sb.respond = orig
+            assert err is None
+            assert not [op for op in rec.ops[n:] if op[0] in ("upsert", "delete") and op[1].startswith("published_")], "a stale publish wrote or deleted rows"
+            said = [m for k, m in log.lines if k == "warning" and "older than the publish of" in m]
+            assert len(said) == 1 and "already synced: nothing is" in said[0], said
+            assert rec.state["restaurants"][g]["menus.published"] == synced
+        sb.advance(1)
+        n = len(rec.ops)
+        assert sync_once(sb, rec)[1] is None
+        assert menu_rows(rec) == before == menu_truth(sb)
+        assert {r["id"]: r["price"] for r in rec.rows("published_menu_item")} == prices

@@ -60,8 +60,8 @@ def removed(job, full: bool, again: bool = True) -> tuple[set | None, list[str],
                  "sync's full pull confirms it")
         return old | seen, empty, []
     sure, new = agreed(gone, job.cursor.get("missing"), waited)
-    roots = {job.stream.table, *getattr(job.stream.cursor, "records", ())}   # the records a pull lists (a document's: its menus)
-    if not any(k.split("\t", 1)[0] in roots for k in new):
+    listed = not isinstance(job.stream.cursor, Published)   # a document (menus) is one answer: nothing in it vouches for the rest
+    if listed and not any(k.split("\t", 1)[0] == job.stream.table for k in new):
         sure, new = gone, set()             # every record of the last pull came back whole: what its rows lack, it dropped
     if new: job.note(f"the full pull lacks {len(new)} of the {len(old)} rows the last one had: deleted when a later "
                      "full pull lacks them too (one pull's word deletes nothing)")
@@ -563,15 +563,22 @@ def run(self: Published, job):
             job.warn(f"{self.metadata_path} answered 404 where the publish of {job.cursor['published']} was synced: nothing is "
                      "written or deleted, and it is asked again next sync")
         return
-    value = meta.get(self.field)
-    if value is not None and same_instant(value, job.cursor.get("published")): return
-    job.read({})
+    value, synced = meta.get(self.field), job.cursor.get("published")
+    if value is not None and same_instant(value, synced): return
+    if older(value, synced):       # a stale replica: an older publish would bring back old prices and delete what is newer
+        return job.warn(f"{self.metadata_path} announces the publish of {value}, older than the publish of {synced} already "
+                        "synced: nothing is fetched, written or deleted, and it is asked again next sync")
+    docs = [r for records in job.fetch({}) for r in records]             # held until its publish is known to be no older
     if job.not_found:              # metadata says published, the document says 404: try again next sync
         if value is not None:
             job.warn(f"{job.stream.path} answered 404 while {self.metadata_path} announces the publish of {value}: "
                      "nothing is written or deleted, and it is fetched again next sync")
         return
-    got = (job.last or {}).get(self.field, value)                         # the publish the document is
+    got = (docs[-1] if docs and isinstance(docs[-1], dict) else {}).get(self.field, value)   # the publish the document is
+    if older(got, synced):
+        return job.warn(f"the document is the publish of {got}, older than the publish of {synced} already synced: nothing "
+                        "is written or deleted, and it is fetched again next sync")
+    job.flush(*job.rows(docs, {}))
     stale = older(got, value)                                             # an older publish proves no removal
     if not same_instant(got, value):
         job.warn(f"the document is the publish of {got} while {self.metadata_path} announces {value}"

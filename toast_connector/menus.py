@@ -77,7 +77,7 @@ PRE_MODIFIER_GROUPS = Child("published_pre_modifier_group", "preModifierGroupRef
 
 PUBLISHED_MENUS = Stream(
     name="menus.published", table="published_menu_restaurant", path="/menus/v2/menus", family="menus", scope="menus:read",
-    key=("id",), cursor=Published("/menus/v2/metadata", "lastUpdated", records=("published_menu",)), not_found_is_empty=True, removals=True, shape=dict,
+    key=("id",), cursor=Published("/menus/v2/metadata", "lastUpdated"), not_found_is_empty=True, removals=True, shape=dict,
     required=("restaurantGuid", "lastUpdated", "menus"),
     prepare=prepare_publish, children=(MENUS, MODIFIER_GROUPS, MODIFIER_OPTIONS, PRE_MODIFIER_GROUPS),
     columns=types(timestamps=("last_updated",)),

@@ -71,7 +71,6 @@ class Published:
     "Fetch only when `metadata_path`'s `field` changed since the last sync (menus)."
     metadata_path: str
     field: str = "lastUpdated"
-    records: tuple = ()                     # tables whose rows are the document's records (menus): one lacking is a short document until a fetch agrees
 
 CURSOR_KINDS = (ModifiedWindow, DateRange, BusinessDates, LastModified, FullPull, Published)
 
