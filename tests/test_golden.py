@@ -54,7 +54,10 @@ warehouse and the cursors are as before; and when a published menus document cam
 again): an item a publish leaves out is soft-deleted when the next fetch of a publish lacks it too, a sync later, so the
 three items the last two publishes left out are live in the final warehouse, named in `menus.published`'s `missing`
 (which keeps the last publish fetched whole as `published`), the confirming fetches count in `sync_log.rows`, and every
-other row as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+other row as before; and when the restaurant's JSON columns came to be written as every other JSON column is
+(helper-78: `json.dumps(default=str)` made `delivery.minimum` the string "15.00"): `restaurant`'s `schedules`,
+`delivery`, `online_ordering` and `prep_times` are compact JSON with Toast's numbers as numbers; every other row and
+the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

@@ -7,6 +7,7 @@ Two syncs through the real SDK writer against sandboxes with pinned clocks: one 
 against the sandbox's own data), one with `restaurants:read` only, so that every other table is declared but empty."""
 import json, re, shutil, subprocess, sys
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb, pytest
@@ -116,6 +117,14 @@ def test_values_match_the_sandbox(full):
     assert set(got) == set(ms) and len(got) == 3
     for g, (c, m) in got.items():
         assert c.utcoffset().total_seconds() == 0 and (round(c.timestamp() * 1000), round(m.timestamp() * 1000)) == ms[g], (g, c, m)
+    # text that looks like a number is the text Toast sent, and a JSON column keeps Toast's numbers as numbers (helper-78:
+    # the phone landed as BIGINT 5550100, its column typed by the writer from the values; `delivery.minimum` as "15.00")
+    for g, phone, cc, delivery in con.execute("select id, location_phone, location_phone_country_code, delivery "
+                                              "from tester.restaurant").fetchall():
+        loc, want = sb.world.restaurant(g)["location"], sb.world.restaurant(g)["delivery"]
+        assert (phone, cc) == (loc["phone"], loc["phoneCountryCode"]), (phone, cc)
+        got_d = json.loads(delivery, parse_float=Decimal)
+        assert got_d == {**want, "minimum": Decimal(str(want["minimum"]))} and isinstance(got_d["minimum"], Decimal), delivery
     # time_entry.business_date: Toast's "yyyyMMdd" string, as that integer
     truth = {e["object"]["guid"]: e["object"]["businessDate"] for e in sb.truth("labor")["entities"]["timeEntries"]}
     rows = con.execute("select id, business_date from tester.time_entry").fetchall()

@@ -95,7 +95,7 @@ SHIFTS = Stream(
                      ahead_days=SHIFT_AHEAD_DAYS, overlap_hours=SHIFT_OVERLAP_HOURS, ids_param="shiftIds",
                      range_field="inDate"),
     removals=True, prepare=prepare_references,
-    columns=types(timestamps=("in_date", "out_date") + _DATES, booleans=("deleted",),
+    columns=types(timestamps=("in_date", "out_date") + _DATES, booleans=("deleted",), strings=("external_id",),
                   doubles=("schedule_config_min_before_clock_in", "schedule_config_min_after_clock_in",
                            "schedule_config_min_before_clock_out", "schedule_config_min_after_clock_out")),
     description="/labor/v1/shifts by scheduled range (a shift matches only inside one window: windows overlap "
@@ -116,7 +116,7 @@ TIME_ENTRIES = Stream(
     params={"includeMissedBreaks": "true"}, prepare=prepare_time_entry, base=version_base("time_entry"),
     columns=types(timestamps=("in_date", "out_date", "time_entry_modified_date") + _DATES, money=_MONEY_TE,
                   rate=("regular_hours", "overtime_hours"), booleans=("deleted", "auto_clocked_out"),
-                  ints=("business_date",)),
+                  ints=("business_date",), strings=("external_id",)),
     child_columns={"break": BREAK.columns},
     description="/labor/v1/timeEntries by modified range (with lookback), missed breaks included; deleted "
                 "entries are deleted; breaks versioned by time_entry_modified_date; with each late-arrival re-read, the "

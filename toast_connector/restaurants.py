@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest, ToastAuthError
 from .client import ToastMalformed
-from .flatten import flatten, snake, unkeyed, utc
+from .flatten import flatten, snake, unkeyed, utc, to_json
 from .windows import due, is_zone, parse_ts
 
 # %% auto #0
@@ -110,7 +110,10 @@ class Restaurant:
 RESTAURANT_COLUMNS = {"id": "STRING", "name": "STRING", "time_zone": "STRING", "closeout_hour": "INT", "archived": "BOOLEAN",
                       "deleted": "BOOLEAN", "currency_code": "STRING", "first_business_date": "INT",
                       "created_date": "UTC_DATETIME", "modified_date": "UTC_DATETIME", "iso_created_date": "UTC_DATETIME",
-                      "iso_modified_date": "UTC_DATETIME", "sync_status": "STRING"}
+                      "iso_modified_date": "UTC_DATETIME", "sync_status": "STRING",
+                      # text that can look like a number (a phone, a ZIP code with its leading zero): declared, never inferred
+                      **{f"location_{k}": "STRING" for k in ("name", "code", "address_1", "address_2", "city", "state_code", "administrative_area",
+                                                              "zip_code", "country", "phone", "phone_country_code")}}
 RESTAURANT_TABLE = {"table": "restaurant", "primary_key": ["id"], "columns": RESTAURANT_COLUMNS}
 
 _JSON_PARTS = ("schedules", "delivery", "onlineOrdering", "prepTimes")
@@ -137,7 +140,7 @@ def restaurant_row(item: dict, detail: dict | None, status: str = "ok") -> dict:
     row["name"] = item.get("restaurantName")
     if detail:
         general = detail.get("general") or {}
-        rest = {k: (json.dumps(v, default=str) if k in _JSON_PARTS and v is not None else v)
+        rest = {k: (to_json(v) if k in _JSON_PARTS and v is not None else v)     # Toast's numbers stay JSON numbers
                 for k, v in detail.items() if k not in ("general", "guid")}
         row.update(flatten(rest))
         row.update({k: v for k, v in flatten(general).items() if v is not None or k not in row})
