@@ -646,3 +646,39 @@ def test_a_publish_older_than_the_one_synced_writes_and_deletes_nothing():
         assert sync_once(sb, rec)[1] is None
         assert menu_rows(rec) == before == menu_truth(sb)
         assert {r["id"]: r["price"] for r in rec.rows("published_menu_item")} == prices
+
+
+def test_a_shift_toast_refuses_by_id_fails_nothing_and_is_deleted_once_toast_answers():
+    """helper-79: a by-id request (`shiftIds`) Toast refuses (a 404 for a shift it no longer knows) failed the shifts task
+    every sync, for good: the id was asked again each time, the cancelled shift never deleted, and no later
+    cancellation seen. Now the refusal is a warning, nothing is deleted on it, the id is asked again next sync, and
+    once Toast answers (nothing: the shift is gone) it is deleted when the next sync agrees."""
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        s = max(rec.rows("shift"), key=lambda r: r["in_date"])["id"]      # the latest scheduled: inside the re-read span
+        orig, refuse = sb.respond, [True]
+        def respond(method, target, headers=(), body_=b"", client="local"):
+            u = urlsplit(target)
+            if u.path != "/labor/v1/shifts": return orig(method, target, headers, body_, client)
+            if refuse[0] and s in parse_qs(u.query).get("shiftIds", []):
+                return Reply(404, {"Content-Type": "application/json"}, json.dumps({"status": 404, "message": "Shift not found"}).encode())
+            rep = orig(method, target, headers, body_, client)
+            if rep.status != 200: return rep
+            return Reply(200, rep.headers, json.dumps([x for x in json.loads(rep.body) if x["guid"] != s]).encode())
+        sb.respond = respond                                              # cancelled: no longer served
+        for _ in range(2):
+            sb.advance(1)
+            log, err = sync_once(sb, rec)
+            assert err is None, err
+            said = [m for k, m in log.lines if k == "warning" and "by shiftIds failed" in m]
+            assert len(said) == 1 and "nothing is deleted on it" in said[0], said
+            assert s in {r["id"] for r in rec.rows("shift")} and s not in {r["id"] for r in rec.deleted("shift")}
+        refuse[0] = False                                                 # Toast answers by id again: nothing for it
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None
+        assert s not in {r["id"] for r in rec.deleted("shift")}           # one empty answer: it waits
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None
+        sb.respond = orig
+        assert s in {r["id"] for r in rec.deleted("shift")}

@@ -410,23 +410,42 @@ def id_batches(param: str, ids: list, n: int = IDS_PER_CALL) -> list[dict]:
 @patch
 def removals(self: DateRange, job, cut: datetime):
     "Keys the last sync kept that this one's later part lacks, asked for by `ids_param`: those Toast no longer serves two syncs running are deleted."
-    kept, guid, served = set(job.seen), job.restaurant.guid, {}
+    kept, guid, served, refused = set(job.seen), job.restaurant.guid, {}, set()
     missing = {key_dict(ks, job.keys, guid)[1]["id"]: ks for ks in sorted(job.old_keys() - kept)}
     for params in id_batches(self.ids_param, list(missing)):
-        for _ in range(2):                                   # an empty answer is asked once more before it is believed
-            job.check()
-            got = [r for page in job.fetch(params) for r in page]
-            if got: break
+        try:
+            for _ in range(2):                               # an empty answer is asked once more before it is believed
+                job.check()
+                got = [r for page in job.fetch(params) for r in page]
+                if got: break
+        except ToastAuthError: raise
+        except ToastError as e:                              # no word on these ids: kept, asked again next sync (`unanswered`)
+            job.warn(f"asking for {len(params[self.ids_param])} records the range no longer holds by {self.ids_param} failed "
+                     f"({e}); nothing is deleted on it, and they are asked for again next sync")
+            refused.update(params[self.ids_param]); continue
         job.flush(*job.rows(got, params))
         served.update((r.get("guid"), r) for r in got)
     def inside(r): return not job.stream.deleted(r) and (t := W.parse_ts(r.get(self.range_field))) is not None and t >= cut
     # ids that answer nothing (twice) are an empty success, no proof: a key is deleted when the next sync misses it too (`gone`)
-    gone = {g for g in missing if g not in served}
+    gone = {g for g in missing if g not in served and g not in refused}
     waited = set(job.cursor.get("gone") or ())
     job.delete([key_dict(missing[g], job.keys, guid) for g in sorted(gone & waited)])
     wait = sorted(gone - waited)
-    cursor = {k: v for k, v in job.cursor.items() if k != "gone"} | ({"gone": wait} if wait else {})
-    job.move(cursor, kept | {ks for g, ks in missing.items() if g in served and inside(served[g])} | {missing[g] for g in wait})
+    asked = self.unanswered(job, refused)
+    cursor = ({k: v for k, v in job.cursor.items() if k not in ("gone", "unanswered")} | ({"gone": wait} if wait else {})
+              | ({"unanswered": asked} if asked else {}))
+    job.move(cursor, kept | {ks for g, ks in missing.items() if g in served and inside(served[g])} | {missing[g] for g in wait}
+             | {missing[g] for g in asked})
+
+@patch
+def unanswered(self: DateRange, job, refused: set) -> dict:
+    "`{id: when its by-id request first failed}` of the `refused` ids still asked for: one refused longer than the lookback is given up, with a warning."
+    since = {g: (job.cursor.get("unanswered") or {}).get(g, W.toast_ts(job.end)) for g in sorted(refused)}
+    days = max(1, getattr(job.settings, self.lookback_days_setting) if self.lookback_days_setting else 0)
+    old = [g for g, t in since.items() if job.end - (W.parse_ts(t) or job.end) > timedelta(days=days)]
+    if old: job.warn(f"{len(old)} records ({', '.join(old[:3])}{', ...' if len(old) > 3 else ''}) Toast refused by {self.ids_param} "
+                     f"in every sync for more than {days} days are no longer asked for: if Toast removed them, their rows stay live")
+    return {g: t for g, t in since.items() if g not in old}
 
 # %% ../nbs/06_cursors.ipynb #43b6ee55
 DATE_FAULTS = (ToastBadRequest, ToastMalformed, ValueError)   # one date's answer at fault (its 400, an impossible body, a record without its key)

@@ -142,10 +142,10 @@ STATE_CACHES = {"details": {"*": dict}, "left": {"*": _TS}, "auth": _AUTH, "anal
                                    "posts_held": _TS, "unwatched": _TS},
                 "sync": {"last_id": str, "last_status": str}}
 # the fields a cursor may hold (`cursors`), each optional: windows' `to`/`rate`/`late_at`, pulls' `since`/`full_at`/`at`, business
-# dates' `next`/`retry`, what waits for a confirming pull (`empty_pull`, `missing`, `gone`, `gapped`)
+# dates' `next`/`retry`, what waits for a confirming pull (`empty_pull`, `missing`, `gone`, `gapped`), ids Toast refused (`unanswered`)
 CURSOR_FIELDS = {"to": _TS, "since": _TS, "full_at": _TS, "late_at": _TS, "at": _TS, "rate": _NUM, "next": int,
                  "retry": {"*": int}, "empty_pull": (bool, list), "missing": [str], "gone": [str],
-                 "gapped": int, "keys": str}
+                 "gapped": int, "keys": str, "unanswered": {"*": _TS}}
 
 def _kind(v) -> str:
     "How a value's type is named in a message."
