@@ -108,3 +108,18 @@ def test_management_client_without_an_anchor_is_one_line(tmp_path):
     hits = [l for l in out.splitlines() if "set groupRestaurantIds to any restaurant of the group" in l]
     assert len(hits) == 1, out[-3000:]
     assert "Traceback" not in out and not (proj / "crash-reports").exists(), out[-3000:]
+
+
+def test_a_partner_client_without_restaurants_read_is_one_line_naming_the_scope(tmp_path):
+    """partners-v1 asks no scope of the restaurant list, so a partner client without `restaurants:read` lists its
+    restaurants and only their details answer 403. That was taken for "newly connected": every restaurant skipped,
+    the sync succeeded with no data, every sync (helper-77; the sandbox refused the list, which hid it). Now the sync
+    ends in one line naming the scope, no traceback, no crash report."""
+    scopes = ("orders:read", "config:read", "labor:read", "cashmgmt:read", "menus:read")
+    with Sandbox(seed=11, restaurants=2, days=1, orders_per_day=2, rate_limits=0, now=NOW, scopes=scopes) as sb:
+        proj = make_project(tmp_path)
+        rc, out = debug(proj, sb.configuration())
+    assert rc != 0
+    hits = [l for l in out.splitlines() if "lack restaurants:read: no restaurant's time zone and closeout hour can be read" in l]
+    assert len(hits) == 1, out[-3000:]
+    assert "Traceback" not in out and not (proj / "crash-reports").exists(), out[-3000:]

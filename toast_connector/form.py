@@ -121,7 +121,7 @@ import time
 from dataclasses import replace
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest, redact
 from .client import ToastClient, _sdk_log
-from .restaurants import discover, select, enrich, client_claims, anchors
+from .restaurants import discover, select, enrich, client_claims, anchors, ToastNoRestaurants
 from .windows import toast_ts, business_date
 
 _CLIENTS: dict = {}
@@ -210,6 +210,11 @@ def check_restaurants(configuration: dict, client=None, limit: int = 20) -> Chec
         return Check(False, f"{len(items)} restaurant(s) reachable, but restaurantIds/excludeRestaurantIds/restaurantShard "
                             f"leave none for this connection" + (f" (not reachable: {', '.join(unknown)})" if unknown else ""),
                      tuple(details))
+    scopes = str(client_claims(client).get("scope") or "").replace(",", " ").split()
+    if scopes and "restaurants:read" not in scopes:     # partners-v1 lists without it; no restaurant's detail answers
+        return Check(False, f"{len(items)} restaurant(s) reachable, but the client's scopes do not cover: restaurants (needs "
+                            "restaurants:read), without which no restaurant's time zone and closeout hour can be read, and none "
+                            "can sync. Add the scope to the Toast API client.", tuple(details))
     k, n = s.shard
     return Check(True, f"{len(items)} restaurant(s) reachable, {len(chosen)} synced by this connection"
                        + (f" (shard {k}/{n})" if n > 1 else ""), tuple(details))
@@ -226,7 +231,8 @@ def _sample(client, guids, tries: int = 3):
     "The first restaurant (of at most `tries`) whose detail Toast serves, with the 403s met on the way."
     skipped = []
     for g in guids[:tries]:
-        r = enrich(client, {"restaurantGuid": g})
+        try: r = enrich(client, {"restaurantGuid": g})
+        except ToastNoRestaurants as e: return None, [str(e)]          # the token lacks restaurants:read: said as it is
         if r.status == "ok": return r, skipped
         skipped.append(f"{g}: {r.status} ({r.reason})")
     return None, skipped

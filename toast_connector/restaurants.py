@@ -175,7 +175,13 @@ def enrich(client, item: dict) -> Restaurant:
     except ToastMalformed as e:
         return Restaurant(guid, item.get("restaurantName"), status="malformed",
                           reason=f"{e}{SKIPPED}", row=restaurant_row(item, None, "malformed"))
-    except ToastForbidden:
+    except ToastForbidden as e:
+        scopes = str(client_claims(client).get("scope") or "").replace(",", " ").split()
+        if scopes and "restaurants:read" not in scopes:   # the client's, not this restaurant's: none of them can sync
+            raise ToastNoRestaurants(f"Toast answered 403 to the details of restaurant {guid}, and the token's scopes "
+                                     f"({' '.join(scopes)}) lack restaurants:read: no restaurant's time zone and closeout hour "
+                                     "can be read, so none can sync; add restaurants:read to the Toast client", status=403,
+                                     endpoint=DETAIL_PATH, toast_message=e.toast_message) from None
         return Restaurant(guid, item.get("restaurantName"), status="forbidden",
                           reason="403 from Toast (newly connected restaurants answer 403 for a while): skipped, retried next sync",
                           row=restaurant_row(item, None, "forbidden"))
