@@ -121,7 +121,7 @@ import time
 from dataclasses import replace
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastBadRequest, redact
 from .client import ToastClient, _sdk_log
-from .restaurants import discover, select, enrich, client_claims, anchors, ToastNoRestaurants
+from .restaurants import discover, select, enrich, client_claims, client_scopes, anchors, ToastNoRestaurants
 from .windows import toast_ts, business_date
 
 _CLIENTS: dict = {}
@@ -170,7 +170,7 @@ def check_login(configuration: dict, client=None) -> Check:
         return Check(False, f"cannot log in to Toast at {host}: {e}")
     except ToastError as e:
         return Check(False, f"cannot reach Toast at {host}: {e}. Check the domain and the network.")
-    scopes = str(client_claims(client).get("scope") or "").split()
+    scopes = client_scopes(client)
     return Check(True, f"logged in to {host}", (f"token scopes: {', '.join(scopes)}",) if scopes else ())
 
 # %% ../nbs/40_form.ipynb #4eec73aa
@@ -182,7 +182,7 @@ def _label(item: dict) -> str:
 def _forbidden_listing(client, e) -> str:
     "What to do when Toast refuses the restaurant list."
     claims = client_claims(client)
-    scopes = str(claims.get("scope") or "").split()
+    scopes = client_scopes(client)
     if scopes and "restaurants:read" not in scopes:
         return ("the client's scopes do not cover: restaurants (needs restaurants:read), without which no restaurant "
                 "can be listed or synced. Add the scope to the Toast API client.")
@@ -210,7 +210,7 @@ def check_restaurants(configuration: dict, client=None, limit: int = 20) -> Chec
         return Check(False, f"{len(items)} restaurant(s) reachable, but restaurantIds/excludeRestaurantIds/restaurantShard "
                             f"leave none for this connection" + (f" (not reachable: {', '.join(unknown)})" if unknown else ""),
                      tuple(details))
-    scopes = str(client_claims(client).get("scope") or "").replace(",", " ").split()
+    scopes = client_scopes(client)
     if scopes and "restaurants:read" not in scopes:     # partners-v1 lists without it; no restaurant's detail answers
         return Check(False, f"{len(items)} restaurant(s) reachable, but the client's scopes do not cover: restaurants (needs "
                             "restaurants:read), without which no restaurant's time zone and closeout hour can be read, and none "
@@ -251,7 +251,7 @@ def check_families(configuration: dict, client=None) -> Check:
     if sample is None:
         return Check(False, "no restaurant answers: " + "; ".join(skipped) + ". If the client lacks restaurants:read, "
                             "add it; a restaurant connected in the last 15 minutes answers 403 for a while.")
-    token_scopes = set(str(client_claims(client).get("scope") or "").split())
+    token_scopes = set(client_scopes(client))
     ok, missing, errors = [], [], []
     for p in PROBES:
         path = p.path.format(guid=sample.guid)

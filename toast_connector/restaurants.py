@@ -14,14 +14,19 @@ from .windows import due, is_zone, parse_ts
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'FALLBACK_DAYS',
-           'LEFT_STATUSES', 'client_claims', 'shard_of', 'select', 'listed_without', 'one_access', 'ToastNoRestaurants',
-           'discover', 'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row', 'detail_missing', 'enrich',
-           'remember', 'from_cache', 'selection_notes', 'group_notes', 'restaurants', 'track_left']
+           'LEFT_STATUSES', 'client_claims', 'client_scopes', 'shard_of', 'select', 'listed_without', 'one_access',
+           'ToastNoRestaurants', 'discover', 'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row',
+           'detail_missing', 'enrich', 'remember', 'from_cache', 'selection_notes', 'group_notes', 'restaurants',
+           'track_left']
 
 # %% ../nbs/11_restaurants.ipynb #18621d1f
 def client_claims(client) -> dict:
     "The claims of the client's access token (`ToastClient.claims()`, decoded by `auth.jwt_claims`), or {}."
     return (client.claims() or {}) if callable(getattr(client, "claims", None)) else {}
+
+def client_scopes(client) -> list[str]:
+    "The scopes the client's access token carries (space- or comma-separated in its `scope` claim); [] when it says none."
+    return str(client_claims(client).get("scope") or "").replace(",", " ").split()
 
 # %% ../nbs/11_restaurants.ipynb #e23c0a84
 def shard_of(guid: str, n: int) -> int:
@@ -69,7 +74,7 @@ def discover(client, *, known=()) -> tuple[list[dict], str]:
         return one_access([dict(r, restaurantGuid=r["restaurantGuid"].lower()) for r in items]), "partner"
     except ToastForbidden: pass
     claims = client_claims(client)
-    group, scopes = claims.get("management_set_guid"), str(claims.get("scope") or "").split()
+    group, scopes = claims.get("management_set_guid"), client_scopes(client)
     if not group: raise ToastNoRestaurants("the partners API answered 403 and the token carries no management_set_guid: "
                                        "this client can reach no restaurant list", status=403, endpoint=PARTNERS_PATH)
     said = None
@@ -176,7 +181,7 @@ def enrich(client, item: dict) -> Restaurant:
         return Restaurant(guid, item.get("restaurantName"), status="malformed",
                           reason=f"{e}{SKIPPED}", row=restaurant_row(item, None, "malformed"))
     except ToastForbidden as e:
-        scopes = str(client_claims(client).get("scope") or "").replace(",", " ").split()
+        scopes = client_scopes(client)
         if scopes and "restaurants:read" not in scopes:   # the client's, not this restaurant's: none of them can sync
             raise ToastNoRestaurants(f"Toast answered 403 to the details of restaurant {guid}, and the token's scopes "
                                      f"({' '.join(scopes)}) lack restaurants:read: no restaurant's time zone and closeout hour "
