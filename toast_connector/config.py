@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64, binascii, difflib, ipaddress, json, os, re
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, quote, quote_plus
 
 # %% auto #0
 __all__ = ['USER_ACCESS_TYPES', 'EARLIEST_START', 'SECRET_ENV', 'KNOWN_KEYS', 'Secret', 'ConfigError', 'parse_ts',
@@ -363,10 +363,14 @@ def patch(f):
 
 # %% ../nbs/00_config.ipynb #626075ad
 def scrub(text, *secrets) -> str:
-    "`text` with every secret (a `Secret` or a string; 4 characters or more) replaced by `***`, also as JSON or repr escape it."
+    "`text` with every secret (a `Secret` or a string; 4 characters or more) replaced by `***`, also as JSON, repr, a URL's form or base64 write it."
     vals = [s.reveal() if isinstance(s, Secret) else s for s in secrets]
     text, vals = str(text), {x for v in vals if isinstance(v, str) and len(v.strip()) >= 4 for x in (v, v.strip())}
-    for v in sorted(vals | {json.dumps(v)[1:-1] for v in vals} | {repr(v)[1:-1] for v in vals}, key=len, reverse=True):
+    # helper-76: a login refusal echoing the form it was sent kept `a/b+c=` readable as `a%2Fb%2Bc%3D`
+    forms = {f(v) for v in vals for f in (lambda v: json.dumps(v)[1:-1], lambda v: repr(v)[1:-1], lambda v: quote(v, safe=""),
+                                           quote_plus, lambda v: base64.b64encode(v.encode()).decode().rstrip("="),
+                                           lambda v: base64.urlsafe_b64encode(v.encode()).decode().rstrip("="))}
+    for v in sorted(vals | forms, key=len, reverse=True):
         text = text.replace(v, "***")
     return text
 
