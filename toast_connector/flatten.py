@@ -12,9 +12,9 @@ from functools import lru_cache
 from typing import Iterator
 
 # %% auto #0
-__all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'flatten', 'Child', 'is_guid', 'unkeyed', 'child_ids',
-           'child_list', 'explode', 'table_keys', 'Gap', 'absent_lists', 'version_base', 'types', 'table_schema',
-           'sdk_row']
+__all__ = ['MONEY', 'RATE', 'snake', 'utc', 'is_timestamp', 'to_json', 'is_time_field', 'flatten', 'Child', 'is_guid', 'unkeyed',
+           'child_ids', 'child_list', 'explode', 'table_keys', 'Gap', 'absent_lists', 'version_base', 'types',
+           'table_schema', 'sdk_row']
 
 # %% ../nbs/04_flatten.ipynb #27ace226
 _NON_WORD = re.compile(r"\W", re.ASCII)
@@ -111,6 +111,13 @@ def _col(cache: dict, prefix: str, k: str) -> str:
         c = cache[k] = f"{prefix}_{name}" if prefix else name
     return c
 
+# %% ../nbs/04_flatten.ipynb #666de9bb
+_TIME_NAMES = frozenset({"lastUpdated", "date"})
+
+def is_time_field(k: str) -> bool:
+    "Whether Toast's field `k` holds a timestamp: the spec's `date-time` fields all end in `Date` (`voidBusinessDate`, an int, too); `lastUpdated`; cash's `date`."
+    return k.endswith("Date") or k in _TIME_NAMES
+
 @lru_cache(maxsize=1 << 16)
 def _str_value(v: str):
     "A string as it lands: timestamps canonical UTC (the epoch sentinel -> None), anything else unchanged."
@@ -126,7 +133,7 @@ def _flat_into(row: dict, d: dict, prefix: str, json_fields, skip, entity_types)
             continue
         t = type(v)
         if t is str:
-            if len(v) >= 20 and v[10] in "T ":
+            if len(v) >= 20 and v[10] in "T " and is_time_field(k):
                 v = _str_value(v)
                 if v is None: continue                       # the epoch sentinel: not set
             row[cache.get(k) or _col(cache, prefix, k)] = v
@@ -147,7 +154,7 @@ def flatten(record: dict, *, json_fields=(), skip=(), entity_types=()) -> dict:
     _flat_into(row, record, "", *_lookups(tuple(json_fields), tuple(skip), tuple(entity_types)))
     return row
 
-# %% ../nbs/04_flatten.ipynb #c95f8c0b
+# %% ../nbs/04_flatten.ipynb #2ba81b74
 @dataclass(frozen=True)
 class Child:
     "A list field of a record, landed as its own table (see the options above)."
@@ -182,7 +189,7 @@ class Child:
         "Fields of an item that are child tables (left out of its row)."
         return self._skip
 
-# %% ../nbs/04_flatten.ipynb #2ba81b74
+# %% ../nbs/04_flatten.ipynb #1a39e97e
 def _sha(text: str) -> str: return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 def _canon(v):
@@ -217,7 +224,7 @@ def child_ids(items: list, parent_key: tuple, c: Child) -> list:
         ids.append(_sha(f"{text}#{n}"))
     return ids
 
-# %% ../nbs/04_flatten.ipynb #c4592c65
+# %% ../nbs/04_flatten.ipynb #09d625ae
 def child_list(record: dict, c: Child) -> list:
     "The child list `c.field` of a record (absent or null: none); anything else than a list is a malformed answer."
     items = record.get(c.field)
@@ -227,7 +234,7 @@ def child_list(record: dict, c: Child) -> list:
                          "(reading it as one without children would delete the children it has)")
     return items
 
-# %% ../nbs/04_flatten.ipynb #aeb76cc0
+# %% ../nbs/04_flatten.ipynb #98dd4fc7
 def _require_key(table: str, row: dict, key: tuple):
     "Fail loudly when a key column is missing, or `id` (Toast's guid) is no guid."
     for k in key:
@@ -261,7 +268,7 @@ def _items(c: Child, items, anc: dict, pkey: tuple, base: dict, depth: int, pare
         if c.recursive and item.get(c.field):
             yield from _items(c, child_list(item, c), anc, kv, base, depth + 1, cid, root_id)
 
-# %% ../nbs/04_flatten.ipynb #98dd4fc7
+# %% ../nbs/04_flatten.ipynb #6deeb469
 def _descend(record: dict, children: tuple, anc: dict, pkey: tuple, base: dict, parent_id) -> Iterator[tuple[str, dict]]:
     "Rows of every child list of one record (`parent_id`: that record's id)."
     for c in children:
@@ -291,7 +298,7 @@ def explode(record: dict, *, table: str, key: tuple = ("id",), children: tuple =
     yield table, row
     if children: yield from _descend(record, children, {f"{table}_id": row["id"]}, tuple(row[k] for k in key), base, row["id"])
 
-# %% ../nbs/04_flatten.ipynb #0caf25db
+# %% ../nbs/04_flatten.ipynb #eea5e15e
 def table_keys(table: str, key: tuple, children: tuple) -> dict:
     "{table: primary key} for a root and every descendant (and link) table."
     out = {table: tuple(key)}
@@ -303,7 +310,7 @@ def table_keys(table: str, key: tuple, children: tuple) -> dict:
     walk(children)
     return out
 
-# %% ../nbs/04_flatten.ipynb #ab550e30
+# %% ../nbs/04_flatten.ipynb #4ccd3a4a
 @dataclass(frozen=True)
 class Gap:
     "A child list a record lacked: what it is, the tables it fills, the ids of the records it hangs under (column: id)."
@@ -327,7 +334,7 @@ def absent_lists(record: dict, children: tuple, table: str = "record", anc: dict
             if c.recursive: out += absent_lists(it, (c,), c.table, anc)
     return out
 
-# %% ../nbs/04_flatten.ipynb #3d75f573
+# %% ../nbs/04_flatten.ipynb #ef618cfc
 def version_base(table: str, field: str = "modifiedDate"):
     "A `Stream.base`: `(record, ctx) -> {'<table>_modified_date': the record's canonical modifiedDate}`."
     col = f"{table}_{snake(field)}"
@@ -338,7 +345,7 @@ def version_base(table: str, field: str = "modifiedDate"):
     base.__qualname__ = f"version_base[{col}]"
     return base
 
-# %% ../nbs/04_flatten.ipynb #8c4e0cc5
+# %% ../nbs/04_flatten.ipynb #1fb8ee33
 MONEY = {"type": "DECIMAL", "precision": 18, "scale": 4}
 RATE = {"type": "DECIMAL", "precision": 18, "scale": 8}
 
@@ -375,7 +382,7 @@ def table_schema(table: str, key: tuple = ("id",), children: tuple = (), columns
     walk(children, {f"{table}_id": "STRING"})
     return list(out.values())
 
-# %% ../nbs/04_flatten.ipynb #25241b44
+# %% ../nbs/04_flatten.ipynb #13d88d6e
 def sdk_row(row: dict, stamps=()) -> dict:
     "The row as the SDK takes it: `Decimal`s as exact text, canonical timestamps of the columns `stamps` as datetimes; else as it is."
     out = None                                  # copied only when a value changes: this runs once per row on the emitting thread
