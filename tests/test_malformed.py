@@ -682,3 +682,28 @@ def test_a_shift_toast_refuses_by_id_fails_nothing_and_is_deleted_once_toast_ans
         assert sync_once(sb, rec)[1] is None
         sb.respond = orig
         assert s in {r["id"] for r in rec.deleted("shift")}
+
+
+def test_a_401_that_never_clears_ends_on_toasts_401_not_on_the_login_budget():
+    """helper-76: Toast hands back the same token while it is valid. When it refuses that token (401) every time, the
+    first worker's renewal logged in and got it back; each other worker's 401 logged in again, spending the hour's
+    second login, and the sync ended on "Toast allows 2 logins per hour", never saying Toast refused the token. Now a
+    login that hands back the refused token is not repeated: the sync ends on Toast's 401, one login spent on it."""
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None
+        orig, n = sb.respond, [0]
+        def respond(method, target, headers=(), body_=b"", client="local"):
+            p = urlsplit(target).path
+            if p.startswith("/authentication/") or p.startswith("/_sandbox"): return orig(method, target, headers, body_, client)
+            n[0] += 1
+            if n[0] > 3: return Reply(401, {"Content-Type": "application/json"},
+                                      json.dumps({"status": 401, "message": "Access token rejected"}).encode())
+            return orig(method, target, headers, body_, client)
+        sb.respond = respond
+        sb.advance(1)
+        log, err = sync_once(sb, rec)
+        sb.respond = orig
+        assert err is not None
+        assert "even after a fresh login: Access token rejected" in str(err), str(err)
+        assert "logins per hour" not in str(err), str(err)

@@ -16,10 +16,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from .config import Secret, Settings, patch, scrub
 
 # %% auto #0
-__all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'MAX_LOGINS', 'LOGIN_WINDOW', 'LOGIN_MARGIN', 'ToastError', 'ToastBadRequest',
-           'ToastForbidden', 'ToastNotFound', 'ToastConflict', 'ToastAuthError', 'ToastRetriesExhausted',
-           'ToastBadToken', 'cache_fernet', 'login_body', 'token_fault', 'parse_login', 'BearerAuth', 'jwt_claims',
-           'remember_token', 'tokens_in_use', 'redact', 'recent_logins', 'next_login_at', 'Auth']
+__all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'TOKEN_RUN', 'MAX_LOGINS', 'LOGIN_WINDOW', 'LOGIN_MARGIN', 'ToastError',
+           'ToastBadRequest', 'ToastForbidden', 'ToastNotFound', 'ToastConflict', 'ToastAuthError',
+           'ToastRetriesExhausted', 'ToastBadToken', 'cache_fernet', 'login_body', 'token_fault', 'parse_login',
+           'BearerAuth', 'jwt_claims', 'remember_token', 'tokens_in_use', 'token_runs', 'redact', 'recent_logins',
+           'next_login_at', 'Auth']
 
 # %% ../nbs/01_auth.ipynb #42eabc28
 class ToastError(Exception):
@@ -128,9 +129,26 @@ def tokens_in_use() -> tuple[Secret, ...]:
     "The access tokens this process used lately."
     with _IN_USE_LOCK: return tuple(_IN_USE)
 
+TOKEN_RUN = 16     # characters of a token in use that are redacted wherever they stand (a gateway quoting its end)
+
+def token_runs(text: str, tok: str, n: int = TOKEN_RUN) -> str:
+    "`text` with every run of `n` or more characters that `tok` holds replaced by `***`."
+    out, start, i = [], 0, 0
+    while i + n <= len(text):
+        if text[i:i + n] in tok:
+            k = i + n
+            while k < len(text) and text[i:k + 1] in tok: k += 1
+            out += [text[start:i], "***"]; start = i = k
+        else: i += 1
+    return "".join(out) + text[start:]
+
 def redact(text, *secrets) -> str:
-    "`text` without `secrets` nor any access token this process used lately (`config.scrub`)."
-    return scrub(text, *secrets, *tokens_in_use())
+    "`text` without `secrets` nor any access token this process used lately (`config.scrub`), nor a run of `TOKEN_RUN` characters of one."
+    toks = tokens_in_use()
+    text = scrub(text, *secrets, *toks)
+    for t in toks:
+        if len(v := t.reveal()) > TOKEN_RUN: text = token_runs(text, v)
+    return text
 
 # %% ../nbs/01_auth.ipynb #d2370269
 MAX_LOGINS, LOGIN_WINDOW = 2, 3600.0
@@ -157,7 +175,7 @@ class Auth:
                  window: float = LOGIN_WINDOW, log=None):
         self.settings, self.state, self._login, self.clock = settings, state, login, clock
         self.margin, self.max_logins, self.window, self.log = margin, max_logins, window, log
-        self._fernet, self._token, self._renew_at = cache_fernet(settings), None, 0.0
+        self._fernet, self._token, self._renew_at, self._handed_back = cache_fernet(settings), None, 0.0, None
         self._lock, self.login_count = threading.RLock(), 0
 
     def __repr__(self): return f"Auth(logins={self.login_count})"
@@ -246,8 +264,11 @@ def renew(self: Auth, stale: Secret) -> Secret:
     "After a 401 with `stale`: log in again (once), unless another thread already replaced the token."
     with self._lock:
         if self._token is not None and self._token != stale and self.clock() < self._renew_at: return self._token
+        if self._token is not None and stale == self._token == self._handed_back: return self._token   # see below
         self._token = None
-        return self._login_now()
+        tok = self._login_now()
+        self._handed_back = tok if tok == stale else None   # Toast gave back the token it refused: another login would too
+        return tok
 
 # %% ../nbs/01_auth.ipynb #031b7b57
 @patch
