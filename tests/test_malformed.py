@@ -707,3 +707,45 @@ def test_a_401_that_never_clears_ends_on_toasts_401_not_on_the_login_budget():
         assert err is not None
         assert "even after a fresh login: Access token rejected" in str(err), str(err)
         assert "logins per hour" not in str(err), str(err)
+
+
+def test_a_stale_copy_while_a_menus_removal_waits_writes_nothing():
+    """helper-80: while a removal waits for its confirming fetch, the cursor's `published` is still the publish before,
+    so a stale copy of that one passed the "older than synced" guard: its old prices were written back and the wait
+    began again. The publish written meanwhile (`fetched`) is now what a copy is held against."""
+    with quiet_sandbox() as sb:
+        rec = testing.Recorder()
+        old, orig = {}, sb.respond
+        def grab(method, target, headers=(), body_=b"", client="local"):
+            rep = orig(method, target, headers, body_, client)
+            if urlsplit(target).path == "/menus/v2/menus" and rep.status == 200: old.setdefault("doc", rep)
+            return rep
+        sb.respond = grab
+        assert sync_once(sb, rec)[1] is None                                     # P1 synced, its document kept
+        sb.respond = orig
+        (g,) = sb.world.restaurant_guids()
+        p1_prices = {r["id"]: r["price"] for r in rec.rows("published_menu_item")}
+        publish(sb, 2)                                                           # P2: new prices, and a group left out
+        undo = menus_edited(sb, _drop_group)
+        assert sync_once(sb, rec)[1] is None
+        undo()
+        waiting = dict(rec.state["restaurants"][g]["menus.published"])
+        assert waiting.get("missing") and waiting.get("fetched"), waiting
+        p2_prices = {r["id"]: r["price"] for r in rec.rows("published_menu_item")}
+        assert {k for k in p2_prices if p1_prices.get(k) != p2_prices[k]}, "P2 moved no price: the test proves nothing"
+        def stale(method, target, headers=(), body_=b"", client="local"):
+            if urlsplit(target).path == "/menus/v2/menus": return old["doc"]
+            return orig(method, target, headers, body_, client)
+        sb.respond = stale                                                       # the metadata says P2, the document is P1
+        sb.advance(1)
+        n = len(rec.ops)
+        log, err = sync_once(sb, rec)
+        sb.respond = orig
+        assert err is None
+        assert not [op for op in rec.ops[n:] if op[0] in ("upsert", "delete") and op[1].startswith("published_")]
+        assert rec.state["restaurants"][g]["menus.published"] == waiting
+        assert {r["id"]: r["price"] for r in rec.rows("published_menu_item")} == p2_prices
+        sb.advance(1)
+        assert sync_once(sb, rec)[1] is None                                     # P2 again: its removal confirmed
+        assert set(rec.state["restaurants"][g]["menus.published"]) == {"published"}
+        assert menu_rows(rec) == menu_truth(sb)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json
 from datetime import datetime, timedelta
-from .auth import ToastNotFound, ToastError, ToastAuthError, ToastBadRequest
+from .auth import ToastNotFound, ToastError, ToastAuthError, ToastBadRequest, ToastRetriesExhausted
 from .client import as_list, expect_shape, walk_stopped, request_name, endpoint_of, ToastMalformed
 from .flatten import unkeyed
 from .config import patch
@@ -19,7 +19,7 @@ from . import windows as W
 __all__ = ['ONE_CALL', 'SPLIT_MIN', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'DATE_FAULTS', 'DATES_IN_A_ROW',
            'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting',
            'OneCall', 'page_after', 'unkeyed_record', 'leading', 'unseen', 'split_at', 'expected_records',
-           'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'full_read', 'same_instant', 'older']
+           'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'full_read', 'same_instant', 'older', 'newer']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -418,8 +418,8 @@ def removals(self: DateRange, job, cut: datetime):
                 job.check()
                 got = [r for page in job.fetch(params) for r in page]
                 if got: break
-        except ToastAuthError: raise
-        except ToastError as e:                              # no word on these ids: kept, asked again next sync (`unanswered`)
+        except (ToastNotFound, ToastRetriesExhausted) as e:  # no word on these ids: kept, asked again next sync (`unanswered`)
+            # (a 404, a 5xx or 429s past the retries, an impossible body; a 400 or 403, the request at fault, fails the stream)
             job.warn(f"asking for {len(params[self.ids_param])} records the range no longer holds by {self.ids_param} failed "
                      f"({e}); nothing is deleted on it, and they are asked for again next sync")
             refused.update(params[self.ids_param]); continue
@@ -569,6 +569,11 @@ def older(a: str | None, b: str | None) -> bool:
     try: return a is not None and b is not None and W.parse_ts(a) < W.parse_ts(b)
     except (ValueError, TypeError): return False
 
+def newer(a: str | None, b: str | None) -> str | None:
+    "The later of two Toast timestamps (one missing: the other; either not parsing: `a`)."
+    if a is None or b is None: return b if a is None else a
+    return b if older(a, b) else a
+
 GAP_FETCHES = 3     # a publish read without a list it has is fetched again, at most this many times running (Toast may send it so)
 
 @patch
@@ -584,8 +589,9 @@ def run(self: Published, job):
         return
     value, synced = meta.get(self.field), job.cursor.get("published")
     if value is not None and same_instant(value, synced): return
-    if older(value, synced):       # a stale replica: an older publish would bring back old prices and delete what is newer
-        return job.warn(f"{self.metadata_path} announces the publish of {value}, older than the publish of {synced} already "
+    newest = newer(synced, job.cursor.get("fetched"))    # `fetched`: a publish written while its removals wait (helper-80)
+    if older(value, newest):       # a stale replica: an older publish would bring back old prices and delete what is newer
+        return job.warn(f"{self.metadata_path} announces the publish of {value}, older than the publish of {newest} already "
                         "synced: nothing is fetched, written or deleted, and it is asked again next sync")
     docs = [r for records in job.fetch({}) for r in records]             # held until its publish is known to be no older
     if job.not_found:              # metadata says published, the document says 404: try again next sync
@@ -594,8 +600,8 @@ def run(self: Published, job):
                      "nothing is written or deleted, and it is fetched again next sync")
         return
     got = (docs[-1] if docs and isinstance(docs[-1], dict) else {}).get(self.field, value)   # the publish the document is
-    if older(got, synced):
-        return job.warn(f"the document is the publish of {got}, older than the publish of {synced} already synced: nothing "
+    if older(got, newest):
+        return job.warn(f"the document is the publish of {got}, older than the publish of {newest} already synced: nothing "
                         "is written or deleted, and it is fetched again next sync")
     job.flush(*job.rows(docs, {}))
     stale = older(got, value)                                             # an older publish proves no removal
@@ -605,8 +611,9 @@ def run(self: Published, job):
     keys, empty, missing = removed(job, full=not stale, again=False)     # fetched only on a new publish: what it lacks is asked again
     gapped = job.cursor.get("gapped", 0) + 1 if getattr(job, "gaps", None) else 0   # fetches in a row that lacked a list
     if empty or missing or 0 < gapped < GAP_FETCHES:                     # unconfirmed, or not whole: fetch this publish again next sync
-        keep = {k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing", "gapped")}
-        return job.move({**keep, **waiting(empty, missing), **({"gapped": gapped} if gapped else {})}, keys)
+        keep = {k: v for k, v in job.cursor.items() if k not in ("empty_pull", "missing", "gapped", "fetched")}
+        return job.move({**keep, **waiting(empty, missing), **({"gapped": gapped} if gapped else {}),
+                         "fetched": newer(got, job.cursor.get("fetched"))}, keys)
     if gapped: job.warn(f"the publish of {got} came without a list {GAP_FETCHES} times running: taken as it is (the rows those "
                         "lists held are kept), fetched again at the next publish")
     job.move({"published": got}, keys)
