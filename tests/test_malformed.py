@@ -749,3 +749,24 @@ def test_a_stale_copy_while_a_menus_removal_waits_writes_nothing():
         assert sync_once(sb, rec)[1] is None                                     # P2 again: its removal confirmed
         assert set(rec.state["restaurants"][g]["menus.published"]) == {"published"}
         assert menu_rows(rec) == menu_truth(sb)
+
+
+def test_a_nan_in_a_restaurant_detail_skips_that_restaurant_named():
+    """helper-80: Python's json reads `NaN` (no JSON); a restaurant detail holding one was written with `to_json`, which
+    refuses it, and the whole sync ended on "Out of range float values are not JSON compliant", naming nothing. Now the
+    body is at fault: that restaurant is skipped as malformed, named, and the sync ends failed saying so."""
+    with quiet_sandbox() as sb:
+        orig = sb.respond
+        def respond(method, target, headers=(), body_=b"", client="local"):
+            rep = orig(method, target, headers, body_, client)
+            if urlsplit(target).path.startswith("/restaurants/v1/restaurants/") and rep.status == 200:
+                return Reply(200, rep.headers, rep.body.replace(b'"minimum": 15.00', b'"minimum": NaN').replace(b'"minimum":15.00', b'"minimum":NaN'))
+            return rep
+        sb.respond = respond
+        rec = testing.Recorder()
+        log, err = sync_once(sb, rec)
+        sb.respond = orig
+        assert err is not None
+        (g,) = sb.world.restaurant_guids()
+        assert g in str(err) and "NaN is not a JSON number" in str(err), str(err)
+        assert [r["sync_status"] for r in rec.rows("restaurant")] == ["malformed"]

@@ -39,7 +39,11 @@ def parse_json(resp) -> object:
     body = resp.content
     if not (body and body.strip()): return None
     try: return _DECODE(body)
-    except msgspec.DecodeError: return json.loads(body, parse_float=Decimal)   # json has the last word, and names what is wrong
+    except msgspec.DecodeError: return json.loads(body, parse_float=Decimal, parse_constant=_no_constant)   # json has the last word
+
+def _no_constant(name: str):
+    "`NaN` and `Infinity` are no JSON (Python's json reads them): a body holding one is at fault, named (helper-80: a restaurant's NaN failed the whole sync, naming nothing)."
+    raise ValueError(f"{name} is not a JSON number")
 
 def toast_message(resp, *secrets) -> str:
     "Toast's error message from an error body (`message`, else `developerMessage`), else the start of the text; `secrets` and the tokens in use taken out before it is cut."
