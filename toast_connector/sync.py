@@ -275,6 +275,7 @@ def run(self: Engine) -> dict:
     last = self.state.get("sync")
     sid = sync_id(started, last.get("last_id") if isinstance(last, dict) else None)
     if said := start_moved(self.state, self.settings): self.log.warning(said)
+    self.history_start = W.parse_ts(self.state["start"])           # a stream that synced reads nothing before it (`Runner`)
     rs, how = self.discover()
     tasks = self.tasks(rs)
     self.log.info(f"sync {sid}: {len([r for r in rs if r.syncable])} restaurants ({how} access), {len(tasks)} streams to run")
@@ -298,7 +299,8 @@ def start_moved(state: dict, settings) -> str | None:
     if kept is None or not any((state.get("restaurants") or {}).values()): state["start"] = kept = now   # nothing synced yet
     if settings.initial_sync_start >= W.parse_ts(kept): return None
     return (f"initialSyncStart is {now}, earlier than {kept}, where this connection's history starts: a stream that has "
-            f"synced resumes from its cursor, so nothing before {kept} is read; re-sync the connection from scratch to backfill")
+            f"synced reads nothing before {kept} (only one that never synced starts at {now}); re-sync the connection "
+            "from scratch to backfill")
 
 # %% ../nbs/20_sync.ipynb #824c9b22
 def keep_logins(engine) -> bool:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_tasks.ipynb #9d79317e
 from __future__ import annotations
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from .auth import ToastNotFound, ToastForbidden, ToastAuthError
 from .restaurants import Restaurant
 from .streams import Stream
@@ -136,6 +136,8 @@ class Runner:
         self.e, self.t, self.stream, self.restaurant = engine, task, task.stream, task.restaurant
         self.s, self.r = self.stream, self.restaurant
         self.client, self.settings, self.cursor = engine.client, engine.settings, dict(task.cursor)
+        if self.cursor and (kept := getattr(engine, "history_start", None)) and kept > self.settings.initial_sync_start:
+            self.settings = replace(self.settings, initial_sync_start=kept)   # a stream that synced reads nothing before its history
         self.keys = self.s.table_keys()
         self.seen = set() if self.s.removals else None    # the keys this pull saw (streams that detect removals)
         self.gaps = [] if self.s.removals else None       # ...and the child lists its records lacked (`absent_lists`)

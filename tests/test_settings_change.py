@@ -1,0 +1,44 @@
+"""Settings changed between syncs of one connection, against a twin connection over the same world (helper-81).
+
+- `initialSyncStart` moved earlier: a stream that synced reads nothing before the history it started from, its
+  re-reads neither (the late-arrival re-read, the time-entry sweep, the shift and cash lookbacks each reached back a
+  different stretch, a half backfill the warning denied), so the warehouse equals the twin's that never moved it.
+"""
+from datetime import datetime, timedelta, timezone
+
+from toast_connector import sync, testing
+from toast_connector.client import ToastClient, RateLimiter
+from toast_connector.config import validate_configuration
+from toast_connector.sandbox.server import Sandbox
+
+NOW = datetime(2026, 3, 10, 17, 0, tzinfo=timezone.utc)      # pinned: the same world at any hour
+WORLD = dict(seed=7, restaurants=1, days=12, orders_per_day=6, now=NOW, rate_limits=0, token_ttl=10**8)
+KEPT, EARLIER = NOW - timedelta(days=2), NOW - timedelta(days=11)
+TS = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def sync_from(sb, rec, start) -> testing.ListLog:
+    cfg = sb.configuration(initialSyncStart=TS(start))
+    log = testing.ListLog()
+    client = ToastClient(validate_configuration(cfg), sb.__dict__.setdefault("_tokens", {}), log=log,
+                         limiter=RateLimiter(scale=100), backoff=0.002, max_backoff=0.01)
+    try: sync.update(cfg, rec.state, emit=rec, log=log, client=client)
+    finally: client.close()
+    return log
+
+
+def test_initial_sync_start_moved_earlier_reads_nothing_before_the_history():
+    with Sandbox(**WORLD) as a, Sandbox(**WORLD) as b:
+        ra, rb = testing.Recorder(), testing.Recorder()
+        sync_from(a, ra, KEPT); sync_from(b, rb, KEPT)
+        said = []
+        for hours in (1, 25, 1):       # +25 h: the late-arrival re-read, the sweep and the cash full lookback are due
+            a.advance(hours); b.advance(hours)
+            log = sync_from(a, ra, EARLIER)
+            sync_from(b, rb, KEPT)
+            said += [m for k, m in log.lines if k == "warning" and "initialSyncStart is" in m]
+        assert len(said) == 3 and f"reads nothing before {TS(KEPT).replace('Z', '')}" in said[0].replace("+0000", ""), said
+        diff = [d for d in testing.diff_warehouses(ra, rb) if not d.startswith("sync_log")]
+        assert diff == [], diff[:5]
+        old = [r for r in ra.rows("shift") + ra.rows("time_entry") if r["in_date"] < TS(KEPT - timedelta(days=1))]
+        assert not old, old[:2]
