@@ -458,3 +458,24 @@ def test_an_empty_report_is_no_answer():
         assert last_log(wh)["reconciliation"]["form"] == "orders re-read"
         state, log = run(sb, wh, state, **cfg)                      # Toast answers again: the analytics form is back
         assert not [m for _, m in log.lines if SKIP in m] and last_log(wh)["reconciliation"]["form"] == "analytics"
+
+
+@pytest.mark.parametrize("then", [dict(creds=False), dict(creds=True, reconcile="false")], ids=["credentials_removed", "reconcile_false"])
+def test_a_pending_date_is_settled_when_the_reconciliation_stops(then):
+    """helper-81: with the analytics credentials removed (or `reconcile` false) the phase stopped watching and dropped
+    its dates, a `pending` one with them: it stayed `pending` for good, also after the credentials came back (the date
+    had left the span). Now it is written `unresolved` when the watch stops."""
+    sb, wh, cfg = sandbox(), Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
+    sb.token_ttl = 10**8
+    with sb:
+        g = sb.world.restaurant_guids()[0]
+        d = bd_add(sb.world._rs[0].bd(sb.world._now), -2)
+        o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
+        assert sb.world.edit_order(g, o["guid"], "order_void", visible=NOW + timedelta(hours=4))
+        state, _ = run(sb, wh, {}, **cfg)
+        assert recon(wh)[(g, d)]["status"] == "pending"
+        sb.advance(24); state, log = run(sb, wh, state, **{**cfg, **then})
+        assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]
+        for _ in range(5): sb.advance(24); state, log = run(sb, wh, state, **{**cfg, **then})
+        sb.advance(1); state, log = run(sb, wh, state, **cfg)                   # the credentials back: still settled
+        assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]

@@ -21,7 +21,7 @@ __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE
            'REPORT_KEEP', 'POST', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
            'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members', 'report', 'bad_figure',
            'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held',
-           'settle_left', 'forget_watch', 'reconcile']
+           'settle_left', 'settle_pending', 'forget_watch', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -394,21 +394,30 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     return status
 
 # %% ../nbs/16_analytics.ipynb #668f06ea
+#| export
+
+# %% ../nbs/16_analytics.ipynb #e4c51816
 def settle_left(engine, R: dict, rs: list):
     "A restaurant that left (archived, deleted, no longer listed): its pending dates can no longer be checked, so `unresolved`, and forgotten."
     here = {r.guid for r in rs if r.status not in ("archived", "deleted")}   # skipped for a sync (malformed, unavailable) is still here
     for g in [g for g in R.get("dates", {}) if g not in here]:
-        for k, v in sorted(R["dates"].pop(g).items()):
-            if v.get("s") == "pending":      # helper-67: these stayed `pending` for good
-                engine.upsert("reconciliation", {"restaurant_id": g, "business_date": int(k), "status": "unresolved"}, update=True)
+        settle_pending(engine, g, R["dates"].pop(g))      # helper-67: these stayed `pending` for good
         R.get("seen", {}).pop(g, None)
+
+def settle_pending(engine, guid: str, dates: dict):
+    "The `pending` dates of a restaurant the reconciliation stops watching: `unresolved`, since nothing checks them again."
+    for k, v in sorted(dates.items()):
+        if isinstance(v, dict) and v.get("s") == "pending":
+            engine.upsert("reconciliation", {"restaurant_id": guid, "business_date": int(k), "status": "unresolved"}, update=True)
 
 def forget_watch(engine):
     "The phase does not run this sync: what was read is not watched, so the versions kept so far are no baseline; say until when."
     R = engine.state.setdefault("reconciliation", {})
+    for g, dates in sorted((R.get("dates") or {}).items()): settle_pending(engine, g, dates)   # helper-81: pending for good
     R.pop("seen", None); R.pop("dates", None)               # what the phase knew of each date is stale when it is back
     R["unwatched"] = W.toast_ts(W.sync_end(engine.client.now(), 0))
 
+# %% ../nbs/16_analytics.ipynb #df2369d6
 def reconcile(engine, rs):
     "Check the span's business dates against Toast's totals (or, without them, against the incremental reads); heal by re-reading."
     if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return forget_watch(engine)   # orders not synced here: nothing to reconcile
