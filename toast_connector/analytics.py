@@ -399,7 +399,7 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
 # %% ../nbs/16_analytics.ipynb #e4c51816
 def settle_left(engine, R: dict, rs: list):
     "A restaurant that left (archived, deleted, no longer listed): its pending dates can no longer be checked, so `unresolved`, and forgotten."
-    here = {r.guid for r in rs if r.status not in ("archived", "deleted")}   # skipped for a sync (malformed, unavailable) is still here
+    here = {r.guid for r in rs if r.status not in ("archived", "deleted", "deselected")}   # skipped for a sync (malformed, unavailable) is still here
     for g in [g for g in R.get("dates", {}) if g not in here]:
         settle_pending(engine, g, R["dates"].pop(g))      # helper-67: these stayed `pending` for good
         R.get("seen", {}).pop(g, None)

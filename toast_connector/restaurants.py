@@ -14,8 +14,8 @@ from .windows import due, is_zone, parse_ts
 
 # %% auto #0
 __all__ = ['PARTNERS_PATH', 'GROUP_PATH', 'DETAIL_PATH', 'RESTAURANT_COLUMNS', 'RESTAURANT_TABLE', 'SKIPPED', 'FALLBACK_DAYS',
-           'LEFT_STATUSES', 'client_claims', 'client_scopes', 'shard_of', 'select', 'listed_without', 'one_access',
-           'ToastNoRestaurants', 'discover', 'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row',
+           'LEFT_STATUSES', 'DESELECTED', 'client_claims', 'client_scopes', 'shard_of', 'select', 'listed_without',
+           'one_access', 'ToastNoRestaurants', 'discover', 'anchors', 'Restaurant', 'epoch_ms_utc', 'restaurant_row',
            'detail_missing', 'enrich', 'remember', 'from_cache', 'selection_notes', 'group_notes', 'restaurants',
            'track_left']
 
@@ -277,7 +277,9 @@ def restaurants(client, settings, details: dict | None = None, now: datetime | N
 
 # %% ../nbs/11_restaurants.ipynb #19abfbff
 RESTAURANT_COLUMNS["disconnected_at"] = "UTC_DATETIME"
-LEFT_STATUSES = ("deleted", "archived", "disconnected")
+LEFT_STATUSES = ("deleted", "archived", "disconnected", "deselected")
+DESELECTED = ("left out by this connection's restaurantIds, excludeRestaurantIds or restaurantShard: its rows are kept but no "
+              "longer updated here (where shards are unioned, filter on restaurant.sync_status, or re-sync); put back, it resumes")
 
 def track_left(rs: list[Restaurant], state: dict, settings, now: str, listed: int) -> list[Restaurant]:
     "`rs` plus the restaurants the state knows that discovery no longer returns; those that left get `disconnected_at`; `listed`: how many Toast's list held."
@@ -290,6 +292,8 @@ def track_left(rs: list[Restaurant], state: dict, settings, now: str, listed: in
     gone = [Restaurant(g, status="disconnected", row={"id": g, "sync_status": "disconnected"},
                        reason="no longer in Toast's restaurant list (disconnected or archived): its rows are kept, its streams stop")
             for g in known if g not in found]
+    gone += [Restaurant(g, status="deselected", row={"id": g, "sync_status": "deselected"}, reason=DESELECTED)
+             for g in state.get("restaurants") or {} if g not in found and g not in set(known)]
     for r in list(rs) + gone:
         if r.status in LEFT_STATUSES:
             r.row["disconnected_at"] = left.setdefault(r.guid, now)
