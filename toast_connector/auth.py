@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_auth.ipynb #7fa7957e
 from __future__ import annotations
-import base64, json, math, re, threading, time
+import base64, hashlib, json, math, re, threading, time
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -177,6 +177,7 @@ class Auth:
         self.margin, self.max_logins, self.window, self.log = margin, max_logins, window, log
         self._fernet, self._token, self._renew_at, self._handed_back = cache_fernet(settings), None, 0.0, None
         self._lock, self.login_count = threading.RLock(), 0
+        self._for = hashlib.sha256(f"{settings.base_url}\n{settings.client_id}".encode()).hexdigest()[:16]   # whose token
 
     def __repr__(self): return f"Auth(logins={self.login_count})"
 
@@ -203,6 +204,8 @@ def _load(self: Auth) -> Secret | None:
     "The cached token if it decrypts and is not due for renewal, else None (with a warning if undecryptable)."
     a, now = self._cache(), self.clock()
     if not a.get("token") or not a.get("expires_at"): return None
+    if a.get("for", self._for) != self._for:     # another host's or another client's (helper-81): its token and logins
+        a.clear(); return None                    # are not this client's (Toast counts logins per client)
     logins = recent_logins(a.get("logins"), now, self.window)
     renew_at = self._renew_time(float(a["expires_at"]), logins[-1] if logins else None)
     if now >= renew_at: return None
@@ -237,7 +240,7 @@ def _login_now(self: Auth) -> Secret:
     tok, expires_in = got[0], got[1]
     now = self._counted(logins, got[2] if len(got) > 2 else 1)      # a retried broken answer was a token request too
     expires_at = now + expires_in
-    a.update(token=self._fernet.encrypt(tok.reveal().encode()).decode("ascii"), expires_at=round(expires_at, 3))
+    a.update(token=self._fernet.encrypt(tok.reveal().encode()).decode("ascii"), expires_at=round(expires_at, 3), **{"for": self._for})
     self._token, self._renew_at = tok, self._renew_time(expires_at, now)
     remember_token(tok)
     return tok

@@ -136,7 +136,7 @@ class StateError(ValueError):
 
 STATE_SHAPES = {"restaurants": dict, "keys": str, "v": int, "start": "ts"}
 _TS, _NUM = "ts", (int, float)
-_AUTH = {"token": str, "expires_at": _NUM, "logins": [_NUM]}
+_AUTH = {"token": str, "expires_at": _NUM, "logins": [_NUM], "for": str}
 STATE_CACHES = {"details": {"*": dict}, "left": {"*": _TS}, "auth": _AUTH, "analytics": {"auth": _AUTH},
                 "reconciliation": {"dates": {"*": {"*": dict}}, "seen": dict, "report": (dict, type(None)), "at": _TS,
                                    "posts_held": _TS, "unwatched": _TS},
