@@ -82,7 +82,7 @@ def test_three_syncs_share_one_login(sandbox, capsys):
         state = json.loads(json.dumps(state))          # what a checkpoint round trip keeps
     assert sb.stats()["logins"] == 1
     assert "orders:read" in c.claims()["scope"] and c.claims().get("partner_guid")
-    assert sorted(state["auth"]) == ["expires_at", "logins", "token"] and len(state["auth"]["logins"]) == 1
+    assert sorted(state["auth"]) == ["expires_at", "for", "logins", "token"] and len(state["auth"]["logins"]) == 1
     out = capsys.readouterr().out + json.dumps(state)
     assert_clean(out, sb.client_secret, token_of(c))
 
