@@ -57,7 +57,9 @@ three items the last two publishes left out are live in the final warehouse, nam
 other row as before; and when the restaurant's JSON columns came to be written as every other JSON column is
 (helper-78: `json.dumps(default=str)` made `delivery.minimum` the string "15.00"): `restaurant`'s `schedules`,
 `delivery`, `online_ordering` and `prep_times` are compact JSON with Toast's numbers as numbers; every other row and
-the cursors as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+the cursors as before; and when a menus cursor waiting for a confirming fetch came to name the publish whose rows it
+wrote (helper-80: a stale copy was held against the publish before): `menus.published` holds `fetched` beside
+`missing` in both restaurants' final cursors; every row as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

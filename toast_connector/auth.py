@@ -5,6 +5,7 @@
 # %% ../nbs/01_auth.ipynb #7fa7957e
 from __future__ import annotations
 import base64, hashlib, json, math, re, threading, time
+from urllib.parse import urlsplit
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -177,7 +178,8 @@ class Auth:
         self.margin, self.max_logins, self.window, self.log = margin, max_logins, window, log
         self._fernet, self._token, self._renew_at, self._handed_back = cache_fernet(settings), None, 0.0, None
         self._lock, self.login_count = threading.RLock(), 0
-        self._for = hashlib.sha256(f"{settings.base_url}\n{settings.client_id}".encode()).hexdigest()[:16]   # whose token
+        host = (urlsplit(settings.base_url).hostname or "").lower()      # the host, not its port (a sandbox restarts on another)
+        self._for = hashlib.sha256(f"{host}\n{settings.client_id}".encode()).hexdigest()[:16]   # whose token
 
     def __repr__(self): return f"Auth(logins={self.login_count})"
 
