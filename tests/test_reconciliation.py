@@ -479,3 +479,20 @@ def test_a_pending_date_is_settled_when_the_reconciliation_stops(then):
         for _ in range(5): sb.advance(24); state, log = run(sb, wh, state, **{**cfg, **then})
         sb.advance(1); state, log = run(sb, wh, state, **cfg)                   # the credentials back: still settled
         assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]
+
+
+def test_a_pending_date_settles_when_its_restaurant_is_the_only_one_and_is_left_out():
+    """helper-83: `settle_left` ran only when some restaurant was left to reconcile: a connection whose only restaurant
+    was deselected (excludeRestaurantIds, a shard change) kept its pending date `pending` for good."""
+    sb, wh, cfg = sandbox(), Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
+    sb.token_ttl = 10**8
+    with sb:
+        g = sb.world.restaurant_guids()[0]
+        d = bd_add(sb.world._rs[0].bd(sb.world._now), -2)
+        o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
+        assert sb.world.edit_order(g, o["guid"], "order_void", visible=NOW + timedelta(hours=4))
+        state, _ = run(sb, wh, {}, **cfg)
+        assert recon(wh)[(g, d)]["status"] == "pending" and len(sb.world.restaurant_guids()) == 1
+        sb.advance(1); state, _ = run(sb, wh, state, excludeRestaurantIds=g, **cfg)
+        assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]
+        assert g not in (state.get("reconciliation") or {}).get("dates", {})

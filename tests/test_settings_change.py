@@ -6,10 +6,14 @@
 """
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from toast_connector import sync, testing
 from toast_connector.client import ToastClient, RateLimiter
 from toast_connector.config import validate_configuration
-from toast_connector.sandbox.server import Sandbox
+from toast_connector.sandbox.server import Sandbox, Reply
+from toast_connector.windows import parse_ts
+from urllib.parse import parse_qs, urlsplit
 
 NOW = datetime(2026, 3, 10, 17, 0, tzinfo=timezone.utc)      # pinned: the same world at any hour
 WORLD = dict(seed=7, restaurants=1, days=12, orders_per_day=6, now=NOW, rate_limits=0, token_ttl=10**8)
@@ -17,8 +21,8 @@ KEPT, EARLIER = NOW - timedelta(days=2), NOW - timedelta(days=11)
 TS = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def sync_from(sb, rec, start) -> testing.ListLog:
-    cfg = sb.configuration(initialSyncStart=TS(start))
+def sync_from(sb, rec, start, **more) -> testing.ListLog:
+    cfg = sb.configuration(initialSyncStart=TS(start), **more)
     log = testing.ListLog()
     client = ToastClient(validate_configuration(cfg), sb.__dict__.setdefault("_tokens", {}), log=log,
                          limiter=RateLimiter(scale=100), backoff=0.002, max_backoff=0.01)
@@ -27,15 +31,18 @@ def sync_from(sb, rec, start) -> testing.ListLog:
     return log
 
 
-def test_initial_sync_start_moved_earlier_reads_nothing_before_the_history():
+@pytest.mark.parametrize("more", [{}, dict(reconcile="true", reconcileDays="7", reconcileHours="0")], ids=["", "reconcile"])
+def test_initial_sync_start_moved_earlier_reads_nothing_before_the_history(more):
+    """... the reconciliation's span neither (helper-83: its dates before the kept start were compared with nothing synced
+    and re-read, writing the orders before it)."""
     with Sandbox(**WORLD) as a, Sandbox(**WORLD) as b:
         ra, rb = testing.Recorder(), testing.Recorder()
-        sync_from(a, ra, KEPT); sync_from(b, rb, KEPT)
+        sync_from(a, ra, KEPT, **more); sync_from(b, rb, KEPT, **more)
         said = []
         for hours in (1, 25, 1):       # +25 h: the late-arrival re-read, the sweep and the cash full lookback are due
             a.advance(hours); b.advance(hours)
-            log = sync_from(a, ra, EARLIER)
-            sync_from(b, rb, KEPT)
+            log = sync_from(a, ra, EARLIER, **more)
+            sync_from(b, rb, KEPT, **more)
             said += [m for k, m in log.lines if k == "warning" and "initialSyncStart is" in m]
         assert len(said) == 3 and f"reads nothing before {TS(KEPT).replace('Z', '')}" in said[0].replace("+0000", ""), said
         diff = [d for d in testing.diff_warehouses(ra, rb) if not d.startswith("sync_log")]
@@ -71,3 +78,31 @@ def test_a_restaurant_the_settings_leave_out_is_marked_deselected_and_resumes_wh
         sync_from(sb, rec, KEPT)                                                                  # put back: resumes
         row = {r["id"]: r for r in rec.rows("restaurant")}
         assert row[g2]["sync_status"] == "ok" and row[g2]["disconnected_at"] is None, row[g2]
+
+
+def test_a_restaurant_added_after_the_start_moved_backfills_from_it_even_if_interrupted():
+    """helper-83: a restaurant added after initialSyncStart moved earlier reads from the new start; when its first
+    backfill stopped part-way, the next sync raised its start to the connection's kept one, and the stretch between its
+    cursor and that start was never read. A stream whose backfill has not reached the kept start keeps the configured one."""
+    W2 = {**WORLD, "restaurants": 2}
+    with Sandbox(**W2) as a, Sandbox(**W2) as b:
+        g1, g2 = a.world.restaurant_guids()
+        ra, rb = testing.Recorder(), testing.Recorder()
+        sync_from(a, ra, KEPT, restaurantIds=g1); sync_from(b, rb, KEPT, restaurantIds=g1)
+        a.advance(1); b.advance(1)
+        orig, cut = a.respond, EARLIER + timedelta(days=4)
+        def respond(method, target, headers=(), body_=b"", client="local"):
+            u = urlsplit(target); q = parse_qs(u.query)
+            if u.path == "/orders/v2/ordersBulk" and g2 in str(headers) and q.get("endDate") and parse_ts(q["endDate"][0]) > cut:
+                return Reply(500, {"Content-Type": "application/json"}, b'{"status":500,"message":"boom"}')
+            return orig(method, target, headers, body_, client)
+        a.respond = respond
+        with pytest.raises(Exception, match="orders for restaurant"): sync_from(a, ra, EARLIER, maxAttempts="1")   # g2's backfill stops at `cut`
+        sync_from(b, rb, EARLIER)
+        assert parse_ts(ra.state["restaurants"][g2]["orders"]["to"]) < KEPT
+        a.respond = orig
+        for h in (1, 1):
+            a.advance(h); b.advance(h)
+            sync_from(a, ra, EARLIER); sync_from(b, rb, EARLIER)
+        only_b = [d for d in testing.diff_warehouses(ra, rb) if d.startswith("orders ") and "only in the second" in d]
+        assert not only_b, only_b[:3]

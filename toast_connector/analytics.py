@@ -13,7 +13,7 @@ from .flatten import types
 from .orders import ORDERS
 from . import windows as W
 from .streams import Family
-from .tasks import Task
+from .tasks import Task, history_settings
 from .state import GUID_RE
 
 # %% auto #0
@@ -227,11 +227,16 @@ def unpack_hashes(text: str | None) -> set[bytes]:
     raw = base64.b85decode(text.encode("ascii")) if text else b""
     return {raw[i:i + 3] for i in range(0, len(raw), 3)}
 
-def _span(settings, r, end) -> tuple[int, int]:
-    "The first and last business date of a restaurant's reconciliation span: before its today, and whole after initialSyncStart."
+def _span(settings, r, end, start=None) -> tuple[int, int]:
+    "The first and last business date of a restaurant's reconciliation span: before its today, and whole after `start` (initialSyncStart)."
     today, co = W.business_date(end, r.time_zone, r.closeout_hour or 0), r.closeout_hour or 0
-    first = W.add_days(W.business_date(settings.initial_sync_start, r.time_zone, co), 1)
+    first = W.add_days(W.business_date(start or settings.initial_sync_start, r.time_zone, co), 1)
     return max(first, W.add_days(today, -settings.reconcile_days)), W.add_days(today, -1)
+
+def _start(engine, r):
+    "Where restaurant `r`'s history starts for the reconciliation: where its orders stream reads from (`tasks.history_settings`; helper-83)."
+    cur = ((engine.state.get("restaurants") or {}).get(r.guid) or {}).get(ORDERS.name) or {}
+    return history_settings(engine.settings, cur, getattr(engine, "history_start", None)).initial_sync_start
 
 def _memo(engine) -> dict:
     "This family's scratch space in the engine, for one sync: the order versions seen (`seen`), the analytics calls (`calls`)."
@@ -244,7 +249,7 @@ def watch(engine, task, ups):
     lo = None
     for table, row in ups:
         if table != ORDERS.table or row.get("business_date") is None: continue
-        if lo is None: lo = W.add_days(_span(engine.settings, task.restaurant, W.sync_end(engine.client.now(), 0))[0], -1)
+        if lo is None: lo = W.add_days(_span(engine.settings, task.restaurant, W.sync_end(engine.client.now(), 0), _start(engine, task.restaurant))[0], -1)
         bd = int(row["business_date"])
         if bd >= lo: seen.setdefault((task.restaurant.guid, bd), set()).add(version_hash(row.get("id"), row.get("modified_date")))
 
@@ -289,7 +294,7 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     lo = min(d for _, d in check) if check else None
     hi = max(d for _, d in check) if check else None
     if not R.get("backfilled") and st.analytics_backfill_days:
-        first = min(W.business_date(st.initial_sync_start, r.time_zone, r.closeout_hour or 0) for r in live)
+        first = min(W.business_date(_start(engine, r), r.time_zone, r.closeout_hour or 0) for r in live)
         last = max(_span(st, r, end)[1] for r in live)
         lo, hi = max(first, W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)), last
     if lo is None: return None, {}
@@ -340,7 +345,7 @@ def _to_check(engine, st, live, R, end, full) -> list:
     dates, seen_all = R.setdefault("dates", {}), R.setdefault("seen", {})
     check = []
     for r in live:
-        lo, hi = _span(st, r, end)
+        lo, hi = _span(st, r, end, _start(engine, r))
         mine = {k: v for k, v in dates.get(r.guid, {}).items() if lo <= int(k) <= hi}
         for k, v in dates.get(r.guid, {}).items():      # left the span still differing: no later check can clear it
             if int(k) < lo and v.get("s") == "pending":
@@ -423,6 +428,7 @@ def reconcile(engine, rs):
     if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return forget_watch(engine)   # orders not synced here: nothing to reconcile
     st = engine.settings
     live = [r for r in rs if r.syncable and (r.guid, ORDERS.family, ORDERS.scope) not in engine.forbidden]
+    settle_left(engine, engine.state.setdefault("reconciliation", {}), rs)   # also when none is left to check (helper-83)
     if not live: return
     if not st.analytics_client_id and st.reconcile != "true":
         why = "no analyticsClientId/analyticsClientSecret in the configuration (Toast's analytics API needs its own credentials with scope enterprise-metrics:read)"
@@ -431,7 +437,6 @@ def reconcile(engine, rs):
         forget_watch(engine)
         return
     R = engine.state.setdefault("reconciliation", {})
-    settle_left(engine, R, rs)
     end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
     now = W.toast_ts(end)
     full = W.due(W.parse_ts(R.get("at")), end, st.reconcile_hours)

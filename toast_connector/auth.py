@@ -178,7 +178,7 @@ class Auth:
         self.margin, self.max_logins, self.window, self.log = margin, max_logins, window, log
         self._fernet, self._token, self._renew_at, self._handed_back = cache_fernet(settings), None, 0.0, None
         self._lock, self.login_count = threading.RLock(), 0
-        host = (urlsplit(settings.base_url).hostname or "").lower()      # the host, not its port (a sandbox restarts on another)
+        host = (urlsplit(settings.base_url).hostname or "").lower().rstrip(".")   # the host, not its port (a sandbox restarts on another)
         self._for = hashlib.sha256(f"{host}\n{settings.client_id}".encode()).hexdigest()[:16]   # whose token
 
     def __repr__(self): return f"Auth(logins={self.login_count})"
@@ -206,8 +206,8 @@ def _load(self: Auth) -> Secret | None:
     "The cached token if it decrypts and is not due for renewal, else None (with a warning if undecryptable)."
     a, now = self._cache(), self.clock()
     if not a.get("token") or not a.get("expires_at"): return None
-    if a.get("for", self._for) != self._for:     # another host's or another client's (helper-81): its token and logins
-        a.clear(); return None                    # are not this client's (Toast counts logins per client)
+    if a.get("for", self._for) != self._for:     # another host's or another client's token (helper-81): dropped; the login
+        a.pop("token", None); a.pop("expires_at", None); return None   # times stay (helper-83: Toast counts them per client)
     logins = recent_logins(a.get("logins"), now, self.window)
     renew_at = self._renew_time(float(a["expires_at"]), logins[-1] if logins else None)
     if now >= renew_at: return None

@@ -14,7 +14,7 @@ from . import windows as W
 
 # %% auto #0
 __all__ = ['Stopped', 'Task', 'Rows', 'CursorMoved', 'Started', 'Advanced', 'LateRead', 'Skipped', 'Failed', 'Fatal', 'Done',
-           'Lanes', 'Runner', 'work']
+           'Lanes', 'history_settings', 'Runner', 'work']
 
 # %% ../nbs/09_tasks.ipynb #a13e39fa
 class Stopped(Exception):
@@ -127,6 +127,13 @@ class Lanes:
             for k, q in self.lanes.items(): q.clear(); self.room[k].notify_all()
 
 # %% ../nbs/09_tasks.ipynb #6accbde8
+def history_settings(settings, cursor: dict, kept):
+    "`settings` with `initial_sync_start` raised to `kept`, the connection's history start, for a stream whose cursor reached it (nothing before it is re-read); one that never synced, or whose backfill has not reached it, keeps the configured start."
+    if not cursor or kept is None or kept <= settings.initial_sync_start: return settings
+    to, nxt = W.parse_ts(cursor.get("to")), cursor.get("next")
+    if (to is not None and to < kept) or (isinstance(nxt, int) and nxt < W.ymd(kept.date())): return settings   # helper-83
+    return replace(settings, initial_sync_start=kept)
+
 class Runner:
     "Runs one task in a worker thread: its cursor kind plans and moves the cursor; the runner reads, makes rows and sends messages."
     CHUNK = 1000
@@ -136,8 +143,7 @@ class Runner:
         self.e, self.t, self.stream, self.restaurant = engine, task, task.stream, task.restaurant
         self.s, self.r = self.stream, self.restaurant
         self.client, self.settings, self.cursor = engine.client, engine.settings, dict(task.cursor)
-        if self.cursor and (kept := getattr(engine, "history_start", None)) and kept > self.settings.initial_sync_start:
-            self.settings = replace(self.settings, initial_sync_start=kept)   # a stream that synced reads nothing before its history
+        self.settings = history_settings(self.settings, self.cursor, getattr(engine, "history_start", None))
         self.keys = self.s.table_keys()
         self.seen = set() if self.s.removals else None    # the keys this pull saw (streams that detect removals)
         self.gaps = [] if self.s.removals else None       # ...and the child lists its records lacked (`absent_lists`)
