@@ -496,3 +496,24 @@ def test_a_pending_date_settles_when_its_restaurant_is_the_only_one_and_is_left_
         sb.advance(1); state, _ = run(sb, wh, state, excludeRestaurantIds=g, **cfg)
         assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]
         assert g not in (state.get("reconciliation") or {}).get("dates", {})
+
+
+def test_a_pending_date_settles_when_its_restaurant_is_no_longer_listed():
+    """helper-84: a restaurant that dropped out of Toast's list (`disconnected`) counted as still here, so its pending
+    dates stayed `pending` for good; README says a date is settled when its restaurant is no longer listed."""
+    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=30, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    sb.token_ttl = 10**8
+    wh, cfg = Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
+    with sb:
+        g = sb.world.restaurant_guids()[0]
+        d = bd_add(sb.world._rs[0].bd(sb.world._now), -2)
+        o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
+        assert sb.world.edit_order(g, o["guid"], "order_void", visible=NOW + timedelta(hours=4))
+        state, _ = run(sb, wh, {}, **cfg)
+        assert recon(wh)[(g, d)]["status"] == "pending"
+        sb.advance(1); sb.world.leave(g, archived=True)                  # no longer listed
+        sb.advance(1); state, _ = run(sb, wh, state, **cfg)
+        assert {r["id"]: r for r in wh.tables["restaurant"].values()}[g]["sync_status"] == "disconnected"
+        assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]

@@ -106,3 +106,32 @@ def test_a_restaurant_added_after_the_start_moved_backfills_from_it_even_if_inte
             sync_from(a, ra, EARLIER); sync_from(b, rb, EARLIER)
         only_b = [d for d in testing.diff_warehouses(ra, rb) if d.startswith("orders ") and "only in the second" in d]
         assert not only_b, only_b[:3]
+
+
+def test_a_cash_backfill_interrupted_east_of_utc_reads_its_own_business_dates():
+    """helper-84: whether a business-date stream reached the kept start was judged on kept's UTC date; for a restaurant
+    east of UTC (Sydney, closeout 05:00) its own business date of that instant is a day later, so a cash backfill that
+    stopped with `next` on the UTC date was raised past it, and that business date was never read."""
+    kept = datetime(2026, 3, 8, 20, 0, tzinfo=timezone.utc)          # Sydney: 2026-03-09 07:00, business date 20260309
+    with Sandbox(**{**WORLD, "restaurants": 4}) as a:
+        rs = a.world._rs
+        g1, g4 = rs[0].guid, rs[3].guid
+        assert rs[3].tz == "Australia/Sydney"
+        ra = testing.Recorder()
+        sync_from(a, ra, kept, restaurantIds=g1)
+        a.advance(1)
+        orig, asked, fail = a.respond, [], [True]
+        def respond(method, target, headers=(), body_=b"", client="local"):
+            u = urlsplit(target); q = parse_qs(u.query)
+            if u.path.startswith("/cashmgmt/") and g4 in str(headers):
+                d = int(q["businessDate"][0]); asked.append(d)
+                if fail[0] and d >= 20260308: return Reply(500, {"Content-Type": "application/json"}, b'{"status":500,"message":"boom"}')
+            return orig(method, target, headers, body_, client)
+        a.respond = respond
+        with pytest.raises(Exception): sync_from(a, ra, EARLIER, restaurantIds=f"{g1},{g4}", maxAttempts="1")
+        assert {c["next"] for k, c in ra.state["restaurants"][g4].items() if k.startswith("cash.")} == {20260308}
+        fail[0] = False; asked.clear()
+        for _ in range(2):
+            a.advance(1); sync_from(a, ra, EARLIER, restaurantIds=f"{g1},{g4}")
+        a.respond = orig
+        assert 20260308 in asked, sorted(set(asked))

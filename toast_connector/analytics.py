@@ -14,6 +14,7 @@ from .orders import ORDERS
 from . import windows as W
 from .streams import Family
 from .tasks import Task, history_settings
+from .restaurants import LEFT_STATUSES
 from .state import GUID_RE
 
 # %% auto #0
@@ -236,7 +237,7 @@ def _span(settings, r, end, start=None) -> tuple[int, int]:
 def _start(engine, r):
     "Where restaurant `r`'s history starts for the reconciliation: where its orders stream reads from (`tasks.history_settings`; helper-83)."
     cur = ((engine.state.get("restaurants") or {}).get(r.guid) or {}).get(ORDERS.name) or {}
-    return history_settings(engine.settings, cur, getattr(engine, "history_start", None)).initial_sync_start
+    return history_settings(engine.settings, cur, getattr(engine, "history_start", None), r).initial_sync_start
 
 def _memo(engine) -> dict:
     "This family's scratch space in the engine, for one sync: the order versions seen (`seen`), the analytics calls (`calls`)."
@@ -404,7 +405,7 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
 # %% ../nbs/16_analytics.ipynb #e4c51816
 def settle_left(engine, R: dict, rs: list):
     "A restaurant that left (archived, deleted, no longer listed): its pending dates can no longer be checked, so `unresolved`, and forgotten."
-    here = {r.guid for r in rs if r.status not in ("archived", "deleted", "deselected")}   # skipped for a sync (malformed, unavailable) is still here
+    here = {r.guid for r in rs if r.status not in LEFT_STATUSES}   # skipped for a sync (malformed, unavailable) is still here; no longer listed is not (helper-84)
     for g in [g for g in R.get("dates", {}) if g not in here]:
         settle_pending(engine, g, R["dates"].pop(g))      # helper-67: these stayed `pending` for good
         R.get("seen", {}).pop(g, None)

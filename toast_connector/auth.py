@@ -206,8 +206,10 @@ def _load(self: Auth) -> Secret | None:
     "The cached token if it decrypts and is not due for renewal, else None (with a warning if undecryptable)."
     a, now = self._cache(), self.clock()
     if not a.get("token") or not a.get("expires_at"): return None
-    if a.get("for", self._for) != self._for:     # another host's or another client's token (helper-81): dropped; the login
-        a.pop("token", None); a.pop("expires_at", None); return None   # times stay (helper-83: Toast counts them per client)
+    # another host's or another client's token (helper-81): dropped; the login times stay (the same client's on another
+    # host; another client's can only make the budget stricter: helper-83)
+    if a.get("for", self._for) != self._for:
+        a.pop("token", None); a.pop("expires_at", None); return None
     logins = recent_logins(a.get("logins"), now, self.window)
     renew_at = self._renew_time(float(a["expires_at"]), logins[-1] if logins else None)
     if now >= renew_at: return None

@@ -424,8 +424,8 @@ def removals(self: DateRange, job, cut: datetime):
                      f"({e}); nothing is deleted on it, and they are asked for again next sync")
             refused.update(params[self.ids_param]); continue
         except ToastForbidden as e:          # the range just answered with this scope: this request fails the stream, named
-            raise ToastError(f"Toast answered 403 to the request by {self.ids_param} for {len(params[self.ids_param])} records "
-                             f"the range no longer holds ({e})", status=403, endpoint=job.stream.path) from None
+            raise ToastError(f"the request by {self.ids_param} for {len(params[self.ids_param])} records the range no longer holds "
+                             f"was refused ({e})", status=403, endpoint=job.stream.path) from None
         job.flush(*job.rows(got, params))
         served.update((r.get("guid"), r) for r in got)
     def inside(r): return not job.stream.deleted(r) and (t := W.parse_ts(r.get(self.range_field))) is not None and t >= cut

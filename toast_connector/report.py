@@ -244,17 +244,17 @@ def note_skip(self, task, e: Exception | None):
     if fam not in self.warned:
         self.warned.add(fam)
         self.log.warning(f"skipping {fam} for restaurant {task.restaurant.name or task.restaurant.guid}: Toast answered 403 "
-                         f"(scope {s.scope} missing, or the restaurant is not connected yet); its cursor is unchanged"
+                         f"(scope {s.scope} missing, or the restaurant is not connected yet); its cursor keeps what was read before"
                          + stale_scope(getattr(self, "client", None), s.scope))
 
 def note_failure(self, task, e: Exception):
-    "Note a failed task (its cursor is unchanged) for the report; the configured secrets and the tokens in use are taken out of its text."
+    "Note a failed task (its cursor keeps what was read before the failure) for the report; the configured secrets and the tokens in use are taken out of its text."
     toast, secrets = isinstance(e, ToastError), getattr(getattr(self, "settings", None), "secrets", tuple)()
     said = (f"{e.toast_message} (request: {e.query})" if e.toast_message and e.query else e.toast_message or str(e)) if toast else None
     msg = redact(said if toast else f"{type(e).__name__}: {e}", *secrets)
     self.errors.append({"restaurant": task.restaurant.guid, "stream": task.stream.name,
                         "status": e.status if toast else None, "message": msg})
-    self.log.warning(f"{task.label} stopped: {redact(e, *secrets) if toast else msg}; its cursor is unchanged")
+    self.log.warning(f"{task.label} stopped: {redact(e, *secrets) if toast else msg}; its cursor keeps what was read before")
 
 def settle_status(self, rs: list):
     "Each synced restaurant's status for `sync_log.restaurants`: ok, or partial and why."

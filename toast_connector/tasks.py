@@ -75,7 +75,7 @@ class Skipped:
 
 @dataclass(frozen=True, eq=False)
 class Failed:
-    "The task stopped (400, retries exhausted, a malformed answer, a defect): its cursor is unchanged."
+    "The task stopped (400, retries exhausted, a malformed answer, a defect): its cursor keeps what was read before."
     task: Task
     error: Exception
 
@@ -127,11 +127,12 @@ class Lanes:
             for k, q in self.lanes.items(): q.clear(); self.room[k].notify_all()
 
 # %% ../nbs/09_tasks.ipynb #6accbde8
-def history_settings(settings, cursor: dict, kept):
+def history_settings(settings, cursor: dict, kept, restaurant=None):
     "`settings` with `initial_sync_start` raised to `kept`, the connection's history start, for a stream whose cursor reached it (nothing before it is re-read); one that never synced, or whose backfill has not reached it, keeps the configured start."
     if not cursor or kept is None or kept <= settings.initial_sync_start: return settings
     to, nxt = W.parse_ts(cursor.get("to")), cursor.get("next")
-    if (to is not None and to < kept) or (isinstance(nxt, int) and nxt < W.ymd(kept.date())): return settings   # helper-83
+    day = W.business_date(kept, restaurant.time_zone, restaurant.closeout_hour or 0) if restaurant else W.ymd(kept.date())
+    if (to is not None and to < kept) or (isinstance(nxt, int) and nxt < day): return settings   # helper-83, -84: its own dates
     return replace(settings, initial_sync_start=kept)
 
 class Runner:
@@ -143,7 +144,7 @@ class Runner:
         self.e, self.t, self.stream, self.restaurant = engine, task, task.stream, task.restaurant
         self.s, self.r = self.stream, self.restaurant
         self.client, self.settings, self.cursor = engine.client, engine.settings, dict(task.cursor)
-        self.settings = history_settings(self.settings, self.cursor, getattr(engine, "history_start", None))
+        self.settings = history_settings(self.settings, self.cursor, getattr(engine, "history_start", None), self.restaurant)
         self.keys = self.s.table_keys()
         self.seen = set() if self.s.removals else None    # the keys this pull saw (streams that detect removals)
         self.gaps = [] if self.s.removals else None       # ...and the child lists its records lacked (`absent_lists`)
