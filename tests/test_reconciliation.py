@@ -460,6 +460,16 @@ def test_an_empty_report_is_no_answer():
         assert not [m for _, m in log.lines if SKIP in m] and last_log(wh)["reconciliation"]["form"] == "analytics"
 
 
+def synced_with_a_pending_date(sb, wh, cfg):
+    "A first sync of `sb` whose first restaurant has a date two days back `pending` (an order voided that Toast counts at once): (guid, date, state)."
+    g = sb.world.restaurant_guids()[0]
+    d = bd_add(sb.world._rs[0].bd(sb.world._now), -2)
+    o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
+    assert sb.world.edit_order(g, o["guid"], "order_void", visible=NOW + timedelta(hours=4))
+    state, _ = run(sb, wh, {}, **cfg)
+    return g, d, state
+
+
 @pytest.mark.parametrize("then", [dict(creds=False), dict(creds=True, reconcile="false")], ids=["credentials_removed", "reconcile_false"])
 def test_a_pending_date_is_settled_when_the_reconciliation_stops(then):
     """helper-81: with the analytics credentials removed (or `reconcile` false) the phase stopped watching and dropped
@@ -468,11 +478,7 @@ def test_a_pending_date_is_settled_when_the_reconciliation_stops(then):
     sb, wh, cfg = sandbox(), Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
     sb.token_ttl = 10**8
     with sb:
-        g = sb.world.restaurant_guids()[0]
-        d = bd_add(sb.world._rs[0].bd(sb.world._now), -2)
-        o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
-        assert sb.world.edit_order(g, o["guid"], "order_void", visible=NOW + timedelta(hours=4))
-        state, _ = run(sb, wh, {}, **cfg)
+        g, d, state = synced_with_a_pending_date(sb, wh, cfg)
         assert recon(wh)[(g, d)]["status"] == "pending"
         sb.advance(24); state, log = run(sb, wh, state, **{**cfg, **then})
         assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]
@@ -487,11 +493,7 @@ def test_a_pending_date_settles_when_its_restaurant_is_the_only_one_and_is_left_
     sb, wh, cfg = sandbox(), Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
     sb.token_ttl = 10**8
     with sb:
-        g = sb.world.restaurant_guids()[0]
-        d = bd_add(sb.world._rs[0].bd(sb.world._now), -2)
-        o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
-        assert sb.world.edit_order(g, o["guid"], "order_void", visible=NOW + timedelta(hours=4))
-        state, _ = run(sb, wh, {}, **cfg)
+        g, d, state = synced_with_a_pending_date(sb, wh, cfg)
         assert recon(wh)[(g, d)]["status"] == "pending" and len(sb.world.restaurant_guids()) == 1
         sb.advance(1); state, _ = run(sb, wh, state, excludeRestaurantIds=g, **cfg)
         assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]
@@ -507,11 +509,7 @@ def test_a_pending_date_settles_when_its_restaurant_is_no_longer_listed():
     sb.token_ttl = 10**8
     wh, cfg = Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
     with sb:
-        g = sb.world.restaurant_guids()[0]
-        d = bd_add(sb.world._rs[0].bd(sb.world._now), -2)
-        o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
-        assert sb.world.edit_order(g, o["guid"], "order_void", visible=NOW + timedelta(hours=4))
-        state, _ = run(sb, wh, {}, **cfg)
+        g, d, state = synced_with_a_pending_date(sb, wh, cfg)
         assert recon(wh)[(g, d)]["status"] == "pending"
         sb.advance(1); sb.world.leave(g, archived=True)                  # no longer listed
         sb.advance(1); state, _ = run(sb, wh, state, **cfg)
