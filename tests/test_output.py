@@ -98,16 +98,20 @@ def test_an_unknown_key_warns_and_progress_is_one_line_at_most_every_15_s(tmp_pa
     assert not [l for l in lines if re.search(r"connector restaurant .*, \d+%$", l)]   # no per-task percentages
 
 
-def test_management_client_without_an_anchor_is_one_line(tmp_path):
-    """A management-group client whose configuration names no restaurant of the group cannot list any: `fivetran debug`
-    ends with one line naming `groupRestaurantIds`, no traceback and no crash report (helper-71: a 20-line traceback)."""
-    with Sandbox(seed=11, restaurants=1, days=1, orders_per_day=2, rate_limits=0, now=NOW, access="management") as sb:
+def ends_in_one_line(tmp_path, says: str, **sandbox):
+    "`fivetran debug` of a small sandbox fails with exactly one line saying `says`, no traceback and no crash report."
+    with Sandbox(seed=11, days=1, orders_per_day=2, rate_limits=0, now=NOW, **{"restaurants": 1, **sandbox}) as sb:
         proj = make_project(tmp_path)
         rc, out = debug(proj, sb.configuration())
     assert rc != 0
-    hits = [l for l in out.splitlines() if "set groupRestaurantIds to any restaurant of the group" in l]
-    assert len(hits) == 1, out[-3000:]
+    assert len([l for l in out.splitlines() if says in l]) == 1, out[-3000:]
     assert "Traceback" not in out and not (proj / "crash-reports").exists(), out[-3000:]
+
+
+def test_management_client_without_an_anchor_is_one_line(tmp_path):
+    """A management-group client whose configuration names no restaurant of the group cannot list any: `fivetran debug`
+    ends with one line naming `groupRestaurantIds`, no traceback and no crash report (helper-71: a 20-line traceback)."""
+    ends_in_one_line(tmp_path, "set groupRestaurantIds to any restaurant of the group", access="management")
 
 
 def test_a_partner_client_without_restaurants_read_is_one_line_naming_the_scope(tmp_path):
@@ -116,10 +120,4 @@ def test_a_partner_client_without_restaurants_read_is_one_line_naming_the_scope(
     the sync succeeded with no data, every sync (helper-77; the sandbox refused the list, which hid it). Now the sync
     ends in one line naming the scope, no traceback, no crash report."""
     scopes = ("orders:read", "config:read", "labor:read", "cashmgmt:read", "menus:read")
-    with Sandbox(seed=11, restaurants=2, days=1, orders_per_day=2, rate_limits=0, now=NOW, scopes=scopes) as sb:
-        proj = make_project(tmp_path)
-        rc, out = debug(proj, sb.configuration())
-    assert rc != 0
-    hits = [l for l in out.splitlines() if "lack restaurants:read: no restaurant's time zone and closeout hour can be read" in l]
-    assert len(hits) == 1, out[-3000:]
-    assert "Traceback" not in out and not (proj / "crash-reports").exists(), out[-3000:]
+    ends_in_one_line(tmp_path, "lack restaurants:read: no restaurant's time zone and closeout hour can be read", restaurants=2, scopes=scopes)
