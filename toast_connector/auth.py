@@ -20,8 +20,8 @@ from .config import Secret, Settings, patch, scrub
 __all__ = ['HKDF_SALT', 'HKDF_INFO', 'LOGIN_PATH', 'TOKEN_RUN', 'MAX_LOGINS', 'LOGIN_WINDOW', 'LOGIN_MARGIN', 'ToastError',
            'ToastBadRequest', 'ToastForbidden', 'ToastNotFound', 'ToastConflict', 'ToastAuthError',
            'ToastRetriesExhausted', 'ToastBadToken', 'cache_fernet', 'login_body', 'token_fault', 'parse_login',
-           'BearerAuth', 'jwt_claims', 'remember_token', 'tokens_in_use', 'token_runs', 'redact', 'recent_logins',
-           'next_login_at', 'Auth']
+           'BearerAuth', 'jwt_claims', 'claim_scopes', 'remember_token', 'tokens_in_use', 'token_runs', 'redact',
+           'recent_logins', 'next_login_at', 'Auth']
 
 # %% ../nbs/01_auth.ipynb #42eabc28
 class ToastError(Exception):
@@ -113,8 +113,13 @@ class BearerAuth(requests.auth.AuthBase):
 # %% ../nbs/01_auth.ipynb #94d7b3dd
 def jwt_claims(token: Secret) -> dict:
     "The (unverified) claims of a JWT access token (scope, partner_guid or management_set_guid); {} if not a JWT."
-    try: return json.loads(base64.urlsafe_b64decode(token.reveal().split(".")[1] + "=" * (-len(token.reveal().split(".")[1]) % 4)))
+    try: claims = json.loads(base64.urlsafe_b64decode(token.reveal().split(".")[1] + "=" * (-len(token.reveal().split(".")[1]) % 4)))
     except Exception: return {}
+    return claims if isinstance(claims, dict) else {}
+
+def claim_scopes(claims: dict) -> list[str]:
+    "The scopes a token's claims carry (`scope`, space- or comma-separated); [] when they say none."
+    return str((claims or {}).get("scope") or "").replace(",", " ").split()
 
 # %% ../nbs/01_auth.ipynb #b314ff2f
 _IN_USE: dict[Secret, None] = {}     # the access tokens this process used lately, oldest first
@@ -282,8 +287,8 @@ def renew(self: Auth, stale: Secret) -> Secret:
 def scopes(self: Auth) -> set[str] | None:
     "The scopes the access token in use carries (None: no token yet, or one whose claims say nothing of scopes)."
     with self._lock: tok = self._token
-    scope = jwt_claims(tok).get("scope") if tok is not None else None
-    return set(str(scope).replace(",", " ").split()) if scope else None
+    found = claim_scopes(jwt_claims(tok)) if tok is not None else []
+    return set(found) or None
 
 @patch
 def expires_at(self: Auth) -> float | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib, json
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
-from .auth import ToastError, ToastForbidden, ToastNotFound, ToastBadRequest, ToastAuthError
+from .auth import claim_scopes, ToastError, ToastForbidden, ToastNotFound, ToastBadRequest, ToastAuthError
 from .client import ToastMalformed
 from .flatten import flatten, snake, unkeyed, utc, to_json
 from .windows import due, is_zone, parse_ts
@@ -26,7 +26,7 @@ def client_claims(client) -> dict:
 
 def client_scopes(client) -> list[str]:
     "The scopes the client's access token carries (space- or comma-separated in its `scope` claim); [] when it says none."
-    return str(client_claims(client).get("scope") or "").replace(",", " ").split()
+    return claim_scopes(client_claims(client))
 
 # %% ../nbs/11_restaurants.ipynb #e23c0a84
 def shard_of(guid: str, n: int) -> int:
