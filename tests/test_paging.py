@@ -17,19 +17,23 @@ from toast_connector.streams import PageNumber
 from toast_connector.client import as_list
 from toast_connector.sandbox.server import Sandbox, parse_toast_date
 from clock import NOW
+from datetime import timedelta
+from toast_connector.windows import parse_ts
 
 
-def scenario(departures: int = 1, by_guid: bool = False):
+def scenario(departures: int = 1, by_guid: bool = False, offline: bool = False, **cfg):
     """Once a request has asked for a window holding more than a page of orders, edit `departures` of the orders
-    that request returned (the first ones in the window's order) just before the connector's next ordersBulk request.
-    Returns (edited guids, missing guids, calls of that window as (page, pageSize))."""
+    that request returned (the first ones in the window's order) just before the connector's next ordersBulk request;
+    `offline`: an offline device's edit, made a minute before the window's end and uploaded now, so the order stays
+    in the window and moves to its end. Returns (edited guids, missing guids, calls of that window as (page, pageSize),
+    {edited guid: its modifiedDate in the warehouse and at Toast after the syncs, and before the edit})."""
     sb = Sandbox(seed=11, restaurants=1, days=2, orders_per_day=300, now=NOW, rate_limits=0,
                  scopes=("orders:read", "restaurants:read"))
     sb.world.rates = {k: 0.0 for k in sb.world.rates}
     sb.world.connect_every_hours = 0
     sb.world.offline_rate = 0.0        # uploads hours late are test_late's subject: here one could land after these 3 hours
     sb.world.unstable_ties = not by_guid  # served by modifiedDate (the default), or by guid
-    edited, big, calls = [], [], []
+    edited, big, calls, before = [], [], [], {}
     def hook(s, call):
         if call.template != "GET /orders/v2/ordersBulk": return
         win = (call.restaurant, parse_toast_date(call.query["startDate"][0]), parse_toast_date(call.query["endDate"][0]))
@@ -38,8 +42,8 @@ def scenario(departures: int = 1, by_guid: bool = False):
         if big:
             w = s.world.orders_modified(*big[0])
             for o in list(w[:departures]):
-                edited.append(o["guid"])
-                s.world.edit_order(big[0][0], o["guid"])
+                edited.append(o["guid"]); before[o["guid"]] = parse_ts(o["modifiedDate"])
+                assert s.world.edit_order(big[0][0], o["guid"], at=big[0][2] - timedelta(minutes=1) if offline else None)
             return
         if len(s.world.orders_modified(*win)) > 100:
             big.append(win)
@@ -47,23 +51,26 @@ def scenario(departures: int = 1, by_guid: bool = False):
     sb.on_request = hook
     with sb:
         wh = Warehouse()
-        state = run(sb, wh, {})
+        state = run(sb, wh, {}, **cfg)
         sb.on_request = None
         for _ in range(3):
             sb.advance(1)
-            state = run(sb, wh, state)
+            state = run(sb, wh, state, **cfg)
         exp, late, live = expected(sb, wh)
+        g = sb.world.restaurant_guids()[0]
+        versions = {e: (next((parse_ts(r["modified_date"]) for r in wh.current("orders") if r["id"] == e), None),
+                        parse_ts(sb.world.order(g, e)["modifiedDate"]), before[e]) for e in edited}
         # an order modified after the last window's end is out of both sides (`expected`): its older version is no loss
         got = {(r["id"],) for r in wh.current("orders") if r["id"] not in late}
         assert edited, "the scenario never happened: no window held more than a page"
         assert len(edited) == departures
-        return edited, set(exp["orders"]) - got, got ^ set(exp["orders"]), calls
+        return edited, set(exp["orders"]) - got, got ^ set(exp["orders"]), calls, versions
 
 
 @pytest.mark.clock
 @pytest.mark.parametrize("by_guid", [False, True])
 def test_order_edited_mid_paging_is_not_lost(by_guid):
-    edited, missing, diff, calls = scenario(1, by_guid)
+    edited, missing, diff, calls, _ = scenario(1, by_guid)
     assert not missing and not diff, (edited, sorted(missing))
     assert calls[0] == (1, 100) and len(calls) >= 2 and calls[1][1] < 100    # walked in overlapping pages: no restart
     assert calls.count((1, 100)) == 1, calls
@@ -72,10 +79,22 @@ def test_order_edited_mid_paging_is_not_lost(by_guid):
 @pytest.mark.clock
 @pytest.mark.parametrize("by_guid", [False, True])
 def test_more_departures_than_the_overlap_restart_the_walk(by_guid):
-    edited, missing, diff, calls = scenario(3, by_guid)         # 3 > PageNumber.OVERLAP: the second page holds no anchor
+    edited, missing, diff, calls, _ = scenario(3, by_guid)         # 3 > PageNumber.OVERLAP: the second page holds no anchor
     assert PageNumber.OVERLAP < 3
     assert not missing and not diff, (edited, sorted(missing))
     assert calls.count((1, 100)) == 2, calls                    # page 1 read again: the walk started over
+
+
+@pytest.mark.clock
+def test_an_order_changed_offline_while_its_window_is_read_lands_in_its_new_version():
+    """helper-87: an order read on page 1, then changed by an offline device whose upload reaches Toast before the next
+    page, with a `modifiedDate` still in the window: it moves to the window's end, and the walk meets it again. The walk
+    took it for an order already read and dropped the new version; the window's cursor moved past it, so the warehouse
+    kept the old version until the daily late re-read, and for good with `lateArrivalDays` 0."""
+    edited, missing, diff, calls, versions = scenario(1, offline=True, lateArrivalDays="0")
+    assert not missing and not diff, (edited, sorted(missing))
+    (got, truth, before), = versions.values()
+    assert truth > before and got == truth, versions          # its new version, read in the sync it changed
 
 
 def naive_pages(self, job, path, params):
@@ -94,7 +113,7 @@ def test_naive_paging_loses_the_order(monkeypatch):
     modifiedDate it lost nothing at 06:00 UTC (a later read found that order again; why was not looked into), so the
     scenario is sharp by guid; the connector's two tests above run both orders."""
     monkeypatch.setattr(PageNumber, "whole_pages", naive_pages)
-    edited, missing, diff, calls = scenario(1, by_guid=True)
+    edited, missing, diff, calls, _ = scenario(1, by_guid=True)
     assert missing, "naive paging lost nothing: the scenario is not sharp"
 
 

@@ -18,8 +18,9 @@ from . import windows as W
 # %% auto #0
 __all__ = ['ONE_CALL', 'SPLIT_MIN', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'DATE_FAULTS', 'DATES_IN_A_ROW',
            'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting',
-           'OneCall', 'page_after', 'unkeyed_record', 'leading', 'unseen', 'split_at', 'expected_records',
-           'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'full_read', 'same_instant', 'older', 'newer']
+           'OneCall', 'page_after', 'unkeyed_record', 'leading', 'version', 'unread', 'unseen', 'split_at',
+           'expected_records', 'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'full_read', 'same_instant',
+           'older', 'newer']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -131,7 +132,7 @@ def walk(self: PageNumber, job, path: str, params: dict):
 @patch
 def whole_pages(self: PageNumber, job, path: str, params: dict):
     "A modified window read in whole pages, each overlapping the orders already read; a page holding none of them starts the walk again."
-    seen, end, restarts, guid, asked, prev = set(), 0, 0, job.restaurant.guid, 0, None
+    seen, end, restarts, guid, asked, prev = {}, 0, 0, job.restaurant.guid, 0, None   # seen: guid -> modifiedDate read
     walk = set()                                    # the orders of this walk (since its last restart): a page's leading ones are of it
     while True:
         job.check()
@@ -150,8 +151,8 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
             continue
         if end and not leading(order, walk, end - (page_no - 1) * n):   # Toast's order moved between two requests
             yield from self.split_pages(job, path, params, seen); return
-        fresh = [r for r in page if not (isinstance(r, dict) and r.get("guid") in seen)]
-        seen |= ids; walk |= ids
+        fresh = [r for r in page if unread(r, seen)]
+        seen.update((r["guid"], version(r)) for r in fresh); walk |= ids
         if fresh: yield fresh
         if len(page) < n: return
         end = page_no * n
@@ -164,11 +165,22 @@ def leading(order: list, seen: set, overlap: int) -> bool:
 
 SPLIT_MIN = timedelta(milliseconds=1)      # Toast's timestamps stop at milliseconds: a window no shorter can be split
 
-def unseen(pages, seen: set):
-    "The records of `pages` not in `seen` (by guid), noted there: a walk started again yields no order twice (a re-read by date counts them)."
+def version(r: dict) -> datetime | None:
+    "A record's version: its `modifiedDate` (None when it has none that parses)."
+    return _parsed(r.get("modifiedDate"))
+
+def unread(r: dict, seen: dict) -> bool:
+    "Whether `r` is a record not in `seen` (guid -> version read), or a later version of one that is."
+    if (g := r.get("guid")) not in seen: return True
+    v, was = version(r), seen[g]
+    return v is not None and (was is None or v > was)
+
+def unseen(pages, seen: dict):
+    """The records of `pages` not in `seen` or later versions of those in it, noted there: a walk started again yields no
+    order twice (a re-read by date counts them), but an order changed while it was read again, with its new version."""
     for page in pages:
-        fresh = [r for r in page if r.get("guid") not in seen]
-        seen.update(r.get("guid") for r in fresh)
+        fresh = [r for r in page if unread(r, seen)]
+        seen.update((r.get("guid"), version(r)) for r in fresh)
         if fresh: yield fresh
 
 def split_at(page: list, s: datetime, e: datetime) -> datetime:
@@ -182,7 +194,7 @@ def _parsed(v) -> datetime | None:
     except ValueError: return None
 
 @patch
-def split_pages(self: PageNumber, job, path: str, params: dict, seen: set):
+def split_pages(self: PageNumber, job, path: str, params: dict, seen: dict):
     "The window again in sub-windows of one short page each (halved while full): pages of an order that moves cannot be joined."
     cur, guid = job.stream.cursor, job.restaurant.guid
     a, b = getattr(cur, "start", None), getattr(cur, "end", None)
@@ -207,22 +219,22 @@ def split_pages(self: PageNumber, job, path: str, params: dict, seen: set):
 @patch
 def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int = 3):
     """Orders leaving faster than the overlap absorbs, or an order that moves: walk the pages again until a pass finds no order
-    not seen and the orders seen are at least as many as the pass's pages held (else fail the window)."""
-    seen, new, total = set(), 0, 0
+    not seen (nor a later version of one) and the orders seen are at least as many as the pass's pages held (else fail the window)."""
+    seen, new, total = {}, 0, 0
     for _ in range(passes):
         new = total = 0
         for page in job.client.pages(path, restaurant=job.restaurant.guid, params=params, page_size=self.size, check=unkeyed_record):
             job.check()
             job.calls, total = job.calls + 1, total + len(page)
-            fresh = [r for r in page if r.get("guid") not in seen]
-            seen.update(r.get("guid") for r in fresh); new += len(fresh)
+            fresh = [r for r in page if unread(r, seen)]
+            seen.update((r.get("guid"), version(r)) for r in fresh); new += len(fresh)
             if fresh: yield fresh
         if not new and len(seen) >= total: return      # pages that repeat an order (it moved) skipped another: fewer seen
     raise ToastError(f"{request_name(path, job.restaurant.guid)}: orders kept leaving the window or moving in its order while it was "
                      f"read ({passes} full passes, the last found {new} new, {len(seen)} seen of the {total} its pages held); the window "
                      "is read again next sync", endpoint=endpoint_of(path), restaurant=job.restaurant.guid)
 
-# %% ../nbs/06_cursors.ipynb #4e5d83d1
+# %% ../nbs/06_cursors.ipynb #46b370bf
 @patch
 def resting(self: ModifiedWindow | DateRange | BusinessDates | Published, job) -> bool:
     "Never: these kinds read every sync."
@@ -244,7 +256,7 @@ def resting(self: FullPull, job) -> bool:
     "Polled recently: no call this sync."
     return _polled(job, "at")
 
-# %% ../nbs/06_cursors.ipynb #91fe9802
+# %% ../nbs/06_cursors.ipynb #aba3a0c8
 ModifiedWindow.WINDOW_PAGES = 6                   # a page-numbered window is sized from the learned rate to hold this many whole pages
 ModifiedWindow.LATE_SLACK = timedelta(minutes=5)  # a late-arrival re-read this close to due runs now, not one sync later
 
@@ -263,7 +275,7 @@ def target(self: ModifiedWindow, job) -> int:
     if isinstance(job.stream.pages, PageNumber): return self.WINDOW_PAGES * job.stream.pages.size
     return min(job.settings.checkpoint_rows, job.BATCH_ROWS // 4)
 
-# %% ../nbs/06_cursors.ipynb #e85f4354
+# %% ../nbs/06_cursors.ipynb #eb848b9d
 EMPTY_CONFIRMS = 2   # times an empty answer the rate expected records in is asked again
 EMPTY_EXPECTED = 3   # records the rate must put in a request for an empty answer to be asked again
 
@@ -298,14 +310,14 @@ def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate:
     return confirmed_read(job, self.request(start, end), expected_records(rate, start, end), self.reread_later(job, start),
                           f"the window {W.toast_ts(start)}..{W.toast_ts(end)}", recheck=True)
 
-# %% ../nbs/06_cursors.ipynb #4eeb683c
+# %% ../nbs/06_cursors.ipynb #7af8d675
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
     "Where a late-arrival re-read at `end` begins: `days` back, or further when the last one (at `last`) was more than a period ago."
     start = end - timedelta(days=days)
     if last is not None: start = min(start, last - timedelta(days=days) + timedelta(hours=every_hours))
     return max(start, initial)
 
-# %% ../nbs/06_cursors.ipynb #6202c6d2
+# %% ../nbs/06_cursors.ipynb #29200d25
 @patch
 def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late; and sweep."
@@ -344,7 +356,7 @@ def sweep_read(self: ModifiedWindow, job) -> int:
         n += job.read({a: W.toast_ts(s), b: W.toast_ts(e), **dict(extra)})
     return n
 
-# %% ../nbs/06_cursors.ipynb #6d7d1f7c
+# %% ../nbs/06_cursors.ipynb #774950c9
 @patch
 def run(self: ModifiedWindow, job):
     "Adaptive windows from the cursor (minus the lookback) to the sync's end; then the late-arrival re-read when due."
@@ -365,7 +377,7 @@ def run(self: ModifiedWindow, job):
         start = wend
     self.late_reread(job, first, to is not None)
 
-# %% ../nbs/06_cursors.ipynb #cbfec3ec
+# %% ../nbs/06_cursors.ipynb #1784b7f8
 @patch
 def removal_cut(self: DateRange, job) -> datetime | None:
     "Where the part of the range whose keys are kept begins: the UTC day the lookback (at least a day) reaches back to, not before `initialSyncStart` (None: no removals)."
@@ -400,7 +412,7 @@ def run(self: DateRange, job):
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
     if cut is not None: self.removals(job, cut)
 
-# %% ../nbs/06_cursors.ipynb #b93cbbc3
+# %% ../nbs/06_cursors.ipynb #32260e2d
 IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
 def id_batches(param: str, ids: list, n: int = IDS_PER_CALL) -> list[dict]:
@@ -450,7 +462,7 @@ def unanswered(self: DateRange, job, refused: set) -> dict:
                      f"in every sync for more than {days} days are no longer asked for: if Toast removed them, their rows stay live")
     return {g: t for g, t in since.items() if g not in old}
 
-# %% ../nbs/06_cursors.ipynb #43b6ee55
+# %% ../nbs/06_cursors.ipynb #7e94673d
 DATE_FAULTS = (ToastBadRequest, ToastMalformed, ValueError)   # one date's answer at fault (its 400, an impossible body, a record without its key)
 DATES_IN_A_ROW = 3       # new dates failing one after another: Toast is at fault for all of them, no use reading on
 
@@ -507,7 +519,7 @@ def run(self: BusinessDates, job):
         raise DatesFailed(f"{len(failed)} business dates failed ({said}); the other dates were read, those are read again by the next "
                           f"syncs{stop}")
 
-# %% ../nbs/06_cursors.ipynb #0a22d8e6
+# %% ../nbs/06_cursors.ipynb #5930ca00
 def full_read(job) -> int:
     "A full pull's rows; one that comes back empty where the last full pull kept no row either (a first sync, a list that is always empty) is asked again once: a faulty `[]` must not pass for a list Toast holds nothing in."
     n = job.read({})
@@ -561,7 +573,7 @@ def run(self: FullPull, job):
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #a3348606
+# %% ../nbs/06_cursors.ipynb #3d610d1c
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

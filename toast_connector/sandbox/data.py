@@ -1525,7 +1525,7 @@ def _add_omut(self: World, r, bd, guid, at, kind, arg=None, visible=None):
     vis = max(visible or at, at, muts[-1][3] if muts else at)
     muts.append((at, kind, arg, vis))
     self._omut_bd[(r.guid, guid)] = (r.guid, bd)
-    self._omut_times.append((at, r.guid, bd))
+    bisect.insort(self._omut_times, (at, r.guid, bd))       # an offline change may be older than the last one made
     if vis > at: bisect.insort(self._omut_late, (vis, r.guid, bd))
 
 @patch
@@ -1577,16 +1577,22 @@ family("orders").volume = True     # order events scale with orders_per_day
 
 # %% ../../nbs/30_sandbox_data.ipynb #172599e6
 @patch
-def edit_order(self: World, rguid, guid, kind: str = "order_edit", visible: datetime | None = None) -> bool:
+def edit_order(self: World, rguid, guid, kind: str = "order_edit", visible: datetime | None = None,
+               at: datetime | None = None) -> bool:
     """Change an order now (`kind` in order_edit, order_void, order_delete, selection_remove, order_refund), visible
-    at once or at `visible`: for tests that make the world move between two requests (e.g. two pages of a window)."""
+    at once or at `visible`: for tests that make the world move between two requests (e.g. two pages of a window).
+    With `at`, an offline device's change: made at `at` (its `modifiedDate`, after the order's last change and not
+    after now), reaching the API now."""
     if kind not in ("order_edit", "order_void", "order_delete", "selection_remove", "order_refund"):
         raise ValueError(f"unknown order change {kind!r}")
     r = self._r(rguid)
     f = self._find_order(r, guid) if r else None
     if f is None: return False
     bd, ent = f
-    self._add_omut(r, bd, guid, self._now, kind, None, ms_of(visible) if visible is not None else None)
+    when = self._now if at is None else ms_of(at)
+    if not ms_of(parse_toast_ts(self.order(rguid, guid)["modifiedDate"])) <= when <= self._now:
+        raise ValueError(f"an order change at {toast_ts(when)} is before order {guid}'s last change or after now")
+    self._add_omut(r, bd, guid, when, kind, None, ms_of(visible) if visible is not None else self._now)
     self._orders.pop((r.guid, bd), None)
     return True
 
