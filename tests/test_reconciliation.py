@@ -167,7 +167,7 @@ def test_a_report_still_in_progress_is_asked_for_again_by_the_next_sync(monkeypa
         assert len(totals) == 4 and {t["report_request_guid"] for t in totals.values()} == {kept["guid"]}
         assert "report" not in state["reconciliation"] and last_log(wh)["reconciliation"]["form"] == "analytics"
         # again in progress, but by the next sync the world has moved on: the kept guid is refused (409), a new one asked for
-        state = pending_sync(dict(state, reconciliation={k: v for k, v in state["reconciliation"].items() if k != "backfilled"}))
+        state = pending_sync(dict(state, reconciliation={k: v for k, v in state["reconciliation"].items() if k != "through"}))
         kept2 = state["reconciliation"]["report"]
         assert posts() == 2 and kept2["guid"] != kept["guid"]
         sb.analytics_ready_polls = 1
@@ -178,7 +178,7 @@ def test_a_report_still_in_progress_is_asked_for_again_by_the_next_sync(monkeypa
         assert "report" not in state["reconciliation"] and last_log(wh)["reconciliation"]["form"] == "analytics"
         # a new report whose GETs Toast fails is kept too, with what it covers: the next sync GETs it, no new POST
         sb.faults.set("503@/era/v1/metrics/{reportRequestGuid}:1")
-        state = dict(state, reconciliation={k: v for k, v in state["reconciliation"].items() if k != "backfilled"})
+        state = dict(state, reconciliation={k: v for k, v in state["reconciliation"].items() if k != "through"})
         state, log = run(sb, wh, state, maxAttempts="2")
         kept3 = state["reconciliation"].get("report")
         assert posts() == 4 and kept3 and kept3["guid"] not in (kept["guid"], kept2["guid"]), (posts(), kept3)
@@ -222,12 +222,12 @@ def test_an_empty_report_is_no_backfill_and_an_empty_reread_heals_nothing():
         sb.faults.set("empty_list@/era/v1/metrics/{reportRequestGuid}:1")
         state, _ = run(sb, wh, {}, **cfg)
         sb.faults.set("")
-        assert not wh.tables.get("toast_daily_totals") and not state["reconciliation"].get("backfilled")
+        assert not wh.tables.get("toast_daily_totals") and not state["reconciliation"].get("through")
         # no figure of Toast's is no zero (helper-67: every date went `pending`, then `unresolved`, against zeros): each date
         # is checked in the weaker form, and says so
         assert {(r["status"], r["form"], r["toast"]) for r in recon(wh).values()} == {("matched", "orders re-read", None)}, recon(wh)
         sb.advance(1); state, _ = run(sb, wh, state, **cfg)
-        assert state["reconciliation"]["backfilled"] and len(wh.tables["toast_daily_totals"]) >= 3
+        assert state["reconciliation"]["through"] == {g: bd_add(sb.world._rs[0].bd(sb.world._now), -1)} and len(wh.tables["toast_daily_totals"]) >= 3
         d = min(bd for (_, bd), r in recon(wh).items())
         sb.advance(1)
         o = next(o for o in sb.world.orders_by_business_date(g, d) if not o["voided"] and not o["deleted"])
@@ -515,3 +515,47 @@ def test_a_pending_date_settles_when_its_restaurant_is_no_longer_listed():
         sb.advance(1); state, _ = run(sb, wh, state, **cfg)
         assert {r["id"]: r for r in wh.tables["restaurant"].values()}[g]["sync_status"] == "disconnected"
         assert recon(wh)[(g, d)]["status"] == "unresolved", recon(wh)[(g, d)]
+
+
+def totals_dates(wh, g):
+    return sorted(t["business_date"] for t in wh.tables.get("toast_daily_totals", {}).values() if t["restaurant_id"] == g)
+
+
+def test_a_paused_connection_gets_the_totals_of_the_paused_dates():
+    """helper-88: one flag marked Toast's totals backfilled for the whole connection; after that only the last
+    `reconcileDays` dates were asked for. A connection paused longer than that never got the paused dates'
+    totals, which a fresh sync at the same clock has. Now the state keeps, per restaurant, the last date whose totals
+    landed (`reconciliation.through`), and the first report after the pause asks from the day after it."""
+    sb, wh = sandbox(), Warehouse()
+    with sb:
+        g, cfg = sb.world.restaurant_guids()[0], dict(reconcileDays="3", initialSyncStart=sb.configuration()["initialSyncStart"])
+        state, _ = run(sb, wh, {}, **cfg)
+        first = totals_dates(wh, g)
+        today = sb.world._rs[0].bd(sb.world._now)
+        assert first and first[-1] == bd_add(today, -1) and state["reconciliation"]["through"] == {g: first[-1]}
+        sb.advance(24 * 10)                                   # paused ten days, more than reconcileDays
+        state, _ = run(sb, wh, state, **cfg)
+        today = sb.world._rs[0].bd(sb.world._now)
+        got, want = totals_dates(wh, g), [first[0]]
+        while want[-1] < bd_add(today, -1): want.append(bd_add(want[-1], 1))
+        assert got == want, sorted(set(want) - set(got))       # every date from the history's first to yesterday
+        assert state["reconciliation"]["through"] == {g: want[-1]}
+        for t in wh.tables["toast_daily_totals"].values():     # each as Toast's report has it (the sandbox's own row)
+            assert t["net_sales_amount"] == sb.world.analytics_row(g, t["business_date"])["netSalesAmount"], t
+
+
+def test_a_restaurant_added_later_gets_its_own_backfill():
+    """A restaurant that joins the connection after its first sync (here: added to `restaurantIds`) had Toast's totals
+    only for the reconciled span, its earlier dates never (helper-88): it now gets `analyticsBackfillDays` of its own."""
+    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=30, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    wh = Warehouse()
+    with sb:
+        g1, g2 = sb.world.restaurant_guids()
+        cfg = dict(reconcileDays="3", initialSyncStart=sb.configuration()["initialSyncStart"])
+        state, _ = run(sb, wh, {}, restaurantIds=g1, **cfg)
+        sb.advance(24 * 3)
+        state, _ = run(sb, wh, state, restaurantIds=f"{g1},{g2}", **cfg)
+        assert totals_dates(wh, g2) == totals_dates(wh, g1) and len(totals_dates(wh, g2)) == 7, (totals_dates(wh, g1), totals_dates(wh, g2))
+        assert set(state["reconciliation"]["through"]) == {g1, g2}

@@ -19,10 +19,11 @@ from .state import GUID_RE
 
 # %% auto #0
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'INFO', 'POLLS', 'POLL_BUDGET',
-           'REPORT_KEEP', 'POST', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row', 'analytics_rules',
-           'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members', 'report', 'bad_figure',
-           'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held',
-           'settle_left', 'settle_pending', 'forget_watch', 'reconcile']
+           'REPORT_KEEP', 'POST', 'REPORT_MAX_DAYS', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row',
+           'analytics_rules', 'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members', 'report',
+           'bad_figure', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts',
+           'posts_held', 'owed_from', 'report_span', 'note_through', 'settle_left', 'settle_pending', 'forget_watch',
+           'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -286,25 +287,51 @@ def posts_held(R: dict, now) -> datetime | None:
     R.pop("posts_held", None)
     return None
 
-# %% ../nbs/16_analytics.ipynb #94827de4
+# %% ../nbs/16_analytics.ipynb #4c175f6d
+REPORT_MAX_DAYS = 366      # the most business dates one report of Toast's analytics API covers
+
+def owed_from(engine, st, r, end, through: dict) -> int | None:
+    "The first business date of `r` whose Toast totals are owed (after its last that landed, else `analyticsBackfillDays` before its span); None: none."
+    last, t = _span(st, r, end)[1], through.get(r.guid)
+    if isinstance(t, int): lo = W.add_days(t, 1)
+    elif st.analytics_backfill_days: lo = W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)
+    else: return None
+    lo = max(lo, W.business_date(_start(engine, r), r.time_zone, r.closeout_hour or 0))
+    return lo if lo <= last else None
+
+def report_span(engine, st, members, check, R, end) -> tuple[int, int] | None:
+    """The dates of a report: those to check, widened to the totals owed to `members` (the restaurants Toast reports on;
+    with no date to check, only a first backfill's), 366 at most. None: nothing to ask for."""
+    through, spans = R.get("through") or {}, [(d, d) for _, d in check]
+    for r in members:
+        if (check or r.guid not in through) and (d := owed_from(engine, st, r, end, through)) is not None:
+            spans.append((d, _span(st, r, end)[1]))
+    if not spans: return None
+    lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+    return max(lo, W.add_days(hi, -REPORT_MAX_DAYS + 1)), hi
+
+def note_through(engine, st, members, rows, hi, R, end):
+    "After a report up to `hi` that held rows: every member's totals landed through `hi` (its own yesterday at most)."
+    through = R.setdefault("through", {})
+    for r in members if rows else ():   # a restaurant without a row had none to report (an empty answer: no answer)
+        through[r.guid] = max(through.get(r.guid, 0), min(hi, _span(st, r, end)[1]))
+
+# %% ../nbs/16_analytics.ipynb #668f06ea
 def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
-    "Toast's figures `{(restaurant, date): row}` for the dates to check (and the first backfill); None and why when unavailable."
+    "Toast's figures `{(restaurant, date): row}` for the dates to check and the totals owed; None and why when unavailable."
     if not st.analytics_client_id:
         return ("no analyticsClientId/analyticsClientSecret in the configuration (Toast's analytics API needs its own credentials "
                 "with scope enterprise-metrics:read)"), {}
-    lo = min(d for _, d in check) if check else None
-    hi = max(d for _, d in check) if check else None
-    if not R.get("backfilled") and st.analytics_backfill_days:
-        first = min(W.business_date(_start(engine, r), r.time_zone, r.closeout_hour or 0) for r in live)
-        last = max(_span(st, r, end)[1] for r in live)
-        lo, hi = max(first, W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)), last
-    if lo is None: return None, {}
+    if not check and not (st.analytics_backfill_days and any(r.guid not in (R.get("through") or {}) for r in live)): return None, {}
     client, prev, kept = analytics_client(st, engine.state, engine.log), R.get("report"), None   # kept until a report answers (helper-69)
     try:
         rids, outside = group_members(client, sorted(r.guid for r in live))
         if outside: engine.log.warning(f"analytics: {len(outside)} restaurant(s) are not in the analytics credentials' management group "
                                        f"(e.g. {outside[0]}): their dates are reconciled in the weaker form")
         if not rids: return "no restaurant synced here is in the analytics credentials' management group", {}
+        members = [r for r in live if r.guid in set(rids)]
+        if (span := report_span(engine, st, members, check, R, end)) is None: return None, {}
+        lo, hi = span
         kept = carried_report(prev, lo, hi, rids, end)
         if kept is None and (held := posts_held(R, engine.client.now())) is not None:
             return (f"Toast's limit of analytics report requests (POST {POST}, 10 an hour) is spent until {W.toast_ts(held)}: "
@@ -337,10 +364,10 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
         engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))
     R.pop("report", None)
-    if rows: R["backfilled"] = True      # an empty answer is no backfill: the next sync asks for it again
+    note_through(engine, st, members, rows, hi, R, end)     # an empty answer lands nothing: the next report asks again
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
-# %% ../nbs/16_analytics.ipynb #4c175f6d
+# %% ../nbs/16_analytics.ipynb #e4c51816
 def _to_check(engine, st, live, R, end, full) -> list:
     "The (restaurant, date) pairs to check: the whole span when a full check is due, else its pending dates."
     dates, seen_all = R.setdefault("dates", {}), R.setdefault("seen", {})
@@ -399,10 +426,10 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         "toast_net_sales": (t or {}).get("netSalesAmount"), "synced_net_sales": synced["netSalesAmount"]})
     return status
 
-# %% ../nbs/16_analytics.ipynb #668f06ea
+# %% ../nbs/16_analytics.ipynb #df2369d6
 #| export
 
-# %% ../nbs/16_analytics.ipynb #e4c51816
+# %% ../nbs/16_analytics.ipynb #6195ffc5
 def settle_left(engine, R: dict, rs: list):
     "A restaurant that left (archived, deleted, no longer listed): its pending dates can no longer be checked, so `unresolved`, and forgotten."
     here = {r.guid for r in rs if r.status not in LEFT_STATUSES}   # skipped for a sync (malformed, unavailable) is still here; no longer listed is not (helper-84)
@@ -423,7 +450,7 @@ def forget_watch(engine):
     R.pop("seen", None); R.pop("dates", None)               # what the phase knew of each date is stale when it is back
     R["unwatched"] = W.toast_ts(W.sync_end(engine.client.now(), 0))
 
-# %% ../nbs/16_analytics.ipynb #df2369d6
+# %% ../nbs/16_analytics.ipynb #d7a217d2
 def reconcile(engine, rs):
     "Check the span's business dates against Toast's totals (or, without them, against the incremental reads); heal by re-reading."
     if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return forget_watch(engine)   # orders not synced here: nothing to reconcile
