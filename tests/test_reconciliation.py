@@ -559,3 +559,40 @@ def test_a_restaurant_added_later_gets_its_own_backfill():
         state, _ = run(sb, wh, state, restaurantIds=f"{g1},{g2}", **cfg)
         assert totals_dates(wh, g2) == totals_dates(wh, g1) and len(totals_dates(wh, g2)) == 7, (totals_dates(wh, g1), totals_dates(wh, g2))
         assert set(state["reconciliation"]["through"]) == {g1, g2}
+
+
+def test_a_one_day_span_checks_the_date_before_a_23_hour_business_day():
+    """helper-86: with `reconcileDays` 1 a date is "yesterday" for one business day, 23 hours long before the
+    spring-forward one. Syncs every 2 hours put the full checks 24 hours apart, and 2026-03-06 fell between two: it was
+    never reconciled, nor read into `toast_daily_totals`. A date of the span never checked is now checked at once."""
+    t0 = datetime(2026, 3, 6, 8, 30, tzinfo=timezone.utc)
+    with Sandbox(seed=14, restaurants=1, days=2, orders_per_day=10, now=t0, rate_limits=0, token_ttl=10 ** 8,
+                 scopes=("orders:read", "restaurants:read")) as sb:
+        sb.world.connect_every_hours = 0
+        r, wh, state = sb.world._rs[0], Warehouse(), {}
+        cfg = dict(initialSyncStart="2026-03-04T08:30:00.000Z", reconcileDays="1", analyticsBackfillDays="0")
+        while sb.now <= t0 + timedelta(days=4):
+            state, _ = run(sb, wh, state, **cfg)
+            sb.advance(2)
+        assert r.closeout == 4 and r.tz == "America/New_York"
+        want, today = [20260304], r.bd(sb.world._now)          # the first whole business date (03:30 local is 03-03's), up to yesterday
+        while want[-1] < bd_add(today, -1): want.append(bd_add(want[-1], 1))
+        assert 20260306 in want and sorted(bd for _, bd in recon(wh)) == want, sorted(recon(wh))
+        assert set(totals_dates(wh, r.guid)) >= set(want), totals_dates(wh, r.guid)
+
+
+def test_no_totals_of_a_date_still_open_where_the_restaurant_is():
+    """helper-86: the report asks one range for every restaurant, up to the latest yesterday among them; at 06:00 UTC that
+    is Boston's and Los Angeles's today (still open), whose part-day figures were written to `toast_daily_totals`."""
+    now = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)   # 01:00 in Boston, 22:00 in Los Angeles, 06:00 in London
+    with Sandbox(seed=14, restaurants=3, days=4, orders_per_day=30, now=now, rate_limits=0,
+                 scopes=("orders:read", "restaurants:read")) as sb:
+        sb.world.connect_every_hours = 0
+        wh = Warehouse()
+        run(sb, wh, {}, initialSyncStart="2026-11-16T06:00:00.000Z")
+        today = {r.guid: r.bd(sb.world._now) for r in sb.world._rs}
+        assert len(set(today.values())) == 2                   # the scenario: two business dates open at once
+        rows = wh.tables["toast_daily_totals"].values()
+        assert rows and not [(t["restaurant_id"], t["business_date"]) for t in rows if t["business_date"] >= today[t["restaurant_id"]]]
+        for g in today:                                        # every closed date since the start, each restaurant
+            assert totals_dates(wh, g)[-1] == bd_add(today[g], -1), (g, totals_dates(wh, g))

@@ -360,6 +360,8 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
                            f"(e.g. {extra[0]['restaurantGuid']} {extra[0]['businessDate']}): not written")   # an excluded restaurant's, another shard's
         rows = [x for x in rows if asked(x)]
         if not rows: R.pop("report", None); return "Toast's report held no row of the restaurants and business dates asked for", {}
+    closed = {r.guid: _span(st, r, end)[1] for r in members}   # a date still open where it is (another zone's yesterday): part
+    rows = [x for x in rows if int(x["businessDate"]) <= closed[x["restaurantGuid"]]]   # of a day, not written (helper-86)
     for x in rows:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
         engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))
@@ -369,7 +371,8 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
 
 # %% ../nbs/16_analytics.ipynb #e4c51816
 def _to_check(engine, st, live, R, end, full) -> list:
-    "The (restaurant, date) pairs to check: the whole span when a full check is due, else its pending dates."
+    """The (restaurant, date) pairs to check: the whole span when a full check is due, else its pending dates and those never
+    checked (a date before a 23-hour business day can leave a one-day span between two full checks 24 hours apart)."""
     dates, seen_all = R.setdefault("dates", {}), R.setdefault("seen", {})
     check = []
     for r in live:
@@ -385,7 +388,7 @@ def _to_check(engine, st, live, R, end, full) -> list:
         seen_all[r.guid] = seen
         d = lo
         while d <= hi:
-            if full or (mine.get(str(d)) or {}).get("s") == "pending": check.append((r, d))
+            if full or (mine.get(str(d)) or {}).get("s") in ("pending", None): check.append((r, d))   # never checked: now (helper-86)
             d = W.add_days(d, 1)
     return check
 
