@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_sync.ipynb #d00a81dd
 from __future__ import annotations
-import json, queue, threading, time
+import builtins, json, queue, threading, time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
@@ -324,6 +324,7 @@ def _scrubbed(a, secrets):
 def scrub_chain(e: BaseException, configuration) -> None:
     "Take the configuration's secrets and the tokens in use out of the text of `e` and of every exception it chains or groups (the SDK prints each)."
     secrets, todo, seen = config_secrets(configuration), [e], set()    # a local of this frame only: it is gone when the report is made
+    groups = getattr(builtins, "BaseExceptionGroup", ())                 # Python 3.11+; on 3.10 no exception is a group
     while todo:
         x = todo.pop()
         if x is None or id(x) in seen: continue
@@ -332,9 +333,9 @@ def scrub_chain(e: BaseException, configuration) -> None:
         if isinstance(getattr(x, "toast_message", None), str): x.toast_message = redact(x.toast_message, *secrets)
         try: text = str(x)
         except Exception: text = ""
-        if redact(text, *secrets) != text and not isinstance(x, BaseExceptionGroup): x.args = (redact(text, *secrets),)   # a __str__ of its own
+        if redact(text, *secrets) != text and not isinstance(x, groups): x.args = (redact(text, *secrets),)   # a __str__ of its own
         if isinstance(notes := getattr(x, "__notes__", None), list): x.__notes__ = [redact(n, *secrets) if isinstance(n, str) else n for n in notes]
-        todo += [x.__cause__, x.__context__, *(x.exceptions if isinstance(x, BaseExceptionGroup) else ())]
+        todo += [x.__cause__, x.__context__, *(x.exceptions if isinstance(x, groups) else ())]
 
 def update(configuration: dict, state: dict, emit=None, log=None, client=None):
     "Fivetran's update: validate the configuration, then sync every declared stream of every restaurant."
