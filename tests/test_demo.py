@@ -12,9 +12,9 @@ STATE_LINE_MAX = 34_000    # chars of `checkpoint recorded: {state}` on the demo
 KEYS_MAX = 22_000          # chars of the key sets in that state (v1: 27,789 spread over the cursors; v2: about 9,400; with shifts'
                            # about 15,000; over the shifts' lookback about 19,500)
 
-def demo(project: Path, ok: bool = True) -> subprocess.CompletedProcess:
+def demo(project: Path, ok: bool = True, *args) -> subprocess.CompletedProcess:
     t = time.perf_counter()
-    r = subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), "--project", str(project)],
+    r = subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), "--project", str(project), *args],
                        capture_output=True, text=True, timeout=400)
     print(f"demo run took {time.perf_counter() - t:.1f} s")       # the figure; the target is checked by eye, not asserted
     if ok: assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
@@ -121,6 +121,17 @@ def test_demo_three_times_in_a_row(tmp_path):
     assert sum(r["logins"] for r in logs) == 1
     clock = json.loads((proj / ".demo" / "sandbox.json").read_text())
     assert (clock["start"], clock["steps"]) == ("2026-03-10T17:00:00.000Z", [1.0, 1.0])
+
+def test_demo_moved_a_day_twice_in_a_row(tmp_path):
+    """README: run the demo as often as you like, `--hours 24` moving the clock a day. With the sandbox's tokens living a
+    day, each such run needed a login, and the connector's two logins an hour (on this computer's clock) stopped the
+    third run within the hour, whose summary still called the refused token valid (helper-85)."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    for f in ("connector.py", "requirements.txt"): shutil.copy(ROOT / f, proj / f)
+    outs = [demo(proj).stdout] + [demo(proj, True, "--hours", "24").stdout for _ in range(2)]
+    assert [int(re.search(r"Toast logins this run: (\d+)", o)[1]) for o in outs] == [1, 0, 0], [o[-800:] for o in outs]
+    assert "(+24 h; 48 h after the first run)" in outs[2] and not any("answered 401" in o for o in outs)
 
 def test_demo_refuses_a_state_it_cannot_rebuild(tmp_path):
     "A files/state.json without .demo/sandbox.json (an older demo, a by-hand run) is not synced against a new world."

@@ -1,6 +1,7 @@
 """`make demo`: sync the Toast sandbox into a local DuckDB warehouse with `fivetran debug`, then show what changed.
 
-Run it as often as you like, in a row: each run is the next sync of the same restaurant group.
+Run it as often as you like, in a row: each run is the next sync of the same restaurant group (see below for runs
+that move the clock more than a week).
 
 1. rebuilds the demo's sandbox world from `.demo/sandbox.json` (seed, size, the clock of the first run, and the
    hours each later run moved it), so every run sees the same deterministic group as the run before;
@@ -16,9 +17,11 @@ Run it as often as you like, in a row: each run is the next sync of the same res
 The clock of the first run is pinned (`START`), not the hour you run it: every clone gets the same data.
 Tokens are checked by signature and on the sandbox clock, so the token the connector cached in files/state.json
 stays valid across runs and the connector logs in once, not on every run (Toast allows two logins an hour).
-The demo's sandbox issues tokens that live a day, as Toast's do (`TOKEN_TTL`): each run moves the sandbox an hour,
-so every 24th run logs in again. The connector's login budget (two an hour) runs on your computer's clock, so 48
-runs within one real hour would stop on it, with a message naming the way out.
+The demo's sandbox issues tokens that live a week on its clock (`TOKEN_TTL`; Toast's live about a day): each run moves
+the sandbox an hour (`--hours 24`: a day), so only every 168th run (every 7th) logs in again. The connector's login
+budget (two an hour) runs on your computer's clock: runs that each move the clock a week or more need a login each,
+and a third within one real hour stops on that budget with a message naming when the next login is allowed (helper-85:
+with a day's tokens, a second `--hours 24` run in the same hour did).
 `make clean-demo` (or deleting `files/` and `.demo/`) starts over.
 
 Plain Python: `python tools/demo.py [--hours H] [--project DIR]` (`--project`: another connector folder).
@@ -36,7 +39,7 @@ from offline import offline_env  # noqa: E402
 
 PROFILE = dict(seed=7, restaurants=3, days=7, orders_per_day=40)
 START = "2026-03-10T17:00:00.000Z"     # the sandbox clock at the first run: 13:00 in Boston, 10:00 in LA, 17:00 in London
-TOKEN_TTL = 86400                      # sandbox seconds: a day, as Toast's tokens (see the docstring)
+TOKEN_TTL = 7 * 86400                  # sandbox seconds: a week (see the docstring)
 CLEAN = "`make clean-demo` (or deleting files/ and .demo/) starts over"
 REQUIREMENTS = ("(fivetran debug first checks requirements.txt against every import in this folder: what it says below to add "
                 "or remove is about all the folder holds, tests and tools included, not the connector that ships; "
@@ -156,7 +159,9 @@ def main(project: Path = root, hours: float = 1.0) -> int:
         print(f"fivetran debug finished in {time.perf_counter() - t:.1f} s with exit code {rc}", flush=True)
         st = sb.stats()
     calls = sum(n for per in st["requests"].values() for n in per.values())
-    why = "logged in" if st["logins"] else "the token cached in files/state.json is still valid on the sandbox clock"
+    rejected = st["status"].get("401", 0)
+    why = ("logged in" if st["logins"] else "the token cached in files/state.json was refused (401) and no login was made"
+           if rejected else "the token cached in files/state.json is still valid on the sandbox clock")
     print(f"Toast logins this run: {st['logins']} ({why}); API calls: {calls}", flush=True)
     if rc:
         print(f"make demo failed (exit {rc}); run it again to resume, or {CLEAN}.", file=sys.stderr)

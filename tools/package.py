@@ -197,15 +197,15 @@ def deploy_configuration(path: Path) -> dict:
     sys.path.insert(0, str(ROOT))
     from toast_connector.config import ConfigError, SECRET_ENV, validate_configuration, _is_loopback
     try: plain = decrypted(cfg)              # `fivetran configuration` saves password fields encrypted; deploy decrypts them
-    except ValueError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
+    except ValueError as e: raise SystemExit(f"deploy: {path}: {e}; nothing was uploaded") from None
     env = {k: var for k, var in SECRET_ENV.items() if os.environ.get(var, "").strip()}   # the variables the sync reads too
     checked = {k: ("" if k in env and str(v).startswith("<") else v) for k, v in plain.items()}   # what the variable replaces
     try: settings = validate_configuration(checked)    # what the first sync would refuse is refused here, before any upload
-    except ConfigError as e: raise SystemExit(f"deploy: {path.name}: {e}; nothing was uploaded") from None
+    except ConfigError as e: raise SystemExit(f"deploy: {path}: {e}; nothing was uploaded") from None
     from urllib.parse import urlsplit
     host = urlsplit(settings.base_url).hostname or ""
     if _is_loopback(host):
-        raise SystemExit(f"deploy: {path.name}: 'domain' {settings.base_url} is a local address (a sandbox's?): Fivetran's "
+        raise SystemExit(f"deploy: {path}: 'domain' {settings.base_url} is a local address (a sandbox's?): Fivetran's "
                          "servers cannot reach it; put Toast's API host there (e.g. ws-api.toasttab.com); nothing was uploaded")
     for key, var in SECRET_ENV.items():
         if not str(cfg.get(key, "")).strip() or str(cfg.get(key, "")).startswith("<"):
