@@ -59,7 +59,14 @@ other row as before; and when the restaurant's JSON columns came to be written a
 `delivery`, `online_ordering` and `prep_times` are compact JSON with Toast's numbers as numbers; every other row and
 the cursors as before; and when a menus cursor waiting for a confirming fetch came to name the publish whose rows it
 wrote (helper-80: a stale copy was held against the publish before): `menus.published` holds `fetched` beside
-`missing` in both restaurants' final cursors; every row as before. So this test is a change detector, not a proof of correctness: it says that what lands has not changed
+`missing` in both restaurants' final cursors; every row as before; and when Toast's totals came to be owed per
+restaurant (helper-88: after a pause only the reconciled span was asked for) and a date of the span never checked to be
+checked at once (helper-86): in sync 5, when the restaurant that left (the second) is back, its 2026-05-12, which it
+was away for, is reconciled and its totals land (one more row in `reconciliation` and in `toast_daily_totals`), and the
+report that brings it, asked from the day after each restaurant's last landed date, gives 2026-05-11 and -12 Toast's
+later figures (a refund; one order fewer in the second restaurant's 2026-05-11, matched by the synced orders) and a new
+`report_request_guid` to the dates it covers; `sync_log.rows` and `reconciliation` count them; the cursors as before.
+So this test is a change detector, not a proof of correctness: it says that what lands has not changed
 since the last rewrite, and each family's own tests compare the warehouse with the sandbox's truth. A rewrite belongs after those
 pass, with the digest's difference explained in its commit.
 

@@ -23,8 +23,8 @@ __all__ = ['ALL_SCOPES', 'CONFIG_ENDPOINTS', 'FAMILIES', 'UTC', 'EPOCH_DELETED',
            'refund_details', 'Restaurant', 'group_guid', 'Catalog', 'env_now', 'World', 'SandboxFamily', 'family',
            'on_event', 'family_truth', 'truth_families', 'forget_family', 'order_skeleton', 'open_edits', 'void_at',
            'base_modified', 'OrderBuilder', 'hashed', 'OrderWindow', 'Mutation', 'order_mutation', 'published_items',
-           'menus_body', 'rare_menus', 'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor', 'cash_entry',
-           'cash_day']
+           'menus_body', 'rare_menus', 'day_late', 'labor_day', 'entry_as_of', 'shift_as_of', 'rare_labor',
+           'cash_entry', 'cash_day']
 
 # %% ../../nbs/30_sandbox_data.ipynb #aa09cff2
 ALL_SCOPES = ("orders:read", "labor:read", "labor.employees:read", "config:read", "cashmgmt:read",
@@ -1868,6 +1868,10 @@ def _menus_truth(w: World, rs: list, s: int | None, cut: str) -> tuple[dict, dic
     return {"menus": [_wrap(r, m) for r in rs if (m := w.menus(r.guid)) is not None]}, {}
 
 # %% ../../nbs/30_sandbox_data.ipynb #ee1e80b4
+def day_late(r: Restaurant) -> int:
+    "Hours a restaurant's day starts late: a closeout after 6 local moves its shifts and cash that much, so they stay in their business date."
+    return max(0, r.closeout - 6)   # the earliest clock-in, 10 minutes before a 7:00 shift, is after the closeout (helper-86)
+
 def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, list]:
     "Shifts `[(created_ms, deleted_ms|None, shift)]` and time entries `[(in_ms, out_ms, deleted_ms|None, entry)]` of `bd`."
     rng = random.Random(f"{seed}:{r.guid}:labor:{bd}")
@@ -1878,7 +1882,7 @@ def labor_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, li
         unscheduled = e is None
         if unscheduled: e = rng.choice(cat.staff)
         job = cat.job_of[e["jobReferences"][0]["guid"]]
-        s_in = local_ms(d, rng.choice([7, 8, 10, 11, 15, 16, 17]) * 3600, r.tz)
+        s_in = local_ms(d, (rng.choice([7, 8, 10, 11, 15, 16, 17]) + day_late(r)) * 3600, r.tz)
         s_out = s_in + rng.choice([5, 6, 7, 8, 9, 10]) * 3600000
         sh = None
         if not unscheduled:
@@ -2219,7 +2223,7 @@ def cash_day(seed: int, r: Restaurant, cat: Catalog, bd: int) -> tuple[list, lis
     "Cash entries and deposits of business date `bd` in final form (filter by `date` for *now*)."
     rng = random.Random(f"{seed}:{r.guid}:cash:{bd}")
     d = bd_date(bd)
-    at = lambda h: local_ms(d, h * 3600 + rng.randint(0, 1799), r.tz)
+    at = lambda h: local_ms(d, (h + day_late(r)) * 3600 + rng.randint(0, 1799), r.tz)
     close_h = 23 + r.closeout * 0.5 if r.closeout else 23.2
     cfg, entries = cat.cfg, []
     for dr in cfg["cashDrawers"]:
