@@ -31,9 +31,11 @@ HOURS = {
     "22:00 UTC": "2026-12-01T22:00:00Z",             # dinner in Boston, 14:00 in Los Angeles; 18 precede
     "just after DST": "2026-11-01T09:30:00Z",        # US clocks fell back at 06:00Z (Boston) and 09:00Z (Los Angeles):
                                                      # the histories hold the 25-hour business days 10-31 and 11-01
-    "just before closeout": "2026-12-01T08:59:30Z",
+    "just before closeout": "2026-12-01T08:59:30Z",  # Boston closes business day 11-30 at 04:00 EST = 09:00Z; 20 precede
+    "just after closeout": "2026-12-01T09:01:00Z",   # 11-30 closed a minute ago, inside the connector's safety lag (2 min):
+                                                     # its "today" is still 11-30 (helper-86: two tests assumed otherwise)
     "just after EU DST": "2026-03-29T01:30:00Z",     # London's clocks went forward at 01:00Z: its 23-hour business day 03-28
-                                                     # (helper-56: a shift test failed here)  # Boston closes business day 11-30 at 04:00 EST = 09:00Z; 20 precede
+                                                     # (helper-56: a shift test failed here)
 }
 
 
