@@ -770,3 +770,29 @@ def test_a_nan_in_a_restaurant_detail_skips_that_restaurant_named():
         (g,) = sb.world.restaurant_guids()
         assert g in str(err) and "NaN is not a JSON number" in str(err), str(err)
         assert [r["sync_status"] for r in rec.rows("restaurant")] == ["malformed"]
+
+
+@pytest.mark.parametrize("field,value,column", [("numberOfGuests", 3_000_000_000, "number_of_guests"),
+                                                ("closedDate", "", "closed_date")])
+def test_a_value_the_writer_refuses_ends_the_sync_in_one_line_naming_it(field, value, column):
+    """helper-87: a value Toast's spec does not allow (a guest count past a 32-bit INT, an empty timestamp) reached the
+    SDK's writer, whose refusal ended the sync with its own words (`Value out of range: 3000000000`), naming no table,
+    order or column. Now one line names them; what the earlier checkpoints wrote stays."""
+    from test_orders import Warehouse
+    with Sandbox(**PROFILE) as sb:
+        orig, hit = sb.respond, []
+        def respond(method, target, headers=(), body_=b"", client="local"):
+            rep = orig(method, target, headers, body_, client)
+            if urlsplit(target).path == "/orders/v2/ordersBulk" and rep.status == 200 and not hit:
+                page = json.loads(rep.body)
+                if page:
+                    page[0][field] = value; hit.append(page[0]["guid"])
+                    return Reply(200, rep.headers, json.dumps(page).encode())
+            return rep
+        sb.respond = respond
+        wh, log, failed = Warehouse(), testing.ListLog(), []
+        wh.fail = failed.append
+        with pytest.raises(sync.RowRefused) as ei:
+            sync.update(sb.configuration(initialSyncStart=START), {}, emit=wh, log=log)
+    said = str(ei.value)
+    assert hit and f"a row of orders (id {hit[0]}, column '{column}'" in said and failed == [said], said

@@ -24,8 +24,8 @@ from .sdk import SdkEmitter, SdkLog
 from . import windows as W
 
 # %% auto #0
-__all__ = ['REKEYED', 'upgrade_state', 'unkeyed', 'warn_unkeyed', 'SyncFailed', 'Engine', 'start_moved', 'keep_logins',
-           'scrub_chain', 'update', 'schema']
+__all__ = ['REKEYED', 'upgrade_state', 'unkeyed', 'warn_unkeyed', 'SyncFailed', 'RowRefused', 'refused', 'Engine', 'start_moved',
+           'keep_logins', 'scrub_chain', 'update', 'schema']
 
 # %% ../nbs/20_sync.ipynb #f584003e
 REKEYED = ("employee", "job", "employee_job_reference", "employee_wage_override")   # keyed by restaurant too since state v3
@@ -57,6 +57,19 @@ def warn_unkeyed(tables: list[str], v: int, log):
 # %% ../nbs/20_sync.ipynb #1417c9da
 class SyncFailed(Exception):
     "Some streams failed (Toast answered 400 or kept failing); everything else was synced and checkpointed."
+
+class RowRefused(ValueError):
+    "The SDK's writer refused a value of a row (one its column's type cannot hold); the message names the table, row and column."
+
+def refused(table: str, row: dict, e: Exception) -> RowRefused:
+    "What the writer refused, named: the table, the row's key, the column whose value its message quotes (when one does), and why."
+    why = str(e)
+    key = next((f"{c} {row[c]}" for c in ("id", "guid", "restaurant_id") if row.get(c) is not None), "no key")
+    quoted = lambda v: f"'{v}'" if isinstance(v, str) else str(v)
+    cols = [c for c, v in row.items() if v is not None and not isinstance(v, (dict, list)) and quoted(v) in why]
+    col = f", column '{cols[0]}' ({quoted(row[cols[0]])[:60]})" if len(cols) == 1 else ""
+    return RowRefused(f"the writer refused a row of {table} ({key}{col}): {why[:200]}; the sync stops here, and the next one "
+                      "reads it again from the last checkpoint: nothing already synced is lost")
 
 class Engine:
     "One sync: discover restaurants, run every (restaurant, stream) task, emit from this thread, report."
@@ -162,26 +175,33 @@ def apply(self: Engine, msg):
         case LateRead(task, f): self.late.update(reads=1, **f); self.late["calls:" + task.stream.name] += f["calls"]
         case Fatal(_, e): raise e
 
+# %% ../nbs/20_sync.ipynb #7237f26c
+@patch
+def emitted(self: Engine, op, table: str, row: dict):
+    "Hand one row to the SDK (`op`); a value its writer refuses ends the sync with one line naming it (helper-87: the SDK's own words named nothing)."
+    try: op(table, row)
+    except (ValueError, TypeError, OverflowError, UnicodeError) as e: raise refused(table, row, e) from None
+
 @patch
 def write(self: Engine, task: Task, dels: list, ups: list):
     "Emit deletes, then upserts; a checkpoint every `checkpointRows` rows and when memory runs high; watchers see the upserts."
     limit = self.settings.checkpoint_rows
     for table, keys in dels:
-        self.emit.delete(table, keys); self.rows[table + ":deleted"] += 1; self.since_ckpt += 1
+        self.emitted(self.emit.delete, table, keys); self.rows[table + ":deleted"] += 1; self.since_ckpt += 1
         if self.since_ckpt >= limit: self.checkpoint("rows")
     for table, row in ups:
-        self.emit.upsert(table, row); self.rows[table] += 1; self.since_ckpt += 1
+        self.emitted(self.emit.upsert, table, row); self.rows[table] += 1; self.since_ckpt += 1
         if self.since_ckpt >= limit: self.checkpoint("rows")
     for f in self.families:
         if f.watch: f.watch(self, task, ups)
     if self.since_ckpt >= self.MEMORY_MIN_ROWS and self.memory_high(): self.checkpoint("memory")
 
-# %% ../nbs/20_sync.ipynb #b832d979
+# %% ../nbs/20_sync.ipynb #17be1d3d
 @patch
 def upsert(self: Engine, table: str, row: dict, update: bool = False, hold: bool = False):
     """Write one row outside a task (`update`: only its own columns, where the writer can); `checkpointRows` and memory
     bound these too, unless `hold`: the state already says more than the rows written so far (a checkpoint must wait)."""
-    (getattr(self.emit, "update", self.emit.upsert) if update else self.emit.upsert)(table, row)
+    self.emitted(getattr(self.emit, "update", self.emit.upsert) if update else self.emit.upsert, table, row)
     self.rows[table] += 1; self.since_ckpt += 1
     if hold: return
     if self.since_ckpt >= self.settings.checkpoint_rows: self.checkpoint("rows")      # Toast's daily totals can be many
@@ -197,7 +217,7 @@ def read_now(self: Engine, task: Task, params: dict) -> list:
         run.flush(*run.rows(page, params))
     return out
 
-# %% ../nbs/20_sync.ipynb #37ce07c9
+# %% ../nbs/20_sync.ipynb #542b0065
 @patch
 def tasks(self: Engine, rs: list[Restaurant]) -> list[Task]:
     "Every (restaurant, stream), streams in family order, restaurants interleaved; bulk tasks beyond `maxWorkers - 1` after all the others."
@@ -236,7 +256,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
             self.q.drain()                 # a worker waiting for room in its lane puts, then sees the stop
         pool.shutdown(wait=ok, cancel_futures=not ok)
 
-# %% ../nbs/20_sync.ipynb #9e7390e4
+# %% ../nbs/20_sync.ipynb #230e1640
 @patch
 def discover(self: Engine) -> tuple[list[Restaurant], str]:
     "The restaurants of this sync (and the known ones Toast no longer lists), each written to `restaurant`."
@@ -267,7 +287,7 @@ def phases(self: Engine, rs: list[Restaurant]):
             self.errors.append({"restaurant": None, "stream": phase.__name__, "status": e.status, "message": e.toast_message or str(e)})
             self.log.warning(f"{phase.__name__} stopped: {e}")
 
-# %% ../nbs/20_sync.ipynb #71025fde
+# %% ../nbs/20_sync.ipynb #e6240080
 @patch
 def run(self: Engine) -> dict:
     "One sync; returns its `sync_log` row (raises `SyncFailed` after checkpointing when a stream failed)."
@@ -292,7 +312,7 @@ def run(self: Engine) -> dict:
     if self.errors: raise SyncFailed(failure_message(self.errors))
     return row
 
-# %% ../nbs/20_sync.ipynb #c716f3d5
+# %% ../nbs/20_sync.ipynb #f28cf3b4
 def start_moved(state: dict, settings) -> str | None:
     "A warning when `initialSyncStart` is earlier than the start this connection's history was synced from (kept in the state)."
     now, kept = W.toast_ts(settings.initial_sync_start), state.get("start")
@@ -302,7 +322,7 @@ def start_moved(state: dict, settings) -> str | None:
             f"synced reads nothing before {kept} (only one that never synced starts at {now}); re-sync the connection "
             "from scratch to backfill")
 
-# %% ../nbs/20_sync.ipynb #824c9b22
+# %% ../nbs/20_sync.ipynb #f28b966b
 def keep_logins(engine) -> bool:
     "After an aborted sync: checkpoint its state if it logged in, so the next sync counts that login and reuses its token."
     if not getattr(engine.client, "login_count", 0): return False
@@ -353,10 +373,10 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         scrub_chain(e, configuration)               # never a secret in a local here: the SDK's crash report prints this frame's
         # the configuration or the credentials (or a client that reaches no restaurant list): one line, no traceback;
         # anything else keeps its traceback
-        if isinstance(e, (ConfigError, StateError, ToastAuthError, ToastNoRestaurants)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
+        if isinstance(e, (ConfigError, StateError, ToastAuthError, ToastNoRestaurants, RowRefused)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
-# %% ../nbs/20_sync.ipynb #2a782307
+# %% ../nbs/20_sync.ipynb #d308879c
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()
