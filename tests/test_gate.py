@@ -90,3 +90,16 @@ def test_gate_fails_on_long_cells_and_warns_when_told(tmp_path):
     assert "gate: warning" in out and line in out and "module in sync" in out, out
     rc, out = gate(root)
     assert rc == 1 and "GATE FAILED" in out and line in out, out
+
+
+def test_a_name_defined_twice_in_a_module_is_named(tmp_path):
+    """2026-12-05: a new `cursors.newer` (the walk's) and the menus' older `newer` of the same module: the notebook's
+    tests between the two passed on the new one, while the exported module called the menus' one from the walk."""
+    m = _gate_module()
+    pkg = tmp_path / "toast_connector"
+    pkg.mkdir()
+    (pkg / "a.py").write_text("from fastcore.basics import patch\nclass C: pass\ndef newer(r): return 1\n@patch\ndef go(self: C): pass\n"
+                              "@patch\ndef go(self: int): pass\ndef newer(a, b): return 2\n")
+    (pkg / "b.py").write_text("def newer(r): return 1\n")
+    assert m.shadowed(pkg) == ["toast_connector/a.py: newer (lines 3, 8)"]      # @patch'd methods of two classes are no clash
+    assert m.shadowed(ROOT / "toast_connector") == []

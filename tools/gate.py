@@ -3,10 +3,13 @@
 Runs `nbdev_clean` and `nbdev_export` and fails, naming the files, when either changes anything:
 an uncleaned notebook (execution counts, metadata) or a module edited by hand / not re-exported.
 It also names every exported cell of `nbs/*.ipynb` longer than `MAX_CELL_LINES` lines (a class grows method by
-method instead) and fails on them (`GATE_CELLS=warn` makes it a warning, for a notebook mid-split).
+method instead) and fails on them (`GATE_CELLS=warn` makes it a warning, for a notebook mid-split), and fails on a
+name a module defines twice at its top level (`def` or `class`, not `@patch`): the later definition replaces the
+earlier for the whole module, while the notebook's cells between the two saw the earlier one, so their tests passed
+(`cursors.newer`, 2026-12-05).
 Plain Python, so it runs the same on Windows, macOS and Linux: `python tools/gate.py`.
 """
-import hashlib, json, os, re, shutil, subprocess, sys
+import ast, hashlib, json, os, re, shutil, subprocess, sys
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
@@ -40,6 +43,18 @@ def long_cells(folder: Path, limit: int = MAX_CELL_LINES) -> list[str]:
                            f"{len(lines)} lines, {first[:60]}")
     return out
 
+def shadowed(package: Path) -> list[str]:
+    "`module: name (lines a, b)` for every name defined twice at a module's top level by `def` or `class` (`@patch` ones aside)."
+    out = []
+    for p in sorted(package.rglob("*.py")):
+        seen = {}
+        for n in ast.parse(p.read_text(encoding="utf-8")).body:
+            if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): continue
+            if any(ast.unparse(d).split("(")[0].split(".")[-1] in ("patch", "patch_to") for d in n.decorator_list): continue
+            seen.setdefault(n.name, []).append(n.lineno)
+        out += [f"{p.relative_to(package.parent).as_posix()}: {k} (lines {', '.join(map(str, v))})" for k, v in seen.items() if len(v) > 1]
+    return out
+
 def main() -> int:
     "Run the gate; the exit code."
     problems = []
@@ -59,6 +74,9 @@ def main() -> int:
                 + "\n  -> split them: a class grows method by method (config.patch), each method followed by its example")
         if os.environ.get("GATE_CELLS", "").lower() == "warn": print(f"gate: warning (GATE_CELLS=warn): {what}")
         else: problems.append(what)
+    if twice := shadowed(root / "toast_connector"):
+        problems.append("names defined twice in one module (the later replaces the earlier everywhere in it):\n    "
+                        + "\n    ".join(twice) + "\n  -> rename one of them in its notebook")
     if problems:
         print("GATE FAILED:\n- " + "\n- ".join(problems), file=sys.stderr)
         return 1
