@@ -772,12 +772,18 @@ def test_a_nan_in_a_restaurant_detail_skips_that_restaurant_named():
         assert [r["sync_status"] for r in rec.rows("restaurant")] == ["malformed"]
 
 
-@pytest.mark.parametrize("field,value,column", [("numberOfGuests", 3_000_000_000, "number_of_guests"),
-                                                ("closedDate", "", "closed_date")])
-def test_a_value_the_writer_refuses_ends_the_sync_in_one_line_naming_it(field, value, column):
+def _guests(o): o["numberOfGuests"] = 3_000_000_000
+def _closed(o): o["closedDate"] = ""
+def _amount(o): o["checks"][0]["amount"] = 1e20
+
+
+@pytest.mark.parametrize("edit,table,column", [(_guests, "orders", "number_of_guests"), (_closed, "orders", "closed_date"),
+                                               (_amount, "orders_check", "amount")])
+def test_a_value_the_writer_refuses_ends_the_sync_in_one_line_naming_it(edit, table, column):
     """helper-87: a value Toast's spec does not allow (a guest count past a 32-bit INT, an empty timestamp) reached the
     SDK's writer, whose refusal ended the sync with its own words (`Value out of range: 3000000000`), naming no table,
-    order or column. Now one line names them; what the earlier checkpoints wrote stays."""
+    order or column. A check's amount past DECIMAL(18,4)'s 14 whole digits was written as NULL, the sync a success. Now
+    one line names them; what the earlier checkpoints wrote stays."""
     from test_orders import Warehouse
     with Sandbox(**PROFILE) as sb:
         orig, hit = sb.respond, []
@@ -785,8 +791,8 @@ def test_a_value_the_writer_refuses_ends_the_sync_in_one_line_naming_it(field, v
             rep = orig(method, target, headers, body_, client)
             if urlsplit(target).path == "/orders/v2/ordersBulk" and rep.status == 200 and not hit:
                 page = json.loads(rep.body)
-                if page:
-                    page[0][field] = value; hit.append(page[0]["guid"])
+                if page and page[0]["checks"]:
+                    edit(page[0]); hit.append(page[0]["guid"] if table == "orders" else page[0]["checks"][0]["guid"])
                     return Reply(200, rep.headers, json.dumps(page).encode())
             return rep
         sb.respond = respond
@@ -795,4 +801,4 @@ def test_a_value_the_writer_refuses_ends_the_sync_in_one_line_naming_it(field, v
         with pytest.raises(sync.RowRefused) as ei:
             sync.update(sb.configuration(initialSyncStart=START), {}, emit=wh, log=log)
     said = str(ei.value)
-    assert hit and f"a row of orders (id {hit[0]}, column '{column}'" in said and failed == [said], said
+    assert hit and f"a row of {table} (id {hit[0]}, column '{column}'" in said and failed == [said], said
