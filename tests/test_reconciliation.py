@@ -31,7 +31,10 @@ def sandbox():
 
 
 def run(sb, wh, state, creds=True, **cfg):
+    "One sync into `wh`; initialSyncStart stays the first sync's, as in a real connection (and `check` cuts the truth there)."
     log = testing.ListLog()
+    wh.start = wh.start or cfg.get("initialSyncStart") or sb.configuration()["initialSyncStart"]
+    cfg.setdefault("initialSyncStart", wh.start)
     if creds: cfg.update(analyticsClientId=sb.analytics_client_id, analyticsClientSecret=sb.analytics_client_secret)
     sync.update(sb.configuration(**cfg), state, emit=wh, log=log)
     return wh.state, log
