@@ -100,6 +100,7 @@ def test_a_name_defined_twice_in_a_module_is_named(tmp_path):
     pkg.mkdir()
     (pkg / "a.py").write_text("from fastcore.basics import patch\nclass C: pass\ndef newer(r): return 1\n@patch\ndef go(self: C): pass\n"
                               "@patch\ndef go(self: int): pass\ndef newer(a, b): return 2\n")
-    (pkg / "b.py").write_text("def newer(r): return 1\n")
-    assert m.shadowed(pkg) == ["toast_connector/a.py: newer (lines 3, 8)"]      # @patch'd methods of two classes are no clash
+    (pkg / "b.py").write_text("from fastcore.basics import patch\nclass C: pass\ndef newer(r): return 1\n@patch\ndef newer(self: C): pass\n")
+    assert m.shadowed(pkg) == ["toast_connector/a.py: newer (lines 3, 8)",       # @patch'd methods of two classes are no clash,
+                               "toast_connector/b.py: newer (lines 3, 5)"]       # but a plain def and a @patch one are (helper-89)
     assert m.shadowed(ROOT / "toast_connector") == []

@@ -3,12 +3,14 @@ hours after their modifiedDate, past the lookback) and ordinary edits make the s
 differ from Toast's; the connector re-reads that date until they agree, and at the end every date of the span is
 `matched` or `healed` and the warehouse equals the truth. Without analytics credentials, or without their scope,
 the sync succeeds, says so once, and reconciles in the weaker form."""
+import json
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import pytest
 
 from toast_connector import analytics, sync, testing
-from toast_connector.sandbox.server import Sandbox
+from toast_connector.sandbox.server import Reply, Sandbox
 from toast_connector.sandbox.data import bd_add
 from test_orders import Warehouse, check, snake   # snake: README's column naming, the tests' own
 
@@ -225,7 +227,8 @@ def test_an_empty_report_is_no_backfill_and_an_empty_reread_heals_nothing():
         sb.faults.set("empty_list@/era/v1/metrics/{reportRequestGuid}:1")
         state, _ = run(sb, wh, {}, **cfg)
         sb.faults.set("")
-        assert not wh.tables.get("toast_daily_totals") and not state["reconciliation"].get("through")
+        assert not wh.tables.get("toast_daily_totals")
+        assert state["reconciliation"]["through"][g] < min(bd for _, bd in recon(wh))   # owed from before the span: nothing landed
         # no figure of Toast's is no zero (helper-67: every date went `pending`, then `unresolved`, against zeros): each date
         # is checked in the weaker form, and says so
         assert {(r["status"], r["form"], r["toast"]) for r in recon(wh).values()} == {("matched", "orders re-read", None)}, recon(wh)
@@ -356,7 +359,8 @@ def test_a_reread_toast_fails_leaves_that_date_and_checks_the_others():
         assert row["status"] == "failed" and row["reconciliation"]["failed"] == 3 and row["reconciliation"]["checked"] == 3, row
         assert {g for g, _ in recon(wh)} == {g2} and {e["restaurant"] for e in row["errors"]} == {g1}
         state = wh.state
-        state, _ = run(sb, wh, state)                  # Toast answers again: the full check is still due, both are checked
+        assert state["reconciliation"]["at"]           # the full check was made: only the dates Toast failed wait (helper-90)
+        state, _ = run(sb, wh, state)                  # Toast answers again: those dates are checked, alone
         assert {g for g, _ in recon(wh)} == {g1, g2} and "failed" not in last_log(wh)["reconciliation"]
 
 
@@ -599,3 +603,93 @@ def test_no_totals_of_a_date_still_open_where_the_restaurant_is():
         assert rows and not [(t["restaurant_id"], t["business_date"]) for t in rows if t["business_date"] >= today[t["restaurant_id"]]]
         for g in today:                                        # every closed date since the start, each restaurant
             assert totals_dates(wh, g)[-1] == bd_add(today[g], -1), (g, totals_dates(wh, g))
+
+
+def analytics_calls(sb) -> dict:
+    return {k: sum(v.values()) for k, v in sb.stats()["requests"].items() if "/era/" in k}
+
+
+def test_a_restaurant_outside_the_group_asks_for_no_report_every_sync():
+    """helper-89, -90: a restaurant outside the analytics credentials' group never gets Toast's totals, so it was owed
+    a backfill for ever: every sync asked Toast for the group's members and warned, though nothing was to be checked."""
+    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=10, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    with sb:
+        g1, g2 = sb.world.restaurant_guids()
+        sb.analytics_outside = frozenset({g2})
+        wh, state = Warehouse(), {}
+        state, _ = run(sb, wh, state, reconcileDays="3")
+        first = analytics_calls(sb)
+        for _ in range(6):
+            sb.advance(1); state, log = run(sb, wh, state, reconcileDays="3")
+        assert analytics_calls(sb) == first, (first, analytics_calls(sb))      # nothing due in six hours: no call at all
+        assert state["reconciliation"]["outside"] == [g2] and list(state["reconciliation"]["through"]) == [g1]
+
+
+def test_a_report_with_an_impossible_row_or_figure_names_it_and_the_sync_goes_on():
+    """helper-89: a `netSalesAmount` of 1E+20 passed the report's checks and reached `toast_daily_totals`, whose writer
+    refused it: every sync failed. helper-90: a row with `businessDate` "2026-03-08" was "no list of rows". Both are a
+    malformed report now, named: Toast's totals are skipped, the dates reconciled in the weaker form, the sync succeeds."""
+    for edit, says in ((lambda x: x.update(netSalesAmount=1e20), "netSalesAmount '1E+20'"),
+                       (lambda x: x.update(businessDate="2026-03-08"), "businessDate '2026-03-08', no yyyyMMdd")):
+        sb, wh = sandbox(), Warehouse()
+        with sb:
+            orig = sb.respond
+            def respond(method, target, headers=(), body_=b"", client="local"):
+                rep = orig(method, target, headers, body_, client)
+                if method == "GET" and urlsplit(target).path.startswith("/era/v1/metrics/") and rep.status == 200:
+                    rows = json.loads(rep.body); edit(rows[-1])
+                    return Reply(200, rep.headers, json.dumps(rows).encode())
+                return rep
+            sb.respond = respond
+            state, log = run(sb, wh, {}, reconcileDays="3")
+        skipped = [m for _, m in log.lines if SKIP in m]
+        assert last_log(wh)["status"] == "succeeded" and len(skipped) == 1 and says in skipped[0], skipped
+        assert "toast_daily_totals" not in wh.tables and {r["form"] for r in recon(wh).values()} == {"orders re-read"}
+
+
+def test_a_pause_longer_than_one_report_gets_every_date_in_turn():
+    """helper-89, -90: after a pause of 400 days, one report (366 dates at most) asked for the last 366 and the state
+    marked all as landed: the 34 before never came. Now the oldest owed come first, the rest in the next syncs."""
+    now = datetime(2026, 11, 20, 6, 0, tzinfo=timezone.utc)
+    with Sandbox(seed=14, restaurants=1, days=4, orders_per_day=2, now=now, rate_limits=0, token_ttl=10 ** 8,
+                 scopes=("orders:read", "restaurants:read")) as sb:
+        sb.world.rates = {k: 0.0 for k in sb.world.rates}
+        sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+        r, wh = sb.world._rs[0], Warehouse()
+        cfg = dict(initialSyncStart="2026-11-16T06:00:00.000Z", reconcileDays="3")
+        state, _ = run(sb, wh, {}, **cfg)
+        first = totals_dates(wh, r.guid)[0]
+        sb.advance(24 * 400)
+        for _ in range(2):
+            state, log = run(sb, wh, state, **cfg); sb.advance(1)
+        want, yesterday = [first], bd_add(r.bd(sb.world._now), -1)
+        while want[-1] < yesterday: want.append(bd_add(want[-1], 1))
+        assert len(want) > 400 and totals_dates(wh, r.guid) == want, sorted(set(want) - set(totals_dates(wh, r.guid)))[:5]
+
+
+def test_a_pending_date_of_a_restaurant_whose_orders_are_refused_ends_unresolved_as_it_leaves_the_span():
+    """helper-90: a restaurant still listed whose orders Toast refuses (403) is no longer reconciled; its date left
+    pending stayed pending for good, in the warehouse and in the state, though it left the span."""
+    from toast_connector.sandbox import server as S
+    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=20, now=NOW, rate_limits=0, token_ttl=10 ** 8,
+                 scopes=("orders:read", "restaurants:read"))
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    with sb:
+        g1, g2 = sb.world.restaurant_guids()
+        wh, cfg = Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
+        d = bd_add(sb.world._r(g2).bd(sb.world._now), -2)
+        o = next(o for o in sb.world.orders_by_business_date(g2, d) if not o["voided"] and not o["deleted"])
+        sb.world.edit_order(g2, o["guid"], "order_void", visible=NOW + timedelta(days=30))   # Toast counts it; ordersBulk not yet
+        state, _ = run(sb, wh, {}, **cfg)
+        assert recon(wh)[(g2, d)]["status"] == "pending"
+        def refuse(sb_, c):                      # g2's orders refused from now on; g2 stays listed
+            if c.template.endswith("ordersBulk") and c.restaurant == g2: raise S.ApiError(403, "Access to restaurant denied", key="restaurant_forbidden")
+        sb.on_request = refuse
+        for _ in range(4):
+            sb.advance(24)
+            try: state, _ = run(sb, wh, state, **cfg)
+            except sync.SyncFailed: state = wh.state
+        assert recon(wh)[(g2, d)]["status"] == "unresolved" and str(d) not in state["reconciliation"]["dates"].get(g2, {})

@@ -4,7 +4,7 @@
 
 # %% ../nbs/16_analytics.ipynb #9bd35453
 from __future__ import annotations
-import base64, dataclasses, hashlib, json, time
+import base64, dataclasses, hashlib, json, re, time
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from .auth import ToastError, ToastAuthError, ToastForbidden, ToastNotFound, ToastConflict, ToastRetriesExhausted
@@ -19,11 +19,11 @@ from .state import GUID_RE
 
 # %% auto #0
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'INFO', 'POLLS', 'POLL_BUDGET',
-           'REPORT_KEEP', 'POST', 'REPORT_MAX_DAYS', 'FAMILY', 'synced_totals', 'difference', 'snake', 'totals_row',
-           'analytics_rules', 'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members', 'report',
-           'bad_figure', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report', 'hold_posts',
-           'posts_held', 'owed_from', 'report_span', 'note_through', 'settle_left', 'settle_pending', 'forget_watch',
-           'reconcile']
+           'MONEY_MAX', 'REPORT_KEEP', 'POST', 'REPORT_MAX_DAYS', 'FAMILY', 'synced_totals', 'difference', 'snake',
+           'totals_row', 'analytics_rules', 'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members',
+           'report', 'bad_row', 'bad_figure', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report',
+           'hold_posts', 'posts_held', 'owed_from', 'owes_past', 'report_span', 'note_through', 'out_of_span',
+           'settle_left', 'settle_pending', 'forget_watch', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -191,15 +191,28 @@ def report(client, start: int, end: int, rids: list[str], sleep=time.sleep, guid
             sleep(wait); waited += wait; i += 1
             continue
         rows = r.data
-        if not isinstance(rows, list) or not all(isinstance(x, dict) and isinstance(x.get("restaurantGuid"), str)
-                                                 and str(x.get("businessDate", "")).isdigit() for x in rows):
+        if not isinstance(rows, list):
             raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast answered {r.status} with no list of rows", status=r.status, endpoint=path)
+        if (bad := bad_row(rows)) is not None:
+            raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast's report has {bad}", status=r.status, endpoint=path)
         if bad := bad_figure(rows):
             raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast's report has {bad}, no number", status=r.status, endpoint=path)
         if not rows:                   # a report of restaurants and dates asked for with no row at all is no answer (helper-75)
             raise ToastMalformed(f"GET /era/v1/metrics/{{guid}}: Toast answered {r.status} with an empty report for {len(rids)} "
                                  f"restaurant(s), business dates {start}..{end}", status=r.status, endpoint=path)
         return guid, rows
+
+MONEY_MAX = Decimal("99999999999999.99995")      # the least amount DECIMAL(18,4) cannot hold once rounded (helper-89)
+
+def bad_row(rows: list) -> str | None:
+    "The first row of a report that is no object with a `restaurantGuid` and a `yyyyMMdd` `businessDate`, named; else None."
+    for i, x in enumerate(rows):
+        if not isinstance(x, dict): return f"row {i}, {_kind_of(x)}, where an object was expected"
+        if not isinstance(x.get("restaurantGuid"), str): return f"row {i} with restaurantGuid {str(x.get('restaurantGuid'))[:40]!r}, no guid"
+        if not re.fullmatch(r"\d{8}", str(x.get("businessDate", ""))): return f"row {i} with businessDate {str(x.get('businessDate'))[:40]!r}, no yyyyMMdd"
+    return None
+
+def _kind_of(x) -> str: return {list: "a list", str: "a string", type(None): "null"}.get(type(x), type(x).__name__)
 
 def bad_figure(rows: list[dict]) -> str | None:
     "The first figure of Toast's rows that is neither a finite number, a numeric string nor null, named; else None."
@@ -209,7 +222,7 @@ def bad_figure(rows: list[dict]) -> str | None:
             if v is None: continue
             try: d = Decimal(str(v).strip() or "x") if isinstance(v, (int, Decimal, float, str)) and not isinstance(v, bool) else None
             except InvalidOperation: d = None              # the client reads JSON numbers as Decimal
-            if d is not None and d.is_finite() and (not count or (d == d.to_integral_value() and abs(d) < 2**31)): continue
+            if d is not None and d.is_finite() and ((d == d.to_integral_value() and abs(d) < 2**31) if count else abs(d) < MONEY_MAX): continue
             return f"{k} {str(v)[:40]!r} for restaurant {x['restaurantGuid']} on {x['businessDate']}" + (" (a count)" if count else "")
     return None
 
@@ -293,22 +306,31 @@ REPORT_MAX_DAYS = 366      # the most business dates one report of Toast's analy
 def owed_from(engine, st, r, end, through: dict) -> int | None:
     "The first business date of `r` whose Toast totals are owed (after its last that landed, else `analyticsBackfillDays` before its span); None: none."
     last, t = _span(st, r, end)[1], through.get(r.guid)
-    if isinstance(t, int): lo = W.add_days(t, 1)
-    elif st.analytics_backfill_days: lo = W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)
-    else: return None
+    lo = W.add_days(t, 1) if isinstance(t, int) else W.add_days(last, -(st.reconcile_days + st.analytics_backfill_days) + 1)
     lo = max(lo, W.business_date(_start(engine, r), r.time_zone, r.closeout_hour or 0))
     return lo if lo <= last else None
 
+def owes_past(engine, st, live, R, end) -> bool:
+    "Whether a restaurant of the group (not one found outside it) is owed totals older than its reconciled span: a backfill or a pause."
+    through, outside = R.get("through") or {}, set(R.get("outside") or ())
+    return any(r.guid not in outside and (d := owed_from(engine, st, r, end, through)) is not None
+               and d < _span(st, r, end, _start(engine, r))[0] for r in live)
+
 def report_span(engine, st, members, check, R, end) -> tuple[int, int] | None:
-    """The dates of a report: those to check, widened to the totals owed to `members` (the restaurants Toast reports on;
-    with no date to check, only a first backfill's), 366 at most. None: nothing to ask for."""
-    through, spans = R.get("through") or {}, [(d, d) for _, d in check]
+    """The dates of a report: those to check, widened to the totals owed to `members` (the restaurants Toast reports on),
+    the oldest 366 first. A member seen for the first time is owed from here on, whether or not this report answers."""
+    through, spans = R.setdefault("through", {}), [(d, d) for _, d in check]
     for r in members:
-        if (check or r.guid not in through) and (d := owed_from(engine, st, r, end, through)) is not None:
+        if (d := owed_from(engine, st, r, end, through)) is not None:
+            through.setdefault(r.guid, W.add_days(d, -1))
             spans.append((d, _span(st, r, end)[1]))
     if not spans: return None
     lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
-    return max(lo, W.add_days(hi, -REPORT_MAX_DAYS + 1)), hi
+    if W.add_days(lo, REPORT_MAX_DAYS - 1) < hi:          # more than one report holds: the oldest first, the rest next sync
+        hi = W.add_days(lo, REPORT_MAX_DAYS - 1)
+        engine.log.info(f"analytics: Toast's totals owed since {lo} span more than {REPORT_MAX_DAYS} business dates: "
+                        f"this sync asks for {lo}..{hi}, the next ones for the rest")
+    return lo, hi
 
 def note_through(engine, st, members, rows, hi, R, end):
     "After a report up to `hi` that held rows: every member's totals landed through `hi` (its own yesterday at most)."
@@ -322,10 +344,11 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     if not st.analytics_client_id:
         return ("no analyticsClientId/analyticsClientSecret in the configuration (Toast's analytics API needs its own credentials "
                 "with scope enterprise-metrics:read)"), {}
-    if not check and not (st.analytics_backfill_days and any(r.guid not in (R.get("through") or {}) for r in live)): return None, {}
+    if not check and not owes_past(engine, st, live, R, end): return None, {}
     client, prev, kept = analytics_client(st, engine.state, engine.log), R.get("report"), None   # kept until a report answers (helper-69)
     try:
         rids, outside = group_members(client, sorted(r.guid for r in live))
+        R["outside"] = sorted(outside)            # owed nothing: no report is asked for them alone (helper-89, -90)
         if outside: engine.log.warning(f"analytics: {len(outside)} restaurant(s) are not in the analytics credentials' management group "
                                        f"(e.g. {outside[0]}): their dates are reconciled in the weaker form")
         if not rids: return "no restaurant synced here is in the analytics credentials' management group", {}
@@ -370,6 +393,16 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
 # %% ../nbs/16_analytics.ipynb #e4c51816
+def out_of_span(engine, R, r, lo: int, hi: int) -> dict:
+    "Forget `r`'s dates outside `lo..hi`; one that left still differing is `unresolved`: no later check can clear it. Its dates kept."
+    dates = R.setdefault("dates", {})
+    for k, v in dates.get(r.guid, {}).items():
+        if int(k) < lo and v.get("s") == "pending":
+            engine.upsert("reconciliation", {"restaurant_id": r.guid, "business_date": int(k), "status": "unresolved"}, update=True)
+    dates[r.guid] = {k: v for k, v in dates.get(r.guid, {}).items() if lo <= int(k) <= hi}
+    return dates[r.guid]
+
+# %% ../nbs/16_analytics.ipynb #df2369d6
 def _to_check(engine, st, live, R, end, full) -> list:
     """The (restaurant, date) pairs to check: the whole span when a full check is due, else its pending dates and those never
     checked (a date before a 23-hour business day can leave a one-day span between two full checks 24 hours apart)."""
@@ -377,18 +410,14 @@ def _to_check(engine, st, live, R, end, full) -> list:
     check = []
     for r in live:
         lo, hi = _span(st, r, end, _start(engine, r))
-        mine = {k: v for k, v in dates.get(r.guid, {}).items() if lo <= int(k) <= hi}
-        for k, v in dates.get(r.guid, {}).items():      # left the span still differing: no later check can clear it
-            if int(k) < lo and v.get("s") == "pending":
-                engine.upsert("reconciliation", {"restaurant_id": r.guid, "business_date": int(k), "status": "unresolved"}, update=True)
-        dates[r.guid] = mine
+        mine = out_of_span(engine, R, r, lo, hi)
         seen = {k: v for k, v in seen_all.get(r.guid, {}).items() if int(k) >= W.add_days(lo, -1)}
         for (g, bd), hs in _memo(engine).get("seen", {}).items():
             if g == r.guid: seen[str(bd)] = pack_hashes(unpack_hashes(seen.get(str(bd))) | hs)
         seen_all[r.guid] = seen
         d = lo
         while d <= hi:
-            if full or (mine.get(str(d)) or {}).get("s") in ("pending", None): check.append((r, d))   # never checked: now (helper-86)
+            if full or (mine.get(str(d)) or {}).get("s") in ("pending", "failed", None): check.append((r, d))   # never checked: now (helper-86)
             d = W.add_days(d, 1)
     return check
 
@@ -404,6 +433,7 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     # while the phase did not run (`forget_watch`) has no baseline until its first check, which leaves the date an entry
     # in `dates` (forgotten with the rest when the phase stops again; helper-58, -60)
     prev = dates[r.guid].get(str(d)) or {}
+    if prev.get("s") == "failed": prev = {}          # a re-read Toast failed before: checked now for the first time
     watched = bool(prev) or not R.get("unwatched") or d > W.business_date(W.parse_ts(R["unwatched"]), r.time_zone, r.closeout_hour)
     late = len(new - seen) if watched else 0
     seen_all[r.guid][str(d)] = pack_hashes(seen | new)
@@ -429,10 +459,10 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
         "toast_net_sales": (t or {}).get("netSalesAmount"), "synced_net_sales": synced["netSalesAmount"]})
     return status
 
-# %% ../nbs/16_analytics.ipynb #df2369d6
+# %% ../nbs/16_analytics.ipynb #6195ffc5
 #| export
 
-# %% ../nbs/16_analytics.ipynb #6195ffc5
+# %% ../nbs/16_analytics.ipynb #d7a217d2
 def settle_left(engine, R: dict, rs: list):
     "A restaurant that left (archived, deleted, no longer listed): its pending dates can no longer be checked, so `unresolved`, and forgotten."
     here = {r.guid for r in rs if r.status not in LEFT_STATUSES}   # skipped for a sync (malformed, unavailable) is still here; no longer listed is not (helper-84)
@@ -453,13 +483,17 @@ def forget_watch(engine):
     R.pop("seen", None); R.pop("dates", None)               # what the phase knew of each date is stale when it is back
     R["unwatched"] = W.toast_ts(W.sync_end(engine.client.now(), 0))
 
-# %% ../nbs/16_analytics.ipynb #d7a217d2
+# %% ../nbs/16_analytics.ipynb #6331ad59
 def reconcile(engine, rs):
     "Check the span's business dates against Toast's totals (or, without them, against the incremental reads); heal by re-reading."
     if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return forget_watch(engine)   # orders not synced here: nothing to reconcile
     st = engine.settings
     live = [r for r in rs if r.syncable and (r.guid, ORDERS.family, ORDERS.scope) not in engine.forbidden]
     settle_left(engine, engine.state.setdefault("reconciliation", {}), rs)   # also when none is left to check (helper-83)
+    for r in rs:          # still listed, its orders refused (403): its dates leave the span all the same (helper-90)
+        if r.syncable and r not in live and r.guid in (engine.state["reconciliation"].get("dates") or {}):
+            end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
+            out_of_span(engine, engine.state["reconciliation"], r, _span(st, r, end, _start(engine, r))[0], W.business_date(end, r.time_zone, r.closeout_hour or 0))
     if not live: return
     if not st.analytics_client_id and st.reconcile != "true":
         why = "no analyticsClientId/analyticsClientSecret in the configuration (Toast's analytics API needs its own credentials with scope enterprise-metrics:read)"
@@ -483,10 +517,11 @@ def reconcile(engine, rs):
         except ToastError as e:          # Toast failed this date's re-read: it stays as it was, the other dates go on (helper-58),
             failed.append(f"{r.name or r.guid} {d}: {e}")        # and the sync ends failed, naming it (helper-60)
             engine.errors.append({"restaurant": r.guid, "stream": "reconcile", "status": e.status, "message": e.toast_message or str(e)})
-            continue
+            R["dates"].setdefault(r.guid, {}).setdefault(str(d), {"s": "failed", "a": 0, "f": now})   # checked again next sync,
+            continue                     # alone: not the whole span every sync (helper-90); a pending one stays pending
         if status is not None: counts[status] = counts.get(status, 0) + 1
     if failed: engine.log.warning(f"reconciliation: {len(failed)} business date(s) not re-read, checked again next sync: " + "; ".join(failed[:3]))
-    if full and not failed: R["at"] = now
+    if full: R["at"] = now
     engine.reconciliation = {"form": form, **({"skipped": why} if why else {}), "checked": len(check) - len(failed), "statuses": counts,
                              **({"failed": len(failed)} if failed else {}), "analytics_calls": _memo(engine).get("calls", 0)}
     engine.log.info(f"reconciliation ({form}): {len(check) - len(failed)} business dates checked" +

@@ -18,9 +18,9 @@ from . import windows as W
 # %% auto #0
 __all__ = ['ONE_CALL', 'SPLIT_MIN', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER_CALL', 'DATE_FAULTS', 'DATES_IN_A_ROW',
            'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting',
-           'OneCall', 'page_after', 'unkeyed_record', 'leading', 'version', 'unread', 'unseen', 'split_at',
-           'expected_records', 'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'full_read', 'same_instant',
-           'older', 'newer']
+           'OneCall', 'page_after', 'unkeyed_record', 'leading', 'version', 'later', 'unread', 'fresh_of', 'unseen',
+           'split_at', 'expected_records', 'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'full_read',
+           'same_instant', 'older', 'newer']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -151,8 +151,7 @@ def whole_pages(self: PageNumber, job, path: str, params: dict):
             continue
         if end and not leading(order, walk, end - (page_no - 1) * n):   # Toast's order moved between two requests
             yield from self.split_pages(job, path, params, seen); return
-        fresh = [r for r in page if unread(r, seen)]
-        seen.update((r["guid"], version(r)) for r in fresh); walk |= ids
+        fresh = fresh_of(page, seen); walk |= ids
         if fresh: yield fresh
         if len(page) < n: return
         end = page_no * n
@@ -165,23 +164,36 @@ def leading(order: list, seen: set, overlap: int) -> bool:
 
 SPLIT_MIN = timedelta(milliseconds=1)      # Toast's timestamps stop at milliseconds: a window no shorter can be split
 
-def version(r: dict) -> datetime | None:
-    "A record's version: its `modifiedDate` (None when it has none that parses)."
-    return _parsed(r.get("modifiedDate"))
+def version(r: dict):
+    "A record's version: its `modifiedDate` as Toast sent it (read as a time only where a guid repeats)."
+    return r.get("modifiedDate")
+
+def later(a, b) -> bool:
+    "Whether version `a` is later than version `b` (one that does not parse is no later, and anything is later than it)."
+    a, b = _parsed(a), _parsed(b)
+    return a is not None and (b is None or a > b)
 
 def unread(r: dict, seen: dict) -> bool:
     "Whether `r` is a record not in `seen` (guid -> version read), or a later version of one that is."
-    if (g := r.get("guid")) not in seen: return True
-    v, was = version(r), seen[g]
-    return v is not None and (was is None or v > was)
+    return (g := r.get("guid")) not in seen or later(version(r), seen[g])
 
+def fresh_of(page: list, seen: dict) -> list:
+    "The records of `page` not read (`unread`), each guid once in its latest version, noted in `seen`."
+    fresh = [r for r in page if unread(r, seen)]
+    if len({r.get("guid") for r in fresh}) < len(fresh):   # one page holding a guid twice: its latest version, once (helper-89)
+        best = {}
+        for r in fresh:
+            if (g := r.get("guid")) not in best or later(version(r), version(best[g])): best[g] = r
+        fresh = [r for r in fresh if best[r.get("guid")] is r]
+    seen.update((r.get("guid"), version(r)) for r in fresh)
+    return fresh
+
+# %% ../nbs/06_cursors.ipynb #363f68a9
 def unseen(pages, seen: dict):
     """The records of `pages` not in `seen` or later versions of those in it, noted there: a walk started again yields no
     order twice (a re-read by date counts them), but an order changed while it was read again, with its new version."""
     for page in pages:
-        fresh = [r for r in page if unread(r, seen)]
-        seen.update((r.get("guid"), version(r)) for r in fresh)
-        if fresh: yield fresh
+        if fresh := fresh_of(page, seen): yield fresh
 
 def split_at(page: list, s: datetime, e: datetime) -> datetime:
     "Where to split `[s, e)`, a full page of it read: the median `modifiedDate` of the page, else the middle (to the millisecond)."
@@ -215,7 +227,7 @@ def split_pages(self: PageNumber, job, path: str, params: dict, seen: dict):
         if len(page) >= self.size: yield from unseen(self.verified_pages(job, path, q, passes=12), seen)   # a page's worth in one millisecond
         else: yield from unseen([page], seen)
 
-# %% ../nbs/06_cursors.ipynb #ea6b62ee
+# %% ../nbs/06_cursors.ipynb #75049889
 @patch
 def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int = 3):
     """Orders leaving faster than the overlap absorbs, or an order that moves: walk the pages again until a pass finds no order
@@ -226,15 +238,14 @@ def verified_pages(self: PageNumber, job, path: str, params: dict, passes: int =
         for page in job.client.pages(path, restaurant=job.restaurant.guid, params=params, page_size=self.size, check=unkeyed_record):
             job.check()
             job.calls, total = job.calls + 1, total + len(page)
-            fresh = [r for r in page if unread(r, seen)]
-            seen.update((r.get("guid"), version(r)) for r in fresh); new += len(fresh)
+            fresh = fresh_of(page, seen); new += len(fresh)
             if fresh: yield fresh
         if not new and len(seen) >= total: return      # pages that repeat an order (it moved) skipped another: fewer seen
     raise ToastError(f"{request_name(path, job.restaurant.guid)}: orders kept leaving the window or moving in its order while it was "
                      f"read ({passes} full passes, the last found {new} new, {len(seen)} seen of the {total} its pages held); the window "
                      "is read again next sync", endpoint=endpoint_of(path), restaurant=job.restaurant.guid)
 
-# %% ../nbs/06_cursors.ipynb #46b370bf
+# %% ../nbs/06_cursors.ipynb #ec68200a
 @patch
 def resting(self: ModifiedWindow | DateRange | BusinessDates | Published, job) -> bool:
     "Never: these kinds read every sync."
@@ -256,7 +267,7 @@ def resting(self: FullPull, job) -> bool:
     "Polled recently: no call this sync."
     return _polled(job, "at")
 
-# %% ../nbs/06_cursors.ipynb #aba3a0c8
+# %% ../nbs/06_cursors.ipynb #7731ef3c
 ModifiedWindow.WINDOW_PAGES = 6                   # a page-numbered window is sized from the learned rate to hold this many whole pages
 ModifiedWindow.LATE_SLACK = timedelta(minutes=5)  # a late-arrival re-read this close to due runs now, not one sync later
 
@@ -275,7 +286,7 @@ def target(self: ModifiedWindow, job) -> int:
     if isinstance(job.stream.pages, PageNumber): return self.WINDOW_PAGES * job.stream.pages.size
     return min(job.settings.checkpoint_rows, job.BATCH_ROWS // 4)
 
-# %% ../nbs/06_cursors.ipynb #eb848b9d
+# %% ../nbs/06_cursors.ipynb #c172e2a1
 EMPTY_CONFIRMS = 2   # times an empty answer the rate expected records in is asked again
 EMPTY_EXPECTED = 3   # records the rate must put in a request for an empty answer to be asked again
 
@@ -310,14 +321,14 @@ def read_window(self: ModifiedWindow, job, start: datetime, end: datetime, rate:
     return confirmed_read(job, self.request(start, end), expected_records(rate, start, end), self.reread_later(job, start),
                           f"the window {W.toast_ts(start)}..{W.toast_ts(end)}", recheck=True)
 
-# %% ../nbs/06_cursors.ipynb #7af8d675
+# %% ../nbs/06_cursors.ipynb #3bba6e0e
 def late_start(end: datetime, last: datetime | None, days: int, every_hours: int, initial: datetime) -> datetime:
     "Where a late-arrival re-read at `end` begins: `days` back, or further when the last one (at `last`) was more than a period ago."
     start = end - timedelta(days=days)
     if last is not None: start = min(start, last - timedelta(days=days) + timedelta(hours=every_hours))
     return max(start, initial)
 
-# %% ../nbs/06_cursors.ipynb #29200d25
+# %% ../nbs/06_cursors.ipynb #6d7d1f7c
 @patch
 def late_reread(self: ModifiedWindow, job, reread_to: datetime, resumed: bool):
     "Every lateArrivalEveryHours: re-read the last lateArrivalDays days up to this sync's lookback, for what offline devices uploaded late; and sweep."
@@ -356,7 +367,7 @@ def sweep_read(self: ModifiedWindow, job) -> int:
         n += job.read({a: W.toast_ts(s), b: W.toast_ts(e), **dict(extra)})
     return n
 
-# %% ../nbs/06_cursors.ipynb #774950c9
+# %% ../nbs/06_cursors.ipynb #233dc7fb
 @patch
 def run(self: ModifiedWindow, job):
     "Adaptive windows from the cursor (minus the lookback) to the sync's end; then the late-arrival re-read when due."
@@ -377,7 +388,7 @@ def run(self: ModifiedWindow, job):
         start = wend
     self.late_reread(job, first, to is not None)
 
-# %% ../nbs/06_cursors.ipynb #1784b7f8
+# %% ../nbs/06_cursors.ipynb #6531734f
 @patch
 def removal_cut(self: DateRange, job) -> datetime | None:
     "Where the part of the range whose keys are kept begins: the UTC day the lookback (at least a day) reaches back to, not before `initialSyncStart` (None: no removals)."
@@ -412,7 +423,7 @@ def run(self: DateRange, job):
             job.progress(f"window {start:%Y-%m-%d %H:%M}..{wend:%Y-%m-%d %H:%M}", (wend - first) / (last - first))
     if cut is not None: self.removals(job, cut)
 
-# %% ../nbs/06_cursors.ipynb #32260e2d
+# %% ../nbs/06_cursors.ipynb #0624bd99
 IDS_PER_CALL = 100    # labor-v1: "maximum 100" ids a request
 
 def id_batches(param: str, ids: list, n: int = IDS_PER_CALL) -> list[dict]:
@@ -462,7 +473,7 @@ def unanswered(self: DateRange, job, refused: set) -> dict:
                      f"in every sync for more than {days} days are no longer asked for: if Toast removed them, their rows stay live")
     return {g: t for g, t in since.items() if g not in old}
 
-# %% ../nbs/06_cursors.ipynb #7e94673d
+# %% ../nbs/06_cursors.ipynb #f99bed9d
 DATE_FAULTS = (ToastBadRequest, ToastMalformed, ValueError)   # one date's answer at fault (its 400, an impossible body, a record without its key)
 DATES_IN_A_ROW = 3       # new dates failing one after another: Toast is at fault for all of them, no use reading on
 
@@ -519,7 +530,7 @@ def run(self: BusinessDates, job):
         raise DatesFailed(f"{len(failed)} business dates failed ({said}); the other dates were read, those are read again by the next "
                           f"syncs{stop}")
 
-# %% ../nbs/06_cursors.ipynb #5930ca00
+# %% ../nbs/06_cursors.ipynb #06a746ae
 def full_read(job) -> int:
     "A full pull's rows; one that comes back empty where the last full pull kept no row either (a first sync, a list that is always empty) is asked again once: a faulty `[]` must not pass for a list Toast holds nothing in."
     n = job.read({})
@@ -573,7 +584,7 @@ def run(self: FullPull, job):
     keys, empty, missing = removed(job, full=True)
     job.move({**cur, **waiting(empty, missing)}, keys)
 
-# %% ../nbs/06_cursors.ipynb #3d610d1c
+# %% ../nbs/06_cursors.ipynb #53adc5e5
 def same_instant(a: str | None, b: str | None) -> bool:
     "Whether two Toast timestamps name the same instant (text that does not parse: the same text)."
     try: return a is not None and b is not None and W.parse_ts(a) == W.parse_ts(b)

@@ -9,9 +9,17 @@ from decimal import Decimal
 from .flatten import sdk_row
 
 # %% auto #0
-__all__ = ['SdkEmitter', 'SdkLog']
+__all__ = ['ColumnRefused', 'decimal_bound', 'SdkEmitter', 'SdkLog']
 
 # %% ../nbs/18_sdk.ipynb #9a4c9cd9
+class ColumnRefused(ValueError):
+    "A value its column cannot hold (`column`), refused before the writer sees it."
+    def __init__(self, column: str, message: str): super().__init__(message); self.column = column
+
+def decimal_bound(p: int, s: int) -> Decimal:
+    "The least magnitude DECIMAL(p,s) cannot hold once rounded to `s` places."
+    return Decimal(10) ** (p - s) - Decimal(5).scaleb(-s - 1)
+
 class SdkEmitter:
     "Operations to the Fivetran SDK; `schema`: the declared tables (`sync.tables()`), for their timestamp columns."
     def __init__(self, schema: list[dict] = ()):
@@ -23,8 +31,10 @@ class SdkEmitter:
     def row(self, table, data) -> dict:
         "The row as the SDK takes it (`sdk_row`); a value too large for its DECIMAL column is refused, not written as NULL."
         for c, p, s in self.decimals.get(table, ()):
-            if isinstance(v := data.get(c), Decimal) and v.is_finite() and v.adjusted() >= p - s:
-                raise ValueError(f"Value {v} has more than the {p - s} whole digits of its column, DECIMAL({p},{s})")
+            v = data.get(c)
+            d = v if isinstance(v, Decimal) else Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else None
+            if d is not None and d.is_finite() and abs(d) >= decimal_bound(p, s):     # a JSON integer too (helper-89)
+                raise ColumnRefused(c, f"Value {v} has more than the {p - s} whole digits of its column, DECIMAL({p},{s})")
         return sdk_row(data, self.stamps.get(table, ()))
     def upsert(self, table, data): self.op.upsert(table=table, data=self.row(table, data))
     def update(self, table, data): self.op.update(table=table, modified=self.row(table, data))

@@ -20,12 +20,12 @@ from .report import (PeakRss, trim_memory, sync_id, metric_totals, Progress, che
                                     note_failure, settle_status)
 from .tasks import Task, Runner, Lanes, Stopped, Rows, CursorMoved, Started, Advanced, Skipped, Failed, Fatal, LateRead, Done, work
 from .families import FAMILIES, streams, tables, endpoint_limits
-from .sdk import SdkEmitter, SdkLog
+from .sdk import SdkEmitter, SdkLog, ColumnRefused
 from . import windows as W
 
 # %% auto #0
-__all__ = ['REKEYED', 'upgrade_state', 'unkeyed', 'warn_unkeyed', 'SyncFailed', 'RowRefused', 'refused', 'Engine', 'start_moved',
-           'keep_logins', 'scrub_chain', 'update', 'schema']
+__all__ = ['REKEYED', 'upgrade_state', 'unkeyed', 'warn_unkeyed', 'SyncFailed', 'RowRefused', 'refused', 'Engine',
+           'writer_refusal', 'table_keys', 'start_moved', 'keep_logins', 'scrub_chain', 'update', 'schema']
 
 # %% ../nbs/20_sync.ipynb #f584003e
 REKEYED = ("employee", "job", "employee_job_reference", "employee_wage_override")   # keyed by restaurant too since state v3
@@ -61,12 +61,14 @@ class SyncFailed(Exception):
 class RowRefused(ValueError):
     "The SDK's writer refused a value of a row (one its column's type cannot hold); the message names the table, row and column."
 
-def refused(table: str, row: dict, e: Exception) -> RowRefused:
-    "What the writer refused, named: the table, the row's key, the column whose value its message quotes (when one does), and why."
+def refused(table: str, row: dict, e: Exception, column: str | None = None, key=()) -> RowRefused:
+    """What the writer refused, named: the table, the row by its primary key `key` (else its `id`), the `column` (else the one
+    whose value the message quotes, when one does), and why."""
     why = str(e)
-    key = next((f"{c} {row[c]}" for c in ("id", "guid", "restaurant_id") if row.get(c) is not None), "no key")
+    names = [c for c in key if row.get(c) is not None] or [c for c in ("id", "guid", "restaurant_id") if row.get(c) is not None][:1]
+    key = ", ".join(f"{c} {row[c]}" for c in names) or "no key"
     quoted = lambda v: f"'{v}'" if isinstance(v, str) else str(v)
-    cols = [c for c, v in row.items() if v is not None and not isinstance(v, (dict, list)) and quoted(v) in why]
+    cols = [column] if column in row else [c for c, v in row.items() if v is not None and not isinstance(v, (dict, list)) and quoted(v) in why]
     col = f", column '{cols[0]}' ({quoted(row[cols[0]])[:60]})" if len(cols) == 1 else ""
     return RowRefused(f"the writer refused a row of {table} ({key}{col}): {why[:200]}; the sync stops here, and the next one "
                       "reads it again from the last checkpoint: nothing already synced is lost")
@@ -176,11 +178,33 @@ def apply(self: Engine, msg):
         case Fatal(_, e): raise e
 
 # %% ../nbs/20_sync.ipynb #7237f26c
+def writer_refusal(e: BaseException) -> tuple[bool, str | None]:
+    "Whether `e` is the writer refusing a value (`ColumnRefused`, or raised in the SDK's type coercion), and the column if known."
+    if isinstance(e, ColumnRefused): return True, e.column
+    tb, ours, col = e.__traceback__, False, None
+    while tb is not None:
+        f = tb.tb_frame
+        if f.f_code.co_filename.replace("\\", "/").endswith("/type_coercion.py"):
+            ours = True
+            if col is None and f.f_code.co_name == "encode_row_data": col = f.f_locals.get("key")
+        tb = tb.tb_next
+    return ours, col
+
+# %% ../nbs/20_sync.ipynb #d44912c2
 @patch
 def emitted(self: Engine, op, table: str, row: dict):
     "Hand one row to the SDK (`op`); a value its writer refuses ends the sync with one line naming it (helper-87: the SDK's own words named nothing)."
     try: op(table, row)
-    except (ValueError, TypeError, OverflowError, UnicodeError) as e: raise refused(table, row, e) from None
+    except (ValueError, TypeError, OverflowError, UnicodeError) as e:
+        ours, col = writer_refusal(e)
+        if not ours: raise                                    # a bug of the connector's or the SDK's transport: its traceback stays
+        raise refused(table, row, e, col, table_keys(table)) from e
+
+_KEYS: dict = {}
+def table_keys(table: str) -> tuple:
+    "The declared primary key of `table` (`tables()`), () if it is not declared."
+    if not _KEYS: _KEYS.update({t["table"]: tuple(t.get("primary_key", ())) for t in tables()})
+    return _KEYS.get(table, ())
 
 @patch
 def write(self: Engine, task: Task, dels: list, ups: list):
@@ -196,7 +220,7 @@ def write(self: Engine, task: Task, dels: list, ups: list):
         if f.watch: f.watch(self, task, ups)
     if self.since_ckpt >= self.MEMORY_MIN_ROWS and self.memory_high(): self.checkpoint("memory")
 
-# %% ../nbs/20_sync.ipynb #17be1d3d
+# %% ../nbs/20_sync.ipynb #b16543d5
 @patch
 def upsert(self: Engine, table: str, row: dict, update: bool = False, hold: bool = False):
     """Write one row outside a task (`update`: only its own columns, where the writer can); `checkpointRows` and memory
@@ -217,7 +241,7 @@ def read_now(self: Engine, task: Task, params: dict) -> list:
         run.flush(*run.rows(page, params))
     return out
 
-# %% ../nbs/20_sync.ipynb #542b0065
+# %% ../nbs/20_sync.ipynb #df5e357c
 @patch
 def tasks(self: Engine, rs: list[Restaurant]) -> list[Task]:
     "Every (restaurant, stream), streams in family order, restaurants interleaved; bulk tasks beyond `maxWorkers - 1` after all the others."
@@ -256,7 +280,7 @@ def run_tasks(self: Engine, tasks: list[Task]):
             self.q.drain()                 # a worker waiting for room in its lane puts, then sees the stop
         pool.shutdown(wait=ok, cancel_futures=not ok)
 
-# %% ../nbs/20_sync.ipynb #230e1640
+# %% ../nbs/20_sync.ipynb #c354b2af
 @patch
 def discover(self: Engine) -> tuple[list[Restaurant], str]:
     "The restaurants of this sync (and the known ones Toast no longer lists), each written to `restaurant`."
@@ -287,7 +311,7 @@ def phases(self: Engine, rs: list[Restaurant]):
             self.errors.append({"restaurant": None, "stream": phase.__name__, "status": e.status, "message": e.toast_message or str(e)})
             self.log.warning(f"{phase.__name__} stopped: {e}")
 
-# %% ../nbs/20_sync.ipynb #e6240080
+# %% ../nbs/20_sync.ipynb #5fd04371
 @patch
 def run(self: Engine) -> dict:
     "One sync; returns its `sync_log` row (raises `SyncFailed` after checkpointing when a stream failed)."
@@ -312,7 +336,7 @@ def run(self: Engine) -> dict:
     if self.errors: raise SyncFailed(failure_message(self.errors))
     return row
 
-# %% ../nbs/20_sync.ipynb #f28cf3b4
+# %% ../nbs/20_sync.ipynb #824c9b22
 def start_moved(state: dict, settings) -> str | None:
     "A warning when `initialSyncStart` is earlier than the start this connection's history was synced from (kept in the state)."
     now, kept = W.toast_ts(settings.initial_sync_start), state.get("start")
@@ -322,7 +346,7 @@ def start_moved(state: dict, settings) -> str | None:
             f"synced reads nothing before {kept} (only one that never synced starts at {now}); re-sync the connection "
             "from scratch to backfill")
 
-# %% ../nbs/20_sync.ipynb #f28b966b
+# %% ../nbs/20_sync.ipynb #2a782307
 def keep_logins(engine) -> bool:
     "After an aborted sync: checkpoint its state if it logged in, so the next sync counts that login and reuses its token."
     if not getattr(engine.client, "login_count", 0): return False
@@ -376,7 +400,7 @@ def update(configuration: dict, state: dict, emit=None, log=None, client=None):
         if isinstance(e, (ConfigError, StateError, ToastAuthError, ToastNoRestaurants, RowRefused)) and callable(getattr(emit, "fail", None)): emit.fail(str(e))
         raise
 
-# %% ../nbs/20_sync.ipynb #d308879c
+# %% ../nbs/20_sync.ipynb #7bd2889d
 def schema(configuration: dict) -> list[dict]:
     "Fivetran's schema: every table's primary key and typed columns (a bad configuration is reported by `update`, in one line)."
     return tables()

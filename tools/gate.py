@@ -44,15 +44,18 @@ def long_cells(folder: Path, limit: int = MAX_CELL_LINES) -> list[str]:
     return out
 
 def shadowed(package: Path) -> list[str]:
-    "`module: name (lines a, b)` for every name defined twice at a module's top level by `def` or `class` (`@patch` ones aside)."
+    """`module: name (lines a, b)` for every name defined twice at a module's top level by `def` or `class`, or by one of
+    those and a `@patch` def (which rebinds the name too); `@patch` defs of one name for several classes are no clash."""
     out = []
     for p in sorted(package.rglob("*.py")):
-        seen = {}
+        plain, patched = {}, {}
         for n in ast.parse(p.read_text(encoding="utf-8")).body:
             if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): continue
-            if any(ast.unparse(d).split("(")[0].split(".")[-1] in ("patch", "patch_to") for d in n.decorator_list): continue
-            seen.setdefault(n.name, []).append(n.lineno)
-        out += [f"{p.relative_to(package.parent).as_posix()}: {k} (lines {', '.join(map(str, v))})" for k, v in seen.items() if len(v) > 1]
+            is_patch = any(ast.unparse(d).split("(")[0].split(".")[-1] in ("patch", "patch_to") for d in n.decorator_list)
+            (patched if is_patch else plain).setdefault(n.name, []).append(n.lineno)
+        for k, v in plain.items():
+            if len(v) > 1 or k in patched:
+                out.append(f"{p.relative_to(package.parent).as_posix()}: {k} (lines {', '.join(map(str, sorted(v + patched.get(k, []))))})")
     return out
 
 def main() -> int:
