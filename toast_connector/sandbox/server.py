@@ -562,7 +562,9 @@ class Sandbox:
         self.host, self.port, self.tls, self.access = host, port, tls, access
         self.client_id, self.client_secret, self.token_ttl = client_id, client_secret, int(token_ttl)
         self.scopes = self._check_scopes(scopes)
-        self.limiter = RateLimiter(rate_limits or 0)
+        # Toast's limits count on the sandbox clock plus the real time since it started, as the token budget does: an hour passes
+        # by `advance` or by waiting one (helper-90: on the wall clock alone, ten POSTs spent once stayed spent across advances)
+        self.limiter = RateLimiter(rate_limits or 0, clock=lambda: self.now.timestamp() + (time.monotonic() - self._born))
         self.faults = Faults(check_fault_targets(parse_faults(faults)), seed if fault_seed is None else fault_seed)
         self.latency_ms, self.jitter_ms = latency_ms, jitter_ms
         self._latency_rng = random.Random(f"latency:{seed if fault_seed is None else fault_seed}")
