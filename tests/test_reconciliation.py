@@ -32,6 +32,15 @@ def sandbox():
     return sb
 
 
+def quiet(restaurants=2, orders_per_day=30, **kw):
+    "A sandbox of `restaurants` whose world changes nothing by itself (no edits, late changes or restaurants joining)."
+    sb = Sandbox(seed=14, restaurants=restaurants, days=4, orders_per_day=orders_per_day, now=NOW, rate_limits=0,
+                 scopes=("orders:read", "restaurants:read"), **kw)
+    sb.world.rates = {k: 0.0 for k in sb.world.rates}
+    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    return sb
+
+
 def run(sb, wh, state, creds=True, **cfg):
     "One sync into `wh`; initialSyncStart stays the first sync's, as in a real connection (and `check` cuts the truth there)."
     log = testing.ListLog()
@@ -341,9 +350,7 @@ def test_a_reread_toast_fails_leaves_that_date_and_checks_the_others():
     """One restaurant's re-read answered 503 past the retries: its dates stay as they were (checked again next sync), the
     other restaurant's are checked (helper-58: no date was), and the sync ends failed, naming the restaurant (helper-60:
     a first fix said nothing but a warning, and a 422 or a malformed answer passed as a success)."""
-    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=10, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
-    sb.world.rates = {k: 0.0 for k in sb.world.rates}
-    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    sb = quiet(restaurants=2, orders_per_day=10)
     wh, orig = Warehouse(), analytics._reread
     g1, g2 = sb.world.restaurant_guids()
     def reread(engine, r, bd):
@@ -393,9 +400,7 @@ def test_a_restaurant_outside_the_analytics_group_is_reconciled_in_the_weaker_fo
     outside it fails whole (Toast's 400), so every restaurant fell back to the weaker form, every sync, and no totals
     landed (helper-67). Now the group's restaurants (`GET /era/v1/restaurants-information`) are asked for, the others'
     dates are reconciled in the weaker form, with a warning."""
-    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=30, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
-    sb.world.rates = {k: 0.0 for k in sb.world.rates}
-    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    sb = quiet(restaurants=2, orders_per_day=30)
     wh = Warehouse()
     with sb:
         g1, g2 = sb.world.restaurant_guids()
@@ -409,9 +414,7 @@ def test_a_restaurant_outside_the_analytics_group_is_reconciled_in_the_weaker_fo
 
 def test_a_restaurant_that_leaves_settles_its_pending_dates():
     "helper-67: a restaurant that left kept its pending dates `pending` for good (no later check could reach them)."
-    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=30, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
-    sb.world.rates = {k: 0.0 for k in sb.world.rates}
-    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    sb = quiet(restaurants=2, orders_per_day=30)
     wh, cfg = Warehouse(), dict(reconcileDays="3", reconcileAttempts="5", reconcileHours="1")
     with sb:
         g1, g2 = sb.world.restaurant_guids()
@@ -510,9 +513,7 @@ def test_a_pending_date_settles_when_its_restaurant_is_the_only_one_and_is_left_
 def test_a_pending_date_settles_when_its_restaurant_is_no_longer_listed():
     """helper-84: a restaurant that dropped out of Toast's list (`disconnected`) counted as still here, so its pending
     dates stayed `pending` for good; README says a date is settled when its restaurant is no longer listed."""
-    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=30, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
-    sb.world.rates = {k: 0.0 for k in sb.world.rates}
-    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    sb = quiet(restaurants=2, orders_per_day=30)
     sb.token_ttl = 10**8
     wh, cfg = Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
     with sb:
@@ -554,9 +555,7 @@ def test_a_paused_connection_gets_the_totals_of_the_paused_dates():
 def test_a_restaurant_added_later_gets_its_own_backfill():
     """A restaurant that joins the connection after its first sync (here: added to `restaurantIds`) had Toast's totals
     only for the reconciled span, its earlier dates never (helper-88): it now gets `analyticsBackfillDays` of its own."""
-    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=30, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
-    sb.world.rates = {k: 0.0 for k in sb.world.rates}
-    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    sb = quiet(restaurants=2, orders_per_day=30)
     wh = Warehouse()
     with sb:
         g1, g2 = sb.world.restaurant_guids()
@@ -612,9 +611,7 @@ def analytics_calls(sb) -> dict:
 def test_a_restaurant_outside_the_group_asks_for_no_report_every_sync():
     """helper-89, -90: a restaurant outside the analytics credentials' group never gets Toast's totals, so it was owed
     a backfill for ever: every sync asked Toast for the group's members and warned, though nothing was to be checked."""
-    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=10, now=NOW, rate_limits=0, scopes=("orders:read", "restaurants:read"))
-    sb.world.rates = {k: 0.0 for k in sb.world.rates}
-    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    sb = quiet(restaurants=2, orders_per_day=10)
     with sb:
         g1, g2 = sb.world.restaurant_guids()
         sb.analytics_outside = frozenset({g2})
@@ -673,10 +670,7 @@ def test_a_pending_date_of_a_restaurant_whose_orders_are_refused_ends_unresolved
     """helper-90: a restaurant still listed whose orders Toast refuses (403) is no longer reconciled; its date left
     pending stayed pending for good, in the warehouse and in the state, though it left the span."""
     from toast_connector.sandbox import server as S
-    sb = Sandbox(seed=14, restaurants=2, days=4, orders_per_day=20, now=NOW, rate_limits=0, token_ttl=10 ** 8,
-                 scopes=("orders:read", "restaurants:read"))
-    sb.world.rates = {k: 0.0 for k in sb.world.rates}
-    sb.world.late_rate, sb.world.connect_every_hours = 0.0, 0
+    sb = quiet(restaurants=2, orders_per_day=20, token_ttl=10 ** 8)
     with sb:
         g1, g2 = sb.world.restaurant_guids()
         wh, cfg = Warehouse(), dict(reconcileDays="3", reconcileAttempts="5")
