@@ -460,9 +460,6 @@ def _check(engine, st, r, d, form, toast, R, now) -> str | None:
     return status
 
 # %% ../nbs/16_analytics.ipynb #6195ffc5
-#| export
-
-# %% ../nbs/16_analytics.ipynb #d7a217d2
 def settle_left(engine, R: dict, rs: list):
     "A restaurant that left (archived, deleted, no longer listed): its pending dates can no longer be checked, so `unresolved`, and forgotten."
     here = {r.guid for r in rs if r.status not in LEFT_STATUSES}   # skipped for a sync (malformed, unavailable) is still here; no longer listed is not (helper-84)
@@ -483,7 +480,7 @@ def forget_watch(engine):
     R.pop("seen", None); R.pop("dates", None)               # what the phase knew of each date is stale when it is back
     R["unwatched"] = W.toast_ts(W.sync_end(engine.client.now(), 0))
 
-# %% ../nbs/16_analytics.ipynb #6331ad59
+# %% ../nbs/16_analytics.ipynb #d7a217d2
 def reconcile(engine, rs):
     "Check the span's business dates against Toast's totals (or, without them, against the incremental reads); heal by re-reading."
     if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return forget_watch(engine)   # orders not synced here: nothing to reconcile
