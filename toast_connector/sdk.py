@@ -26,14 +26,15 @@ class SdkEmitter:
         from fivetran_connector_sdk import Operations
         self.op = Operations
         self.stamps = {e["table"]: tuple(c for c, k in e.get("columns", {}).items() if k == "UTC_DATETIME") for e in schema}
-        self.decimals = {e["table"]: tuple((c, k["precision"], k["scale"]) for c, k in e.get("columns", {}).items()
-                                           if isinstance(k, dict) and k.get("type") == "DECIMAL") for e in schema}
+        self.decimals = {e["table"]: tuple((c, decimal_bound(k["precision"], k["scale"]), k["precision"], k["scale"])
+                                           for c, k in e.get("columns", {}).items() if isinstance(k, dict) and k.get("type") == "DECIMAL")
+                         for e in schema}
     def row(self, table, data) -> dict:
         "The row as the SDK takes it (`sdk_row`); a value too large for its DECIMAL column is refused, not written as NULL."
-        for c, p, s in self.decimals.get(table, ()):
+        for c, top, p, s in self.decimals.get(table, ()):    # this runs once per row on the emitting thread: bounds made once
             v = data.get(c)
             d = v if isinstance(v, Decimal) else Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else None
-            if d is not None and d.is_finite() and abs(d) >= decimal_bound(p, s):     # a JSON integer too (helper-89)
+            if d is not None and d.is_finite() and abs(d) >= top:     # a JSON integer too (helper-89)
                 raise ColumnRefused(c, f"Value {v} has more than the {p - s} whole digits of its column, DECIMAL({p},{s})")
         return sdk_row(data, self.stamps.get(table, ()))
     def upsert(self, table, data): self.op.upsert(table=table, data=self.row(table, data))
