@@ -9,7 +9,7 @@ publish, employees, jobs):
 And logins survive aborted syncs: three in a row log in once (the sandbox counts logins).
 
 Every sandbox clock is pinned (`now=NOW`); both twins advance by the same hours, so their worlds stay identical."""
-import json
+import json, threading, time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -803,3 +803,7 @@ def test_a_value_the_writer_refuses_ends_the_sync_in_one_line_naming_it(edit, ta
     said = str(ei.value)
     assert hit and any(f"a row of {table} (id {h}," in said for h in hit) and f", column '{column}' (" in said, said   # its key, all of it
     assert failed == [said]
+    # the workers end with the sync: before, those inside a retry loop went on asking the (closed) sandbox for ~14 s
+    deadline = time.monotonic() + 5
+    while any(t.name.startswith("toast_") for t in threading.enumerate()) and time.monotonic() < deadline: time.sleep(0.05)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("toast_")]

@@ -388,6 +388,7 @@ class ToastClient:
         self.timeout = (min(10.0, settings.timeout_seconds), settings.timeout_seconds)
         self.backoff, self.max_backoff, self.max_wait, self.max_restarts = backoff, max_backoff, max_wait, max_restarts
         self._kw = {} if verify is None else {"verify": verify}
+        self.stop: threading.Event | None = None     # the sync's: once set, no request is retried (a failed sync ends its workers)
 
     def __repr__(self): return f"ToastClient({self.settings.base_url}, logins={self.login_count})"
     def __enter__(self): return self
@@ -549,6 +550,9 @@ def _request(self: ToastClient, method: str, path: str, *, restaurant: str | Non
                                      status=last_status, endpoint=endpoint, restaurant=restaurant)
             raise ToastRetriesExhausted(f"gave up on {where} after {attempt} attempts; last: {last}",
                                         status=last_status, endpoint=endpoint, restaurant=restaurant)
+        if self.stop is not None and self.stop.is_set():
+            raise ToastRetriesExhausted(f"gave up on {where}: the sync is stopping; last: {last}", status=last_status,
+                                        endpoint=endpoint, restaurant=restaurant)
         wait = wait if wait is not None else self._backoff(attempt)
         self.metrics.retry(endpoint)
         self.log.warning(f"Toast {where}: {last}; retry {attempt}/{most - 1} in {wait:.2f}s")

@@ -101,6 +101,7 @@ class Engine:
         if v < 4: warn_unkeyed(unkeyed(st, self.keys, self.streams), v, log)
         # the bulk lane: 2 messages (pages of rows) a worker keep the main thread fed and hold some 7,000 rows at 5 x 30, not 16,000
         self.q, self.stop = Lanes(size=2 * settings.max_workers), threading.Event()
+        if hasattr(self.client, "stop"): self.client.stop = self.stop    # a stopping sync retries nothing (its workers end)
         self.forbidden, self.skipped, self.errors, self.warned, self.status = set(), {}, [], set(), {}
         self.rows, self.since_ckpt, self.checkpoints = Counter(), 0, 0
         self.ckpt_cost, self.ckpt_why, self.peak_rss = None, Counter(), 0   # cheapest checkpoint seen; checkpoints by reason
