@@ -486,11 +486,12 @@ def reconcile(engine, rs):
     if engine.settings.reconcile == "false" or ORDERS not in engine.streams: return forget_watch(engine)   # orders not synced here: nothing to reconcile
     st = engine.settings
     live = [r for r in rs if r.syncable and (r.guid, ORDERS.family, ORDERS.scope) not in engine.forbidden]
-    settle_left(engine, engine.state.setdefault("reconciliation", {}), rs)   # also when none is left to check (helper-83)
+    R = engine.state.setdefault("reconciliation", {})
+    end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
+    settle_left(engine, R, rs)                                  # also when none is left to check (helper-83)
     for r in rs:          # still listed, its orders refused (403): its dates leave the span all the same (helper-90)
-        if r.syncable and r not in live and r.guid in (engine.state["reconciliation"].get("dates") or {}):
-            end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
-            out_of_span(engine, engine.state["reconciliation"], r, _span(st, r, end, _start(engine, r))[0], W.business_date(end, r.time_zone, r.closeout_hour or 0))
+        if r.syncable and r not in live and r.guid in (R.get("dates") or {}):
+            out_of_span(engine, R, r, _span(st, r, end, _start(engine, r))[0], W.business_date(end, r.time_zone, r.closeout_hour or 0))
     if not live: return
     if not st.analytics_client_id and st.reconcile != "true":
         why = "no analyticsClientId/analyticsClientSecret in the configuration (Toast's analytics API needs its own credentials with scope enterprise-metrics:read)"
@@ -498,8 +499,6 @@ def reconcile(engine, rs):
         engine.reconciliation = {"form": None, "skipped": why, "checked": 0}
         forget_watch(engine)
         return
-    R = engine.state.setdefault("reconciliation", {})
-    end = W.sync_end(engine.client.now(), st.safety_lag_seconds)
     now = W.toast_ts(end)
     full = W.due(W.parse_ts(R.get("at")), end, st.reconcile_hours)
     check = _to_check(engine, st, live, R, end, full)
