@@ -500,6 +500,25 @@ def test_an_impossible_restaurant_detail_skips_the_restaurant_keeps_its_row_and_
     assert before_rows
 
 
+def test_another_restaurants_detail_is_refused_and_overwrites_nothing():
+    "helper-92: restaurant B's detail served for A landed as A's: B's city, zone and closeout hour (A's dates moved)."
+    with sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None                                     # 1: clean
+        a, b = sorted(sb.world.restaurant_guids())[:2]
+        before = {r["id"]: (r["time_zone"], r["closeout_hour"], r["location_city"]) for r in rec.rows("restaurant")}
+        assert before[a] != before[b], before                                    # the two differ, so a swap would show
+        undo = serve(sb, lambda path, q: path == DETAIL.format(guid=a), json.dumps(sb.world.restaurant(b), default=str).encode(), once=False)
+        rec.state["details"] = {}                                                  # due for its daily detail call
+        log, err = sync_once(sb, rec)
+        undo()
+        assert isinstance(err, sync.SyncFailed) and f"not of {a}" in str(err) and repr(b) in str(err), err
+        rows = {r["id"]: r for r in rec.rows("restaurant")}
+        assert {g: (r["time_zone"], r["closeout_hour"], r["location_city"]) for g, r in rows.items()} == before
+        assert rows[a]["sync_status"] == "malformed" and rows[b]["sync_status"] == "ok"
+        assert sync_once(sb, rec)[1] is None                                      # Toast right again: A syncs
+
+
 def test_a_menus_document_short_of_a_menu_deletes_it_only_when_the_next_fetch_agrees():
     """helper-41: a new publish's document that lacks one of the restaurant's menus (a short document) deleted the menu,
     its groups and items at once. Now a lacking menu waits for the next fetch of that publish: the document whole

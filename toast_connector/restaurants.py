@@ -154,9 +154,12 @@ def restaurant_row(item: dict, detail: dict | None, status: str = "ok") -> dict:
     return row
 
 # %% ../nbs/11_restaurants.ipynb #f6e4294d
-def detail_missing(detail) -> str | None:
-    "What makes a restaurant's detail no answer: no `general` object, no IANA `timeZone`, or a `closeoutHour` that is no hour 0-12."
+def detail_missing(detail, guid: str | None = None) -> str | None:
+    "What makes a restaurant's detail no answer: another restaurant's `guid`, no `general`, no IANA `timeZone`, or a `closeoutHour` not 0-12."
     if not isinstance(detail, dict): return None        # the shape check names that
+    other = detail.get("guid")
+    if guid is not None and other is not None and not (isinstance(other, str) and other.strip().lower() == guid.lower()):
+        return f"the detail of restaurant {repr(other)[:60]}, not of {guid} (its zone and closeout hour are not this restaurant's)"
     general = detail.get("general")
     if not isinstance(general, dict): return "a restaurant without its `general` object"
     tz = general.get("timeZone")
@@ -176,7 +179,8 @@ def enrich(client, item: dict) -> Restaurant:
     if item.get("deleted") is True:
         return Restaurant(guid, item.get("restaurantName"), status="deleted", reason="disconnected (deleted in the partners list)",
                           row=restaurant_row(item, None, "deleted"))
-    try: detail = client.get(DETAIL_PATH.format(guid=guid), restaurant=guid, expect=dict, check=detail_missing).data
+    try: detail = client.get(DETAIL_PATH.format(guid=guid), restaurant=guid, expect=dict,
+                                    check=lambda d: detail_missing(d, guid)).data
     except ToastMalformed as e:
         return Restaurant(guid, item.get("restaurantName"), status="malformed",
                           reason=f"{e}{SKIPPED}", row=restaurant_row(item, None, "malformed"))
