@@ -64,8 +64,8 @@ def config_stream(endpoint: str, table: str) -> Stream:
 
 # %% ../nbs/12_config.ipynb #eb4b13f4
 def tip_withholding_prepare(record: dict, ctx: dict) -> dict:
-    "Give a guid-less tip withholding object the restaurant's guid as its id."
-    return record if record.get("guid") else {**record, "guid": ctx["restaurant_id"]}
+    "Give a tip withholding object without a guid (absent or null) the restaurant's guid as its id; any other guid stays, to be checked."
+    return record if record.get("guid") is not None else {**record, "guid": ctx["restaurant_id"]}
 
 TIP_WITHHOLDING = Stream(name="config.tipWithholding", table="tip_withholding", path="/config/v2/tipWithholding",
                          family="config", scope="config:read", key=CONFIG_KEY, cursor=FullPull(), removals=True,
