@@ -672,13 +672,19 @@ def token_pages(self: ToastClient, path: str, *, restaurant: str, params: dict |
     "All records of a `Toast-Next-Page-Token` endpoint; on 409 restart from the first page (at most `max_restarts` times)."
     restarts, where = 0, _where("GET", endpoint_of(path), restaurant)
     while True:
-        out, token, seen = [], None, set()
+        out, token, seen, read = [], None, set(), set()
         try:
             while True:
                 if len(seen) >= self.max_pages: raise _runaway(where, f"Toast-Next-Page-Token went on past {self.max_pages} pages", restaurant, path)
                 r = self.get(path, restaurant=restaurant, params={**(params or {}), **({"pageToken": token} if token else {})},
                              expect=list, check=promised_page if token else None)
-                out.extend(as_list(r.data, path, restaurant))
+                page = as_list(r.data, path, restaurant)
+                ids = [x.get("guid") if isinstance(x, dict) else None for x in page]
+                if token and ids and all(isinstance(g, str) and g in read for g in ids):    # a walk that changed answers 409
+                    raise _runaway(where, f"page {len(seen) + 1} holds only records this walk already read (a page served again "
+                                          "under a new Toast-Next-Page-Token)", restaurant, path)
+                read.update(g for g in ids if isinstance(g, str))
+                out.extend(page)
                 token = r.headers.get("Toast-Next-Page-Token")
                 if not token:
                     if seen: self.log.info(f"{where}: {len(seen) + 1} pages, {len(out)} records (followed Toast-Next-Page-Token {len(seen)} times)")
