@@ -794,10 +794,13 @@ def test_a_nan_in_a_restaurant_detail_skips_that_restaurant_named():
 def _guests(o): o["numberOfGuests"] = 3_000_000_000
 def _closed(o): o["closedDate"] = ""
 def _amount(o): o["checks"][0]["amount"] = 1e20
+def _closed_number(o): o["closedDate"] = 1733300000000        # helper-92: failed inside the SDK on `.strip()`, unnamed
+def _amount_text(o): o["checks"][0]["amount"] = "12.50 USD"   # helper-92: the writer failed at the checkpoint, naming no row
 
 
 @pytest.mark.parametrize("edit,table,column", [(_guests, "orders", "number_of_guests"), (_closed, "orders", "closed_date"),
-                                               (_amount, "orders_check", "amount")])
+                                               (_amount, "orders_check", "amount"), (_closed_number, "orders", "closed_date"),
+                                               (_amount_text, "orders_check", "amount")])
 def test_a_value_the_writer_refuses_ends_the_sync_in_one_line_naming_it(edit, table, column):
     """helper-87: a value Toast's spec does not allow (a guest count past a 32-bit INT, an empty timestamp) reached the
     SDK's writer, whose refusal ended the sync with its own words (`Value out of range: 3000000000`), naming no table,

@@ -5,7 +5,8 @@
 # %% ../nbs/18_sdk.ipynb #d344ce47
 from __future__ import annotations
 import html
-from decimal import Decimal
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from .flatten import sdk_row
 
 # %% auto #0
@@ -30,13 +31,22 @@ class SdkEmitter:
                                            for c, k in e.get("columns", {}).items() if isinstance(k, dict) and k.get("type") == "DECIMAL")
                          for e in schema}
     def row(self, table, data) -> dict:
-        "The row as the SDK takes it (`sdk_row`); a value too large for its DECIMAL column is refused, not written as NULL."
+        "The row as the SDK takes it (`sdk_row`); a value its DECIMAL or UTC_DATETIME column cannot hold is refused, named."
         for c, top, p, s in self.decimals.get(table, ()):    # this runs once per row on the emitting thread: bounds made once
             v = data.get(c)
-            d = v if isinstance(v, Decimal) else Decimal(v) if isinstance(v, int) and not isinstance(v, bool) else None
-            if d is not None and d.is_finite() and abs(d) >= top:     # a JSON integer too (helper-89)
+            if v is None or isinstance(v, bool): continue     # a bool: the SDK refuses it, naming it
+            try: d = v if isinstance(v, Decimal) else Decimal(v) if isinstance(v, (int, str)) else None
+            except InvalidOperation: d = Decimal("NaN")       # text that is no number (helper-92: the writer failed at the checkpoint)
+            if d is not None and not d.is_finite():
+                raise ColumnRefused(c, f"Value {v!r} is no number, as its column DECIMAL({p},{s}) needs")
+            if d is not None and abs(d) >= top:               # a JSON integer too (helper-89)
                 raise ColumnRefused(c, f"Value {v} has more than the {p - s} whole digits of its column, DECIMAL({p},{s})")
-        return sdk_row(data, self.stamps.get(table, ()))
+        stamps = self.stamps.get(table, ())
+        for c in stamps:                                      # helper-92: a JSON number in a timestamp failed inside the SDK, unnamed
+            v = data.get(c)
+            if v is not None and not isinstance(v, (str, datetime)):
+                raise ColumnRefused(c, f"Value {v!r} is no timestamp, as its column UTC_DATETIME needs")
+        return sdk_row(data, stamps)
     def upsert(self, table, data): self.op.upsert(table=table, data=self.row(table, data))
     def update(self, table, data): self.op.update(table=table, modified=self.row(table, data))
     def delete(self, table, keys): self.op.delete(table=table, keys=self.row(table, keys))

@@ -196,7 +196,7 @@ def writer_refusal(e: BaseException) -> tuple[bool, str | None]:
 def emitted(self: Engine, op, table: str, row: dict):
     "Hand one row to the SDK (`op`); a value its writer refuses ends the sync with one line naming it (helper-87: the SDK's own words named nothing)."
     try: op(table, row)
-    except (ValueError, TypeError, OverflowError, UnicodeError) as e:
+    except (ValueError, TypeError, OverflowError, UnicodeError, AttributeError) as e:   # AttributeError: `.strip()` of a number
         ours, col = writer_refusal(e)
         if not ours: raise                                    # a bug of the connector's or the SDK's transport: its traceback stays
         raise refused(table, row, e, col, table_keys(table)) from e
