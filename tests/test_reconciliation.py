@@ -687,3 +687,36 @@ def test_a_pending_date_of_a_restaurant_whose_orders_are_refused_ends_unresolved
             try: state, _ = run(sb, wh, state, **cfg)
             except sync.SyncFailed: state = wh.state
         assert recon(wh)[(g2, d)]["status"] == "unresolved" and str(d) not in state["reconciliation"]["dates"].get(g2, {})
+
+
+def test_a_report_without_one_restaurants_rows_asks_for_them_again():
+    """helper-92: after a pause, Toast's report came back without restaurant B's rows. B's `through` moved on all the same
+    (a restaurant without a row had none to report), and the paused dates' totals of B were never asked for again. Now a
+    date B has orders synced on and no row of holds B's `through` before it, and the next report asks from there."""
+    sb, wh = quiet(restaurants=2), Warehouse()
+    with sb:
+        g1, g2 = sb.world.restaurant_guids()
+        cfg = dict(reconcileDays="3", initialSyncStart=sb.configuration()["initialSyncStart"])
+        state, _ = run(sb, wh, {}, **cfg)
+        sb.advance(24 * 10)                                   # paused ten days, more than reconcileDays
+        orig, cut = sb.respond, []
+        def respond(method, target, headers=(), body_=b"", client="local"):
+            rep = orig(method, target, headers, body_, client)
+            if method == "GET" and urlsplit(target).path.startswith("/era/v1/metrics/") and rep.status == 200 and not cut:
+                rows = json.loads(rep.body)
+                cut.append(sum(x["restaurantGuid"] == g2 for x in rows))
+                return Reply(200, rep.headers, json.dumps([x for x in rows if x["restaurantGuid"] != g2]).encode())
+            return rep
+        sb.respond = respond
+        state, log = run(sb, wh, state, **cfg)
+        sb.respond = orig
+        assert cut and cut[0] >= 10, cut                     # the report held B's paused dates, and they were cut out
+        assert any("held no row of restaurant" in m and "asked for again by the next report" in m for _, m in log.lines), log.lines
+        through = state["reconciliation"]["through"]
+        assert through[g2] < through[g1] and totals_dates(wh, g2) != totals_dates(wh, g1)
+        sb.advance(1)
+        state, _ = run(sb, wh, state, **cfg)                   # Toast's report is whole again: B's dates land
+        assert totals_dates(wh, g2) == totals_dates(wh, g1) and len(totals_dates(wh, g1)) >= 14, (totals_dates(wh, g1), totals_dates(wh, g2))
+        assert state["reconciliation"]["through"][g2] == state["reconciliation"]["through"][g1] and "gaps" not in state["reconciliation"]
+        for t in wh.tables["toast_daily_totals"].values():     # each as Toast's report has it (the sandbox's own row)
+            assert t["net_sales_amount"] == sb.world.analytics_row(t["restaurant_id"], t["business_date"])["netSalesAmount"], t

@@ -19,11 +19,11 @@ from .state import GUID_RE
 
 # %% auto #0
 __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE', 'RECON_TABLE', 'INFO', 'POLLS', 'POLL_BUDGET',
-           'MONEY_MAX', 'REPORT_KEEP', 'POST', 'REPORT_MAX_DAYS', 'FAMILY', 'synced_totals', 'difference', 'snake',
-           'totals_row', 'analytics_rules', 'AnalyticsLimiter', 'AnalyticsPending', 'analytics_client', 'group_members',
-           'report', 'bad_row', 'bad_figure', 'version_hash', 'pack_hashes', 'unpack_hashes', 'watch', 'carried_report',
-           'hold_posts', 'posts_held', 'owed_from', 'owes_past', 'report_span', 'note_through', 'out_of_span',
-           'settle_left', 'settle_pending', 'forget_watch', 'reconcile']
+           'MONEY_MAX', 'REPORT_KEEP', 'POST', 'REPORT_MAX_DAYS', 'GAP_REPORTS', 'FAMILY', 'synced_totals',
+           'difference', 'snake', 'totals_row', 'analytics_rules', 'AnalyticsLimiter', 'AnalyticsPending',
+           'analytics_client', 'group_members', 'report', 'bad_row', 'bad_figure', 'version_hash', 'pack_hashes',
+           'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'owed_from', 'owes_past',
+           'report_span', 'note_through', 'out_of_span', 'settle_left', 'settle_pending', 'forget_watch', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -258,14 +258,16 @@ def _memo(engine) -> dict:
     return engine.memo.setdefault("analytics", {})
 
 def watch(engine, task, ups):
-    "Remember the order versions the incremental reads of a date of the span wrote (engine memory; merged into the state after)."
+    """Remember the order versions the incremental reads of a date of the span wrote (engine memory; merged into the state
+    after), and every business date they wrote an order of (`dates`: a report must hold a row of each)."""
     if task.stream.name != ORDERS.name or task.reread: return
-    seen = _memo(engine).setdefault("seen", {})
+    seen, dates = _memo(engine).setdefault("seen", {}), _memo(engine).setdefault("dates", {}).setdefault(task.restaurant.guid, set())
     lo = None
     for table, row in ups:
         if table != ORDERS.table or row.get("business_date") is None: continue
         if lo is None: lo = W.add_days(_span(engine.settings, task.restaurant, W.sync_end(engine.client.now(), 0), _start(engine, task.restaurant))[0], -1)
         bd = int(row["business_date"])
+        dates.add(bd)
         if bd >= lo: seen.setdefault((task.restaurant.guid, bd), set()).add(version_hash(row.get("id"), row.get("modified_date")))
 
 # %% ../nbs/16_analytics.ipynb #2bb8c695
@@ -332,11 +334,26 @@ def report_span(engine, st, members, check, R, end) -> tuple[int, int] | None:
                         f"this sync asks for {lo}..{hi}, the next ones for the rest")
     return lo, hi
 
-def note_through(engine, st, members, rows, hi, R, end):
-    "After a report up to `hi` that held rows: every member's totals landed through `hi` (its own yesterday at most)."
-    through = R.setdefault("through", {})
-    for r in members if rows else ():   # a restaurant without a row had none to report (an empty answer: no answer)
-        through[r.guid] = max(through.get(r.guid, 0), min(hi, _span(st, r, end)[1]))
+GAP_REPORTS = 3    # reports that may lack a restaurant's date with orders before its totals move on without that date
+
+def note_through(engine, st, members, rows, lo, hi, R, end):
+    """After a report of `lo..hi` that held rows: each member's totals landed through `hi` (its own yesterday at most), but
+    not past a date it has orders synced on (this sync's reads, the span's) and no row of: the next report asks from there,
+    up to `GAP_REPORTS` reports (helper-92: a report without one restaurant's rows moved it on, its dates never asked again)."""
+    if not rows: return                                  # an empty answer lands nothing: no answer
+    through, gaps = R.setdefault("through", {}), R.setdefault("gaps", {})
+    have, synced, seen = {(x["restaurantGuid"], int(x["businessDate"])) for x in rows}, _memo(engine).get("dates", {}), R.get("seen") or {}
+    for r in members:
+        top, was = min(hi, _span(st, r, end)[1]), gaps.pop(r.guid, None)
+        known = set(synced.get(r.guid, ())) | {int(d) for d, hs in (seen.get(r.guid) or {}).items() if hs}
+        if missing := sorted(d for d in known if lo <= d <= top and (r.guid, d) not in have):
+            n = was["n"] + 1 if isinstance(was, dict) and was.get("d") == missing[0] and isinstance(was.get("n"), int) else 1
+            if n < GAP_REPORTS: gaps[r.guid], top = {"d": missing[0], "n": n}, W.add_days(missing[0], -1)
+            engine.log.warning(f"analytics: Toast's report held no row of restaurant {r.name or r.guid} for {len(missing)} business "
+                               f"date(s) it has orders synced on (e.g. {missing[0]}): " + ("asked for again by the next report"
+                               if n < GAP_REPORTS else f"left without Toast's totals after {n} reports lacked it"))
+        through[r.guid] = max(through.get(r.guid, 0), top)
+    if not gaps: R.pop("gaps", None)
 
 # %% ../nbs/16_analytics.ipynb #668f06ea
 def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
@@ -389,7 +406,7 @@ def _toast_rows(engine, st, live, check, R, end) -> tuple[str | None, dict]:
         rid, bd = x["restaurantGuid"], int(x["businessDate"])
         engine.upsert("toast_daily_totals", totals_row(rid, bd, x, fetched, guid))
     R.pop("report", None)
-    note_through(engine, st, members, rows, hi, R, end)     # an empty answer lands nothing: the next report asks again
+    note_through(engine, st, members, rows, lo, hi, R, end)     # an empty answer lands nothing: the next report asks again
     return None, {(x["restaurantGuid"], int(x["businessDate"])): x for x in rows}
 
 # %% ../nbs/16_analytics.ipynb #e4c51816

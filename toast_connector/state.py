@@ -139,7 +139,8 @@ _TS, _NUM = "ts", (int, float)
 _AUTH = {"token": str, "expires_at": _NUM, "logins": [_NUM], "for": str}
 STATE_CACHES = {"details": {"*": dict}, "left": {"*": _TS}, "auth": _AUTH, "analytics": {"auth": _AUTH},
                 "reconciliation": {"dates": {"*": {"*": dict}}, "seen": dict, "report": (dict, type(None)), "at": _TS,
-                                   "posts_held": _TS, "unwatched": _TS, "through": {"*": int}, "outside": [str]},
+                                   "posts_held": _TS, "unwatched": _TS, "through": {"*": int}, "outside": [str],
+                                   "gaps": {"*": {"d": int, "n": int}}},
                 "sync": {"last_id": str, "last_status": str}}
 # the fields a cursor may hold (`cursors`), each optional: windows' `to`/`rate`/`late_at`, pulls' `since`/`full_at`/`at`, business
 # dates' `next`/`retry`, what waits for a confirming pull (`empty_pull`, `missing`, `gone`, `gapped`), ids Toast refused (`unanswered`)
