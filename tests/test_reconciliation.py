@@ -720,3 +720,38 @@ def test_a_report_without_one_restaurants_rows_asks_for_them_again():
         assert state["reconciliation"]["through"][g2] == state["reconciliation"]["through"][g1] and "gaps" not in state["reconciliation"]
         for t in wh.tables["toast_daily_totals"].values():     # each as Toast's report has it (the sandbox's own row)
             assert t["net_sales_amount"] == sb.world.analytics_row(t["restaurant_id"], t["business_date"])["netSalesAmount"], t
+
+
+class KillAfter(testing.Recorder):
+    "A sync that dies (SIGKILL: what no checkpoint committed is lost) at the first operation after the first checkpoint whose state satisfies `when`."
+    def __init__(self, when): super().__init__(); self.when, self.armed = when, True
+    def checkpoint(self, state):
+        super().checkpoint(state)
+        if self.armed and self.when(state): self.fail_after, self.armed = self.n, False
+
+
+def test_a_sync_killed_after_its_orders_and_before_the_reconciliation_counts_no_order_as_late():
+    """helper-91: the order versions the incremental reads wrote were kept in memory until the reconciliation phase at the
+    sync's end; the orders cursor was checkpointed long before. A sync killed between the two resumed past those orders,
+    and its reconciliation counted every order of the span as late (weaker form: every date `pending`, then `healed`, a
+    difference that never was). Now each checkpoint carries the versions watched since the last."""
+    now = datetime(2026, 12, 1, 17, 0, tzinfo=timezone.utc)
+    def world(): return Sandbox(seed=5, restaurants=2, days=3, orders_per_day=20, rate_limits=0, now=now)
+    def orders_done(state):                      # every restaurant's orders read to now, the reconciliation not yet run
+        rs = state.get("restaurants", {})
+        return len(rs) == 2 and all((c.get("orders") or {}).get("to", "") >= "2026-12-01" for c in rs.values()) and "sync" not in state
+    def recon_rows(rec): return {(r["restaurant_id"], r["business_date"]): (r["status"], r["late_versions"], r["difference"])
+                                 for r in rec.rows("reconciliation")}
+    cfg = lambda sb: sb.configuration(checkpointRows="300", reconcile="true")
+    with world() as sb:
+        ref = testing.Recorder()
+        sync.update(cfg(sb), {}, emit=ref, log=testing.ListLog())
+    with world() as sb:
+        rec = KillAfter(orders_done)
+        with pytest.raises(RuntimeError, match="crash after"): sync.update(cfg(sb), {}, emit=rec, log=testing.ListLog())
+        assert not rec.armed and "sync" not in rec.state                      # killed between the orders and the phase
+        rec.pending, rec.fail_after = [], None                                  # the rerun resumes from the last checkpoint
+        sync.update(cfg(sb), rec.state, emit=rec, log=testing.ListLog())
+    want = recon_rows(ref)
+    assert want and {s for s, _, _ in want.values()} == {"matched"}, want
+    assert recon_rows(rec) == want

@@ -22,8 +22,9 @@ __all__ = ['ZERO', 'CENT', 'COMPARED', 'SPELLED', 'REPORT_FIELDS', 'TOTALS_TABLE
            'MONEY_MAX', 'REPORT_KEEP', 'POST', 'REPORT_MAX_DAYS', 'GAP_REPORTS', 'FAMILY', 'synced_totals',
            'difference', 'snake', 'totals_row', 'analytics_rules', 'AnalyticsLimiter', 'AnalyticsPending',
            'analytics_client', 'group_members', 'report', 'bad_row', 'bad_figure', 'version_hash', 'pack_hashes',
-           'unpack_hashes', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'owed_from', 'owes_past',
-           'report_span', 'note_through', 'out_of_span', 'settle_left', 'settle_pending', 'forget_watch', 'reconcile']
+           'unpack_hashes', 'reconciling', 'watch', 'carried_report', 'hold_posts', 'posts_held', 'owed_from',
+           'owes_past', 'report_span', 'note_through', 'out_of_span', 'settle_left', 'settle_pending', 'keep_seen',
+           'forget_watch', 'reconcile']
 
 # %% ../nbs/16_analytics.ipynb #7b5223ea
 ZERO, CENT = Decimal("0.00"), Decimal("0.01")
@@ -253,6 +254,10 @@ def _start(engine, r):
     cur = ((engine.state.get("restaurants") or {}).get(r.guid) or {}).get(ORDERS.name) or {}
     return history_settings(engine.settings, cur, getattr(engine, "history_start", None), r).initial_sync_start
 
+def reconciling(st) -> bool:
+    "Whether the reconciliation runs with these settings (`reconcile`; without analytics credentials only when it is `true`)."
+    return st.reconcile != "false" and (bool(st.analytics_client_id) or st.reconcile == "true")
+
 def _memo(engine) -> dict:
     "This family's scratch space in the engine, for one sync: the order versions seen (`seen`), the analytics calls (`calls`)."
     return engine.memo.setdefault("analytics", {})
@@ -260,7 +265,7 @@ def _memo(engine) -> dict:
 def watch(engine, task, ups):
     """Remember the order versions the incremental reads of a date of the span wrote (engine memory; merged into the state
     after), and every business date they wrote an order of (`dates`: a report must hold a row of each)."""
-    if task.stream.name != ORDERS.name or task.reread: return
+    if task.stream.name != ORDERS.name or task.reread or not reconciling(engine.settings): return
     seen, dates = _memo(engine).setdefault("seen", {}), _memo(engine).setdefault("dates", {}).setdefault(task.restaurant.guid, set())
     lo = None
     for table, row in ups:
@@ -490,11 +495,22 @@ def settle_pending(engine, guid: str, dates: dict):
         if isinstance(v, dict) and v.get("s") == "pending":
             engine.upsert("reconciliation", {"restaurant_id": guid, "business_date": int(k), "status": "unresolved"}, update=True)
 
+def keep_seen(engine):
+    """Before a checkpoint: the order versions watched since the last one, into the state (`reconciliation.seen`). They go with the
+    rows the checkpoint writes: a sync killed later resumes past those orders, and the versions must not be lost (helper-91)."""
+    if not (mem := _memo(engine).get("seen")): return
+    seen = engine.state.setdefault("reconciliation", {}).setdefault("seen", {})
+    for (g, bd), hs in mem.items():
+        mine = seen.setdefault(g, {})
+        mine[str(bd)] = pack_hashes(unpack_hashes(mine.get(str(bd))) | hs)
+    mem.clear()
+
 def forget_watch(engine):
     "The phase does not run this sync: what was read is not watched, so the versions kept so far are no baseline; say until when."
     R = engine.state.setdefault("reconciliation", {})
     for g, dates in sorted((R.get("dates") or {}).items()): settle_pending(engine, g, dates)   # helper-81: pending for good
     R.pop("seen", None); R.pop("dates", None)               # what the phase knew of each date is stale when it is back
+    _memo(engine).pop("seen", None)                         # and the final checkpoint must not bring it back (`keep_seen`)
     R["unwatched"] = W.toast_ts(W.sync_end(engine.client.now(), 0))
 
 # %% ../nbs/16_analytics.ipynb #d7a217d2
@@ -540,5 +556,5 @@ def reconcile(engine, rs):
     engine.log.info(f"reconciliation ({form}): {len(check) - len(failed)} business dates checked" +
                     ("".join(f", {n} {s}" for s, n in sorted(counts.items()))))
 
-FAMILY = Family("analytics", (), phase=reconcile, watch=watch, tables=(TOTALS_TABLE, RECON_TABLE),
+FAMILY = Family("analytics", (), phase=reconcile, watch=watch, keep=keep_seen, tables=(TOTALS_TABLE, RECON_TABLE),
                 doc="Toast's daily totals and the reconciliation: a phase after every stream, with its own credentials")

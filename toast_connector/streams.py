@@ -192,6 +192,7 @@ class Family:
     doc: str = ""
     phase: Callable | None = None               # fn(engine, restaurants) run after every stream (analytics: the reconciliation)
     watch: Callable | None = None               # fn(engine, task, upserts) sees every batch of rows the engine emits
+    keep: Callable | None = None                # fn(engine) before every checkpoint: what it keeps in memory, into the state
     tables: tuple = ()                          # schema entries of the tables its phase writes
 
     def __post_init__(self):

@@ -128,6 +128,8 @@ def put(self: Engine, msg):
 def checkpoint(self: Engine, why: str = "end"):
     "Checkpoint the state (and the key store, if it changed); adapt the time-based cadence and the memory model to what it cost."
     t, u, before, rows = time.monotonic(), time.thread_time(), self.rss(), self.since_ckpt
+    for f in self.families:                     # what a family keeps in memory goes with the rows it saw (helper-91)
+        if f.keep: f.keep(self)
     if self.keys_dirty: self.state["keys"], self.keys_dirty = pack_store(self.keys), False
     with PeakRss(self.rss) as pk: self.emit.checkpoint(self.state)
     trim_memory()                               # the written rows' memory back to the OS (and the local writer's): RSS follows what is live
