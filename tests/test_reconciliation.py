@@ -755,3 +755,32 @@ def test_a_sync_killed_after_its_orders_and_before_the_reconciliation_counts_no_
     want = recon_rows(ref)
     assert want and {s for s, _, _ in want.values()} == {"matched"}, want
     assert recon_rows(rec) == want
+
+
+def test_a_restaurant_toasts_reports_always_lack_is_asked_for_three_reports_then_left():
+    """helper-93: the count of reports that lacked a date started over whenever a report began at another date, so a
+    restaurant Toast never reports on warned every sync and its `through` stayed behind for good. Now a date is asked for
+    by `GAP_REPORTS` reports at most; then `through` moves on past it (a later date may be the next gap)."""
+    sb, wh = quiet(restaurants=2), Warehouse()
+    with sb:
+        g1, g2 = sb.world.restaurant_guids()
+        cfg = dict(reconcileDays="3", reconcileHours="24", initialSyncStart=sb.configuration()["initialSyncStart"])
+        orig = sb.respond
+        def respond(method, target, headers=(), body_=b"", client="local"):
+            rep = orig(method, target, headers, body_, client)
+            if method == "GET" and urlsplit(target).path.startswith("/era/v1/metrics/") and rep.status == 200:
+                return Reply(200, rep.headers, json.dumps([x for x in json.loads(rep.body) if x["restaurantGuid"] != g2]).encode())
+            return rep
+        sb.respond = respond
+        state, warned = {}, {}
+        for hour in range(52):                   # hourly, a full check a day: reports begin at other dates from sync to sync
+            if hour: sb.advance(1)
+            for a in (state.get("auth") or {}, (state.get("analytics") or {}).get("auth") or {}): a.pop("logins", None)   # a day of
+            state, log = run(sb, wh, state, **cfg)                                     # sandbox logins in seconds of this clock
+            for m in (m for _, m in log.lines if "held no row of restaurant" in m):
+                d = int(m.split("(e.g. ")[1][:8]); warned[d] = warned.get(d, 0) + 1
+        R = state["reconciliation"]
+        assert warned and max(warned.values()) <= analytics.GAP_REPORTS, warned
+        given_up = [d for d, n in warned.items() if n == analytics.GAP_REPORTS]     # each, then left: `through` is past it
+        assert given_up and R["through"][g2] >= max(given_up) and R.get("gaps", {}).get(g2, {}).get("d", 10**9) > max(given_up), (warned, R)
+        assert not totals_dates(wh, g2) and totals_dates(wh, g1)           # Toast never reported on B: nothing of B's landed

@@ -349,15 +349,16 @@ def note_through(engine, st, members, rows, lo, hi, R, end):
     through, gaps = R.setdefault("through", {}), R.setdefault("gaps", {})
     have, synced, seen = {(x["restaurantGuid"], int(x["businessDate"])) for x in rows}, _memo(engine).get("dates", {}), R.get("seen") or {}
     for r in members:
-        top, was = min(hi, _span(st, r, end)[1]), gaps.pop(r.guid, None)
+        top, was, past = min(hi, _span(st, r, end)[1]), gaps.pop(r.guid, None), through.get(r.guid, 0)
         known = set(synced.get(r.guid, ())) | {int(d) for d, hs in (seen.get(r.guid) or {}).items() if hs}
-        if missing := sorted(d for d in known if lo <= d <= top and (r.guid, d) not in have):
+        first = max(lo, W.add_days(past, 1)) if past else lo   # a date that landed before holds nothing back (helper-93)
+        if missing := sorted(d for d in known if first <= d <= top and (r.guid, d) not in have):
             n = was["n"] + 1 if isinstance(was, dict) and was.get("d") == missing[0] and isinstance(was.get("n"), int) else 1
             if n < GAP_REPORTS: gaps[r.guid], top = {"d": missing[0], "n": n}, W.add_days(missing[0], -1)
             engine.log.warning(f"analytics: Toast's report held no row of restaurant {r.name or r.guid} for {len(missing)} business "
                                f"date(s) it has orders synced on (e.g. {missing[0]}): " + ("asked for again by the next report"
                                if n < GAP_REPORTS else f"left without Toast's totals after {n} reports lacked it"))
-        through[r.guid] = max(through.get(r.guid, 0), top)
+        through[r.guid] = max(past, top)
     if not gaps: R.pop("gaps", None)
 
 # %% ../nbs/16_analytics.ipynb #668f06ea
