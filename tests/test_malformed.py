@@ -519,6 +519,23 @@ def test_another_restaurants_detail_is_refused_and_overwrites_nothing():
         assert sync_once(sb, rec)[1] is None                                      # Toast right again: A syncs
 
 
+def test_a_menus_metadata_without_its_timestamp_fails_the_stream_and_fetches_nothing():
+    "helper-92: a metadata answer of `{}` was taken with a warning, and the menus document (1 call a second) fetched every sync."
+    with sandbox() as sb:
+        rec = testing.Recorder()
+        assert sync_once(sb, rec)[1] is None                                     # 1: clean
+        menus = lambda: sb.stats()["requests"].get("GET /menus/v2/menus", {})
+        before, n = sum(menus().values()), len(rec.ops)
+        assert before                                                            # the first sync fetched the document
+        undo = serve(sb, lambda path, q: path == "/menus/v2/metadata", b"{}", once=False)
+        log, err = sync_once(sb, rec)
+        undo()
+        assert isinstance(err, sync.SyncFailed) and "a metadata answer whose `lastUpdated` is None, not a timestamp" in str(err), err
+        assert sum(menus().values()) == before                                   # no document fetched on it
+        assert not [op for op in rec.ops[n:] if op[0] in ("upsert", "update", "delete") and op[1].startswith("published_")]
+        assert sync_once(sb, rec)[1] is None                                     # Toast right again
+
+
 def test_a_menus_document_short_of_a_menu_deletes_it_only_when_the_next_fetch_agrees():
     """helper-41: a new publish's document that lacks one of the restaurant's menus (a short document) deleted the menu,
     its groups and items at once. Now a lacking menu waits for the next fetch of that publish: the document whole

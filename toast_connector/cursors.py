@@ -20,7 +20,7 @@ __all__ = ['ONE_CALL', 'SPLIT_MIN', 'EMPTY_CONFIRMS', 'EMPTY_EXPECTED', 'IDS_PER
            'ASK_CALLS', 'GAP_FETCHES', 'emptied', 'gone_keys', 'agreed', 'removed', 'held_by_gaps', 'waiting',
            'OneCall', 'page_after', 'unkeyed_record', 'leading', 'version', 'later', 'unread', 'fresh_of', 'unseen',
            'split_at', 'expected_records', 'confirmed_read', 'late_start', 'id_batches', 'DatesFailed', 'full_read',
-           'same_instant', 'older', 'newer']
+           'same_instant', 'older', 'newer', 'no_stamp']
 
 # %% ../nbs/06_cursors.ipynb #ee341e64
 def emptied(old: set, seen: set) -> list[str]:
@@ -602,11 +602,21 @@ def newer(a: str | None, b: str | None) -> str | None:
 
 GAP_FETCHES = 3     # a publish read without a list it has is fetched again, at most this many times running (Toast may send it so)
 
+# %% ../nbs/06_cursors.ipynb #000a96d2
+def no_stamp(meta, field: str) -> str | None:
+    "What makes a metadata answer no answer: no timestamp in `field` (Toast answers 404 before a first publish, never `{}`; helper-92)."
+    if not isinstance(meta, dict): return None           # the shape check names that
+    v = meta.get(field)
+    if isinstance(v, str) and v.strip(): return None
+    return f"a metadata answer whose `{field}` is {repr(v)[:60]}, not a timestamp" + (" (an empty JSON object)" if not meta else "")
+
+# %% ../nbs/06_cursors.ipynb #10124308
 @patch
 def run(self: Published, job):
     "Fetch the document only when the metadata's field changed; a complete fetch detects removals."
     guid = job.restaurant.guid
-    try: meta = expect_shape(job.client.get(self.metadata_path, restaurant=guid).data, dict, self.metadata_path, guid)
+    try: meta = expect_shape(job.client.get(self.metadata_path, restaurant=guid, check=lambda d: no_stamp(d, self.field)).data,
+                             dict, self.metadata_path, guid)
     except ToastNotFound:
         if not job.stream.not_found_is_empty: raise
         if job.cursor.get("published"):     # no publish now, where one was synced: its rows are kept, never deleted on a 404
