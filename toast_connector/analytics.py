@@ -429,15 +429,13 @@ def out_of_span(engine, R, r, lo: int, hi: int) -> dict:
 def _to_check(engine, st, live, R, end, full) -> list:
     """The (restaurant, date) pairs to check: the whole span when a full check is due, else its pending dates and those never
     checked (a date before a 23-hour business day can leave a one-day span between two full checks 24 hours apart)."""
+    keep_seen(engine)                                    # the versions watched since the last checkpoint, into `seen`
     dates, seen_all = R.setdefault("dates", {}), R.setdefault("seen", {})
     check = []
     for r in live:
         lo, hi = _span(st, r, end, _start(engine, r))
         mine = out_of_span(engine, R, r, lo, hi)
-        seen = {k: v for k, v in seen_all.get(r.guid, {}).items() if int(k) >= W.add_days(lo, -1)}
-        for (g, bd), hs in _memo(engine).get("seen", {}).items():
-            if g == r.guid: seen[str(bd)] = pack_hashes(unpack_hashes(seen.get(str(bd))) | hs)
-        seen_all[r.guid] = seen
+        seen_all[r.guid] = {k: v for k, v in seen_all.get(r.guid, {}).items() if int(k) >= W.add_days(lo, -1)}
         d = lo
         while d <= hi:
             if full or (mine.get(str(d)) or {}).get("s") in ("pending", "failed", None): check.append((r, d))   # never checked: now (helper-86)
@@ -527,7 +525,7 @@ def reconcile(engine, rs):
         if r.syncable and r not in live and r.guid in (R.get("dates") or {}):
             out_of_span(engine, R, r, _span(st, r, end, _start(engine, r))[0], W.business_date(end, r.time_zone, r.closeout_hour or 0))
     if not live: return
-    if not st.analytics_client_id and st.reconcile != "true":
+    if not reconciling(st):                                     # `reconcile` auto, and no analytics credentials
         why = "no analyticsClientId/analyticsClientSecret in the configuration (Toast's analytics API needs its own credentials with scope enterprise-metrics:read)"
         engine.log.info(f"reconciliation: Toast's totals skipped: {why}; set reconcile to true for the weaker form (orders re-read by business date)")
         engine.reconciliation = {"form": None, "skipped": why, "checked": 0}

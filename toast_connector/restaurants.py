@@ -180,7 +180,7 @@ def enrich(client, item: dict) -> Restaurant:
         return Restaurant(guid, item.get("restaurantName"), status="deleted", reason="disconnected (deleted in the partners list)",
                           row=restaurant_row(item, None, "deleted"))
     try: detail = client.get(DETAIL_PATH.format(guid=guid), restaurant=guid, expect=dict,
-                                    check=lambda d: detail_missing(d, guid)).data
+                             check=lambda d: detail_missing(d, guid)).data
     except ToastMalformed as e:
         return Restaurant(guid, item.get("restaurantName"), status="malformed",
                           reason=f"{e}{SKIPPED}", row=restaurant_row(item, None, "malformed"))
